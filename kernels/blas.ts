@@ -243,3 +243,96 @@ export function disableBlasMatMul(): void {
 export function blasMatMulEnabled(): boolean {
   return original !== null;
 }
+
+/** Options of {@link gemm}. */
+export interface GemmOptions {
+  /** Rows of A and C. */
+  m: number;
+  /** Columns of B and C. */
+  n: number;
+  /** Columns of A = rows of B. */
+  k: number;
+  /** B is given as `[n, k]` (use its transpose). */
+  transB?: boolean;
+  /** Add the product to C (`beta = 1`) instead of overwriting it. */
+  accumulate?: boolean;
+}
+
+/**
+ * Plain-array matrix product `C (+)= A · op(B)`, row-major: A `[m, k]`, B `[k, n]` (or `[n, k]`
+ * with `transB`), C `[m, n]`. Uses OpenBLAS's `cblas_sgemm` when the library has been opened by
+ * {@link enableBlasMatMul} (FFI permission and the library present), a plain TypeScript loop
+ * otherwise ({@link gemmReference}); both give the same values up to float32 rounding.
+ *
+ * @example
+ * ```ts
+ * const c = new Float32Array(1);
+ * gemm(Float32Array.of(1, 2), Float32Array.of(3, 4), c, { m: 1, n: 1, k: 2 }); // c = [11]
+ * ```
+ */
+export function gemm(a: Float32Array, b: Float32Array, c: Float32Array, opts: GemmOptions): void {
+  const { m, n, k } = opts;
+  if (a.length < m * k || b.length < k * n || c.length < m * n) {
+    throw new RangeError(
+      `gemm: operands too short for [${m}, ${k}] x [${k}, ${n}] (a ${a.length}, b ${b.length}, c ${c.length})`,
+    );
+  }
+  if (m === 0 || n === 0) return;
+  const s = state;
+  if (s === null || k === 0) {
+    gemmReference(a, b, c, opts);
+    return;
+  }
+  s.lib.symbols.cblas_sgemm(
+    ROW_MAJOR,
+    NO_TRANS,
+    opts.transB ? TRANS : NO_TRANS,
+    m,
+    n,
+    k,
+    1,
+    a,
+    k,
+    b,
+    opts.transB ? k : n,
+    opts.accumulate ? 1 : 0,
+    c,
+    n,
+  );
+}
+
+/** The plain-loop {@link gemm} (reference and fallback when OpenBLAS is not loaded). */
+export function gemmReference(
+  a: Float32Array,
+  b: Float32Array,
+  c: Float32Array,
+  opts: GemmOptions,
+): void {
+  const { m, n, k } = opts;
+  if (!opts.accumulate) c.fill(0, 0, m * n);
+  if (opts.transB) {
+    for (let i = 0; i < m; i++) {
+      const ao = i * k, co = i * n;
+      for (let j = 0; j < n; j++) {
+        const bo = j * k;
+        let acc = 0;
+        for (let p = 0; p < k; p++) acc += a[ao + p]! * b[bo + p]!;
+        c[co + j] = c[co + j]! + acc;
+      }
+    }
+    return;
+  }
+  for (let i = 0; i < m; i++) {
+    const ao = i * k, co = i * n;
+    for (let p = 0; p < k; p++) {
+      const av = a[ao + p]!, bo = p * n;
+      if (av === 0) continue;
+      for (let j = 0; j < n; j++) c[co + j] = c[co + j]! + av * b[bo + j]!;
+    }
+  }
+}
+
+/** Whether {@link gemm} currently calls OpenBLAS. */
+export function gemmUsesBlas(): boolean {
+  return state !== null;
+}

@@ -5,6 +5,9 @@ import {
   blasMatMulEnabled,
   disableBlasMatMul,
   enableBlasMatMul,
+  gemm,
+  gemmReference,
+  gemmUsesBlas,
   openBlas,
 } from "./blas.ts";
 import { Rng } from "./rng.ts";
@@ -138,4 +141,36 @@ Deno.test({
       disableBlasMatMul();
     }
   },
+});
+
+Deno.test("gemm: golden values, transB and accumulate", () => {
+  // [[1,2],[3,4]] x [[5,6],[7,8]] = [[19,22],[43,50]]
+  const a = Float32Array.of(1, 2, 3, 4), b = Float32Array.of(5, 6, 7, 8);
+  for (const f of [gemm, gemmReference]) {
+    const c = new Float32Array(4);
+    f(a, b, c, { m: 2, n: 2, k: 2 });
+    assert.deepEqual(Array.from(c), [19, 22, 43, 50]);
+    f(a, b, c, { m: 2, n: 2, k: 2, transB: true, accumulate: true }); // + [[17,23],[39,53]]
+    assert.deepEqual(Array.from(c), [36, 45, 82, 103]);
+  }
+  assert.throws(
+    () => gemm(a, b, new Float32Array(3), { m: 2, n: 2, k: 2 }),
+    /gemm: operands too short/,
+  );
+});
+
+Deno.test("gemm: OpenBLAS equals the plain loop across shapes and seeds", {
+  ignore: !available,
+}, () => {
+  assert.ok(gemmUsesBlas(), "the library was opened by the probe");
+  for (let seed = 0; seed < 6; seed++) {
+    const rng = new Rng(seed);
+    const m = 1 + rng.int(40), n = 1 + rng.int(70), k = 1 + rng.int(50);
+    const transB = seed % 2 === 1, accumulate = seed % 3 === 0;
+    const a = randn(rng, m * k), b = randn(rng, k * n), c0 = randn(rng, m * n);
+    const c1 = c0.slice(), c2 = c0.slice();
+    gemm(a, b, c1, { m, n, k, transB, accumulate });
+    gemmReference(a, b, c2, { m, n, k, transB, accumulate });
+    allclose(Array.from(c1), Array.from(c2), `seed ${seed} [${m},${k}]x[${k},${n}]`);
+  }
 });

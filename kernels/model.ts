@@ -33,6 +33,9 @@ import {
   rotateHalfMatrix,
 } from "./model/layers.ts";
 import { attention, chosenLogProbs, rmsNormFused } from "./model/fused.ts";
+import { ArrayDecoder, arrayWeights } from "./model/array_decoder.ts";
+
+export { ArrayDecoder, type ArrayWeights, arrayWeights } from "./model/array_decoder.ts";
 
 export {
   type ModelConfig,
@@ -229,9 +232,22 @@ export class Transformer {
    * Start incremental decoding for `batchSize` independent rows, each holding at most
    * `capacity` tokens (default `maxSeqLen`). See {@link Decoder}.
    */
-  decoder(batchSize: number, opts: { capacity?: number } = {}): Decoder {
+  decoder(
+    batchSize: number,
+    opts: { capacity?: number; engine?: DecoderEngine } = {},
+  ): Decoder {
     this.#alive();
-    return new Decoder(this, batchSize, opts.capacity ?? this.config.maxSeqLen);
+    const capacity = opts.capacity ?? this.config.maxSeqLen;
+    const engine = opts.engine ?? "arrays";
+    if (engine === "tensors") return new TensorDecoder(this, batchSize, capacity);
+    if (engine !== "arrays") {
+      throw new RangeError(
+        `Transformer.decoder: engine must be "arrays" or "tensors", got ${String(engine)}`,
+      );
+    }
+    const named = new Map<string, Float32Array>();
+    for (const [name, v] of this.#params) named.set(name, v.dataSync() as Float32Array);
+    return new ArrayDecoder(arrayWeights(this.config, named), { batchSize, capacity });
   }
 
   // ---- internals shared with Decoder -------------------------------------------------------
@@ -391,7 +407,33 @@ function checkIds(ids: Int32Array, vocab: number, what: string): void {
 }
 
 /**
- * Incremental decoding over `batchSize` rows with a KV cache.
+ * How a {@link Decoder} computes: `"arrays"` (default) = {@link ArrayDecoder}, plain typed arrays
+ * with packed tokens and per-row caches (the fast path for sampling); `"tensors"` =
+ * {@link TensorDecoder}, TensorFlow.js ops on a padded shared cache (kept as a second,
+ * independent implementation that the tests compare against).
+ */
+export type DecoderEngine = "arrays" | "tensors";
+
+/** Incremental decoding with a KV cache over a fixed number of rows. */
+export interface Decoder {
+  /** Number of rows. */
+  readonly batchSize: number;
+  /** Most tokens a row may hold. */
+  readonly capacity: number;
+  /**
+   * Append tokens to rows (`feeds[b]`, null or empty = idle) and return the next-token logits
+   * after each row's last token, `[B * V]` row-major (a fresh array); an idle row keeps the
+   * logits of its previous feed (zeros before its first).
+   */
+  feed(feeds: readonly (Int32Array | null)[]): Float32Array;
+  /** Tokens held by each row (a copy). */
+  lengths(): Int32Array;
+  /** Free the caches. */
+  dispose(): void;
+}
+
+/**
+ * Incremental decoding over `batchSize` rows with a KV cache, in TensorFlow.js ops.
  *
  * Each call to {@link Decoder.feed} appends any number of tokens to each row (0 or `null` = the
  * row is idle) and returns the next-token logits after each row's last token, `[B * V]`
@@ -408,7 +450,7 @@ function checkIds(ids: Int32Array, vocab: number, what: string): void {
  * The decoder snapshots the output projection when it is created: create a new decoder after
  * changing the model's weights.
  */
-export class Decoder {
+export class TensorDecoder implements Decoder {
   /** Number of rows. */
   readonly batchSize: number;
   /** Most tokens a row may hold. */
@@ -426,7 +468,7 @@ export class Decoder {
   #headW: tf.Tensor2D;
   #disposed = false;
 
-  /** Use {@link Transformer.decoder}. */
+  /** Use `Transformer.decoder(batchSize, { engine: "tensors" })`. */
   constructor(model: Transformer, batchSize: number, capacity: number) {
     if (!Number.isInteger(batchSize) || batchSize <= 0) {
       throw new RangeError(

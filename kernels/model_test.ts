@@ -273,73 +273,77 @@ for (const backend of BACKENDS) {
     m.dispose();
   });
 
-  Deno.test(`decoder (${backend}): KV-cache logits equal full recompute`, async () => {
-    await initBackend({ backend });
-    for (
-      const cfg of [tiny(), tiny({ nKvHeads: 4, tiedEmbeddings: false }), tiny({ nKvHeads: 1 })]
-    ) {
-      const rng = new Rng(21);
-      const m = new Transformer(cfg, { rng: rng.fork(), initStd: 0.3 });
-      const rows = 3;
-      const seqs: number[][] = [[], [], []];
-      // a schedule with prompts of different lengths, idle rows, multi-token inserts, then
-      // single-token steps; capacity 16 forces at least one cache compaction.
-      const schedule: number[][] = [
-        [3, 1, 0],
-        [1, 1, 5],
-        [0, 4, 1],
-        [1, 1, 1],
-        [2, 0, 3],
-        [1, 1, 1],
-        [1, 1, 1],
-        [5, 1, 0],
-        [1, 1, 1],
-      ];
-      const dec = m.decoder(rows, { capacity: 16 });
-      let last: Float32Array = new Float32Array(rows * cfg.vocabSize);
-      for (const counts of schedule) {
-        const feeds = counts.map((n, r) => {
-          if (n === 0) return r === 2 ? null : new Int32Array(0);
-          const f = Int32Array.from({ length: n }, () => rng.int(cfg.vocabSize));
-          seqs[r]!.push(...f);
-          return f;
-        });
-        const out = dec.feed(feeds);
-        for (let r = 0; r < rows; r++) {
-          const row = out.subarray(r * cfg.vocabSize, (r + 1) * cfg.vocabSize);
-          if (counts[r] === 0) {
-            assert.deepEqual(
-              row,
-              last.subarray(r * cfg.vocabSize, (r + 1) * cfg.vocabSize),
-              "idle row keeps logits",
-            );
-            continue;
+  for (const engine of ["arrays", "tensors"] as const) {
+    Deno.test(`decoder (${backend}, ${engine}): KV-cache logits equal full recompute`, async () => {
+      await initBackend({ backend });
+      for (
+        const cfg of [tiny(), tiny({ nKvHeads: 4, tiedEmbeddings: false }), tiny({ nKvHeads: 1 })]
+      ) {
+        const rng = new Rng(21);
+        const m = new Transformer(cfg, { rng: rng.fork(), initStd: 0.3 });
+        const rows = 3;
+        const seqs: number[][] = [[], [], []];
+        // a schedule with prompts of different lengths, idle rows, multi-token inserts, then
+        // single-token steps; capacity 16 forces at least one cache compaction.
+        const schedule: number[][] = [
+          [3, 1, 0],
+          [1, 1, 5],
+          [0, 4, 1],
+          [1, 1, 1],
+          [2, 0, 3],
+          [1, 1, 1],
+          [1, 1, 1],
+          [5, 1, 0],
+          [1, 1, 1],
+        ];
+        const dec = m.decoder(rows, { capacity: 16, engine });
+        let last: Float32Array = new Float32Array(rows * cfg.vocabSize);
+        for (const counts of schedule) {
+          const feeds = counts.map((n, r) => {
+            if (n === 0) return r === 2 ? null : new Int32Array(0);
+            const f = Int32Array.from({ length: n }, () => rng.int(cfg.vocabSize));
+            seqs[r]!.push(...f);
+            return f;
+          });
+          const out = dec.feed(feeds);
+          for (let r = 0; r < rows; r++) {
+            const row = out.subarray(r * cfg.vocabSize, (r + 1) * cfg.vocabSize);
+            if (counts[r] === 0) {
+              assert.deepEqual(
+                row,
+                last.subarray(r * cfg.vocabSize, (r + 1) * cfg.vocabSize),
+                "idle row keeps logits",
+              );
+              continue;
+            }
+            const s = seqs[r]!;
+            const full = m.forward(ints([s]));
+            const ref = full.dataSync().subarray((s.length - 1) * cfg.vocabSize);
+            assertClose(row, ref, 1e-4, `row ${r} at length ${s.length}`);
+            full.dispose();
           }
-          const s = seqs[r]!;
-          const full = m.forward(ints([s]));
-          const ref = full.dataSync().subarray((s.length - 1) * cfg.vocabSize);
-          assertClose(row, ref, 1e-4, `row ${r} at length ${s.length}`);
-          full.dispose();
+          last = out;
         }
-        last = out;
+        assert.deepEqual(Array.from(dec.lengths()), seqs.map((s) => s.length));
+        assert.throws(
+          () => dec.feed([Int32Array.of(1, 2, 3, 4, 5, 6, 7), null, null]),
+          /row 0 would hold 22 tokens, capacity is 16/,
+        );
+        assert.throws(() => dec.feed([null, null]), /expected 3 feeds/);
+        assert.throws(
+          () => dec.feed([Int32Array.of(99), null, null]),
+          /token id 99 .* outside \[0, 13\)/,
+        );
+        const before = tf.memory().numTensors;
+        dec.dispose();
+        // the tensor engine frees its cache and head snapshot; the array engine holds none
+        const freed = engine === "tensors" ? 2 * cfg.nLayers + 1 : 0;
+        assert.equal(tf.memory().numTensors, before - freed);
+        assert.throws(() => dec.feed([null, null, null]), /after dispose/);
+        m.dispose();
       }
-      assert.deepEqual(Array.from(dec.lengths()), seqs.map((s) => s.length));
-      assert.throws(
-        () => dec.feed([Int32Array.of(1, 2, 3, 4, 5, 6, 7), null, null]),
-        /row 0 would hold 22 tokens, capacity is 16/,
-      );
-      assert.throws(() => dec.feed([null, null]), /expected 3 feeds/);
-      assert.throws(
-        () => dec.feed([Int32Array.of(99), null, null]),
-        /token id 99 .* outside \[0, 13\)/,
-      );
-      const before = tf.memory().numTensors;
-      dec.dispose();
-      assert.equal(tf.memory().numTensors, before - 2 * cfg.nLayers - 1);
-      assert.throws(() => dec.feed([null, null, null]), /after dispose/);
-      m.dispose();
-    }
-  });
+    });
+  }
 
   Deno.test(`training (${backend}): Adam steps lower the loss and change every parameter`, async () => {
     await initBackend({ backend });
