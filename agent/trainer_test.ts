@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { initBackend, Rng, Transformer } from "@creditlab/kernels";
+import { detach, initBackend, policyLoss, Rng, tf, Transformer } from "@creditlab/kernels";
 import { AdamW } from "./optim.ts";
 import { buildBatch } from "./batch.ts";
-import { gradientStep, noSuccessShare, stepRng } from "./trainer.ts";
+import { gradientStep, lengthBuckets, noSuccessShare, stepRng } from "./trainer.ts";
 import type { Aggregation, Trajectory } from "./types.ts";
 
 const cfg = {
@@ -99,4 +99,61 @@ Deno.test("trainer helpers: no-success share and per-step random streams", () =>
   assert.equal(noSuccessShare([]), 0);
   assert.equal(stepRng(3, 7).next(), stepRng(3, 7).next());
   assert.notEqual(stepRng(3, 7).next(), stepRng(3, 8).next());
+});
+
+Deno.test("lengthBuckets: near-equal chunks of rows sorted by length", () => {
+  assert.deepEqual(lengthBuckets([5, 1, 9, 3, 7], 2), [[1], [3, 0], [4, 2]]);
+  assert.deepEqual(lengthBuckets([4, 4, 4], 8), [[0, 1, 2]]);
+  const lens = Array.from({ length: 37 }, (_, i) => (i * 7919) % 101);
+  const chunks = lengthBuckets(lens, 8);
+  assert.equal(chunks.length, 5);
+  assert.ok(chunks.every((c) => c.length <= 8));
+  assert.deepEqual(chunks.flat().sort((a, b) => a - b), lens.map((_, i) => i));
+});
+
+Deno.test("on-policy loss with detached old log-probs has the REINFORCE gradient", async () => {
+  await initBackend({ backend: "cpu" });
+  const rng = new Rng(9);
+  const model = new Transformer(cfg, { rng: new Rng(2), initStd: 0.3 });
+  const b = 3, t = 6;
+  const tokens = tf.tensor2d(
+    Int32Array.from({ length: b * t }, () => rng.int(24)),
+    [b, t],
+    "int32",
+  );
+  const maskArr = Float32Array.from({ length: b * t }, (_, i) => (i % t >= 2 ? 1 : 0));
+  const mask = tf.tensor2d(maskArr, [b, t]);
+  const adv = tf.tensor2d(Float32Array.from({ length: b * t }, () => rng.normal()), [b, t]);
+  const loss = {
+    clipLow: 0.2,
+    clipHigh: 0.28,
+    dualClip: null,
+    klCoef: 0,
+    klEstimator: "k3" as const,
+    aggregation: "token-mean" as const,
+  };
+  const vars = model.variables();
+  const a = tf.variableGrads(() => {
+    const lp = model.logProbs(tokens);
+    return policyLoss({
+      logProbs: lp,
+      oldLogProbs: detach(lp),
+      advantages: adv,
+      mask,
+      checkLogProbs: false,
+    }, loss).loss as tf.Scalar;
+  }, vars);
+  // ratio = 1 and no clipping: d/dθ = -sum(A m dlogp) / sum(m)
+  const n = maskArr.reduce((x, y) => x + y, 0);
+  const r = tf.variableGrads(
+    () => tf.div(tf.neg(tf.sum(tf.mul(tf.mul(adv, mask), model.logProbs(tokens)))), n) as tf.Scalar,
+    vars,
+  );
+  for (const v of vars) {
+    const ga = a.grads[v.name]!.dataSync(), gr = r.grads[v.name]!.dataSync();
+    for (let i = 0; i < ga.length; i++) {
+      assert.ok(Math.abs(ga[i]! - gr[i]!) < 1e-5, `${v.name}[${i}]: ${ga[i]} vs ${gr[i]}`);
+    }
+  }
+  model.dispose();
 });

@@ -15,3 +15,4 @@ export * from "./ops/kl.ts";
 export * from "./ops/aggregate.ts";
 export * from "./ops/surrogate.ts";
 export * from "./ops/policy_loss.ts";
+export * from "./ops/detach.ts";
