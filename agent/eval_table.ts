@@ -5,6 +5,9 @@
  * (HotpotQA†, 2Wiki*, MuSiQue*, Bamboogle*) — then the average, † in-domain and * out-of-domain.
  * Any other benchmark (e.g. SearchWorld) gets an extra column after Avg and is not averaged.
  *
+ * {@link SEARCH_R1_BENCHMARKS} and {@link canonicalBenchmark} are the single description of the
+ * seven columns; `reports/benchmarks.ts` builds its report columns from them.
+ *
  * @example
  * ```ts
  * import { searchR1Table } from "./eval_table.ts";
@@ -35,9 +38,19 @@ export interface EvalTableOptions {
   digits?: number;
 }
 
+/** Canonical key of one of the seven standard benchmarks. */
+export type SearchR1Key =
+  | "nq"
+  | "triviaqa"
+  | "popqa"
+  | "hotpotqa"
+  | "2wikimultihopqa"
+  | "musique"
+  | "bamboogle";
+
 /** The seven standard benchmarks, in Search-R1's column order. */
 export const SEARCH_R1_BENCHMARKS: readonly {
-  key: string;
+  key: SearchR1Key;
   header: string;
   inDomain: boolean;
 }[] = [
@@ -50,7 +63,7 @@ export const SEARCH_R1_BENCHMARKS: readonly {
   { key: "bamboogle", header: "Bamboogle", inDomain: false },
 ];
 
-const ALIASES: Record<string, string> = {
+const ALIASES: Record<string, SearchR1Key> = {
   nq: "nq",
   naturalquestions: "nq",
   triviaqa: "triviaqa",
@@ -75,7 +88,7 @@ const ALIASES: Record<string, string> = {
  * canonicalBenchmark("searchworld"); // null
  * ```
  */
-export function canonicalBenchmark(name: string): string | null {
+export function canonicalBenchmark(name: string): SearchR1Key | null {
   return ALIASES[name.toLowerCase().replace(/[\s_-]+/g, "")] ?? null;
 }
 

@@ -2,19 +2,22 @@
  * The columns of the comparison table: Search-R1's seven benchmarks in its order, then
  * SearchWorld (in-domain) and SearchWorld-OOD. The average column is the mean over the seven
  * open-domain benchmarks (as in Search-R1), computed per seed and only when all seven are there.
+ * The seven benchmark columns and their name aliases come from `agent/eval_table.ts`
+ * ({@link SEARCH_R1_BENCHMARKS}, {@link canonicalBenchmark}); only the column key of
+ * 2WikiMultiHopQA differs here (`"2wiki"`).
  *
  * @module
  */
 
-/** Key of a table column. */
+import { canonicalBenchmark, SEARCH_R1_BENCHMARKS, type SearchR1Key } from "../agent/eval_table.ts";
+
+/**
+ * Key of a table column: a Search-R1 benchmark key (`"nq"`, `"triviaqa"`, `"popqa"`,
+ * `"hotpotqa"`, `"2wiki"`, `"musique"`, `"bamboogle"`), `"searchworld"` or `"searchworld-ood"`.
+ */
 export type ColumnKey =
-  | "nq"
-  | "triviaqa"
-  | "popqa"
-  | "hotpotqa"
+  | Exclude<SearchR1Key, "2wikimultihopqa">
   | "2wiki"
-  | "musique"
-  | "bamboogle"
   | "searchworld"
   | "searchworld-ood";
 
@@ -26,32 +29,21 @@ export interface Column {
   inAverage: boolean;
 }
 
+/** Column key of a Search-R1 benchmark: its canonical key, "2wiki" for 2WikiMultiHopQA. */
+function qaColumn(key: SearchR1Key): ColumnKey {
+  return key === "2wikimultihopqa" ? "2wiki" : key;
+}
+
 /** The columns in table order (Search-R1's layout, then SearchWorld). */
 export const COLUMNS: readonly Column[] = [
-  { key: "nq", label: "NQ", inAverage: true },
-  { key: "triviaqa", label: "TriviaQA", inAverage: true },
-  { key: "popqa", label: "PopQA", inAverage: true },
-  { key: "hotpotqa", label: "HotpotQA", inAverage: true },
-  { key: "2wiki", label: "2Wiki", inAverage: true },
-  { key: "musique", label: "MuSiQue", inAverage: true },
-  { key: "bamboogle", label: "Bamboogle", inAverage: true },
+  ...SEARCH_R1_BENCHMARKS.map((b): Column => ({
+    key: qaColumn(b.key),
+    label: b.header,
+    inAverage: true,
+  })),
   { key: "searchworld", label: "SearchWorld", inAverage: false },
   { key: "searchworld-ood", label: "SearchWorld-OOD", inAverage: false },
 ];
-
-const ALIASES: Record<string, ColumnKey> = {
-  nq: "nq",
-  naturalquestions: "nq",
-  triviaqa: "triviaqa",
-  tqa: "triviaqa",
-  popqa: "popqa",
-  hotpotqa: "hotpotqa",
-  "2wiki": "2wiki",
-  "2wikimultihopqa": "2wiki",
-  "2wikimqa": "2wiki",
-  musique: "musique",
-  bamboogle: "bamboogle",
-};
 
 /**
  * Table column of an evaluation, or null when it is not one of the table's benchmarks.
@@ -67,7 +59,8 @@ export function columnOf(benchmark: string, split: string): ColumnKey | null {
   if (b.startsWith("searchworld")) {
     return b.includes("ood") || /ood/i.test(split) ? "searchworld-ood" : "searchworld";
   }
-  return ALIASES[b] ?? null;
+  const key = canonicalBenchmark(b);
+  return key === null ? null : qaColumn(key);
 }
 
 const SPLIT_RANK = ["test", "dev", "validation", "val"];
