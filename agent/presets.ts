@@ -106,6 +106,7 @@ export const PRESETS: Readonly<Record<PresetName, ExperimentPreset>> = {
       optimizer: adam(3e-3),
       feedbackShare: 0.3,
       observationWeight: 0.5,
+      batching: "length-grouped",
     },
     rl: {
       steps: 20,
@@ -129,6 +130,7 @@ export const PRESETS: Readonly<Record<PresetName, ExperimentPreset>> = {
       optimizer: adam(3e-3),
       feedbackShare: 0.3,
       observationWeight: 0.5,
+      batching: "length-grouped",
     },
     rl: {
       steps: 40,
@@ -160,6 +162,7 @@ export const PRESETS: Readonly<Record<PresetName, ExperimentPreset>> = {
       optimizer: adam(3e-4),
       feedbackShare: 0.3,
       observationWeight: 0.5,
+      batching: "length-grouped",
     },
     rl: {
       steps: 1000,

@@ -39,6 +39,70 @@ export interface SftConfig {
   feedbackShare: number;
   /** Weight of the observation/feedback-token LM term (0 = policy tokens only). */
   observationWeight: number;
+  /** How steps draw their demonstrations (default `"random"`); see {@link SftBatching}. */
+  batching?: SftBatching;
+}
+
+/**
+ * How SFT steps draw their demonstrations.
+ * - `"random"`: each step draws `batchSize` demonstrations uniformly with replacement.
+ * - `"length-grouped"` (Hugging Face Trainer's `group_by_length`): draw
+ *   `batchSize * LENGTH_GROUP_BATCHES` demonstrations the same way, sort them by length, cut
+ *   them into batches of neighbours and use those batches in random order. Every demonstration
+ *   is still drawn uniformly; only which ones share a batch changes, so a batch is padded to a
+ *   length close to its own rows' (SearchWorld demonstrations span ~80 to ~450 tokens).
+ */
+export type SftBatching = "random" | "length-grouped";
+
+/** Batches per sorted draw of the `"length-grouped"` batching. */
+export const LENGTH_GROUP_BATCHES = 16;
+
+function trajectoryLength(t: Trajectory): number {
+  let n = 0;
+  for (const turn of t.turns) n += turn.tokens.length;
+  return n;
+}
+
+/**
+ * A source of SFT batches over `demos` (see {@link SftBatching}); deterministic for a given
+ * `rng` state.
+ */
+export function sftBatcher(
+  demos: readonly Trajectory[],
+  opts: { batchSize: number; batching: SftBatching; rng: Rng },
+): () => Trajectory[] {
+  const { batchSize, rng } = opts;
+  if (demos.length === 0) throw new Error("sftBatcher: no demonstrations");
+  if (opts.batching === "random") {
+    return () => Array.from({ length: batchSize }, () => demos[rng.int(demos.length)]!);
+  }
+  if (opts.batching !== "length-grouped") {
+    throw new RangeError(
+      `sftBatcher: batching must be "random" or "length-grouped", got ${String(opts.batching)}`,
+    );
+  }
+  let queue: Trajectory[][] = [];
+  return () => {
+    if (queue.length === 0) {
+      const drawn = Array.from(
+        { length: batchSize * LENGTH_GROUP_BATCHES },
+        () => demos[rng.int(demos.length)]!,
+      );
+      const sorted = drawn.map((t, i) => ({ t, i, n: trajectoryLength(t) }))
+        .sort((a, b) => a.n - b.n || a.i - b.i);
+      const batches: Trajectory[][] = [];
+      for (let b = 0; b < LENGTH_GROUP_BATCHES; b++) {
+        batches.push(sorted.slice(b * batchSize, (b + 1) * batchSize).map((x) => x.t));
+      }
+      // Fisher-Yates with the run's generator: batches of short and long rows interleave.
+      for (let i = batches.length - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [batches[i], batches[j]] = [batches[j]!, batches[i]!];
+      }
+      queue = batches;
+    }
+    return queue.shift()!;
+  };
 }
 
 /** Options of {@link trainSft}. */
@@ -109,9 +173,14 @@ export async function trainSft(opts: TrainSftOptions): Promise<number[]> {
   const optimizer = new AdamW(model.variables(), config.optimizer);
   const progress = new Progress({ total: config.steps, label: "sft" });
   const losses: number[] = [];
+  const nextBatch = sftBatcher(demos, {
+    batchSize: config.batchSize,
+    batching: config.batching ?? "random",
+    rng,
+  });
   try {
     for (let step = 0; step < config.steps; step++) {
-      const picked = Array.from({ length: config.batchSize }, () => demos[rng.int(demos.length)]!);
+      const picked = nextBatch();
       const batch = buildBatch(picked);
       const shape: [number, number] = [batch.n, batch.length];
       const tokens = tf.tensor2d(batch.tokens, shape, "int32");

@@ -4,9 +4,14 @@
  * the same SFT checkpoint with the same seeds, evaluates both in-domain and out-of-domain
  * (no feedback call, judge or entity reward at evaluation), records everything in the run store
  * and regenerates the method's report. Interrupted runs resume; completed ones are reused.
+ *
+ * Reports go to `--reports DIR`; without it, to the repository's `reports/` when the run store
+ * is the default `runs/`, and to `<out>/reports` otherwise (a run in another folder never
+ * overwrites the committed reports).
  * @module
  */
 import { parseArgs } from "node:util";
+import { join } from "node:path";
 import { buildTestbed, ensureSft, getMethod, getPreset, runArm } from "@creditlab/agent";
 import { generateReport } from "@creditlab/reports";
 import { openContext, parseBackend, parsePositiveInt } from "./common.ts";
@@ -20,7 +25,7 @@ export async function main(args: string[]): Promise<number> {
       preset: { type: "string", default: "default" },
       seeds: { type: "string" },
       out: { type: "string", default: "runs" },
-      reports: { type: "string", default: "reports" },
+      reports: { type: "string" },
       backend: { type: "string" },
     },
   });
@@ -60,7 +65,7 @@ export async function main(args: string[]): Promise<number> {
     }
     const written = await generateReport({
       store: ctx.store,
-      out: values.reports,
+      out: values.reports ?? (values.out === "runs" ? "reports" : join(values.out, "reports")),
       methods: [name],
     });
     ctx.log(`report written: ${JSON.stringify(written)}`);
