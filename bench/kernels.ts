@@ -7,7 +7,7 @@
  *   sequence 256, batch 16, SwiGLU 704, tied, AdamW) on wasm and cpu (cpu with a smaller batch
  *   and fewer steps — stated in the figures), and the achieved FLOP/s as a fraction of the same
  *   backend's matMul GFLOP/s;
- * - sampling tokens/s for 256 new tokens with the KV cache and by full recompute;
+ * - sampling tokens/s for 256 new tokens with the KV cache (both decoder engines) and by full recompute;
  * - the ratios against issue 2's targets and, when Debian's python3-torch is installed, the
  *   same-run PyTorch anchor (bench/torch_anchor.py).
  *
@@ -20,6 +20,7 @@
 import { parseArgs } from "node:util";
 import {
   type BackendInfo,
+  type DecoderEngine,
   initBackend,
   type ModelConfig,
   parameterCount,
@@ -114,10 +115,13 @@ function trainSteps(
   return { stepSeconds, losses };
 }
 
-/** Sampling tokens/s for `n` new tokens after a 1-token prompt, batch `b`. */
+/**
+ * Sampling tokens/s for `n` new tokens after a 1-token prompt, batch `b`: with a KV-cached
+ * decoder of the given engine, or by full recompute (`forward` over the whole prefix each step).
+ */
 function sampling(
   cfg: ModelConfig,
-  opts: { batch: number; tokens: number; cache: boolean },
+  opts: { batch: number; tokens: number; cache: boolean; engine?: DecoderEngine },
 ): { seconds: number; tokensPerSecond: number } {
   const rng = new Rng(3);
   const model = new Transformer(cfg, { rng: rng.fork() });
@@ -125,7 +129,7 @@ function sampling(
   const seqs: number[][] = Array.from({ length: b }, () => [rng.int(v)]);
   const t0 = performance.now();
   if (opts.cache) {
-    const dec = model.decoder(b, { capacity: opts.tokens + 1 });
+    const dec = model.decoder(b, { capacity: opts.tokens + 1, engine: opts.engine ?? "tensors" });
     let feeds = seqs.map((s) => Int32Array.of(s[0]!));
     for (let i = 0; i < opts.tokens; i++) {
       const logits = dec.feed(feeds);
@@ -326,9 +330,13 @@ export async function main(args: string[]): Promise<number> {
   log("sampling");
   await initBackend({ backend: "wasm" });
   const nTok = quick ? 64 : 256;
-  const cached1 = sampling(cfg, { batch: 1, tokens: nTok, cache: true });
+  // KV cache vs recompute on the same TensorFlow.js ops (engine "tensors"); the plain-array
+  // engine that the rollout uses is measured beside it.
+  const cached1 = sampling(cfg, { batch: 1, tokens: nTok, cache: true, engine: "tensors" });
   const recompute1 = sampling(cfg, { batch: 1, tokens: nTok, cache: false });
-  const cached16 = sampling(cfg, { batch: 16, tokens: nTok, cache: true });
+  const cached16 = sampling(cfg, { batch: 16, tokens: nTok, cache: true, engine: "tensors" });
+  const arrays1 = sampling(cfg, { batch: 1, tokens: nTok, cache: true, engine: "arrays" });
+  const arrays16 = sampling(cfg, { batch: 16, tokens: nTok, cache: true, engine: "arrays" });
 
   let torch: Record<string, unknown> = { status: "skipped (--no-torch)" };
   if (!values["no-torch"]) {
@@ -367,7 +375,10 @@ export async function main(args: string[]): Promise<number> {
         batch1KvCacheTokensPerSecond: r3(cached1.tokensPerSecond),
         batch1RecomputeTokensPerSecond: r3(recompute1.tokensPerSecond),
         batch16KvCacheTokensPerSecond: r3(cached16.tokensPerSecond),
-        backend: "wasm",
+        batch1ArrayEngineTokensPerSecond: r3(arrays1.tokensPerSecond),
+        batch16ArrayEngineTokensPerSecond: r3(arrays16.tokensPerSecond),
+        backend:
+          "wasm (KV cache and recompute: engine tensors; array engine: plain arrays + OpenBLAS gemm)",
       },
       torch,
     },
@@ -379,6 +390,10 @@ export async function main(args: string[]): Promise<number> {
       kvCacheOverRecompute: {
         value: ratio(cached1.tokensPerSecond, recompute1.tokensPerSecond),
         target: ">= 5",
+      },
+      arrayEngineOverTensorEngineBatch16: {
+        value: ratio(arrays16.tokensPerSecond, cached16.tokensPerSecond),
+        target: "none (informational: the rollout's decoder)",
       },
       wasmTrainFlopsOverMatmul: {
         value: ratio(wasmTrain.achievedGflops, wasmMm),
