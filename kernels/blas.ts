@@ -256,13 +256,30 @@ export interface GemmOptions {
   transB?: boolean;
   /** Add the product to C (`beta = 1`) instead of overwriting it. */
   accumulate?: boolean;
+  /** Row stride of A (default k). */
+  lda?: number;
+  /** Row stride of B (default n, or k with `transB`). */
+  ldb?: number;
+  /** Row stride of C (default n). */
+  ldc?: number;
+}
+
+function strides(opts: GemmOptions): { lda: number; ldb: number; ldc: number } {
+  const { n, k } = opts;
+  return {
+    lda: opts.lda ?? k,
+    ldb: opts.ldb ?? (opts.transB ? k : n),
+    ldc: opts.ldc ?? n,
+  };
 }
 
 /**
  * Plain-array matrix product `C (+)= A · op(B)`, row-major: A `[m, k]`, B `[k, n]` (or `[n, k]`
- * with `transB`), C `[m, n]`. Uses OpenBLAS's `cblas_sgemm` when the library has been opened by
- * {@link enableBlasMatMul} (FFI permission and the library present), a plain TypeScript loop
- * otherwise ({@link gemmReference}); both give the same values up to float32 rounding.
+ * with `transB`), C `[m, n]`, each with an optional row stride (`lda`, `ldb`, `ldc`) so that a
+ * head's slice of a `[positions, heads, hd]` cache can be used in place. Uses OpenBLAS's
+ * `cblas_sgemm` when the library has been opened by {@link enableBlasMatMul} (FFI permission and
+ * the library present), a plain TypeScript loop otherwise ({@link gemmReference}); both give the
+ * same values up to float32 rounding.
  *
  * @example
  * ```ts
@@ -272,9 +289,15 @@ export interface GemmOptions {
  */
 export function gemm(a: Float32Array, b: Float32Array, c: Float32Array, opts: GemmOptions): void {
   const { m, n, k } = opts;
-  if (a.length < m * k || b.length < k * n || c.length < m * n) {
+  const { lda, ldb, ldc } = strides(opts);
+  const bRows = opts.transB ? n : k, bCols = opts.transB ? k : n;
+  const need = (rows: number, cols: number, ld: number) => rows === 0 ? 0 : (rows - 1) * ld + cols;
+  if (
+    lda < k || ldb < bCols || ldc < n || a.length < need(m, k, lda) ||
+    b.length < need(bRows, bCols, ldb) || c.length < need(m, n, ldc)
+  ) {
     throw new RangeError(
-      `gemm: operands too short for [${m}, ${k}] x [${k}, ${n}] (a ${a.length}, b ${b.length}, c ${c.length})`,
+      `gemm: operands too short for [${m}, ${k}] x [${k}, ${n}] (a ${a.length}, b ${b.length}, c ${c.length}; lda ${lda}, ldb ${ldb}, ldc ${ldc})`,
     );
   }
   if (m === 0 || n === 0) return;
@@ -292,12 +315,12 @@ export function gemm(a: Float32Array, b: Float32Array, c: Float32Array, opts: Ge
     k,
     1,
     a,
-    k,
+    lda,
     b,
-    opts.transB ? k : n,
+    ldb,
     opts.accumulate ? 1 : 0,
     c,
-    n,
+    ldc,
   );
 }
 
@@ -309,12 +332,13 @@ export function gemmReference(
   opts: GemmOptions,
 ): void {
   const { m, n, k } = opts;
-  if (!opts.accumulate) c.fill(0, 0, m * n);
+  const { lda, ldb, ldc } = strides(opts);
+  if (!opts.accumulate) { for (let i = 0; i < m; i++) c.fill(0, i * ldc, i * ldc + n); }
   if (opts.transB) {
     for (let i = 0; i < m; i++) {
-      const ao = i * k, co = i * n;
+      const ao = i * lda, co = i * ldc;
       for (let j = 0; j < n; j++) {
-        const bo = j * k;
+        const bo = j * ldb;
         let acc = 0;
         for (let p = 0; p < k; p++) acc += a[ao + p]! * b[bo + p]!;
         c[co + j] = c[co + j]! + acc;
@@ -323,9 +347,9 @@ export function gemmReference(
     return;
   }
   for (let i = 0; i < m; i++) {
-    const ao = i * k, co = i * n;
+    const ao = i * lda, co = i * ldc;
     for (let p = 0; p < k; p++) {
-      const av = a[ao + p]!, bo = p * n;
+      const av = a[ao + p]!, bo = p * ldb;
       if (av === 0) continue;
       for (let j = 0; j < n; j++) c[co + j] = c[co + j]! + av * b[bo + j]!;
     }

@@ -172,5 +172,22 @@ Deno.test("gemm: OpenBLAS equals the plain loop across shapes and seeds", {
     gemm(a, b, c1, { m, n, k, transB, accumulate });
     gemmReference(a, b, c2, { m, n, k, transB, accumulate });
     allclose(Array.from(c1), Array.from(c2), `seed ${seed} [${m},${k}]x[${k},${n}]`);
+    // strided operands: every matrix lives inside a wider one
+    const lda = k + 3, ldb = (transB ? k : n) + 2, ldc = n + 5;
+    const as = randn(rng, m * lda), bs = randn(rng, (transB ? n : k) * ldb);
+    const s1 = randn(rng, m * ldc), s2 = s1.slice();
+    gemm(as, bs, s1, { m, n, k, transB, accumulate, lda, ldb, ldc });
+    gemmReference(as, bs, s2, { m, n, k, transB, accumulate, lda, ldb, ldc });
+    allclose(Array.from(s1), Array.from(s2), `seed ${seed} strided`);
+  }
+});
+
+Deno.test("gemm: strides select sub-matrices (golden)", () => {
+  // A = rows [1,2] and [3,4] of a [2, 3] array; B^T = rows [5,6], [7,8] with stride 3
+  const a = Float32Array.of(1, 2, 9, 3, 4, 9), b = Float32Array.of(5, 6, 9, 7, 8);
+  for (const f of [gemm, gemmReference]) {
+    const c = new Float32Array(4);
+    f(a, b, c, { m: 2, n: 2, k: 2, transB: true, lda: 3, ldb: 3 });
+    assert.deepEqual(Array.from(c), [17, 23, 39, 53]);
   }
 });

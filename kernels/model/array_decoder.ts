@@ -11,7 +11,9 @@
  *   packed tokens through {@link gemm} (OpenBLAS `cblas_sgemm` when loaded, a loop otherwise);
  * - each row has its own KV cache (`[positions, nKv, hd]` per layer, grown by doubling), and
  *   attention for a token at position p reads the row's keys `0..p` (causal, grouped-query:
- *   query head h uses key/value head `floor(h / g)`);
+ *   query head h uses key/value head `floor(h / g)`): per row and key/value head, one product
+ *   `Q K^T` for all the row's new tokens and that head's g query heads, a causal softmax, and one
+ *   product `P V`, both on the cache in place (row stride `nKv * hd`);
  * - the output projection runs only for the last token each row fed.
  *
  * The tensor {@link TensorDecoder} pads every row to the longest feed of the call and shares
@@ -218,10 +220,13 @@ export class ArrayDecoder {
     const rowOf = new Int32Array(n), posOf = new Int32Array(n);
     const x = new Float32Array(n * d);
     const lastOf: number[] = [], lastRows: number[] = [];
+    /** Each fed row's tokens are contiguous in the packing: start index, count, first position. */
+    const segments: { row: number; start: number; n: number; pos0: number }[] = [];
     let i = 0;
     for (let r = 0; r < bsz; r++) {
       const f = feeds[r];
       if (!f || f.length === 0) continue;
+      segments.push({ row: r, start: i, n: f.length, pos0: this.#len[r]! });
       for (let j = 0; j < f.length; j++, i++) {
         rowOf[i] = r;
         posOf[i] = this.#len[r]! + j;
@@ -246,7 +251,7 @@ export class ArrayDecoder {
     const o = new Float32Array(n * qw);
     const gate = new Float32Array(n * ffn), up = new Float32Array(n * ffn);
     const scale = 1 / Math.sqrt(hd);
-    let scores = new Float32Array(64);
+    let scores = new Float32Array(256), qs = new Float32Array(256), os = new Float32Array(256);
     for (let l = 0; l < w.layers.length; l++) {
       const p = w.layers[l]!;
       rmsNormRows(x, h, { weight: p.attnNorm, eps: c.normEps, rows: n });
@@ -266,30 +271,53 @@ export class ArrayDecoder {
         keys[rowOf[t]!]!.set(k.subarray(t * kw, (t + 1) * kw), off);
         values[rowOf[t]!]!.set(v.subarray(t * kw, (t + 1) * kw), off);
       }
-      for (let t = 0; t < n; t++) {
-        const kr = keys[rowOf[t]!]!, vr = values[rowOf[t]!]!, len = posOf[t]! + 1;
-        if (scores.length < len) scores = new Float32Array(len * 2);
-        for (let hh = 0; hh < nH; hh++) {
-          const qo = t * qw + hh * hd, ko = Math.floor(hh / g) * hd;
-          let mx = -Infinity;
-          for (let s = 0; s < len; s++) {
-            const base = s * kw + ko;
-            let dot = 0;
-            for (let e = 0; e < hd; e++) dot += q[qo + e]! * kr[base + e]!;
-            scores[s] = dot;
-            if (dot > mx) mx = dot;
+      for (const seg of segments) {
+        const kr = keys[seg.row]!, vr = values[seg.row]!, len = seg.pos0 + seg.n;
+        const rowsQ = seg.n * g;
+        if (qs.length < rowsQ * hd) qs = new Float32Array(rowsQ * hd * 2);
+        if (scores.length < rowsQ * len) scores = new Float32Array(rowsQ * len * 2);
+        if (os.length < rowsQ * hd) os = new Float32Array(rowsQ * hd * 2);
+        for (let kv = 0; kv < nKv; kv++) {
+          // The g query heads of key/value head kv for the segment's tokens: [n * g, hd].
+          for (let j = 0; j < seg.n; j++) {
+            const src = (seg.start + j) * qw + kv * g * hd;
+            qs.set(q.subarray(src, src + g * hd), j * g * hd);
           }
-          let sum = 0;
-          for (let s = 0; s < len; s++) {
-            const e = Math.exp(scores[s]! - mx);
-            scores[s] = e;
-            sum += e;
+          // scores = Q K^T over the row's positions 0..len-1 (K in place, row stride kw).
+          gemm(qs, kr.subarray(kv * hd), scores, {
+            m: rowsQ,
+            n: len,
+            k: hd,
+            transB: true,
+            ldb: kw,
+          });
+          // causal softmax: token j of the segment sees positions 0..pos0+j
+          for (let j = 0; j < seg.n; j++) {
+            const visible = seg.pos0 + j + 1;
+            for (let hh = 0; hh < g; hh++) {
+              const o0 = (j * g + hh) * len;
+              let mx = -Infinity;
+              for (let sIdx = 0; sIdx < visible; sIdx++) {
+                if (scores[o0 + sIdx]! > mx) mx = scores[o0 + sIdx]!;
+              }
+              let sum = 0;
+              for (let sIdx = 0; sIdx < visible; sIdx++) {
+                const e = Math.exp(scores[o0 + sIdx]! - mx);
+                scores[o0 + sIdx] = e;
+                sum += e;
+              }
+              const inv = 1 / sum;
+              for (let sIdx = 0; sIdx < visible; sIdx++) {
+                scores[o0 + sIdx] = scores[o0 + sIdx]! * inv;
+              }
+              scores.fill(0, o0 + visible, o0 + len);
+            }
           }
-          const oo = t * qw + hh * hd;
-          for (let e = 0; e < hd; e++) o[oo + e] = 0;
-          for (let s = 0; s < len; s++) {
-            const pr = scores[s]! / sum, base = s * kw + ko;
-            for (let e = 0; e < hd; e++) o[oo + e] = o[oo + e]! + pr * vr[base + e]!;
+          // out = P V (V in place, row stride kw), scattered back to the heads of o.
+          gemm(scores, vr.subarray(kv * hd), os, { m: rowsQ, n: hd, k: len, ldb: kw });
+          for (let j = 0; j < seg.n; j++) {
+            const dst = (seg.start + j) * qw + kv * g * hd;
+            o.set(os.subarray(j * g * hd, (j + 1) * g * hd), dst);
           }
         }
       }
