@@ -106,6 +106,7 @@ export const PRESETS: Readonly<Record<PresetName, ExperimentPreset>> = {
       optimizer: adam(3e-3),
       feedbackShare: 0.3,
       observationWeight: 0.5,
+      // Length-grouped batches: SFT 150 steps in 32 s instead of 47 s (CI runs this preset).
       batching: "length-grouped",
     },
     rl: {
@@ -130,7 +131,9 @@ export const PRESETS: Readonly<Record<PresetName, ExperimentPreset>> = {
       optimizer: adam(3e-3),
       feedbackShare: 0.3,
       observationWeight: 0.5,
-      batching: "length-grouped",
+      // Random batches: length-grouped ones lowered this warm start from 53.5/58.5 to 37.0/44.0
+      // EM (in-domain/OOD, seed 1, n=200 each); see agent/sft.ts.
+      batching: "random",
     },
     rl: {
       steps: 40,
@@ -162,7 +165,7 @@ export const PRESETS: Readonly<Record<PresetName, ExperimentPreset>> = {
       optimizer: adam(3e-4),
       feedbackShare: 0.3,
       observationWeight: 0.5,
-      batching: "length-grouped",
+      batching: "random",
     },
     rl: {
       steps: 1000,
