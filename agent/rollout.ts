@@ -73,6 +73,8 @@ interface RowState {
   turns: Turn[];
   /** Tokens of the policy turn being sampled. */
   current: number[];
+  /** Their log-probs under the sampling logits (temperature 1). */
+  currentLogProbs: number[];
   round: number;
   searchTurns: number;
   feedbackCalls: number;
@@ -82,6 +84,15 @@ interface RowState {
   totalTokens: number;
   pendingFeed: Int32Array | null;
   episode: EpisodeAnonymizer | undefined;
+}
+
+/** `log softmax(z)[i]`, computed stably. */
+function logSoftmaxAt(z: Float32Array, i: number): number {
+  let mx = -Infinity;
+  for (let j = 0; j < z.length; j++) if (z[j]! > mx) mx = z[j]!;
+  let sum = 0;
+  for (let j = 0; j < z.length; j++) sum += Math.exp(z[j]! - mx);
+  return z[i]! - mx - Math.log(sum);
 }
 
 /** Encode text (anonymised when the episode has a mapping) into ids, no special tokens. */
@@ -152,6 +163,7 @@ export async function rollout(questions: Question[], opts: RolloutOptions): Prom
         groupId: base + i,
         turns: [prompt],
         current: [],
+        currentLogProbs: [],
         round: 1,
         searchTurns: 0,
         feedbackCalls: 0,
@@ -173,12 +185,10 @@ export async function rollout(questions: Question[], opts: RolloutOptions): Prom
       rows.forEach((r, idx) => {
         if (r.done) return;
         r.pendingFeed = null;
-        const tok = sampleToken(logits.subarray(idx * vocab, (idx + 1) * vocab), {
-          temperature: config.temperature,
-          topP: config.topP,
-          rng,
-        });
+        const z = logits.subarray(idx * vocab, (idx + 1) * vocab);
+        const tok = sampleToken(z, { temperature: config.temperature, topP: config.topP, rng });
         r.current.push(tok);
+        r.currentLogProbs.push(logSoftmaxAt(z, tok));
         r.totalTokens += 1;
         const budgetHit = r.totalTokens >= config.maxTotalTokens;
         if (
@@ -197,14 +207,16 @@ export async function rollout(questions: Question[], opts: RolloutOptions): Prom
 
   async function endTurn(r: RowState): Promise<void> {
     const tokens = Int32Array.from(r.current);
+    const sampledLogProbs = Float32Array.from(r.currentLogProbs);
     r.current = [];
+    r.currentLogProbs = [];
     const text = decodeTurn(tokenizer, tokens, r.episode);
     const searchAllowed = r.searchTurns < config.maxSearchTurns;
     let action: Action = parseAction(text, { feedbackOffered, searchAllowed });
     if (action.kind === "feedback" && r.feedbackCalls >= (opts.feedback?.maxCalls ?? 0)) {
       action = { kind: "invalid", reason: "no feedback calls left" };
     }
-    r.turns.push({ role: "policy", tokens, text, action, round: r.round });
+    r.turns.push({ role: "policy", tokens, text, action, round: r.round, sampledLogProbs });
     const lastSampled = tokens[tokens.length - 1];
     const outOfBudget = r.totalTokens >= config.maxTotalTokens;
     let obs: { role: "observation" | "feedback"; text: string } | null = null;

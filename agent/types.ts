@@ -57,6 +57,13 @@ export interface Turn {
   action?: Action;
   /** 1-based policy round this turn belongs to (observations belong to the round they answer). */
   round: number;
+  /**
+   * Set on policy turns sampled by the local rollout: `log softmax(z)[token]` of each token under
+   * the sampling model's logits `z` (temperature 1, whatever temperature was sampled with), so
+   * the trainer's recomputed log-probs can be checked against the rollout's (verl's
+   * rollout-vs-actor log-prob check).
+   */
+  sampledLogProbs?: Float32Array;
 }
 
 /** One sampled episode. `turns[0]` is the prompt (role `observation`, round 0). */
