@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { SEARCH_R1_BENCHMARKS as SEARCH_R1_COLUMNS, type SearchR1Key } from "@creditlab/agent";
 
 /** One number a paper reports, with where it comes from. */
 export interface PaperClaim {
@@ -31,16 +32,11 @@ export interface PaperRecord {
   claims: PaperClaim[];
 }
 
-/** The seven Search-R1 benchmarks in table order. */
-export const SEARCH_R1_BENCHMARKS = [
-  "nq",
-  "triviaqa",
-  "popqa",
-  "hotpotqa",
-  "2wikimultihopqa",
-  "musique",
-  "bamboogle",
-] as const;
+/**
+ * The seven Search-R1 benchmark keys in table order, taken from agent's column layout
+ * (`SEARCH_R1_BENCHMARKS` of agent/eval_table.ts, the single source of truth).
+ */
+export const SEARCH_R1_BENCHMARKS: readonly SearchR1Key[] = SEARCH_R1_COLUMNS.map((b) => b.key);
 
 function perBenchmark(setting: string, values: number[], source: string): PaperClaim[] {
   return SEARCH_R1_BENCHMARKS.map((b, i) => ({
