@@ -34,6 +34,7 @@ import {
 } from "./model/layers.ts";
 import { attention, chosenLogProbs, rmsNormFused } from "./model/fused.ts";
 import { ArrayDecoder, arrayWeights } from "./model/array_decoder.ts";
+import { checkDecoderSize, checkIds, feedCounts } from "./model/feeds.ts";
 
 export { ArrayDecoder, type ArrayWeights, arrayWeights } from "./model/array_decoder.ts";
 
@@ -396,16 +397,6 @@ export class Transformer {
   }
 }
 
-/** Throw if any id is outside `[0, vocab)`. */
-function checkIds(ids: Int32Array, vocab: number, what: string): void {
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i]!;
-    if (!(id >= 0 && id < vocab)) {
-      throw new RangeError(`${what}: token id ${id} at flat index ${i} is outside [0, ${vocab})`);
-    }
-  }
-}
-
 /**
  * How a {@link Decoder} computes: `"arrays"` (default) = {@link ArrayDecoder}, plain typed arrays
  * with packed tokens and per-row caches (the fast path for sampling); `"tensors"` =
@@ -470,16 +461,7 @@ export class TensorDecoder implements Decoder {
 
   /** Use `Transformer.decoder(batchSize, { engine: "tensors" })`. */
   constructor(model: Transformer, batchSize: number, capacity: number) {
-    if (!Number.isInteger(batchSize) || batchSize <= 0) {
-      throw new RangeError(
-        `Transformer.decoder: batchSize must be a positive integer, got ${batchSize}`,
-      );
-    }
-    if (!Number.isInteger(capacity) || capacity <= 0) {
-      throw new RangeError(
-        `Transformer.decoder: capacity must be a positive integer, got ${capacity}`,
-      );
-    }
+    checkDecoderSize(batchSize, capacity);
     this.#model = model;
     this.batchSize = batchSize;
     this.capacity = capacity;
@@ -501,30 +483,8 @@ export class TensorDecoder implements Decoder {
   feed(feeds: readonly (Int32Array | null)[]): Float32Array {
     if (this.#disposed) throw new Error("Decoder.feed: used after dispose()");
     const m = this.#model, c = m.config, bsz = this.batchSize, vocab = c.vocabSize;
-    if (feeds.length !== bsz) {
-      throw new RangeError(
-        `Decoder.feed: expected ${bsz} feeds (one per row), got ${feeds.length}`,
-      );
-    }
-    const counts = new Int32Array(bsz);
-    let t = 0;
-    for (let r = 0; r < bsz; r++) {
-      const f = feeds[r];
-      if (f === null || f === undefined) continue;
-      if (!(f instanceof Int32Array)) {
-        throw new TypeError(`Decoder.feed: feeds[${r}] must be an Int32Array or null`);
-      }
-      checkIds(f, vocab, `Decoder.feed: feeds[${r}]`);
-      if (this.#len[r]! + f.length > this.capacity) {
-        throw new RangeError(
-          `Decoder.feed: row ${r} would hold ${
-            this.#len[r]! + f.length
-          } tokens, capacity is ${this.capacity}`,
-        );
-      }
-      counts[r] = f.length;
-      if (f.length > t) t = f.length;
-    }
+    const counts = feedCounts(feeds, { vocab, held: this.#len, capacity: this.capacity });
+    const t = Math.max(...counts);
     if (t === 0) return this.#logits.slice();
     if (this.#slots + t > this.capacity && this.#slots > Math.max(...this.#len)) this.#compact();
 

@@ -25,6 +25,7 @@
  */
 import { gemm } from "../blas.ts";
 import type { ModelConfig } from "./config.ts";
+import { checkDecoderSize, feedCounts } from "./feeds.ts";
 
 /** A transformer's parameters as plain arrays (row-major, the checkpoint's shapes). */
 export interface ArrayWeights {
@@ -101,28 +102,6 @@ export function rmsNormRows(
   }
 }
 
-/** Validate a feed (the same messages as the tensor decoder). */
-function checkFeed(
-  f: Int32Array,
-  opts: { row: number; vocab: number; held: number; capacity: number },
-): void {
-  for (let i = 0; i < f.length; i++) {
-    const id = f[i]!;
-    if (!(id >= 0 && id < opts.vocab)) {
-      throw new RangeError(
-        `Decoder.feed: feeds[${opts.row}]: token id ${id} at flat index ${i} is outside [0, ${opts.vocab})`,
-      );
-    }
-  }
-  if (opts.held + f.length > opts.capacity) {
-    throw new RangeError(
-      `Decoder.feed: row ${opts.row} would hold ${
-        opts.held + f.length
-      } tokens, capacity is ${opts.capacity}`,
-    );
-  }
-}
-
 /**
  * Incremental decoding over `batchSize` rows on plain arrays (see the module doc). Same
  * contract as the tensor decoder: {@link ArrayDecoder.feed} appends tokens per row and returns
@@ -157,16 +136,7 @@ export class ArrayDecoder {
   /** Use `Transformer.decoder(batchSize, { engine: "arrays" })`. */
   constructor(weights: ArrayWeights, opts: { batchSize: number; capacity: number }) {
     const { batchSize, capacity } = opts;
-    if (!Number.isInteger(batchSize) || batchSize <= 0) {
-      throw new RangeError(
-        `Transformer.decoder: batchSize must be a positive integer, got ${batchSize}`,
-      );
-    }
-    if (!Number.isInteger(capacity) || capacity <= 0) {
-      throw new RangeError(
-        `Transformer.decoder: capacity must be a positive integer, got ${capacity}`,
-      );
-    }
+    checkDecoderSize(batchSize, capacity);
     const c = weights.config;
     this.#w = weights;
     this.batchSize = batchSize;
@@ -197,21 +167,9 @@ export class ArrayDecoder {
   feed(feeds: readonly (Int32Array | null)[]): Float32Array {
     if (this.#disposed) throw new Error("Decoder.feed: used after dispose()");
     const w = this.#w, c = w.config, bsz = this.batchSize, vocab = c.vocabSize;
-    if (feeds.length !== bsz) {
-      throw new RangeError(
-        `Decoder.feed: expected ${bsz} feeds (one per row), got ${feeds.length}`,
-      );
-    }
+    const counts = feedCounts(feeds, { vocab, held: this.#len, capacity: this.capacity });
     let n = 0;
-    for (let r = 0; r < bsz; r++) {
-      const f = feeds[r];
-      if (f === null || f === undefined) continue;
-      if (!(f instanceof Int32Array)) {
-        throw new TypeError(`Decoder.feed: feeds[${r}] must be an Int32Array or null`);
-      }
-      checkFeed(f, { row: r, vocab, held: this.#len[r]!, capacity: this.capacity });
-      n += f.length;
-    }
+    for (let r = 0; r < bsz; r++) n += counts[r]!;
     if (n === 0) return this.#logits.slice();
 
     const d = c.dModel, nH = c.nHeads, nKv = c.nKvHeads, hd = d / nH, g = nH / nKv;
@@ -340,7 +298,7 @@ export class ArrayDecoder {
     for (let j = 0; j < R; j++) {
       const r = lastRows[j]!;
       this.#logits.set(z.subarray(j * vocab, (j + 1) * vocab), r * vocab);
-      this.#len[r] = this.#len[r]! + feeds[r]!.length;
+      this.#len[r] = this.#len[r]! + counts[r]!;
     }
     return this.#logits.slice();
   }
