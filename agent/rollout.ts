@@ -10,7 +10,7 @@
  * @module
  */
 import type { Rng, Transformer } from "@creditlab/kernels";
-import { sampleToken } from "@creditlab/kernels";
+import { sampleToken, tokenLogProbsRef } from "@creditlab/kernels";
 import type { WordTokenizer } from "./tokenizer.ts";
 import type { EntityAnonymizer, EpisodeAnonymizer } from "./anonymize.ts";
 import {
@@ -84,15 +84,6 @@ interface RowState {
   totalTokens: number;
   pendingFeed: Int32Array | null;
   episode: EpisodeAnonymizer | undefined;
-}
-
-/** `log softmax(z)[i]`, computed stably. */
-function logSoftmaxAt(z: Float32Array, i: number): number {
-  let mx = -Infinity;
-  for (let j = 0; j < z.length; j++) if (z[j]! > mx) mx = z[j]!;
-  let sum = 0;
-  for (let j = 0; j < z.length; j++) sum += Math.exp(z[j]! - mx);
-  return z[i]! - mx - Math.log(sum);
 }
 
 /** Encode text (anonymised when the episode has a mapping) into ids, no special tokens. */
@@ -188,7 +179,7 @@ export async function rollout(questions: Question[], opts: RolloutOptions): Prom
         const z = logits.subarray(idx * vocab, (idx + 1) * vocab);
         const tok = sampleToken(z, { temperature: config.temperature, topP: config.topP, rng });
         r.current.push(tok);
-        r.currentLogProbs.push(logSoftmaxAt(z, tok));
+        r.currentLogProbs.push(tokenLogProbsRef(z, [tok], { vocab })[0]!);
         r.totalTokens += 1;
         const budgetHit = r.totalTokens >= config.maxTotalTokens;
         if (
