@@ -18,6 +18,15 @@ const cfg = {
   tiedEmbeddings: true,
 };
 
+/** Clipping and KL settings of the loss in these tests (the aggregation varies). */
+const LOSS_BASE = {
+  clipLow: 0.2,
+  clipHigh: 0.28,
+  dualClip: null,
+  klCoef: 0,
+  klEstimator: "k3" as const,
+};
+
 function randomTrajectories(rng: Rng, n: number): Trajectory[] {
   return Array.from({ length: n }, (_, i) => {
     const prompt = Int32Array.from({ length: 2 + rng.int(3) }, () => 4 + rng.int(20));
@@ -44,11 +53,7 @@ for (
     const batch = buildBatch(randomTrajectories(rng, 7));
     const adv = Float32Array.from(batch.lossMask, (m) => (m ? rng.normal() : 0));
     const loss = {
-      clipLow: 0.2,
-      clipHigh: 0.28,
-      dualClip: null,
-      klCoef: 0,
-      klEstimator: "k3" as const,
+      ...LOSS_BASE,
       aggregation: aggregation as Aggregation,
     };
     const run = (rows: number) => {
@@ -125,11 +130,7 @@ Deno.test("on-policy loss with detached old log-probs has the REINFORCE gradient
   const mask = tf.tensor2d(maskArr, [b, t]);
   const adv = tf.tensor2d(Float32Array.from({ length: b * t }, () => rng.normal()), [b, t]);
   const loss = {
-    clipLow: 0.2,
-    clipHigh: 0.28,
-    dualClip: null,
-    klCoef: 0,
-    klEstimator: "k3" as const,
+    ...LOSS_BASE,
     aggregation: "token-mean" as const,
   };
   const vars = model.variables();
