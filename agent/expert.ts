@@ -2,16 +2,7 @@
  * Expert trajectories for the SFT warm start, built from SearchWorld gold chains.
  *
  * An expert issues each hop's gold query with the real search tool (so the observation
- * tokens are exactly what a rollout would see) and answers with the gold answer. As the
- * Search-R1 prompt asks ("conduct reasoning inside <think> and </think> first every time you
- * get new information"), each action after a search result opens with a `<think>` that states
- * the fact just read, in the corpus's own words: `<think> the birthplace of X is Y </think>
- * <search> Y mayor </search>` (see {@link hopFact}; a chain step without a relation gets no
- * think). This matters for what a small policy can learn: reading the answer out of a passage
- * then becomes two short copies (the fact's words from the query, then the entity that
- * follows them in the passage, an induction-head lookup) instead of one long-range lookup
- * from the answer tag; without it the smoke policy never learned the lookup and guessed
- * among the passage's entities (44% on one-hop questions after 800 SFT steps). When the
+ * tokens are exactly what a rollout would see) and answers with the gold answer. When the
  * prompt offers the training-only feedback call, a share of the demonstrations also shows
  * how to use it, so that every arm starts from the same checkpoint and a method that offers
  * the call at RL time finds a policy that knows its syntax:
@@ -48,32 +39,6 @@ export interface ExpertOptions {
   anonymizer?: EntityAnonymizer;
 }
 
-/**
- * The fact of hop `h` of a gold chain as the corpus states it, `the <relation> of <subject> is
- * <entity>` (subject: the question's start entity for the first hop, else the previous hop's
- * entity), or undefined when the step has no relation or the start entity is unknown.
- *
- * @example
- * ```ts
- * import { hopFact } from "./expert.ts";
- * const q = { id: "q", question: "which city is the birthplace of the teacher of ana bel ?",
- *   goldenAnswers: ["rome"], benchmark: "searchworld", split: "train", metadata: { start: "ana bel" },
- *   goldChain: [{ query: "ana bel teacher", entity: "bo cid", relation: "teacher" },
- *     { query: "bo cid birthplace", entity: "rome", relation: "birthplace" }] };
- * hopFact(q, 1); // "the birthplace of bo cid is rome"
- * ```
- */
-export function hopFact(q: Question, h: number): string | undefined {
-  const step = q.goldChain?.[h];
-  if (!step || step.relation === undefined) return undefined;
-  const start = q.metadata?.["start"];
-  const subject = h === 0
-    ? (typeof start === "string" ? start : undefined)
-    : q.goldChain![h - 1]!.entity;
-  if (subject === undefined) return undefined;
-  return `the ${step.relation} of ${subject} is ${step.entity}`;
-}
-
 function policyTurn(
   tokenizer: WordTokenizer,
   text: string,
@@ -107,24 +72,16 @@ export async function expertTrajectory(q: Question, opts: ExpertOptions): Promis
     promptTurn(q, { tokenizer, feedbackOffered, maxSearchTurns: opts.maxSearchTurns, episode }),
   ];
   let round = 1;
-  // The fact read in the last observation, stated in a <think> before the next action.
-  let fact: string | undefined;
-  const act = (action: string) => {
-    const text = fact === undefined ? action : `<think> ${fact} </think> ${action}`;
-    fact = undefined;
-    turns.push(policyTurn(tokenizer, text, { round, episode }));
-  };
   const searchHop = async (h: number) => {
     const query = chain[h]!.query;
-    act(`<search> ${query} </search>`);
+    turns.push(policyTurn(tokenizer, `<search> ${query} </search>`, { round, episode }));
     const passages = await opts.search.search(query, topK);
     const text = formatPassages(passages);
     turns.push({ role: "observation", tokens: encodeTurn(tokenizer, text, episode), text, round });
-    fact = hopFact(q, h);
     round += 1;
   };
   const feedback = async (draft: string) => {
-    act(`<feedback> ${draft} </feedback>`);
+    turns.push(policyTurn(tokenizer, `<feedback> ${draft} </feedback>`, { round, episode }));
     const fb = await opts.verifier!.verify(q, draft);
     const text = formatFeedback(fb.text);
     turns.push({ role: "feedback", tokens: encodeTurn(tokenizer, text, episode), text, round });
@@ -140,7 +97,7 @@ export async function expertTrajectory(q: Question, opts: ExpertOptions): Promis
     for (let h = 0; h < hops; h++) await searchHop(h);
     if (opts.kind !== "plain") await feedback(answer);
   }
-  act(`<answer> ${answer} </answer>`);
+  turns.push(policyTurn(tokenizer, `<answer> ${answer} </answer>`, { round, episode }));
   return {
     questionId: q.id,
     groupId: opts.groupId ?? 0,
