@@ -401,6 +401,15 @@ export async function main(args: string[]): Promise<number> {
       },
       cpuTrainFlopsOverMatmul: { value: ratio(cpuTrain.achievedGflops, cpuMm), target: ">= 0.5" },
       threadsMatmulSpeedup: { value: ratio(wasmMm, oneThread), target: ">= 1.6 on 2 cores" },
+      // The same measure for the anchor: PyTorch's train FLOP/s over its own matMul GFLOP/s
+      // (1024^2, same thread count as its train run). Informational: what a mature CPU
+      // framework reaches on this model and machine, next to our ratio above.
+      pytorchTrainFlopsOverMatmul: {
+        value: torchTps === undefined || typeof torch.matmulGflops1024 !== "number"
+          ? null
+          : r3((torchTps * flopsPerToken) / 1e9 / torch.matmulGflops1024),
+        target: "none (informational: the anchor's own ratio)",
+      },
       overPytorchTrain: {
         value: ratio(wasmTrain.tokensPerSecond, torchTps),
         target: ">= 0.5",
