@@ -31,6 +31,14 @@ export interface EpisodeRecord {
   em: number;
   f1: number;
   toolCalls: number;
+  /** Hop count of the question (SearchWorld's `metadata.hops`), or null when it has none. */
+  hops: number | null;
+}
+
+/** EM over the questions of one hop count. */
+export interface HopScore {
+  n: number;
+  em: number;
 }
 
 /** Aggregate of one benchmark. */
@@ -44,7 +52,42 @@ export interface EvalSummary {
   toolCalls: number;
   /** Share of episodes that ended with an `<answer>`. */
   answered: number;
+  /**
+   * EM per hop count, keyed "1".."4" (SearchWorld questions; empty when no question carries
+   * a hop count). Shows where a policy fails: the methods target long chains.
+   */
+  byHops: Record<string, HopScore>;
   records: EpisodeRecord[];
+}
+
+/**
+ * EM per hop count of the records that have one.
+ *
+ * @example
+ * ```ts
+ * import { emByHops } from "./evaluate.ts";
+ * emByHops([
+ *   { questionId: "a", answer: "x", em: 1, f1: 1, toolCalls: 1, hops: 1 },
+ *   { questionId: "b", answer: "y", em: 0, f1: 0, toolCalls: 2, hops: 2 },
+ *   { questionId: "c", answer: "z", em: 1, f1: 1, toolCalls: 2, hops: 2 },
+ * ]); // { "1": { n: 1, em: 1 }, "2": { n: 2, em: 0.5 } }
+ * ```
+ */
+export function emByHops(records: readonly EpisodeRecord[]): Record<string, HopScore> {
+  const acc = new Map<number, { n: number; hits: number }>();
+  for (const r of records) {
+    if (r.hops === null) continue;
+    const a = acc.get(r.hops) ?? { n: 0, hits: 0 };
+    a.n += 1;
+    a.hits += r.em;
+    acc.set(r.hops, a);
+  }
+  const out: Record<string, HopScore> = {};
+  for (const h of [...acc.keys()].sort((x, y) => x - y)) {
+    const a = acc.get(h)!;
+    out[String(h)] = { n: a.n, em: a.hits / a.n };
+  }
+  return out;
 }
 
 /** Summarise per-question records. */
@@ -64,8 +107,14 @@ export function summarise(
     f1: avg((r) => r.f1),
     toolCalls: avg((r) => r.toolCalls),
     answered: avg((r) => (r.answer === null ? 0 : 1)),
+    byHops: emByHops(records),
     records,
   };
+}
+
+function hopsOf(q: Question): number | null {
+  const h = q.metadata?.["hops"];
+  return typeof h === "number" && Number.isInteger(h) && h > 0 ? h : null;
 }
 
 function score(q: Question, answer: string | null, toolCalls: number): EpisodeRecord {
@@ -78,6 +127,7 @@ function score(q: Question, answer: string | null, toolCalls: number): EpisodeRe
     em: answer === null ? 0 : exactMatch(answer, q.goldenAnswers),
     f1: answer === null ? 0 : tokenF1(answer, q.goldenAnswers),
     toolCalls,
+    hops: hopsOf(q),
   };
 }
 

@@ -156,7 +156,12 @@ async function logEvals(
       em: e.em,
       f1: e.f1,
       step: opts.step,
-      extra: { toolCalls: e.toolCalls, answered: e.answered, decoding: "greedy" },
+      extra: {
+        toolCalls: e.toolCalls,
+        answered: e.answered,
+        decoding: "greedy",
+        ...(Object.keys(e.byHops).length > 0 ? { byHops: e.byHops } : {}),
+      },
     });
     ctx.log(
       `  eval ${e.benchmark}: n=${e.n} em=${e.em.toFixed(3)} f1=${e.f1.toFixed(3)} tool_calls=${

@@ -206,6 +206,7 @@ export async function main(args: string[]): Promise<number> {
           answered: summary.answered,
           policy: values.policy,
           prompt,
+          ...(Object.keys(summary.byHops).length > 0 ? { byHops: summary.byHops } : {}),
         },
       });
       ctx.log(`${name}: n=${summary.n} em=${summary.em.toFixed(3)} f1=${summary.f1.toFixed(3)}`);

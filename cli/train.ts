@@ -59,10 +59,25 @@ export async function main(args: string[]): Promise<number> {
           before ? before.em.toFixed(3) : "n/a"
         }), n=${e.n}`,
       );
+      const hops = hopLine(e.extra["byHops"], before?.extra["byHops"]);
+      if (hops) console.log(`  by hop count: ${hops}`);
     }
     console.log(`run ${runId} recorded in ${values.out}/creditlab.duckdb`);
     return 0;
   } finally {
     ctx.store.close();
   }
+}
+
+/** "1: 0.440 -> 0.460 (n=50), 2: ..." from two recorded `extra.byHops` values, or "". */
+function hopLine(after: unknown, before: unknown): string {
+  const get = (x: unknown, h: string): { n: number; em: number } | undefined => {
+    const v = (x as Record<string, { n: number; em: number }> | undefined)?.[h];
+    return v && typeof v.em === "number" && typeof v.n === "number" ? v : undefined;
+  };
+  if (typeof after !== "object" || after === null) return "";
+  return Object.keys(after).map((h) => {
+    const a = get(after, h)!, b = get(before, h);
+    return `${h}: ${b ? `${b.em.toFixed(3)} -> ` : ""}${a.em.toFixed(3)} (n=${a.n})`;
+  }).join(", ");
 }

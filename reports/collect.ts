@@ -63,7 +63,18 @@ export interface ArmSummary {
   f1: Record<CellKey, Cell>;
   /** Search calls per question at evaluation (`extra.toolCalls` of the evals), per column. */
   evalToolCalls: Record<CellKey, Cell>;
+  /**
+   * EM per hop count of the SearchWorld columns (`extra.byHops` of the evals): column ->
+   * hop count ("1".."4") -> cell over seeds. Columns and hops without records are absent.
+   */
+  emByHops: Partial<Record<SearchWorldKey, Record<string, Cell>>>;
 }
+
+/** The SearchWorld columns, whose questions carry hop counts. */
+export const SEARCHWORLD_COLUMNS = ["searchworld", "searchworld-ood"] as const;
+
+/** Key of a SearchWorld column. */
+export type SearchWorldKey = typeof SEARCHWORLD_COLUMNS[number];
 
 /** One point of a learning curve. */
 export interface CurvePoint {
@@ -249,6 +260,35 @@ function evalToolCallTable(runs: RunRecord[], evalsByRun: Map<string, EvalRecord
   return out;
 }
 
+/** The recorded `extra.byHops` EM of one hop count, or null. */
+function hopEm(e: EvalRecord | undefined, hop: string): number | null {
+  const by = e?.extra["byHops"];
+  if (typeof by !== "object" || by === null) return null;
+  const v = (by as Record<string, unknown>)[hop];
+  if (typeof v !== "object" || v === null) return null;
+  const em = (v as Record<string, unknown>)["em"];
+  return typeof em === "number" && Number.isFinite(em) ? em : null;
+}
+
+function hopTable(runs: RunRecord[], evalsByRun: Map<string, EvalRecord[]>) {
+  const per = runs.map((r) => finalEvals(evalsByRun.get(r.id) ?? []));
+  const out: Partial<Record<SearchWorldKey, Record<string, Cell>>> = {};
+  for (const col of SEARCHWORLD_COLUMNS) {
+    const hops = new Set<string>();
+    for (const m of per) {
+      const by = m.get(col)?.extra["byHops"];
+      if (typeof by === "object" && by !== null) { for (const h of Object.keys(by)) hops.add(h); }
+    }
+    if (hops.size === 0) continue;
+    const cells: Record<string, Cell> = {};
+    for (const h of [...hops].sort((a, b) => Number(a) - Number(b))) {
+      cells[h] = cellFrom(per.map((m) => hopEm(m.get(col), h)), "not recorded");
+    }
+    out[col] = cells;
+  }
+  return out;
+}
+
 function armTable(runs: RunRecord[], evalsByRun: Map<string, EvalRecord[]>, key: "em" | "f1") {
   const per = runs.map((r) => perRunScores(evalsByRun.get(r.id) ?? [], key));
   const out = {} as Record<CellKey, Cell>;
@@ -356,6 +396,7 @@ export async function collectExperiment(
       em: armTable(rs, evalsByRun, "em"),
       f1: armTable(rs, evalsByRun, "f1"),
       evalToolCalls: evalToolCallTable(rs, evalsByRun),
+      emByHops: hopTable(rs, evalsByRun),
     };
   });
 
@@ -377,6 +418,7 @@ export async function collectExperiment(
         em: armTable(sftRuns, sftEvals, "em"),
         f1: armTable(sftRuns, sftEvals, "f1"),
         evalToolCalls: evalToolCallTable(sftRuns, sftEvals),
+        emByHops: hopTable(sftRuns, sftEvals),
       };
     }
   }

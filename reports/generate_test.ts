@@ -57,6 +57,21 @@ Deno.test("report: same store in, same report out, byte for byte; numbers match 
       ),
     );
     assert.ok(md.includes("Δ method − baseline"));
+    // EM by hop count: the baseline's one-hop cell is the t-interval of the stored byHops.
+    const store2 = await RunStore.open(storePath, { readOnly: true });
+    const sw = (await store2.evals()).filter((e) =>
+      e.benchmark === "searchworld" && runs.some((r) => r.id === e.runId)
+    );
+    store2.close();
+    const oneHop = sw.map((e) => (e.extra["byHops"] as Record<string, { em: number }>)["1"]!.em);
+    assert.equal(oneHop.length, 2);
+    const hopIv = tInterval(oneHop);
+    assert.ok(md.includes("## EM by hop count (SearchWorld)"), "hop table");
+    assert.ok(md.includes("| arm | SearchWorld 1-hop | SearchWorld 2-hop |"), "hop columns");
+    const baseRow = md.split("\n").find((l) =>
+      l.startsWith("| baseline |") && l.includes(`${pct(hopIv.mean)} ± ${pct(hopIv.halfWidth)}`)
+    );
+    assert.ok(baseRow, "baseline one-hop cell");
     // The SFT start row: seeds 1 and 2 have SearchWorld EM 0.1 and 0.2.
     assert.ok(md.includes(`| start (SFT) | sft | 2 | n/a (no eval)`), "SFT start row");
     assert.ok(md.includes(`${pct(0.15)} ± ${pct(tInterval([0.1, 0.2]).halfWidth)}`), "SFT EM cell");

@@ -6,7 +6,15 @@
  */
 
 import { COLUMNS } from "./benchmarks.ts";
-import type { Cell, CellKey, ChecklistArm, ExperimentData, HeatSample } from "./collect.ts";
+import {
+  type Cell,
+  type CellKey,
+  type ChecklistArm,
+  type ExperimentData,
+  type HeatSample,
+  SEARCHWORLD_COLUMNS,
+  type SearchWorldKey,
+} from "./collect.ts";
 import { type PaperCard, paperEffects } from "./paper.ts";
 import type { TrajectoryRow } from "../agent/runstore.ts";
 
@@ -131,6 +139,39 @@ function scoreRows(d: ExperimentData, which: "em" | "f1"): string[][] {
 }
 
 const SCORE_HEAD = ["arm", "method", "seeds", ...LABELS];
+
+/** The (SearchWorld column, hop count) pairs that some arm recorded, in table order. */
+function hopColumns(d: ExperimentData): { col: SearchWorldKey; hop: string; label: string }[] {
+  const arms = [...(d.start ? [d.start] : []), ...d.arms];
+  const out: { col: SearchWorldKey; hop: string; label: string }[] = [];
+  for (const col of SEARCHWORLD_COLUMNS) {
+    const hops = new Set<string>();
+    for (const a of arms) for (const h of Object.keys(a.emByHops[col] ?? {})) hops.add(h);
+    const label = COLUMNS.find((c) => c.key === col)?.label ?? col;
+    for (const hop of [...hops].sort((x, y) => Number(x) - Number(y))) {
+      out.push({ col, hop, label: `${label} ${hop}-hop` });
+    }
+  }
+  return out;
+}
+
+/** EM per hop count of the SearchWorld columns; null when no evaluation recorded one. */
+function hopTable(d: ExperimentData): { head: string[]; rows: string[][] } | null {
+  const cols = hopColumns(d);
+  if (cols.length === 0) return null;
+  const rows = [...(d.start ? [d.start] : []), ...d.arms].map((a) => [
+    a.arm,
+    ...cols.map(({ col, hop }) => {
+      const c = a.emByHops[col]?.[hop];
+      return c ? cellText(c) : "n/a (not recorded)";
+    }),
+  ]);
+  return { head: ["arm", ...cols.map((c) => c.label)], rows };
+}
+
+const HOP_NOTE =
+  "EM (%) on the questions of each hop count (SearchWorld questions need 1 to 4 searches), " +
+  "mean ± 95% t-interval over seeds, from `extra.byHops` of the same final evaluations.";
 
 const NOTES = [
   "EM and F1 in percent: mean ± half-width of the 95% Student-t interval over seeds (n − 1 degrees of freedom);",
@@ -410,6 +451,17 @@ export function experimentMarkdown(inp: RenderInput): string {
   out.push("## Exact match (EM, %)", "", mdTable(SCORE_HEAD, scoreRows(d, "em")), "");
   out.push("## Token F1 (%)", "", mdTable(SCORE_HEAD, scoreRows(d, "f1")), "");
   out.push(...NOTES, "");
+  const hops = hopTable(d);
+  if (hops) {
+    out.push(
+      "## EM by hop count (SearchWorld)",
+      "",
+      mdTable(hops.head, hops.rows),
+      "",
+      HOP_NOTE,
+      "",
+    );
+  }
   out.push("## The paper's claim beside ours", "");
   if (card.kind === "missing") {
     out.push(`${inp.cardMethod || d.name}: ${card.reason}.`, "");
@@ -599,6 +651,11 @@ export function experimentHtml(inp: RenderInput, anchor: string): string {
   h.push(`<h3>Exact match (EM, %)</h3>`, htmlTable(SCORE_HEAD, scoreRows(d, "em"), "scores"));
   h.push(`<h3>Token F1 (%)</h3>`, htmlTable(SCORE_HEAD, scoreRows(d, "f1"), "scores"));
   h.push(`<p class="note">${esc(NOTES.join(" "))}</p>`);
+  const hopT = hopTable(d);
+  if (hopT) {
+    h.push(`<h3>EM by hop count (SearchWorld)</h3>`, htmlTable(hopT.head, hopT.rows, "scores"));
+    h.push(`<p class="note">${esc(HOP_NOTE)}</p>`);
+  }
   h.push(`<h3>The paper's claim beside ours</h3>`);
   if (card.kind === "missing") {
     h.push(`<p class="missing">${esc(`${inp.cardMethod || d.name}: ${card.reason}.`)}</p>`);

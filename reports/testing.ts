@@ -163,7 +163,13 @@ export async function writeFixtureStore(
             n: 50,
             em,
             f1: Math.min(1, em + 0.05),
-            extra: { toolCalls: 1 + rng.int(3) },
+            extra: {
+              toolCalls: 1 + rng.int(3),
+              // Two hop counts whose EMs average to the overall EM (25 questions each).
+              ...(b === "searchworld"
+                ? { byHops: { "1": { n: 25, em: em + 0.1 }, "2": { n: 25, em: em - 0.1 } } }
+                : {}),
+            },
           });
         }
         await store.endRun(id, "completed", new Date(t0.getTime() + 60_000));

@@ -62,7 +62,16 @@ Deno.test({
           ["searchworld", "searchworld-ood"],
           `${key} evaluations`,
         );
-        for (const e of evals) assert.ok(e.n > 0 && e.em >= 0 && e.em <= 1);
+        for (const e of evals) {
+          assert.ok(e.n > 0 && e.em >= 0 && e.em <= 1);
+          // EM per hop count: SearchWorld easy has one- and two-hop questions, and the parts
+          // add up to the whole.
+          const byHops = e.extra["byHops"] as Record<string, { n: number; em: number }>;
+          assert.deepEqual(Object.keys(byHops), ["1", "2"], `${key} ${e.benchmark} byHops`);
+          const parts = Object.values(byHops);
+          assert.equal(parts.reduce((a, h) => a + h.n, 0), e.n);
+          assert.ok(Math.abs(parts.reduce((a, h) => a + h.n * h.em, 0) / e.n - e.em) < 1e-9);
+        }
       }
       const capfRun = byArm.get("capf/method/capf")!;
       const calls = (await store.steps(capfRun.id, "feedback_calls/mean")).map((s) => s.value);
