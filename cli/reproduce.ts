@@ -3,7 +3,8 @@
  *  [--reports DIR] [--backend ...]`: trains the outcome-only grpo baseline and the method from
  * the same SFT checkpoint with the same seeds, evaluates both in-domain and out-of-domain
  * (no feedback call, judge or entity reward at evaluation), records everything in the run store
- * and regenerates the method's report. Interrupted runs resume; completed ones are reused.
+ * and regenerates the reports of every experiment in the store (the method's among them).
+ * Interrupted runs resume; completed ones are reused.
  *
  * Reports go to `--reports DIR`; without it, to the repository's `reports/` when the run store
  * is the default `runs/`, and to `<out>/reports` otherwise (a run in another folder never
@@ -66,7 +67,8 @@ export async function main(args: string[]): Promise<number> {
     const written = await generateReport({
       store: ctx.store,
       out: values.reports ?? (values.out === "runs" ? "reports" : join(values.out, "reports")),
-      methods: [name],
+      // Every experiment in the store, not only this one: index.html lists them all, and a
+      // report of one experiment alone overwrote it with that experiment only.
     });
     ctx.log(`report written: ${JSON.stringify(written)}`);
     return 0;
