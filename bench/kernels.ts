@@ -364,7 +364,11 @@ export async function main(args: string[]): Promise<number> {
     figures: {
       matmul: {
         sizeForRatios: { wasm: mmSize("wasm"), cpu: mmSize("cpu") },
+        estimator: `fastest of 3 timed windows of >= ${quick ? 0.2 : 0.5} s each (bench/matmul.ts)`,
         gflops: mm.byBackend,
+        windowGflops: Object.fromEntries(
+          mm.results.map((r) => [`${r.backend}@${r.size}`, r.windowGflops.map(r3)]),
+        ),
         skipped: mm.skipped,
         info: mm.info,
       },
