@@ -23,6 +23,7 @@ import {
 import { type Completion, endedOnEos, turnText } from "./endpoint.ts";
 import type { Question, SearchTool } from "./types.ts";
 import type { EntityAnonymizer } from "./anonymize.ts";
+import type { HopScore } from "./runstore.ts";
 
 /** Per-question outcome of an evaluation episode. */
 export interface EpisodeRecord {
@@ -33,12 +34,6 @@ export interface EpisodeRecord {
   toolCalls: number;
   /** Hop count of the question (SearchWorld's `metadata.hops`), or null when it has none. */
   hops: number | null;
-}
-
-/** EM over the questions of one hop count. */
-export interface HopScore {
-  n: number;
-  em: number;
 }
 
 /** Aggregate of one benchmark. */
@@ -88,6 +83,14 @@ export function emByHops(records: readonly EpisodeRecord[]): Record<string, HopS
     out[String(h)] = { n: a.n, em: a.hits / a.n };
   }
   return out;
+}
+
+/**
+ * The run-store `extra` fields for {@link EvalSummary.byHops}: `{ byHops }` when some question
+ * had a hop count, else nothing (read back with `readByHops` of runstore.ts).
+ */
+export function byHopsExtra(s: EvalSummary): { byHops?: Record<string, HopScore> } {
+  return Object.keys(s.byHops).length > 0 ? { byHops: s.byHops } : {};
 }
 
 /** Summarise per-question records. */

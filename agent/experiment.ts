@@ -27,7 +27,7 @@ import {
 } from "@creditlab/datasets";
 import { join } from "node:path";
 import { dirCheckpoints } from "./checkpoint.ts";
-import { type EvalSummary, evaluateLocal } from "./evaluate.ts";
+import { byHopsExtra, type EvalSummary, evaluateLocal } from "./evaluate.ts";
 import type { ExperimentPreset } from "./presets.ts";
 import { buildPrompt, invalidActionText } from "./protocol.ts";
 import { type RunStore, trajectoryRowsFromBatch } from "./runstore.ts";
@@ -160,7 +160,7 @@ async function logEvals(
         toolCalls: e.toolCalls,
         answered: e.answered,
         decoding: "greedy",
-        ...(Object.keys(e.byHops).length > 0 ? { byHops: e.byHops } : {}),
+        ...byHopsExtra(e),
       },
     });
     ctx.log(

@@ -129,6 +129,38 @@ export interface EvalRecord {
   extra: Record<string, unknown>;
 }
 
+/** EM over the questions of one hop count (`extra.byHops` of a SearchWorld evaluation). */
+export interface HopScore {
+  n: number;
+  em: number;
+}
+
+/**
+ * The recorded EM per hop count of an evaluation (`extra.byHops`, written by the evaluations of
+ * agent/evaluate.ts), keyed "1".."4"; entries without a finite `n` and `em` are left out, and an
+ * evaluation without the field gives null.
+ *
+ * @example
+ * ```ts
+ * import { readByHops } from "./runstore.ts";
+ * readByHops({ toolCalls: 1, byHops: { "1": { n: 50, em: 0.4 } } }); // { "1": { n: 50, em: 0.4 } }
+ * readByHops({ toolCalls: 1 }); // null
+ * ```
+ */
+export function readByHops(extra: Record<string, unknown>): Record<string, HopScore> | null {
+  const by = extra["byHops"];
+  if (typeof by !== "object" || by === null) return null;
+  const out: Record<string, HopScore> = {};
+  for (const [hop, v] of Object.entries(by)) {
+    if (typeof v !== "object" || v === null) continue;
+    const { n, em } = v as Record<string, unknown>;
+    if (typeof n === "number" && typeof em === "number" && Number.isFinite(em)) {
+      out[hop] = { n, em };
+    }
+  }
+  return out;
+}
+
 /**
  * One sampled trajectory of one training step, as stored in Parquet. Per-token arrays are
  * aligned (same length = the row's unpadded token count).

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { RunStore, type TrajectoryRow, trajectoryRowsFromBatch } from "./runstore.ts";
+import { readByHops, RunStore, type TrajectoryRow, trajectoryRowsFromBatch } from "./runstore.ts";
 import type { RolloutBatch, Trajectory } from "./types.ts";
 
 async function withStore(fn: (store: RunStore, dir: string) => Promise<void>): Promise<void> {
@@ -283,4 +283,17 @@ Deno.test("runstore: trajectoryRowsFromBatch slices the padded batch per row", (
     () => trajectoryRowsFromBatch(batch, new Float32Array(2)),
     /expected n\*length = 6/,
   );
+});
+
+Deno.test("readByHops: the recorded EM per hop count; malformed entries left out", () => {
+  assert.deepEqual(readByHops({ byHops: { "1": { n: 50, em: 0.4 }, "2": { n: 50, em: 0.1 } } }), {
+    "1": { n: 50, em: 0.4 },
+    "2": { n: 50, em: 0.1 },
+  });
+  assert.deepEqual(
+    readByHops({ byHops: { "1": { n: 5, em: Number.NaN }, "2": "x", "3": { n: 2, em: 1 } } }),
+    { "3": { n: 2, em: 1 } },
+  );
+  assert.equal(readByHops({ toolCalls: 1 }), null);
+  assert.equal(readByHops({ byHops: null }), null);
 });

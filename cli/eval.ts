@@ -30,6 +30,7 @@ import {
 } from "@creditlab/datasets";
 import {
   buildTestbed,
+  byHopsExtra,
   EndpointPolicy,
   type EntityAnonymizer,
   type EvalSummary,
@@ -206,7 +207,7 @@ export async function main(args: string[]): Promise<number> {
           answered: summary.answered,
           policy: values.policy,
           prompt,
-          ...(Object.keys(summary.byHops).length > 0 ? { byHops: summary.byHops } : {}),
+          ...byHopsExtra(summary),
         },
       });
       ctx.log(`${name}: n=${summary.n} em=${summary.em.toFixed(3)} f1=${summary.f1.toFixed(3)}`);

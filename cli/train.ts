@@ -6,7 +6,15 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { buildTestbed, ensureSft, getMethod, getPreset, runArm } from "@creditlab/agent";
+import {
+  buildTestbed,
+  ensureSft,
+  getMethod,
+  getPreset,
+  type HopScore,
+  readByHops,
+  runArm,
+} from "@creditlab/agent";
 import { openContext, parseBackend, parsePositiveInt } from "./common.ts";
 
 /** Entry point. */
@@ -59,7 +67,7 @@ export async function main(args: string[]): Promise<number> {
           before ? before.em.toFixed(3) : "n/a"
         }), n=${e.n}`,
       );
-      const hops = hopLine(e.extra["byHops"], before?.extra["byHops"]);
+      const hops = hopLine(readByHops(e.extra), before ? readByHops(before.extra) : null);
       if (hops) console.log(`  by hop count: ${hops}`);
     }
     console.log(`run ${runId} recorded in ${values.out}/creditlab.duckdb`);
@@ -69,15 +77,14 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-/** "1: 0.440 -> 0.460 (n=50), 2: ..." from two recorded `extra.byHops` values, or "". */
-function hopLine(after: unknown, before: unknown): string {
-  const get = (x: unknown, h: string): { n: number; em: number } | undefined => {
-    const v = (x as Record<string, { n: number; em: number }> | undefined)?.[h];
-    return v && typeof v.em === "number" && typeof v.n === "number" ? v : undefined;
-  };
-  if (typeof after !== "object" || after === null) return "";
-  return Object.keys(after).map((h) => {
-    const a = get(after, h)!, b = get(before, h);
+/** "1: 0.440 -> 0.460 (n=50), 2: ..." from two recorded EMs per hop count, or "". */
+function hopLine(
+  after: Record<string, HopScore> | null,
+  before: Record<string, HopScore> | null,
+): string {
+  if (after === null) return "";
+  return Object.entries(after).map(([h, a]) => {
+    const b = before?.[h];
     return `${h}: ${b ? `${b.em.toFixed(3)} -> ` : ""}${a.em.toFixed(3)} (n=${a.n})`;
   }).join(", ");
 }

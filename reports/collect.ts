@@ -10,12 +10,13 @@
  * @module
  */
 
-import type {
-  EvalRecord,
-  RunRecord,
-  RunStore,
-  StepRecord,
-  TrajectoryRow,
+import {
+  type EvalRecord,
+  readByHops,
+  type RunRecord,
+  type RunStore,
+  type StepRecord,
+  type TrajectoryRow,
 } from "../agent/runstore.ts";
 import { type ColumnKey, columnOf, COLUMNS, splitRank } from "./benchmarks.ts";
 import { type Interval, mean, sampleStd, tInterval, welchInterval } from "./stats.ts";
@@ -260,29 +261,19 @@ function evalToolCallTable(runs: RunRecord[], evalsByRun: Map<string, EvalRecord
   return out;
 }
 
-/** The recorded `extra.byHops` EM of one hop count, or null. */
-function hopEm(e: EvalRecord | undefined, hop: string): number | null {
-  const by = e?.extra["byHops"];
-  if (typeof by !== "object" || by === null) return null;
-  const v = (by as Record<string, unknown>)[hop];
-  if (typeof v !== "object" || v === null) return null;
-  const em = (v as Record<string, unknown>)["em"];
-  return typeof em === "number" && Number.isFinite(em) ? em : null;
-}
-
 function hopTable(runs: RunRecord[], evalsByRun: Map<string, EvalRecord[]>) {
   const per = runs.map((r) => finalEvals(evalsByRun.get(r.id) ?? []));
   const out: Partial<Record<SearchWorldKey, Record<string, Cell>>> = {};
   for (const col of SEARCHWORLD_COLUMNS) {
-    const hops = new Set<string>();
-    for (const m of per) {
-      const by = m.get(col)?.extra["byHops"];
-      if (typeof by === "object" && by !== null) { for (const h of Object.keys(by)) hops.add(h); }
-    }
+    const byRun = per.map((m) => {
+      const e = m.get(col);
+      return e ? readByHops(e.extra) : null;
+    });
+    const hops = new Set(byRun.flatMap((by) => (by ? Object.keys(by) : [])));
     if (hops.size === 0) continue;
     const cells: Record<string, Cell> = {};
     for (const h of [...hops].sort((a, b) => Number(a) - Number(b))) {
-      cells[h] = cellFrom(per.map((m) => hopEm(m.get(col), h)), "not recorded");
+      cells[h] = cellFrom(byRun.map((by) => by?.[h]?.em ?? null), "not recorded");
     }
     out[col] = cells;
   }
