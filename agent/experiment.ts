@@ -36,6 +36,8 @@ import { WordTokenizer } from "./tokenizer.ts";
 import { trainRl } from "./trainer.ts";
 import type { Method, Question, SearchTool, TrainingResources } from "./types.ts";
 import { EntityAnonymizer } from "./anonymize.ts";
+import { expertTrajectory } from "./expert.ts";
+import { type FactObjects, lookupAccuracy, type LookupProbe } from "./lookup.ts";
 
 /** Worlds, retrieval and tokenizer of one preset. */
 export interface Testbed {
@@ -113,11 +115,63 @@ export interface RunContext {
   log: (line: string) => void;
 }
 
-/** Evaluate a model on the in-domain and out-of-domain test questions. */
+/** One world's evaluation: greedy EM (and by hop count) plus the lookup probe. */
+export interface TestbedEval extends EvalSummary {
+  /** Teacher-forced lookup accuracy on the same questions' plain expert demonstrations. */
+  lookup: LookupProbe;
+}
+
+/** The objects of hop `h`'s subject's relation facts, from a world's knowledge base. */
+export function worldFactObjects(world: World): FactObjects {
+  return (q, hop) => {
+    const ids = q.metadata?.["entityIds"];
+    const id = Array.isArray(ids) ? ids[hop] : undefined;
+    const subject = typeof id === "number" ? world.entities[id] : undefined;
+    if (!subject) {
+      throw new Error(`worldFactObjects: question ${q.id} has no metadata.entityIds[${hop}]`);
+    }
+    return Object.values(subject.relations).map((o) => world.entities[o as number]!.name);
+  };
+}
+
+async function probeLookup(
+  model: Transformer,
+  opts: {
+    questions: Question[];
+    world: World;
+    search: SearchTool;
+    testbed: Testbed;
+    preset: ExperimentPreset;
+    anonymizer: EntityAnonymizer | undefined;
+  },
+): Promise<LookupProbe> {
+  const demos = [];
+  for (const q of opts.questions) {
+    demos.push(
+      await expertTrajectory(q, {
+        tokenizer: opts.testbed.tokenizer,
+        search: opts.search,
+        topK: opts.preset.eval.rollout.topK,
+        maxSearchTurns: opts.preset.eval.rollout.maxSearchTurns,
+        kind: "plain",
+        ...(opts.anonymizer ? { anonymizer: opts.anonymizer } : {}),
+      }),
+    );
+  }
+  return lookupAccuracy(model, demos, {
+    questions: opts.questions,
+    objects: worldFactObjects(opts.world),
+  });
+}
+
+/**
+ * Evaluate a model on the in-domain and out-of-domain test questions: greedy episodes (EM, F1,
+ * EM by hop count) and the teacher-forced lookup probe (agent/lookup.ts) on the same questions.
+ */
 export async function evaluateOnTestbed(
   model: Transformer,
   opts: { testbed: Testbed; preset: ExperimentPreset; seed: number },
-): Promise<EvalSummary[]> {
+): Promise<TestbedEval[]> {
   const { testbed, preset } = opts;
   const common = {
     model,
@@ -127,26 +181,38 @@ export async function evaluateOnTestbed(
     seed: opts.seed,
     split: "test",
   };
-  return [
-    await evaluateLocal(testbed.test, {
-      ...common,
+  const worlds = [
+    {
+      questions: testbed.test,
+      world: testbed.world,
       search: testbed.search,
-      benchmark: testbed.world.benchmark,
-      ...(testbed.anonymizer ? { anonymizer: testbed.anonymizer } : {}),
-    }),
-    await evaluateLocal(testbed.ood, {
-      ...common,
+      anonymizer: testbed.anonymizer,
+    },
+    {
+      questions: testbed.ood,
+      world: testbed.oodWorld,
       search: testbed.oodSearch,
-      benchmark: testbed.oodWorld.benchmark,
-      ...(testbed.oodAnonymizer ? { anonymizer: testbed.oodAnonymizer } : {}),
-    }),
+      anonymizer: testbed.oodAnonymizer,
+    },
   ];
+  const out: TestbedEval[] = [];
+  for (const w of worlds) {
+    const summary = await evaluateLocal(w.questions, {
+      ...common,
+      search: w.search,
+      benchmark: w.world.benchmark,
+      ...(w.anonymizer ? { anonymizer: w.anonymizer } : {}),
+    });
+    const lookup = await probeLookup(model, { ...w, testbed, preset });
+    out.push({ ...summary, lookup });
+  }
+  return out;
 }
 
 async function logEvals(
   ctx: RunContext,
   runId: string,
-  opts: { step: number; evals: EvalSummary[] },
+  opts: { step: number; evals: TestbedEval[] },
 ): Promise<void> {
   for (const e of opts.evals) {
     await ctx.store.logEval(runId, {
@@ -161,12 +227,15 @@ async function logEvals(
         answered: e.answered,
         decoding: "greedy",
         ...byHopsExtra(e),
+        lookup: e.lookup,
       },
     });
     ctx.log(
       `  eval ${e.benchmark}: n=${e.n} em=${e.em.toFixed(3)} f1=${e.f1.toFixed(3)} tool_calls=${
         e.toolCalls.toFixed(2)
-      }`,
+      } lookup=${e.lookup.accuracy.toFixed(3)} (chance ${
+        e.lookup.chance.toFixed(3)
+      }, n=${e.lookup.n})`,
     );
   }
 }

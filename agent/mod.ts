@@ -22,3 +22,4 @@ export * from "./presets.ts";
 export * from "./experiment.ts";
 export * from "./progress.ts";
 export * from "./anonymize.ts";
+export * from "./lookup.ts";

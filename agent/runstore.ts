@@ -161,6 +161,35 @@ export function readByHops(extra: Record<string, unknown>): Record<string, HopSc
   return out;
 }
 
+/** The lookup probe of an evaluation, as recorded in `evals.extra.lookup` (agent/lookup.ts). */
+export interface LookupScore {
+  accuracy: number;
+  chance: number;
+  n: number;
+}
+
+/**
+ * Read the teacher-forced lookup probe from an evaluation's `extra`; null when it was not
+ * recorded (evaluations of benchmarks without gold chains, or older runs).
+ *
+ * @example
+ * ```ts
+ * import { readLookup } from "./runstore.ts";
+ * readLookup({ lookup: { accuracy: 0.5, chance: 0.4, n: 150, missed: 0 } }); // { accuracy: 0.5, chance: 0.4, n: 150 }
+ * readLookup({ toolCalls: 1 }); // null
+ * ```
+ */
+export function readLookup(extra: Record<string, unknown>): LookupScore | null {
+  const l = extra["lookup"];
+  if (typeof l !== "object" || l === null) return null;
+  const { accuracy, chance, n } = l as Record<string, unknown>;
+  if (typeof accuracy !== "number" || typeof chance !== "number" || typeof n !== "number") {
+    return null;
+  }
+  if (!Number.isFinite(accuracy) || !Number.isFinite(chance) || n <= 0) return null;
+  return { accuracy, chance, n };
+}
+
 /**
  * One sampled trajectory of one training step, as stored in Parquet. Per-token arrays are
  * aligned (same length = the row's unpadded token count).

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { readByHops, RunStore, type TrajectoryRow, trajectoryRowsFromBatch } from "./runstore.ts";
+import {
+  readByHops,
+  readLookup,
+  RunStore,
+  type TrajectoryRow,
+  trajectoryRowsFromBatch,
+} from "./runstore.ts";
 import type { RolloutBatch, Trajectory } from "./types.ts";
 
 async function withStore(fn: (store: RunStore, dir: string) => Promise<void>): Promise<void> {
@@ -296,4 +302,16 @@ Deno.test("readByHops: the recorded EM per hop count; malformed entries left out
   );
   assert.equal(readByHops({ toolCalls: 1 }), null);
   assert.equal(readByHops({ byHops: null }), null);
+});
+
+Deno.test("readLookup: the recorded lookup probe; absent or malformed gives null", () => {
+  assert.deepEqual(readLookup({ lookup: { accuracy: 0.5, chance: 0.4, n: 150, missed: 2 } }), {
+    accuracy: 0.5,
+    chance: 0.4,
+    n: 150,
+  });
+  assert.equal(readLookup({ toolCalls: 2 }), null);
+  assert.equal(readLookup({ lookup: { accuracy: "0.5", chance: 0.4, n: 150 } }), null);
+  assert.equal(readLookup({ lookup: { accuracy: 0, chance: 0, n: 0 } }), null);
+  assert.equal(readLookup({ lookup: { accuracy: NaN, chance: 0.4, n: 3 } }), null);
 });

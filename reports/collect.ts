@@ -13,6 +13,7 @@
 import {
   type EvalRecord,
   readByHops,
+  readLookup,
   type RunRecord,
   type RunStore,
   type StepRecord,
@@ -69,6 +70,12 @@ export interface ArmSummary {
    * hop count ("1".."4") -> cell over seeds. Columns and hops without records are absent.
    */
   emByHops: Partial<Record<SearchWorldKey, Record<string, Cell>>>;
+  /**
+   * Teacher-forced lookup accuracy and its chance level per SearchWorld column
+   * (`extra.lookup` of the evals, agent/lookup.ts), cells over seeds. Columns without records
+   * are absent.
+   */
+  lookup: Partial<Record<SearchWorldKey, { accuracy: Cell; chance: Cell }>>;
 }
 
 /** The SearchWorld columns, whose questions carry hop counts. */
@@ -280,6 +287,23 @@ function hopTable(runs: RunRecord[], evalsByRun: Map<string, EvalRecord[]>) {
   return out;
 }
 
+function lookupTable(runs: RunRecord[], evalsByRun: Map<string, EvalRecord[]>) {
+  const per = runs.map((r) => finalEvals(evalsByRun.get(r.id) ?? []));
+  const out: ArmSummary["lookup"] = {};
+  for (const col of SEARCHWORLD_COLUMNS) {
+    const byRun = per.map((m) => {
+      const e = m.get(col);
+      return e ? readLookup(e.extra) : null;
+    });
+    if (byRun.every((l) => l === null)) continue;
+    out[col] = {
+      accuracy: cellFrom(byRun.map((l) => l?.accuracy ?? null), "not recorded"),
+      chance: cellFrom(byRun.map((l) => l?.chance ?? null), "not recorded"),
+    };
+  }
+  return out;
+}
+
 function armTable(runs: RunRecord[], evalsByRun: Map<string, EvalRecord[]>, key: "em" | "f1") {
   const per = runs.map((r) => perRunScores(evalsByRun.get(r.id) ?? [], key));
   const out = {} as Record<CellKey, Cell>;
@@ -388,6 +412,7 @@ export async function collectExperiment(
       f1: armTable(rs, evalsByRun, "f1"),
       evalToolCalls: evalToolCallTable(rs, evalsByRun),
       emByHops: hopTable(rs, evalsByRun),
+      lookup: lookupTable(rs, evalsByRun),
     };
   });
 
@@ -410,6 +435,7 @@ export async function collectExperiment(
         f1: armTable(sftRuns, sftEvals, "f1"),
         evalToolCalls: evalToolCallTable(sftRuns, sftEvals),
         emByHops: hopTable(sftRuns, sftEvals),
+        lookup: lookupTable(sftRuns, sftEvals),
       };
     }
   }

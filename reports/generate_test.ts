@@ -72,6 +72,17 @@ Deno.test("report: same store in, same report out, byte for byte; numbers match 
       l.startsWith("| baseline |") && l.includes(`${pct(hopIv.mean)} ± ${pct(hopIv.halfWidth)}`)
     );
     assert.ok(baseRow, "baseline one-hop cell");
+    // Lookup table: the baseline's accuracy cell is the t-interval of the stored probes.
+    const look = sw.map((e) => (e.extra["lookup"] as { accuracy: number }).accuracy);
+    const lookIv = tInterval(look);
+    assert.ok(md.includes("## Reading: teacher-forced lookup accuracy (SearchWorld)"), "lookup");
+    assert.ok(md.includes("| arm | SearchWorld lookup | SearchWorld chance |"), "lookup columns");
+    const lookRow = md.split("\n").find((l) =>
+      l.startsWith("| baseline |") &&
+      l.includes(`${pct(lookIv.mean)} ± ${pct(lookIv.halfWidth)}`) &&
+      l.includes(`${pct(0.4)} ± ${pct(0)}`)
+    );
+    assert.ok(lookRow, "baseline lookup and chance cells");
     // The SFT start row: seeds 1 and 2 have SearchWorld EM 0.1 and 0.2.
     assert.ok(md.includes(`| start (SFT) | sft | 2 | n/a (no eval)`), "SFT start row");
     assert.ok(md.includes(`${pct(0.15)} ± ${pct(tInterval([0.1, 0.2]).halfWidth)}`), "SFT EM cell");

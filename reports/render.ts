@@ -169,6 +169,30 @@ function hopTable(d: ExperimentData): { head: string[]; rows: string[][] } | nul
   return { head: ["arm", ...cols.map((c) => c.label)], rows };
 }
 
+/** Teacher-forced lookup accuracy against chance per SearchWorld column; null when none recorded. */
+function lookupTable(d: ExperimentData): { head: string[]; rows: string[][] } | null {
+  const arms = [...(d.start ? [d.start] : []), ...d.arms];
+  const cols = SEARCHWORLD_COLUMNS.filter((c) => arms.some((a) => a.lookup[c] !== undefined));
+  if (cols.length === 0) return null;
+  const label = (col: string) => COLUMNS.find((c) => c.key === col)?.label ?? col;
+  const head = ["arm", ...cols.flatMap((c) => [`${label(c)} lookup`, `${label(c)} chance`])];
+  const rows = arms.map((a) => [
+    a.arm,
+    ...cols.flatMap((c) => {
+      const l = a.lookup[c];
+      return l ? [cellText(l.accuracy), cellText(l.chance)] : ["n/a (not recorded)", ""];
+    }),
+  ]);
+  return { head, rows };
+}
+
+const LOOKUP_NOTE =
+  "Reading, apart from acting: on plain expert demonstrations of the same held-out questions, the share " +
+  "of hops at which the policy's most likely next token, after the hop's search results, is the hop's " +
+  "gold entity (teacher forcing; agent/lookup.ts). Chance: one over the number of the hop subject's " +
+  "facts whose objects appear in the results, i.e. a policy that finds the right passage and picks " +
+  "one of its facts at random. In %, mean ± 95% t-interval over seeds, from `extra.lookup`.";
+
 const HOP_NOTE =
   "EM (%) on the questions of each hop count (SearchWorld questions need 1 to 4 searches), " +
   "mean ± 95% t-interval over seeds, from `extra.byHops` of the same final evaluations.";
@@ -462,6 +486,17 @@ export function experimentMarkdown(inp: RenderInput): string {
       "",
     );
   }
+  const look = lookupTable(d);
+  if (look) {
+    out.push(
+      "## Reading: teacher-forced lookup accuracy (SearchWorld)",
+      "",
+      mdTable(look.head, look.rows),
+      "",
+      LOOKUP_NOTE,
+      "",
+    );
+  }
   out.push("## The paper's claim beside ours", "");
   if (card.kind === "missing") {
     out.push(`${inp.cardMethod || d.name}: ${card.reason}.`, "");
@@ -655,6 +690,14 @@ export function experimentHtml(inp: RenderInput, anchor: string): string {
   if (hopT) {
     h.push(`<h3>EM by hop count (SearchWorld)</h3>`, htmlTable(hopT.head, hopT.rows, "scores"));
     h.push(`<p class="note">${esc(HOP_NOTE)}</p>`);
+  }
+  const lookT = lookupTable(d);
+  if (lookT) {
+    h.push(
+      `<h3>Reading: teacher-forced lookup accuracy (SearchWorld)</h3>`,
+      htmlTable(lookT.head, lookT.rows, "scores"),
+    );
+    h.push(`<p class="note">${esc(LOOKUP_NOTE)}</p>`);
   }
   h.push(`<h3>The paper's claim beside ours</h3>`);
   if (card.kind === "missing") {

@@ -167,7 +167,10 @@ export async function writeFixtureStore(
               toolCalls: 1 + rng.int(3),
               // Two hop counts whose EMs average to the overall EM (25 questions each).
               ...(b === "searchworld"
-                ? { byHops: { "1": { n: 25, em: em + 0.1 }, "2": { n: 25, em: em - 0.1 } } }
+                ? {
+                  byHops: { "1": { n: 25, em: em + 0.1 }, "2": { n: 25, em: em - 0.1 } },
+                  lookup: { accuracy: Math.min(1, em + 0.2), chance: 0.4, n: 75, missed: 0 },
+                }
                 : {}),
             },
           });

@@ -13,6 +13,7 @@ import {
   evaluateEndpoint,
   evaluateLocal,
   getPreset,
+  readLookup,
   RunStore,
   startServer,
 } from "@creditlab/agent";
@@ -71,6 +72,12 @@ Deno.test({
           const parts = Object.values(byHops);
           assert.equal(parts.reduce((a, h) => a + h.n, 0), e.n);
           assert.ok(Math.abs(parts.reduce((a, h) => a + h.n * h.em, 0) / e.n - e.em) < 1e-9);
+          // The lookup probe: one target per hop the retrieval found (1.5 hops per question).
+          const look = readLookup(e.extra);
+          assert.ok(look, `${key} ${e.benchmark} lookup recorded`);
+          assert.ok(look.n > e.n && look.n <= 2 * e.n, `${key} ${e.benchmark} lookup n ${look.n}`);
+          assert.ok(look.accuracy >= 0 && look.accuracy <= 1);
+          assert.ok(look.chance > 0.2 && look.chance < 1, `chance ${look.chance}`);
         }
       }
       const capfRun = byArm.get("capf/method/capf")!;
