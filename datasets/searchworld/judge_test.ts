@@ -5,7 +5,11 @@ import { containsSeq, OracleRoundJudge, wordTokens } from "./judge.ts";
 import { worldPreset } from "./presets.ts";
 import type { Action, Doc, JudgedRound, Question } from "./types.ts";
 
-const world = generateWorld(worldPreset("easy"), { seed: 31 });
+// One passage per entity (with a filler attribute): the hand-built rounds below retrieve an
+// entity's single passage, which then holds every fact of the entity.
+const world = generateWorld({ ...worldPreset("easy"), passagesPerEntity: 1, attributes: 1 }, {
+  seed: 31,
+});
 const judge = world.roundJudge();
 
 /** Search-R1 observation framing. */
