@@ -102,7 +102,9 @@ export const PRESETS: Readonly<Record<PresetName, ExperimentPreset>> = {
     model,
     sft: {
       // 100 steps: with random batches 150 steps took `reproduce capf --preset smoke` to 2 min 5 s
-      // (target 2 min) and scored no better (0.24/0.25 EM against 0.27/0.25 after 100, seed 1).
+      // (target 2 min) and scored no better (0.24/0.25 EM against 0.27/0.25 after 100, seed 1; both
+      // on the `easy` world of before 2026-12-01, whose long passages the policy read at chance).
+      // On the current `easy` world the lookup probe (agent/lookup.ts) is above chance from step 50.
       steps: 100,
       batchSize: 16,
       optimizer: adam(3e-3),
