@@ -64,9 +64,9 @@ export interface LookupProbe {
  */
 export type FactObjects = (q: Question, hop: number) => readonly string[];
 
-function mentions(text: string, name: string): boolean {
-  const hay = ` ${WordTokenizer.pretokenize(text).join(" ")} `;
-  return hay.includes(` ${WordTokenizer.pretokenize(name).join(" ")} `);
+/** `text` as space-padded word tokens, so that a name's tokens can be found with `includes`. */
+function wordText(text: string): string {
+  return ` ${WordTokenizer.pretokenize(text).join(" ")} `;
 }
 
 /**
@@ -108,10 +108,12 @@ export function lookupTargets(
       const searched = turn.role === "observation" && turn.round > 0;
       if (searched && next?.role === "policy" && hop < chain.length) {
         const gold = chain[hop]!.entity;
-        if (!mentions(turn.text, gold)) {
+        const hay = wordText(turn.text);
+        const mentions = (name: string) => hay.includes(wordText(name));
+        if (!mentions(gold)) {
           missed += 1;
         } else {
-          const objects = new Set(opts.objects(q, hop).filter((o) => mentions(turn.text, o)));
+          const objects = new Set(opts.objects(q, hop).filter(mentions));
           objects.add(gold);
           targets.push({ row, pos: pos + turn.tokens.length + 1, candidates: objects.size });
         }

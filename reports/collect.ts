@@ -268,14 +268,30 @@ function evalToolCallTable(runs: RunRecord[], evalsByRun: Map<string, EvalRecord
   return out;
 }
 
-function hopTable(runs: RunRecord[], evalsByRun: Map<string, EvalRecord[]>) {
-  const per = runs.map((r) => finalEvals(evalsByRun.get(r.id) ?? []));
-  const out: Partial<Record<SearchWorldKey, Record<string, Cell>>> = {};
-  for (const col of SEARCHWORLD_COLUMNS) {
-    const byRun = per.map((m) => {
+/**
+ * For each SearchWorld column, what `read` finds in the `extra` of each run's final evaluation
+ * (null where a run has no such evaluation or `read` finds nothing), in run order.
+ */
+function searchWorldExtras<T>(
+  runs: RunRecord[],
+  opts: {
+    evalsByRun: Map<string, EvalRecord[]>;
+    read: (extra: Record<string, unknown>) => T | null;
+  },
+): [SearchWorldKey, (T | null)[]][] {
+  const per = runs.map((r) => finalEvals(opts.evalsByRun.get(r.id) ?? []));
+  return SEARCHWORLD_COLUMNS.map((col) => [
+    col,
+    per.map((m) => {
       const e = m.get(col);
-      return e ? readByHops(e.extra) : null;
-    });
+      return e ? opts.read(e.extra) : null;
+    }),
+  ]);
+}
+
+function hopTable(runs: RunRecord[], evalsByRun: Map<string, EvalRecord[]>) {
+  const out: Partial<Record<SearchWorldKey, Record<string, Cell>>> = {};
+  for (const [col, byRun] of searchWorldExtras(runs, { evalsByRun, read: readByHops })) {
     const hops = new Set(byRun.flatMap((by) => (by ? Object.keys(by) : [])));
     if (hops.size === 0) continue;
     const cells: Record<string, Cell> = {};
@@ -288,13 +304,8 @@ function hopTable(runs: RunRecord[], evalsByRun: Map<string, EvalRecord[]>) {
 }
 
 function lookupTable(runs: RunRecord[], evalsByRun: Map<string, EvalRecord[]>) {
-  const per = runs.map((r) => finalEvals(evalsByRun.get(r.id) ?? []));
   const out: ArmSummary["lookup"] = {};
-  for (const col of SEARCHWORLD_COLUMNS) {
-    const byRun = per.map((m) => {
-      const e = m.get(col);
-      return e ? readLookup(e.extra) : null;
-    });
+  for (const [col, byRun] of searchWorldExtras(runs, { evalsByRun, read: readLookup })) {
     if (byRun.every((l) => l === null)) continue;
     out[col] = {
       accuracy: cellFrom(byRun.map((l) => l?.accuracy ?? null), "not recorded"),

@@ -147,12 +147,17 @@ function hopColumns(d: ExperimentData): { col: SearchWorldKey; hop: string; labe
   for (const col of SEARCHWORLD_COLUMNS) {
     const hops = new Set<string>();
     for (const a of arms) for (const h of Object.keys(a.emByHops[col] ?? {})) hops.add(h);
-    const label = COLUMNS.find((c) => c.key === col)?.label ?? col;
+    const label = columnLabel(col);
     for (const hop of [...hops].sort((x, y) => Number(x) - Number(y))) {
       out.push({ col, hop, label: `${label} ${hop}-hop` });
     }
   }
   return out;
+}
+
+/** The table label of a column key (the key itself when it has none). */
+function columnLabel(col: string): string {
+  return COLUMNS.find((c) => c.key === col)?.label ?? col;
 }
 
 /** EM per hop count of the SearchWorld columns; null when no evaluation recorded one. */
@@ -174,8 +179,10 @@ function lookupTable(d: ExperimentData): { head: string[]; rows: string[][] } | 
   const arms = [...(d.start ? [d.start] : []), ...d.arms];
   const cols = SEARCHWORLD_COLUMNS.filter((c) => arms.some((a) => a.lookup[c] !== undefined));
   if (cols.length === 0) return null;
-  const label = (col: string) => COLUMNS.find((c) => c.key === col)?.label ?? col;
-  const head = ["arm", ...cols.flatMap((c) => [`${label(c)} lookup`, `${label(c)} chance`])];
+  const head = [
+    "arm",
+    ...cols.flatMap((c) => [`${columnLabel(c)} lookup`, `${columnLabel(c)} chance`]),
+  ];
   const rows = arms.map((a) => [
     a.arm,
     ...cols.flatMap((c) => {
@@ -196,6 +203,20 @@ const LOOKUP_NOTE =
 const HOP_NOTE =
   "EM (%) on the questions of each hop count (SearchWorld questions need 1 to 4 searches), " +
   "mean ± 95% t-interval over seeds, from `extra.byHops` of the same final evaluations.";
+
+/** The SearchWorld-only sections of a report, in order: title, table (null: skipped), note. */
+const SEARCHWORLD_SECTIONS: {
+  title: string;
+  table: (d: ExperimentData) => { head: string[]; rows: string[][] } | null;
+  note: string;
+}[] = [
+  { title: "EM by hop count (SearchWorld)", table: hopTable, note: HOP_NOTE },
+  {
+    title: "Reading: teacher-forced lookup accuracy (SearchWorld)",
+    table: lookupTable,
+    note: LOOKUP_NOTE,
+  },
+];
 
 const NOTES = [
   "EM and F1 in percent: mean ± half-width of the 95% Student-t interval over seeds (n − 1 degrees of freedom);",
@@ -475,27 +496,9 @@ export function experimentMarkdown(inp: RenderInput): string {
   out.push("## Exact match (EM, %)", "", mdTable(SCORE_HEAD, scoreRows(d, "em")), "");
   out.push("## Token F1 (%)", "", mdTable(SCORE_HEAD, scoreRows(d, "f1")), "");
   out.push(...NOTES, "");
-  const hops = hopTable(d);
-  if (hops) {
-    out.push(
-      "## EM by hop count (SearchWorld)",
-      "",
-      mdTable(hops.head, hops.rows),
-      "",
-      HOP_NOTE,
-      "",
-    );
-  }
-  const look = lookupTable(d);
-  if (look) {
-    out.push(
-      "## Reading: teacher-forced lookup accuracy (SearchWorld)",
-      "",
-      mdTable(look.head, look.rows),
-      "",
-      LOOKUP_NOTE,
-      "",
-    );
+  for (const sec of SEARCHWORLD_SECTIONS) {
+    const t = sec.table(d);
+    if (t) out.push(`## ${sec.title}`, "", mdTable(t.head, t.rows), "", sec.note, "");
   }
   out.push("## The paper's claim beside ours", "");
   if (card.kind === "missing") {
@@ -686,18 +689,11 @@ export function experimentHtml(inp: RenderInput, anchor: string): string {
   h.push(`<h3>Exact match (EM, %)</h3>`, htmlTable(SCORE_HEAD, scoreRows(d, "em"), "scores"));
   h.push(`<h3>Token F1 (%)</h3>`, htmlTable(SCORE_HEAD, scoreRows(d, "f1"), "scores"));
   h.push(`<p class="note">${esc(NOTES.join(" "))}</p>`);
-  const hopT = hopTable(d);
-  if (hopT) {
-    h.push(`<h3>EM by hop count (SearchWorld)</h3>`, htmlTable(hopT.head, hopT.rows, "scores"));
-    h.push(`<p class="note">${esc(HOP_NOTE)}</p>`);
-  }
-  const lookT = lookupTable(d);
-  if (lookT) {
-    h.push(
-      `<h3>Reading: teacher-forced lookup accuracy (SearchWorld)</h3>`,
-      htmlTable(lookT.head, lookT.rows, "scores"),
-    );
-    h.push(`<p class="note">${esc(LOOKUP_NOTE)}</p>`);
+  for (const sec of SEARCHWORLD_SECTIONS) {
+    const t = sec.table(d);
+    if (!t) continue;
+    h.push(`<h3>${esc(sec.title)}</h3>`, htmlTable(t.head, t.rows, "scores"));
+    h.push(`<p class="note">${esc(sec.note)}</p>`);
   }
   h.push(`<h3>The paper's claim beside ours</h3>`);
   if (card.kind === "missing") {
