@@ -52,6 +52,8 @@ export interface BackendInfo {
   matmul?: "openblas" | "xnnpack";
   /** OpenBLAS threads when `matmul` is `"openblas"`. */
   matmulThreads?: number;
+  /** OpenBLAS's kernel family when `matmul` is `"openblas"` (e.g. `SkylakeX`, `Zen`). */
+  matmulCore?: string;
 }
 
 /** Options of {@link initBackend}. */
@@ -252,9 +254,14 @@ async function describe(
       if (blas?.ok) {
         return {
           ...base,
-          reason: `${reason}; matMul via OpenBLAS (${blas.threads} threads, ${blas.path})`,
+          reason: `${reason}; matMul via OpenBLAS (${blas.threads} threads, ${
+            blas.core === null
+              ? ""
+              : `core ${blas.core}${blas.coreForced ? ` [${blas.coreForced}]` : ""}, `
+          }${blas.path})`,
           matmul: "openblas",
           matmulThreads: blas.threads,
+          ...(blas.core === null ? {} : { matmulCore: blas.core }),
         };
       }
       const why = blas === null ? "disabled" : blas.reason;

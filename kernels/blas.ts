@@ -56,6 +56,8 @@ const SYMBOLS = {
   },
   openblas_get_num_threads: { parameters: [], result: "i32" },
   openblas_set_num_threads: { parameters: ["i32"], result: "void" },
+  // OpenBLAS only (absent from other CBLAS libraries given by CREDITLAB_BLAS_LIB).
+  openblas_get_corename: { parameters: [], result: "pointer", optional: true },
 } as const;
 
 type BlasLib = Deno.DynamicLibrary<typeof SYMBOLS>;
@@ -64,7 +66,16 @@ const ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
 
 /** Result of {@link enableBlasMatMul}. */
 export type BlasStatus =
-  | { ok: true; path: string; threads: number; minFlops: number }
+  | {
+    ok: true;
+    path: string;
+    threads: number;
+    minFlops: number;
+    /** OpenBLAS's kernel family (`openblas_get_corename`), null for other CBLAS libraries. */
+    core: string | null;
+    /** Why the core was forced ({@link chooseCoreType}), null when OpenBLAS's own choice stands. */
+    coreForced: string | null;
+  }
   | { ok: false; reason: string };
 
 /** Options of {@link enableBlasMatMul}. */
@@ -104,7 +115,14 @@ interface WasmBackendLike {
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
-let state: { lib: BlasLib; path: string; threads: number; minFlops: number } | null = null;
+let state: {
+  lib: BlasLib;
+  path: string;
+  threads: number;
+  minFlops: number;
+  core: string | null;
+  coreForced: string | null;
+} | null = null;
 let original: tf.KernelConfig | null = null;
 /** Counters for tests and benchmarks: products computed by BLAS and by the fallback. */
 export const blasCounters = { blas: 0, fallback: 0 };
@@ -179,6 +197,130 @@ function blasBatchMatMul(args: KernelArgs): TensorInfo {
   return out;
 }
 
+/**
+ * OpenBLAS x86-64 kernel families without AVX2: what a DYNAMIC_ARCH build falls back to
+ * (Prescott, SSE3) on a CPU model its table does not know, e.g. a virtualised Sapphire Rapids
+ * that reports "Intel(R) Xeon(R) Processor". Lower case.
+ */
+export const PRE_AVX2_CORES: ReadonlySet<string> = new Set([
+  "unknown",
+  "katmai",
+  "coppermine",
+  "northwood",
+  "prescott",
+  "banias",
+  "atom",
+  "core2",
+  "penryn",
+  "dunnington",
+  "nehalem",
+  "opteron",
+  "opteron_sse3",
+  "barcelona",
+  "bobcat",
+  "nano",
+  "sandybridge",
+  "bulldozer",
+  "piledriver",
+]);
+
+/**
+ * Whether to override OpenBLAS's kernel choice, and with what. OpenBLAS 0.3.21 (Debian 12)
+ * picks `Prescott` on the 2-core Xeon this project is measured on (AVX-512, model name "Intel(R)
+ * Xeon(R) Processor"): `sgemm` then runs at 28 GFLOP/s at n = 1024 instead of 170 with the
+ * `SkylakeX` kernels (measured 2026-12-01). Returns null (OpenBLAS's own choice stands) when the
+ * user set `OPENBLAS_CORETYPE`, when the detected core already uses AVX2 or newer, or when the
+ * CPU has neither AVX-512 (F, CD, BW, DQ, VL) nor AVX2 with FMA; otherwise `SkylakeX` or
+ * `Haswell`.
+ *
+ * @example
+ * ```ts
+ * chooseCoreType({ detected: "Prescott", cpuFlags: new Set(["avx2", "fma"]) });
+ * // { coreType: "Haswell", reason: "OpenBLAS detected Prescott on a CPU with AVX2 + FMA; forced Haswell" }
+ * ```
+ */
+export function chooseCoreType(args: {
+  detected: string;
+  cpuFlags: ReadonlySet<string>;
+  userCoreType?: string | undefined;
+}): { coreType: string; reason: string } | null {
+  if (args.userCoreType) return null;
+  if (!PRE_AVX2_CORES.has(args.detected.toLowerCase())) return null;
+  const f = args.cpuFlags;
+  const pick = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].every((x) => f.has(x))
+    ? { coreType: "SkylakeX", isa: "AVX-512" }
+    : f.has("avx2") && f.has("fma")
+    ? { coreType: "Haswell", isa: "AVX2 + FMA" }
+    : null;
+  if (pick === null) return null;
+  return {
+    coreType: pick.coreType,
+    reason: `OpenBLAS detected ${args.detected} on a CPU with ${pick.isa}; forced ${pick.coreType}`,
+  };
+}
+
+/** The CPU's feature flags from /proc/cpuinfo (empty where there is none, e.g. macOS). */
+export function readCpuFlags(path = "/proc/cpuinfo"): Set<string> {
+  try {
+    const line = Deno.readTextFileSync(path).split("\n").find((l) => /^flags\s*:/.test(l));
+    return new Set(line ? line.slice(line.indexOf(":") + 1).trim().split(/\s+/) : []);
+  } catch {
+    return new Set();
+  }
+}
+
+function coreName(lib: BlasLib): string | null {
+  const f = lib.symbols.openblas_get_corename;
+  if (!f) return null;
+  const p = f();
+  return p === null ? null : Deno.UnsafePointerView.getCString(p);
+}
+
+function envOrUndefined(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Open OpenBLAS and, when {@link chooseCoreType} says so, reopen it with `OPENBLAS_CORETYPE` set
+ * (OpenBLAS reads it once, when the library is loaded; the variable stays set, so child
+ * processes such as the PyTorch anchor of the kernels bench get the same kernels).
+ */
+function openWithCore(paths: readonly string[]):
+  | { ok: true; lib: BlasLib; path: string; core: string | null; coreForced: string | null }
+  | { ok: false; reason: string } {
+  const opened = openBlas(paths);
+  if (!opened.ok) return opened;
+  let lib = opened.lib;
+  const detected = coreName(lib);
+  if (detected === null) return { ...opened, core: null, coreForced: null };
+  const choice = chooseCoreType({
+    detected,
+    cpuFlags: readCpuFlags(),
+    userCoreType: envOrUndefined("OPENBLAS_CORETYPE"),
+  });
+  if (choice === null) return { ...opened, core: detected, coreForced: null };
+  try {
+    Deno.env.set("OPENBLAS_CORETYPE", choice.coreType);
+  } catch {
+    return { ...opened, core: detected, coreForced: null }; // no env permission: keep it
+  }
+  lib.close();
+  lib = Deno.dlopen(opened.path, SYMBOLS);
+  const core = coreName(lib);
+  const kept = core?.toLowerCase() !== choice.coreType.toLowerCase();
+  return {
+    ok: true,
+    lib,
+    path: opened.path,
+    core,
+    coreForced: kept ? `${choice.reason}, but OpenBLAS kept ${core}` : choice.reason,
+  };
+}
+
 function envPaths(): string[] {
   try {
     const p = Deno.env.get("CREDITLAB_BLAS_LIB");
@@ -198,9 +340,16 @@ export function enableBlasMatMul(opts: BlasOptions = {}): BlasStatus {
     return { ok: false, reason: `enableBlasMatMul: minFlops must be >= 0, got ${minFlops}` };
   }
   if (state === null) {
-    const opened = openBlas(opts.paths ?? [...envPaths(), ...BLAS_CANDIDATES]);
+    const opened = openWithCore(opts.paths ?? [...envPaths(), ...BLAS_CANDIDATES]);
     if (!opened.ok) return opened;
-    state = { lib: opened.lib, path: opened.path, threads: 1, minFlops };
+    state = {
+      lib: opened.lib,
+      path: opened.path,
+      threads: 1,
+      minFlops,
+      core: opened.core,
+      coreForced: opened.coreForced,
+    };
   }
   if (opts.threads !== undefined) {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) {
@@ -228,7 +377,14 @@ export function enableBlasMatMul(opts: BlasOptions = {}): BlasStatus {
       ...(k.disposeFunc ? { disposeFunc: k.disposeFunc } : {}),
     });
   }
-  return { ok: true, path: state.path, threads: state.threads, minFlops: state.minFlops };
+  return {
+    ok: true,
+    path: state.path,
+    threads: state.threads,
+    minFlops: state.minFlops,
+    core: state.core,
+    coreForced: state.coreForced,
+  };
 }
 
 /** Restore the wasm backend's own `BatchMatMul` (the library stays loaded). */

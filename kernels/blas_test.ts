@@ -3,12 +3,15 @@ import { initBackend, tf } from "./backend.ts";
 import {
   blasCounters,
   blasMatMulEnabled,
+  chooseCoreType,
   disableBlasMatMul,
   enableBlasMatMul,
   gemm,
   gemmReference,
   gemmUsesBlas,
   openBlas,
+  PRE_AVX2_CORES,
+  readCpuFlags,
 } from "./blas.ts";
 import { Rng } from "./rng.ts";
 
@@ -46,6 +49,74 @@ Deno.test("openBlas: a missing library gives a one-line reason", () => {
     assert.match(r.reason, /OpenBLAS not found \(\/nonexistent\/libopenblas\.so\.0: /);
     assert.ok(!r.reason.includes("\n"));
   }
+});
+
+Deno.test("chooseCoreType: forces AVX kernels only over a pre-AVX2 fallback, never over the user", () => {
+  const avx512 = new Set([
+    "sse3",
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512cd",
+    "avx512bw",
+    "avx512dq",
+    "avx512vl",
+  ]);
+  const avx2 = new Set(["sse3", "avx", "avx2", "fma"]);
+  assert.deepEqual(chooseCoreType({ detected: "Prescott", cpuFlags: avx512 }), {
+    coreType: "SkylakeX",
+    reason: "OpenBLAS detected Prescott on a CPU with AVX-512; forced SkylakeX",
+  });
+  assert.deepEqual(chooseCoreType({ detected: "Nehalem", cpuFlags: avx2 }), {
+    coreType: "Haswell",
+    reason: "OpenBLAS detected Nehalem on a CPU with AVX2 + FMA; forced Haswell",
+  });
+  // AVX-512F alone (no BW/DQ/VL, e.g. Knights Landing) is not SkylakeX.
+  assert.equal(
+    chooseCoreType({ detected: "Prescott", cpuFlags: new Set([...avx2, "avx512f"]) })?.coreType,
+    "Haswell",
+  );
+  // A correct detection stands (AMD Zen, Intel SkylakeX, Haswell).
+  for (const detected of ["Zen", "SkylakeX", "Cooperlake", "Haswell"]) {
+    assert.equal(chooseCoreType({ detected, cpuFlags: avx512 }), null, detected);
+  }
+  // The user's OPENBLAS_CORETYPE wins; an old CPU keeps its old kernels.
+  assert.equal(
+    chooseCoreType({ detected: "Prescott", cpuFlags: avx512, userCoreType: "Haswell" }),
+    null,
+  );
+  assert.equal(chooseCoreType({ detected: "Sandybridge", cpuFlags: new Set(["avx"]) }), null);
+  assert.equal(chooseCoreType({ detected: "Prescott", cpuFlags: new Set() }), null);
+});
+
+Deno.test("readCpuFlags: the flags line of a cpuinfo file; empty set when there is none", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const f = `${dir}/cpuinfo`;
+    Deno.writeTextFileSync(
+      f,
+      "processor\t: 0\nmodel name\t: X\nflags\t\t: fpu sse3 avx2 fma\n\nprocessor\t: 1\nflags\t\t: fpu\n",
+    );
+    assert.deepEqual([...readCpuFlags(f)], ["fpu", "sse3", "avx2", "fma"]);
+    assert.deepEqual([...readCpuFlags(`${dir}/missing`)], []);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "enableBlasMatMul: on this machine OpenBLAS does not run pre-AVX2 kernels on an AVX2 CPU",
+  ignore: !available,
+  fn: () => {
+    const r = enableBlasMatMul({ minFlops: 0 });
+    disableBlasMatMul();
+    assert.ok(r.ok);
+    if (!r.ok || r.core === null) return; // not OpenBLAS (CREDITLAB_BLAS_LIB): nothing to check
+    const flags = readCpuFlags();
+    if (flags.has("avx2") && flags.has("fma")) {
+      assert.ok(!PRE_AVX2_CORES.has(r.core.toLowerCase()), `core ${r.core} (${r.coreForced})`);
+    }
+  },
 });
 
 Deno.test({
