@@ -79,3 +79,71 @@ export function buildBatch(trajectories: Trajectory[], opts: BuildBatchOptions =
     lengths,
   };
 }
+
+/**
+ * Split rows `0..n-1` into micro-batches of at most `size` rows, by length: rows sorted by
+ * length (ties by index) and cut into `ceil(n / size)` near-equal chunks, so each chunk is
+ * padded only to its own longest row (a batch of rollouts spans 60 to 480 tokens; slicing in
+ * row order padded ~40% of the tokens).
+ *
+ * @example
+ * ```ts
+ * lengthBuckets([5, 1, 9, 3, 7], 2); // [[1], [3, 0], [4, 2]]
+ * ```
+ */
+export function lengthBuckets(lengths: ArrayLike<number>, size: number): number[][] {
+  const n = lengths.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
+    lengths[a]! - lengths[b]! || a - b
+  );
+  const chunks = Math.max(1, Math.ceil(n / size)), out: number[][] = [];
+  for (let c = 0; c < chunks; c++) {
+    const rows = order.slice(Math.floor((c * n) / chunks), Math.floor(((c + 1) * n) / chunks));
+    if (rows.length > 0) out.push(rows);
+  }
+  return out;
+}
+
+/** One micro-batch: the given rows of a batch, trimmed to their longest row. */
+export interface RowSlice<K extends string> {
+  /** Rows. */
+  n: number;
+  /** Positions per row (the longest of the rows, at least 1). */
+  len: number;
+  /** `[n * len]` token ids. */
+  tokens: Int32Array;
+  /** `[n * len]` slices of the per-token arrays given to {@link sliceRows}, by the same names. */
+  arrays: Record<K, Float32Array>;
+}
+
+/**
+ * The given rows of a batch as one micro-batch trimmed to their longest row: the tokens and
+ * each per-token array (`[batch.n * batch.length]`, e.g. loss mask, advantages, weights).
+ *
+ * @example
+ * ```ts
+ * const sl = sliceRows(batch, [2, 0], { mask: batch.lossMask });
+ * sl.arrays.mask; // rows 2 and 0 of the loss mask, each cut to max(lengths[2], lengths[0])
+ * ```
+ */
+export function sliceRows<K extends string>(
+  batch: RolloutBatch,
+  rows: readonly number[],
+  arrays: Record<K, Float32Array>,
+): RowSlice<K> {
+  const n = rows.length;
+  let len = 1;
+  for (const r of rows) len = Math.max(len, batch.lengths[r]!);
+  const tokens = new Int32Array(n * len);
+  const names = Object.keys(arrays) as K[];
+  const out = Object.fromEntries(names.map((k) => [k, new Float32Array(n * len)])) as Record<
+    K,
+    Float32Array
+  >;
+  rows.forEach((row, r) => {
+    const src = row * batch.length;
+    tokens.set(batch.tokens.subarray(src, src + len), r * len);
+    for (const k of names) out[k].set(arrays[k].subarray(src, src + len), r * len);
+  });
+  return { n, len, tokens, arrays: out };
+}

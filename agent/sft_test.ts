@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { Rng } from "@creditlab/kernels";
-import { LENGTH_GROUP_BATCHES, sftBatcher } from "./sft.ts";
+import { initBackend, Rng, tf, Transformer } from "@creditlab/kernels";
+import { buildBatch } from "./batch.ts";
+import { LENGTH_GROUP_BATCHES, sftBatcher, sftGradients, sftLoss, sftWeights } from "./sft.ts";
 import type { Trajectory } from "./types.ts";
 
 function demo(i: number, len: number): Trajectory {
@@ -58,4 +59,60 @@ Deno.test("sftBatcher length-grouped: neighbours by length, same draws, determin
     () => sftBatcher([], { batchSize: B, batching: "random", rng: new Rng(1) }),
     /no demonstrations/,
   );
+});
+
+Deno.test("sftGradients: length-sorted micro-batches give the whole batch's loss and gradient", async () => {
+  await initBackend({ backend: "cpu" });
+  const rng = new Rng(3);
+  const trajs: Trajectory[] = Array.from({ length: 7 }, (_, i) => ({
+    questionId: `q${i}`,
+    groupId: i,
+    reward: 0,
+    meta: {},
+    turns: [
+      {
+        role: "observation" as const,
+        tokens: Int32Array.from({ length: 2 + rng.int(9) }, () => 4 + rng.int(20)),
+        text: "",
+        round: 1,
+      },
+      {
+        role: "policy" as const,
+        tokens: Int32Array.from({ length: 1 + rng.int(6) }, () => 4 + rng.int(20)),
+        text: "",
+        round: 1,
+      },
+    ],
+  }));
+  const batch = buildBatch(trajs);
+  const model = new Transformer({
+    vocabSize: 24,
+    dModel: 16,
+    nLayers: 1,
+    nHeads: 2,
+    nKvHeads: 1,
+    ffnHidden: 32,
+    maxSeqLen: 32,
+    ropeTheta: 10000,
+    normEps: 1e-6,
+    tiedEmbeddings: true,
+  }, { rng: new Rng(1), initStd: 0.3 });
+  const shape: [number, number] = [batch.n, batch.length];
+  const tokens = tf.tensor2d(batch.tokens, shape, "int32");
+  const mask = tf.tensor2d(sftWeights(batch, 0.5), shape);
+  const whole = tf.variableGrads(() => sftLoss(model, tokens, mask), model.variables());
+  const ref = model.variables().map((v) => Array.from(whole.grads[v.name]!.dataSync()));
+  for (const rows of [1, 2, 3, 7]) {
+    const got = sftGradients(model, batch, { observationWeight: 0.5, microBatchRows: rows });
+    assert.ok(Math.abs(got.loss - whole.value.dataSync()[0]!) < 1e-5, `loss, ${rows} rows`);
+    got.grads.forEach((g, i) => {
+      const x = g.dataSync();
+      ref[i]!.forEach((r, j) =>
+        assert.ok(Math.abs(x[j]! - r) < 1e-5, `rows ${rows} param ${i}[${j}]`)
+      );
+    });
+    tf.dispose(got.grads);
+  }
+  tf.dispose([tokens, mask, whole.value, ...Object.values(whole.grads)]);
+  model.dispose();
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { detach, initBackend, policyLoss, Rng, tf, Transformer } from "@creditlab/kernels";
 import { AdamW } from "./optim.ts";
 import { buildBatch } from "./batch.ts";
-import { gradientStep, lengthBuckets, noSuccessShare, stepRng } from "./trainer.ts";
+import { gradientStep, noSuccessShare, stepRng } from "./trainer.ts";
 import type { Aggregation, Trajectory } from "./types.ts";
 
 const cfg = {
@@ -104,16 +104,6 @@ Deno.test("trainer helpers: no-success share and per-step random streams", () =>
   assert.equal(noSuccessShare([]), 0);
   assert.equal(stepRng(3, 7).next(), stepRng(3, 7).next());
   assert.notEqual(stepRng(3, 7).next(), stepRng(3, 8).next());
-});
-
-Deno.test("lengthBuckets: near-equal chunks of rows sorted by length", () => {
-  assert.deepEqual(lengthBuckets([5, 1, 9, 3, 7], 2), [[1], [3, 0], [4, 2]]);
-  assert.deepEqual(lengthBuckets([4, 4, 4], 8), [[0, 1, 2]]);
-  const lens = Array.from({ length: 37 }, (_, i) => (i * 7919) % 101);
-  const chunks = lengthBuckets(lens, 8);
-  assert.equal(chunks.length, 5);
-  assert.ok(chunks.every((c) => c.length <= 8));
-  assert.deepEqual(chunks.flat().sort((a, b) => a - b), lens.map((_, i) => i));
 });
 
 Deno.test("on-policy loss with detached old log-probs has the REINFORCE gradient", async () => {
