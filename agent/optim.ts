@@ -122,3 +122,23 @@ export class AdamW {
     for (const x of [...this.#m, ...this.#v]) x.dispose();
   }
 }
+
+/**
+ * Gradient accumulation over micro-batches: `acc + grads` element-wise, disposing both inputs;
+ * `grads` itself when `acc` is null (the first micro-batch).
+ *
+ * @example
+ * ```ts
+ * let acc: tf.Tensor[] | null = null;
+ * for (const g of perMicroBatchGrads) acc = addGradients(acc, g);
+ * ```
+ */
+export function addGradients(acc: tf.Tensor[] | null, grads: tf.Tensor[]): tf.Tensor[] {
+  if (acc === null) return grads;
+  if (acc.length !== grads.length) {
+    throw new Error(`addGradients: ${acc.length} accumulated tensors, ${grads.length} new ones`);
+  }
+  const sum = acc.map((g, j) => tf.add(g, grads[j]!));
+  tf.dispose([...acc, ...grads]);
+  return sum;
+}

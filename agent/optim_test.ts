@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { tf } from "@creditlab/kernels";
-import { AdamW } from "./optim.ts";
+import { initBackend, tf } from "@creditlab/kernels";
+import { AdamW, addGradients } from "./optim.ts";
 
 const cfg = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: null };
 
@@ -51,4 +51,18 @@ Deno.test("AdamW: state round-trips, so two optimizers continue identically", as
   for (const x of [oa, ob]) x.dispose();
   a.dispose();
   b.dispose();
+});
+
+Deno.test("addGradients: element-wise sums, disposes its inputs, refuses mismatched lists", async () => {
+  await initBackend({ backend: "cpu" });
+  const a = [tf.tensor1d([1, 2]), tf.scalar(3)];
+  const first = addGradients(null, a);
+  assert.equal(first, a);
+  const b = [tf.tensor1d([10, 20]), tf.scalar(30)];
+  const sum = addGradients(first, b);
+  assert.deepEqual(Array.from(sum[0]!.dataSync()), [11, 22]);
+  assert.deepEqual(Array.from(sum[1]!.dataSync()), [33]);
+  assert.ok(a.every((t) => t.isDisposed) && b.every((t) => t.isDisposed));
+  assert.throws(() => addGradients(sum, [tf.scalar(1)]), /2 accumulated tensors, 1 new ones/);
+  tf.dispose(sum);
 });

@@ -14,7 +14,7 @@
 import { type Rng, tf, type Transformer } from "@creditlab/kernels";
 import { buildBatch, lengthBuckets, sliceRows } from "./batch.ts";
 import { type DemoKind, expertTrajectory, pickDemoKind } from "./expert.ts";
-import { AdamW, type AdamWConfig } from "./optim.ts";
+import { AdamW, type AdamWConfig, addGradients } from "./optim.ts";
 import { Progress } from "./progress.ts";
 import type { EntityAnonymizer } from "./anonymize.ts";
 import type { WordTokenizer } from "./tokenizer.ts";
@@ -206,13 +206,7 @@ export function sftGradients(
       vars,
     );
     loss += value.dataSync()[0]!;
-    const list = vars.map((v) => grads[v.name]!);
-    if (acc === null) acc = list;
-    else {
-      const prev: tf.Tensor[] = acc;
-      acc = prev.map((g, j) => tf.add(g, list[j]!));
-      tf.dispose([...prev, ...list]);
-    }
+    acc = addGradients(acc, vars.map((v) => grads[v.name]!));
     tf.dispose([tokens, w, value]);
   }
   return { loss, grads: acc ?? [] };

@@ -11,7 +11,7 @@
 import { detach, policyLoss, Rng, tf, type Transformer } from "@creditlab/kernels";
 import { exactMatch } from "@creditlab/datasets";
 import { buildBatch, lengthBuckets, sliceRows } from "./batch.ts";
-import { AdamW, type AdamWConfig } from "./optim.ts";
+import { AdamW, type AdamWConfig, addGradients } from "./optim.ts";
 import { type FeedbackHook, rollout, type RolloutConfig } from "./rollout.ts";
 import type { WordTokenizer } from "./tokenizer.ts";
 import type {
@@ -349,13 +349,7 @@ export function gradientStep(
       metrics[k] = (metrics[k] ?? 0) + x * (total === 0 ? 1 / slices.length : share);
       if (typeof v !== "number") v.dispose();
     }
-    const gradList = vars.map((v) => grads[v.name]!);
-    if (acc === null) acc = gradList;
-    else {
-      const prev: tf.Tensor[] = acc;
-      acc = prev.map((g, j) => tf.add(g, gradList[j]!));
-      tf.dispose([...prev, ...gradList]);
-    }
+    acc = addGradients(acc, vars.map((v) => grads[v.name]!));
     tf.dispose([tokens, mask, adv, value]);
     if (w) w.dispose();
     if (ref) ref.dispose();
