@@ -21,6 +21,7 @@ import { parseArgs } from "node:util";
 import {
   type BackendInfo,
   type DecoderEngine,
+  enableBlasMatMul,
   initBackend,
   type ModelConfig,
   parameterCount,
@@ -255,6 +256,59 @@ async function torchRun(
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/**
+ * When kernels/blas.ts forced OpenBLAS's core (`chooseCoreType`), the matMul GFLOP/s of the core
+ * OpenBLAS had picked by itself, measured in a child process started with that core as
+ * `OPENBLAS_CORETYPE` (OpenBLAS reads it once per process), at the size of the ratios.
+ */
+async function detectedCoreMatmul(
+  opts: { size: number; quick: boolean },
+): Promise<Record<string, unknown>> {
+  await initBackend({ backend: "wasm" });
+  const status = enableBlasMatMul();
+  if (!status.ok) return { status: `skipped (${status.reason})` };
+  if (status.coreDetected === null) {
+    return { status: `not forced (OpenBLAS's own core ${status.core ?? "unknown"} is used)` };
+  }
+  const root = new URL("..", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "bench/matmul.ts",
+      "--targets",
+      "wasm",
+      "--sizes",
+      String(opts.size),
+      "--min-seconds",
+      opts.quick ? "0.2" : "0.5",
+    ],
+    cwd: root,
+    env: { OPENBLAS_CORETYPE: status.coreDetected },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) {
+    const err = new TextDecoder().decode(out.stderr).trim().split("\n").at(-1);
+    return { status: `failed (bench/matmul.ts exited ${out.code}: ${err})` };
+  }
+  const parsed = JSON.parse(text) as {
+    byBackend: { wasm?: Record<string, number> };
+    info: { wasm?: { matmulCore?: string } };
+  };
+  const gflops = parsed.byBackend.wasm?.[String(opts.size)];
+  return {
+    status: "measured",
+    detected: status.coreDetected,
+    childCore: parsed.info.wasm?.matmulCore ?? null,
+    forced: status.core,
+    why: status.coreForced,
+    size: opts.size,
+    gflopsDetectedCore: gflops === undefined ? null : r3(gflops),
+  };
+}
+
 /** Entry point called by bench/main.ts. */
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -292,6 +346,8 @@ export async function main(args: string[]): Promise<number> {
     info: { ...mmWasm.info, ...mmCpu.info },
   };
   const mmSize = (t: string) => (t === "cpu" ? (quick ? 256 : 512) : (quick ? 256 : 1024));
+  log("matMul with the core OpenBLAS detected by itself");
+  const detectedCore = await detectedCoreMatmul({ size: mmSize("wasm"), quick });
   const mmOf = (t: string) =>
     (mm.byBackend as Record<string, Record<number, number>>)[t]?.[mmSize(t)];
 
@@ -371,6 +427,7 @@ export async function main(args: string[]): Promise<number> {
         ),
         skipped: mm.skipped,
         info: mm.info,
+        detectedCore,
       },
       train,
       sampling: {

@@ -18,6 +18,7 @@
  * @module
  */
 
+import { parseArgs } from "node:util";
 import {
   type BackendInfo,
   type BackendName,
@@ -193,11 +194,40 @@ export async function benchMatmul(opts: MatmulBenchOptions): Promise<MatmulBench
   return out;
 }
 
+const TARGETS: readonly MatmulTarget[] = [
+  "tensorflow",
+  "wasm",
+  "cpu",
+  "wasm-xnnpack",
+  "wasm-openblas-1thread",
+];
+
+/**
+ * `deno run -A bench/matmul.ts [--targets wasm,cpu] [--sizes 256,1024] [--min-seconds 1]`: prints
+ * `{ byBackend, skipped, info }` as JSON. The kernels bench runs it in a child process to measure
+ * OpenBLAS with another `OPENBLAS_CORETYPE` (a process loads OpenBLAS's kernels once).
+ */
 if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      targets: { type: "string", default: "wasm,wasm-openblas-1thread,wasm-xnnpack,cpu" },
+      sizes: { type: "string", default: "128,256,512,1024" },
+      "min-seconds": { type: "string", default: "1" },
+    },
+  });
+  const targets = values.targets.split(",");
+  for (const t of targets) {
+    if (!TARGETS.includes(t as MatmulTarget)) {
+      throw new Error(
+        `bench/matmul.ts: --targets: unknown target ${t} (expected ${TARGETS.join(", ")})`,
+      );
+    }
+  }
   const r = await benchMatmul({
-    backends: ["wasm", "wasm-openblas-1thread", "wasm-xnnpack", "cpu"],
-    sizes: [128, 256, 512, 1024],
-    minSeconds: 1,
+    backends: targets as MatmulTarget[],
+    sizes: values.sizes.split(",").map(Number),
+    minSeconds: Number(values["min-seconds"]),
   });
   console.log(
     JSON.stringify({ byBackend: r.byBackend, skipped: r.skipped, info: r.info }, null, 2),

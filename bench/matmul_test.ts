@@ -56,3 +56,30 @@ Deno.test("benchMatmul: wasm engines (XNNPACK, OpenBLAS 1 thread) measured; Open
   }
   assert.equal(blasMatMulEnabled(), before);
 });
+
+Deno.test("bench/matmul.ts CLI: a child process with OPENBLAS_CORETYPE measures that core", async () => {
+  const root = new URL("..", import.meta.url).pathname;
+  const run = (args: string[], env: Record<string, string>) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "bench/matmul.ts", ...args],
+      cwd: root,
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const bad = await run(["--targets", "gpu"], {});
+  assert.equal(bad.success, false);
+  assert.match(new TextDecoder().decode(bad.stderr), /--targets: unknown target gpu/);
+  const out = await run(["--targets", "wasm", "--sizes", "64", "--min-seconds", "0.01"], {
+    OPENBLAS_CORETYPE: "Haswell",
+  });
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const r = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.ok(r.byBackend.wasm["64"] > 0);
+  const info = r.info.wasm;
+  if (info.matmul === "openblas" && info.matmulCore !== undefined) {
+    // The user's core is never overridden (kernels/blas.ts chooseCoreType).
+    assert.equal(info.matmulCore, "Haswell");
+    assert.doesNotMatch(info.reason, /OpenBLAS detected/);
+  }
+});

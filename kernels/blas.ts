@@ -75,6 +75,8 @@ export type BlasStatus =
     core: string | null;
     /** Why the core was forced ({@link chooseCoreType}), null when OpenBLAS's own choice stands. */
     coreForced: string | null;
+    /** The core OpenBLAS picked by itself before a forced reopen (null when not forced). */
+    coreDetected: string | null;
   }
   | { ok: false; reason: string };
 
@@ -122,6 +124,7 @@ let state: {
   minFlops: number;
   core: string | null;
   coreForced: string | null;
+  coreDetected: string | null;
 } | null = null;
 let original: tf.KernelConfig | null = null;
 /** Counters for tests and benchmarks: products computed by BLAS and by the fallback. */
@@ -290,23 +293,31 @@ function envOrUndefined(name: string): string | undefined {
  * processes such as the PyTorch anchor of the kernels bench get the same kernels).
  */
 function openWithCore(paths: readonly string[]):
-  | { ok: true; lib: BlasLib; path: string; core: string | null; coreForced: string | null }
+  | {
+    ok: true;
+    lib: BlasLib;
+    path: string;
+    core: string | null;
+    coreForced: string | null;
+    coreDetected: string | null;
+  }
   | { ok: false; reason: string } {
   const opened = openBlas(paths);
   if (!opened.ok) return opened;
   let lib = opened.lib;
   const detected = coreName(lib);
-  if (detected === null) return { ...opened, core: null, coreForced: null };
+  const keep = { ...opened, core: detected, coreForced: null, coreDetected: null };
+  if (detected === null) return keep;
   const choice = chooseCoreType({
     detected,
     cpuFlags: readCpuFlags(),
     userCoreType: envOrUndefined("OPENBLAS_CORETYPE"),
   });
-  if (choice === null) return { ...opened, core: detected, coreForced: null };
+  if (choice === null) return keep;
   try {
     Deno.env.set("OPENBLAS_CORETYPE", choice.coreType);
   } catch {
-    return { ...opened, core: detected, coreForced: null }; // no env permission: keep it
+    return keep; // no env permission: OpenBLAS's own choice stands
   }
   lib.close();
   lib = Deno.dlopen(opened.path, SYMBOLS);
@@ -318,6 +329,7 @@ function openWithCore(paths: readonly string[]):
     path: opened.path,
     core,
     coreForced: kept ? `${choice.reason}, but OpenBLAS kept ${core}` : choice.reason,
+    coreDetected: detected,
   };
 }
 
@@ -349,6 +361,7 @@ export function enableBlasMatMul(opts: BlasOptions = {}): BlasStatus {
       minFlops,
       core: opened.core,
       coreForced: opened.coreForced,
+      coreDetected: opened.coreDetected,
     };
   }
   if (opts.threads !== undefined) {
@@ -384,6 +397,7 @@ export function enableBlasMatMul(opts: BlasOptions = {}): BlasStatus {
     minFlops: state.minFlops,
     core: state.core,
     coreForced: state.coreForced,
+    coreDetected: state.coreDetected,
   };
 }
 
