@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { initBackend, Rng, tf, Transformer } from "@creditlab/kernels";
+import { TINY_MODEL } from "./_test_utils.ts";
 import { buildBatch } from "./batch.ts";
 import { LENGTH_GROUP_BATCHES, sftBatcher, sftGradients, sftLoss, sftWeights } from "./sft.ts";
 import type { Trajectory } from "./types.ts";
@@ -85,18 +86,7 @@ Deno.test("sftGradients: length-sorted micro-batches give the whole batch's loss
     ],
   }));
   const batch = buildBatch(trajs);
-  const model = new Transformer({
-    vocabSize: 24,
-    dModel: 16,
-    nLayers: 1,
-    nHeads: 2,
-    nKvHeads: 1,
-    ffnHidden: 32,
-    maxSeqLen: 32,
-    ropeTheta: 10000,
-    normEps: 1e-6,
-    tiedEmbeddings: true,
-  }, { rng: new Rng(1), initStd: 0.3 });
+  const model = new Transformer(TINY_MODEL, { rng: new Rng(1), initStd: 0.3 });
   const shape: [number, number] = [batch.n, batch.length];
   const tokens = tf.tensor2d(batch.tokens, shape, "int32");
   const mask = tf.tensor2d(sftWeights(batch, 0.5), shape);

@@ -2,21 +2,9 @@ import assert from "node:assert/strict";
 import { detach, initBackend, policyLoss, Rng, tf, Transformer } from "@creditlab/kernels";
 import { AdamW } from "./optim.ts";
 import { buildBatch } from "./batch.ts";
+import { TINY_MODEL } from "./_test_utils.ts";
 import { gradientStep, noSuccessShare, stepRng } from "./trainer.ts";
 import type { Aggregation, Trajectory } from "./types.ts";
-
-const cfg = {
-  vocabSize: 24,
-  dModel: 16,
-  nLayers: 1,
-  nHeads: 2,
-  nKvHeads: 1,
-  ffnHidden: 32,
-  maxSeqLen: 32,
-  ropeTheta: 10000,
-  normEps: 1e-6,
-  tiedEmbeddings: true,
-};
 
 /** Clipping and KL settings of the loss in these tests (the aggregation varies). */
 const LOSS_BASE = {
@@ -57,7 +45,7 @@ for (
       aggregation: aggregation as Aggregation,
     };
     const run = (rows: number) => {
-      const model = new Transformer(cfg, { rng: new Rng(1) });
+      const model = new Transformer(TINY_MODEL, { rng: new Rng(1) });
       const opt = new AdamW(model.variables(), {
         lr: 0.01,
         beta1: 0.9,
@@ -109,7 +97,7 @@ Deno.test("trainer helpers: no-success share and per-step random streams", () =>
 Deno.test("on-policy loss with detached old log-probs has the REINFORCE gradient", async () => {
   await initBackend({ backend: "cpu" });
   const rng = new Rng(9);
-  const model = new Transformer(cfg, { rng: new Rng(2), initStd: 0.3 });
+  const model = new Transformer(TINY_MODEL, { rng: new Rng(2), initStd: 0.3 });
   const b = 3, t = 6;
   const tokens = tf.tensor2d(
     Int32Array.from({ length: b * t }, () => rng.int(24)),

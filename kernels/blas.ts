@@ -64,20 +64,19 @@ type BlasLib = Deno.DynamicLibrary<typeof SYMBOLS>;
 
 const ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
 
+/** Which kernel family OpenBLAS runs, and whether it was forced ({@link chooseCoreType}). */
+export interface BlasCore {
+  /** OpenBLAS's kernel family (`openblas_get_corename`), null for other CBLAS libraries. */
+  core: string | null;
+  /** Why the core was forced, null when OpenBLAS's own choice stands. */
+  coreForced: string | null;
+  /** The core OpenBLAS picked by itself before a forced reopen (null when not forced). */
+  coreDetected: string | null;
+}
+
 /** Result of {@link enableBlasMatMul}. */
 export type BlasStatus =
-  | {
-    ok: true;
-    path: string;
-    threads: number;
-    minFlops: number;
-    /** OpenBLAS's kernel family (`openblas_get_corename`), null for other CBLAS libraries. */
-    core: string | null;
-    /** Why the core was forced ({@link chooseCoreType}), null when OpenBLAS's own choice stands. */
-    coreForced: string | null;
-    /** The core OpenBLAS picked by itself before a forced reopen (null when not forced). */
-    coreDetected: string | null;
-  }
+  | ({ ok: true; path: string; threads: number; minFlops: number } & BlasCore)
   | { ok: false; reason: string };
 
 /** Options of {@link enableBlasMatMul}. */
@@ -117,15 +116,9 @@ interface WasmBackendLike {
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
-let state: {
-  lib: BlasLib;
-  path: string;
-  threads: number;
-  minFlops: number;
-  core: string | null;
-  coreForced: string | null;
-  coreDetected: string | null;
-} | null = null;
+let state:
+  | { lib: BlasLib; path: string; threads: number; minFlops: number; core: BlasCore }
+  | null = null;
 let original: tf.KernelConfig | null = null;
 /** Counters for tests and benchmarks: products computed by BLAS and by the fallback. */
 export const blasCounters = { blas: 0, fallback: 0 };
@@ -230,8 +223,8 @@ export const PRE_AVX2_CORES: ReadonlySet<string> = new Set([
 /**
  * Whether to override OpenBLAS's kernel choice, and with what. OpenBLAS 0.3.21 (Debian 12)
  * picks `Prescott` on the 2-core Xeon this project is measured on (AVX-512, model name "Intel(R)
- * Xeon(R) Processor"): `sgemm` then runs at 28 GFLOP/s at n = 1024 instead of 170 with the
- * `SkylakeX` kernels (measured 2026-12-01). Returns null (OpenBLAS's own choice stands) when the
+ * Xeon(R) Processor"): matMul then runs at 33.9 GFLOP/s at n = 1024 instead of 242.2 with the
+ * `SkylakeX` kernels (`deno task bench kernels`, commit 75b0701, 2026-12-01). Returns null (OpenBLAS's own choice stands) when the
  * user set `OPENBLAS_CORETYPE`, when the detected core already uses AVX2 or newer, or when the
  * CPU has neither AVX-512 (F, CD, BW, DQ, VL) nor AVX2 with FMA; otherwise `SkylakeX` or
  * `Haswell`.
@@ -293,20 +286,13 @@ function envOrUndefined(name: string): string | undefined {
  * processes such as the PyTorch anchor of the kernels bench get the same kernels).
  */
 function openWithCore(paths: readonly string[]):
-  | {
-    ok: true;
-    lib: BlasLib;
-    path: string;
-    core: string | null;
-    coreForced: string | null;
-    coreDetected: string | null;
-  }
+  | { ok: true; lib: BlasLib; path: string; core: BlasCore }
   | { ok: false; reason: string } {
   const opened = openBlas(paths);
   if (!opened.ok) return opened;
   let lib = opened.lib;
   const detected = coreName(lib);
-  const keep = { ...opened, core: detected, coreForced: null, coreDetected: null };
+  const keep = { ...opened, core: { core: detected, coreForced: null, coreDetected: null } };
   if (detected === null) return keep;
   const choice = chooseCoreType({
     detected,
@@ -327,19 +313,17 @@ function openWithCore(paths: readonly string[]):
     ok: true,
     lib,
     path: opened.path,
-    core,
-    coreForced: kept ? `${choice.reason}, but OpenBLAS kept ${core}` : choice.reason,
-    coreDetected: detected,
+    core: {
+      core,
+      coreForced: kept ? `${choice.reason}, but OpenBLAS kept ${core}` : choice.reason,
+      coreDetected: detected,
+    },
   };
 }
 
 function envPaths(): string[] {
-  try {
-    const p = Deno.env.get("CREDITLAB_BLAS_LIB");
-    return p ? [p] : [];
-  } catch {
-    return [];
-  }
+  const p = envOrUndefined("CREDITLAB_BLAS_LIB");
+  return p ? [p] : [];
 }
 
 /**
@@ -354,15 +338,7 @@ export function enableBlasMatMul(opts: BlasOptions = {}): BlasStatus {
   if (state === null) {
     const opened = openWithCore(opts.paths ?? [...envPaths(), ...BLAS_CANDIDATES]);
     if (!opened.ok) return opened;
-    state = {
-      lib: opened.lib,
-      path: opened.path,
-      threads: 1,
-      minFlops,
-      core: opened.core,
-      coreForced: opened.coreForced,
-      coreDetected: opened.coreDetected,
-    };
+    state = { lib: opened.lib, path: opened.path, threads: 1, minFlops, core: opened.core };
   }
   if (opts.threads !== undefined) {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) {
@@ -395,9 +371,7 @@ export function enableBlasMatMul(opts: BlasOptions = {}): BlasStatus {
     path: state.path,
     threads: state.threads,
     minFlops: state.minFlops,
-    core: state.core,
-    coreForced: state.coreForced,
-    coreDetected: state.coreDetected,
+    ...state.core,
   };
 }
 
