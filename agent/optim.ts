@@ -6,7 +6,14 @@
  *     g <- g * min(1, maxGradNorm / ||g||_2)          (global norm over all parameters)
  *     m <- b1 m + (1 - b1) g
  *     v <- b2 v + (1 - b2) g^2
- *     theta <- theta - lr * ( m / (1 - b1^t) / (sqrt(v / (1 - b2^t)) + eps) + wd * theta )
+ *     theta <- theta - lr_t * ( m / (1 - b1^t) / (sqrt(v / (1 - b2^t)) + eps) + wd * theta )
+ *
+ * with a linear warm-up `lr_t = lr * min(1, t / warmupSteps)` (constant `lr` without one). The
+ * warm-up is verl's constant-with-warm-up schedule, which Search-R1's training scripts use
+ * (`actor.optim.lr_warmup_steps_ratio=0.285`), with one difference: verl's first step takes the
+ * schedule's value at 0 (learning rate 0, an update-free step); here step t = 1 already takes
+ * `lr / warmupSteps`. A warm-up matters for Adam: its first bias-corrected steps are close to
+ * sign(g) * lr for every parameter, however noisy g is.
  *
  * The moment tensors are kept per variable index (`m.<i>`, `v.<i>`), so a checkpoint stores them by name and a
  * resumed run continues bit-for-bit.
@@ -24,6 +31,25 @@ export interface AdamWConfig {
   weightDecay: number;
   /** Clip the global gradient norm to this value; `null` disables clipping. */
   maxGradNorm: number | null;
+  /** Linear learning-rate warm-up over this many steps (absent or 0: constant `lr`). */
+  warmupSteps?: number;
+}
+
+/**
+ * The learning rate of step `t` (1-based) under a config's warm-up.
+ *
+ * @example
+ * ```ts
+ * import { learningRateAt } from "./optim.ts";
+ * const cfg = { lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, maxGradNorm: 1, warmupSteps: 4 };
+ * learningRateAt(cfg, 1); // 2.5e-4
+ * learningRateAt(cfg, 4); // 1e-3
+ * learningRateAt(cfg, 9); // 1e-3
+ * ```
+ */
+export function learningRateAt(config: AdamWConfig, t: number): number {
+  const w = config.warmupSteps ?? 0;
+  return w > 0 ? config.lr * Math.min(1, t / w) : config.lr;
 }
 
 /** What one step reports. */
@@ -44,6 +70,10 @@ export class AdamW {
 
   constructor(variables: tf.Variable[], config: AdamWConfig) {
     if (!(config.lr > 0)) throw new RangeError(`AdamW: lr must be > 0, got ${config.lr}`);
+    const w = config.warmupSteps;
+    if (w !== undefined && !(Number.isInteger(w) && w >= 0)) {
+      throw new RangeError(`AdamW: warmupSteps must be an integer >= 0, got ${w}`);
+    }
     this.config = config;
     this.#vars = variables;
     this.#m = variables.map((v) => tf.variable(tf.zerosLike(v), false));
@@ -68,9 +98,10 @@ export class AdamW {
     const sq = tf.tidy(() => tf.addN(grads.map((g) => tf.sum(tf.square(g)))).dataSync()[0]!);
     const gradNorm = Math.sqrt(sq);
     if (!Number.isFinite(gradNorm)) return { gradNorm, applied: false };
-    const { lr, beta1, beta2, eps, weightDecay, maxGradNorm } = this.config;
+    const { beta1, beta2, eps, weightDecay, maxGradNorm } = this.config;
     const scale = maxGradNorm !== null && gradNorm > maxGradNorm ? maxGradNorm / gradNorm : 1;
     this.#t += 1;
+    const lr = learningRateAt(this.config, this.#t);
     const bc1 = 1 - Math.pow(beta1, this.#t);
     const bc2 = 1 - Math.pow(beta2, this.#t);
     tf.tidy(() => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "@creditlab/kernels";
-import { AdamW, addGradients } from "./optim.ts";
+import { AdamW, addGradients, learningRateAt } from "./optim.ts";
 
 const cfg = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: null };
 
@@ -33,6 +33,55 @@ Deno.test("AdamW: global-norm clipping, weight decay, and non-finite gradients s
   assert.equal(opt.step, 1);
   opt.dispose();
   w.dispose();
+});
+
+Deno.test("learningRateAt: linear warm-up to lr, then constant (hand-checked)", () => {
+  const w = { ...cfg, lr: 0.1, warmupSteps: 4 };
+  assert.deepEqual([1, 2, 3, 4, 5, 100].map((t) => learningRateAt(w, t)), [
+    0.025,
+    0.05,
+    0.07500000000000001,
+    0.1,
+    0.1,
+    0.1,
+  ]);
+  assert.equal(learningRateAt(cfg, 1), 0.1);
+  assert.equal(learningRateAt({ ...cfg, warmupSteps: 0 }, 1), 0.1);
+  assert.throws(
+    () => new AdamW([], { ...cfg, warmupSteps: 1.5 }),
+    /warmupSteps must be an integer/,
+  );
+  assert.throws(() => new AdamW([], { ...cfg, warmupSteps: -1 }), /warmupSteps must be an integer/);
+});
+
+Deno.test("AdamW: warm-up scales each step's move; a restored optimizer continues the schedule", async () => {
+  await tf.setBackend("cpu");
+  const wcfg = { ...cfg, lr: 0.1, warmupSteps: 4 };
+  const a = tf.variable(tf.tensor1d([0]));
+  const oa = new AdamW([a], wcfg);
+  // Constant gradient: m_hat = g, v_hat = g^2, so each step moves by lr_t * sign(g).
+  const moves: number[] = [];
+  for (let t = 0; t < 2; t++) {
+    const before = a.dataSync()[0]!;
+    oa.apply([tf.tensor1d([2])]);
+    moves.push(before - a.dataSync()[0]!);
+  }
+  const b = tf.variable(a.clone());
+  const ob = new AdamW([b], wcfg);
+  ob.load(oa.state());
+  for (let t = 0; t < 3; t++) {
+    const before = a.dataSync()[0]!;
+    oa.apply([tf.tensor1d([2])]);
+    ob.apply([tf.tensor1d([2])]);
+    moves.push(before - a.dataSync()[0]!);
+  }
+  [0.025, 0.05, 0.075, 0.1, 0.1].forEach((x, i) =>
+    assert.ok(Math.abs(moves[i]! - x) < 1e-6, `step ${i + 1} moved ${moves[i]}`)
+  );
+  assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()));
+  for (const x of [oa, ob]) x.dispose();
+  a.dispose();
+  b.dispose();
 });
 
 Deno.test("AdamW: state round-trips, so two optimizers continue identically", async () => {
