@@ -4,7 +4,8 @@
  * Writes bench/results/kernels.json with the machine, backend, git commit and:
  * - matMul GFLOP/s per backend (bench/matmul.ts `benchMatmul`);
  * - train-step tokens/s of the reference model (d=256, 4 layers, 8 heads, vocab 4096,
- *   sequence 256, batch 16, SwiGLU 704, tied, AdamW) on wasm and cpu (cpu with a smaller batch
+ *   sequence 256, batch 16, SwiGLU 704, tied, AdamW) on wasm (with the native elementwise
+ *   kernels, and again with wasm's own elementwise kernels) and cpu (cpu with a smaller batch
  *   and fewer steps — stated in the figures), and the achieved FLOP/s as a fraction of the same
  *   backend's matMul GFLOP/s;
  * - sampling tokens/s for 256 new tokens with the KV cache (both decoder engines) and by full recompute;
@@ -358,15 +359,22 @@ export async function main(args: string[]): Promise<number> {
     : { batch: 16, microBatch: 4, steps: 2, warmup: true };
   // the plain-JS cpu backend needs about a minute for one step of batch 1: no warm-up step
   const cpuPlan = { batch: 1, microBatch: 1, steps: 1, warmup: false };
-  for (const [backend, plan] of [["wasm", wasmPlan], ["cpu", cpuPlan]] as const) {
+  // "wasm" as initBackend sets it up (native elementwise kernels when they build), then the
+  // same step with the wasm backend's own elementwise kernels (kernels/native_elementwise.ts).
+  const trainRuns = [
+    { label: "wasm", backend: "wasm", plan: wasmPlan, native: true },
+    { label: "wasm-elementwise-on-wasm", backend: "wasm", plan: wasmPlan, native: false },
+    { label: "cpu", backend: "cpu", plan: cpuPlan, native: true },
+  ] as const;
+  for (const { label, backend, plan, native } of trainRuns) {
     log(
-      `train step on ${backend} (batch ${plan.batch}, micro-batch ${plan.microBatch}, ${plan.steps} timed steps)`,
+      `train step on ${label} (batch ${plan.batch}, micro-batch ${plan.microBatch}, ${plan.steps} timed steps)`,
     );
-    const info = await initBackend({ backend });
+    const info = await initBackend({ backend, native });
     const r = trainSteps(cfg, { ...plan, seq });
     const tps = (plan.batch * seq) / r.stepSeconds;
     train.push({
-      backend,
+      backend: label,
       info,
       batch: plan.batch,
       microBatch: plan.microBatch,
@@ -401,6 +409,7 @@ export async function main(args: string[]): Promise<number> {
   }
 
   const wasmTrain = train.find((t) => t.backend === "wasm")!;
+  const wasmOwnElementwise = train.find((t) => t.backend === "wasm-elementwise-on-wasm")!;
   const cpuTrain = train.find((t) => t.backend === "cpu")!;
   const wasmMm = mmOf("wasm"), cpuMm = mmOf("cpu"), oneThread = mmOf("wasm-openblas-1thread");
   const ratio = (a: number | undefined, b: number | undefined) =>
@@ -455,6 +464,13 @@ export async function main(args: string[]): Promise<number> {
       arrayEngineOverTensorEngineBatch16: {
         value: ratio(arrays16.tokensPerSecond, cached16.tokensPerSecond),
         target: "none (informational: the rollout's decoder)",
+      },
+      // Train step with the native elementwise kernels over the same step with wasm's own
+      // (both "wasm" with OpenBLAS matMul); 1.0 when the native library did not build.
+      nativeElementwiseTrainSpeedup: {
+        value: ratio(wasmTrain.tokensPerSecond, wasmOwnElementwise.tokensPerSecond),
+        target: "none (informational: kernels/native_elementwise.ts)",
+        elementwise: wasmTrain.info.elementwise ?? null,
       },
       wasmTrainFlopsOverMatmul: {
         value: ratio(wasmTrain.achievedGflops, wasmMm),

@@ -188,8 +188,10 @@ export async function benchMatmul(opts: MatmulBenchOptions): Promise<MatmulBench
     }
   } finally {
     if (previous !== undefined && tf.getBackend() !== previous) await tf.setBackend(previous);
-    if (previousBlas) enableBlasMatMul({ threads: defaultBlasThreads });
-    else disableBlasMatMul();
+    // Restore OpenBLAS's thread count even when it ends disabled: the thread count is global to
+    // the library, and a later enable (e.g. initBackend) keeps whatever was set last.
+    enableBlasMatMul({ threads: defaultBlasThreads });
+    if (!previousBlas) disableBlasMatMul();
   }
   return out;
 }

@@ -57,6 +57,16 @@ Deno.test("benchMatmul: wasm engines (XNNPACK, OpenBLAS 1 thread) measured; Open
   assert.equal(blasMatMulEnabled(), before);
 });
 
+Deno.test("benchMatmul: the 1-thread run leaves OpenBLAS's thread count as it was, also when it ends disabled", async () => {
+  const info = await initBackend({ backend: "wasm" });
+  if (info.matmul !== "openblas") return; // nothing to leak without OpenBLAS
+  await initBackend({ backend: "wasm", blas: false });
+  await benchMatmul({ backends: ["wasm-openblas-1thread"], sizes: [16], minSeconds: 0.01 });
+  assert.equal(blasMatMulEnabled(), false);
+  const after = await initBackend({ backend: "wasm" });
+  assert.equal(after.matmulThreads, info.matmulThreads);
+});
+
 Deno.test("bench/matmul.ts CLI: a child process with OPENBLAS_CORETYPE measures that core", async () => {
   const root = new URL("..", import.meta.url).pathname;
   const run = (args: string[], env: Record<string, string>) =>

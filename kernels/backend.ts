@@ -26,6 +26,11 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { registerWasmKernels } from "./wasm_kernels.ts";
 import { type BlasStatus, disableBlasMatMul, enableBlasMatMul } from "./blas.ts";
+import {
+  disableNativeElementwise,
+  enableNativeElementwise,
+  type NativeElementwiseStatus,
+} from "./native_elementwise.ts";
 
 export { tf };
 
@@ -54,6 +59,14 @@ export interface BackendInfo {
   matmulThreads?: number;
   /** OpenBLAS's kernel family when `matmul` is `"openblas"` (e.g. `SkylakeX`, `Zen`). */
   matmulCore?: string;
+  /**
+   * What computes the elementwise kernels on wasm (Add, Multiply, Exp, Softmax, Sum, Transpose,
+   * ...): `"native"` (kernels/native_elementwise.ts, multi-threaded C through FFI) or `"wasm"`
+   * (the backend's own single-threaded kernels). Absent on other backends.
+   */
+  elementwise?: "native" | "wasm";
+  /** Threads of the native elementwise kernels when `elementwise` is `"native"`. */
+  elementwiseThreads?: number;
 }
 
 /** Options of {@link initBackend}. */
@@ -67,6 +80,12 @@ export interface InitBackendOptions {
    * environment variable `CREDITLAB_BLAS=0` turns it off, `CREDITLAB_BLAS_LIB` names the file).
    */
   blas?: boolean | undefined;
+  /**
+   * On wasm, route the elementwise kernels through the native library
+   * (kernels/native_elementwise.ts; built with gcc on first use) when it builds and loads
+   * (default true; the environment variable `CREDITLAB_NATIVE=0` turns it off).
+   */
+  native?: boolean | undefined;
 }
 
 /** The `node_modules` folder Deno populated for this project (from where tfjs resolved). */
@@ -242,34 +261,63 @@ function wantBlas(opt: boolean | undefined): boolean {
   throw new Error(`initBackend: CREDITLAB_BLAS must be 0 or 1, got ${JSON.stringify(v)}`);
 }
 
+function wantNative(opt: boolean | undefined): boolean {
+  if (opt !== undefined) return opt;
+  const v = envVar("CREDITLAB_NATIVE");
+  if (v === undefined) return true;
+  if (v === "0" || v === "1") return v === "1";
+  throw new Error(`initBackend: CREDITLAB_NATIVE must be 0 or 1, got ${JSON.stringify(v)}`);
+}
+
+/** What computes matMul and the elementwise kernels on wasm (null = disabled). */
+interface WasmEngines {
+  blas: BlasStatus | null;
+  native: NativeElementwiseStatus | null;
+}
+
+function describeWasm(
+  reason: string,
+  e: WasmEngines,
+): Omit<BackendInfo, "name" | "threads" | "simd"> {
+  const { blas, native } = e;
+  const mm: Omit<BackendInfo, "name" | "threads" | "simd" | "reason"> & { text: string } = blas?.ok
+    ? {
+      text: `matMul via OpenBLAS (${blas.threads} threads, ${
+        blas.core === null
+          ? ""
+          : `core ${blas.core}${blas.coreForced ? ` [${blas.coreForced}]` : ""}, `
+      }${blas.path})`,
+      matmul: "openblas",
+      matmulThreads: blas.threads,
+      ...(blas.core === null ? {} : { matmulCore: blas.core }),
+    }
+    : {
+      text: `matMul on XNNPACK (OpenBLAS ${blas === null ? "disabled" : blas.reason})`,
+      matmul: "xnnpack",
+    };
+  const { text, ...mmInfo } = mm;
+  const ew = native?.ok
+    ? {
+      text: `elementwise via native (${native.threads} threads, ${native.path})`,
+      info: { elementwise: "native" as const, elementwiseThreads: native.threads },
+    }
+    : {
+      text: `elementwise on wasm (${native === null ? "native disabled" : native.reason})`,
+      info: { elementwise: "wasm" as const },
+    };
+  return { reason: `${reason}; ${text}; ${ew.text}`, ...mmInfo, ...ew.info };
+}
+
 async function describe(
   name: BackendName,
   reason: string,
-  blas: BlasStatus | null,
+  engines: WasmEngines | null,
 ): Promise<BackendInfo> {
   switch (name) {
     case "wasm": {
       const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
-      const base = { name, threads: getThreadsCount(), simd };
-      if (blas?.ok) {
-        return {
-          ...base,
-          reason: `${reason}; matMul via OpenBLAS (${blas.threads} threads, ${
-            blas.core === null
-              ? ""
-              : `core ${blas.core}${blas.coreForced ? ` [${blas.coreForced}]` : ""}, `
-          }${blas.path})`,
-          matmul: "openblas",
-          matmulThreads: blas.threads,
-          ...(blas.core === null ? {} : { matmulCore: blas.core }),
-        };
-      }
-      const why = blas === null ? "disabled" : blas.reason;
-      return {
-        ...base,
-        reason: `${reason}; matMul on XNNPACK (OpenBLAS ${why})`,
-        matmul: "xnnpack",
-      };
+      const e = engines ?? { blas: null, native: null };
+      return { name, threads: getThreadsCount(), simd, ...describeWasm(reason, e) };
     }
     case "tensorflow":
       return { name, reason, threads: navigator.hardwareConcurrency ?? 1, simd: true };
@@ -286,6 +334,18 @@ function setBlas(on: boolean): BlasStatus | null {
     return null;
   }
   return enableBlasMatMul();
+}
+
+function setNative(on: boolean): NativeElementwiseStatus | null {
+  if (!on) {
+    disableNativeElementwise();
+    return null;
+  }
+  return enableNativeElementwise();
+}
+
+function setWasmEngines(blas: boolean, native: boolean): WasmEngines {
+  return { blas: setBlas(blas), native: setNative(native) };
 }
 
 /**
@@ -319,12 +379,20 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
     }
   }
   const blas = wantBlas(opts.blas);
-  const key = `${source || "auto"}|${currentNodeModules}|blas=${blas}`;
+  const native = wantNative(opts.native);
+  const key = `${source || "auto"}|${currentNodeModules}|blas=${blas}|native=${native}`;
   const cached = cache.get(key);
   if (cached !== undefined) {
     if (tf.getBackend() !== cached.name) await tf.setBackend(cached.name);
-    if (cached.name === "wasm") setBlas(blas);
-    return cached;
+    if (cached.name !== "wasm") return cached;
+    // The engines are global state another caller may have changed (e.g. OpenBLAS's thread
+    // count): report what is active now, not what was active when the entry was cached.
+    const e = setWasmEngines(blas, native);
+    return {
+      ...cached,
+      ...(e.blas?.ok ? { matmulThreads: e.blas.threads } : {}),
+      ...(e.native?.ok ? { elementwiseThreads: e.native.threads } : {}),
+    };
   }
   let info: BackendInfo;
   if (forced !== undefined) {
@@ -335,7 +403,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
     info = await describe(
       forced,
       `forced by ${source} (${p.detail})`,
-      forced === "wasm" ? setBlas(blas) : null,
+      forced === "wasm" ? setWasmEngines(blas, native) : null,
     );
   } else {
     const skipped: string[] = [];
@@ -352,7 +420,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       throw new Error(`initBackend: no backend works: ${skipped.join("; ")}`);
     }
     const why = skipped.length > 0 ? `; ${skipped.join("; ")}` : "";
-    const status = chosen.name === "wasm" ? setBlas(blas) : null;
+    const status = chosen.name === "wasm" ? setWasmEngines(blas, native) : null;
     info = await describe(chosen.name, `auto: ${chosen.name} (${chosen.detail})${why}`, status);
   }
   cache.set(key, info);

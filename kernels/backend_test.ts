@@ -42,7 +42,7 @@ Deno.test("initBackend: idempotent and re-activates the cached choice", async ()
   const a = await initBackend({ backend: "wasm" });
   await tf.setBackend("cpu");
   const b = await initBackend({ backend: "wasm" });
-  assert.equal(a, b);
+  assert.deepEqual(b, a);
   assert.equal(tf.getBackend(), "wasm");
 });
 

@@ -12,3 +12,4 @@ export * from "./sampling.ts";
 export * from "./safetensors.ts";
 export * from "./ops.ts";
 export * from "./blas.ts";
+export * from "./native_elementwise.ts";
