@@ -6,6 +6,8 @@
  * GFLOP/s = 2·n³·reps / seconds / 1e9 (as Python's `timeit` advises: on a shared machine other
  * tenants only ever slow a window down, so the fastest one is the closest to what the backend
  * can do; the mean over all windows is kept beside it).
+ * The windows of the targets are interleaved (A1 B1 A2 B2 ...), so that ratios between targets
+ * (e.g. OpenBLAS on two threads over one) compare windows taken under the same host load.
  * Each product is read back (`dataSync`) so asynchronous backends are timed to completion.
  * Backends that cannot start are reported with their one-line reason instead of a figure.
  *
@@ -134,29 +136,33 @@ export async function benchMatmul(opts: MatmulBenchOptions): Promise<MatmulBench
   }
   const out: MatmulBench = { results: [], byBackend: {}, skipped: {}, info: {} };
   try {
-    for (const backend of opts.backends) {
-      let info: BackendInfo;
-      try {
-        info = await setUp(backend);
-      } catch (e) {
-        out.skipped[backend] = e instanceof Error ? e.message : String(e);
-        continue;
-      }
-      out.info[backend] = info;
-      const row: Record<number, number> = {};
-      for (const n of opts.sizes) {
-        const av = Float32Array.from({ length: n * n }, () => rng.next() - 0.5);
-        const bv = Float32Array.from({ length: n * n }, () => rng.next() - 0.5);
-        const a = tf.tensor2d(av, [n, n]), b = tf.tensor2d(bv, [n, n]);
-        const once = () => {
-          const c = tf.matMul(a, b);
-          c.dataSync();
-          c.dispose();
-        };
-        for (let i = 0; i < warmup; i++) once();
-        const windowGflops: number[] = [];
-        let reps = 0, seconds = 0;
-        for (let w = 0; w < windows; w++) {
+    const bySize = new Map<number, Map<MatmulTarget, MatmulResult>>();
+    for (const n of opts.sizes) {
+      const av = Float32Array.from({ length: n * n }, () => rng.next() - 0.5);
+      const bv = Float32Array.from({ length: n * n }, () => rng.next() - 0.5);
+      const rows = new Map<MatmulTarget, MatmulResult>();
+      bySize.set(n, rows);
+      // Windows interleaved over the targets (A1 B1 A2 B2 ...): a slow spell of the shared host
+      // then hits every target alike instead of whichever was measured during it.
+      for (let w = 0; w < windows; w++) {
+        for (const backend of opts.backends) {
+          if (out.skipped[backend] !== undefined) continue;
+          let info: BackendInfo;
+          try {
+            info = await setUp(backend);
+          } catch (e) {
+            out.skipped[backend] = e instanceof Error ? e.message : String(e);
+            continue;
+          }
+          out.info[backend] = info;
+          // fresh operands on the active backend, so no transfer between backends is timed
+          const a = tf.tensor2d(av, [n, n]), b = tf.tensor2d(bv, [n, n]);
+          const once = () => {
+            const c = tf.matMul(a, b);
+            c.dataSync();
+            c.dispose();
+          };
+          for (let i = 0; i < (w === 0 ? warmup : 1); i++) once();
           let r = 0;
           const t0 = performance.now();
           let elapsed = 0;
@@ -165,26 +171,34 @@ export async function benchMatmul(opts: MatmulBenchOptions): Promise<MatmulBench
             r++;
             elapsed = (performance.now() - t0) / 1000;
           } while (elapsed < minSeconds);
-          windowGflops.push((2 * n ** 3 * r) / elapsed / 1e9);
-          reps += r;
-          seconds += elapsed;
+          tf.dispose([a, b]);
+          const row = rows.get(backend) ?? {
+            backend,
+            size: n,
+            gflops: 0,
+            gflopsMean: 0,
+            windowGflops: [],
+            seconds: 0,
+            reps: 0,
+            threads: info.matmul === "openblas" ? info.matmulThreads ?? 1 : info.threads,
+            simd: info.simd,
+          };
+          row.windowGflops.push((2 * n ** 3 * r) / elapsed / 1e9);
+          row.reps += r;
+          row.seconds += elapsed;
+          rows.set(backend, row);
         }
-        tf.dispose([a, b]);
-        const gflops = Math.max(...windowGflops);
-        row[n] = gflops;
-        out.results.push({
-          backend,
-          size: n,
-          gflops,
-          gflopsMean: (2 * n ** 3 * reps) / seconds / 1e9,
-          windowGflops,
-          seconds,
-          reps,
-          threads: info.matmul === "openblas" ? info.matmulThreads ?? 1 : info.threads,
-          simd: info.simd,
-        });
       }
-      out.byBackend[backend] = row;
+    }
+    for (const backend of opts.backends) {
+      for (const n of opts.sizes) {
+        const row = bySize.get(n)?.get(backend);
+        if (row === undefined) continue;
+        row.gflops = Math.max(...row.windowGflops);
+        row.gflopsMean = (2 * n ** 3 * row.reps) / row.seconds / 1e9;
+        out.results.push(row);
+        (out.byBackend[backend] ??= {})[n] = row.gflops;
+      }
     }
   } finally {
     if (previous !== undefined && tf.getBackend() !== previous) await tf.setBackend(previous);

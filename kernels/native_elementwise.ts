@@ -39,7 +39,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { buildNativeElementwise } from "./native/build.ts";
+import { buildNativeElementwise, env, errorLine } from "./native/build.ts";
 
 type TensorInfo = tf.TensorInfo;
 
@@ -141,21 +141,6 @@ let state:
   | { lib: NativeLib; path: string; threads: number; minSize: number; built: boolean }
   | null = null;
 const originals = new Map<string, tf.KernelConfig>();
-
-function errorLine(e: unknown): string {
-  const s = e instanceof Error ? e.message : String(e);
-  const line = s.split("\n").map((l) => l.trim()).find((l) => l.length > 0) ?? "unknown error";
-  return line.length > 240 ? `${line.slice(0, 237)}...` : line;
-}
-
-function env(name: string): string | undefined {
-  try {
-    const v = Deno.env.get(name);
-    return v === undefined || v.trim() === "" ? undefined : v;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Open the native library at `path`; a missing file, a wrong library or a missing FFI

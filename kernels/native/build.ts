@@ -61,7 +61,8 @@ export interface NativeBuildOptions {
   force?: boolean;
 }
 
-function env(name: string): string | undefined {
+/** An environment variable, undefined when unset, blank or not readable (no `--allow-env`). */
+export function env(name: string): string | undefined {
   try {
     const v = Deno.env.get(name);
     return v === undefined || v.trim() === "" ? undefined : v;
@@ -75,7 +76,8 @@ function oneLine(s: string): string {
   return line.length > 240 ? `${line.slice(0, 237)}...` : line;
 }
 
-function errorLine(e: unknown): string {
+/** The first non-empty line of an error's message, at most 240 characters. */
+export function errorLine(e: unknown): string {
   return oneLine(e instanceof Error ? e.message : String(e));
 }
 
