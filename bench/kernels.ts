@@ -396,8 +396,19 @@ export async function main(args: string[]): Promise<number> {
   const nTok = quick ? 64 : 256;
   // KV cache vs recompute on the same TensorFlow.js ops (engine "tensors"); the plain-array
   // engine that the rollout uses is measured beside it.
-  const cached1 = sampling(cfg, { batch: 1, tokens: nTok, cache: true, engine: "tensors" });
-  const recompute1 = sampling(cfg, { batch: 1, tokens: nTok, cache: false });
+  // Two alternating runs of each (cached, recompute, cached, recompute), the faster one kept: the
+  // first run of a fresh process also pays for kernel set-up, and alternating exposes both to
+  // the same host load.
+  const pairs = [0, 1].map(() =>
+    [
+      sampling(cfg, { batch: 1, tokens: nTok, cache: true, engine: "tensors" }),
+      sampling(cfg, { batch: 1, tokens: nTok, cache: false }),
+    ] as const
+  );
+  const fastest = (xs: { seconds: number; tokensPerSecond: number }[]) =>
+    xs.reduce((a, b) => (b.tokensPerSecond > a.tokensPerSecond ? b : a));
+  const cached1 = fastest(pairs.map((p) => p[0]));
+  const recompute1 = fastest(pairs.map((p) => p[1]));
   const cached16 = sampling(cfg, { batch: 16, tokens: nTok, cache: true, engine: "tensors" });
   const arrays1 = sampling(cfg, { batch: 1, tokens: nTok, cache: true, engine: "arrays" });
   const arrays16 = sampling(cfg, { batch: 16, tokens: nTok, cache: true, engine: "arrays" });
@@ -444,6 +455,11 @@ export async function main(args: string[]): Promise<number> {
         promptTokens: 1,
         batch1KvCacheTokensPerSecond: r3(cached1.tokensPerSecond),
         batch1RecomputeTokensPerSecond: r3(recompute1.tokensPerSecond),
+        batch1Runs: pairs.map(([c, r]) => ({
+          kvCacheTokensPerSecond: r3(c.tokensPerSecond),
+          recomputeTokensPerSecond: r3(r.tokensPerSecond),
+        })),
+        batch1Estimator: "fastest of two alternating runs (cached, recompute, cached, recompute)",
         batch16KvCacheTokensPerSecond: r3(cached16.tokensPerSecond),
         batch1ArrayEngineTokensPerSecond: r3(arrays1.tokensPerSecond),
         batch16ArrayEngineTokensPerSecond: r3(arrays16.tokensPerSecond),
