@@ -34,6 +34,7 @@ import { HOTPOT_TRAIN_100, readHotpotSupporting } from "../datasets/retrieval/re
 import { exportPostings, sqlBm25TopK } from "../datasets/retrieval/sql_bm25.ts";
 import { syntheticCorpus } from "../datasets/retrieval/synthetic.ts";
 import type { Doc } from "../datasets/retrieval/types.ts";
+import { benchCommit } from "./commit.ts";
 
 const RESULTS = fileURLToPath(new URL("./results/data.json", import.meta.url));
 
@@ -71,25 +72,6 @@ async function machine(): Promise<Record<string, unknown>> {
     v8: Deno.version.v8,
     loadAverageAtStart: Deno.loadavg(),
   };
-}
-
-async function commit(): Promise<string> {
-  try {
-    const out = await new Deno.Command("git", {
-      args: ["rev-parse", "HEAD"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    const dirty = await new Deno.Command("git", {
-      args: ["status", "--porcelain", "--", "datasets", "bench"],
-      stdout: "piped",
-    })
-      .output();
-    const sha = new TextDecoder().decode(out.stdout).trim();
-    return new TextDecoder().decode(dirty.stdout).trim() === "" ? sha : `${sha}+dirty`;
-  } catch {
-    return "unknown";
-  }
 }
 
 /** Queries drawn from passages: `words` random words of a random passage (seeded). */
@@ -300,7 +282,7 @@ export async function main(args: string[]): Promise<number> {
     name: "data",
     date: new Date().toISOString(),
     machine: await machine(),
-    commit: await commit(),
+    commit: await benchCommit(),
   };
   const figures: Record<string, unknown> = {};
   result["figures"] = figures;

@@ -34,6 +34,7 @@ import {
 } from "@creditlab/kernels";
 import { AdamW } from "../agent/optim.ts";
 import { benchMatmul, type MatmulBench } from "./matmul.ts";
+import { benchCommit } from "./commit.ts";
 
 /** Forward matMul FLOPs per token of a model over sequences of length t (see module doc). */
 export function forwardFlopsPerToken(c: ModelConfig, t: number): number {
@@ -177,27 +178,6 @@ async function machine(): Promise<Record<string, unknown>> {
     os: `${Deno.build.os} ${Deno.osRelease()}`,
     deno: Deno.version.deno,
   };
-}
-
-async function gitCommit(): Promise<string> {
-  try {
-    const out = await new Deno.Command("git", {
-      args: ["rev-parse", "HEAD"],
-      stdout: "piped",
-      stderr: "null",
-    })
-      .output();
-    const st = await new Deno.Command("git", {
-      args: ["status", "--porcelain"],
-      stdout: "piped",
-      stderr: "null",
-    })
-      .output();
-    const dirty = new TextDecoder().decode(st.stdout).trim().length > 0;
-    return new TextDecoder().decode(out.stdout).trim() + (dirty ? "+dirty" : "");
-  } catch {
-    return "unknown";
-  }
 }
 
 /**
@@ -432,7 +412,7 @@ export async function main(args: string[]): Promise<number> {
     benchmark: "kernels",
     date: new Date().toISOString(),
     quick,
-    commit: await gitCommit(),
+    commit: await benchCommit(),
     machine: { ...(await machine()), loadAverageAtStart, loadAverageAtEnd: Deno.loadavg() },
     backend: wasmTrain.info,
     model: { ...cfg, parameters: parameterCount(cfg) },
