@@ -12,6 +12,7 @@
  */
 import {
   type BackendInfo,
+  backendLabel,
   loadCheckpoint,
   Rng,
   saveCheckpoint,
@@ -277,7 +278,7 @@ export async function ensureSft(
     preset: preset.name,
     seed,
     config: { model: preset.model, sft: preset.sft, world: preset.world },
-    backend: ctx.backend.name,
+    backend: backendLabel(ctx.backend),
     commit: ctx.commit,
   });
   const rng = new Rng(seed);
@@ -371,7 +372,7 @@ export async function runArm<C>(ctx: RunContext, opts: RunArmOptions<C>): Promis
         model: preset.model,
         sftCheckpoint: opts.sftCheckpoint,
       },
-      backend: ctx.backend.name,
+      backend: backendLabel(ctx.backend),
       commit: ctx.commit,
     });
   }

@@ -16,7 +16,7 @@
  */
 import { parseArgs } from "node:util";
 import { existsSync } from "node:fs";
-import { loadCheckpoint } from "@creditlab/kernels";
+import { backendLabel, loadCheckpoint } from "@creditlab/kernels";
 import {
   BENCHMARKS,
   Bm25Index,
@@ -146,7 +146,7 @@ export async function main(args: string[]): Promise<number> {
         retriever: values.retriever,
         prompt,
       },
-      backend: ctx.backend.name,
+      backend: backendLabel(ctx.backend),
       commit: ctx.commit,
     });
     const results: EvalSummary[] = [];

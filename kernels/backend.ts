@@ -69,6 +69,30 @@ export interface BackendInfo {
   elementwiseThreads?: number;
 }
 
+/**
+ * A short label of the backend and its engines for run records, e.g.
+ * `wasm (matMul openblas Haswell x2, elementwise native x2)`; the backend name alone on other
+ * backends. Runs made with different engines are not bit-identical, so the store keeps this.
+ *
+ * @example
+ * ```ts
+ * import { backendLabel } from "./backend.ts";
+ * backendLabel({ name: "cpu", reason: "forced", threads: 1, simd: false }); // "cpu"
+ * ```
+ */
+export function backendLabel(info: BackendInfo): string {
+  if (info.name !== "wasm" || info.matmul === undefined) return info.name;
+  const mm = info.matmul === "openblas"
+    ? `matMul openblas${info.matmulCore ? ` ${info.matmulCore}` : ""} x${info.matmulThreads ?? 1}`
+    : "matMul xnnpack";
+  const ew = info.elementwise === "native"
+    ? `, elementwise native x${info.elementwiseThreads ?? 1}`
+    : info.elementwise === "wasm"
+    ? ", elementwise wasm"
+    : "";
+  return `wasm (${mm}${ew})`;
+}
+
 /** Options of {@link initBackend}. */
 export interface InitBackendOptions {
   /** Force a backend (overrides `CREDITLAB_BACKEND`); undefined = environment or automatic. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  backendLabel,
   firstLine,
   importOneLine,
   initBackend,
@@ -110,4 +111,25 @@ Deno.test("importOneLine: a module that throws a multi-line error gives its firs
 Deno.test("backend paths: node_modules and the wasm binaries are found from the project", () => {
   assert.match(projectNodeModules(), /\/node_modules$/);
   assert.match(wasmBinaryDir(), /tfjs-backend-wasm\/dist$/);
+});
+
+Deno.test("backendLabel: the engines of a wasm backend, the name otherwise (golden)", () => {
+  const base = { name: "wasm" as const, reason: "r", threads: 1, simd: true };
+  assert.equal(
+    backendLabel({
+      ...base,
+      matmul: "openblas",
+      matmulThreads: 2,
+      matmulCore: "Haswell",
+      elementwise: "native",
+      elementwiseThreads: 2,
+    }),
+    "wasm (matMul openblas Haswell x2, elementwise native x2)",
+  );
+  assert.equal(
+    backendLabel({ ...base, matmul: "xnnpack", elementwise: "wasm" }),
+    "wasm (matMul xnnpack, elementwise wasm)",
+  );
+  assert.equal(backendLabel(base), "wasm");
+  assert.equal(backendLabel({ ...base, name: "cpu", simd: false }), "cpu");
 });
