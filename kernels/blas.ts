@@ -21,6 +21,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { nativeGemmBatch } from "./native_elementwise.ts";
 
 type TensorInfo = tf.TensorInfo;
 
@@ -120,8 +121,18 @@ let state:
   | { lib: BlasLib; path: string; threads: number; minFlops: number; core: BlasCore }
   | null = null;
 let original: tf.KernelConfig | null = null;
-/** Counters for tests and benchmarks: products computed by BLAS and by the fallback. */
-export const blasCounters = { blas: 0, fallback: 0 };
+/**
+ * Counters for tests and benchmarks: products computed by BLAS and by the fallback, and how many
+ * of the BLAS ones were batches of small products spread over the native pool.
+ */
+export const blasCounters = { blas: 0, fallback: 0, batchedOnPool: 0 };
+
+/**
+ * Batched products whose items are under this many FLOPs (2^25, about 33 MFLOP; attention's
+ * 256 x 32 x 256 is 4.2) run one single-threaded `sgemm` per item on the native pool
+ * (`nativeGemmBatch`) when the native kernels are on: OpenBLAS's own threads do little on them.
+ */
+export const SMALL_PRODUCT_FLOPS = 2 ** 25;
 
 function product(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -170,6 +181,27 @@ function blasBatchMatMul(args: KernelArgs): TensorInfo {
   const B = backend.typedArrayFromHeap(b) as Float32Array;
   const lda = tA ? m : k, ldb = tB ? k : n;
   const strideA = batchA === 1 ? 0 : m * k, strideB = batchB === 1 ? 0 : k * n;
+  if (
+    batch > 1 && 2 * m * n * k < SMALL_PRODUCT_FLOPS &&
+    nativeGemmBatch({
+      blasPath: s.path,
+      transposeA: tA,
+      transposeB: tB,
+      m,
+      n,
+      k,
+      a: A,
+      strideA,
+      b: B,
+      strideB,
+      c: C,
+      batch,
+    })
+  ) {
+    blasCounters.blas++;
+    blasCounters.batchedOnPool++;
+    return out;
+  }
   const sgemm = s.lib.symbols.cblas_sgemm;
   for (let i = 0; i < batch; i++) {
     sgemm(

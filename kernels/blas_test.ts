@@ -262,3 +262,46 @@ Deno.test("gemm: strides select sub-matrices (golden)", () => {
     assert.deepEqual(Array.from(c), [17, 23, 39, 53]);
   }
 });
+
+Deno.test({
+  name: "batched small products on the native pool equal the per-item OpenBLAS loop",
+  ignore: !available,
+  fn: async () => {
+    const { disableNativeElementwise, enableNativeElementwise } = await import(
+      "./native_elementwise.ts"
+    );
+    if (!enableNativeElementwise().ok) return; // no compiler here: the loop is the only path
+    await tf.setBackend("wasm");
+    enableBlasMatMul({ minFlops: 0 });
+    try {
+      const rng = new Rng(21);
+      for (
+        const [tA, tB, bA, bB] of [[false, true, 6, 6], [true, false, 6, 1], [
+          false,
+          false,
+          1,
+          6,
+        ]] as const
+      ) {
+        const x = tf.tensor(randn(rng, 6 * 24 * 16), [6, 24, 16]);
+        const y = tf.tensor(randn(rng, 6 * 16 * 20), [6, 16, 20]);
+        const a = tA ? tf.transpose(x, [0, 2, 1]) : x;
+        const b = tB ? tf.transpose(y, [0, 2, 1]) : y;
+        const a2 = bA === 1 ? tf.slice(a, [0, 0, 0], [1, -1, -1]) : a;
+        const b2 = bB === 1 ? tf.slice(b, [0, 0, 0], [1, -1, -1]) : b;
+        const f = () => tf.matMul(a2, b2, tA, tB);
+        const before = blasCounters.batchedOnPool;
+        const pooled = Array.from(f().dataSync());
+        assert.equal(blasCounters.batchedOnPool, before + 1, "pool path used");
+        disableNativeElementwise();
+        const looped = Array.from(f().dataSync());
+        enableNativeElementwise();
+        assert.equal(blasCounters.batchedOnPool, before + 1, "loop path used");
+        assert.deepEqual(pooled, looped, `tA=${tA} tB=${tB} batches ${bA}/${bB}`);
+      }
+    } finally {
+      disableBlasMatMul();
+      disableNativeElementwise();
+    }
+  },
+});

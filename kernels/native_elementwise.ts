@@ -59,6 +59,23 @@ const SYMBOLS = {
     parameters: ["buffer", "buffer", "buffer", "i32", "i32", "i32"],
     result: "i32",
   },
+  ew_gemm_init: { parameters: ["buffer"], result: "i32" },
+  ew_gemm_batch: {
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "buffer",
+      "i32",
+      "buffer",
+      "i32",
+      "buffer",
+      "i32",
+    ],
+    result: "i32",
+  },
 } as const;
 
 type NativeLib = Deno.DynamicLibrary<typeof SYMBOLS>;
@@ -562,6 +579,56 @@ export function nativeWorkerBlocks(): number | null {
 }
 
 /** Whether the wasm backend's elementwise kernels currently go through the native library. */
+/** One batched product for {@link nativeGemmBatch} (row-major; stride 0 broadcasts). */
+export interface NativeGemmBatch {
+  /** The OpenBLAS library kernels/blas.ts loaded (looked up, never loaded again). */
+  blasPath: string;
+  transposeA: boolean;
+  transposeB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  a: Float32Array;
+  strideA: number;
+  b: Float32Array;
+  strideB: number;
+  c: Float32Array;
+  batch: number;
+}
+
+const gemmInit = new Map<string, boolean>();
+
+/**
+ * Run a batch of small products as one single-threaded `cblas_sgemm` per item, the items spread
+ * over the native pool (kernels/blas.ts uses it for the batched attention products, on which
+ * OpenBLAS's own threads do little). False when the native kernels are off or OpenBLAS at
+ * `blasPath` is not loaded: the caller then loops itself.
+ */
+export function nativeGemmBatch(g: NativeGemmBatch): boolean {
+  const s = state;
+  if (s === null || originals.size === 0) return false;
+  let ok = gemmInit.get(g.blasPath);
+  if (ok === undefined) {
+    ok = s.lib.symbols.ew_gemm_init(new TextEncoder().encode(`${g.blasPath}\0`)) === 0;
+    gemmInit.set(g.blasPath, ok);
+  }
+  if (!ok) return false;
+  const rc = s.lib.symbols.ew_gemm_batch(
+    g.transposeA ? 1 : 0,
+    g.transposeB ? 1 : 0,
+    g.m,
+    g.n,
+    g.k,
+    g.a,
+    g.strideA,
+    g.b,
+    g.strideB,
+    g.c,
+    g.batch,
+  );
+  return rc === 0;
+}
+
 export function nativeElementwiseEnabled(): boolean {
   return originals.size > 0;
 }

@@ -20,6 +20,7 @@
  * - sum / mean / softmax: accumulated in double (the wasm kernels accumulate in float32 in index
  *   order), so they differ from wasm by wasm's own rounding error.
  */
+#include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -750,4 +751,57 @@ EXPORT int ew_segment_sum(const float *x, const int32_t *ids, float *out, int32_
 }
 
 /** Version of this file's C API (checked by the TypeScript side). */
+/* ------------------------------------------------------------------------------------------ */
+/* Batched small products: one single-threaded cblas_sgemm per batch item, items over the pool */
+/* ------------------------------------------------------------------------------------------ */
+
+/* OpenBLAS's cblas_sgemm and thread setters, looked up in the copy the process already loaded
+ * (kernels/blas.ts opens it; RTLD_NOLOAD never loads a second one). */
+typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *,
+                         int, float, float *, int);
+static sgemm_fn gemm_sgemm = NULL;
+static void (*gemm_set_threads)(int) = NULL;
+static int (*gemm_get_threads)(void) = NULL;
+
+/** Find OpenBLAS at `path` (already loaded). 0, or -1 when it is not loaded or lacks a symbol. */
+EXPORT int ew_gemm_init(const char *path) {
+  void *h = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+  if (h == NULL) return -1;
+  gemm_sgemm = (sgemm_fn)dlsym(h, "cblas_sgemm");
+  gemm_set_threads = (void (*)(int))dlsym(h, "openblas_set_num_threads");
+  gemm_get_threads = (int (*)(void))dlsym(h, "openblas_get_num_threads");
+  return gemm_sgemm && gemm_set_threads && gemm_get_threads ? 0 : -1;
+}
+
+typedef struct {
+  int ta, tb, m, n, k;
+  const float *a, *b;
+  float *c;
+  int64_t sa, sb;
+} gemm_ctx;
+
+static void gemm_block(void *p, int64_t i) {
+  const gemm_ctx *g = p;
+  /* CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112 */
+  gemm_sgemm(101, g->ta ? 112 : 111, g->tb ? 112 : 111, g->m, g->n, g->k, 1.0f, g->a + i * g->sa,
+             g->ta ? g->m : g->k, g->b + i * g->sb, g->tb ? g->k : g->n, 0.0f,
+             g->c + i * (int64_t)g->m * g->n, g->n);
+}
+
+/**
+ * C[i] = op(A[i]) op(B[i]) for i < batch (row-major; a stride of 0 broadcasts one matrix), each
+ * product on one OpenBLAS thread, the items spread over the pool. OpenBLAS's own thread count is
+ * set to 1 for the call and restored after. Returns 0, or -1 before ew_gemm_init succeeded.
+ */
+EXPORT int ew_gemm_batch(int ta, int tb, int m, int n, int k, const float *a, int32_t sa,
+                         const float *b, int32_t sb, float *c, int32_t batch) {
+  if (gemm_sgemm == NULL || m < 1 || n < 1 || k < 1 || batch < 1) return -1;
+  const int prev = gemm_get_threads();
+  if (prev != 1) gemm_set_threads(1);
+  gemm_ctx g = {ta, tb, m, n, k, a, b, c, sa, sb};
+  ew_parallel(gemm_block, &g, batch, 1);
+  if (prev != 1) gemm_set_threads(prev);
+  return 0;
+}
+
 EXPORT int ew_api_version(void) { return 1; }
