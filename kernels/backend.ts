@@ -25,6 +25,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { registerWasmKernels } from "./wasm_kernels.ts";
+import { envFlag, envVar, firstLine } from "./_util.ts";
+
+export { firstLine };
 import { type BlasStatus, disableBlasMatMul, enableBlasMatMul } from "./blas.ts";
 import {
   disableNativeElementwise,
@@ -128,13 +131,6 @@ export function wasmBinaryDir(): string {
     throw new Error(`backend: tfjs-backend-wasm binaries not found in ${dir}`);
   }
   return dir;
-}
-
-/** Reduce any thrown value to its first non-empty line (no stack trace). */
-export function firstLine(e: unknown): string {
-  const s = e instanceof Error ? e.message : String(e);
-  const line = s.split("\n").map((l) => l.trim()).find((l) => l.length > 0) ?? "unknown error";
-  return line.length > 240 ? `${line.slice(0, 237)}...` : line;
 }
 
 /** Result of probing one way to get a backend. */
@@ -264,33 +260,8 @@ function parseBackendName(value: string, source: string): BackendName {
   );
 }
 
-function envVar(name: string): string | undefined {
-  try {
-    const v = Deno.env.get(name);
-    return v === undefined || v.trim() === "" ? undefined : v;
-  } catch {
-    return undefined; // no --allow-env: treat as unset
-  }
-}
-
 function envBackend(): string | undefined {
   return envVar("CREDITLAB_BACKEND");
-}
-
-function wantBlas(opt: boolean | undefined): boolean {
-  if (opt !== undefined) return opt;
-  const v = envVar("CREDITLAB_BLAS");
-  if (v === undefined) return true;
-  if (v === "0" || v === "1") return v === "1";
-  throw new Error(`initBackend: CREDITLAB_BLAS must be 0 or 1, got ${JSON.stringify(v)}`);
-}
-
-function wantNative(opt: boolean | undefined): boolean {
-  if (opt !== undefined) return opt;
-  const v = envVar("CREDITLAB_NATIVE");
-  if (v === undefined) return true;
-  if (v === "0" || v === "1") return v === "1";
-  throw new Error(`initBackend: CREDITLAB_NATIVE must be 0 or 1, got ${JSON.stringify(v)}`);
 }
 
 /** What computes matMul and the elementwise kernels on wasm (null = disabled). */
@@ -402,8 +373,12 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       source = `CREDITLAB_BACKEND=${forced}`;
     }
   }
-  const blas = wantBlas(opts.blas);
-  const native = wantNative(opts.native);
+  const blas = envFlag("CREDITLAB_BLAS", { opt: opts.blas, fallback: true, who: "initBackend" });
+  const native = envFlag("CREDITLAB_NATIVE", {
+    opt: opts.native,
+    fallback: true,
+    who: "initBackend",
+  });
   const key = `${source || "auto"}|${currentNodeModules}|blas=${blas}|native=${native}`;
   const cached = cache.get(key);
   if (cached !== undefined) {

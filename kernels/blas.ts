@@ -22,6 +22,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { nativeGemmBatch } from "./native_elementwise.ts";
+import { replaceWasmKernel, restoreWasmKernel } from "./wasm_kernels.ts";
 
 type TensorInfo = tf.TensorInfo;
 
@@ -389,14 +390,7 @@ export function enableBlasMatMul(opts: BlasOptions = {}): BlasStatus {
       return { ok: false, reason: "wasm backend has no BatchMatMul kernel to wrap" };
     }
     original = k;
-    tf.unregisterKernel("BatchMatMul", "wasm");
-    tf.registerKernel({
-      kernelName: "BatchMatMul",
-      backendName: "wasm",
-      kernelFunc: blasBatchMatMul as unknown as tf.KernelFunc,
-      ...(k.setupFunc ? { setupFunc: k.setupFunc } : {}),
-      ...(k.disposeFunc ? { disposeFunc: k.disposeFunc } : {}),
-    });
+    replaceWasmKernel(k, blasBatchMatMul as unknown as tf.KernelFunc);
   }
   return {
     ok: true,
@@ -410,8 +404,7 @@ export function enableBlasMatMul(opts: BlasOptions = {}): BlasStatus {
 /** Restore the wasm backend's own `BatchMatMul` (the library stays loaded). */
 export function disableBlasMatMul(): void {
   if (original === null) return;
-  tf.unregisterKernel("BatchMatMul", "wasm");
-  tf.registerKernel(original);
+  restoreWasmKernel(original);
   original = null;
 }
 

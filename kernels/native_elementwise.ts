@@ -39,7 +39,9 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { buildNativeElementwise, env, errorLine } from "./native/build.ts";
+import { buildNativeElementwise } from "./native/build.ts";
+import { envVar, firstLine } from "./_util.ts";
+import { replaceWasmKernel, restoreWasmKernel } from "./wasm_kernels.ts";
 
 type TensorInfo = tf.TensorInfo;
 
@@ -171,7 +173,7 @@ export function openNativeElementwise(path: string): { ok: true; lib: NativeLib 
   try {
     lib = Deno.dlopen(path, SYMBOLS);
   } catch (e) {
-    const msg = errorLine(e);
+    const msg = firstLine(e);
     if (e instanceof Deno.errors.NotCapable || /--allow-ffi|NotCapable|permission/i.test(msg)) {
       return { ok: false, reason: `native elementwise: FFI not permitted (${msg})` };
     }
@@ -515,7 +517,7 @@ function positiveInt(v: number | undefined, what: string): string | null {
 export function enableNativeElementwise(
   opts: NativeElementwiseOptions = {},
 ): NativeElementwiseStatus {
-  const envThreads = env("CREDITLAB_NATIVE_THREADS");
+  const envThreads = envVar("CREDITLAB_NATIVE_THREADS");
   const threads = opts.threads ?? (envThreads === undefined ? 2 : Number(envThreads));
   const minSize = opts.minSize ?? 4096;
   const bad = positiveInt(threads, "threads") ??
@@ -524,7 +526,7 @@ export function enableNativeElementwise(
       : `enableNativeElementwise: minSize must be >= 0, got ${minSize}`);
   if (bad !== null) return { ok: false, reason: bad };
   if (state === null) {
-    let path = opts.path ?? env("CREDITLAB_NATIVE_LIB");
+    let path = opts.path ?? envVar("CREDITLAB_NATIVE_LIB");
     let built = false;
     if (path === undefined) {
       const b = buildNativeElementwise();
@@ -543,14 +545,7 @@ export function enableNativeElementwise(
     const k = tf.getKernel(name, "wasm");
     if (k === undefined) continue;
     originals.set(name, k);
-    tf.unregisterKernel(name, "wasm");
-    tf.registerKernel({
-      kernelName: name,
-      backendName: "wasm",
-      kernelFunc: wrapper(name, k),
-      ...(k.setupFunc ? { setupFunc: k.setupFunc } : {}),
-      ...(k.disposeFunc ? { disposeFunc: k.disposeFunc } : {}),
-    });
+    replaceWasmKernel(k, wrapper(name, k));
   }
   return {
     ok: true,
@@ -563,10 +558,7 @@ export function enableNativeElementwise(
 
 /** Restore the wasm backend's own kernels (the library stays loaded). */
 export function disableNativeElementwise(): void {
-  for (const [name, k] of originals) {
-    tf.unregisterKernel(name, "wasm");
-    tf.registerKernel(k);
-  }
+  for (const k of originals.values()) restoreWasmKernel(k);
   originals.clear();
 }
 
@@ -606,7 +598,7 @@ const gemmInit = new Map<string, boolean>();
  */
 export function nativeGemmBatch(g: NativeGemmBatch): boolean {
   const s = state;
-  if (s === null || originals.size === 0) return false;
+  if (s === null || !nativeElementwiseEnabled()) return false;
   let ok = gemmInit.get(g.blasPath);
   if (ok === undefined) {
     ok = s.lib.symbols.ew_gemm_init(new TextEncoder().encode(`${g.blasPath}\0`)) === 0;

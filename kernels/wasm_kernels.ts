@@ -192,3 +192,25 @@ export function registerWasmKernels(): void {
     });
   }
 }
+
+/**
+ * Register `kernelFunc` on wasm in place of `original` (the wasm backend's own kernel of that
+ * name), keeping its setup and dispose hooks; {@link restoreWasmKernel} puts `original` back.
+ * kernels/blas.ts and kernels/native_elementwise.ts route kernels to native code this way.
+ */
+export function replaceWasmKernel(original: tf.KernelConfig, kernelFunc: tf.KernelFunc): void {
+  tf.unregisterKernel(original.kernelName, "wasm");
+  tf.registerKernel({
+    kernelName: original.kernelName,
+    backendName: "wasm",
+    kernelFunc,
+    ...(original.setupFunc ? { setupFunc: original.setupFunc } : {}),
+    ...(original.disposeFunc ? { disposeFunc: original.disposeFunc } : {}),
+  });
+}
+
+/** Undo {@link replaceWasmKernel}. */
+export function restoreWasmKernel(original: tf.KernelConfig): void {
+  tf.unregisterKernel(original.kernelName, "wasm");
+  tf.registerKernel(original);
+}

@@ -21,6 +21,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { envVar, firstLine } from "../_util.ts";
 
 /** The C source of the native elementwise kernels. */
 export const NATIVE_SOURCE: string = fileURLToPath(new URL("./elementwise.c", import.meta.url));
@@ -61,35 +62,15 @@ export interface NativeBuildOptions {
   force?: boolean;
 }
 
-/** An environment variable, undefined when unset, blank or not readable (no `--allow-env`). */
-export function env(name: string): string | undefined {
-  try {
-    const v = Deno.env.get(name);
-    return v === undefined || v.trim() === "" ? undefined : v;
-  } catch {
-    return undefined;
-  }
-}
-
-function oneLine(s: string): string {
-  const line = s.split("\n").map((l) => l.trim()).find((l) => l.length > 0) ?? "unknown error";
-  return line.length > 240 ? `${line.slice(0, 237)}...` : line;
-}
-
-/** The first non-empty line of an error's message, at most 240 characters. */
-export function errorLine(e: unknown): string {
-  return oneLine(e instanceof Error ? e.message : String(e));
-}
-
 /** The default cache folder (see the module documentation). */
 export function nativeCacheDir(): string {
-  const override = env("CREDITLAB_NATIVE_DIR");
+  const override = envVar("CREDITLAB_NATIVE_DIR");
   if (override !== undefined) return override;
   const root = fileURLToPath(new URL("../../", import.meta.url));
   if (existsSync(join(root, "node_modules"))) {
     return join(root, "node_modules", ".creditlab", "native");
   }
-  const xdg = env("XDG_CACHE_HOME") ?? join(env("HOME") ?? "/tmp", ".cache");
+  const xdg = envVar("XDG_CACHE_HOME") ?? join(envVar("HOME") ?? "/tmp", ".cache");
   return join(xdg, "creditlab", "native");
 }
 
@@ -114,10 +95,10 @@ function compilerVersion(cc: string): { ok: true; version: string } | {
     if (!out.success) {
       return { ok: false, reason: `${cc} --version failed (exit ${out.code})` };
     }
-    return { ok: true, version: oneLine(new TextDecoder().decode(out.stdout)) };
+    return { ok: true, version: firstLine(new TextDecoder().decode(out.stdout)) };
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return { ok: false, reason: `${cc} not found` };
-    return { ok: false, reason: `${cc}: ${errorLine(e)}` };
+    return { ok: false, reason: `${cc}: ${firstLine(e)}` };
   }
 }
 
@@ -146,9 +127,9 @@ export function buildNativeElementwise(opts: NativeBuildOptions = {}): NativeBui
   try {
     source = readFileSync(NATIVE_SOURCE, "utf8");
   } catch (e) {
-    return { ok: false, reason: `native source unreadable (${errorLine(e)})` };
+    return { ok: false, reason: `native source unreadable (${firstLine(e)})` };
   }
-  const userCc = env("CREDITLAB_CC");
+  const userCc = envVar("CREDITLAB_CC");
   const compilers = opts.compilers ?? (userCc !== undefined ? [userCc] : ["gcc", "cc"]);
   const failures: string[] = [];
   for (const cc of compilers) {
@@ -181,14 +162,14 @@ export function buildNativeElementwise(opts: NativeBuildOptions = {}): NativeBui
         const err = new TextDecoder().decode(out.stderr).split("\n").find((l) =>
           /error/i.test(l)
         ) ?? new TextDecoder().decode(out.stderr);
-        failures.push(`${cc} failed: ${oneLine(err)}`);
+        failures.push(`${cc} failed: ${firstLine(err)}`);
         continue;
       }
       renameSync(tmp, path);
       removeStale(dir, path);
       return { ok: true, path, built: true, compiler: cc };
     } catch (e) {
-      failures.push(`${cc}: ${errorLine(e)}`);
+      failures.push(`${cc}: ${firstLine(e)}`);
     } finally {
       try {
         rmSync(tmp, { force: true });
