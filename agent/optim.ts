@@ -8,7 +8,10 @@
  *     v <- b2 v + (1 - b2) g^2
  *     theta <- theta - lr_t * ( m / (1 - b1^t) / (sqrt(v / (1 - b2^t)) + eps) + wd * theta )
  *
- * with a linear warm-up `lr_t = lr * min(1, t / warmupSteps)` (constant `lr` without one). The
+ * with a linear warm-up `lr_t = lr * min(1, t / warmupSteps)` (constant `lr` without one) and,
+ * optionally, a cosine decay after it (`decay`): from the end of the warm-up W to step T,
+ * `lr_t = lr * (r + (1 - r) * (1 + cos(pi * (t - W) / (T - W))) / 2)` with r = `minLrRatio`, and
+ * `lr * r` after T (verl's `warmup_style=cosine` with `min_lr_ratio`; nanoGPT's schedule). The
  * warm-up is verl's constant-with-warm-up schedule, which Search-R1's training scripts use
  * (`actor.optim.lr_warmup_steps_ratio=0.285`), with one difference: verl's first step takes the
  * schedule's value at 0 (learning rate 0, an update-free step); here step t = 1 already takes
@@ -33,6 +36,16 @@ export interface AdamWConfig {
   maxGradNorm: number | null;
   /** Linear learning-rate warm-up over this many steps (absent or 0: constant `lr`). */
   warmupSteps?: number;
+  /** Cosine decay after the warm-up (absent: constant `lr` after the warm-up). */
+  decay?: CosineDecay;
+}
+
+/** A cosine learning-rate decay (see the module doc for the formula). */
+export interface CosineDecay {
+  /** The step T at which the decay reaches `lr * minLrRatio` (> warmupSteps). */
+  totalSteps: number;
+  /** Final learning rate as a share of `lr`, in [0, 1]. */
+  minLrRatio: number;
 }
 
 /**
@@ -45,11 +58,19 @@ export interface AdamWConfig {
  * learningRateAt(cfg, 1); // 2.5e-4
  * learningRateAt(cfg, 4); // 1e-3
  * learningRateAt(cfg, 9); // 1e-3
+ * const cos = { ...cfg, warmupSteps: 0, decay: { totalSteps: 10, minLrRatio: 0.1 } };
+ * learningRateAt(cos, 5); // 5.5e-4 (half-way: lr * (0.1 + 0.9 / 2))
+ * learningRateAt(cos, 10); // 1e-4
  * ```
  */
 export function learningRateAt(config: AdamWConfig, t: number): number {
   const w = config.warmupSteps ?? 0;
-  return w > 0 ? config.lr * Math.min(1, t / w) : config.lr;
+  if (w > 0 && t < w) return config.lr * (t / w);
+  const d = config.decay;
+  if (d === undefined) return config.lr;
+  const progress = Math.min(1, Math.max(0, (t - w) / (d.totalSteps - w)));
+  const r = d.minLrRatio;
+  return config.lr * (r + (1 - r) * 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 
 /** What one step reports. */
@@ -73,6 +94,19 @@ export class AdamW {
     const w = config.warmupSteps;
     if (w !== undefined && !(Number.isInteger(w) && w >= 0)) {
       throw new RangeError(`AdamW: warmupSteps must be an integer >= 0, got ${w}`);
+    }
+    const d = config.decay;
+    if (d !== undefined) {
+      if (!(Number.isInteger(d.totalSteps) && d.totalSteps > (w ?? 0))) {
+        throw new RangeError(
+          `AdamW: decay.totalSteps must be an integer > warmupSteps (${
+            w ?? 0
+          }), got ${d.totalSteps}`,
+        );
+      }
+      if (!(d.minLrRatio >= 0 && d.minLrRatio <= 1)) {
+        throw new RangeError(`AdamW: decay.minLrRatio must be in [0, 1], got ${d.minLrRatio}`);
+      }
     }
     this.config = config;
     this.#vars = variables;

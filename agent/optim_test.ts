@@ -54,6 +54,34 @@ Deno.test("learningRateAt: linear warm-up to lr, then constant (hand-checked)", 
   assert.throws(() => new AdamW([], { ...cfg, warmupSteps: -1 }), /warmupSteps must be an integer/);
 });
 
+Deno.test("learningRateAt: cosine decay after the warm-up (hand-checked)", () => {
+  const c = { ...cfg, lr: 0.1, warmupSteps: 2, decay: { totalSteps: 6, minLrRatio: 0.2 } };
+  // Warm-up 0.05, 0.1; then over 4 steps cos(pi * k / 4): 1, 0.7071, 0, -0.7071, -1.
+  const want = [
+    0.05,
+    0.1,
+    0.1 * (0.2 + 0.8 * 0.5 * (1 + Math.SQRT1_2)),
+    0.06,
+    0.1 * (0.2 + 0.8 * 0.5 * (1 - Math.SQRT1_2)),
+    0.02,
+    0.02,
+  ];
+  [1, 2, 3, 4, 5, 6, 50].forEach((t, i) =>
+    assert.ok(Math.abs(learningRateAt(c, t) - want[i]!) < 1e-12, `t=${t}: ${learningRateAt(c, t)}`)
+  );
+  const noWarm = { ...cfg, lr: 1, decay: { totalSteps: 4, minLrRatio: 0 } };
+  assert.equal(learningRateAt(noWarm, 2), 0.5);
+  assert.equal(learningRateAt(noWarm, 4), 0);
+  assert.throws(
+    () => new AdamW([], { ...cfg, warmupSteps: 4, decay: { totalSteps: 4, minLrRatio: 0.1 } }),
+    /decay.totalSteps must be an integer > warmupSteps \(4\), got 4/,
+  );
+  assert.throws(
+    () => new AdamW([], { ...cfg, decay: { totalSteps: 10, minLrRatio: 1.5 } }),
+    /decay.minLrRatio must be in \[0, 1\], got 1.5/,
+  );
+});
+
 Deno.test("AdamW: warm-up scales each step's move; a restored optimizer continues the schedule", async () => {
   await tf.setBackend("cpu");
   const wcfg = { ...cfg, lr: 0.1, warmupSteps: 4 };

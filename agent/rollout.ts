@@ -35,9 +35,16 @@ export interface RolloutConfig {
   maxTurnTokens: number;
   /** Maximum total tokens of a trajectory (the decoder's capacity). */
   maxTotalTokens: number;
-  /** Sampling temperature (0 = greedy). */
+  /**
+   * Sampling temperature (0 = greedy). The trainer scores a rollout's tokens under the same
+   * tempered policy `softmax(z / T)` (`Transformer.logProbs`), so updates stay on-policy at any
+   * T > 0; the recorded `sampledLogProbs` are of that policy too (T = 1 for greedy rollouts).
+   */
   temperature: number;
-  /** Nucleus sampling threshold (1 = off). */
+  /**
+   * Nucleus sampling threshold (1 = off). Log-probs ignore the truncation (as verl's do), so a
+   * `topP` below 1 makes the update slightly off-policy.
+   */
   topP: number;
 }
 
@@ -167,6 +174,9 @@ export async function rollout(questions: Question[], opts: RolloutOptions): Prom
     }
   });
   const vocab = tokenizer.vocabSize;
+  // Log-probs of the tempered policy the sampler draws from (greedy: of the model itself).
+  const logProbScale = config.temperature > 0 ? 1 / config.temperature : 1;
+  const scaled = new Float32Array(vocab);
   const decoder = model.decoder(rows.length, { capacity: config.maxTotalTokens + 1 });
   try {
     while (rows.some((r) => !r.done)) {
@@ -179,7 +189,12 @@ export async function rollout(questions: Question[], opts: RolloutOptions): Prom
         const z = logits.subarray(idx * vocab, (idx + 1) * vocab);
         const tok = sampleToken(z, { temperature: config.temperature, topP: config.topP, rng });
         r.current.push(tok);
-        r.currentLogProbs.push(tokenLogProbsRef(z, [tok], { vocab })[0]!);
+        let zt = z;
+        if (logProbScale !== 1) {
+          for (let j = 0; j < vocab; j++) scaled[j] = z[j]! * logProbScale;
+          zt = scaled;
+        }
+        r.currentLogProbs.push(tokenLogProbsRef(zt, [tok], { vocab })[0]!);
         r.totalTokens += 1;
         const budgetHit = r.totalTokens >= config.maxTotalTokens;
         if (

@@ -222,6 +222,8 @@ export async function trainRl<C>(
         advantages,
         weights,
         loss,
+        // A greedy rollout (temperature 0) has no sampling distribution to be on-policy with.
+        temperature: config.rollout.temperature > 0 ? config.rollout.temperature : 1,
       });
       Object.assign(metrics, res.metrics);
       if (!res.applied) {
@@ -292,10 +294,16 @@ export function gradientStep(
     weights: Float32Array | undefined;
     loss: ReturnType<Method["loss"]>;
     microBatchRows?: number;
+    /**
+     * Temperature the batch was sampled at (default 1): log-probs (and the reference's) are
+     * of the tempered policy `softmax(z / T)`, the one the rollout drew from.
+     */
+    temperature?: number;
   },
 ): { applied: boolean; metrics: StepMetrics } {
   const { model, refModel, optimizer, batch, advantages, weights } = args;
   const mb = Math.max(1, args.microBatchRows ?? RL_MICRO_BATCH_ROWS);
+  const temperature = args.temperature ?? 1;
   // Dr. GRPO's constant normaliser must be the whole batch's length, not a micro-batch's.
   const loss = args.loss.aggregation === "seq-mean-token-sum-norm"
     ? { ...args.loss, maxLength: batch.length }
@@ -321,10 +329,12 @@ export function gradientStep(
     const mask = tf.tensor2d(sl.mask, shape);
     const adv = tf.tensor2d(sl.adv, shape);
     const w = sl.w ? tf.tensor2d(sl.w, shape) : undefined;
-    const ref = refModel && loss.klCoef > 0 ? tf.tidy(() => refModel.logProbs(tokens)) : undefined;
+    const ref = refModel && loss.klCoef > 0
+      ? tf.tidy(() => refModel.logProbs(tokens, { temperature }))
+      : undefined;
     let metricValues: Record<string, tf.Tensor | number> = {};
     const { value, grads } = tf.variableGrads(() => {
-      const logProbs = model.logProbs(tokens);
+      const logProbs = model.logProbs(tokens, { temperature });
       // On-policy with one update per batch: the behaviour policy is the current policy, so
       // the "old" log-probs are this forward pass's values, detached (ratio = 1, gradient of
       // the ratio = gradient of logp), not a second forward pass.

@@ -58,9 +58,9 @@ export interface Turn {
   /** 1-based policy round this turn belongs to (observations belong to the round they answer). */
   round: number;
   /**
-   * Set on policy turns sampled by the local rollout: `log softmax(z)[token]` of each token under
-   * the sampling model's logits `z` (temperature 1, whatever temperature was sampled with), so
-   * the trainer's recomputed log-probs can be checked against the rollout's (verl's
+   * Set on policy turns sampled by the local rollout: `log softmax(z / T)[token]` of each token
+   * under the sampling model's logits `z` at the rollout temperature T (T = 1 for a greedy
+   * rollout), so the trainer's recomputed log-probs can be checked against the rollout's (verl's
    * rollout-vs-actor log-prob check).
    */
   sampledLogProbs?: Float32Array;

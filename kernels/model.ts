@@ -210,14 +210,24 @@ export class Transformer {
    * Token log-probabilities `[B, T]`: column 0 is 0, column t >= 1 is
    * `log p(tokens[b,t] | tokens[b,<t]) = z_t[tok] - logsumexp(z_t)` with `z_t` the logits after
    * position t-1. Differentiable w.r.t. {@link variables}.
+   *
+   * With `temperature` T, the log-probabilities of the tempered policy `softmax(z_t / T)`: the
+   * distribution a sampler at temperature T draws from, so an RL update on samples drawn at T
+   * is on-policy (verl divides the logits by the rollout temperature the same way). Default 1.
    */
-  logProbs(tokens: tf.Tensor2D): tf.Tensor2D {
+  logProbs(tokens: tf.Tensor2D, opts: { temperature?: number } = {}): tf.Tensor2D {
     const [b, t] = this.#checkTokens(tokens, "logProbs");
+    const temperature = opts.temperature ?? 1;
+    if (!(Number.isFinite(temperature) && temperature > 0)) {
+      throw new RangeError(`logProbs: temperature must be a finite number > 0, got ${temperature}`);
+    }
     return tf.tidy(() => {
       if (t === 1) return tf.zeros([b, 1]) as tf.Tensor2D;
       const d = this.config.dModel;
       const h = tf.reshape(this.#trunk(tokens, b, t), [b, t, d]);
-      const hp = tf.reshape(tf.slice(h, [0, 0, 0], [b, t - 1, d]), [b * (t - 1), d]);
+      const hs = tf.reshape(tf.slice(h, [0, 0, 0], [b, t - 1, d]), [b * (t - 1), d]);
+      // (h W) / T = (h / T) W: tempering the hidden state keeps the fused head.
+      const hp = temperature === 1 ? hs : tf.mul(hs, 1 / temperature);
       const next = tf.reshape(tf.slice(tokens, [0, 1], [b, t - 1]), [-1]) as tf.Tensor1D;
       // Fused head + log-softmax + pick with a hand-written gradient (model/fused.ts): the
       // autodiff chain (logSumExp's max -> Equal mask, or logSoftmax) kept several [N, V]

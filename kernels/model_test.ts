@@ -270,6 +270,19 @@ for (const backend of BACKENDS) {
       assertClose(lp2[b]!.slice(0, 5), lp[b]!.slice(0, 5), 1e-6, "causal");
     }
     assert.deepEqual(m.logProbs(ints([[4]])).arraySync(), [[0]]);
+    // temperature T: log-softmax of forward / T
+    const lpT = m.logProbs(ints(toks), { temperature: 0.7 }).arraySync();
+    for (let b = 0; b < 3; b++) {
+      for (let t = 1; t < 6; t++) {
+        const z = lg[b]![t - 1]!.map((x) => x / 0.7);
+        const mx = Math.max(...z);
+        const lse = mx + Math.log(z.reduce((s, x) => s + Math.exp(x - mx), 0));
+        assert.ok(Math.abs(lpT[b]![t]! - (z[toks[b]![t]!]! - lse)) < 1e-5, `T=0.7 b=${b} t=${t}`);
+      }
+    }
+    for (const bad of [0, -1, Number.NaN]) {
+      assert.throws(() => m.logProbs(ints(toks), { temperature: bad }), /temperature must be/);
+    }
     m.dispose();
   });
 
