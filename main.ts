@@ -10,6 +10,7 @@ type Verb = (args: string[]) => Promise<number>;
 const verbs: Record<string, Verb> = {
   reproduce: (args) => import("./cli/reproduce.ts").then((m) => m.main(args)),
   train: (args) => import("./cli/train.ts").then((m) => m.main(args)),
+  sweep: (args) => import("./cli/sweep.ts").then((m) => m.main(args)),
   eval: (args) => import("./cli/eval.ts").then((m) => m.main(args)),
   report: async (args) => (await import("./reports/cli.ts")).reportCli(args),
   serve: (args) => import("./agent/serve.ts").then((m) => m.serveMain(args)),

@@ -1,0 +1,391 @@
+/**
+ * `deno task sweep [options]`: does RL raise held-out EM over its warm start? A paired
+ * measurement: for each seed, the SFT warm start and the policy after RL are evaluated (greedy)
+ * on the same held-out questions of both worlds, and the answers that changed are counted.
+ *
+ * The preset (default `smoke`) gives every setting; options override the RL budget and a few
+ * hyper-parameters, so a table of settings x seeds is one command per row. Warm starts are
+ * trained once per SFT setting and reused (a run store per SFT setting under `--out`). Each seed
+ * appends one JSON line to `--results` (commit, machine, engines, settings, EM before and after
+ * per world, changed answers, lookup probe, training reward, KL, seconds); the README's smoke
+ * tables come from those lines.
+ *
+ *     deno task sweep --seeds 1,2,3 --n 300 --sft-steps 250 --questions 16 --group 8 \
+ *       --lr 3e-4 --warmup 6 --label "16 x 8, lr 3e-4"
+ *
+ * Options: `--preset`, `--method` (default grpo), `--method-config JSON` (merged into the
+ * method's defaults; unknown keys are refused), `--seeds LIST`, `--n N` (held-out questions per
+ * world), `--sft-steps N`, `--sft-decay R` (cosine decay of the SFT learning rate to R x lr),
+ * `--steps N`, `--questions Q`, `--group G`, `--lr X`, `--warmup N`, `--temperature T`,
+ * `--label TEXT`, `--out DIR` (default runs/sweep), `--results FILE` (default
+ * reports/sweeps/smoke.jsonl), `--backend`. `--table` only prints the results file as a
+ * markdown table (one row per label and warm start, one column per seed: in-domain / OOD change
+ * in EM points) and trains nothing.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { backendLabel, loadCheckpoint } from "@creditlab/kernels";
+import {
+  buildTestbed,
+  dirCheckpoints,
+  ensureSft,
+  evaluateOnTestbed,
+  type ExperimentPreset,
+  getMethod,
+  getPreset,
+  type TestbedEval,
+  trainRl,
+} from "@creditlab/agent";
+import { openContext, parseBackend, parsePositiveInt } from "./common.ts";
+
+/** The settings of one sweep row (what a results line records under `settings`). */
+export interface SweepSettings {
+  preset: string;
+  method: string;
+  methodConfig: Record<string, unknown>;
+  n: number;
+  sft: { steps: number; decayMinLrRatio: number | null };
+  rl: {
+    steps: number;
+    questionsPerStep: number;
+    groupSize: number;
+    lr: number;
+    warmupSteps: number;
+    temperature: number;
+  };
+}
+
+/** Per-world paired result of one seed. */
+export interface WorldResult {
+  before: number;
+  after: number;
+  /** Questions right after RL that were wrong before, and the reverse. */
+  gained: number;
+  lost: number;
+  lookupBefore: number;
+  lookupAfter: number;
+}
+
+/** Parse a positive number option. */
+function parsePositive(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const x = Number(v);
+  if (!(Number.isFinite(x) && x > 0)) {
+    throw new Error(`--${name}: expected a positive number, got "${v}"`);
+  }
+  return x;
+}
+
+/** Parse `--seeds 1,2,3`. */
+export function parseSeeds(v: string): number[] {
+  const seeds = v.split(",").map((s) => s.trim());
+  return seeds.map((s) => {
+    const n = Number(s);
+    if (s === "" || !Number.isInteger(n) || n <= 0) {
+      throw new Error(`--seeds: expected positive integers separated by commas, got "${v}"`);
+    }
+    return n;
+  });
+}
+
+/** Merge a `--method-config` JSON object into a method's defaults, refusing unknown keys. */
+export function mergeMethodConfig(
+  method: string,
+  defaults: Record<string, unknown>,
+  json: string | undefined,
+): Record<string, unknown> {
+  if (json === undefined) return { ...defaults };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (e) {
+    throw new Error(`--method-config: not valid JSON (${(e as Error).message}): ${json}`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new Error(`--method-config: expected a JSON object, got ${json}`);
+  }
+  for (const k of Object.keys(parsed)) {
+    if (!(k in defaults)) {
+      throw new Error(
+        `--method-config: ${method} has no setting "${k}"; its settings are ${
+          Object.keys(defaults).join(", ")
+        }`,
+      );
+    }
+  }
+  return { ...defaults, ...(parsed as Record<string, unknown>) };
+}
+
+/** The preset with a sweep's overrides applied (a copy). */
+export function sweepPreset(base: ExperimentPreset, s: SweepSettings): ExperimentPreset {
+  const p = structuredClone(base);
+  p.world.testQuestions = s.n;
+  p.eval.testQuestions = s.n;
+  p.eval.oodQuestions = s.n;
+  p.sft.steps = s.sft.steps;
+  if (s.sft.decayMinLrRatio !== null) {
+    p.sft.optimizer.decay = { totalSteps: s.sft.steps, minLrRatio: s.sft.decayMinLrRatio };
+  }
+  p.rl.steps = s.rl.steps;
+  p.rl.questionsPerStep = s.rl.questionsPerStep;
+  p.rl.rollout.groupSize = s.rl.groupSize;
+  p.rl.rollout.temperature = s.rl.temperature;
+  p.rl.optimizer.lr = s.rl.lr;
+  p.rl.optimizer.warmupSteps = s.rl.warmupSteps;
+  p.rl.checkpointEvery = s.rl.steps;
+  return p;
+}
+
+/** Paired comparison of two evaluations of the same questions. */
+export function pairWorld(before: TestbedEval, after: TestbedEval): WorldResult {
+  if (before.records.length !== after.records.length) {
+    throw new Error(
+      `pairWorld: ${before.records.length} questions before RL, ${after.records.length} after`,
+    );
+  }
+  let gained = 0, lost = 0;
+  before.records.forEach((b, i) => {
+    const a = after.records[i]!;
+    if (a.questionId !== b.questionId) {
+      throw new Error(
+        `pairWorld: question ${i} is ${b.questionId} before RL, ${a.questionId} after`,
+      );
+    }
+    if (a.em > b.em) gained++;
+    if (a.em < b.em) lost++;
+  });
+  return {
+    before: before.em,
+    after: after.em,
+    gained,
+    lost,
+    lookupBefore: before.lookup.accuracy,
+    lookupAfter: after.lookup.accuracy,
+  };
+}
+
+function mean(xs: number[]): number {
+  const f = xs.filter(Number.isFinite);
+  return f.length === 0 ? Number.NaN : f.reduce((a, b) => a + b, 0) / f.length;
+}
+
+async function cpuModel(): Promise<string> {
+  try {
+    const info = await Deno.readTextFile("/proc/cpuinfo");
+    return info.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+const pts = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(100 * x).toFixed(1)}`;
+
+/** Entry point. */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      preset: { type: "string", default: "smoke" },
+      method: { type: "string", default: "grpo" },
+      "method-config": { type: "string" },
+      seeds: { type: "string", default: "1" },
+      n: { type: "string" },
+      "sft-steps": { type: "string" },
+      "sft-decay": { type: "string" },
+      steps: { type: "string" },
+      questions: { type: "string" },
+      group: { type: "string" },
+      lr: { type: "string" },
+      warmup: { type: "string" },
+      temperature: { type: "string" },
+      label: { type: "string" },
+      out: { type: "string", default: "runs/sweep" },
+      results: { type: "string", default: "reports/sweeps/smoke.jsonl" },
+      backend: { type: "string" },
+      table: { type: "boolean", default: false },
+    },
+  });
+  if (values.table) {
+    console.log(sweepTable(await Deno.readTextFile(values.results)));
+    return 0;
+  }
+  const base = getPreset(values.preset);
+  const method = getMethod(values.method);
+  const decay = values["sft-decay"];
+  const decayRatio = decay === undefined ? null : Number(decay);
+  if (decayRatio !== null && !(decayRatio >= 0 && decayRatio <= 1)) {
+    throw new Error(`--sft-decay: expected a ratio in [0, 1], got "${decay}"`);
+  }
+  const warmup = values.warmup === undefined ? 0 : Number(values.warmup);
+  if (!Number.isInteger(warmup) || warmup < 0) {
+    throw new Error(`--warmup: expected an integer >= 0, got "${values.warmup}"`);
+  }
+  const settings: SweepSettings = {
+    preset: base.name,
+    method: method.name,
+    methodConfig: mergeMethodConfig(
+      method.name,
+      method.defaults as Record<string, unknown>,
+      values["method-config"],
+    ),
+    n: parsePositiveInt("n", values.n, base.eval.testQuestions),
+    sft: {
+      steps: parsePositiveInt("sft-steps", values["sft-steps"], base.sft.steps),
+      decayMinLrRatio: decayRatio,
+    },
+    rl: {
+      steps: parsePositiveInt("steps", values.steps, base.rl.steps),
+      questionsPerStep: parsePositiveInt("questions", values.questions, base.rl.questionsPerStep),
+      groupSize: parsePositiveInt("group", values.group, base.rl.rollout.groupSize),
+      lr: parsePositive("lr", values.lr, base.rl.optimizer.lr),
+      warmupSteps: warmup,
+      temperature: parsePositive("temperature", values.temperature, base.rl.rollout.temperature),
+    },
+  };
+  const seeds = parseSeeds(values.seeds);
+  const preset = sweepPreset(base, settings);
+  // One run store (and warm-start cache) per SFT setting: ensureSft keys warm starts by preset
+  // name and seed only.
+  const sftKey = `${preset.name}-n${settings.n}-sft${settings.sft.steps}${
+    decayRatio === null ? "" : `-cos${decayRatio}`
+  }`;
+  const ctx = await openContext({
+    out: join(values.out, sftKey),
+    backend: parseBackend(values.backend),
+  });
+  const machine = { cpu: await cpuModel(), cores: navigator.hardwareConcurrency };
+  try {
+    const testbed = buildTestbed(preset);
+    for (const seed of seeds) {
+      const t0 = performance.now();
+      const path = await ensureSft(ctx, { preset, testbed, seed });
+      const sft = await loadCheckpoint(path);
+      const ref = await loadCheckpoint(path);
+      const policy = await loadCheckpoint(path);
+      const ckDir = await Deno.makeTempDir({ prefix: "creditlab-sweep-" });
+      try {
+        const before = await evaluateOnTestbed(sft.model, { testbed, preset, seed });
+        const t1 = performance.now();
+        const rewards: number[] = [];
+        let kl = Number.NaN;
+        await trainRl({
+          model: policy.model,
+          refModel: ref.model,
+          tokenizer: testbed.tokenizer,
+          method,
+          methodConfig: settings.methodConfig,
+          questions: testbed.train,
+          resources: testbed.resources,
+          config: preset.rl,
+          seed,
+          sink: {
+            logStep: (_step, m) => {
+              rewards.push(m["reward/mean"] ?? Number.NaN);
+              kl = m["kl"] ?? kl;
+              return Promise.resolve();
+            },
+          },
+          checkpoints: dirCheckpoints(ckDir, { extra: {} }),
+          ...(testbed.anonymizer ? { anonymizer: testbed.anonymizer } : {}),
+          log: ctx.log,
+        });
+        const t2 = performance.now();
+        const after = await evaluateOnTestbed(policy.model, { testbed, preset, seed });
+        const worlds = {
+          in: pairWorld(before[0]!, after[0]!),
+          ood: pairWorld(before[1]!, after[1]!),
+        };
+        const k = Math.min(5, rewards.length);
+        const row = {
+          date: new Date().toISOString(),
+          commit: ctx.commit,
+          machine,
+          backend: backendLabel(ctx.backend),
+          label: values.label ?? null,
+          settings,
+          seed,
+          worlds,
+          trainReward: { first5: mean(rewards.slice(0, k)), last5: mean(rewards.slice(-k)) },
+          finalKl: kl,
+          seconds: { rl: (t2 - t1) / 1000, total: (performance.now() - t0) / 1000 },
+        };
+        await Deno.mkdir(join(values.results, ".."), { recursive: true });
+        await Deno.writeTextFile(values.results, JSON.stringify(row) + "\n", { append: true });
+        const w = (name: string, r: WorldResult) =>
+          `${name} ${r.before.toFixed(3)} -> ${r.after.toFixed(3)} (${
+            pts(r.after - r.before)
+          }; +${r.gained}/-${r.lost}) lookup ${r.lookupBefore.toFixed(2)} -> ${
+            r.lookupAfter.toFixed(2)
+          }`;
+        console.log(
+          `seed ${seed}: ${w("in-domain", worlds.in)} | ${w("OOD", worlds.ood)} | train reward ${
+            row.trainReward.first5.toFixed(2)
+          } -> ${row.trainReward.last5.toFixed(2)} | RL ${row.seconds.rl.toFixed(0)} s`,
+        );
+      } finally {
+        sft.model.dispose();
+        ref.model.dispose();
+        policy.model.dispose();
+        await Deno.remove(ckDir, { recursive: true });
+      }
+    }
+    console.log(`results appended to ${values.results}`);
+    return 0;
+  } finally {
+    ctx.store.close();
+  }
+}
+
+/** One results line, as far as {@link sweepTable} reads it. */
+interface ResultRow {
+  label: string | null;
+  seed: number;
+  settings: SweepSettings;
+  worlds: { in: WorldResult; ood: WorldResult };
+}
+
+/**
+ * A markdown table of a results file: one row per (label, warm start), one column per seed,
+ * cells "in-domain / OOD" EM change in points; the last line of a repeated (label, warm start,
+ * seed) wins. Warm starts are named by SFT steps (and "cosine" when decayed).
+ */
+export function sweepTable(jsonl: string): string {
+  const rows = new Map<string, Map<number, ResultRow>>();
+  const seeds = new Set<number>();
+  jsonl.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    let r: ResultRow;
+    try {
+      r = JSON.parse(line) as ResultRow;
+    } catch (e) {
+      throw new Error(`sweep results line ${i + 1}: not JSON (${(e as Error).message})`);
+    }
+    if (typeof r.seed !== "number" || !r.worlds?.in || !r.worlds?.ood || !r.settings?.sft) {
+      throw new Error(`sweep results line ${i + 1}: expected seed, settings.sft and worlds.in/ood`);
+    }
+    const warm = `${r.settings.sft.steps}${
+      r.settings.sft.decayMinLrRatio === null ? "" : " cosine"
+    }`;
+    const key = `${r.label ?? "(no label)"} | ${warm}`;
+    if (!rows.has(key)) rows.set(key, new Map());
+    rows.get(key)!.set(r.seed, r);
+    seeds.add(r.seed);
+  });
+  const cols = [...seeds].sort((a, b) => a - b);
+  const d = (w: WorldResult) => pts(w.after - w.before);
+  const out = [
+    `| setting | SFT steps | ${cols.map((s) => `seed ${s}`).join(" | ")} |`,
+    `| --- | --- | ${cols.map(() => "---").join(" | ")} |`,
+  ];
+  for (const [key, bySeed] of rows) {
+    const [label, warm] = key.split(" | ");
+    const cells = cols.map((s) => {
+      const r = bySeed.get(s);
+      return r ? `${d(r.worlds.in)} / ${d(r.worlds.ood)}` : "";
+    });
+    out.push(`| ${label} | ${warm} | ${cells.join(" | ")} |`);
+  }
+  return out.join("\n");
+}

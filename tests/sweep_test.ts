@@ -1,0 +1,183 @@
+/**
+ * `deno task sweep` (cli/sweep.ts): option parsing and the paired comparison on hand-made
+ * inputs, then one tiny real sweep (SFT, RL, both evaluations, a DuckDB run store) whose JSON
+ * line is read back.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { getPreset, type TestbedEval } from "@creditlab/agent";
+import {
+  main,
+  mergeMethodConfig,
+  pairWorld,
+  parseSeeds,
+  sweepPreset,
+  sweepTable,
+} from "../cli/sweep.ts";
+
+Deno.test("sweep: seeds and method-config overrides are checked", () => {
+  assert.deepEqual(parseSeeds("1,2, 3"), [1, 2, 3]);
+  for (const bad of ["", "1,,2", "0", "1.5", "a"]) {
+    assert.throws(() => parseSeeds(bad), /--seeds: expected positive integers/);
+  }
+  const d = { klCoef: 0.001, aggregation: "seq-mean-token-mean" };
+  assert.deepEqual(mergeMethodConfig("grpo", d, undefined), d);
+  assert.deepEqual(mergeMethodConfig("grpo", d, '{"klCoef":0.05}'), { ...d, klCoef: 0.05 });
+  assert.throws(
+    () => mergeMethodConfig("grpo", d, '{"kl":0.05}'),
+    /grpo has no setting "kl"; its settings are klCoef, aggregation/,
+  );
+  assert.throws(() => mergeMethodConfig("grpo", d, "{kl"), /--method-config: not valid JSON/);
+  assert.throws(() => mergeMethodConfig("grpo", d, "[1]"), /expected a JSON object/);
+});
+
+Deno.test("sweep: overrides reach a copy of the preset", () => {
+  const base = getPreset("smoke");
+  const p = sweepPreset(base, {
+    preset: "smoke",
+    method: "grpo",
+    methodConfig: {},
+    n: 300,
+    sft: { steps: 250, decayMinLrRatio: 0.1 },
+    rl: {
+      steps: 7,
+      questionsPerStep: 16,
+      groupSize: 8,
+      lr: 1e-4,
+      warmupSteps: 6,
+      temperature: 0.5,
+    },
+  });
+  assert.equal(p.eval.testQuestions, 300);
+  assert.equal(p.eval.oodQuestions, 300);
+  assert.deepEqual(p.sft.optimizer.decay, { totalSteps: 250, minLrRatio: 0.1 });
+  assert.equal(p.rl.rollout.groupSize, 8);
+  assert.equal(p.rl.rollout.temperature, 0.5);
+  assert.equal(p.rl.optimizer.warmupSteps, 6);
+  assert.equal(p.rl.checkpointEvery, 7);
+  assert.equal(base.rl.rollout.groupSize, 4, "the preset itself is unchanged");
+  assert.equal(base.sft.optimizer.decay, undefined);
+});
+
+Deno.test("sweep: paired comparison counts gained and lost questions", () => {
+  const ev = (ems: number[], ids = ems.map((_, i) => `q${i}`)): TestbedEval => ({
+    benchmark: "searchworld",
+    split: "test",
+    n: ems.length,
+    em: ems.reduce((a, b) => a + b, 0) / ems.length,
+    f1: 0,
+    toolCalls: 1,
+    answered: 1,
+    byHops: {},
+    records: ems.map((em, i) => ({
+      questionId: ids[i]!,
+      answer: "x",
+      em,
+      f1: em,
+      toolCalls: 1,
+      hops: 1,
+    })),
+    lookup: { accuracy: 0.5, chance: 0.4, n: 2 },
+  } as TestbedEval);
+  const r = pairWorld(ev([1, 0, 0, 1]), ev([1, 1, 1, 0]));
+  assert.deepEqual(r, {
+    before: 0.5,
+    after: 0.75,
+    gained: 2,
+    lost: 1,
+    lookupBefore: 0.5,
+    lookupAfter: 0.5,
+  });
+  assert.throws(() => pairWorld(ev([1, 0]), ev([1])), /2 questions before RL, 1 after/);
+  assert.throws(
+    () => pairWorld(ev([1]), ev([1], ["other"])),
+    /question 0 is q0 before RL, other after/,
+  );
+});
+
+Deno.test("sweep: the results table (hand-checked)", () => {
+  const line = (
+    label: string,
+    seed: number,
+    inD: [number, number],
+    ood: [number, number],
+    decay: number | null,
+  ) =>
+    JSON.stringify({
+      label,
+      seed,
+      settings: { sft: { steps: 250, decayMinLrRatio: decay } },
+      worlds: {
+        in: { before: inD[0], after: inD[1] },
+        ood: { before: ood[0], after: ood[1] },
+      },
+    });
+  const jsonl = [
+    line("a", 2, [0.5, 0.52], [0.5, 0.45], null),
+    line("a", 1, [0.6, 0.6], [0.4, 0.41], null),
+    line("a", 1, [0.6, 0.63], [0.4, 0.41], 0.1),
+    "",
+  ].join("\n");
+  assert.equal(
+    sweepTable(jsonl),
+    [
+      "| setting | SFT steps | seed 1 | seed 2 |",
+      "| --- | --- | --- | --- |",
+      "| a | 250 | +0.0 / +1.0 | +2.0 / −5.0 |",
+      "| a | 250 cosine | +3.0 / +1.0 |  |",
+    ].join("\n"),
+  );
+  assert.throws(() => sweepTable("{"), /sweep results line 1: not JSON/);
+  assert.throws(() => sweepTable('{"seed":1}'), /line 1: expected seed, settings.sft and worlds/);
+});
+
+Deno.test({
+  name: "sweep: a tiny real sweep appends one JSON line per seed",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "creditlab-sweep-test-" });
+    try {
+      const results = join(dir, "out", "rows.jsonl");
+      const code = await main([
+        "--seeds",
+        "1,2",
+        "--n",
+        "8",
+        "--sft-steps",
+        "3",
+        "--steps",
+        "2",
+        "--questions",
+        "2",
+        "--group",
+        "2",
+        "--label",
+        "tiny",
+        "--out",
+        join(dir, "runs"),
+        "--results",
+        results,
+      ]);
+      assert.equal(code, 0);
+      const rows = (await Deno.readTextFile(results)).trim().split("\n").map((l) => JSON.parse(l));
+      assert.deepEqual(rows.map((r) => r.seed), [1, 2]);
+      for (const r of rows) {
+        assert.equal(r.label, "tiny");
+        assert.equal(r.settings.rl.groupSize, 2);
+        assert.equal(r.settings.sft.steps, 3);
+        assert.equal(r.settings.n, 8);
+        for (const w of [r.worlds.in, r.worlds.ood]) {
+          assert.ok(w.before >= 0 && w.before <= 1 && w.after >= 0 && w.after <= 1);
+          assert.ok(w.gained + w.lost <= 8);
+        }
+        assert.ok(r.seconds.rl > 0);
+        assert.match(r.backend, /^(wasm|cpu|tensorflow)/);
+      }
+      // Both seeds' warm starts sit in the run store of their SFT setting.
+      await Deno.stat(join(dir, "runs", "smoke-n8-sft3", "creditlab.duckdb"));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
