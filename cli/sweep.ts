@@ -16,6 +16,7 @@
  * Options: `--preset`, `--method` (default grpo), `--method-config JSON` (merged into the
  * method's defaults; unknown keys are refused), `--seeds LIST`, `--n N` (held-out questions per
  * world), `--sft-steps N`, `--sft-decay R` (cosine decay of the SFT learning rate to R x lr),
+ * `--sft-observation-weight W` (weight of the SFT loss on observation tokens),
  * `--steps N`, `--questions Q`, `--group G`, `--lr X`, `--warmup N`, `--temperature T`,
  * `--label TEXT`, `--out DIR` (default runs/sweep), `--results FILE` (default
  * reports/sweeps/smoke.jsonl), `--backend`. `--table` only prints the results file as a
@@ -35,6 +36,8 @@ import {
   type ExperimentPreset,
   getMethod,
   getPreset,
+  PRESET_NAMES,
+  type PresetName,
   type TestbedEval,
   trainRl,
 } from "@creditlab/agent";
@@ -46,7 +49,7 @@ export interface SweepSettings {
   method: string;
   methodConfig: Record<string, unknown>;
   n: number;
-  sft: { steps: number; decayMinLrRatio: number | null };
+  sft: { steps: number; decayMinLrRatio: number | null; observationWeight: number };
   rl: {
     steps: number;
     questionsPerStep: number;
@@ -74,6 +77,15 @@ function parsePositive(name: string, v: string | undefined, dflt: number): numbe
   const x = Number(v);
   if (!(Number.isFinite(x) && x > 0)) {
     throw new Error(`--${name}: expected a positive number, got "${v}"`);
+  }
+  return x;
+}
+
+/** Parse a number option that must be >= 0. */
+function parseNonNegative(name: string, v: string): number {
+  const x = Number(v);
+  if (v.trim() === "" || !(Number.isFinite(x) && x >= 0)) {
+    throw new Error(`--${name}: expected a number >= 0, got "${v}"`);
   }
   return x;
 }
@@ -125,6 +137,7 @@ export function sweepPreset(base: ExperimentPreset, s: SweepSettings): Experimen
   p.eval.testQuestions = s.n;
   p.eval.oodQuestions = s.n;
   p.sft.steps = s.sft.steps;
+  p.sft.observationWeight = s.sft.observationWeight;
   if (s.sft.decayMinLrRatio !== null) {
     p.sft.optimizer.decay = { totalSteps: s.sft.steps, minLrRatio: s.sft.decayMinLrRatio };
   }
@@ -194,6 +207,7 @@ export async function main(args: string[]): Promise<number> {
       n: { type: "string" },
       "sft-steps": { type: "string" },
       "sft-decay": { type: "string" },
+      "sft-observation-weight": { type: "string" },
       steps: { type: "string" },
       questions: { type: "string" },
       group: { type: "string" },
@@ -218,7 +232,9 @@ export async function main(args: string[]): Promise<number> {
   if (decayRatio !== null && !(decayRatio >= 0 && decayRatio <= 1)) {
     throw new Error(`--sft-decay: expected a ratio in [0, 1], got "${decay}"`);
   }
-  const warmup = values.warmup === undefined ? 0 : Number(values.warmup);
+  const warmup = values.warmup === undefined
+    ? base.rl.optimizer.warmupSteps ?? 0
+    : Number(values.warmup);
   if (!Number.isInteger(warmup) || warmup < 0) {
     throw new Error(`--warmup: expected an integer >= 0, got "${values.warmup}"`);
   }
@@ -234,6 +250,9 @@ export async function main(args: string[]): Promise<number> {
     sft: {
       steps: parsePositiveInt("sft-steps", values["sft-steps"], base.sft.steps),
       decayMinLrRatio: decayRatio,
+      observationWeight: values["sft-observation-weight"] === undefined
+        ? base.sft.observationWeight
+        : parseNonNegative("sft-observation-weight", values["sft-observation-weight"]),
     },
     rl: {
       steps: parsePositiveInt("steps", values.steps, base.rl.steps),
@@ -248,9 +267,10 @@ export async function main(args: string[]): Promise<number> {
   const preset = sweepPreset(base, settings);
   // One run store (and warm-start cache) per SFT setting: ensureSft keys warm starts by preset
   // name and seed only.
+  const obs = settings.sft.observationWeight;
   const sftKey = `${preset.name}-n${settings.n}-sft${settings.sft.steps}${
     decayRatio === null ? "" : `-cos${decayRatio}`
-  }`;
+  }${obs === base.sft.observationWeight ? "" : `-obs${obs}`}`;
   const ctx = await openContext({
     out: join(values.out, sftKey),
     backend: parseBackend(values.backend),
@@ -342,7 +362,10 @@ export async function main(args: string[]): Promise<number> {
 interface ResultRow {
   label: string | null;
   seed: number;
-  settings: SweepSettings;
+  /** Lines written before 2026-12-06 14:30 have no `sft.observationWeight` (it was the preset's). */
+  settings: Omit<SweepSettings, "sft"> & {
+    sft: Omit<SweepSettings["sft"], "observationWeight"> & { observationWeight?: number };
+  };
   worlds: { in: WorldResult; ood: WorldResult };
 }
 
@@ -365,9 +388,13 @@ export function sweepTable(jsonl: string): string {
     if (typeof r.seed !== "number" || !r.worlds?.in || !r.worlds?.ood || !r.settings?.sft) {
       throw new Error(`sweep results line ${i + 1}: expected seed, settings.sft and worlds.in/ood`);
     }
+    const obs = r.settings.sft.observationWeight;
+    const presetObs = PRESET_NAMES.includes(r.settings.preset as PresetName)
+      ? getPreset(r.settings.preset).sft.observationWeight
+      : undefined;
     const warm = `${r.settings.sft.steps}${
       r.settings.sft.decayMinLrRatio === null ? "" : " cosine"
-    }`;
+    }${obs === undefined || obs === presetObs ? "" : `, observation weight ${obs}`}`;
     const key = `${r.label ?? "(no label)"} | ${warm}`;
     if (!rows.has(key)) rows.set(key, new Map());
     rows.get(key)!.set(r.seed, r);

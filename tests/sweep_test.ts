@@ -38,7 +38,7 @@ Deno.test("sweep: overrides reach a copy of the preset", () => {
     method: "grpo",
     methodConfig: {},
     n: 300,
-    sft: { steps: 250, decayMinLrRatio: 0.1 },
+    sft: { steps: 250, decayMinLrRatio: 0.1, observationWeight: 0 },
     rl: {
       steps: 7,
       questionsPerStep: 16,
@@ -51,12 +51,14 @@ Deno.test("sweep: overrides reach a copy of the preset", () => {
   assert.equal(p.eval.testQuestions, 300);
   assert.equal(p.eval.oodQuestions, 300);
   assert.deepEqual(p.sft.optimizer.decay, { totalSteps: 250, minLrRatio: 0.1 });
+  assert.equal(p.sft.observationWeight, 0);
   assert.equal(p.rl.rollout.groupSize, 8);
   assert.equal(p.rl.rollout.temperature, 0.5);
   assert.equal(p.rl.optimizer.warmupSteps, 6);
   assert.equal(p.rl.checkpointEvery, 7);
   assert.equal(base.rl.rollout.groupSize, 4, "the preset itself is unchanged");
   assert.equal(base.sft.optimizer.decay, undefined);
+  assert.equal(base.sft.observationWeight, 0.5);
 });
 
 Deno.test("sweep: paired comparison counts gained and lost questions", () => {
@@ -102,11 +104,12 @@ Deno.test("sweep: the results table (hand-checked)", () => {
     inD: [number, number],
     ood: [number, number],
     decay: number | null,
+    observationWeight?: number,
   ) =>
     JSON.stringify({
       label,
       seed,
-      settings: { sft: { steps: 250, decayMinLrRatio: decay } },
+      settings: { preset: "smoke", sft: { steps: 250, decayMinLrRatio: decay, observationWeight } },
       worlds: {
         in: { before: inD[0], after: inD[1] },
         ood: { before: ood[0], after: ood[1] },
@@ -116,6 +119,8 @@ Deno.test("sweep: the results table (hand-checked)", () => {
     line("a", 2, [0.5, 0.52], [0.5, 0.45], null),
     line("a", 1, [0.6, 0.6], [0.4, 0.41], null),
     line("a", 1, [0.6, 0.63], [0.4, 0.41], 0.1),
+    line("a", 1, [0.6, 0.63], [0.4, 0.41], 0.1, 0.5), // the preset's weight: same warm start
+    line("a", 2, [0.6, 0.6], [0.4, 0.4], 0.1, 0),
     "",
   ].join("\n");
   assert.equal(
@@ -125,6 +130,7 @@ Deno.test("sweep: the results table (hand-checked)", () => {
       "| --- | --- | --- | --- |",
       "| a | 250 | +0.0 / +1.0 | +2.0 / −5.0 |",
       "| a | 250 cosine | +3.0 / +1.0 |  |",
+      "| a | 250 cosine, observation weight 0 |  | +0.0 / +0.0 |",
     ].join("\n"),
   );
   assert.throws(() => sweepTable("{"), /sweep results line 1: not JSON/);
