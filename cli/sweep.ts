@@ -36,8 +36,6 @@ import {
   type ExperimentPreset,
   getMethod,
   getPreset,
-  PRESET_NAMES,
-  type PresetName,
   type TestbedEval,
   trainRl,
 } from "@creditlab/agent";
@@ -266,11 +264,11 @@ export async function main(args: string[]): Promise<number> {
   const seeds = parseSeeds(values.seeds);
   const preset = sweepPreset(base, settings);
   // One run store (and warm-start cache) per SFT setting: ensureSft keys warm starts by preset
-  // name and seed only.
+  // name and seed only, so every SFT setting the sweep can change is in the folder name.
   const obs = settings.sft.observationWeight;
   const sftKey = `${preset.name}-n${settings.n}-sft${settings.sft.steps}${
     decayRatio === null ? "" : `-cos${decayRatio}`
-  }${obs === base.sft.observationWeight ? "" : `-obs${obs}`}`;
+  }-obs${obs}`;
   const ctx = await openContext({
     out: join(values.out, sftKey),
     backend: parseBackend(values.backend),
@@ -362,17 +360,15 @@ export async function main(args: string[]): Promise<number> {
 interface ResultRow {
   label: string | null;
   seed: number;
-  /** Lines written before 2026-12-06 14:30 have no `sft.observationWeight` (it was the preset's). */
-  settings: Omit<SweepSettings, "sft"> & {
-    sft: Omit<SweepSettings["sft"], "observationWeight"> & { observationWeight?: number };
-  };
+  settings: SweepSettings;
   worlds: { in: WorldResult; ood: WorldResult };
 }
 
 /**
  * A markdown table of a results file: one row per (label, warm start), one column per seed,
  * cells "in-domain / OOD" EM change in points; the last line of a repeated (label, warm start,
- * seed) wins. Warm starts are named by SFT steps (and "cosine" when decayed).
+ * seed) wins. Warm starts are named by SFT steps ("cosine" when decayed) and the SFT loss weight
+ * of observation tokens.
  */
 export function sweepTable(jsonl: string): string {
   const rows = new Map<string, Map<number, ResultRow>>();
@@ -388,13 +384,10 @@ export function sweepTable(jsonl: string): string {
     if (typeof r.seed !== "number" || !r.worlds?.in || !r.worlds?.ood || !r.settings?.sft) {
       throw new Error(`sweep results line ${i + 1}: expected seed, settings.sft and worlds.in/ood`);
     }
-    const obs = r.settings.sft.observationWeight;
-    const presetObs = PRESET_NAMES.includes(r.settings.preset as PresetName)
-      ? getPreset(r.settings.preset).sft.observationWeight
-      : undefined;
-    const warm = `${r.settings.sft.steps}${
-      r.settings.sft.decayMinLrRatio === null ? "" : " cosine"
-    }${obs === undefined || obs === presetObs ? "" : `, observation weight ${obs}`}`;
+    const sft = r.settings.sft;
+    const warm = `${sft.steps}${sft.decayMinLrRatio === null ? "" : " cosine"}, ${
+      sft.observationWeight ?? "?"
+    }`;
     const key = `${r.label ?? "(no label)"} | ${warm}`;
     if (!rows.has(key)) rows.set(key, new Map());
     rows.get(key)!.set(r.seed, r);
@@ -403,7 +396,7 @@ export function sweepTable(jsonl: string): string {
   const cols = [...seeds].sort((a, b) => a - b);
   const d = (w: WorldResult) => pts(w.after - w.before);
   const out = [
-    `| setting | SFT steps | ${cols.map((s) => `seed ${s}`).join(" | ")} |`,
+    `| setting | SFT steps, observation weight | ${cols.map((s) => `seed ${s}`).join(" | ")} |`,
     `| --- | --- | ${cols.map(() => "---").join(" | ")} |`,
   ];
   for (const [key, bySeed] of rows) {

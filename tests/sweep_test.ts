@@ -116,21 +116,21 @@ Deno.test("sweep: the results table (hand-checked)", () => {
       },
     });
   const jsonl = [
-    line("a", 2, [0.5, 0.52], [0.5, 0.45], null),
-    line("a", 1, [0.6, 0.6], [0.4, 0.41], null),
-    line("a", 1, [0.6, 0.63], [0.4, 0.41], 0.1),
-    line("a", 1, [0.6, 0.63], [0.4, 0.41], 0.1, 0.5), // the preset's weight: same warm start
+    line("a", 2, [0.5, 0.52], [0.5, 0.45], null, 0.5),
+    line("a", 1, [0.6, 0.6], [0.4, 0.41], null, 0.5),
+    line("a", 1, [0.6, 0.7], [0.4, 0.41], 0.1, 0.5),
+    line("a", 1, [0.6, 0.63], [0.4, 0.41], 0.1, 0.5), // repeated: the last line wins
     line("a", 2, [0.6, 0.6], [0.4, 0.4], 0.1, 0),
     "",
   ].join("\n");
   assert.equal(
     sweepTable(jsonl),
     [
-      "| setting | SFT steps | seed 1 | seed 2 |",
+      "| setting | SFT steps, observation weight | seed 1 | seed 2 |",
       "| --- | --- | --- | --- |",
-      "| a | 250 | +0.0 / +1.0 | +2.0 / −5.0 |",
-      "| a | 250 cosine | +3.0 / +1.0 |  |",
-      "| a | 250 cosine, observation weight 0 |  | +0.0 / +0.0 |",
+      "| a | 250, 0.5 | +0.0 / +1.0 | +2.0 / −5.0 |",
+      "| a | 250 cosine, 0.5 | +3.0 / +1.0 |  |",
+      "| a | 250 cosine, 0 |  | +0.0 / +0.0 |",
     ].join("\n"),
   );
   assert.throws(() => sweepTable("{"), /sweep results line 1: not JSON/);
@@ -181,7 +181,7 @@ Deno.test({
         assert.match(r.backend, /^(wasm|cpu|tensorflow)/);
       }
       // Both seeds' warm starts sit in the run store of their SFT setting.
-      await Deno.stat(join(dir, "runs", "smoke-n8-sft3", "creditlab.duckdb"));
+      await Deno.stat(join(dir, "runs", "smoke-n8-sft3-obs0", "creditlab.duckdb"));
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
