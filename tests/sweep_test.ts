@@ -38,7 +38,7 @@ Deno.test("sweep: overrides reach a copy of the preset", () => {
     method: "grpo",
     methodConfig: {},
     n: 300,
-    sft: { steps: 250, decayMinLrRatio: 0.1, observationWeight: 0 },
+    sft: { steps: 250, decayMinLrRatio: 0.1, observationWeight: 0.25 },
     rl: {
       steps: 7,
       questionsPerStep: 16,
@@ -51,14 +51,14 @@ Deno.test("sweep: overrides reach a copy of the preset", () => {
   assert.equal(p.eval.testQuestions, 300);
   assert.equal(p.eval.oodQuestions, 300);
   assert.deepEqual(p.sft.optimizer.decay, { totalSteps: 250, minLrRatio: 0.1 });
-  assert.equal(p.sft.observationWeight, 0);
+  assert.equal(p.sft.observationWeight, 0.25);
   assert.equal(p.rl.rollout.groupSize, 8);
   assert.equal(p.rl.rollout.temperature, 0.5);
   assert.equal(p.rl.optimizer.warmupSteps, 6);
   assert.equal(p.rl.checkpointEvery, 7);
   assert.equal(base.rl.rollout.groupSize, 4, "the preset itself is unchanged");
   assert.equal(base.sft.optimizer.decay, undefined);
-  assert.equal(base.sft.observationWeight, 0.5);
+  assert.notEqual(base.sft.observationWeight, 0.25);
 });
 
 Deno.test("sweep: paired comparison counts gained and lost questions", () => {
