@@ -48,6 +48,21 @@ export interface RolloutConfig {
   topP: number;
 }
 
+/**
+ * The temperature of the distribution a rollout samples from, whose log-probs the rollout
+ * records and the trainer differentiates: `config.temperature`, or 1 for a greedy rollout
+ * (temperature 0 has no sampling distribution; its log-probs are the model's own).
+ *
+ * @example
+ * ```ts
+ * samplingTemperature({ ...config, temperature: 0.7 }); // 0.7
+ * samplingTemperature({ ...config, temperature: 0 }); // 1
+ * ```
+ */
+export function samplingTemperature(config: RolloutConfig): number {
+  return config.temperature > 0 ? config.temperature : 1;
+}
+
 /** The training-only feedback call, as the rollout sees it (built from a method's hooks). */
 export interface FeedbackHook {
   /** At most this many feedback calls per rollout. */
@@ -175,7 +190,7 @@ export async function rollout(questions: Question[], opts: RolloutOptions): Prom
   });
   const vocab = tokenizer.vocabSize;
   // Log-probs of the tempered policy the sampler draws from (greedy: of the model itself).
-  const logProbScale = config.temperature > 0 ? 1 / config.temperature : 1;
+  const logProbScale = 1 / samplingTemperature(config);
   const scaled = new Float32Array(vocab);
   const decoder = model.decoder(rows.length, { capacity: config.maxTotalTokens + 1 });
   try {

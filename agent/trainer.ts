@@ -12,7 +12,7 @@ import { detach, policyLoss, Rng, tf, type Transformer } from "@creditlab/kernel
 import { exactMatch } from "@creditlab/datasets";
 import { buildBatch, lengthBuckets, sliceRows } from "./batch.ts";
 import { AdamW, type AdamWConfig, addGradients } from "./optim.ts";
-import { type FeedbackHook, rollout, type RolloutConfig } from "./rollout.ts";
+import { type FeedbackHook, rollout, type RolloutConfig, samplingTemperature } from "./rollout.ts";
 import type { WordTokenizer } from "./tokenizer.ts";
 import type {
   Method,
@@ -222,8 +222,7 @@ export async function trainRl<C>(
         advantages,
         weights,
         loss,
-        // A greedy rollout (temperature 0) has no sampling distribution to be on-policy with.
-        temperature: config.rollout.temperature > 0 ? config.rollout.temperature : 1,
+        temperature: samplingTemperature(config.rollout),
       });
       Object.assign(metrics, res.metrics);
       if (!res.applied) {

@@ -25,7 +25,7 @@ import process from "node:process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { Rng } from "@creditlab/kernels";
+import { readCpuModel, Rng } from "@creditlab/kernels";
 import { parseCorpusFile } from "../datasets/corpus/parse.ts";
 import { DEFAULT_CORPUS_DIR, ingestCorpora, listCorpusFiles } from "../datasets/corpus/store.ts";
 import { Bm25Index } from "../datasets/retrieval/bm25.ts";
@@ -57,15 +57,10 @@ function peakRssBytes(): number | null {
   }
 }
 
-async function machine(): Promise<Record<string, unknown>> {
-  let cpuModel = "unknown";
-  try {
-    cpuModel = /model name\s*:\s*(.+)/.exec(await Deno.readTextFile("/proc/cpuinfo"))?.[1] ??
-      cpuModel;
-  } catch { /* not Linux */ }
+function machine(): Record<string, unknown> {
   return {
     os: `${Deno.build.os} ${Deno.build.arch}`,
-    cpu: cpuModel,
+    cpu: readCpuModel(),
     cores: navigator.hardwareConcurrency,
     memoryBytes: Deno.systemMemoryInfo().total,
     deno: Deno.version.deno,
@@ -281,7 +276,7 @@ export async function main(args: string[]): Promise<number> {
   const result: Record<string, unknown> = {
     name: "data",
     date: new Date().toISOString(),
-    machine: await machine(),
+    machine: machine(),
     commit: await benchCommit(),
   };
   const figures: Record<string, unknown> = {};

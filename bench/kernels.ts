@@ -26,6 +26,7 @@ import {
   initBackend,
   type ModelConfig,
   parameterCount,
+  readCpuModel,
   referenceConfig,
   Rng,
   sampleToken,
@@ -165,14 +166,9 @@ function sampling(
   return { seconds, tokensPerSecond: (b * opts.tokens) / seconds };
 }
 
-async function machine(): Promise<Record<string, unknown>> {
-  let cpu = "unknown";
-  try {
-    const m = (await Deno.readTextFile("/proc/cpuinfo")).match(/^model name\s*:\s*(.*)$/m);
-    if (m) cpu = m[1]!.trim();
-  } catch { /* not Linux */ }
+function machine(): Record<string, unknown> {
   return {
-    cpu,
+    cpu: readCpuModel(),
     cores: navigator.hardwareConcurrency,
     memoryBytes: Deno.systemMemoryInfo().total,
     os: `${Deno.build.os} ${Deno.osRelease()}`,
@@ -413,7 +409,7 @@ export async function main(args: string[]): Promise<number> {
     date: new Date().toISOString(),
     quick,
     commit: await benchCommit(),
-    machine: { ...(await machine()), loadAverageAtStart, loadAverageAtEnd: Deno.loadavg() },
+    machine: { ...machine(), loadAverageAtStart, loadAverageAtEnd: Deno.loadavg() },
     backend: wasmTrain.info,
     model: { ...cfg, parameters: parameterCount(cfg) },
     flopsPerTrainToken: flopsPerToken,

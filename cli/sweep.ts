@@ -27,7 +27,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { backendLabel, loadCheckpoint } from "@creditlab/kernels";
+import { backendLabel, loadCheckpoint, readCpuModel } from "@creditlab/kernels";
 import {
   buildTestbed,
   dirCheckpoints,
@@ -182,15 +182,6 @@ function mean(xs: number[]): number {
   return f.length === 0 ? Number.NaN : f.reduce((a, b) => a + b, 0) / f.length;
 }
 
-async function cpuModel(): Promise<string> {
-  try {
-    const info = await Deno.readTextFile("/proc/cpuinfo");
-    return info.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? "unknown";
-  } catch {
-    return "unknown";
-  }
-}
-
 const pts = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(100 * x).toFixed(1)}`;
 
 /** Entry point. */
@@ -273,14 +264,14 @@ export async function main(args: string[]): Promise<number> {
     out: join(values.out, sftKey),
     backend: parseBackend(values.backend),
   });
-  const machine = { cpu: await cpuModel(), cores: navigator.hardwareConcurrency };
+  const machine = { cpu: readCpuModel(), cores: navigator.hardwareConcurrency };
   try {
     const testbed = buildTestbed(preset);
     for (const seed of seeds) {
       const t0 = performance.now();
       const path = await ensureSft(ctx, { preset, testbed, seed });
+      // The warm start is evaluated before RL and then serves, frozen, as the KL reference.
       const sft = await loadCheckpoint(path);
-      const ref = await loadCheckpoint(path);
       const policy = await loadCheckpoint(path);
       const ckDir = await Deno.makeTempDir({ prefix: "creditlab-sweep-" });
       try {
@@ -290,7 +281,7 @@ export async function main(args: string[]): Promise<number> {
         let kl = Number.NaN;
         await trainRl({
           model: policy.model,
-          refModel: ref.model,
+          refModel: sft.model,
           tokenizer: testbed.tokenizer,
           method,
           methodConfig: settings.methodConfig,
@@ -344,7 +335,6 @@ export async function main(args: string[]): Promise<number> {
         );
       } finally {
         sft.model.dispose();
-        ref.model.dispose();
         policy.model.dispose();
         await Deno.remove(ckDir, { recursive: true });
       }

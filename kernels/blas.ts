@@ -288,6 +288,15 @@ export function chooseCoreType(args: {
   };
 }
 
+/** The CPU's model name from /proc/cpuinfo (`"unknown"` where there is none, e.g. macOS). */
+export function readCpuModel(path = "/proc/cpuinfo"): string {
+  try {
+    return /^model name\s*:\s*(.+)$/m.exec(Deno.readTextFileSync(path))?.[1]?.trim() ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
 /** The CPU's feature flags from /proc/cpuinfo (empty where there is none, e.g. macOS). */
 export function readCpuFlags(path = "/proc/cpuinfo"): Set<string> {
   try {

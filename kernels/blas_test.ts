@@ -12,6 +12,7 @@ import {
   openBlas,
   PRE_AVX2_CORES,
   readCpuFlags,
+  readCpuModel,
 } from "./blas.ts";
 import { Rng } from "./rng.ts";
 
@@ -89,7 +90,7 @@ Deno.test("chooseCoreType: forces AVX kernels only over a pre-AVX2 fallback, nev
   assert.equal(chooseCoreType({ detected: "Prescott", cpuFlags: new Set() }), null);
 });
 
-Deno.test("readCpuFlags: the flags line of a cpuinfo file; empty set when there is none", () => {
+Deno.test('readCpuFlags, readCpuModel: a cpuinfo file\'s flags and model name; empty set and "unknown" without one', () => {
   const dir = Deno.makeTempDirSync();
   try {
     const f = `${dir}/cpuinfo`;
@@ -99,6 +100,8 @@ Deno.test("readCpuFlags: the flags line of a cpuinfo file; empty set when there 
     );
     assert.deepEqual([...readCpuFlags(f)], ["fpu", "sse3", "avx2", "fma"]);
     assert.deepEqual([...readCpuFlags(`${dir}/missing`)], []);
+    assert.equal(readCpuModel(f), "X");
+    assert.equal(readCpuModel(`${dir}/missing`), "unknown");
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
