@@ -134,6 +134,13 @@ export const PRESETS: Readonly<Record<PresetName, ExperimentPreset>> = {
       questionsPerStep: 16,
       rollout: { ...rolloutBase, groupSize: 4, temperature: 0.5 },
       optimizer: { ...adam(3e-4), warmupSteps: 6 },
+      // Four optimizer updates per step: two epochs over the batch in mini-batches of 8 groups
+      // (PPO/GRPO's mini-batches and epochs; DeepSeekMath's mu). With one update per step the
+      // 20 steps changed seed 1's held-out EM by 0.0 / -0.7 points (in-domain / OOD); with these
+      // updates EM rose on seeds 1-5 in both worlds: +5.0 / +2.3, +7.7 / +5.3, +3.0 / +1.0,
+      // +1.3 / +5.7, +0.3 / +0.7 (reports/sweeps/smoke.jsonl). One epoch of 8-group updates
+      // gave 0.0 / +0.3 on seed 1.
+      updates: { groupsPerUpdate: 8, epochs: 2 },
       checkpointEvery: 5,
       maxBadSteps: 3,
     },

@@ -38,6 +38,99 @@ export interface RlConfig {
   checkpointEvery: number;
   /** Stop the run after this many steps with a non-finite loss or gradient. */
   maxBadSteps: number;
+  /**
+   * How a step's rollouts become optimizer updates (default: one update on the whole batch).
+   * See {@link PolicyUpdates}.
+   */
+  updates?: PolicyUpdates;
+}
+
+/**
+ * Several optimizer updates per rollout step, as PPO and GRPO run them: verl's
+ * `ppo_mini_batch_size` (here counted in groups) and `ppo_epochs`, DeepSeekMath's μ (GRPO
+ * iterations per batch, Algorithm 1). The step's groups are shuffled each epoch and cut into
+ * mini-batches of `groupsPerUpdate` whole groups; each mini-batch is one optimizer update. The
+ * advantages are the method's, computed once on the whole batch; the behaviour policy's
+ * log-probs (the ratio's denominator) are recomputed once before the first update, at the
+ * rollout temperature, so every update after the first is off-policy and the clip applies.
+ */
+export interface PolicyUpdates {
+  /** Groups per optimizer update (verl: ppo_mini_batch_size, in prompts). */
+  groupsPerUpdate: number;
+  /** Passes over the step's batch (verl: ppo_epochs; DeepSeekMath: μ). */
+  epochs: number;
+}
+
+/**
+ * The optimizer updates of one step: lists of batch rows, each list whole groups. One list with
+ * every row when `updates` is absent or asks for a single update (no random draw then).
+ *
+ * @example
+ * ```ts
+ * // 4 groups of 2 rows, 2 groups per update, 1 epoch: two updates of 4 rows each
+ * const plan = updatePlan(new Int32Array([0, 0, 1, 1, 2, 2, 3, 3]), {
+ *   updates: { groupsPerUpdate: 2, epochs: 1 },
+ *   rng: new Rng(1),
+ * });
+ * plan.length; // 2
+ * ```
+ */
+export function updatePlan(
+  groupIds: Int32Array,
+  opts: { updates: PolicyUpdates | undefined; rng: Rng },
+): number[][] {
+  const rowsOf = new Map<number, number[]>();
+  groupIds.forEach((g, r) => rowsOf.set(g, [...(rowsOf.get(g) ?? []), r]));
+  const groups = [...rowsOf.keys()];
+  const u = opts.updates;
+  if (u !== undefined) validateUpdates(u);
+  if (u === undefined || (u.epochs === 1 && u.groupsPerUpdate >= groups.length)) {
+    return [Array.from(groupIds, (_, r) => r)];
+  }
+  const plan: number[][] = [];
+  for (let e = 0; e < u.epochs; e++) {
+    const order = opts.rng.shuffle([...groups]);
+    for (let i = 0; i < order.length; i += u.groupsPerUpdate) {
+      plan.push(order.slice(i, i + u.groupsPerUpdate).flatMap((g) => rowsOf.get(g)!));
+    }
+  }
+  return plan;
+}
+
+function validateUpdates(u: PolicyUpdates): void {
+  if (!Number.isInteger(u.groupsPerUpdate) || u.groupsPerUpdate < 1) {
+    throw new Error(
+      `RlConfig.updates.groupsPerUpdate: expected an integer >= 1, got ${u.groupsPerUpdate}`,
+    );
+  }
+  if (!Number.isInteger(u.epochs) || u.epochs < 1) {
+    throw new Error(`RlConfig.updates.epochs: expected an integer >= 1, got ${u.epochs}`);
+  }
+}
+
+/**
+ * Log-probs of a batch's tokens under `model` at `temperature`, no gradient (`[n * length]`, the
+ * batch's layout): the behaviour policy (or the reference) of a step with several updates.
+ */
+export function behaviourLogProbs(
+  model: Transformer,
+  batch: RolloutBatch,
+  opts: { temperature: number; microBatchRows?: number },
+): Float32Array {
+  const out = new Float32Array(batch.n * batch.length);
+  const mb = Math.max(1, opts.microBatchRows ?? RL_MICRO_BATCH_ROWS);
+  for (const rows of lengthBuckets(batch.lengths.subarray(0, batch.n), mb)) {
+    const sl = sliceRows(batch, rows, {});
+    const lp = tf.tidy(() =>
+      model.logProbs(tf.tensor2d(sl.tokens, [sl.n, sl.len], "int32"), {
+        temperature: opts.temperature,
+      })
+    );
+    const v = lp.dataSync();
+    lp.dispose();
+    rows.forEach((row, r) => out.set(v.subarray(r * sl.len, (r + 1) * sl.len), row * batch.length));
+  }
+  return out;
 }
 
 /** What the trainer records after each step. */
@@ -214,16 +307,39 @@ export async function trainRl<C>(
       }
       const weights = method.lossWeights?.(batch, ctx);
       Object.assign(metrics, method.stepMetrics?.(batch, ctx) ?? {});
-      const res = gradientStep({
-        model,
-        refModel: opts.refModel,
-        optimizer,
-        batch,
-        advantages,
-        weights,
-        loss,
-        temperature: samplingTemperature(config.rollout),
-      });
+      const temperature = samplingTemperature(config.rollout);
+      const plan = updatePlan(batch.groupIds, { updates: config.updates, rng });
+      // Several updates: the behaviour policy's and the reference's log-probs are fixed for
+      // the step, so each is computed once here, not in every update.
+      const fixed = plan.length > 1
+        ? {
+          oldLogProbs: behaviourLogProbs(model, batch, { temperature }),
+          ...(opts.refModel && loss.klCoef > 0
+            ? { refLogProbs: behaviourLogProbs(opts.refModel, batch, { temperature }) }
+            : {}),
+        }
+        : undefined;
+      const res = { applied: true, metrics: {} as StepMetrics };
+      for (const rows of plan) {
+        const r = gradientStep({
+          model,
+          refModel: opts.refModel,
+          optimizer,
+          batch,
+          advantages,
+          weights,
+          loss,
+          temperature,
+          ...(fixed ? { rows, ...fixed } : {}),
+        });
+        // Metrics of a step with several updates are their means.
+        for (const [k, v] of Object.entries(r.metrics)) {
+          res.metrics[k] = (res.metrics[k] ?? 0) + v / plan.length;
+        }
+        res.applied &&= r.applied;
+        if (!r.applied) break;
+      }
+      if (plan.length > 1) res.metrics["updates"] = plan.length;
       Object.assign(metrics, res.metrics);
       if (!res.applied) {
         badSteps++;
@@ -298,6 +414,15 @@ export function gradientStep(
      * of the tempered policy `softmax(z / T)`, the one the rollout drew from.
      */
     temperature?: number;
+    /** Update on these rows only (default: all); see {@link updatePlan}. */
+    rows?: readonly number[];
+    /**
+     * Behaviour-policy log-probs (`[n * length]`, {@link behaviourLogProbs}); default: the
+     * current policy's, detached (ratio 1: the one on-policy update of a step).
+     */
+    oldLogProbs?: Float32Array;
+    /** The reference's log-probs in the same layout; default: computed here from `refModel`. */
+    refLogProbs?: Float32Array;
   },
 ): { applied: boolean; metrics: StepMetrics } {
   const { model, refModel, optimizer, batch, advantages, weights } = args;
@@ -308,11 +433,19 @@ export function gradientStep(
     ? { ...args.loss, maxLength: batch.length }
     : args.loss;
   const tokenMean = loss.aggregation === "token-mean";
-  const chunks = lengthBuckets(batch.lengths.subarray(0, batch.n), mb);
+  const all = args.rows ?? Array.from({ length: batch.n }, (_, r) => r);
+  const chunks = lengthBuckets(all.map((r) => batch.lengths[r]!), mb)
+    .map((idx) => idx.map((i) => all[i]!));
   const slices = chunks.map((rows) => {
     const sl = sliceRows(batch, rows, { mask: batch.lossMask, adv: advantages });
     const w = weights ? sliceRows(batch, rows, { w: weights }).arrays.w : undefined;
-    return { n: sl.n, len: sl.len, tokens: sl.tokens, ...sl.arrays, w };
+    const old = args.oldLogProbs
+      ? sliceRows(batch, rows, { old: args.oldLogProbs }).arrays.old
+      : undefined;
+    const refLp = args.refLogProbs && loss.klCoef > 0
+      ? sliceRows(batch, rows, { ref: args.refLogProbs }).arrays.ref
+      : undefined;
+    return { n: sl.n, len: sl.len, tokens: sl.tokens, ...sl.arrays, w, old, refLp };
   });
   const shares = slices.map((sl) => microBatchShare(sl.mask, { n: sl.n, len: sl.len, tokenMean }));
   const total = shares.reduce((a, b) => a + b, 0);
@@ -328,18 +461,22 @@ export function gradientStep(
     const mask = tf.tensor2d(sl.mask, shape);
     const adv = tf.tensor2d(sl.adv, shape);
     const w = sl.w ? tf.tensor2d(sl.w, shape) : undefined;
-    const ref = refModel && loss.klCoef > 0
+    const old = sl.old ? tf.tensor2d(sl.old, shape) : undefined;
+    const ref = sl.refLp
+      ? tf.tensor2d(sl.refLp, shape)
+      : refModel && loss.klCoef > 0
       ? tf.tidy(() => refModel.logProbs(tokens, { temperature }))
       : undefined;
     let metricValues: Record<string, tf.Tensor | number> = {};
     const { value, grads } = tf.variableGrads(() => {
       const logProbs = model.logProbs(tokens, { temperature });
-      // On-policy with one update per batch: the behaviour policy is the current policy, so
-      // the "old" log-probs are this forward pass's values, detached (ratio = 1, gradient of
-      // the ratio = gradient of logp), not a second forward pass.
+      // One on-policy update per batch: the behaviour policy is the current policy, so the
+      // "old" log-probs are this forward pass's values, detached (ratio = 1, gradient of the
+      // ratio = gradient of logp), not a second forward pass. Several updates per batch pass
+      // the behaviour policy's log-probs in.
       const out = policyLoss({
         logProbs,
-        oldLogProbs: detach(logProbs),
+        oldLogProbs: old ?? detach(logProbs),
         ...(ref ? { refLogProbs: ref } : {}),
         advantages: adv,
         mask,
@@ -361,6 +498,7 @@ export function gradientStep(
     acc = addGradients(acc, vars.map((v) => grads[v.name]!));
     tf.dispose([tokens, mask, adv, value]);
     if (w) w.dispose();
+    if (old) old.dispose();
     if (ref) ref.dispose();
   });
   metrics["loss"] = lossValue;

@@ -3,7 +3,7 @@ import { detach, initBackend, policyLoss, Rng, tf, Transformer } from "@creditla
 import { AdamW } from "./optim.ts";
 import { buildBatch } from "./batch.ts";
 import { TINY_MODEL } from "./_test_utils.ts";
-import { gradientStep, noSuccessShare, stepRng } from "./trainer.ts";
+import { behaviourLogProbs, gradientStep, noSuccessShare, stepRng, updatePlan } from "./trainer.ts";
 import type { Aggregation, Trajectory } from "./types.ts";
 
 /** Clipping and KL settings of the loss in these tests (the aggregation varies). */
@@ -134,5 +134,141 @@ Deno.test("on-policy loss with detached old log-probs has the REINFORCE gradient
       assert.ok(Math.abs(ga[i]! - gr[i]!) < 1e-5, `${v.name}[${i}]: ${ga[i]} vs ${gr[i]}`);
     }
   }
+  model.dispose();
+});
+
+Deno.test("updatePlan: whole groups per update, every row once per epoch, one update by default", () => {
+  // Group ids interleaved on purpose: groups come from the ids, not from the row order.
+  const ids = new Int32Array([7, 3, 7, 3, 9, 9, 5, 5]);
+  const probe = new Rng(4);
+  // No updates config, or one update covering every group: all rows, and no random draw.
+  assert.deepEqual(updatePlan(ids, { updates: undefined, rng: probe }), [[0, 1, 2, 3, 4, 5, 6, 7]]);
+  assert.deepEqual(
+    updatePlan(ids, { updates: { groupsPerUpdate: 4, epochs: 1 }, rng: probe }),
+    [[0, 1, 2, 3, 4, 5, 6, 7]],
+  );
+  assert.equal(probe.next(), new Rng(4).next(), "a single update draws nothing");
+  const plan = updatePlan(ids, { updates: { groupsPerUpdate: 3, epochs: 2 }, rng: new Rng(1) });
+  // 4 groups, 3 per update: updates of 3 and 1 groups, twice.
+  assert.deepEqual(plan.map((rows) => rows.length), [6, 2, 6, 2]);
+  for (const rows of plan) {
+    for (const r of rows) {
+      const mates = [...ids.keys()].filter((k) => ids[k] === ids[r]);
+      assert.ok(mates.every((k) => rows.includes(k)), `update ${rows} splits group ${ids[r]}`);
+    }
+  }
+  for (const epoch of [plan.slice(0, 2), plan.slice(2)]) {
+    assert.deepEqual(epoch.flat().sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7]);
+  }
+  // Seeded: the same stream gives the same plan.
+  assert.deepEqual(
+    updatePlan(ids, { updates: { groupsPerUpdate: 1, epochs: 3 }, rng: new Rng(8) }),
+    updatePlan(ids, { updates: { groupsPerUpdate: 1, epochs: 3 }, rng: new Rng(8) }),
+  );
+  assert.throws(
+    () => updatePlan(ids, { updates: { groupsPerUpdate: 0, epochs: 1 }, rng: new Rng(1) }),
+    /RlConfig\.updates\.groupsPerUpdate: expected an integer >= 1, got 0/,
+  );
+  assert.throws(
+    () => updatePlan(ids, { updates: { groupsPerUpdate: 2, epochs: 1.5 }, rng: new Rng(1) }),
+    /RlConfig\.updates\.epochs: expected an integer >= 1, got 1\.5/,
+  );
+});
+
+/** AdamW of the update tests (no clipping, so updates are comparable). */
+const TEST_ADAM = {
+  lr: 0.01,
+  beta1: 0.9,
+  beta2: 0.99,
+  eps: 1e-8,
+  weightDecay: 0,
+  maxGradNorm: null,
+} as const;
+
+Deno.test("gradientStep on rows with fixed log-probs: the update of the sub-batch alone", async () => {
+  await initBackend({ backend: "cpu" });
+  const rng = new Rng(11);
+  const trajs = randomTrajectories(rng, 8);
+  const batch = buildBatch(trajs);
+  const adv = Float32Array.from(batch.lossMask, (m) => (m ? rng.normal() : 0));
+  const loss = { ...LOSS_BASE, klCoef: 0.1, aggregation: "seq-mean-token-mean" as const };
+  const rows = [5, 0, 4, 1];
+  const ref = new Transformer(TINY_MODEL, { rng: new Rng(3) });
+  const update = (args: { sub: boolean }) => {
+    const model = new Transformer(TINY_MODEL, { rng: new Rng(1) });
+    const opt = new AdamW(model.variables(), TEST_ADAM);
+    let res;
+    if (args.sub) {
+      // The rows as a batch of their own, log-probs computed inside (on-policy, ratio 1).
+      const b2 = buildBatch(rows.map((r) => trajs[r]!));
+      const a2 = new Float32Array(b2.n * b2.length);
+      rows.forEach((r, i) =>
+        a2.set(adv.subarray(r * batch.length, r * batch.length + b2.length), i * b2.length)
+      );
+      res = gradientStep({
+        model,
+        refModel: ref,
+        optimizer: opt,
+        batch: b2,
+        advantages: a2,
+        weights: undefined,
+        loss,
+        temperature: 0.7,
+      });
+    } else {
+      res = gradientStep({
+        model,
+        refModel: undefined,
+        optimizer: opt,
+        batch,
+        advantages: adv,
+        weights: undefined,
+        loss,
+        temperature: 0.7,
+        rows,
+        oldLogProbs: behaviourLogProbs(model, batch, { temperature: 0.7 }),
+        refLogProbs: behaviourLogProbs(ref, batch, { temperature: 0.7 }),
+      });
+    }
+    const w = model.variables().map((v) => Array.from(v.dataSync()));
+    opt.dispose();
+    model.dispose();
+    return { res, w };
+  };
+  const a = update({ sub: true }), b = update({ sub: false });
+  assert.ok(a.res.metrics["kl"]! > 0, "the KL term is on");
+  assert.ok(Math.abs(a.res.metrics["loss"]! - b.res.metrics["loss"]!) < 1e-5);
+  assert.ok(Math.abs(a.res.metrics["kl"]! - b.res.metrics["kl"]!) < 1e-5);
+  a.w.forEach((w, i) =>
+    w.forEach((x, j) => assert.ok(Math.abs(x - b.w[i]![j]!) < 1e-5, `param ${i}[${j}]`))
+  );
+  ref.dispose();
+});
+
+Deno.test("gradientStep: a second update on the same batch is off-policy and clipped", async () => {
+  await initBackend({ backend: "cpu" });
+  const rng = new Rng(12);
+  const batch = buildBatch(randomTrajectories(rng, 8));
+  const adv = Float32Array.from(batch.lossMask, (m) => (m ? rng.normal() : 0));
+  const loss = { ...LOSS_BASE, aggregation: "token-mean" as const };
+  const model = new Transformer(TINY_MODEL, { rng: new Rng(1), initStd: 0.3 });
+  const opt = new AdamW(model.variables(), { ...TEST_ADAM, lr: 0.05 });
+  const old = behaviourLogProbs(model, batch, { temperature: 1 });
+  const step = () =>
+    gradientStep({
+      model,
+      refModel: undefined,
+      optimizer: opt,
+      batch,
+      advantages: adv,
+      weights: undefined,
+      loss,
+      rows: [0, 1, 2, 3, 4, 5, 6, 7],
+      oldLogProbs: old,
+    });
+  assert.equal(step().metrics["clipFraction"], 0, "first update: ratio 1");
+  const second = step().metrics["clipFraction"]!;
+  assert.ok(second > 0, `second update: some ratios leave [0.8, 1.28] (clip fraction ${second})`);
+  opt.dispose();
   model.dispose();
 });

@@ -18,6 +18,7 @@
  * world), `--sft-steps N`, `--sft-decay R` (cosine decay of the SFT learning rate to R x lr),
  * `--sft-observation-weight W` (weight of the SFT loss on observation tokens),
  * `--steps N`, `--questions Q`, `--group G`, `--lr X`, `--warmup N`, `--temperature T`,
+ * `--groups-per-update N` and `--epochs N` (optimizer updates per step, see `PolicyUpdates`),
  * `--label TEXT`, `--out DIR` (default runs/sweep), `--results FILE` (default
  * reports/sweeps/smoke.jsonl), `--backend`. `--table` only prints the results file as a
  * markdown table (one row per label and warm start, one column per seed: in-domain / OOD change
@@ -55,6 +56,8 @@ export interface SweepSettings {
     lr: number;
     warmupSteps: number;
     temperature: number;
+    /** Optimizer updates per step (absent: one update on the whole batch). */
+    updates?: { groupsPerUpdate: number; epochs: number };
   };
 }
 
@@ -146,7 +149,29 @@ export function sweepPreset(base: ExperimentPreset, s: SweepSettings): Experimen
   p.rl.optimizer.lr = s.rl.lr;
   p.rl.optimizer.warmupSteps = s.rl.warmupSteps;
   p.rl.checkpointEvery = s.rl.steps;
+  if (s.rl.updates) p.rl.updates = { ...s.rl.updates };
+  else delete p.rl.updates;
   return p;
+}
+
+/**
+ * The optimizer updates per step of a sweep row: the preset's, overridden by
+ * `--groups-per-update` (default: the step's questions) and `--epochs` (default 1); undefined
+ * when neither the preset nor the options ask for more than one update.
+ */
+export function sweepUpdates(
+  base: ExperimentPreset,
+  opts: { groupsPerUpdate: string | undefined; epochs: string | undefined; questions: number },
+): { groupsPerUpdate: number; epochs: number } | undefined {
+  if (opts.groupsPerUpdate === undefined && opts.epochs === undefined) return base.rl.updates;
+  return {
+    groupsPerUpdate: parsePositiveInt(
+      "groups-per-update",
+      opts.groupsPerUpdate,
+      base.rl.updates?.groupsPerUpdate ?? opts.questions,
+    ),
+    epochs: parsePositiveInt("epochs", opts.epochs, base.rl.updates?.epochs ?? 1),
+  };
 }
 
 /** Paired comparison of two evaluations of the same questions. */
@@ -203,6 +228,8 @@ export async function main(args: string[]): Promise<number> {
       lr: { type: "string" },
       warmup: { type: "string" },
       temperature: { type: "string" },
+      "groups-per-update": { type: "string" },
+      epochs: { type: "string" },
       label: { type: "string" },
       out: { type: "string", default: "runs/sweep" },
       results: { type: "string", default: "reports/sweeps/smoke.jsonl" },
@@ -252,6 +279,12 @@ export async function main(args: string[]): Promise<number> {
       temperature: parsePositive("temperature", values.temperature, base.rl.rollout.temperature),
     },
   };
+  const updates = sweepUpdates(base, {
+    groupsPerUpdate: values["groups-per-update"],
+    epochs: values.epochs,
+    questions: settings.rl.questionsPerStep,
+  });
+  if (updates) settings.rl.updates = updates;
   const seeds = parseSeeds(values.seeds);
   const preset = sweepPreset(base, settings);
   // One run store (and warm-start cache) per SFT setting: ensureSft keys warm starts by preset

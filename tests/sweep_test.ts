@@ -13,6 +13,7 @@ import {
   parseSeeds,
   sweepPreset,
   sweepTable,
+  sweepUpdates,
 } from "../cli/sweep.ts";
 
 Deno.test("sweep: seeds and method-config overrides are checked", () => {
@@ -59,6 +60,45 @@ Deno.test("sweep: overrides reach a copy of the preset", () => {
   assert.equal(base.rl.rollout.groupSize, 4, "the preset itself is unchanged");
   assert.equal(base.sft.optimizer.decay, undefined);
   assert.notEqual(base.sft.observationWeight, 0.25);
+  assert.equal(p.rl.updates, undefined, "settings without updates: one update per step");
+});
+
+Deno.test("sweep: optimizer updates per step default to the preset's and are checked", () => {
+  const base = getPreset("smoke");
+  const none = { groupsPerUpdate: undefined, epochs: undefined, questions: 16 };
+  const { updates: _, ...rlOneUpdate } = base.rl;
+  const oneUpdate = { ...base, rl: rlOneUpdate };
+  assert.deepEqual(sweepUpdates(base, none), base.rl.updates);
+  assert.deepEqual(
+    sweepUpdates(oneUpdate, none),
+    undefined,
+  );
+  assert.deepEqual(
+    sweepUpdates(oneUpdate, { ...none, epochs: "3" }),
+    { groupsPerUpdate: 16, epochs: 3 },
+  );
+  assert.deepEqual(sweepUpdates(base, { ...none, groupsPerUpdate: "4" }), {
+    groupsPerUpdate: 4,
+    epochs: base.rl.updates!.epochs,
+  });
+  assert.throws(() => sweepUpdates(base, { ...none, epochs: "0" }), /--epochs/);
+  const p = sweepPreset(base, {
+    preset: "smoke",
+    method: "grpo",
+    methodConfig: {},
+    n: 10,
+    sft: { steps: 1, decayMinLrRatio: null, observationWeight: 0 },
+    rl: {
+      steps: 1,
+      questionsPerStep: 4,
+      groupSize: 2,
+      lr: 1e-4,
+      warmupSteps: 0,
+      temperature: 1,
+      updates: { groupsPerUpdate: 2, epochs: 3 },
+    },
+  });
+  assert.deepEqual(p.rl.updates, { groupsPerUpdate: 2, epochs: 3 });
 });
 
 Deno.test("sweep: paired comparison counts gained and lost questions", () => {

@@ -35,6 +35,9 @@ const tiny: ExperimentPreset = {
     questionsPerStep: 4,
     checkpointEvery: 2,
     rollout: { ...base.rl.rollout, groupSize: 4 },
+    // Mini-batches and epochs (four updates per step, shuffled by the step's random stream), so
+    // the resume check covers them.
+    updates: { groupsPerUpdate: 2, epochs: 2 },
   },
   eval: { ...base.eval, testQuestions: 16, oodQuestions: 16, batchSize: 16 },
 };
