@@ -125,10 +125,10 @@ export const PRESETS: Readonly<Record<PresetName, ExperimentPreset>> = {
       // decided whether to answer after one search.
       batching: "random",
     },
-    // 16 questions x 4 samples at temperature 0.5, 6 warm-up steps. Of the settings recorded by
-    // `deno task sweep` on 2026-12-06 (reports/sweeps/smoke.jsonl, README) it is the cheapest with
-    // the best mean over seeds 1-3; with the SFT above, over seeds 1-5 it changed held-out EM by
-    // +2.1 in-domain / +0.9 OOD points on average, no seed losing more than 2 of 300 questions.
+    // 16 questions x 4 samples at temperature 0.5, 6 warm-up steps: of the single-update settings
+    // recorded by `deno task sweep` on 2026-12-06 (reports/sweeps/smoke.jsonl, README), the cheapest
+    // with the best mean over seeds 1-3 (+2.1 / +0.9 points over seeds 1-5). Larger learning rates
+    // (6e-4, 1e-3) and temperature 1 did worse.
     rl: {
       steps: 20,
       questionsPerStep: 16,
