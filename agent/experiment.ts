@@ -425,17 +425,3 @@ export async function runArm<C>(ctx: RunContext, opts: RunArmOptions<C>): Promis
   }
   return runId;
 }
-
-/** The git commit of the working tree (or "unknown" outside a git checkout). */
-export async function gitCommit(): Promise<string> {
-  try {
-    const out = await new Deno.Command("git", {
-      args: ["rev-parse", "--short=12", "HEAD"],
-      stderr: "null",
-    }).output();
-    if (!out.success) return "unknown";
-    return new TextDecoder().decode(out.stdout).trim() || "unknown";
-  } catch {
-    return "unknown";
-  }
-}

@@ -20,6 +20,7 @@ export * from "./checkpoint.ts";
 export * from "./evaluate.ts";
 export * from "./presets.ts";
 export * from "./experiment.ts";
+export * from "./git.ts";
 export * from "./progress.ts";
 export * from "./anonymize.ts";
 export * from "./lookup.ts";

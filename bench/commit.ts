@@ -11,25 +11,12 @@
  * @module
  */
 
+import { gitCommit } from "@creditlab/agent";
+
 /** The results folder, left out of the dirty check. */
-export const RESULTS_PATHSPEC = ":(exclude)bench/results";
+export const RESULTS_PATH = "bench/results";
 
 /** HEAD's full hash, `+dirty` for other uncommitted changes, `"unknown"` outside git. */
-export async function benchCommit(opts: { cwd?: string } = {}): Promise<string> {
-  const git = (args: string[]) =>
-    new Deno.Command("git", {
-      args,
-      stdout: "piped",
-      stderr: "null",
-      ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
-    }).output();
-  try {
-    const head = await git(["rev-parse", "HEAD"]);
-    if (!head.success) return "unknown";
-    const st = await git(["status", "--porcelain", "--", ".", RESULTS_PATHSPEC]);
-    const dirty = new TextDecoder().decode(st.stdout).trim().length > 0;
-    return new TextDecoder().decode(head.stdout).trim() + (dirty ? "+dirty" : "");
-  } catch {
-    return "unknown";
-  }
+export function benchCommit(opts: { cwd?: string } = {}): Promise<string> {
+  return gitCommit({ ...opts, exclude: [RESULTS_PATH], hash: "full" });
 }

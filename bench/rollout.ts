@@ -18,13 +18,13 @@ import {
   buildTestbed,
   getMethod,
   getPreset,
-  gitCommit,
   gradientStep,
   rollout,
   scoreTrajectories,
   trainSft,
 } from "@creditlab/agent";
 import "../methods/mod.ts";
+import { benchCommit } from "./commit.ts";
 
 function rssBytes(): number {
   return Deno.memoryUsage().rss;
@@ -135,7 +135,7 @@ export async function main(args: string[]): Promise<number> {
       deno: Deno.version.deno,
     },
     backend,
-    commit: await gitCommit(),
+    commit: await benchCommit(),
     setting: {
       preset: "default",
       world: preset.world.preset,

@@ -28,12 +28,17 @@ export function parsePositiveInt(name: string, v: string | undefined, dflt: numb
 
 /** Open the run store of a results folder and pick the backend. */
 export async function openContext(
-  opts: { out: string; backend?: BackendName | undefined },
+  opts: {
+    out: string;
+    backend?: BackendName | undefined;
+    /** Results files this run appends to, left out of the commit's dirty check. */
+    commitExclude?: readonly string[];
+  },
 ): Promise<RunContext & { backend: BackendInfo }> {
   const backend = await initBackend({ backend: opts.backend });
   await Deno.mkdir(opts.out, { recursive: true });
   const store = await RunStore.open(join(opts.out, "creditlab.duckdb"));
-  const commit = await gitCommit();
+  const commit = await gitCommit(opts.commitExclude ? { exclude: opts.commitExclude } : {});
   console.error(`backend: ${backend.name} (${backend.reason})`);
   return { store, out: opts.out, backend, commit, log: (l) => console.error(l) };
 }

@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { gitCommit } from "./git.ts";
+
+Deno.test("gitCommit: short and full hashes, +dirty for changes outside exclude", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "creditlab-gitcommit-" });
+  const git = async (...args: string[]) => {
+    const out = await new Deno.Command("git", { args, cwd: dir, stdout: "null", stderr: "piped" })
+      .output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  };
+  try {
+    assert.equal(await gitCommit({ cwd: dir }), "unknown", "not a checkout");
+    await git("init", "-q");
+    await Deno.mkdir(join(dir, "reports"), { recursive: true });
+    await Deno.writeTextFile(join(dir, "reports", "lines.jsonl"), "{}\n");
+    await Deno.writeTextFile(join(dir, "a.ts"), "export const a = 1;\n");
+    await git("add", ".");
+    await git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init");
+    const short = await gitCommit({ cwd: dir });
+    assert.match(short, /^[0-9a-f]{12}$/);
+    const full = await gitCommit({ cwd: dir, hash: "full" });
+    assert.match(full, /^[0-9a-f]{40}$/);
+    assert.ok(full.startsWith(short));
+    // An appended results file marks the tree dirty unless excluded.
+    await Deno.writeTextFile(join(dir, "reports", "lines.jsonl"), "{}\n{}\n");
+    assert.equal(await gitCommit({ cwd: dir }), `${short}+dirty`);
+    const exclude = ["reports/lines.jsonl"];
+    assert.equal(await gitCommit({ cwd: dir, exclude }), short);
+    // Changed code, or a new untracked file, is dirty whatever is excluded.
+    await Deno.writeTextFile(join(dir, "b.ts"), "export const b = 1;\n");
+    assert.equal(await gitCommit({ cwd: dir, exclude }), `${short}+dirty`);
+    await Deno.remove(join(dir, "b.ts"));
+    await Deno.writeTextFile(join(dir, "a.ts"), "export const a = 2;\n");
+    assert.equal(await gitCommit({ cwd: dir, exclude }), `${short}+dirty`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
