@@ -15,6 +15,16 @@ const LOSS_BASE = {
   klEstimator: "k3" as const,
 };
 
+/** AdamW of these tests (no gradient clipping, so updates are comparable). */
+const TEST_ADAM = {
+  lr: 0.01,
+  beta1: 0.9,
+  beta2: 0.99,
+  eps: 1e-8,
+  weightDecay: 0,
+  maxGradNorm: null,
+} as const;
+
 function randomTrajectories(rng: Rng, n: number): Trajectory[] {
   return Array.from({ length: n }, (_, i) => {
     const prompt = Int32Array.from({ length: 2 + rng.int(3) }, () => 4 + rng.int(20));
@@ -46,14 +56,7 @@ for (
     };
     const run = (rows: number) => {
       const model = new Transformer(TINY_MODEL, { rng: new Rng(1) });
-      const opt = new AdamW(model.variables(), {
-        lr: 0.01,
-        beta1: 0.9,
-        beta2: 0.99,
-        eps: 1e-8,
-        weightDecay: 0,
-        maxGradNorm: null,
-      });
+      const opt = new AdamW(model.variables(), TEST_ADAM);
       const res = gradientStep({
         model,
         refModel: undefined,
@@ -175,16 +178,6 @@ Deno.test("updatePlan: whole groups per update, every row once per epoch, one up
   );
 });
 
-/** AdamW of the update tests (no clipping, so updates are comparable). */
-const TEST_ADAM = {
-  lr: 0.01,
-  beta1: 0.9,
-  beta2: 0.99,
-  eps: 1e-8,
-  weightDecay: 0,
-  maxGradNorm: null,
-} as const;
-
 Deno.test("gradientStep on rows with fixed log-probs: the update of the sub-batch alone", async () => {
   await initBackend({ backend: "cpu" });
   const rng = new Rng(11);
@@ -197,39 +190,29 @@ Deno.test("gradientStep on rows with fixed log-probs: the update of the sub-batc
   const update = (args: { sub: boolean }) => {
     const model = new Transformer(TINY_MODEL, { rng: new Rng(1) });
     const opt = new AdamW(model.variables(), TEST_ADAM);
-    let res;
-    if (args.sub) {
-      // The rows as a batch of their own, log-probs computed inside (on-policy, ratio 1).
-      const b2 = buildBatch(rows.map((r) => trajs[r]!));
-      const a2 = new Float32Array(b2.n * b2.length);
-      rows.forEach((r, i) =>
-        a2.set(adv.subarray(r * batch.length, r * batch.length + b2.length), i * b2.length)
-      );
-      res = gradientStep({
-        model,
-        refModel: ref,
-        optimizer: opt,
-        batch: b2,
-        advantages: a2,
-        weights: undefined,
-        loss,
-        temperature: 0.7,
-      });
-    } else {
-      res = gradientStep({
-        model,
-        refModel: undefined,
-        optimizer: opt,
-        batch,
-        advantages: adv,
-        weights: undefined,
-        loss,
-        temperature: 0.7,
-        rows,
-        oldLogProbs: behaviourLogProbs(model, batch, { temperature: 0.7 }),
-        refLogProbs: behaviourLogProbs(ref, batch, { temperature: 0.7 }),
-      });
-    }
+    // The rows as a batch of their own, log-probs computed inside (on-policy, ratio 1); or the
+    // rows of the whole batch with the behaviour and reference log-probs passed in.
+    const b2 = buildBatch(rows.map((r) => trajs[r]!));
+    const a2 = new Float32Array(b2.n * b2.length);
+    rows.forEach((r, i) =>
+      a2.set(adv.subarray(r * batch.length, r * batch.length + b2.length), i * b2.length)
+    );
+    const which = args.sub ? { batch: b2, advantages: a2, refModel: ref } : {
+      batch,
+      advantages: adv,
+      refModel: undefined,
+      rows,
+      oldLogProbs: behaviourLogProbs(model, batch, { temperature: 0.7 }),
+      refLogProbs: behaviourLogProbs(ref, batch, { temperature: 0.7 }),
+    };
+    const res = gradientStep({
+      model,
+      optimizer: opt,
+      weights: undefined,
+      loss,
+      temperature: 0.7,
+      ...which,
+    });
     const w = model.variables().map((v) => Array.from(v.dataSync()));
     opt.dispose();
     model.dispose();
