@@ -436,16 +436,14 @@ export function gradientStep(
   const all = args.rows ?? Array.from({ length: batch.n }, (_, r) => r);
   const chunks = lengthBuckets(all.map((r) => batch.lengths[r]!), mb)
     .map((idx) => idx.map((i) => all[i]!));
+  // Every per-token array a micro-batch needs, sliced in one pass.
+  const perToken: Record<string, Float32Array> = { mask: batch.lossMask, adv: advantages };
+  if (weights) perToken.w = weights;
+  if (args.oldLogProbs) perToken.old = args.oldLogProbs;
+  if (args.refLogProbs && loss.klCoef > 0) perToken.ref = args.refLogProbs;
   const slices = chunks.map((rows) => {
-    const sl = sliceRows(batch, rows, { mask: batch.lossMask, adv: advantages });
-    const w = weights ? sliceRows(batch, rows, { w: weights }).arrays.w : undefined;
-    const old = args.oldLogProbs
-      ? sliceRows(batch, rows, { old: args.oldLogProbs }).arrays.old
-      : undefined;
-    const refLp = args.refLogProbs && loss.klCoef > 0
-      ? sliceRows(batch, rows, { ref: args.refLogProbs }).arrays.ref
-      : undefined;
-    return { n: sl.n, len: sl.len, tokens: sl.tokens, ...sl.arrays, w, old, refLp };
+    const { n, len, tokens, arrays: a } = sliceRows(batch, rows, perToken);
+    return { n, len, tokens, mask: a.mask!, adv: a.adv!, w: a.w, old: a.old, refLp: a.ref };
   });
   const shares = slices.map((sl) => microBatchShare(sl.mask, { n: sl.n, len: sl.len, tokenMean }));
   const total = shares.reduce((a, b) => a + b, 0);

@@ -38,7 +38,7 @@ export async function openContext(
   const backend = await initBackend({ backend: opts.backend });
   await Deno.mkdir(opts.out, { recursive: true });
   const store = await RunStore.open(join(opts.out, "creditlab.duckdb"));
-  const commit = await gitCommit(opts.commitExclude ? { exclude: opts.commitExclude } : {});
+  const commit = await gitCommit({ exclude: opts.commitExclude ?? [] });
   console.error(`backend: ${backend.name} (${backend.reason})`);
   return { store, out: opts.out, backend, commit, log: (l) => console.error(l) };
 }
