@@ -24,6 +24,7 @@ import { type Completion, endedOnEos, turnText } from "./endpoint.ts";
 import type { Question, SearchTool } from "./types.ts";
 import type { EntityAnonymizer } from "./anonymize.ts";
 import type { HopScore } from "./runstore.ts";
+import { questionHops } from "./regimes.ts";
 
 /** Per-question outcome of an evaluation episode. */
 export interface EpisodeRecord {
@@ -115,11 +116,6 @@ export function summarise(
   };
 }
 
-function hopsOf(q: Question): number | null {
-  const h = q.metadata?.["hops"];
-  return typeof h === "number" && Number.isInteger(h) && h > 0 ? h : null;
-}
-
 function score(q: Question, answer: string | null, toolCalls: number): EpisodeRecord {
   if (q.goldenAnswers.length === 0) {
     throw new Error(`evaluate: question ${q.id} (${q.benchmark}) has no golden answers`);
@@ -130,7 +126,7 @@ function score(q: Question, answer: string | null, toolCalls: number): EpisodeRe
     em: answer === null ? 0 : exactMatch(answer, q.goldenAnswers),
     f1: answer === null ? 0 : tokenF1(answer, q.goldenAnswers),
     toolCalls,
-    hops: hopsOf(q),
+    hops: questionHops(q),
   };
 }
 

@@ -35,10 +35,11 @@ import { type RunStore, trajectoryRowsFromBatch } from "./runstore.ts";
 import { trainSft } from "./sft.ts";
 import { WordTokenizer } from "./tokenizer.ts";
 import { trainRl } from "./trainer.ts";
-import type { Method, Question, SearchTool, TrainingResources } from "./types.ts";
+import type { Method, Question, RegimeName, SearchTool, TrainingResources } from "./types.ts";
 import { EntityAnonymizer } from "./anonymize.ts";
 import { expertTrajectory } from "./expert.ts";
 import { type FactObjects, lookupAccuracy, type LookupProbe } from "./lookup.ts";
+import { type Regime, regimeQuestions, REGIMES } from "./regimes.ts";
 
 /** Worlds, retrieval and tokenizer of one preset. */
 export interface Testbed {
@@ -47,7 +48,13 @@ export interface Testbed {
   search: SearchTool;
   oodSearch: SearchTool;
   tokenizer: WordTokenizer;
+  /** The regime the RL questions and the held-out questions come from. */
+  regime: Regime;
+  /** SFT questions: every training question of the world (the warm start is regime-free). */
   train: Question[];
+  /** RL questions: the training questions of the regime's hop counts. */
+  rlTrain: Question[];
+  /** Held-out questions of the regime's hop counts, in-domain and out-of-domain. */
   test: Question[];
   ood: Question[];
   /** Training-only resources (privileged verifier, oracle round judge). */
@@ -57,8 +64,17 @@ export interface Testbed {
   oodAnonymizer?: EntityAnonymizer;
 }
 
-/** Build the testbed of a preset (deterministic: same preset, same testbed). */
-export function buildTestbed(preset: ExperimentPreset): Testbed {
+/**
+ * Build the testbed of a preset in a regime (default `mixed`; deterministic: same preset and
+ * regime, same testbed). The world and the SFT questions do not depend on the regime; the RL
+ * questions and the held-out questions are the regime's hop counts, the held-out ones the first
+ * `eval.testQuestions` / `eval.oodQuestions` of the world's test pool (`world.testQuestions`).
+ */
+export function buildTestbed(
+  preset: ExperimentPreset,
+  opts: { regime?: Regime } = {},
+): Testbed {
+  const regime = opts.regime ?? REGIMES.mixed;
   const base = worldPreset(preset.world.preset);
   const config = {
     ...base,
@@ -66,9 +82,31 @@ export function buildTestbed(preset: ExperimentPreset): Testbed {
   };
   const world = generateWorld(config, { seed: preset.world.seed });
   const oodWorld = generateWorld(
-    { ...config, entityNamespace: 1, questions: { train: 0, test: preset.eval.oodQuestions } },
+    {
+      ...config,
+      entityNamespace: 1,
+      questions: { train: 0, test: Math.max(preset.world.testQuestions, preset.eval.oodQuestions) },
+    },
     { seed: preset.world.seed + 1 },
   );
+  const heldOut = (w: World, n: number, what: string): Question[] => {
+    const qs = regimeQuestions(w.questions("test"), regime).slice(0, n);
+    if (qs.length < n) {
+      throw new Error(
+        `buildTestbed: preset "${preset.name}" (world ${preset.world.preset}) has ${qs.length} ` +
+          `${what} test questions of ${regime.hops.join("/")} hops for regime "${regime.name}", ` +
+          `needs ${n}; raise world.testQuestions or choose another regime`,
+      );
+    }
+    return qs;
+  };
+  const rlTrain = regimeQuestions(world.questions("train"), regime);
+  if (rlTrain.length === 0) {
+    throw new Error(
+      `buildTestbed: preset "${preset.name}" (world ${preset.world.preset}) has no training ` +
+        `question of ${regime.hops.join("/")} hops for regime "${regime.name}"`,
+    );
+  }
   const search = bm25SearchTool(Bm25Index.build([...world.corpus]));
   const oodSearch = bm25SearchTool(Bm25Index.build([...oodWorld.corpus]));
   const slots = preset.entityCoding === "slots";
@@ -86,9 +124,11 @@ export function buildTestbed(preset: ExperimentPreset): Testbed {
     search,
     oodSearch,
     tokenizer,
+    regime,
     train: world.questions("train"),
-    test: world.questions("test").slice(0, preset.eval.testQuestions),
-    ood: oodWorld.questions("test").slice(0, preset.eval.oodQuestions),
+    rlTrain,
+    test: heldOut(world, preset.eval.testQuestions, "in-domain"),
+    ood: heldOut(oodWorld, preset.eval.oodQuestions, "out-of-domain"),
     resources: {
       search,
       verifier: world.verifier({ detail: "error-type" }),
@@ -230,6 +270,14 @@ async function logEvals(
         ...byHopsExtra(e),
         lookup: e.lookup,
       },
+      items: e.records.map((r) => ({
+        questionId: r.questionId,
+        em: r.em,
+        f1: r.f1,
+        toolCalls: r.toolCalls,
+        hops: r.hops,
+        answer: r.answer,
+      })),
     });
     ctx.log(
       `  eval ${e.benchmark}: n=${e.n} em=${e.em.toFixed(3)} f1=${e.f1.toFixed(3)} tool_calls=${
@@ -315,6 +363,64 @@ export async function ensureSft(
   return path;
 }
 
+/**
+ * Record the warm start's evaluation on an experiment's held-out questions (the regime's), as a
+ * run of arm `start` (method `sft`) in that experiment, with per-question outcomes: the point
+ * every arm's gain is measured from, paired on the same questions. Greedy decoding makes it the
+ * same for every seed, so one run (seed 1) serves them all. A completed one is reused.
+ */
+export async function recordStart(
+  ctx: RunContext,
+  opts: { preset: ExperimentPreset; testbed: Testbed; experiment: string; sftCheckpoint: string },
+): Promise<string> {
+  const { preset, testbed } = opts;
+  const key = { experiment: opts.experiment, method: "sft", arm: "start", seed: 1 };
+  const prev = await ctx.store.findRun({ ...key, preset: preset.name });
+  if (prev?.status === "completed") return prev.id;
+  const runId = await ctx.store.startRun({
+    ...key,
+    preset: preset.name,
+    config: { regime: testbed.regime.name, sftCheckpoint: opts.sftCheckpoint },
+    backend: backendLabel(ctx.backend),
+    commit: ctx.commit,
+  });
+  const { model } = await loadCheckpoint(opts.sftCheckpoint);
+  try {
+    ctx.log(`start (warm start) on ${testbed.regime.name} held-out questions (run ${runId})`);
+    const evals = await evaluateOnTestbed(model, { testbed, preset, seed: 1 });
+    await logEvals(ctx, runId, { step: 0, evals });
+    await ctx.store.endRun(runId, "completed");
+  } catch (e) {
+    await ctx.store.endRun(runId, "failed");
+    throw e;
+  } finally {
+    model.dispose();
+  }
+  return runId;
+}
+
+/**
+ * The regime `reproduce` runs a method in by default: the preset's when it fixes one (the
+ * smoke world has only 1- and 2-hop questions), else the one the method's paper targets, else
+ * `mixed`.
+ */
+export function defaultRegime(preset: ExperimentPreset, method: Method<unknown>): RegimeName {
+  return preset.regime ?? method.regime ?? "mixed";
+}
+
+/**
+ * The experiment name of a method in a regime: the method's name in its default regime
+ * ({@link defaultRegime}), `<method>@<regime>` in any other.
+ */
+export function experimentName(
+  method: Method<unknown>,
+  opts: { preset: ExperimentPreset; regime: RegimeName },
+): string {
+  return opts.regime === defaultRegime(opts.preset, method)
+    ? method.name
+    : `${method.name}@${opts.regime}`;
+}
+
 /** Options of {@link runArm}. */
 export interface RunArmOptions<C> {
   preset: ExperimentPreset;
@@ -370,6 +476,7 @@ export async function runArm<C>(ctx: RunContext, opts: RunArmOptions<C>): Promis
         method: opts.methodConfig,
         rl: preset.rl,
         model: preset.model,
+        regime: testbed.regime.name,
         sftCheckpoint: opts.sftCheckpoint,
       },
       backend: backendLabel(ctx.backend),
@@ -387,7 +494,7 @@ export async function runArm<C>(ctx: RunContext, opts: RunArmOptions<C>): Promis
       tokenizer: testbed.tokenizer,
       method,
       methodConfig: opts.methodConfig,
-      questions: testbed.train,
+      questions: testbed.rlTrain,
       resources: testbed.resources,
       config: preset.rl,
       seed,

@@ -19,6 +19,7 @@ export * from "./trainer.ts";
 export * from "./checkpoint.ts";
 export * from "./evaluate.ts";
 export * from "./presets.ts";
+export * from "./regimes.ts";
 export * from "./experiment.ts";
 export * from "./git.ts";
 export * from "./progress.ts";

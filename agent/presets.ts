@@ -15,6 +15,7 @@ import type { AdamWConfig } from "./optim.ts";
 import type { RolloutConfig } from "./rollout.ts";
 import type { RlConfig } from "./trainer.ts";
 import type { SftConfig } from "./sft.ts";
+import type { RegimeName } from "./types.ts";
 
 /** Names of the presets. */
 export type PresetName = "smoke" | "default" | "paper";
@@ -54,6 +55,11 @@ export interface ExperimentPreset {
    * knowledge base instead (0 EM on unseen entities after 600 SFT steps with `words`).
    */
   entityCoding: "slots" | "words";
+  /**
+   * The regime every experiment of this preset runs in by default, overriding the method's
+   * (agent/regimes.ts); absent: each method's own.
+   */
+  regime?: RegimeName;
   /** Default seeds of `reproduce` (the count; seeds are 1..n). */
   seeds: number;
   /** Documentation only (`paper`): what a full-scale run uses. */
@@ -146,11 +152,15 @@ export const PRESETS: Readonly<Record<PresetName, ExperimentPreset>> = {
     },
     eval: { testQuestions: 300, oodQuestions: 300, batchSize: 50, rollout: greedy },
     seeds: 1,
+    // SearchWorld easy has only 1- and 2-hop questions: no regime but `mixed` exists in it.
+    regime: "mixed",
     entityCoding: "slots",
   },
   default: {
     name: "default",
-    world: { preset: "default", seed: 7, trainQuestions: 1500, testQuestions: 200 },
+    // A test pool of 2,500 questions, so that every regime's held-out set (the first questions of
+    // its hop counts; 4-hop ones are 15% of the mix) has its size.
+    world: { preset: "default", seed: 7, trainQuestions: 1500, testQuestions: 2500 },
     model,
     sft: {
       steps: 400,

@@ -115,6 +115,35 @@ export interface EvalInput {
   step?: number;
   /** Anything else (cover-EM, failures, sampling settings...). */
   extra?: Record<string, unknown>;
+  /**
+   * Per-question outcomes (table `eval_items`): what paired comparisons of arms need, since
+   * every arm of an experiment is evaluated on the same questions. Optional: an aggregate-only
+   * evaluation (an endpoint run summarised elsewhere) stores none.
+   */
+  items?: readonly EvalItem[];
+}
+
+/** The outcome of one held-out question in one evaluation (a row of `eval_items`). */
+export interface EvalItem {
+  questionId: string;
+  /** Exact match in [0, 1]. */
+  em: number;
+  /** Token F1 in [0, 1]. */
+  f1: number;
+  /** Search calls of the episode. */
+  toolCalls: number;
+  /** Hop count of the question, or null when it has none. */
+  hops: number | null;
+  /** The final answer, or null when the episode ended without one. */
+  answer: string | null;
+}
+
+/** One row of `eval_items`, with its evaluation's key. */
+export interface EvalItemRecord extends EvalItem {
+  runId: string;
+  step: number;
+  benchmark: string;
+  split: string;
 }
 
 /** One row of `evals`. */
@@ -281,6 +310,18 @@ const SCHEMA = [
     f1 DOUBLE,
     extra JSON,
     PRIMARY KEY (run_id, step, benchmark, split))`,
+  `CREATE TABLE IF NOT EXISTS eval_items(
+    run_id VARCHAR NOT NULL,
+    step INTEGER NOT NULL,
+    benchmark VARCHAR NOT NULL,
+    split VARCHAR NOT NULL,
+    question_id VARCHAR NOT NULL CHECK (question_id <> ''),
+    em DOUBLE NOT NULL CHECK (em >= 0 AND em <= 1),
+    f1 DOUBLE NOT NULL CHECK (f1 >= 0 AND f1 <= 1),
+    tool_calls INTEGER NOT NULL,
+    hops INTEGER,
+    answer VARCHAR,
+    PRIMARY KEY (run_id, step, benchmark, split, question_id))`,
   `CREATE TABLE IF NOT EXISTS trajectory_files(
     run_id VARCHAR NOT NULL,
     step INTEGER NOT NULL,
@@ -531,6 +572,31 @@ export class RunStore {
         );
       }
     }
+    const items = ev.items ?? [];
+    const seen = new Set<string>();
+    items.forEach((it, i) => {
+      const where = `logEval(${runId}, ${ev.benchmark}): items[${i}]`;
+      if (typeof it.questionId !== "string" || it.questionId === "") {
+        throw new Error(`run store: ${where}.questionId: expected a non-empty string`);
+      }
+      if (seen.has(it.questionId)) {
+        throw new Error(`run store: ${where}.questionId: duplicate question ${it.questionId}`);
+      }
+      seen.add(it.questionId);
+      for (const k of ["em", "f1"] as const) {
+        const v = it[k];
+        if (typeof v !== "number" || Number.isNaN(v) || v < 0 || v > 1) {
+          throw new Error(`run store: ${where}.${k}: expected a number in [0, 1], got ${v}`);
+        }
+      }
+      assertFiniteInt(it.toolCalls, `${where}.toolCalls`);
+      if (it.hops !== null) assertFiniteInt(it.hops, `${where}.hops`);
+    });
+    if (items.length > 0 && items.length !== ev.n) {
+      throw new Error(
+        `run store: logEval(${runId}, ${ev.benchmark}): ${items.length} items for n = ${ev.n}`,
+      );
+    }
     await this.#tx(async (c) => {
       await this.#requireRun(c, runId, "logEval");
       let step = ev.step;
@@ -545,6 +611,23 @@ export class RunStore {
         `INSERT OR REPLACE INTO evals VALUES ($1, $2, $3, $4, $5, $6::DOUBLE, $7::DOUBLE, $8::JSON)`,
         [runId, step, ev.benchmark, ev.split, ev.n, ev.em, ev.f1, JSON.stringify(ev.extra ?? {})],
       );
+      await c.run(
+        `DELETE FROM eval_items WHERE run_id = $1 AND step = $2 AND benchmark = $3 AND split = $4`,
+        [runId, step, ev.benchmark, ev.split],
+      );
+      const chunk = 256;
+      for (let i = 0; i < items.length; i += chunk) {
+        const part = items.slice(i, i + chunk);
+        const params: DuckDBValue[] = [runId, step, ev.benchmark, ev.split];
+        const values = part.map((it) => {
+          const b = params.length;
+          params.push(it.questionId, it.em, it.f1, it.toolCalls, it.hops, it.answer);
+          return `($1, $2, $3, $4, $${b + 1}, $${b + 2}::DOUBLE, $${b + 3}::DOUBLE, $${
+            b + 4
+          }::INTEGER, $${b + 5}::INTEGER, $${b + 6})`;
+        });
+        await c.run(`INSERT INTO eval_items VALUES ${values.join(", ")}`, params);
+      }
     });
   }
 
@@ -624,7 +707,7 @@ export class RunStore {
   async truncateAfter(
     runId: string,
     step: number,
-  ): Promise<{ steps: number; evals: number; trajectoryFiles: number }> {
+  ): Promise<{ steps: number; evals: number; evalItems: number; trajectoryFiles: number }> {
     this.#writable("truncateAfter");
     assertFiniteInt(step, `truncateAfter(${runId}): step`);
     const removedFiles: string[] = [];
@@ -641,6 +724,7 @@ export class RunStore {
       const res = {
         steps: await count("steps"),
         evals: await count("evals"),
+        evalItems: await count("eval_items"),
         trajectoryFiles: await count("trajectory_files"),
       };
       const files = await c.runAndReadAll(
@@ -648,7 +732,7 @@ export class RunStore {
         [runId, step],
       );
       for (const r of files.getRowObjectsJS()) removedFiles.push(str(r["path"], "path"));
-      for (const t of ["steps", "evals", "trajectory_files"]) {
+      for (const t of ["steps", "evals", "eval_items", "trajectory_files"]) {
         await c.run(`DELETE FROM ${t} WHERE run_id = $1 AND step > $2`, [runId, step]);
       }
       return res;
@@ -750,6 +834,38 @@ export class RunStore {
       em: r["em"] === null ? NaN : num(r["em"], "em"),
       f1: r["f1"] === null ? NaN : num(r["f1"], "f1"),
       extra: (parseJson(r["extra"]) ?? {}) as Record<string, unknown>,
+    }));
+  }
+
+  /**
+   * Per-question outcomes of evaluations (of one run, or all), ordered by run, step, benchmark,
+   * split and question id.
+   */
+  async evalItems(
+    q: { runId?: string; benchmark?: string; step?: number } = {},
+  ): Promise<EvalItemRecord[]> {
+    const where: string[] = [];
+    const params: DuckDBValue[] = [];
+    if (q.runId !== undefined) where.push(`i.run_id = $${params.push(q.runId)}`);
+    if (q.benchmark !== undefined) where.push(`i.benchmark = $${params.push(q.benchmark)}`);
+    if (q.step !== undefined) where.push(`i.step = $${params.push(q.step)}`);
+    const rows = await this.#rows(
+      `SELECT i.* FROM eval_items i JOIN runs r ON r.id = i.run_id ${
+        where.length ? `WHERE ${where.join(" AND ")}` : ""
+      } ORDER BY r.seq, i.step, i.benchmark, i.split, i.question_id`,
+      params,
+    );
+    return rows.map((r) => ({
+      runId: str(r["run_id"], "run_id"),
+      step: num(r["step"], "step"),
+      benchmark: str(r["benchmark"], "benchmark"),
+      split: str(r["split"], "split"),
+      questionId: str(r["question_id"], "question_id"),
+      em: num(r["em"], "em"),
+      f1: num(r["f1"], "f1"),
+      toolCalls: num(r["tool_calls"], "tool_calls"),
+      hops: r["hops"] === null ? null : num(r["hops"], "hops"),
+      answer: r["answer"] === null ? null : str(r["answer"], "answer"),
     }));
   }
 

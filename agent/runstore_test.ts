@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  type EvalItem,
   readByHops,
   readLookup,
   RunStore,
@@ -158,6 +159,49 @@ Deno.test("runstore: trajectories are written as Parquet and read back", async (
   });
 });
 
+function item(questionId: string, em: number): EvalItem {
+  return {
+    questionId,
+    em,
+    f1: em,
+    toolCalls: 2,
+    hops: em === 1 ? 1 : null,
+    answer: em ? "x" : null,
+  };
+}
+
+Deno.test("runstore: per-question eval items round-trip, are replaced, and are validated", async () => {
+  await withStore(async (store) => {
+    const id = await store.startRun({ ...base, experiment: "capf", arm: "baseline" });
+    const ev = { benchmark: "searchworld", split: "test", n: 3, em: 1 / 3, f1: 1 / 3, step: 7 };
+    await store.logEval(id, { ...ev, items: [item("b", 0), item("a", 1), item("c", 0)] });
+    const got = await store.evalItems({ runId: id });
+    assert.deepEqual(got.map((r) => [r.questionId, r.em, r.step, r.answer, r.hops]), [
+      ["a", 1, 7, "x", 1],
+      ["b", 0, 7, null, null],
+      ["c", 0, 7, null, null],
+    ]);
+    // Logging the same evaluation again replaces its items, never appends.
+    await store.logEval(id, { ...ev, items: [item("a", 0), item("b", 1), item("c", 0)] });
+    assert.deepEqual((await store.evalItems({ runId: id })).map((r) => r.em), [0, 1, 0]);
+    assert.deepEqual(await store.evalItems({ runId: id, benchmark: "other" }), []);
+    const before = await store.evalItems();
+    await assert.rejects(
+      store.logEval(id, { ...ev, items: [item("a", 1), item("a", 0), item("c", 0)] }),
+      /items\[1\]\.questionId: duplicate question a/,
+    );
+    await assert.rejects(
+      store.logEval(id, { ...ev, items: [item("a", 1), { ...item("b", 0), em: 2 }, item("c", 0)] }),
+      /items\[1\]\.em: expected a number in \[0, 1\], got 2/,
+    );
+    await assert.rejects(
+      store.logEval(id, { ...ev, items: [item("a", 1)] }),
+      /1 items for n = 3/,
+    );
+    assert.deepEqual(await store.evalItems(), before, "a refused write changes nothing");
+  });
+});
+
 Deno.test("runstore: truncateAfter drops what a resumed run will log again", async () => {
   await withStore(async (store) => {
     const id = await store.startRun(base);
@@ -165,10 +209,18 @@ Deno.test("runstore: truncateAfter drops what a resumed run will log again", asy
       await store.logStep(id, s, { loss: s, kl: s / 10 });
       await store.writeTrajectories(id, s, [row(0)]);
     }
-    await store.logEval(id, { benchmark: "searchworld", split: "test", n: 4, em: 0.5, f1: 0.5 });
+    await store.logEval(id, {
+      benchmark: "searchworld",
+      split: "test",
+      n: 2,
+      em: 0.5,
+      f1: 0.5,
+      items: [item("q1", 1), item("q2", 0)],
+    });
     await store.endRun(id, "interrupted");
     const removed = await store.truncateAfter(id, 3);
-    assert.deepEqual(removed, { steps: 4, evals: 1, trajectoryFiles: 2 });
+    assert.deepEqual(removed, { steps: 4, evals: 1, evalItems: 2, trajectoryFiles: 2 });
+    assert.deepEqual(await store.evalItems({ runId: id }), []);
     assert.equal(await store.lastStep(id), 3);
     assert.deepEqual(await store.trajectorySteps(id), [1, 2, 3]);
     assert.equal(

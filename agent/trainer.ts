@@ -24,6 +24,7 @@ import type {
 } from "./types.ts";
 import type { CheckpointStore, TrainState } from "./checkpoint.ts";
 import { Progress } from "./progress.ts";
+import { NEAR_MISS_METRIC, nearMissShare } from "./regimes.ts";
 import type { EntityAnonymizer } from "./anonymize.ts";
 
 /** RL hyper-parameters (method-independent). */
@@ -292,6 +293,7 @@ export async function trainRl<C>(
       "reward/mean": mean(allGroups.map((t) => t.reward)),
       "outcome/em": mean(allGroups.map((t) => Number(t.meta.outcome))),
       "groups/no_success_share": noSuccessShare(allGroups),
+      [NEAR_MISS_METRIC]: nearMissShare(allGroups, byId),
       "tool_calls/mean": mean(allGroups.map((t) => Number(t.meta.toolCalls))),
       "feedback_calls/mean": mean(allGroups.map((t) => Number(t.meta.feedbackCalls))),
       "invalid_actions/mean": mean(allGroups.map((t) => Number(t.meta.invalidActions))),

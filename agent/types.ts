@@ -234,6 +234,12 @@ export interface RolloutHooks<C> {
 }
 
 /**
+ * The training regimes of agent/regimes.ts: which questions an experiment trains and evaluates
+ * on (`mixed`: all; `sparse-success`: CAPF's; `long-chains`: CW-GRPO's; `near-misses`: E-GRPO's).
+ */
+export type RegimeName = "mixed" | "sparse-success" | "long-chains" | "near-misses";
+
+/**
  * A credit-assignment method (DESIGN.md section 4). The trainer calls only this interface.
  *
  * Order of calls for one training step:
@@ -247,6 +253,8 @@ export interface Method<C = unknown> {
   summary: string;
   /** Default config (every field documented in the method's config type). */
   defaults: C;
+  /** The regime its paper's claim is about; `reproduce` trains in it by default (else `mixed`). */
+  regime?: RegimeName;
   /** Training-only rollout extensions. */
   rolloutHooks?: RolloutHooks<C>;
   /**

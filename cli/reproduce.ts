@@ -1,6 +1,8 @@
 /**
- * `deno task reproduce <method> [--preset smoke|default|paper] [--seeds N] [--out DIR]
- *  [--reports DIR] [--backend ...]`: trains the outcome-only grpo baseline and the method from
+ * `deno task reproduce <method> [--preset smoke|default|paper] [--regime NAME] [--seeds N]
+ *  [--out DIR] [--reports DIR] [--backend ...]`: in the regime the method's paper targets (or
+ * `--regime`, agent/regimes.ts; experiment `<method>@<regime>`), records the warm start's
+ * evaluation on the regime's held-out questions (arm `start`), then trains the outcome-only grpo baseline and the method from
  * the same SFT checkpoint with the same seeds, evaluates both in-domain and out-of-domain
  * (no feedback call, judge or entity reward at evaluation), records everything in the run store
  * and regenerates the reports of every experiment in the store (the method's among them).
@@ -13,7 +15,17 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { buildTestbed, ensureSft, getMethod, getPreset, runArm } from "@creditlab/agent";
+import {
+  buildTestbed,
+  defaultRegime,
+  ensureSft,
+  experimentName,
+  getMethod,
+  getPreset,
+  getRegime,
+  recordStart,
+  runArm,
+} from "@creditlab/agent";
 import { generateReport } from "@creditlab/reports";
 import { openContext, parseBackend, parsePositiveInt } from "./common.ts";
 
@@ -28,6 +40,7 @@ export async function main(args: string[]): Promise<number> {
       out: { type: "string", default: "runs" },
       reports: { type: "string" },
       backend: { type: "string" },
+      regime: { type: "string" },
     },
   });
   const name = positionals[0];
@@ -35,19 +48,23 @@ export async function main(args: string[]): Promise<number> {
   const method = getMethod(name);
   const baseline = getMethod("grpo");
   const preset = getPreset(values.preset);
+  const regime = getRegime(values.regime ?? defaultRegime(preset, method));
+  const experiment = experimentName(method, { preset, regime: regime.name });
   const seeds = parsePositiveInt("seeds", values.seeds, preset.seeds);
   const ctx = await openContext({ out: values.out, backend: parseBackend(values.backend) });
   try {
-    const testbed = buildTestbed(preset);
+    const testbed = buildTestbed(preset, { regime });
     ctx.log(
-      `reproduce ${name}: preset ${preset.name}, ${seeds} seed(s), world ${preset.world.preset} ` +
-        `(${testbed.train.length} train / ${testbed.test.length} test / ${testbed.ood.length} ood questions), ` +
-        `vocab ${testbed.tokenizer.vocabSize}`,
+      `reproduce ${name}: experiment ${experiment}, preset ${preset.name}, regime ${regime.name} ` +
+        `(${regime.summary}), ${seeds} seed(s), world ${preset.world.preset} ` +
+        `(${testbed.train.length} SFT / ${testbed.rlTrain.length} RL / ${testbed.test.length} test / ` +
+        `${testbed.ood.length} ood questions), vocab ${testbed.tokenizer.vocabSize}`,
     );
+    // One warm start per preset (seed 1) plays the role of the pretrained base model: every
+    // seed and both arms start from it; the seeds vary the RL runs.
+    const sft = await ensureSft(ctx, { preset, testbed, seed: 1 });
+    await recordStart(ctx, { preset, testbed, experiment, sftCheckpoint: sft });
     for (let seed = 1; seed <= seeds; seed++) {
-      // One warm start per preset (seed 1) plays the role of the pretrained base model: every
-      // seed and both arms start from it; the seeds vary the RL runs.
-      const sft = await ensureSft(ctx, { preset, testbed, seed: 1 });
       const arms = method.name === baseline.name
         ? [{ arm: "baseline", m: baseline }]
         : [{ arm: "baseline", m: baseline }, { arm: "method", m: method }];
@@ -59,7 +76,7 @@ export async function main(args: string[]): Promise<number> {
           methodConfig: m.defaults,
           seed,
           arm,
-          experiment: name,
+          experiment,
           sftCheckpoint: sft,
         });
       }

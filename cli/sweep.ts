@@ -37,6 +37,9 @@ import {
   type ExperimentPreset,
   getMethod,
   getPreset,
+  getRegime,
+  NEAR_MISS_METRIC,
+  type RegimeName,
   type TestbedEval,
   trainRl,
 } from "@creditlab/agent";
@@ -45,6 +48,10 @@ import { openContext, parseBackend, parsePositiveInt } from "./common.ts";
 /** The settings of one sweep row (what a results line records under `settings`). */
 export interface SweepSettings {
   preset: string;
+  /** Regime of the RL and held-out questions (agent/regimes.ts; absent in older lines: mixed). */
+  regime?: RegimeName;
+  /** Seed of the SFT warm start (absent in older lines: the RL seed). */
+  sftSeed?: number;
   method: string;
   methodConfig: Record<string, unknown>;
   n: number;
@@ -134,7 +141,7 @@ export function mergeMethodConfig(
 /** The preset with a sweep's overrides applied (a copy). */
 export function sweepPreset(base: ExperimentPreset, s: SweepSettings): ExperimentPreset {
   const p = structuredClone(base);
-  p.world.testQuestions = s.n;
+  p.world.testQuestions = Math.max(base.world.testQuestions, s.n);
   p.eval.testQuestions = s.n;
   p.eval.oodQuestions = s.n;
   p.sft.steps = s.sft.steps;
@@ -235,6 +242,8 @@ export async function main(args: string[]): Promise<number> {
       results: { type: "string", default: "reports/sweeps/smoke.jsonl" },
       backend: { type: "string" },
       table: { type: "boolean", default: false },
+      regime: { type: "string", default: "mixed" },
+      "sft-seed": { type: "string" },
     },
   });
   if (values.table) {
@@ -254,8 +263,13 @@ export async function main(args: string[]): Promise<number> {
   if (!Number.isInteger(warmup) || warmup < 0) {
     throw new Error(`--warmup: expected an integer >= 0, got "${values.warmup}"`);
   }
+  const regime = getRegime(values.regime);
   const settings: SweepSettings = {
     preset: base.name,
+    regime: regime.name,
+    ...(values["sft-seed"] === undefined
+      ? {}
+      : { sftSeed: parsePositiveInt("sft-seed", values["sft-seed"], 1) }),
     method: method.name,
     methodConfig: mergeMethodConfig(
       method.name,
@@ -301,18 +315,26 @@ export async function main(args: string[]): Promise<number> {
   });
   const machine = { cpu: readCpuModel(), cores: navigator.hardwareConcurrency };
   try {
-    const testbed = buildTestbed(preset);
+    const testbed = buildTestbed(preset, { regime });
+    // With one warm start for every seed (--sft-seed, as `reproduce` does), its greedy
+    // evaluation is the same for every seed and is made once.
+    let shared: TestbedEval[] | undefined;
     for (const seed of seeds) {
       const t0 = performance.now();
-      const path = await ensureSft(ctx, { preset, testbed, seed });
+      const sftSeed = settings.sftSeed ?? seed;
+      const path = await ensureSft(ctx, { preset, testbed, seed: sftSeed });
       // The warm start is evaluated before RL and then serves, frozen, as the KL reference.
       const sft = await loadCheckpoint(path);
       const policy = await loadCheckpoint(path);
       const ckDir = await Deno.makeTempDir({ prefix: "creditlab-sweep-" });
       try {
-        const before = await evaluateOnTestbed(sft.model, { testbed, preset, seed });
+        const before = settings.sftSeed !== undefined && shared
+          ? shared
+          : await evaluateOnTestbed(sft.model, { testbed, preset, seed: sftSeed });
+        if (settings.sftSeed !== undefined) shared = before;
         const t1 = performance.now();
         const rewards: number[] = [];
+        const measures: Record<string, number>[] = [];
         let kl = Number.NaN;
         await trainRl({
           model: policy.model,
@@ -320,13 +342,18 @@ export async function main(args: string[]): Promise<number> {
           tokenizer: testbed.tokenizer,
           method,
           methodConfig: settings.methodConfig,
-          questions: testbed.train,
+          questions: testbed.rlTrain,
           resources: testbed.resources,
           config: preset.rl,
           seed,
           sink: {
             logStep: (_step, m) => {
               rewards.push(m["reward/mean"] ?? Number.NaN);
+              measures.push({
+                noSuccess: m["groups/no_success_share"] ?? Number.NaN,
+                toolCalls: m["tool_calls/mean"] ?? Number.NaN,
+                nearMiss: m[NEAR_MISS_METRIC] ?? Number.NaN,
+              });
               kl = m["kl"] ?? kl;
               return Promise.resolve();
             },
@@ -342,6 +369,9 @@ export async function main(args: string[]): Promise<number> {
           ood: pairWorld(before[1]!, after[1]!),
         };
         const k = Math.min(5, rewards.length);
+        const w20 = Math.max(1, Math.ceil(0.2 * rewards.length));
+        const firstMeasures = (key: string) =>
+          mean(measures.slice(0, w20).map((x) => x[key] ?? Number.NaN));
         const row = {
           date: new Date().toISOString(),
           commit: ctx.commit,
@@ -351,7 +381,18 @@ export async function main(args: string[]): Promise<number> {
           settings,
           seed,
           worlds,
-          trainReward: { first5: mean(rewards.slice(0, k)), last5: mean(rewards.slice(-k)) },
+          trainReward: {
+            first5: mean(rewards.slice(0, k)),
+            last5: mean(rewards.slice(-k)),
+            first20pct: mean(rewards.slice(0, w20)),
+            last20pct: mean(rewards.slice(-w20)),
+          },
+          // The regime measures over the first 20% of RL steps (agent/regimes.ts).
+          regimeMeasures: {
+            noSuccessShare: firstMeasures("noSuccess"),
+            toolCalls: firstMeasures("toolCalls"),
+            nearMissShare: firstMeasures("nearMiss"),
+          },
           finalKl: kl,
           seconds: { rl: (t2 - t1) / 1000, total: (performance.now() - t0) / 1000 },
         };
@@ -413,7 +454,10 @@ export function sweepTable(jsonl: string): string {
     const warm = `${sft.steps}${sft.decayMinLrRatio === null ? "" : " cosine"}, ${
       sft.observationWeight ?? "?"
     }`;
-    const key = `${r.label ?? "(no label)"} | ${warm}`;
+    const regime = r.settings.regime && r.settings.regime !== "mixed"
+      ? ` [${r.settings.regime}]`
+      : "";
+    const key = `${r.label ?? "(no label)"}${regime} | ${warm}`;
     if (!rows.has(key)) rows.set(key, new Map());
     rows.get(key)!.set(r.seed, r);
     seeds.add(r.seed);

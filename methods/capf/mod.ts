@@ -128,6 +128,7 @@ export const capf: Method<CapfConfig> = registerMethod<CapfConfig>({
     "Credit-Attenuated Privileged Feedback: a training-only verifier call lets the policy repair drafts; " +
     "credit of the call and earlier rounds is attenuated.",
   defaults: structuredClone(CAPF_DEFAULTS) as CapfConfig,
+  regime: "sparse-success",
   rolloutHooks: capfRolloutHooks,
   reward(traj, { outcome }) {
     return checkOutcome(outcome, `capf reward (question ${traj.questionId})`);

@@ -155,6 +155,7 @@ export const cwGrpo: Method<CwGrpoConfig> = registerMethod<CwGrpoConfig>({
     "Contribution-Weighted GRPO: a round judge scores retrieval and thinking of each non-final round of " +
     "successful trajectories; positive advantages are redistributed over rounds by contribution.",
   defaults: structuredClone(CW_GRPO_DEFAULTS) as CwGrpoConfig,
+  regime: "long-chains",
   reward(traj, { outcome }) {
     return checkOutcome(outcome, `cw-grpo reward (question ${traj.questionId})`);
   },

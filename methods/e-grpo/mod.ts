@@ -120,6 +120,7 @@ export const eGrpo: Method<EGrpoConfig> = registerMethod<EGrpoConfig>({
     "Entity-aware GRPO: incorrect answers earn alpha * (normalised share of gold entities found in the " +
     "agent's reasoning and queries); then GRPO.",
   defaults: { ...E_GRPO_DEFAULTS },
+  regime: "near-misses",
   reward(traj, { question, outcome, ctx }) {
     const cfg = ctx.config;
     validateEGrpoConfig(cfg);
