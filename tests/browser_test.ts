@@ -1,15 +1,18 @@
 /**
  * Browser check of the generated report: serve index.html (generated into a temp dir from a
  * fixture store) on 127.0.0.1, open it in headless Chromium (Debian's `chromium`, installed
- * by the set-up when missing) through playwright-core, and assert that the tables and plots
- * render with no console errors. Saves a screenshot to reports/out/tmp/browser_check.png.
+ * by the set-up when missing) through playwright-core at 1400 x 900 px, and assert that the
+ * tables and plots render with no console errors, that the page never scrolls sideways, and that
+ * the SearchWorld numbers (verdict lines, paired table, EM table) sit inside the 1400 px
+ * viewport. Saves a screenshot to reports/out/tmp/browser_check.png.
  */
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { generateReport } from "../reports/generate.ts";
-import { writeFixtureStore } from "../reports/testing.ts";
+import { writeFixtureStore, writePairedStore } from "../reports/testing.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
+const WIDTH = 1400;
 
 async function exists(p: string): Promise<boolean> {
   try {
@@ -70,6 +73,15 @@ Deno.test({
     try {
       const out = `${root}/site`;
       await writeFixtureStore(`${root}/creditlab.duckdb`, { seeds: 2, steps: 3 });
+      // An experiment as `reproduce` records it now: start/baseline/method arms, per-question
+      // outcomes on both SearchWorld worlds, no QA-benchmark evaluation.
+      await writePairedStore(`${root}/creditlab.duckdb`, {
+        experiment: "probe",
+        regime: "sparse-success",
+        start: (q) => (q % 5 < 2 ? 0 : 1),
+        baseline: (s, q) => (q % 5 === s % 5 ? 0 : 1),
+        methodEm: () => 1,
+      });
       await generateReport({ store: `${root}/creditlab.duckdb`, out, png: false });
       server = Deno.serve(
         { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} },
@@ -95,6 +107,7 @@ Deno.test({
       const context = await chromium.launchPersistentContext(profile, {
         executablePath: CHROMIUM,
         headless: true,
+        viewport: { width: WIDTH, height: 900 },
         args: [
           "--headless",
           "--no-sandbox",
@@ -128,6 +141,53 @@ Deno.test({
         }
         const heat = await page.locator('figure.plot[data-plot^="heat-"] svg').count();
         assert.ok(heat >= 1, "a credit heat map is shown");
+
+        // At 1400 px the page never scrolls sideways (wide tables scroll inside their box).
+        const scrollWidth = Number(
+          await page.evaluate("document.documentElement.scrollWidth"),
+        );
+        assert.ok(scrollWidth <= WIDTH, `page is ${scrollWidth} px wide at ${WIDTH} px`);
+        const inView = async (sel: string, what: string) => {
+          const loc = page.locator(sel);
+          const n = await loc.count();
+          assert.ok(n > 0, `${what}: nothing matches ${sel}`);
+          for (let i = 0; i < n; i++) {
+            const el = loc.nth(i);
+            const box = await el.boundingBox();
+            assert.ok(box && box.width > 0, `${what} ${i} not rendered`);
+            assert.ok(
+              box.x >= 0 && box.x + box.width <= WIDTH,
+              `${what} ${i} ("${await el.innerText()}") at x ${box.x}..${
+                box.x + box.width
+              }, outside the ${WIDTH} px viewport`,
+            );
+            // Not clipped by a sideways-scrolling table box either.
+            const tw = el.locator("xpath=ancestor::div[contains(@class, 'tw')][1]");
+            if ((await tw.count()) > 0) {
+              const b = await tw.boundingBox();
+              assert.ok(
+                b && box.x >= b.x - 0.5 && box.x + box.width <= b.x + b.width + 0.5,
+                `${what} ${i} hidden in a scrolled table box`,
+              );
+            }
+          }
+        };
+        // The experiment recorded as reproduce records it now: verdict lines, the paired
+        // table and the EM table's SearchWorld cells all in view; no wall of n/a cells.
+        const probe = "#exp-probe";
+        await inView(`${probe} ul.verdicts li`, "verdict line");
+        await inView(`${probe} table.paired td`, "paired-table cell");
+        await inView(`${probe} table.scores >> nth=0 >> td`, "EM table cell");
+        const probeText = await page.locator(probe).innerText();
+        assert.ok(!probeText.includes("n/a (no eval)"), "no n/a cells for the QA benchmarks");
+        assert.ok(probeText.includes("The seven open-domain QA benchmarks"), "collapse note");
+        // The verdict is the first thing of the section: above the EM table.
+        const verdictY = (await page.locator(`${probe} ul.verdicts`).boundingBox())!.y;
+        const tableY = (await page.locator(`${probe} table.scores`).first().boundingBox())!.y;
+        assert.ok(verdictY < tableY, "verdict lines come before the tables");
+        // Every section's verdict lines and paired table (SearchWorld only) are in view too.
+        await inView("ul.verdicts li", "verdict line");
+        await inView("table.paired td", "paired-table cell");
         await Deno.mkdir("reports/out/tmp", { recursive: true });
         await page.screenshot({ path: "reports/out/tmp/browser_check.png", fullPage: true });
         assert.deepEqual(errors, []);

@@ -53,7 +53,9 @@ Deno.test({
       const store = await RunStore.open(join(out, "creditlab.duckdb"), { readOnly: true });
       const runs = await store.listRuns({});
       const byArm = new Map(runs.map((r) => [`${r.experiment}/${r.arm}/${r.method}`, r]));
-      for (const key of ["sft/sft/sft", "capf/baseline/grpo", "capf/method/capf"]) {
+      for (
+        const key of ["sft/sft/sft", "capf/start/sft", "capf/baseline/grpo", "capf/method/capf"]
+      ) {
         const r = byArm.get(key);
         assert.ok(r, `no run ${key}; runs: ${[...byArm.keys()].join(", ")}`);
         assert.equal(r.status, "completed", `${key} is ${r.status}`);
@@ -80,6 +82,22 @@ Deno.test({
           assert.ok(look.chance > 0.2 && look.chance < 1, `chance ${look.chance}`);
         }
       }
+      // Every arm of the experiment was evaluated on the same held-out questions, per question.
+      const itemsOf = async (key: string, benchmark: string) =>
+        (await store.evalItems({ runId: byArm.get(key)!.id, benchmark })).map((i) => i.questionId);
+      for (const benchmark of ["searchworld", "searchworld-ood"]) {
+        const start = await itemsOf("capf/start/sft", benchmark);
+        assert.equal(start.length, getPreset("smoke").eval.testQuestions);
+        assert.deepEqual(await itemsOf("capf/baseline/grpo", benchmark), start);
+        assert.deepEqual(await itemsOf("capf/method/capf", benchmark), start);
+      }
+      assert.equal(
+        ((await store.listRuns({})).find((r) => r.arm === "start")?.config as
+          | Record<string, unknown>
+          | undefined)?.["regime"],
+        "mixed",
+        "the smoke preset runs every experiment in the mixed regime",
+      );
       const capfRun = byArm.get("capf/method/capf")!;
       const calls = (await store.steps(capfRun.id, "feedback_calls/mean")).map((s) => s.value);
       assert.ok(calls.length > 0, "CAPF logged its feedback calls per step");
