@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { ROLE_CODE, type RolloutBatch, type Trajectory } from "./types.ts";
+import { ROLE_CODE, type RolloutBatch, type Trajectory } from "@creditlab/core";
 
 /** Options of {@link buildBatch}. */
 export interface BuildBatchOptions {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { buildBatch, lengthBuckets, sliceRows } from "./batch.ts";
-import { ROLE_CODE, type Trajectory, type Turn } from "./types.ts";
+import { ROLE_CODE, type Trajectory, type Turn } from "@creditlab/core";
 
 const turn = (role: Turn["role"], ids: number[], round: number): Turn => ({
   role,

@@ -21,7 +21,7 @@ import {
   STOP_TAGS,
 } from "./protocol.ts";
 import { type Completion, endedOnEos, turnText } from "./endpoint.ts";
-import type { Question, SearchTool } from "./types.ts";
+import type { Question, SearchTool } from "@creditlab/core";
 import type { EntityAnonymizer } from "./anonymize.ts";
 import type { HopScore } from "./runstore.ts";
 import { questionHops } from "./regimes.ts";

@@ -24,7 +24,7 @@ import type { WordTokenizer } from "./tokenizer.ts";
 import { formatFeedback, formatPassages } from "./protocol.ts";
 import { encodeTurn, promptTurn } from "./rollout.ts";
 import type { EntityAnonymizer, EpisodeAnonymizer } from "./anonymize.ts";
-import type { PrivilegedVerifier, Question, SearchTool, Trajectory, Turn } from "./types.ts";
+import type { PrivilegedVerifier, Question, SearchTool, Trajectory, Turn } from "@creditlab/core";
 
 /** How a demonstration uses the feedback call. */
 export type DemoKind = "plain" | "confirm" | "repair";

@@ -33,7 +33,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Transformer } from "@creditlab/kernels";
 import { buildBatch } from "./batch.ts";
-import type { Question, Trajectory } from "./types.ts";
+import type { Question, Trajectory } from "@creditlab/core";
 import { WordTokenizer } from "./tokenizer.ts";
 
 /** One probed hop: the token position of the gold entity and its candidate count. */

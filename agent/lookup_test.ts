@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend, Rng, Transformer } from "@creditlab/kernels";
 import { lookupAccuracy, lookupTargets } from "./lookup.ts";
 import { WordTokenizer } from "./tokenizer.ts";
-import type { Question, Role, Trajectory } from "./types.ts";
+import type { Question, Role, Trajectory } from "@creditlab/core";
 
 const PROMPT = "which city is the birthplace of the teacher of ana bel ?";
 const OBS1 = "doc 1 ( title : ana bel ) the birthplace of ana bel is rome . " +

@@ -15,7 +15,7 @@ import type { AdamWConfig } from "./optim.ts";
 import type { RolloutConfig } from "./rollout.ts";
 import type { RlConfig } from "./trainer.ts";
 import type { SftConfig } from "./sft.ts";
-import type { RegimeName } from "./types.ts";
+import type { RegimeName } from "@creditlab/core";
 
 /** Names of the presets. */
 export type PresetName = "smoke" | "default" | "paper";

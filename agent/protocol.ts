@@ -26,7 +26,7 @@
  * @module
  */
 
-import type { Action, Passage, Question } from "./types.ts";
+import type { Action, Passage, Question } from "@creditlab/core";
 
 /** The names of the protocol's tags. */
 export type TagName = "think" | "search" | "information" | "answer" | "feedback" | "verifier";

@@ -11,7 +11,7 @@ import {
   STOP_TAGS,
   TAG_TOKENS,
 } from "./protocol.ts";
-import type { Question } from "./types.ts";
+import type { Question } from "@creditlab/core";
 
 const open = { feedbackOffered: false, searchAllowed: true };
 const q: Question = {

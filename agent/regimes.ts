@@ -23,7 +23,7 @@
  * @module
  */
 import { normalizeAnswer } from "@creditlab/datasets";
-import type { Question, RegimeName, Trajectory } from "./types.ts";
+import type { Question, RegimeName, Trajectory } from "@creditlab/core";
 
 /** Trainer metric: share of failed rollouts whose own text names >= 1 gold entity. */
 export const NEAR_MISS_METRIC = "regime/near_miss_share";

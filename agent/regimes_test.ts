@@ -10,7 +10,8 @@ import {
 } from "./regimes.ts";
 import { buildTestbed, defaultRegime, experimentName } from "./experiment.ts";
 import { getPreset } from "./presets.ts";
-import type { Method, Question, Trajectory, Turn } from "./types.ts";
+import type { Question, Trajectory, Turn } from "@creditlab/core";
+import type { Method } from "./types.ts";
 
 const q = (id: string, hops: number | null, goldEntities: string[] = []): Question => ({
   id,

@@ -21,7 +21,14 @@ import {
   parseAction,
   STOP_TAGS,
 } from "./protocol.ts";
-import type { Action, Question, SearchTool, Trajectory, Turn, VerifierFeedback } from "./types.ts";
+import type {
+  Action,
+  Question,
+  SearchTool,
+  Trajectory,
+  Turn,
+  VerifierFeedback,
+} from "@creditlab/core";
 
 /** Sampling and protocol limits of a rollout. */
 export interface RolloutConfig {

@@ -35,7 +35,7 @@
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
 import { tableFromArrays } from "apache-arrow";
 import type { Table } from "apache-arrow";
-import type { RolloutBatch } from "./types.ts";
+import type { RolloutBatch } from "@creditlab/core";
 
 /** Default location of the run store, relative to the repository root. */
 export const DEFAULT_STORE_PATH = "runs/creditlab.duckdb";

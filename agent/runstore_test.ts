@@ -7,7 +7,7 @@ import {
   type TrajectoryRow,
   trajectoryRowsFromBatch,
 } from "./runstore.ts";
-import type { RolloutBatch, Trajectory } from "./types.ts";
+import type { RolloutBatch, Trajectory } from "@creditlab/core";
 
 async function withStore(fn: (store: RunStore, dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "runstore_test_" });

@@ -25,7 +25,7 @@ import {
   type RolloutBatch,
   type SearchTool,
   type Trajectory,
-} from "./types.ts";
+} from "@creditlab/core";
 
 /** SFT hyper-parameters. */
 export interface SftConfig {

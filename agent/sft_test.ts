@@ -3,7 +3,7 @@ import { initBackend, Rng, tf, Transformer } from "@creditlab/kernels";
 import { TINY_MODEL } from "./_test_utils.ts";
 import { buildBatch } from "./batch.ts";
 import { LENGTH_GROUP_BATCHES, sftBatcher, sftGradients, sftLoss, sftWeights } from "./sft.ts";
-import type { Trajectory } from "./types.ts";
+import type { Trajectory } from "@creditlab/core";
 
 function demo(i: number, len: number): Trajectory {
   return {

@@ -14,14 +14,8 @@ import { buildBatch, lengthBuckets, sliceRows } from "./batch.ts";
 import { AdamW, type AdamWConfig, addGradients } from "./optim.ts";
 import { type FeedbackHook, rollout, type RolloutConfig, samplingTemperature } from "./rollout.ts";
 import type { WordTokenizer } from "./tokenizer.ts";
-import type {
-  Method,
-  MethodContext,
-  Question,
-  RolloutBatch,
-  TrainingResources,
-  Trajectory,
-} from "./types.ts";
+import type { Question, RolloutBatch, Trajectory } from "@creditlab/core";
+import type { Method, MethodContext, TrainingResources } from "./types.ts";
 import type { CheckpointStore, TrainState } from "./checkpoint.ts";
 import { Progress } from "./progress.ts";
 import { NEAR_MISS_METRIC, nearMissShare } from "./regimes.ts";

@@ -4,7 +4,7 @@ import { AdamW } from "./optim.ts";
 import { buildBatch } from "./batch.ts";
 import { TINY_MODEL } from "./_test_utils.ts";
 import { behaviourLogProbs, gradientStep, noSuccessShare, stepRng, updatePlan } from "./trainer.ts";
-import type { Aggregation, Trajectory } from "./types.ts";
+import type { Aggregation, Trajectory } from "@creditlab/core";
 
 /** Clipping and KL settings of the loss in these tests (the aggregation varies). */
 const LOSS_BASE = {

@@ -33,7 +33,7 @@ import { loadIndex, saveIndex } from "../datasets/retrieval/persist.ts";
 import { HOTPOT_TRAIN_100, readHotpotSupporting } from "../datasets/retrieval/recall.ts";
 import { exportPostings, sqlBm25TopK } from "../datasets/retrieval/sql_bm25.ts";
 import { syntheticCorpus } from "../datasets/retrieval/synthetic.ts";
-import type { Doc } from "../datasets/retrieval/types.ts";
+import type { Doc } from "@creditlab/core";
 import { benchCommit } from "./commit.ts";
 
 const RESULTS = fileURLToPath(new URL("./results/data.json", import.meta.url));

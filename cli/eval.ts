@@ -28,6 +28,7 @@ import {
   loadQuestions,
   RetrieverClient,
 } from "@creditlab/datasets";
+import type { Question, SearchTool } from "@creditlab/core";
 import {
   buildTestbed,
   byHopsExtra,
@@ -37,10 +38,8 @@ import {
   evaluateEndpoint,
   evaluateLocal,
   getPreset,
-  type Question,
   searchR1Prompt,
   searchR1Table,
-  type SearchTool,
   WordTokenizer,
 } from "@creditlab/agent";
 import { openContext, parseBackend, parsePositiveInt } from "./common.ts";

@@ -29,6 +29,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { backendLabel, loadCheckpoint, readCpuModel } from "@creditlab/kernels";
+import type { RegimeName } from "@creditlab/core";
 import {
   buildTestbed,
   dirCheckpoints,
@@ -39,7 +40,6 @@ import {
   getPreset,
   getRegime,
   NEAR_MISS_METRIC,
-  type RegimeName,
   type TestbedEval,
   trainRl,
 } from "@creditlab/agent";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { PrivilegedVerifier, Question, VerifierFeedback } from "@creditlab/agent";
+import type { PrivilegedVerifier, Question, VerifierFeedback } from "@creditlab/core";
 import { exactMatch, normalizeAnswer } from "@creditlab/datasets";
 
 /** One chat message (OpenAI chat-completions shape). */

@@ -18,7 +18,7 @@ import {
   GRPO_PAPERS,
 } from "./mod.ts";
 import { batchOf, contextOf, question, trajectory } from "./testing.ts";
-import type { RoundJudge } from "@creditlab/agent";
+import type { RoundJudge } from "@creditlab/core";
 
 Deno.test("methods/mod.ts registers all four methods", () => {
   for (

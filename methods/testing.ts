@@ -21,15 +21,14 @@
  */
 import {
   type Action,
-  type MethodContext,
   type Question,
   ROLE_CODE,
   type RolloutBatch,
   type SearchTool,
-  type TrainingResources,
   type Trajectory,
   type Turn,
-} from "@creditlab/agent";
+} from "@creditlab/core";
+import type { MethodContext, TrainingResources } from "@creditlab/agent";
 import { Rng } from "@creditlab/kernels";
 
 /** One policy round and what the environment answered. */

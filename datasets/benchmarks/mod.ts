@@ -5,12 +5,7 @@
  * @module
  */
 export { benchmarkByAlias, BENCHMARKS } from "./schema.ts";
-export type {
-  BenchmarkSpec,
-  QuestionRow,
-  Split as BenchmarkSplit,
-  StoredQuestion,
-} from "./schema.ts";
+export type { BenchmarkSpec, Split as BenchmarkSplit, StoredQuestion } from "./schema.ts";
 export { IngestError } from "./errors.ts";
 export type { InputLocation } from "./errors.ts";
 export { detectFormat, FORMAT_READERS } from "./formats.ts";

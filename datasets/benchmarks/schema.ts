@@ -1,5 +1,6 @@
 /**
- * The seven open-domain QA benchmarks and the canonical question row.
+ * The seven open-domain QA benchmarks and the stored question row (the canonical `Question`
+ * is in @creditlab/core).
  *
  * @module
  */
@@ -52,23 +53,6 @@ export function splitFromToken(token: string): Split | undefined {
     default:
       return undefined;
   }
-}
-
-/**
- * One question in the canonical schema. Structurally identical to `Question` of
- * agent/types.ts (datasets may not import agent: dependencies point agent -> datasets), so a
- * `QuestionRow` is assignable to `Question` and back.
- */
-export interface QuestionRow {
-  id: string;
-  question: string;
-  goldenAnswers: string[];
-  goldEntities?: string[];
-  goldChain?: { query: string; entity: string; relation?: string }[];
-  benchmark: string;
-  split: string;
-  /** Everything else the source carried (never dropped silently). */
-  metadata?: Record<string, unknown>;
 }
 
 /** A canonical row with its provenance: one row of the DuckDB `questions` table. */

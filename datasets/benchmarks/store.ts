@@ -18,7 +18,8 @@
 
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { Field, Int32, List, Table, Utf8, vectorFromArray } from "apache-arrow";
-import { BENCHMARKS, type QuestionRow, type StoredQuestion } from "./schema.ts";
+import type { Question } from "@creditlab/core";
+import { BENCHMARKS, type StoredQuestion } from "./schema.ts";
 
 /** DDL of the store. Idempotent. */
 export const SCHEMA_SQL = `
@@ -183,7 +184,7 @@ async function selectRows(conn: DuckDBConnection, q: QuestionQuery) {
 }
 
 /**
- * Load canonical questions (structurally `Question` of agent/types.ts) of one benchmark split,
+ * Load canonical questions (`Question` of @creditlab/core) of one benchmark split,
  * from the default variant unless one is named.
  *
  * @example
@@ -192,7 +193,7 @@ async function selectRows(conn: DuckDBConnection, q: QuestionQuery) {
  * qs[0].goldenAnswers; // ["..."]
  * ```
  */
-export async function loadQuestions(src: StoreSource, q: QuestionQuery): Promise<QuestionRow[]> {
+export async function loadQuestions(src: StoreSource, q: QuestionQuery): Promise<Question[]> {
   const rows = await loadStoredQuestions(src, q);
   return rows.map((r) => ({
     id: r.id,

@@ -21,7 +21,7 @@
  */
 
 import { basename } from "node:path";
-import { fromContents } from "../retrieval/types.ts";
+import { fromContents } from "./contents.ts";
 
 /** Detected corpus format. */
 export type CorpusFormat = "flashrag-jsonl" | "hipporag-dict" | "hipporag-list";

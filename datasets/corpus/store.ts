@@ -14,7 +14,7 @@
 import { DuckDBInstance, listValue } from "@duckdb/node-api";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Doc } from "../retrieval/types.ts";
+import type { Doc } from "@creditlab/core";
 import { CorpusError, type CorpusFormat, parseCorpusFile, type ParsedCorpus } from "./parse.ts";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");

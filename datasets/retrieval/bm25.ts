@@ -41,7 +41,7 @@
 
 import { fnv1a, FNV_OFFSET, FNV_PRIME, TermTable } from "./term_table.ts";
 import { type StopWords, stopWordSet, tokenize } from "./tokenize.ts";
-import type { Doc, Passage, SearchTool } from "./types.ts";
+import type { Doc, Passage, SearchTool } from "@creditlab/core";
 
 /** BM25 parameters (all optional in {@link Bm25Index.build}). */
 export interface Bm25Options {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Rng } from "@creditlab/kernels";
 import { bm25Idf, Bm25Index, bm25SearchTool } from "./bm25.ts";
 import { stopWordSet, tokenize } from "./tokenize.ts";
-import type { Doc } from "./types.ts";
+import type { Doc } from "@creditlab/core";
 
 /** Plain-loop BM25 (Lucene formula) over every document, ties by doc order. */
 function bruteForce(

@@ -21,7 +21,7 @@ import { DEFAULT_CORPUS_DIR, listCorpusFiles, loadPassages } from "../corpus/sto
 import { Bm25Index } from "./bm25.ts";
 import { loadIndex, saveIndex } from "./persist.ts";
 import { serveRetriever } from "./server.ts";
-import type { Doc } from "./types.ts";
+import type { Doc } from "@creditlab/core";
 
 const USAGE =
   `usage: deno task serve-retriever [--corpus FILE_OR_NAME]... [--db FILE] [--index FILE]

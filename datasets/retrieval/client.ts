@@ -19,7 +19,8 @@
  * @module
  */
 
-import { fromContents, type Passage, type SearchTool } from "./types.ts";
+import type { Passage, SearchTool } from "@creditlab/core";
+import { fromContents } from "../corpus/contents.ts";
 
 /** Options of {@link RetrieverClient}. */
 export interface RetrieverClientOptions {

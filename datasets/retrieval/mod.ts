@@ -3,7 +3,7 @@
  * server and client.
  * @module
  */
-export * from "./types.ts";
+export * from "./format.ts";
 export * from "./tokenize.ts";
 export * from "./bm25.ts";
 export * from "./persist.ts";

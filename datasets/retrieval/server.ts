@@ -27,7 +27,8 @@
  * @module
  */
 
-import { type Passage, toContents } from "./types.ts";
+import type { Passage } from "@creditlab/core";
+import { toContents } from "../corpus/contents.ts";
 
 /** A synchronous top-k searcher (a `Bm25Index` is one). */
 export interface SyncSearcher {

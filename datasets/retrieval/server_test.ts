@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Bm25Index } from "./bm25.ts";
 import { parseRetrieveResponse, RetrieverClient, RetrieverError } from "./client.ts";
 import { retrieveHandler, serveRetriever } from "./server.ts";
-import type { Doc } from "./types.ts";
+import type { Doc } from "@creditlab/core";
 
 const DOCS: Doc[] = [
   {

@@ -17,7 +17,7 @@
 
 import type { Rng } from "@creditlab/kernels";
 import { LUCENE_STOP_WORDS } from "./tokenize.ts";
-import type { Doc } from "./types.ts";
+import type { Doc } from "@creditlab/core";
 
 /** Size knobs of {@link syntheticCorpus}. */
 export interface SyntheticCorpusConfig {

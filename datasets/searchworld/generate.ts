@@ -44,7 +44,8 @@ import {
   typeSentence,
 } from "./schema.ts";
 import { MAX_NAME_WORDS, nameCapacity, nameInventory, NameSampler } from "./names.ts";
-import type { Doc, Entity, HopMix, Question, Split, WorldConfig } from "./types.ts";
+import type { Doc, Question } from "@creditlab/core";
+import type { Entity, HopMix, Split, WorldConfig } from "./types.ts";
 import { reservedWords, World, type WorldData } from "./world.ts";
 
 /** Options of {@link generateWorld}. */

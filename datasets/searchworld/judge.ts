@@ -32,7 +32,7 @@
  * @module
  */
 import { RELATION_IDS } from "./schema.ts";
-import type { JudgedRound, Question, RoundJudge, RoundScore } from "./types.ts";
+import type { JudgedRound, Question, RoundJudge, RoundScore } from "@creditlab/core";
 import { startEntity } from "./verifier.ts";
 
 /** Lower-cased word tokens: letter/digit runs, each other non-space character alone. */

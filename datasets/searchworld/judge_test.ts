@@ -3,7 +3,7 @@ import { Bm25Index } from "../retrieval/bm25.ts";
 import { generateWorld } from "./generate.ts";
 import { containsSeq, OracleRoundJudge, wordTokens } from "./judge.ts";
 import { worldPreset } from "./presets.ts";
-import type { Action, Doc, JudgedRound, Question } from "./types.ts";
+import type { Action, Doc, JudgedRound, Question } from "@creditlab/core";
 
 // One passage per entity (with a filler attribute): the hand-built rounds below retrieve an
 // entity's single passage, which then holds every fact of the entity.

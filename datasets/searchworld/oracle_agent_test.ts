@@ -10,11 +10,11 @@
  */
 import assert from "node:assert/strict";
 import { Bm25Index } from "../retrieval/bm25.ts";
-import type { Passage } from "../retrieval/types.ts";
+import type { Passage, Question } from "@creditlab/core";
 import { generateWorld } from "./generate.ts";
 import { oodConfig, WORLD_PRESETS, worldPreset } from "./presets.ts";
 import { RELATION_IDS, type RelationId } from "./schema.ts";
-import type { Question, WorldConfig } from "./types.ts";
+import type { WorldConfig } from "./types.ts";
 import type { World } from "./world.ts";
 
 /** Parse "which T is the r_h of ... the r_1 of START ?" into START and [r_1..r_h]. */

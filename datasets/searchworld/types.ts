@@ -1,90 +1,9 @@
 /**
- * SearchWorld types: the world configuration, entities, documents, and local copies of the
- * agent's canonical types.
- *
- * datasets must not import agent, so `Question`, `ChainStep`, `VerifierFeedback`,
- * `PrivilegedVerifier`, `RoundScore`, `JudgedRound`, `RoundJudge` and `Action` are declared
- * here with the SAME shape as in agent/types.ts; TypeScript's structural typing makes a
- * SearchWorld verifier usable wherever the agent expects its own `PrivilegedVerifier`.
+ * SearchWorld types: the world configuration, its splits and entities. The canonical
+ * `Question`, `Doc`, verifier and judge types are in @creditlab/core.
  * @module
  */
 import type { AttributeId, EntityType, RelationId } from "./schema.ts";
-
-/** One hop of a gold reasoning chain (same shape as agent/types.ts `ChainStep`). */
-export interface ChainStep {
-  /** A search query that retrieves the passage holding this hop's fact. */
-  query: string;
-  /** The entity this hop resolves to (the bridge entity; the last hop's is the answer). */
-  entity: string;
-  /** The relation followed on this hop. */
-  relation?: string;
-}
-
-/** One question in the canonical schema (same shape as agent/types.ts `Question`). */
-export interface Question {
-  id: string;
-  question: string;
-  goldenAnswers: string[];
-  goldEntities?: string[];
-  goldChain?: ChainStep[];
-  benchmark: string;
-  split: string;
-  metadata?: Record<string, unknown>;
-}
-
-/** A parsed policy action (same shape as agent/types.ts `Action`). */
-export type Action =
-  | { kind: "search"; query: string }
-  | { kind: "answer"; text: string }
-  | { kind: "feedback"; draft: string }
-  | { kind: "invalid"; reason: string };
-
-/** Kinds of verifier feedback (same as agent/types.ts `VerifierFeedback.kind`). */
-export type FeedbackKind =
-  | "correct"
-  | "wrong-type"
-  | "wrong-hop"
-  | "missing-entity"
-  | "wrong"
-  | "unknown";
-
-/** Feedback from the privileged verifier (same shape as agent/types.ts). */
-export interface VerifierFeedback {
-  correct: boolean;
-  kind: FeedbackKind;
-  text: string;
-}
-
-/** A privileged verifier (same shape as agent/types.ts). */
-export interface PrivilegedVerifier {
-  verify(question: Question, draft: string): Promise<VerifierFeedback>;
-}
-
-/** Binary round scores (same shape as agent/types.ts). */
-export interface RoundScore {
-  retrieval: 0 | 1;
-  thinking: 0 | 1;
-}
-
-/** One round as the judge sees it (same shape as agent/types.ts). */
-export interface JudgedRound {
-  round: number;
-  policyText: string;
-  action: Action;
-  observationText: string;
-}
-
-/** Scores the non-final rounds of a trajectory (same shape as agent/types.ts). */
-export interface RoundJudge {
-  score(question: Question, rounds: JudgedRound[]): Promise<RoundScore[]>;
-}
-
-/** A corpus document (same shape as datasets/retrieval `Doc`). */
-export interface Doc {
-  id: string;
-  title: string;
-  text: string;
-}
 
 /** Question splits of a world. */
 export type Split = "train" | "test";

@@ -35,7 +35,7 @@
  */
 import type { EntityType, RelationId } from "./schema.ts";
 import { RELATION_IDS, RELATIONS } from "./schema.ts";
-import type { FeedbackKind, PrivilegedVerifier, Question, VerifierFeedback } from "./types.ts";
+import type { FeedbackKind, PrivilegedVerifier, Question, VerifierFeedback } from "@creditlab/core";
 import type { World } from "./world.ts";
 import { normalizeAnswer } from "../metrics.ts";
 

@@ -3,7 +3,7 @@ import { Rng } from "@creditlab/kernels";
 import { generateWorld } from "./generate.ts";
 import { containsSeq, wordTokens } from "./judge.ts";
 import { worldPreset } from "./presets.ts";
-import type { Question } from "./types.ts";
+import type { Question } from "@creditlab/core";
 import { normalizeName } from "./verifier.ts";
 import type { World } from "./world.ts";
 

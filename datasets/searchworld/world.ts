@@ -23,7 +23,8 @@ import {
   TEMPLATE_WORDS,
 } from "./schema.ts";
 import { nameInventory } from "./names.ts";
-import type { Doc, Entity, Question, RoundJudge, Split, WorldConfig } from "./types.ts";
+import type { Doc, Question, RoundJudge } from "@creditlab/core";
+import type { Entity, Split, WorldConfig } from "./types.ts";
 import {
   normalizeName,
   SearchWorldVerifier,

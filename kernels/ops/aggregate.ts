@@ -15,7 +15,7 @@
  *
  * @example
  * ```ts
- * import { tf } from "../backend.ts";
+import { tf } from "../backend.ts";
  * import { aggregateLoss } from "./aggregate.ts";
  * const l = tf.tensor2d([[1, 2, 3], [4, 0, 0]]), m = tf.tensor2d([[1, 1, 1], [1, 0, 0]]);
  * aggregateLoss(l, m, { mode: "token-mean" });              // (1+2+3+4)/4 = 2.5
@@ -25,6 +25,7 @@
  * @module
  */
 
+import type { Aggregation } from "@creditlab/core";
 import { tf } from "../backend.ts";
 import {
   binaryCheck,
@@ -37,11 +38,8 @@ import {
   runChecks,
 } from "./validate.ts";
 
-/** Loss aggregation modes (same strings as agent's `Aggregation`). */
-export type AggregationMode = "token-mean" | "seq-mean-token-mean" | "seq-mean-token-sum-norm";
-
 /** The mode names. */
-export const AGGREGATION_MODES: readonly AggregationMode[] = [
+export const AGGREGATION_MODES: readonly Aggregation[] = [
   "token-mean",
   "seq-mean-token-mean",
   "seq-mean-token-sum-norm",
@@ -49,7 +47,7 @@ export const AGGREGATION_MODES: readonly AggregationMode[] = [
 
 /** Options of {@link aggregateLoss}. */
 export interface AggregateOptions {
-  mode: AggregationMode;
+  mode: Aggregation;
   /** Dr. GRPO's constant normaliser for `seq-mean-token-sum-norm` (default: padded length T). */
   maxLength?: number | undefined;
   /** Check shapes, dtypes, finiteness and the mask (default true). */
@@ -57,9 +55,9 @@ export interface AggregateOptions {
 }
 
 /** Check a mode name. */
-export function checkMode(op: string, arg: string, m: unknown): AggregationMode {
+export function checkMode(op: string, arg: string, m: unknown): Aggregation {
   if (typeof m === "string" && (AGGREGATION_MODES as readonly string[]).includes(m)) {
-    return m as AggregationMode;
+    return m as Aggregation;
   }
   throw opError(op, arg, `must be one of ${AGGREGATION_MODES.join("|")}, got ${JSON.stringify(m)}`);
 }
@@ -104,7 +102,7 @@ export function aggregateLoss(
 export function aggregateLossRef(
   perToken: ArrayLike<number>,
   mask: ArrayLike<number>,
-  opts: { rowLength: number; mode: AggregationMode; maxLength?: number },
+  opts: { rowLength: number; mode: Aggregation; maxLength?: number },
 ): number {
   const op = "aggregateLossRef";
   const mode = checkMode(op, "mode", opts.mode);

@@ -13,7 +13,7 @@
  *
  * @example
  * ```ts
- * import { tf } from "../backend.ts";
+import { tf } from "../backend.ts";
  * import { klPenalty } from "./kl.ts";
  * // log π = log 0.5, log π_ref = log 0.25: δ = −log 2, r = 1/2
  * klPenalty(tf.tensor1d([Math.log(0.5)]), tf.tensor1d([Math.log(0.25)]), { estimator: "k3" });
@@ -22,6 +22,7 @@
  * @module
  */
 
+import type { KlEstimator } from "@creditlab/core";
 import { tf } from "../backend.ts";
 import {
   checkArray,
@@ -32,19 +33,16 @@ import {
   runChecks,
 } from "./validate.ts";
 
-/** Schulman's KL estimators (same strings as agent's `KlEstimator`). */
-export type KlEstimatorKind = "k1" | "k2" | "k3";
-
 /** The estimator names. */
-export const KL_ESTIMATORS: readonly KlEstimatorKind[] = ["k1", "k2", "k3"];
+export const KL_ESTIMATORS: readonly KlEstimator[] = ["k1", "k2", "k3"];
 
 /** |δ| bound applied before exp in k3. */
 export const KL_LOG_RATIO_CLAMP = 20;
 
 /** Check an estimator name. */
-export function checkEstimator(op: string, arg: string, e: unknown): KlEstimatorKind {
+export function checkEstimator(op: string, arg: string, e: unknown): KlEstimator {
   if (typeof e === "string" && (KL_ESTIMATORS as readonly string[]).includes(e)) {
-    return e as KlEstimatorKind;
+    return e as KlEstimator;
   }
   throw opError(op, arg, `must be one of ${KL_ESTIMATORS.join("|")}, got ${JSON.stringify(e)}`);
 }
@@ -53,7 +51,7 @@ export function checkEstimator(op: string, arg: string, e: unknown): KlEstimator
 export function klPenalty(
   logProbs: tf.Tensor,
   refLogProbs: tf.Tensor,
-  opts: { estimator: KlEstimatorKind; validate?: boolean },
+  opts: { estimator: KlEstimator; validate?: boolean },
 ): tf.Tensor {
   const op = "klPenalty";
   const estimator = checkEstimator(op, "estimator", opts.estimator);
@@ -81,7 +79,7 @@ export function klPenalty(
 export function klPenaltyRef(
   logProbs: ArrayLike<number>,
   refLogProbs: ArrayLike<number>,
-  opts: { estimator: KlEstimatorKind },
+  opts: { estimator: KlEstimator },
 ): Float64Array {
   const op = "klPenaltyRef";
   const estimator = checkEstimator(op, "estimator", opts.estimator);

@@ -24,9 +24,10 @@
  * @module
  */
 
+import type { PolicyLossConfig } from "@creditlab/core";
 import { tf } from "../backend.ts";
-import { aggregateLoss, aggregateLossRef, type AggregationMode, checkMode } from "./aggregate.ts";
-import { checkEstimator, type KlEstimatorKind, klPenalty, klPenaltyRef } from "./kl.ts";
+import { aggregateLoss, aggregateLossRef, checkMode } from "./aggregate.ts";
+import { checkEstimator, klPenalty, klPenaltyRef } from "./kl.ts";
 import {
   checkClip,
   readSurrogateMetrics,
@@ -46,21 +47,10 @@ import {
 } from "./validate.ts";
 
 /**
- * The loss settings. Structurally identical to `PolicyLossConfig` in agent/types.ts (kernels
- * does not import agent); the optional `maxLength` is kernels' addition (Dr. GRPO's constant,
- * see {@link aggregateLoss}).
+ * The loss settings: {@link PolicyLossConfig} (@creditlab/core) plus kernels' optional
+ * `maxLength` (Dr. GRPO's constant, see {@link aggregateLoss}).
  */
-export interface LossConfig {
-  /** Lower clip epsilon (ratio floor 1 - clipLow). */
-  clipLow: number;
-  /** Upper clip epsilon (ratio ceiling 1 + clipHigh). */
-  clipHigh: number;
-  /** Dual-clip constant c > 1 for negative advantages, or null for none. */
-  dualClip: number | null;
-  /** KL coefficient beta; 0 disables the reference-policy term. */
-  klCoef: number;
-  klEstimator: KlEstimatorKind;
-  aggregation: AggregationMode;
+export interface LossConfig extends PolicyLossConfig {
   /** Constant normaliser of `seq-mean-token-sum-norm` (default: padded length). */
   maxLength?: number | undefined;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { PolicyLossConfig } from "@creditlab/agent";
+import type { PolicyLossConfig } from "@creditlab/core";
 import { initBackend, tf } from "../backend.ts";
 import { Rng } from "../rng.ts";
 import { AGGREGATION_MODES } from "./aggregate.ts";
@@ -9,10 +9,10 @@ import { allclose, close, randn, randomMask } from "./test_util.ts";
 
 await initBackend({ backend: "wasm" });
 
-// Type-level check: agent's PolicyLossConfig and kernels' LossConfig are assignable both ways.
+// Type-level check: core's PolicyLossConfig and kernels' LossConfig are assignable both ways.
 const _toKernels = (c: PolicyLossConfig): LossConfig => c;
-const _toAgent = (c: LossConfig): PolicyLossConfig => c;
-void _toKernels, _toAgent;
+const _toCore = (c: LossConfig): PolicyLossConfig => c;
+void _toKernels, _toCore;
 
 const t2 = (v: ArrayLike<number>, s: [number, number]) => tf.tensor2d(Float32Array.from(v), s);
 const base: LossConfig = {

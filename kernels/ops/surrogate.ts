@@ -29,8 +29,9 @@
  * @module
  */
 
+import type { Aggregation, PolicyLossConfig } from "@creditlab/core";
 import { tf } from "../backend.ts";
-import { aggregateLoss, aggregateLossRef, type AggregationMode, checkMode } from "./aggregate.ts";
+import { aggregateLoss, aggregateLossRef, checkMode } from "./aggregate.ts";
 import { maskedRowsRef } from "./masked.ts";
 import {
   binaryCheck,
@@ -48,15 +49,8 @@ import {
 /** |log ρ| bound before exp (verl clamps the log-ratio to [−20, 20] the same way). */
 export const LOG_RATIO_CLAMP = 20;
 
-/** Clip settings (the same fields as agent's `PolicyLossConfig`). */
-export interface ClipOptions {
-  /** ε_low: ratio floor 1 − clipLow, in [0, 1). */
-  clipLow: number;
-  /** ε_high: ratio ceiling 1 + clipHigh, ≥ 0. */
-  clipHigh: number;
-  /** Dual-clip constant c > 1 for negative advantages, or null for none. */
-  dualClip: number | null;
-}
+/** Clip settings: the clip fields of {@link PolicyLossConfig} (ε_low, ε_high, dual clip c). */
+export type ClipOptions = Pick<PolicyLossConfig, "clipLow" | "clipHigh" | "dualClip">;
 
 /** The surrogate's diagnostics (see the module doc). */
 export interface SurrogateMetrics {
@@ -176,7 +170,7 @@ export function surrogateChecks(op: string, args: SurrogateArgs): TensorCheck[] 
 export function clippedSurrogate(
   args: SurrogateArgs,
   cfg: ClipOptions & {
-    aggregation: AggregationMode;
+    aggregation: Aggregation;
     maxLength?: number | undefined;
     validate?: boolean;
   },
@@ -255,7 +249,7 @@ export function clippedSurrogateRef(
     mask: ArrayLike<number>;
     rowLength: number;
   },
-  cfg: ClipOptions & { aggregation: AggregationMode; maxLength?: number },
+  cfg: ClipOptions & { aggregation: Aggregation; maxLength?: number },
 ): { loss: number; perToken: Float64Array; metrics: SurrogateMetrics } {
   const t = surrogateTermsRef(args.logProbs, args.oldLogProbs, args.advantages, cfg);
   const loss = aggregateLossRef(t.perToken, args.mask, {

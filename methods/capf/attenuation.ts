@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { Trajectory } from "@creditlab/agent";
+import type { Trajectory } from "@creditlab/core";
 import type { AttenuationReach } from "./config.ts";
 
 /** The part of a batch the attenuation reads. */

@@ -9,7 +9,8 @@
  *
  * @module
  */
-import type { MethodContext, RolloutHooks, RolloutState, VerifierFeedback } from "@creditlab/agent";
+import type { VerifierFeedback } from "@creditlab/core";
+import type { MethodContext, RolloutHooks, RolloutState } from "@creditlab/agent";
 import type { CapfConfig } from "./config.ts";
 
 /** The number of feedback calls a rollout may make under `config` (0 when disabled). */

@@ -14,12 +14,8 @@
  * ```
  * @module
  */
-import {
-  type Method,
-  type MethodContext,
-  registerMethod,
-  type RolloutBatch,
-} from "@creditlab/agent";
+import type { RolloutBatch } from "@creditlab/core";
+import { type Method, type MethodContext, registerMethod } from "@creditlab/agent";
 import { applyBaseline, groupBaselines } from "@creditlab/kernels";
 import { checkOutcome, grpoLoss, grpoStepMetrics } from "../grpo/mod.ts";
 import {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { getMethod, type Trajectory } from "@creditlab/agent";
+import type { Trajectory } from "@creditlab/core";
+import { getMethod } from "@creditlab/agent";
 import { generateWorld, worldPreset } from "@creditlab/datasets";
 import { Rng } from "@creditlab/kernels";
 import { grpo } from "../grpo/mod.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { JudgedRound, Trajectory } from "@creditlab/agent";
+import type { JudgedRound, Trajectory } from "@creditlab/core";
 
 /**
  * The judged rounds k = 1..K-1 of a trajectory (K = its last policy round). A round's

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { JudgedRound, Question, RoundJudge, RoundScore } from "@creditlab/agent";
+import type { JudgedRound, Question, RoundJudge, RoundScore } from "@creditlab/core";
 import { type ChatClient, contentHash, extractJsonObject } from "../llm.ts";
 
 /** The judge's system prompt (from the CW-GRPO description in METHODS.md). */

@@ -14,13 +14,8 @@
  * ```
  * @module
  */
-import {
-  type Method,
-  type MethodContext,
-  registerMethod,
-  type RolloutBatch,
-  type RoundJudge,
-} from "@creditlab/agent";
+import type { RolloutBatch, RoundJudge } from "@creditlab/core";
+import { type Method, type MethodContext, registerMethod } from "@creditlab/agent";
 import { checkOutcome, grpoLoss, grpoRowAdvantages, grpoStepMetrics } from "../grpo/mod.ts";
 import { CW_GRPO_DEFAULTS, type CwGrpoConfig, validateCwGrpoConfig } from "./config.ts";
 import { judgedRounds } from "./judge.ts";

@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  getMethod,
-  type JudgedRound,
-  type Question,
-  type RoundJudge,
-  type RoundScore,
-  type Trajectory,
-} from "@creditlab/agent";
+import type { JudgedRound, Question, RoundJudge, RoundScore, Trajectory } from "@creditlab/core";
+import { getMethod } from "@creditlab/agent";
 import { generateWorld, searchworld, worldPreset } from "@creditlab/datasets";
 import { Rng } from "@creditlab/kernels";
 import { grpo } from "../grpo/mod.ts";

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { RoundScore } from "@creditlab/agent";
+import type { RoundScore } from "@creditlab/core";
 import type { AllZeroContributions, ContributionWeighting } from "./config.ts";
 
 /** The released normaliser's floor: w_k = c_k / max(sum c, 1e-6). */

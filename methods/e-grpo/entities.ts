@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Trajectory } from "@creditlab/agent";
+import type { Trajectory } from "@creditlab/core";
 import { normalizeAnswer } from "@creditlab/datasets";
 import type { EntityMatching, EntityTextScope } from "./config.ts";
 

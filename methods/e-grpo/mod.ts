@@ -18,7 +18,8 @@
  * ```
  * @module
  */
-import { type Method, registerMethod, type RolloutBatch } from "@creditlab/agent";
+import type { RolloutBatch } from "@creditlab/core";
+import { type Method, registerMethod } from "@creditlab/agent";
 import { broadcastToTokens, groupAdvantages } from "@creditlab/kernels";
 import { checkOutcome, grpoLoss, grpoStepMetrics } from "../grpo/mod.ts";
 import { E_GRPO_DEFAULTS, type EGrpoConfig, validateEGrpoConfig } from "./config.ts";

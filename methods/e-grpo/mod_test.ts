@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { getMethod, type Question, type Trajectory } from "@creditlab/agent";
+import type { Question, Trajectory } from "@creditlab/core";
+import { getMethod } from "@creditlab/agent";
 import { exactMatch } from "@creditlab/datasets";
 import { groupAdvantages, Rng } from "@creditlab/kernels";
 import { grpo } from "../grpo/mod.ts";

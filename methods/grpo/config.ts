@@ -4,11 +4,26 @@
  *
  * @module
  */
-import type { Aggregation, DynamicSampling, KlEstimator, PolicyLossConfig } from "@creditlab/agent";
+import type { Aggregation, DynamicSampling, KlEstimator, PolicyLossConfig } from "@creditlab/core";
 import type { SingletonGroupRule } from "@creditlab/kernels";
 
-/** Config of the GRPO baseline. Every field says where its default comes from. */
-export interface GrpoConfig {
+/**
+ * Config of the GRPO baseline: the policy loss ({@link PolicyLossConfig}) plus the advantage and
+ * sampling knobs. Every field says where its default comes from; for the loss fields:
+ *
+ * - `clipLow`: lower clip epsilon. PPO (arXiv 1707.06347) / GRPO: 0.2; DAPO keeps 0.2.
+ * - `clipHigh`: upper clip epsilon. GRPO: 0.2; DAPO "clip-higher" (arXiv 2503.14476,
+ *   section 3.1): 0.28.
+ * - `dualClip`: constant c > 1 bounding the loss of negative advantages (Ye et al. 2020,
+ *   arXiv 1912.09729; verl `clip_ratio_c` = 3). null = off (GRPO does not use it).
+ * - `klCoef`: KL coefficient beta against the reference policy. Search-R1 / CW-GRPO: 0.001.
+ *   DAPO: 0 (no KL).
+ * - `klEstimator`: Schulman, "Approximating KL divergence", 2020. GRPO (DeepSeekMath eq. 4)
+ *   uses k3 = ratio - log ratio - 1 with ratio = pi_ref / pi.
+ * - `aggregation`: GRPO (DeepSeekMath eq. 3): seq-mean-token-mean; DAPO (section 3.3):
+ *   token-mean; Dr. GRPO: seq-mean-token-sum-norm.
+ */
+export interface GrpoConfig extends PolicyLossConfig {
   /**
    * Divide the group-centred reward by the group std. DeepSeekMath (arXiv 2402.03300, eq. in
    * section 4.1.2): A_i = (r_i - mean(r)) / std(r) -> true. Dr. GRPO (arXiv 2503.20783,
@@ -24,35 +39,6 @@ export interface GrpoConfig {
    * advantage is r / (1 + eps); `"zero"` gives it no signal instead.
    */
   singletonGroup: SingletonGroupRule;
-  /**
-   * Lower clip epsilon: ratio floor 1 - clipLow. PPO (arXiv 1707.06347) / GRPO: 0.2; DAPO keeps 0.2.
-   */
-  clipLow: number;
-  /**
-   * Upper clip epsilon: ratio ceiling 1 + clipHigh. GRPO: 0.2; DAPO "clip-higher"
-   * (arXiv 2503.14476, section 3.1): 0.28.
-   */
-  clipHigh: number;
-  /**
-   * Dual-clip constant c > 1 bounding the loss of negative advantages (Ye et al. 2020,
-   * arXiv 1912.09729; verl `clip_ratio_c` = 3). null = off (GRPO does not use it).
-   */
-  dualClip: number | null;
-  /**
-   * KL coefficient beta against the reference policy. Search-R1 / CW-GRPO: 0.001.
-   * DAPO: 0 (no KL).
-   */
-  klCoef: number;
-  /**
-   * KL estimator (Schulman, "Approximating KL divergence", 2020). GRPO (DeepSeekMath eq. 4)
-   * uses k3 = ratio - log ratio - 1 with ratio = pi_ref / pi.
-   */
-  klEstimator: KlEstimator;
-  /**
-   * Loss aggregation. GRPO (DeepSeekMath eq. 3): seq-mean-token-mean; DAPO (section 3.3):
-   * token-mean; Dr. GRPO: seq-mean-token-sum-norm.
-   */
-  aggregation: Aggregation;
   /**
    * DAPO dynamic sampling (arXiv 2503.14476, section 3.2): drop groups whose rewards are all
    * equal and sample more. GRPO: off.

@@ -13,7 +13,8 @@
  * ```
  * @module
  */
-import { type MethodContext, registerMethod, type RolloutBatch } from "@creditlab/agent";
+import type { RolloutBatch } from "@creditlab/core";
+import { type MethodContext, registerMethod } from "@creditlab/agent";
 import type { Method } from "@creditlab/agent";
 import { groupOutcomeStats } from "@creditlab/kernels";
 import { GRPO_DEFAULTS, type GrpoConfig, grpoLoss, validateGrpoConfig } from "./config.ts";

@@ -1,13 +1,5 @@
 import assert from "node:assert/strict";
-import { formatDocs, fromContents, toContents } from "./types.ts";
-
-Deno.test("contents: FlashRAG title line round trip", () => {
-  const doc = { title: "Evan Morris", text: "Evan L. Morris\nwas a lobbyist." };
-  assert.equal(toContents(doc), '"Evan Morris"\nEvan L. Morris\nwas a lobbyist.');
-  assert.deepEqual(fromContents(toContents(doc)), doc);
-  assert.deepEqual(fromContents("no newline"), { title: "", text: "no newline" });
-  assert.deepEqual(fromContents("Unquoted\nx"), { title: "Unquoted", text: "x" });
-});
+import { formatDocs } from "./format.ts";
 
 Deno.test("formatDocs: Search-R1's _passages2string byte for byte", () => {
   const ps = [
