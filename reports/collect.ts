@@ -11,6 +11,7 @@
  */
 
 import {
+  type EvalItemRecord,
   type EvalRecord,
   readByHops,
   readLookup,
@@ -20,7 +21,24 @@ import {
   type TrajectoryRow,
 } from "../agent/runstore.ts";
 import { type ColumnKey, columnOf, COLUMNS, splitRank } from "./benchmarks.ts";
+import {
+  type ArmOutcomes,
+  compareArms,
+  type Comparison,
+  constantValue,
+  regimeOfConfig,
+  type RegimeSummary,
+  regimeSummary,
+  trends,
+  type TrendSummary,
+} from "./decide.ts";
 import { type Interval, mean, sampleStd, tInterval, welchInterval } from "./stats.ts";
+
+/**
+ * The arm of an experiment that holds its warm start: the SFT checkpoint evaluated (greedy, one
+ * run, seed 1) on the experiment's own held-out questions.
+ */
+export const START_ARM = "start";
 
 /**
  * Learning curves, in order: a label and the metric names that mean it (the first one logged
@@ -185,9 +203,31 @@ export interface ExperimentData {
   /** How the runs were selected. */
   selection: string;
   runs: RunRecord[];
+  /** The RL arms (baseline first); the warm start is `start`, not an arm here. */
   arms: ArmSummary[];
-  /** The SFT warm start of these runs (same presets and seeds), when recorded. */
+  /**
+   * The warm start the arms began from: the experiment's `start` arm when recorded, else (older
+   * stores) the SFT runs of experiment "sft" with the same presets and seeds.
+   */
   start: ArmSummary | null;
+  /** Where `start` comes from. */
+  startSource: "arm" | "sft-experiment" | null;
+  /** Whether any run of the experiment (or its start) recorded per-question outcomes. */
+  itemsRecorded: boolean;
+  /**
+   * Per SearchWorld column with evaluations: method − baseline, baseline − start and
+   * method − start, paired on per-question outcomes when recorded (else Welch over seeds).
+   */
+  comparisons: Comparison[];
+  /**
+   * The regime of the runs and its measure per RL arm; null without a baseline arm or a run
+   * that records one.
+   */
+  regime: RegimeSummary | null;
+  /** Training-reward trend per RL arm (first vs last 20% of steps); empty when `regime` is null. */
+  trends: TrendSummary[];
+  /** Curves left out because every point has the same value (a plot that says nothing). */
+  omittedCurves: { metric: string; value: number; points: number }[];
   /** Method minus baseline, per cell, when there is a baseline arm and a method arm. */
   delta: { arm: string; baseline: string; em: Record<CellKey, Cell> } | null;
   evals: EvalRecord[];
@@ -202,6 +242,29 @@ export interface ExperimentData {
   creditShares: CreditShareSummary[];
   heat: HeatSample[];
   checklist: ChecklistArm[];
+}
+
+/** The baseline arm of an experiment, if any. */
+export function baselineArm(d: { arms: readonly ArmSummary[] }): ArmSummary | undefined {
+  return d.arms.find((a) => a.arm === "baseline");
+}
+
+/** The method arm of an experiment (the first arm that is not the baseline), if any. */
+export function methodArm(d: { arms: readonly ArmSummary[] }): ArmSummary | undefined {
+  return d.arms.find((a) => a.arm !== "baseline");
+}
+
+/**
+ * Table columns with at least one value in the EM or F1 table of any arm or the start, in
+ * table order ("avg" last). The SearchWorld columns are always kept.
+ */
+export function columnsWithData(d: ExperimentData): CellKey[] {
+  const rows = [...(d.start ? [d.start] : []), ...d.arms];
+  const has = (k: CellKey) =>
+    rows.some((a) => a.em[k].kind === "value" || a.f1[k].kind === "value");
+  return ([...COLUMNS.map((c) => c.key), "avg"] as CellKey[]).filter((k) =>
+    (SEARCHWORLD_COLUMNS as readonly string[]).includes(k) || has(k)
+  );
 }
 
 function armOrder(a: string, b: string): number {
@@ -411,59 +474,112 @@ export async function collectExperiment(
     l.push(e);
     evalsByRun.set(e.runId, l);
   }
-  const armNames = [...new Set(runs.map((r) => r.arm))].sort(armOrder);
-  const armRuns = new Map(armNames.map((a) => [a, runs.filter((r) => r.arm === a)]));
-  const arms: ArmSummary[] = armNames.map((a) => {
-    const rs = armRuns.get(a) ?? [];
-    return {
-      arm: a,
-      method: [...new Set(rs.map((r) => r.method))].sort().join("+"),
-      runs: rs,
-      em: armTable(rs, evalsByRun, "em"),
-      f1: armTable(rs, evalsByRun, "f1"),
-      evalToolCalls: evalToolCallTable(rs, evalsByRun),
-      emByHops: hopTable(rs, evalsByRun),
-      lookup: lookupTable(rs, evalsByRun),
-    };
+  const summarize = (arm: string, rs: RunRecord[]): ArmSummary => ({
+    arm,
+    method: [...new Set(rs.map((r) => r.method))].sort().join("+"),
+    runs: rs,
+    em: armTable(rs, evalsByRun, "em"),
+    f1: armTable(rs, evalsByRun, "f1"),
+    evalToolCalls: evalToolCallTable(rs, evalsByRun),
+    emByHops: hopTable(rs, evalsByRun),
+    lookup: lookupTable(rs, evalsByRun),
   });
+  const armNames = [...new Set(runs.filter((r) => r.arm !== START_ARM).map((r) => r.arm))]
+    .sort(armOrder);
+  const arms: ArmSummary[] = armNames.map((a) =>
+    summarize(
+      a,
+      runs.filter((r) => r.arm === a),
+    )
+  );
 
-  // The SFT warm start the arms began from (experiment "sft", same presets and seeds).
+  // The warm start the arms began from: the experiment's own `start` arm, else (stores written
+  // before it existed) the SFT runs of experiment "sft" with the same presets and seeds.
   let start: ArmSummary | null = null;
-  if (name !== "sft" && runs.length > 0) {
+  let startSource: ExperimentData["startSource"] = null;
+  const startRuns = runs.filter((r) => r.arm === START_ARM);
+  if (startRuns.length > 0) {
+    start = summarize("start (SFT)", startRuns);
+    startSource = "arm";
+  } else if (name !== "sft" && runs.length > 0) {
     const presets = new Set(runs.map((r) => r.preset));
     const seeds = new Set(runs.map((r) => r.seed));
     const sftRuns = (await store.listRuns({ experiment: "sft" })).filter((r) =>
       presets.has(r.preset) && seeds.has(r.seed)
     );
     if (sftRuns.length > 0) {
-      const sftEvals = new Map<string, EvalRecord[]>();
-      for (const r of sftRuns) sftEvals.set(r.id, await store.evals(r.id));
-      start = {
-        arm: "start (SFT)",
-        method: [...new Set(sftRuns.map((r) => r.method))].sort().join("+"),
-        runs: sftRuns,
-        em: armTable(sftRuns, sftEvals, "em"),
-        f1: armTable(sftRuns, sftEvals, "f1"),
-        evalToolCalls: evalToolCallTable(sftRuns, sftEvals),
-        emByHops: hopTable(sftRuns, sftEvals),
-        lookup: lookupTable(sftRuns, sftEvals),
+      for (const r of sftRuns) evalsByRun.set(r.id, await store.evals(r.id));
+      start = summarize("start (SFT)", sftRuns);
+      startSource = "sft-experiment";
+    }
+  }
+
+  // Per-question outcomes of every run's final SearchWorld evaluations (none in old stores).
+  const itemsByRun = new Map<string, EvalItemRecord[]>();
+  const itemsTable = await store.query(
+    `SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'eval_items'`,
+  );
+  if (Number(itemsTable[0]?.["n"] ?? 0) > 0) {
+    for (const r of [...runs, ...(startSource === "sft-experiment" ? start?.runs ?? [] : [])]) {
+      itemsByRun.set(r.id, await store.evalItems({ runId: r.id }));
+    }
+  }
+  const itemsRecorded = [...itemsByRun.values()].some((l) => l.length > 0);
+  const outcomes = (a: ArmSummary, col: SearchWorldKey): ArmOutcomes => ({
+    arm: a.arm === "start (SFT)" ? START_ARM : a.arm,
+    runs: a.runs.map((r) => {
+      const fin = finalEvals(evalsByRun.get(r.id) ?? []).get(col);
+      const its = fin === undefined
+        ? []
+        : (itemsByRun.get(r.id) ?? []).filter((i) =>
+          i.step === fin.step && i.benchmark === fin.benchmark && i.split === fin.split
+        );
+      return {
+        runId: r.id,
+        seed: r.seed,
+        items: its.length ? new Map(its.map((i) => [i.questionId, i.em])) : null,
+        score: fin === undefined || !Number.isFinite(fin.em) ? null : fin.em,
       };
+    }),
+  });
+  const baseArm = baselineArm({ arms });
+  const mArm = methodArm({ arms });
+  const comparisons: Comparison[] = [];
+  for (const col of SEARCHWORLD_COLUMNS) {
+    const has = (...as: (ArmSummary | null | undefined)[]) =>
+      as.some((a) => a !== null && a !== undefined && a.em[col].kind === "value");
+    if (baseArm && mArm && has(baseArm, mArm)) {
+      comparisons.push(
+        compareArms(outcomes(mArm, col), outcomes(baseArm, col), {
+          column: col,
+          label: `${mArm.arm} − baseline`,
+        }),
+      );
+    }
+    for (const a of [baseArm, mArm]) {
+      if (a && start && has(a, start)) {
+        comparisons.push(
+          compareArms(outcomes(a, col), outcomes(start, col), {
+            column: col,
+            label: `${a.arm} − start`,
+            shareReference: startSource === "arm",
+          }),
+        );
+      }
     }
   }
 
   let delta: ExperimentData["delta"] = null;
-  const baseArm = arms.find((a) => a.arm === "baseline");
-  const methodArm = arms.find((a) => a.arm !== "baseline");
-  if (baseArm && methodArm) {
+  if (baseArm && mArm) {
     const em = {} as Record<CellKey, Cell>;
     for (const k of [...COLUMNS.map((c) => c.key), "avg"] as CellKey[]) {
-      const m = methodArm.em[k];
+      const m = mArm.em[k];
       const b = baseArm.em[k];
       if (m.kind === "missing" || b.kind === "missing") {
         em[k] = {
           kind: "missing",
           text: m.kind === "missing"
-            ? `${methodArm.arm}: ${m.text}`
+            ? `${mArm.arm}: ${m.text}`
             : `baseline: ${b.kind === "missing" ? b.text : ""}`,
         };
       } else {
@@ -476,7 +592,7 @@ export async function collectExperiment(
         };
       }
     }
-    delta = { arm: methodArm.arm, baseline: "baseline", em };
+    delta = { arm: mArm.arm, baseline: "baseline", em };
   }
 
   // Learning curves.
@@ -489,6 +605,7 @@ export async function collectExperiment(
   }
   const curves: ExperimentData["curves"] = [];
   const missingMetrics: string[] = [];
+  const omittedCurves: ExperimentData["omittedCurves"] = [];
   const drawn = new Set<string>();
   for (const c of CURVE_METRICS) {
     const m = c.names.find((n) => metricsSeen.has(n));
@@ -505,7 +622,9 @@ export async function collectExperiment(
         }
       }
     }
-    curves.push({ metric: m, points });
+    const flat = constantValue(points.map((p) => p.value));
+    if (flat !== null) omittedCurves.push({ metric: m, value: flat, points: points.length });
+    else curves.push({ metric: m, points });
   }
   const otherMetrics = [...metricsSeen].filter((m) => !drawn.has(m)).sort();
 
@@ -695,12 +814,22 @@ export async function collectExperiment(
   });
 
   const otherEvals = evals.filter((e) => columnOf(e.benchmark, e.split) === null);
+  const rlRuns = runs.filter((r) => r.arm !== START_ARM);
+  // A regime and a training trend belong to RL experiments: a baseline arm, or runs that
+  // record a regime (not, e.g., the SFT runs of experiment "sft").
+  const rl = baseArm !== undefined || rlRuns.some((r) => regimeOfConfig(r.config) !== null);
   return {
     name,
     selection,
     runs,
     arms,
     start,
+    startSource,
+    itemsRecorded,
+    comparisons,
+    regime: rl ? regimeSummary(rlRuns, { arms: armNames, stepsByRun }) : null,
+    trends: rl ? trends(rlRuns, { arms: armNames, stepsByRun }) : [],
+    omittedCurves,
     delta,
     evals,
     otherEvals,

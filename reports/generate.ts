@@ -1,24 +1,46 @@
 /**
- * `generateReport`: run store in, reports out — `<out>/<experiment>.md`, `<out>/index.html`
+ * `generateReport`: run store in, reports out — per experiment `<out>/<experiment>.md`,
+ * `<out>/<experiment>.json` (every number of the tables, {@link ReportJson}) and
+ * `<out>/plots/sections/<experiment>.html` (its part of the page, {@link SECTIONS_DIR});
+ * `<out>/index.html`
  * (self-contained: tables, inline SVG plots, run configs) and `<out>/plots/*.svg|png`.
- * Same store in, same files out, byte for byte.
+ *
+ * The index is built from every report JSON in `<out>` (not only the experiments of the store
+ * just read), so regenerating from a store that holds one experiment keeps the others' pages.
+ * Same store and folder in, same files out, byte for byte.
  *
  * @module
  */
 
 import { DEFAULT_STORE_PATH, RunStore } from "../agent/runstore.ts";
 import { collectExperiment, type ExperimentData } from "./collect.ts";
+import { decide } from "./decide.ts";
+import { experimentJson, jsonText, readIndexEntries } from "./json.ts";
 import { loadPaperCard, type PaperCard } from "./paper.ts";
 import {
   contributionSpec,
   curveSpec,
   heatSpec,
   renderSvg,
+  smoothingWindow,
   svgToPng,
   toolCallSpec,
   type VlSpec,
 } from "./plots.ts";
-import { experimentHtml, experimentMarkdown, indexHtml, type RenderedPlot } from "./render.ts";
+import {
+  experimentHtml,
+  experimentMarkdown,
+  indexHtml,
+  type RenderedPlot,
+  type RenderInput,
+} from "./render.ts";
+
+/**
+ * Folder (relative to the output folder) of the experiments' HTML sections. Under `plots/`
+ * because, like the plots, they are rendered output that `deno fmt` must not reformat (the
+ * repository's fmt config excludes `reports/plots/`).
+ */
+export const SECTIONS_DIR = "plots/sections";
 
 /** Options of {@link generateReport}. */
 export interface GenerateOptions {
@@ -36,7 +58,10 @@ export interface GenerateOptions {
 
 /** What {@link generateReport} wrote. */
 export interface GenerateResult {
+  /** The experiments reported from the store. */
   experiments: string[];
+  /** Every experiment of index.html (these and the ones already reported in `out`). */
+  indexed: string[];
   /** Written files, relative to `out`, sorted. */
   files: string[];
 }
@@ -158,7 +183,6 @@ export async function generateReport(opts: GenerateOptions = {}): Promise<Genera
       const rows = await store.query(`SELECT DISTINCT experiment FROM runs ORDER BY experiment`);
       names = rows.map((r) => String(r["experiment"]));
     } else names = opts.methods;
-    const sections: { anchor: string; name: string; html: string }[] = [];
     for (const name of names) {
       const stem = safe(name);
       let data: ExperimentData;
@@ -176,13 +200,30 @@ export async function generateReport(opts: GenerateOptions = {}): Promise<Genera
         await write(plot.svgPath, plot.svg);
         if (png) await write(plot.pngPath, svgToPng(plot.svg));
       }
-      const inp = { data, card, cardMethod, plots: plots.map((p) => p.plot), storeName };
+      const inp: RenderInput = {
+        data,
+        card,
+        cardMethod,
+        plots: plots.map((p) => p.plot),
+        storeName,
+        decisions: decide(data.comparisons, { card }),
+        curveSmoothing: smoothingWindow(
+          Math.max(0, ...data.curves.map((c) => new Set(c.points.map((p) => p.step)).size)),
+        ),
+      };
+      const anchor = `exp-${stem}`;
+      const section = `${SECTIONS_DIR}/${stem}.html`;
       await write(`${stem}.md`, experimentMarkdown(inp));
-      sections.push({ anchor: `exp-${stem}`, name, html: experimentHtml(inp, `exp-${stem}`) });
+      await write(section, `${experimentHtml(inp, anchor)}\n`);
+      await write(
+        `${stem}.json`,
+        jsonText(experimentJson(inp, { anchor, markdown: `${stem}.md`, section })),
+      );
     }
-    const missingStore = store === null ? ` (missing: no run store at ${storeName})` : "";
-    await write("index.html", indexHtml(sections, `${storeName}${missingStore}`));
-    return { experiments: names, files: files.sort() };
+    const { entries, notes } = await readIndexEntries(out);
+    if (store === null) notes.unshift(`No run store at ${storeName}.`);
+    await write("index.html", indexHtml(entries, { storeName, notes }));
+    return { experiments: names, indexed: entries.map((e) => e.name), files: files.sort() };
   } finally {
     if (own && store) store.close();
   }
@@ -195,6 +236,12 @@ function emptyExperiment(name: string, selection: string): ExperimentData {
     runs: [],
     arms: [],
     start: null,
+    startSource: null,
+    itemsRecorded: false,
+    comparisons: [],
+    regime: null,
+    trends: [],
+    omittedCurves: [],
     delta: null,
     evals: [],
     otherEvals: [],

@@ -92,12 +92,18 @@ Deno.test("report: same store in, same report out, byte for byte; numbers match 
     assert.ok(md.includes("mean top-round share"), "contribution table");
     assert.ok(md.includes("Not logged (no curve): entropy, loss"), "missing metrics named");
 
-    // Partial experiment: missing evals and missing paper card are said in place of numbers.
+    // Partial experiment: missing evals and missing paper card are said in place of numbers;
+    // the seven QA columns nobody evaluated collapse into one note.
     const capf = new TextDecoder().decode(fa.get("capf.md"));
-    assert.ok(capf.includes("n/a (no eval)"));
-    assert.ok(capf.includes("needs all 7 benchmarks (have 0)"));
+    assert.ok(capf.includes("| arm | method | seeds | SearchWorld | SearchWorld-OOD |"));
+    assert.ok(capf.includes("| method | capf | 1 | 25.0 (1 seed, no interval) | n/a (no eval) |"));
+    assert.ok(capf.includes("The seven open-domain QA benchmarks (NQ, TriviaQA"), "collapse note");
+    assert.ok(!capf.includes("needs all 7 benchmarks"), "no Avg (7) cells");
     assert.ok(capf.includes("no paper card (methods/capf/paper.ts not found)"));
     assert.ok(capf.includes("no baseline arm and method arm"));
+    // An old store (no per-question outcomes): Welch over seeds, labelled.
+    assert.ok(md.includes("No per-question outcomes recorded in this store"), "fallback said");
+    assert.ok(md.includes("(Welch over 2 vs 2 seeds; no per-question outcomes)"), "Welch verdict");
     assert.ok(md.includes("At evaluation (search calls per question"), "eval tool calls");
     // A method that is not an experiment name: the experiments it ran in are reported.
     await generateReport({ store: storePath, out: `${root}/c`, methods: ["grpo"], png: false });
@@ -127,7 +133,12 @@ Deno.test("report: an empty store and a missing store say so instead of crashing
       methods: ["capf"],
       png: false,
     });
-    assert.deepEqual(r2.files, ["capf.md", "index.html"]);
+    assert.deepEqual(r2.files, [
+      "capf.json",
+      "capf.md",
+      "index.html",
+      "plots/sections/capf.html",
+    ]);
     const md = await Deno.readTextFile(`${root}/o2/capf.md`);
     assert.ok(md.includes("no run store at none.duckdb"));
     assert.ok(md.includes("n/a (no runs)"));

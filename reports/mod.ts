@@ -5,6 +5,9 @@
  * @module
  */
 export * from "./generate.ts";
+export * from "./decide.ts";
+export * from "./json.ts";
+export * from "./paired.ts";
 export * from "./collect.ts";
 export * from "./benchmarks.ts";
 export * from "./paper.ts";

@@ -108,6 +108,14 @@ function satterthwaite(terms: readonly { ms: number; coef: number; df: number }[
  * Interval: d̄ ± t_{(1+level)/2, df}·se with se = sqrt(V). MDE (two-sided test at `level`,
  * power `power`): (t_{(1+level)/2, df} + t_{power, df})·se.
  *
+ * Calibration (simulation in paired_test.ts: binary outcomes from a logistic model with seed,
+ * question, seed x arm and question x arm effects; 2000 experiments per design): the 95%
+ * interval covers the population Δ in 96.5% (3 seeds x 200 questions), 95.9% (3 x 400),
+ * 96.5% (5 x 200) and 96.2% (5 x 400) of experiments. It is slightly conservative because the
+ * truncation biases V upward (by about 30% in E[V] at 3 seeds); the small seed df is handled by
+ * Satterthwaite's df, which falls towards S-1 when the seed mean square dominates. At a true Δ
+ * equal to the average MDE (5 x 400) the two-sided test rejects in 77% of experiments.
+ *
  * One seed (S = 1): seed noise cannot be estimated. The estimate is the paired t-interval over
  * questions, V = MS_q/Q with MS_q the sample variance of the per-question d, df = Q-1, and
  * `seedNoiseEstimated` is false (it is true for S >= 2).
@@ -127,7 +135,7 @@ function satterthwaite(terms: readonly { ms: number; coef: number; df: number }[
  *   { seed: 1, questionId: "a", baseline: 0, method: 0 },
  *   { seed: 1, questionId: "b", baseline: 0, method: 1 },
  * ]);
- * est.delta; // 0.75
+ * est.delta; // (1 + 0 + 0 + 1) / 4 = 0.5
  * ```
  */
 export function pairedDelta(
@@ -314,8 +322,9 @@ function fmtPoints(x: number, signed: boolean): string {
  * Verdict on a paper's claim from a {@linkcode PairedEstimate}. `direction` is the sign the
  * paper claims for Δ (+1: the method is better than the baseline).
  *
- * - reproduces: the interval lies strictly on the paper's side of 0 (direction·lo > 0);
- * - contradicts: the interval lies strictly on the other side (direction·hi < 0);
+ * - reproduces: the interval lies strictly on the paper's side of 0 (lo > 0 for direction +1,
+ *   hi < 0 for direction -1);
+ * - contradicts: the interval lies strictly on the other side;
  * - inconclusive: the interval contains 0; the text reports the design's MDE.
  *
  * Numbers are printed in points: the outcome unit times `unit` (default 100, so a proportion
@@ -323,10 +332,11 @@ function fmtPoints(x: number, signed: boolean): string {
  * With one seed the text adds "seed noise not estimated".
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * const est = pairedDelta(cells); // cells: 3 seeds x 200 questions
  * verdict(est, { direction: 1 }).text;
  * // "reproduces: Δ +4.2 points [+1.1, +7.3], MDE 4.4 points (3 seeds x 200 questions)"
- * // "inconclusive at MDE 4.4 points: Δ +1.0 points [-2.1, +4.1] (3 seeds x 200 questions)"
+ * // or "inconclusive at MDE 4.4 points: Δ +1.0 points [-2.1, +4.1] (3 seeds x 200 questions)"
  * ```
  */
 export function verdict(
@@ -341,11 +351,10 @@ export function verdict(
   if (!(unit > 0 && Number.isFinite(unit))) {
     throw new RangeError(`verdict: unit must be a positive finite number, got ${unit}`);
   }
-  const kind: VerdictKind = direction * est.lo > 0
-    ? "reproduces"
-    : direction * est.hi < 0
-    ? "contradicts"
-    : "inconclusive";
+  // The interval's ends on the paper's scale (direction · Δ): both > 0 or both < 0 decides.
+  const near = Math.min(direction * est.lo, direction * est.hi);
+  const far = Math.max(direction * est.lo, direction * est.hi);
+  const kind: VerdictKind = near > 0 ? "reproduces" : far < 0 ? "contradicts" : "inconclusive";
   const name = opts.label === undefined ? "Δ" : `Δ ${opts.label}`;
   const effect = `${name} ${fmtPoints(est.delta * unit, true)} points ` +
     `[${fmtPoints(est.lo * unit, true)}, ${fmtPoints(est.hi * unit, true)}]`;

@@ -92,19 +92,139 @@ export function svgToPng(svg: string): Uint8Array {
   return r.render().asPng();
 }
 
-/** Learning curve of one metric: value vs step, one line per run (seed), colour by arm. */
-export function curveSpec(metric: string, points: CurvePoint[]): VlSpec {
+/** One step of an arm's learning curve, summarised over seeds. */
+export interface BandPoint {
+  arm: string;
+  step: number;
+  /** Mean over the seeds that logged this step. */
+  mean: number;
+  /** Smallest and largest value over those seeds (the band). */
+  lo: number;
+  hi: number;
+  seeds: number;
+  /** Centred moving average of `mean` (null when smoothing is off). */
+  smooth: number | null;
+}
+
+/**
+ * The moving-average window of a curve with `steps` steps: off (0) below 20 steps, else the odd
+ * number nearest steps / 10 (at least 3), e.g. 40 steps -> 5, 200 steps -> 21.
+ */
+export function smoothingWindow(steps: number): number {
+  if (steps < 20) return 0;
+  const w = Math.max(3, Math.round(steps / 10));
+  return w % 2 === 1 ? w : w + 1;
+}
+
+/**
+ * Learning curve over seeds: per arm and step, the mean over the seeds that logged it and the
+ * min–max band; with `smooth` = W > 1, also the centred moving average of the mean over W steps
+ * (fewer at the ends). Rows sorted by arm, then step.
+ *
+ * @example
+ * ```ts
+ * curveBands([{ run: "a", arm: "baseline", seed: 1, step: 1, value: 0.2 },
+ *             { run: "b", arm: "baseline", seed: 2, step: 1, value: 0.4 }]);
+ * // [{ arm: "baseline", step: 1, mean: 0.3, lo: 0.2, hi: 0.4, seeds: 2, smooth: null }]
+ * ```
+ */
+export function curveBands(
+  points: readonly CurvePoint[],
+  opts: { smooth?: number } = {},
+): BandPoint[] {
+  const by = new Map<string, Map<number, number[]>>();
+  for (const p of points) {
+    const arm = by.get(p.arm) ?? new Map<number, number[]>();
+    by.set(p.arm, arm);
+    const l = arm.get(p.step) ?? [];
+    l.push(p.value);
+    arm.set(p.step, l);
+  }
+  const w = opts.smooth ?? 0;
+  const out: BandPoint[] = [];
+  for (const arm of [...by.keys()].sort()) {
+    const steps = [...by.get(arm)!.entries()].sort((a, b) => a[0] - b[0]);
+    const means = steps.map(([, v]) => v.reduce((a, b) => a + b, 0) / v.length);
+    steps.forEach(([step, v], i) => {
+      let smooth: number | null = null;
+      if (w > 1) {
+        const h = Math.floor(w / 2);
+        const win = means.slice(Math.max(0, i - h), Math.min(means.length, i + h + 1));
+        smooth = win.reduce((a, b) => a + b, 0) / win.length;
+      }
+      out.push({
+        arm,
+        step,
+        mean: means[i]!,
+        lo: Math.min(...v),
+        hi: Math.max(...v),
+        seeds: v.length,
+        smooth,
+      });
+    });
+  }
+  return out;
+}
+
+/** What a learning-curve plot draws, for its caption. */
+export function curveCaption(smooth: number): string {
+  return "line: mean over seeds; band: min–max over seeds" +
+    (smooth > 1 ? `; thick line: moving average of the mean over ${smooth} steps` : "");
+}
+
+/**
+ * Learning curve of one metric: per arm, the mean over seeds (line) with the min–max range
+ * over seeds (band), and optionally a moving average of the mean (thick line); not one raw line
+ * per seed. `smooth` defaults to {@link smoothingWindow} of the longest arm's step count.
+ */
+export function curveSpec(
+  metric: string,
+  points: readonly CurvePoint[],
+  opts: { smooth?: number } = {},
+): VlSpec {
+  const steps = new Map<string, Set<number>>();
+  for (const p of points) {
+    const s = steps.get(p.arm) ?? new Set<number>();
+    s.add(p.step);
+    steps.set(p.arm, s);
+  }
+  const longest = Math.max(0, ...[...steps.values()].map((s) => s.size));
+  const smooth = opts.smooth ?? smoothingWindow(longest);
+  const values = curveBands(points, { smooth });
+  const color = { field: "arm", type: "nominal", title: "arm", sort: "ascending" };
+  const x = { field: "step", type: "quantitative", title: "step" };
+  const layer: VlSpec[] = [
+    {
+      mark: { type: "area", opacity: 0.18 },
+      encoding: {
+        x,
+        y: { field: "lo", type: "quantitative", title: metric, scale: { zero: false } },
+        y2: { field: "hi" },
+        color,
+      },
+    },
+    {
+      mark: {
+        type: "line",
+        point: longest <= 20,
+        strokeWidth: smooth > 1 ? 1 : 1.8,
+        opacity: smooth > 1 ? 0.5 : 1,
+      },
+      encoding: { x, y: { field: "mean", type: "quantitative" }, color },
+    },
+  ];
+  if (smooth > 1) {
+    layer.push({
+      mark: { type: "line", strokeWidth: 2.6 },
+      encoding: { x, y: { field: "smooth", type: "quantitative" }, color },
+    });
+  }
   return base(metric, {
+    title: { text: metric, subtitle: curveCaption(smooth), subtitleFontSize: 9 },
     width: 300,
     height: 170,
-    data: { values: points.map((p) => ({ ...p, label: `${p.arm} s${p.seed}` })) },
-    mark: { type: "line", point: points.length <= 60, strokeWidth: 1.5 },
-    encoding: {
-      x: { field: "step", type: "quantitative", title: "step" },
-      y: { field: "value", type: "quantitative", title: metric, scale: { zero: false } },
-      color: { field: "arm", type: "nominal", title: "arm", sort: "ascending" },
-      detail: { field: "run", type: "nominal" },
-    },
+    data: { values },
+    layer,
   });
 }
 

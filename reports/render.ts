@@ -10,12 +10,28 @@ import {
   type Cell,
   type CellKey,
   type ChecklistArm,
+  columnsWithData,
   type ExperimentData,
   type HeatSample,
   SEARCHWORLD_COLUMNS,
   type SearchWorldKey,
 } from "./collect.ts";
+import {
+  type Comparison,
+  type Decided,
+  type Decisions,
+  duration,
+  type EstimateNumbers,
+  LEVEL,
+  points,
+  POWER,
+  signedPoints,
+  TREND_SHARE,
+  wallSeconds,
+  worldOf,
+} from "./decide.ts";
 import { type PaperCard, paperEffects } from "./paper.ts";
+import { curveCaption } from "./plots.ts";
 import type { TrajectoryRow } from "../agent/runstore.ts";
 
 /** Rendered plots of one experiment: name -> { file stem, svg }. */
@@ -38,10 +54,38 @@ export interface RenderInput {
   plots: RenderedPlot[];
   /** File name of the store (no folder, so reports do not depend on where it lives). */
   storeName: string;
+  /** Verdicts and paired comparisons ({@link decide}). */
+  decisions: Decisions;
+  /** Moving-average window of the learning curves (0: off), for the caption. */
+  curveSmoothing?: number;
 }
 
-const KEYS: CellKey[] = [...COLUMNS.map((c) => c.key), "avg"];
-const LABELS: string[] = [...COLUMNS.map((c) => c.label), "Avg (7)"];
+/** Label of a table column key ("Avg (7)" for the average). */
+function keyLabel(k: CellKey): string {
+  return k === "avg" ? "Avg (7)" : COLUMNS.find((c) => c.key === k)?.label ?? k;
+}
+
+/** The seven QA benchmarks and their average, in table order. */
+const QA_KEYS: CellKey[] = [...COLUMNS.filter((c) => c.inAverage).map((c) => c.key), "avg"];
+
+/**
+ * The note that replaces the QA columns no run evaluated (null when every column has data):
+ * one line instead of a column of "n/a (no eval)" cells.
+ */
+export function collapsedColumnsNote(d: ExperimentData): string | null {
+  const keys = columnsWithData(d);
+  const gone = QA_KEYS.filter((k) => !keys.includes(k));
+  if (gone.length === 0) return null;
+  const hint = "run `deno task eval --policy CHECKPOINT|URL --benchmarks all`";
+  if (gone.length === QA_KEYS.length) {
+    return `The seven open-domain QA benchmarks (${
+      QA_KEYS.filter((k) => k !== "avg").map(keyLabel).join(", ")
+    }) and Avg (7): no evaluation recorded for any run of this experiment (${hint}).`;
+  }
+  return `No evaluation recorded for any run of this experiment: ${
+    gone.map(keyLabel).join(", ")
+  } (columns left out; ${hint}).`;
+}
 
 /** Format a fraction as percent with one decimal. */
 /**
@@ -110,35 +154,58 @@ function mdTable(head: string[], rows: string[][]): string {
   return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
+/** An HTML table inside a box that scrolls sideways, so a wide table never widens the page. */
 function htmlTable(head: string[], rows: string[][], cls = ""): string {
-  return `<table${cls ? ` class="${cls}"` : ""}><thead><tr>${
+  return `<div class="tw"><table${cls ? ` class="${cls}"` : ""}><thead><tr>${
     head.map((h) => `<th>${esc(h)}</th>`).join("")
   }</tr></thead><tbody>${
     rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`).join("")
-  }</tbody></table>`;
+  }</tbody></table></div>`;
+}
+
+/** Text of a comparison's Δ: "+1.2 ± 3.1 (paired)", "+1.2 ± 3.1 (Welch)" or why it is missing. */
+function comparisonCell(c: Comparison): string {
+  const e = c.estimate;
+  if (e === null) {
+    return c.point === null
+      ? `n/a (${c.note})`
+      : `${signedPoints(c.point)} (no interval: ${c.note})`;
+  }
+  return `${signedPoints(e.delta)} ± ${points(e.halfWidth)} (${
+    e.how === "paired" ? "paired" : "Welch"
+  })`;
 }
 
 function scoreRows(d: ExperimentData, which: "em" | "f1"): string[][] {
-  if (d.arms.length === 0) return [["(none)", "", "0", ...KEYS.map(() => "n/a (no runs)")]];
+  const keys = columnsWithData(d);
+  if (d.arms.length === 0) return [["(none)", "", "0", ...keys.map(() => "n/a (no runs)")]];
   const rows = [...(d.start ? [d.start] : []), ...d.arms].map((a) => [
     a.arm,
     a.method,
     String(a.runs.length),
-    ...KEYS.map((k) => cellText(a[which][k])),
+    ...keys.map((k) => cellText(a[which][k])),
   ]);
   if (which === "em" && d.delta) {
     const dl = d.delta;
+    const label = `${dl.arm} − ${dl.baseline}`;
     rows.push([
-      `Δ ${dl.arm} − baseline`,
-      "(Welch 95%)",
+      `Δ ${label}`,
+      "(95%)",
       "",
-      ...KEYS.map((k) => cellText(dl.em[k], { signed: true })),
+      ...keys.map((k) => {
+        const c = d.comparisons.find((x) => x.column === k && x.label === label);
+        if (c) return comparisonCell(c);
+        const w = dl.em[k];
+        return w.kind === "value" ? `${cellText(w, { signed: true })} (Welch)` : cellText(w);
+      }),
     ]);
   }
   return rows;
 }
 
-const SCORE_HEAD = ["arm", "method", "seeds", ...LABELS];
+function scoreHead(d: ExperimentData): string[] {
+  return ["arm", "method", "seeds", ...columnsWithData(d).map(keyLabel)];
+}
 
 /** The (SearchWorld column, hop count) pairs that some arm recorded, in table order. */
 function hopColumns(d: ExperimentData): { col: SearchWorldKey; hop: string; label: string }[] {
@@ -220,10 +287,12 @@ const SEARCHWORLD_SECTIONS: {
 
 const NOTES = [
   "EM and F1 in percent: mean ± half-width of the 95% Student-t interval over seeds (n − 1 degrees of freedom);",
-  "a cell from one seed has no interval. The Δ row is method minus baseline with Welch's t-interval (in points).",
+  "a cell from one seed has no interval. The Δ row is method minus baseline in points: paired over (seed, question)",
+  "where per-question outcomes are recorded (see Paired comparisons), else Welch's t-interval over seeds, as marked.",
   "Each run contributes its latest evaluation of each benchmark (test split preferred, then dev).",
   "Avg (7) = mean over the seven open-domain benchmarks, computed per seed and only when all seven were evaluated.",
-  'A "start (SFT)" row, when present, is the SFT warm start (experiment "sft", same presets and seeds) the arms began from.',
+  'The "start (SFT)" row is the SFT warm start: the experiment\'s start arm (one greedy run on the same held-out',
+  'questions, shared by every seed) or, in stores without one, the SFT runs of experiment "sft" with the same presets and seeds.',
 ];
 
 function claimRows(card: PaperCard): string[][] {
@@ -258,11 +327,18 @@ function oursRows(d: ExperimentData): string[][] {
         : "no baseline arm and method arm in this experiment, so no delta",
     ]];
   }
-  return [
-    ["Δ avg EM, 7 QA benchmarks (points)", cellText(d.delta.em.avg, { signed: true })],
-    ["Δ EM SearchWorld (points)", cellText(d.delta.em.searchworld, { signed: true })],
-    ["Δ EM SearchWorld-OOD (points)", cellText(d.delta.em["searchworld-ood"], { signed: true })],
+  const label = `${d.delta.arm} − ${d.delta.baseline}`;
+  const sw = (col: SearchWorldKey) => {
+    const c = d.comparisons.find((x) => x.column === col && x.label === label);
+    return c ? comparisonCell(c) : cellText(d.delta!.em[col], { signed: true });
+  };
+  const rows = [
+    ["Δ EM SearchWorld (points)", sw("searchworld")],
+    ["Δ EM SearchWorld-OOD (points)", sw("searchworld-ood")],
   ];
+  return d.delta.em.avg.kind === "value"
+    ? [["Δ avg EM, 7 QA benchmarks (points)", cellText(d.delta.em.avg, { signed: true })], ...rows]
+    : rows;
 }
 
 function listOr(xs: (string | number)[], none: string): string {
@@ -376,13 +452,16 @@ function evalToolRows(d: ExperimentData): string[][] {
     const hw = c.interval.halfWidth;
     return `${c.interval.mean.toFixed(2)}${Number.isFinite(hw) ? ` ± ${hw.toFixed(2)}` : ""}`;
   };
+  const keys = columnsWithData(d).filter((k) => k !== "avg");
   return [...(d.start ? [d.start] : []), ...d.arms].map((a) => [
     a.arm,
-    ...COLUMNS.map((c) => txt(a.evalToolCalls[c.key])),
+    ...keys.map((k) => txt(a.evalToolCalls[k])),
   ]);
 }
 
-const EVAL_TOOL_HEAD = ["arm", ...COLUMNS.map((c) => c.label)];
+function evalToolHead(d: ExperimentData): string[] {
+  return ["arm", ...columnsWithData(d).filter((k) => k !== "avg").map(keyLabel)];
+}
 
 const TOOL_HEAD = [
   "arm",
@@ -446,7 +525,23 @@ function runRows(d: ExperimentData): string[][] {
     r.status,
     r.startedAt,
     r.endedAt ?? "(not ended)",
+    duration(wallSeconds(r)),
   ]);
+}
+
+/** One line: total wall time of the runs and per arm. */
+function wallTimeLine(d: ExperimentData): string {
+  const secs = d.runs.map(wallSeconds);
+  const done = secs.filter((x): x is number => x !== null);
+  const total = done.reduce((a, b) => a + b, 0);
+  const arms = [...new Set(d.runs.map((r) => r.arm))].map((arm) => {
+    const t = d.runs.filter((r) => r.arm === arm).map(wallSeconds)
+      .filter((x): x is number => x !== null).reduce((a, b) => a + b, 0);
+    return `${arm} ${duration(t)}`;
+  });
+  return `Wall time (ended − started, summed over ${done.length} ended run(s)${
+    done.length < secs.length ? `; ${secs.length - done.length} not ended` : ""
+  }): ${duration(total)}${arms.length ? ` (${arms.join(", ")})` : ""}.`;
 }
 
 const RUN_HEAD = [
@@ -460,6 +555,7 @@ const RUN_HEAD = [
   "status",
   "started",
   "ended",
+  "wall time",
 ];
 
 function otherEvalRows(d: ExperimentData): string[][] {
@@ -474,8 +570,389 @@ function otherEvalRows(d: ExperimentData): string[][] {
   ]);
 }
 
+/** A run of text whose first part may be bold. */
+interface Inline {
+  strong?: string;
+  text: string;
+  /** HTML class (e.g. the verdict kind). */
+  cls?: string;
+}
+
+/** A piece of a report, rendered to markdown and to HTML alike. */
+type Block =
+  | { kind: "h"; text: string }
+  | { kind: "p"; inline: Inline; cls?: "note" | "missing" }
+  | { kind: "list"; items: Inline[] }
+  | { kind: "table"; head: string[]; rows: string[][]; cls?: string };
+
+function mdInline(i: Inline): string {
+  return `${i.strong ? `**${i.strong}**` : ""}${i.text}`;
+}
+
+/** Escaped text with `code` spans as <code>. */
+function htmlText(s: string): string {
+  return esc(s).replace(/`([^`]+)`/g, "<code>$1</code>");
+}
+
+function htmlInline(i: Inline): string {
+  return `${i.strong ? `<strong>${htmlText(i.strong)}</strong>` : ""}${htmlText(i.text)}`;
+}
+
+function mdBlocks(blocks: Block[]): string[] {
+  return blocks.flatMap((b) => {
+    if (b.kind === "h") return [`## ${b.text}`, ""];
+    if (b.kind === "p") return [mdInline(b.inline), ""];
+    if (b.kind === "list") return [...b.items.map((i) => `- ${mdInline(i)}`), ""];
+    return [mdTable(b.head, b.rows), ""];
+  });
+}
+
+function htmlBlocks(blocks: Block[]): string[] {
+  return blocks.map((b) => {
+    if (b.kind === "h") return `<h3>${esc(b.text)}</h3>`;
+    if (b.kind === "p") {
+      return `<p${b.cls ? ` class="${b.cls}"` : ""}>${htmlInline(b.inline)}</p>`;
+    }
+    if (b.kind === "list") {
+      return `<ul class="verdicts">${
+        b.items.map((i) => `<li${i.cls ? ` class="${esc(i.cls)}"` : ""}>${htmlInline(i)}</li>`)
+          .join("")
+      }</ul>`;
+    }
+    return htmlTable(b.head, b.rows, b.cls ?? "");
+  });
+}
+
+/** A regime measure's value: percent for shares and fractions, else two decimals. */
+function measureText(metric: string, v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return "not logged";
+  return /share|fraction|rate/i.test(metric) ? `${pct(v)}%` : v.toFixed(2);
+}
+
+function regimeBlocks(d: ExperimentData): Block[] {
+  const r = d.regime;
+  if (r === null) return [];
+  const out: Block[] = [];
+  out.push({
+    kind: "p",
+    inline: {
+      strong: `Regime: ${r.name}`,
+      text: ` — ${
+        r.regime ? r.regime.summary : "not a regime of agent/regimes.ts, so no measure"
+      }. Source: ${r.source}${
+        r.others.length ? `; other runs record ${r.others.join(", ")}` : ""
+      }.`,
+    },
+  });
+  if (r.regime) {
+    const m = r.regime.measure;
+    const arms = r.arms.map((a) => {
+      const seeds = a.perSeed.length > 1
+        ? ` (per seed ${a.perSeed.map((p) => measureText(m.metric, p.value)).join(", ")})`
+        : "";
+      // The regime is defined on the baseline arm; other arms' measures are shown beside it.
+      const verdict = m.atLeast === null || a.value === null || a.arm !== "baseline"
+        ? ""
+        : `, target ≥ ${measureText(m.metric, m.atLeast)}: ${a.holds ? "holds" : "does not hold"}`;
+      return `${a.arm} ${measureText(m.metric, a.value)}${seeds}${verdict}`;
+    });
+    out.push({
+      kind: "p",
+      inline: {
+        text: `Regime measure: ${m.label} (\`${m.metric}\`), mean over the first ${
+          Math.round(m.window * 100)
+        }% of each run's RL steps — ${arms.join("; ")}${
+          m.atLeast === null ? " (this regime has no target: reported only)" : ""
+        }.`,
+      },
+    });
+  }
+  return out;
+}
+
+function trendText(t: ExperimentData["trends"][number]): string {
+  const e = t.estimate;
+  if (e === null) return `${t.arm} n/a (${t.note})`;
+  const sgn = (x: number) => (Number.isFinite(x) ? `${x > 0 ? "+" : ""}${x.toFixed(3)}` : "n/a");
+  return `${t.arm} ${e.first.toFixed(3)} → ${e.last.toFixed(3)}, Δ ${sgn(e.delta)} [${sgn(e.lo)}, ${
+    sgn(e.hi)
+  }] (${e.seeds} seed${e.seeds === 1 ? "" : "s"}, ${e.stepsPerWindow} step(s) per window${
+    e.seedNoiseEstimated ? "" : "; one seed: interval from step noise only"
+  })`;
+}
+
+function gainItem(g: Decided, world: { label: string; domain: string }, bold: boolean): Inline {
+  const head = `Does RL learn? ${g.comparison.label} (${world.label}, ${world.domain}): `;
+  if (g.verdict === null || g.answer === null) {
+    return { text: `${head}n/a (${g.comparison.note})` };
+  }
+  const v = g.verdict.text;
+  const rest = ` — ${v.slice(v.indexOf(": ") + 2)}`;
+  return bold
+    ? { strong: `${head}${g.answer}`, text: rest, cls: g.verdict.kind }
+    : { text: `${head}${g.answer}${rest}`, cls: g.verdict.kind };
+}
+
+/** The report's opening: regime, verdicts, the baseline's gain, the training-reward trend. */
+function verdictBlocks(d: ExperimentData, dec: Decisions): Block[] {
+  const out: Block[] = [{ kind: "h", text: "Verdict" }];
+  out.push(...regimeBlocks(d));
+  const items: Inline[] = [];
+  for (const w of dec.worlds) {
+    const bold = w.domain === "in-domain";
+    const head = `Verdict (${w.label}, ${w.domain}): `;
+    if (w.claim === null) continue;
+    const v = w.claim.verdict;
+    if (v === null) {
+      items.push({ text: `${head}n/a (${w.claim.comparison.note})` });
+      continue;
+    }
+    // "**Verdict (…): inconclusive at MDE 4.1 points** — Δ +1.2 points [...] (...)"
+    const cut = v.text.indexOf(": ");
+    const kind = v.text.slice(0, cut);
+    const rest = ` — ${v.text.slice(cut + 2)}`;
+    items.push(
+      bold
+        ? { strong: `${head}${kind}`, text: rest, cls: v.kind }
+        : { text: `${head}${kind}${rest}`, cls: v.kind },
+    );
+  }
+  for (const w of dec.worlds) {
+    const g = w.gains.find((x) => x.comparison.arm === "baseline");
+    if (g) items.push(gainItem(g, w, w.domain === "in-domain"));
+  }
+  if (items.length === 0) {
+    out.push({
+      kind: "p",
+      cls: "missing",
+      inline: {
+        text: d.runs.length === 0
+          ? "No runs: no verdict."
+          : "No SearchWorld evaluation of a baseline arm and a method arm (or a warm start): no verdict.",
+      },
+    });
+  } else out.push({ kind: "list", items });
+  if (d.trends.length) {
+    out.push({
+      kind: "p",
+      inline: {
+        text: `Training reward (\`${d.trends[0]!.metric}\`, mean of the first vs the last ${
+          Math.round(TREND_SHARE * 100)
+        }% of each run's RL steps, 95% t-interval over seeds): ${
+          d.trends.map(trendText).join("; ")
+        }.`,
+      },
+    });
+  }
+  if (dec.worlds.some((w) => w.claim !== null)) {
+    out.push({
+      kind: "p",
+      cls: "note",
+      inline: {
+        text: `Paper's direction: ${
+          dec.direction.direction > 0
+            ? "+ (method better than baseline)"
+            : "− (method below baseline)"
+        }, from ${dec.direction.source}. Reproduces: the 95% interval of Δ lies above 0 in the paper's direction; contradicts: below; inconclusive: it contains 0, and the MDE says what effect this design could have detected.`,
+      },
+    });
+  }
+  return out;
+}
+
+function designText(e: EstimateNumbers, c: Comparison): string {
+  if (e.how === "welch") {
+    return `Welch: ${e.seeds} vs ${e.referenceSeeds} seeds (questions not paired)`;
+  }
+  return `${e.seeds} seed${e.seeds === 1 ? "" : "s"} x ${e.questions} questions${
+    c.sharedReference ? ` (one ${c.reference} run for every seed)` : ""
+  }${e.seedNoiseEstimated ? "" : "; seed noise not estimated"}${
+    c.droppedQuestions ? `; ${c.droppedQuestions} unshared questions left out` : ""
+  }`;
+}
+
+function decidedOf(dec: Decisions, c: Comparison): Decided | undefined {
+  for (const w of dec.worlds) {
+    if (w.claim?.comparison === c) return w.claim;
+    const g = w.gains.find((x) => x.comparison === c);
+    if (g) return g;
+  }
+  return undefined;
+}
+
+/** Rows of the paired-comparison table. */
+function pairedRows(d: ExperimentData, dec: Decisions): string[][] {
+  return d.comparisons.map((c) => {
+    const w = worldOf(c.column);
+    const e = c.estimate;
+    const got = decidedOf(dec, c);
+    const v = got?.verdict ?? null;
+    const verdictCell = v === null
+      ? "n/a"
+      : got?.answer
+      ? `RL learns: ${got.answer}`
+      : v.kind === "inconclusive"
+      ? `inconclusive at MDE ${points(e?.mde ?? NaN)} points`
+      : v.kind;
+    if (e === null) {
+      return [
+        `${w.label} (${w.domain})`,
+        c.label,
+        c.point === null ? "n/a" : signedPoints(c.point),
+        "n/a",
+        "n/a",
+        "",
+        c.note,
+        verdictCell,
+      ];
+    }
+    return [
+      `${w.label} (${w.domain})`,
+      c.label,
+      signedPoints(e.delta),
+      `[${signedPoints(e.lo)}, ${signedPoints(e.hi)}]`,
+      points(e.mde),
+      Number.isFinite(e.df) ? e.df.toFixed(1) : "n/a",
+      designText(e, c),
+      verdictCell,
+    ];
+  });
+}
+
+const PAIRED_HEAD = [
+  "world",
+  "comparison",
+  "Δ EM (points)",
+  `${Math.round(LEVEL * 100)}% interval`,
+  `MDE (${Math.round(POWER * 100)}% power)`,
+  "df",
+  "design",
+  "verdict",
+];
+
+const PAIRED_NOTE =
+  "Paired on the per-question EM of each arm's final evaluation: every arm answers the same held-out questions, so each (seed, question) cell gives a difference, and Δ is their mean. The interval counts both noise sources, the RL seed and the sample of questions (crossed random effects by the method of moments, Satterthwaite df; reports/paired.ts). MDE: the smallest true Δ this design detects with 80% power at 5% two-sided, (t₀.₉₇₅ + t₀.₈)·se. The warm start is one greedy run: every seed of an arm is paired with it on the same question.";
+
+const WELCH_NOTE =
+  "No per-question outcomes recorded in this store (written before `eval_items`): Welch over seeds on each run's aggregate EM, questions not paired; the MDE uses the same se and df.";
+
+const SOME_WELCH_NOTE =
+  "Rows whose design says Welch: per-question outcomes missing for one of the arms (see the design column), so Welch over seeds on each run's aggregate EM, questions not paired.";
+
+function pairedBlocks(d: ExperimentData, dec: Decisions): Block[] {
+  if (d.comparisons.length === 0) return [];
+  const paired = d.comparisons.some((c) => c.estimate?.how === "paired");
+  const welch = d.comparisons.some((c) => c.estimate?.how === "welch");
+  const notes: Block[] = [];
+  if (paired) notes.push({ kind: "p", cls: "note", inline: { text: PAIRED_NOTE } });
+  if (!d.itemsRecorded) notes.push({ kind: "p", cls: "missing", inline: { text: WELCH_NOTE } });
+  else if (welch) notes.push({ kind: "p", cls: "missing", inline: { text: SOME_WELCH_NOTE } });
+  return [
+    { kind: "h", text: "Paired comparisons (EM, points)" },
+    { kind: "table", head: PAIRED_HEAD, rows: pairedRows(d, dec), cls: "paired" },
+    ...notes,
+  ];
+}
+
+const TREND_HEAD = [
+  "arm",
+  "metric",
+  `first ${Math.round(TREND_SHARE * 100)}% of steps`,
+  `last ${Math.round(TREND_SHARE * 100)}% of steps`,
+  "Δ (last − first)",
+  "95% interval",
+  "seeds",
+  "steps per window",
+];
+
+function trendRows(d: ExperimentData): string[][] {
+  const f = (x: number, sign = false) =>
+    Number.isFinite(x) ? `${sign && x > 0 ? "+" : ""}${x.toFixed(3)}` : "n/a";
+  return d.trends.map((t) => {
+    const e = t.estimate;
+    if (e === null) return [t.arm, t.metric, `n/a (${t.note})`, "", "", "", "", ""];
+    return [
+      t.arm,
+      t.metric,
+      f(e.first),
+      f(e.last),
+      f(e.delta, true),
+      `[${f(e.lo, true)}, ${f(e.hi, true)}]${e.seedNoiseEstimated ? "" : " (one seed)"}`,
+      String(e.seeds),
+      String(e.stepsPerWindow),
+    ];
+  });
+}
+
+/** Notes for the curves left out and how the drawn ones are drawn. */
+function curveNotes(d: ExperimentData, smoothing: number): Inline[] {
+  const out: Inline[] = [];
+  if (d.curves.length) {
+    out.push({
+      text: `Each plot: ${
+        curveCaption(smoothing)
+      } (the smoothing window grows with the number of steps: none below 20).`,
+    });
+  }
+  for (const o of d.omittedCurves) {
+    out.push({
+      text:
+        `Not drawn: ${o.metric} is identically ${o.value} at every logged step of every run (${o.points} points), a plot that says nothing.`,
+    });
+  }
+  return out;
+}
+
 function plotsOf(plots: RenderedPlot[], prefix: string): RenderedPlot[] {
   return plots.filter((p) => p.id.startsWith(prefix));
+}
+
+/** The score tables (EM with the Δ row, F1), their notes and the collapsed-columns note. */
+function scoreBlocks(d: ExperimentData): Block[] {
+  const collapsed = collapsedColumnsNote(d);
+  return [
+    { kind: "h", text: "Exact match (EM, %)" },
+    { kind: "table", head: scoreHead(d), rows: scoreRows(d, "em"), cls: "scores" },
+    ...(collapsed ? [{ kind: "p", cls: "missing", inline: { text: collapsed } } as Block] : []),
+    { kind: "h", text: "Token F1 (%)" },
+    { kind: "table", head: scoreHead(d), rows: scoreRows(d, "f1"), cls: "scores" },
+    { kind: "p", cls: "note", inline: { text: NOTES.join(" ") } },
+  ];
+}
+
+/** The training regime and training-reward sections. */
+function trainingBlocks(d: ExperimentData): Block[] {
+  const rows = regimeRows(d);
+  return [
+    { kind: "h", text: "Training regime" },
+    rows.length === 0
+      ? {
+        kind: "p",
+        cls: "missing",
+        inline: { text: "n/a: no run logged groups/no_success_share." },
+      }
+      : { kind: "table", head: REGIME_HEAD, rows },
+    {
+      kind: "p",
+      cls: "note",
+      inline: {
+        text:
+          "Outcome-only RL learns nothing from a group in which every rollout failed (all advantages are 0); this is the regime CAPF, E-GRPO and CW-GRPO target. The table averages over every logged step; the regime measure (Verdict, above) over the first steps only.",
+      },
+    },
+    { kind: "h", text: "Training reward: first vs last steps" },
+    d.trends.length
+      ? { kind: "table", head: TREND_HEAD, rows: trendRows(d) }
+      : { kind: "p", cls: "missing", inline: { text: "n/a: no RL arm." } },
+    {
+      kind: "p",
+      cls: "note",
+      inline: {
+        text:
+          "Per seed, the mean of the metric over the first and over the last 20% of its logged RL steps; Δ is the mean over seeds of last − first, with a 95% Student-t interval over the per-seed differences (one seed: Welch between the two windows' steps, which ignores run-to-run noise). reports/paired.ts, trainingTrend.",
+      },
+    },
+  ];
 }
 
 /** The markdown report of one experiment (reports/<name>.md). */
@@ -493,9 +970,9 @@ export function experimentMarkdown(inp: RenderInput): string {
     out.push(`No runs recorded for "${d.name}": nothing to report yet.`);
     out.push("");
   }
-  out.push("## Exact match (EM, %)", "", mdTable(SCORE_HEAD, scoreRows(d, "em")), "");
-  out.push("## Token F1 (%)", "", mdTable(SCORE_HEAD, scoreRows(d, "f1")), "");
-  out.push(...NOTES, "");
+  out.push(...mdBlocks(verdictBlocks(d, inp.decisions)));
+  out.push(...mdBlocks(pairedBlocks(d, inp.decisions)));
+  out.push(...mdBlocks(scoreBlocks(d)));
   for (const sec of SEARCHWORLD_SECTIONS) {
     const t = sec.table(d);
     if (t) out.push(`## ${sec.title}`, "", mdTable(t.head, t.rows), "", sec.note, "");
@@ -527,22 +1004,12 @@ export function experimentMarkdown(inp: RenderInput): string {
     "The paper's numbers come from its own models and data (e.g. Qwen3 on the full benchmarks); ours from this repository's runs. Compare directions and sizes of effects, not absolute values.",
     "",
   );
-  out.push("## Training regime", "");
-  {
-    const rows = regimeRows(d);
-    out.push(
-      rows.length === 0
-        ? "n/a: no run logged groups/no_success_share."
-        : mdTable(REGIME_HEAD, rows),
-      "",
-      "Outcome-only RL learns nothing from a group in which every rollout failed (all advantages are 0); this is the regime CAPF, E-GRPO and CW-GRPO target.",
-      "",
-    );
-  }
+  out.push(...mdBlocks(trainingBlocks(d)));
   out.push("## Learning curves", "");
   const curves = plotsOf(inp.plots, "curve-");
   if (curves.length === 0) out.push("No step metrics logged.", "");
   for (const p of curves) out.push(img(p), "");
+  for (const n of curveNotes(d, inp.curveSmoothing ?? 0)) out.push(mdInline(n), "");
   if (d.missingMetrics.length) {
     out.push(`Not logged (no curve): ${d.missingMetrics.join(", ")}.`, "");
   }
@@ -558,7 +1025,7 @@ export function experimentMarkdown(inp: RenderInput): string {
   out.push(
     "At evaluation (search calls per question, mean ± 95% t-interval over seeds):",
     "",
-    mdTable(EVAL_TOOL_HEAD, evalToolRows(d)),
+    mdTable(evalToolHead(d), evalToolRows(d)),
     "",
   );
   for (const p of plotsOf(inp.plots, "tools")) out.push(img(p), "");
@@ -605,6 +1072,7 @@ export function experimentMarkdown(inp: RenderInput): string {
   }
   out.push("## Runs", "");
   out.push(d.runs.length ? mdTable(RUN_HEAD, runRows(d)) : "none", "");
+  if (d.runs.length) out.push(wallTimeLine(d), "");
   for (const r of d.runs) {
     out.push(`<details><summary>config of ${r.id}</summary>`, "", "```json");
     out.push(JSON.stringify(r.config, null, 2), "```", "", "</details>", "");
@@ -682,13 +1150,15 @@ export function experimentHtml(inp: RenderInput, anchor: string): string {
   const { data: d, card } = inp;
   const h: string[] = [];
   h.push(`<section id="${esc(anchor)}"><h2>${esc(d.name)}</h2>`);
-  h.push(`<p>${esc(`${d.runs.length} run(s), ${d.selection}.`)}</p>`);
+  h.push(
+    `<p>${esc(`${d.runs.length} run(s) from the run store ${inp.storeName}, ${d.selection}.`)}</p>`,
+  );
   if (d.runs.length === 0) {
     h.push(`<p class="missing">No runs recorded: nothing to report yet.</p>`);
   }
-  h.push(`<h3>Exact match (EM, %)</h3>`, htmlTable(SCORE_HEAD, scoreRows(d, "em"), "scores"));
-  h.push(`<h3>Token F1 (%)</h3>`, htmlTable(SCORE_HEAD, scoreRows(d, "f1"), "scores"));
-  h.push(`<p class="note">${esc(NOTES.join(" "))}</p>`);
+  h.push(...htmlBlocks(verdictBlocks(d, inp.decisions)));
+  h.push(...htmlBlocks(pairedBlocks(d, inp.decisions)));
+  h.push(...htmlBlocks(scoreBlocks(d)));
   for (const sec of SEARCHWORLD_SECTIONS) {
     const t = sec.table(d);
     if (!t) continue;
@@ -713,18 +1183,13 @@ export function experimentHtml(inp: RenderInput, anchor: string): string {
       [...effectRows(card), ...oursRows(d).map((r) => ["ours", r[0] ?? "", r[1] ?? ""])],
     ),
   );
-  {
-    const rows = regimeRows(d);
-    h.push(
-      `<h3>Training regime</h3>`,
-      rows.length === 0
-        ? `<p class="missing">n/a: no run logged groups/no_success_share.</p>`
-        : htmlTable(REGIME_HEAD, rows),
-    );
-  }
+  h.push(...htmlBlocks(trainingBlocks(d)));
   h.push(`<h3>Learning curves</h3><div class="grid">`);
   for (const p of plotsOf(inp.plots, "curve-")) h.push(svgInline(p));
   h.push(`</div>`);
+  for (const n of curveNotes(d, inp.curveSmoothing ?? 0)) {
+    h.push(`<p class="note">${htmlInline(n)}</p>`);
+  }
   if (d.missingMetrics.length) {
     h.push(
       `<p class="missing">${esc(`Not logged (no curve): ${d.missingMetrics.join(", ")}.`)}</p>`,
@@ -736,7 +1201,7 @@ export function experimentHtml(inp: RenderInput, anchor: string): string {
   );
   h.push(
     `<p>At evaluation (search calls per question, mean ± 95% t-interval over seeds):</p>`,
-    htmlTable(EVAL_TOOL_HEAD, evalToolRows(d)),
+    htmlTable(evalToolHead(d), evalToolRows(d)),
   );
   for (const p of plotsOf(inp.plots, "tools")) h.push(svgInline(p));
   h.push(`<h3>Contribution per round (successful trajectories)</h3>`);
@@ -772,6 +1237,7 @@ export function experimentHtml(inp: RenderInput, anchor: string): string {
     );
   }
   h.push(`<h3>Runs</h3>`, d.runs.length ? htmlTable(RUN_HEAD, runRows(d)) : "<p>none</p>");
+  if (d.runs.length) h.push(`<p class="note">${esc(wallTimeLine(d))}</p>`);
   for (const r of d.runs) {
     h.push(
       `<details><summary>config of ${esc(r.id)}</summary><pre>${
@@ -787,35 +1253,64 @@ const CSS =
   `body{font-family:"DejaVu Sans",Arial,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
 table{border-collapse:collapse;margin:.6em 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f3f3f3}table.scores td:nth-child(n+4){text-align:right;white-space:nowrap}
+.tw{max-width:100%;overflow-x:auto}table.paired td:nth-child(n+3):nth-child(-n+6){text-align:right;white-space:nowrap}
+ul.verdicts li{margin:.25em 0}li.reproduces{color:#135e2a}li.contradicts{color:#9a1c1c}li.inconclusive{color:#5a4a00}
 .note{font-size:12px;color:#555}.missing{color:#8a5a00}
 .grid{display:flex;flex-wrap:wrap;gap:10px}figure.plot{margin:6px;display:inline-block}figure.plot svg{display:block}
 figcaption{font-size:11px;color:#666}pre{background:#f7f7f7;padding:8px;overflow:auto;font-size:12px}
 .traj{margin:6px 0;padding:4px;border-left:3px solid #ccc;font-family:"DejaVu Sans Mono",monospace;font-size:12px;white-space:pre-wrap}
 .trajhead{font-family:"DejaVu Sans",sans-serif;color:#555}.turn.observation{color:#777}.turn.feedback{color:#6a3d9a}`;
 
-/** The whole self-contained index.html. */
+/** One experiment's page in the index: its section and what the nav shows about it. */
+export interface IndexEntry {
+  /** Experiment name. */
+  name: string;
+  anchor: string;
+  /** The section's HTML (an {@link experimentHtml} fragment). */
+  html: string;
+  /** The run store the section was generated from. */
+  store: string;
+  /** The headline verdict kind, or null. */
+  headline: string | null;
+}
+
+/**
+ * The whole self-contained index.html: one section per experiment report present in the output
+ * folder (see generate.ts: the sections of experiments absent from the store just read are kept).
+ */
 export function indexHtml(
-  sections: { anchor: string; name: string; html: string }[],
-  storeName: string,
+  entries: readonly IndexEntry[],
+  opts: { storeName: string; notes?: readonly string[] },
 ): string {
+  const stores = [...new Set(entries.map((e) => e.store))].sort();
+  const from = stores.length === 0
+    ? `the run store ${opts.storeName}`
+    : `the run store${stores.length > 1 ? "s" : ""} ${stores.join(", ")}`;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>creditlab report</title><link rel="icon" href="data:,">
 <style>${CSS}</style></head>
 <body><h1>creditlab: credit assignment for search agents</h1>
 <p>${
     esc(
-      `Regenerated by \`deno task report\` from the run store ${storeName}. Same store, same page, byte for byte.`,
+      `Built by \`deno task report\` from the experiment reports in this folder (<experiment>.json and plots/sections/<experiment>.html), generated from ${from}. An experiment missing from the store last read keeps its earlier page. Same store and folder, same page, byte for byte.`,
     )
   }</p>
 <nav><ul>${
-    sections.map((s) => `<li><a href="#${esc(s.anchor)}">${esc(s.name)}</a></li>`).join("")
+    entries.map((s) =>
+      `<li><a href="#${esc(s.anchor)}">${esc(s.name)}</a>${
+        esc(` — ${s.headline ? `verdict: ${s.headline}` : "no verdict"} (${s.store})`)
+      }</li>`
+    ).join("")
   }</ul></nav>
+${(opts.notes ?? []).map((n) => `<p class="missing">${esc(n)}</p>`).join("\n")}
 ${
-    sections.length === 0
-      ? `<p class="missing">The run store holds no runs: nothing to report yet.</p>`
+    entries.length === 0
+      ? `<p class="missing">${
+        esc(`The run store ${opts.storeName} holds no runs: nothing to report yet.`)
+      }</p>`
       : ""
   }
-${sections.map((s) => s.html).join("\n")}
+${entries.map((s) => s.html).join("\n")}
 </body></html>
 `;
 }

@@ -195,3 +195,128 @@ export async function writeFixtureStore(
     store.close();
   }
 }
+
+/** Options of {@link writePairedStore}: who answers which question right. */
+export interface PairedStoreOptions {
+  /** Experiment name (and the method arm's method unless `method` is given). */
+  experiment: string;
+  method?: string;
+  seeds?: number;
+  /** Held-out questions per world (q = 0 .. questions − 1). */
+  questions?: number;
+  /** RL steps logged per run. */
+  steps?: number;
+  /** `config.regime` of the runs (omitted when undefined). */
+  regime?: string;
+  /** EM (0 or 1) of the warm start on question q. */
+  start: (q: number) => number;
+  /** EM of the baseline arm's seed s on question q. */
+  baseline: (seed: number, q: number) => number;
+  /** EM of the method arm's seed s on question q. */
+  methodEm: (seed: number, q: number) => number;
+  /** Value of `groups/no_success_share` at a step of an arm's seed (default 0.6 then 0.3). */
+  noSuccess?: (arm: string, seed: number, step: number) => number;
+  /** `reward/mean` at a step (default 0.3 + 0.01 step + 0.01 seed, + 0.05 for the method). */
+  reward?: (arm: string, seed: number, step: number) => number;
+  preset?: string;
+}
+
+/**
+ * Write a store of one experiment in the current layout, with answers chosen by the test so
+ * the verdict is known: a `start` arm (method sft, seed 1), `baseline` (grpo) and `method` arms
+ * with `seeds` seeds each, SearchWorld and SearchWorld-OOD evaluations with per-question
+ * outcomes (the same outcomes on both worlds, question ids `sw-<q>` and `ood-<q>`), and no
+ * QA-benchmark evaluation. Steps log reward/mean, groups/no_success_share, tool_calls/mean and a
+ * clipFraction that is identically 0. Every run lasts 90 s (wall time).
+ */
+export async function writePairedStore(path: string, opts: PairedStoreOptions): Promise<void> {
+  const seeds = opts.seeds ?? 3;
+  const nq = opts.questions ?? 50;
+  const steps = opts.steps ?? 10;
+  const preset = opts.preset ?? "smoke";
+  const regime = opts.regime === undefined ? {} : { regime: opts.regime };
+  const store = await RunStore.open(path);
+  const t0 = Date.UTC(2026, 10, 21, 0, 0, 0);
+  let minute = 0;
+  const times = () => {
+    const s = new Date(t0 + 60_000 * minute++);
+    return { startedAt: s, endedAt: new Date(s.getTime() + 90_000) };
+  };
+  const logWorlds = async (id: string, step: number, em: (q: number) => number) => {
+    for (const [benchmark, prefix] of [["searchworld", "sw"], ["searchworld-ood", "ood"]]) {
+      const items = Array.from({ length: nq }, (_, q) => {
+        const v = em(q);
+        return {
+          questionId: `${prefix}-${String(q).padStart(3, "0")}`,
+          em: v,
+          f1: v,
+          toolCalls: 2,
+          hops: 1 + (q % 4),
+          answer: v ? "right" : "wrong",
+        };
+      });
+      const mean = items.reduce((a, i) => a + i.em, 0) / nq;
+      await store.logEval(id, {
+        benchmark: benchmark!,
+        split: "test",
+        n: nq,
+        em: mean,
+        f1: mean,
+        step,
+        extra: { toolCalls: 2 },
+        items,
+      });
+    }
+  };
+  try {
+    {
+      const t = times();
+      const id = await store.startRun({
+        method: "sft",
+        arm: "start",
+        experiment: opts.experiment,
+        config: { ...regime, sftCheckpoint: "fixture" },
+        seed: 1,
+        backend: "wasm",
+        commit: "fixture",
+        preset,
+        startedAt: t.startedAt,
+      });
+      await logWorlds(id, 0, opts.start);
+      await store.endRun(id, "completed", t.endedAt);
+    }
+    const arms = [
+      ["baseline", "grpo", opts.baseline],
+      ["method", opts.method ?? opts.experiment, opts.methodEm],
+    ] as const;
+    for (const [arm, method, em] of arms) {
+      for (let seed = 1; seed <= seeds; seed++) {
+        const t = times();
+        const id = await store.startRun({
+          method,
+          arm,
+          experiment: opts.experiment,
+          config: { ...regime, rl: { steps, groupSize: 4 } },
+          seed,
+          backend: "wasm",
+          commit: "fixture",
+          preset,
+          startedAt: t.startedAt,
+        });
+        for (let s = 1; s <= steps; s++) {
+          await store.logStep(id, s, {
+            "reward/mean": opts.reward?.(arm, seed, s) ??
+              0.3 + 0.01 * s + 0.01 * seed + (arm === "method" ? 0.05 : 0),
+            "groups/no_success_share": opts.noSuccess?.(arm, seed, s) ?? (s <= 2 ? 0.6 : 0.3),
+            "tool_calls/mean": 1.5 + 0.01 * s,
+            clipFraction: 0,
+          });
+        }
+        await logWorlds(id, steps, (q) => em(seed, q));
+        await store.endRun(id, "completed", t.endedAt);
+      }
+    }
+  } finally {
+    store.close();
+  }
+}
