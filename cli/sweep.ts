@@ -433,8 +433,9 @@ interface ResultRow {
 /**
  * A markdown table of a results file: one row per (label, warm start), one column per seed,
  * cells "in-domain / OOD" EM change in points; the last line of a repeated (label, warm start,
- * seed) wins. Warm starts are named by SFT steps ("cosine" when decayed) and the SFT loss weight
- * of observation tokens.
+ * seed) wins. Warm starts are named by SFT steps ("cosine" when decayed), the SFT loss weight
+ * of observation tokens and, when every seed started from one warm start (`--sft-seed`), its seed;
+ * a row in a regime other than `mixed` names it in brackets.
  */
 export function sweepTable(jsonl: string): string {
   const rows = new Map<string, Map<number, ResultRow>>();
@@ -453,7 +454,7 @@ export function sweepTable(jsonl: string): string {
     const sft = r.settings.sft;
     const warm = `${sft.steps}${sft.decayMinLrRatio === null ? "" : " cosine"}, ${
       sft.observationWeight ?? "?"
-    }`;
+    }${r.settings.sftSeed === undefined ? "" : `, seed ${r.settings.sftSeed}'s`}`;
     const regime = r.settings.regime && r.settings.regime !== "mixed"
       ? ` [${r.settings.regime}]`
       : "";

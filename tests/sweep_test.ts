@@ -145,11 +145,16 @@ Deno.test("sweep: the results table (hand-checked)", () => {
     ood: [number, number],
     decay: number | null,
     observationWeight?: number,
+    extra: Record<string, unknown> = {},
   ) =>
     JSON.stringify({
       label,
       seed,
-      settings: { preset: "smoke", sft: { steps: 250, decayMinLrRatio: decay, observationWeight } },
+      settings: {
+        preset: "smoke",
+        sft: { steps: 250, decayMinLrRatio: decay, observationWeight },
+        ...extra,
+      },
       worlds: {
         in: { before: inD[0], after: inD[1] },
         ood: { before: ood[0], after: ood[1] },
@@ -161,6 +166,8 @@ Deno.test("sweep: the results table (hand-checked)", () => {
     line("a", 1, [0.6, 0.7], [0.4, 0.41], 0.1, 0.5),
     line("a", 1, [0.6, 0.63], [0.4, 0.41], 0.1, 0.5), // repeated: the last line wins
     line("a", 2, [0.6, 0.6], [0.4, 0.4], 0.1, 0),
+    line("a", 1, [0.3, 0.35], [0.4, 0.4], null, 0.5, { regime: "long-chains", sftSeed: 1 }),
+    line("a", 1, [0.3, 0.3], [0.4, 0.4], null, 0.5, { regime: "mixed", sftSeed: 1 }),
     "",
   ].join("\n");
   assert.equal(
@@ -171,6 +178,8 @@ Deno.test("sweep: the results table (hand-checked)", () => {
       "| a | 250, 0.5 | +0.0 / +1.0 | +2.0 / −5.0 |",
       "| a | 250 cosine, 0.5 | +3.0 / +1.0 |  |",
       "| a | 250 cosine, 0 |  | +0.0 / +0.0 |",
+      "| a [long-chains] | 250, 0.5, seed 1's | +5.0 / +0.0 |  |",
+      "| a | 250, 0.5, seed 1's | +0.0 / +0.0 |  |",
     ].join("\n"),
   );
   assert.throws(() => sweepTable("{"), /sweep results line 1: not JSON/);
