@@ -109,43 +109,34 @@ export const PRESETS: Readonly<Record<PresetName, ExperimentPreset>> = {
     world: { preset: "easy", seed: 11, trainQuestions: 1500, testQuestions: 300 },
     model,
     sft: {
-      // 200 steps (was 100 until 2026-12-06): EM 0.52-0.66 against 0.30-0.35 after 100 steps
-      // (n = 300, seeds 1-5, reports/sweeps/smoke.jsonl). On the 100-step warm start the former
-      // RL setting (6 x 4, no warm-up, temperature 1) lowered EM on all three seeds it was run on
-      // (-2.7 to -10.3 points). 250 steps with 16 x 8 below took `reproduce capf --preset smoke`
-      // to 2 min 34 s (target 2 min).
+      // 200 steps: held-out EM 0.52-0.66 against 0.30-0.35 after 100 steps (n = 300, seeds
+      // 1-5); 250 steps overran the 2-minute budget of `reproduce capf --preset smoke`
+      // (reports/sweeps/smoke.jsonl, reports/experiments.md).
       steps: 200,
       batchSize: 16,
       optimizer: adam(3e-3),
       feedbackShare: 0.3,
       // No language-model term on observation tokens (`default` keeps 0.5): with it the warm start
       // fits the training world's passages, which in-domain test questions retrieve too, and RL
-      // (no loss on observations) wore that away: the RL setting below changed EM by +1.7 / +3.3 /
-      // +4.7 / -1.3 / -4.0 in-domain and +0.3 / +1.7 / +3.7 / -1.3 / -11.0 OOD (seeds 1-5) with
-      // 0.5, and by 0.0 / +7.7 / 0.0 / +2.0 / +1.0 and -0.7 / +5.0 / 0.0 / 0.0 / 0.0 with 0
-      // (reports/sweeps/smoke.jsonl).
+      // (no loss on observations) wears that away; over seeds 1-5 the RL setting below lost
+      // in-domain EM on two seeds with weight 0.5 and on none with 0 (reports/experiments.md).
       observationWeight: 0,
-      // Random batches. Length-grouped ones were 15 s faster but taught this preset a policy
-      // that never searched a second time (every greedy test episode made one search, so 0/50
-      // two-hop questions were solved): each batch held one length band, and the last batches
-      // decided whether to answer after one search.
+      // Random batches: length-grouped ones taught this preset a policy that never searched a
+      // second time (each batch held one length band; the last ones decided when to answer).
       batching: "random",
     },
-    // 16 questions x 4 samples at temperature 0.5, 6 warm-up steps: of the single-update settings
-    // recorded by `deno task sweep` on 2026-12-06 (reports/sweeps/smoke.jsonl, README), the cheapest
-    // with the best mean over seeds 1-3 (+2.1 / +0.9 points over seeds 1-5). Larger learning rates
-    // (6e-4, 1e-3) and temperature 1 did worse.
+    // 16 questions x 4 samples at temperature 0.5, 6 warm-up steps: of the settings recorded by
+    // `deno task sweep` (reports/sweeps/smoke.jsonl), the cheapest with the best mean over seeds;
+    // larger learning rates (6e-4, 1e-3) and temperature 1 did worse.
     rl: {
       steps: 20,
       questionsPerStep: 16,
       rollout: { ...rolloutBase, groupSize: 4, temperature: 0.5 },
       optimizer: { ...adam(3e-4), warmupSteps: 6 },
       // Four optimizer updates per step: two epochs over the batch in mini-batches of 8 groups
-      // (PPO/GRPO's mini-batches and epochs; DeepSeekMath's mu). With one update per step the
-      // 20 steps changed seed 1's held-out EM by 0.0 / -0.7 points (in-domain / OOD); with these
-      // updates EM rose on seeds 1-5 in both worlds: +5.0 / +2.3, +7.7 / +5.3, +3.0 / +1.0,
-      // +1.3 / +5.7, +0.3 / +0.7 (reports/sweeps/smoke.jsonl). One epoch of 8-group updates
-      // gave 0.0 / +0.3 on seed 1.
+      // (PPO/GRPO's mini-batches and epochs; DeepSeekMath's mu). With them held-out EM rose on
+      // seeds 1-5 in both worlds; with one update per step the 20 steps barely moved the policy
+      // (reports/sweeps/smoke.jsonl).
       updates: { groupsPerUpdate: 8, epochs: 2 },
       checkpointEvery: 5,
       maxBadSteps: 3,
@@ -168,8 +159,8 @@ export const PRESETS: Readonly<Record<PresetName, ExperimentPreset>> = {
       optimizer: adam(3e-3),
       feedbackShare: 0.3,
       observationWeight: 0.5,
-      // Random batches: length-grouped ones lowered this warm start from 53.5/58.5 to 37.0/44.0
-      // EM (in-domain/OOD, seed 1, n=200 each); see agent/sft.ts.
+      // Random batches: length-grouped ones lowered this warm start's EM by 14-16 points
+      // (agent/sft.ts).
       batching: "random",
     },
     rl: {
