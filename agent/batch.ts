@@ -104,16 +104,22 @@ export function lengthBuckets(lengths: ArrayLike<number>, size: number): number[
   return out;
 }
 
+/** Named per-token arrays (`[batch.n * batch.length]` each); an absent one is left out. */
+export type PerTokenArrays = { readonly [name: string]: Float32Array | undefined };
+
 /** One micro-batch: the given rows of a batch, trimmed to their longest row. */
-export interface RowSlice<K extends string> {
+export interface RowSlice<A extends PerTokenArrays> {
   /** Rows. */
   n: number;
   /** Positions per row (the longest of the rows, at least 1). */
   len: number;
   /** `[n * len]` token ids. */
   tokens: Int32Array;
-  /** `[n * len]` slices of the per-token arrays given to {@link sliceRows}, by the same names. */
-  arrays: Record<K, Float32Array>;
+  /**
+   * `[n * len]` slices of the per-token arrays given to {@link sliceRows}, by the same names
+   * (an array that was absent stays absent).
+   */
+  arrays: { [K in keyof A]: A[K] };
 }
 
 /**
@@ -126,24 +132,23 @@ export interface RowSlice<K extends string> {
  * sl.arrays.mask; // rows 2 and 0 of the loss mask, each cut to max(lengths[2], lengths[0])
  * ```
  */
-export function sliceRows<K extends string>(
+export function sliceRows<A extends PerTokenArrays>(
   batch: RolloutBatch,
   rows: readonly number[],
-  arrays: Record<K, Float32Array>,
-): RowSlice<K> {
+  arrays: A,
+): RowSlice<A> {
   const n = rows.length;
   let len = 1;
   for (const r of rows) len = Math.max(len, batch.lengths[r]!);
   const tokens = new Int32Array(n * len);
-  const names = Object.keys(arrays) as K[];
-  const out = Object.fromEntries(names.map((k) => [k, new Float32Array(n * len)])) as Record<
-    K,
-    Float32Array
-  >;
+  const present = Object.entries(arrays).filter((e): e is [string, Float32Array] =>
+    e[1] !== undefined
+  );
+  const out = present.map(([k]) => [k, new Float32Array(n * len)] as const);
   rows.forEach((row, r) => {
     const src = row * batch.length;
     tokens.set(batch.tokens.subarray(src, src + len), r * len);
-    for (const k of names) out[k].set(arrays[k].subarray(src, src + len), r * len);
+    present.forEach(([, a], i) => out[i]![1].set(a.subarray(src, src + len), r * len));
   });
-  return { n, len, tokens, arrays: out };
+  return { n, len, tokens, arrays: Object.fromEntries(out) as { [K in keyof A]: A[K] } };
 }

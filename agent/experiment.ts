@@ -35,8 +35,9 @@ import { type RunStore, trajectoryRowsFromBatch } from "./runstore.ts";
 import { trainSft } from "./sft.ts";
 import { WordTokenizer } from "./tokenizer.ts";
 import { trainRl } from "./trainer.ts";
-import type { Question, RegimeName, SearchTool } from "@creditlab/core";
+import type { FeedbackDetail, Question, RegimeName, SearchTool } from "@creditlab/core";
 import type { Method, TrainingResources } from "./types.ts";
+import { resourceProvider } from "./resources.ts";
 import { EntityAnonymizer } from "./anonymize.ts";
 import { expertTrajectory } from "./expert.ts";
 import { type FactObjects, lookupAccuracy, type LookupProbe } from "./lookup.ts";
@@ -58,7 +59,11 @@ export interface Testbed {
   /** Held-out questions of the regime's hop counts, in-domain and out-of-domain. */
   test: Question[];
   ood: Question[];
-  /** Training-only resources (privileged verifier, oracle round judge). */
+  /**
+   * The search tool and the training-only resources the world serves by request: its
+   * privileged verifier at any detail level and its oracle round judge. Nothing is built
+   * until a method (or the SFT warm start) asks.
+   */
   resources: TrainingResources;
   /** Entity slots of the policy's text per world (absent with `entityCoding: "words"`). */
   anonymizer?: EntityAnonymizer;
@@ -132,12 +137,20 @@ export function buildTestbed(
     ood: heldOut(oodWorld, preset.eval.oodQuestions, "out-of-domain"),
     resources: {
       search,
-      verifier: world.verifier({ detail: "error-type" }),
-      roundJudge: world.roundJudge(),
+      provide: resourceProvider(`SearchWorld testbed (preset ${preset.name})`, {
+        "privileged-verifier": (r) => world.verifier({ detail: r.detail }),
+        "round-judge": () => world.roundJudge(),
+      }),
     },
     ...(slots ? { anonymizer, oodAnonymizer } : {}),
   };
 }
+
+/**
+ * The detail of the privileged verifier whose feedback the SFT warm start's repair
+ * demonstrations show (the warm start is shared by every arm, so it does not follow a method).
+ */
+export const SFT_VERIFIER_DETAIL: FeedbackDetail = "error-type";
 
 /** Checkpoint metadata of a testbed's policy: tokenizer and entity coding. */
 export function checkpointExtra(testbed: Testbed): Record<string, string> {
@@ -340,7 +353,10 @@ export async function ensureSft(
       tokenizer: testbed.tokenizer,
       questions: testbed.train,
       search: testbed.search,
-      ...(testbed.resources.verifier ? { verifier: testbed.resources.verifier } : {}),
+      verifier: testbed.resources.provide({
+        kind: "privileged-verifier",
+        detail: SFT_VERIFIER_DETAIL,
+      }),
       config: preset.sft,
       rng,
       topK: preset.rl.rollout.topK,
@@ -475,6 +491,8 @@ export async function runArm<C>(ctx: RunContext, opts: RunArmOptions<C>): Promis
       ...key,
       config: {
         method: opts.methodConfig,
+        // What the method asked the environment for (training only; the report lists it).
+        resources: method.resources?.(opts.methodConfig) ?? [],
         rl: preset.rl,
         model: preset.model,
         regime: testbed.regime.name,
@@ -501,11 +519,11 @@ export async function runArm<C>(ctx: RunContext, opts: RunArmOptions<C>): Promis
       seed,
       sink: {
         logStep: (step, metrics) => ctx.store.logStep(runId, step, metrics),
-        logTrajectories: async (step, batch, advantages) => {
+        logTrajectories: async (step, batch, advantages, records) => {
           await ctx.store.writeTrajectories(
             runId,
             step,
-            trajectoryRowsFromBatch(batch, advantages),
+            trajectoryRowsFromBatch(batch, advantages, { records }),
           );
         },
         truncateAfter: async (step) => {

@@ -4,6 +4,7 @@
  */
 export * from "./types.ts";
 export * from "./registry.ts";
+export * from "./resources.ts";
 export * from "./protocol.ts";
 export * from "./tokenizer.ts";
 export * from "./runstore.ts";

@@ -7,7 +7,7 @@ Deno.test("registry: register, look up, and refuse a duplicate name", () => {
     name: "test-registry-method",
     summary: "a test method",
     defaults: { x: 1 },
-    advantages: (b) => new Float32Array(b.n * b.length),
+    step: (b) => ({ advantages: new Float32Array(b.n * b.length), metrics: {} }),
     loss: () => ({
       clipLow: 0.2,
       clipHigh: 0.2,
@@ -23,4 +23,5 @@ Deno.test("registry: register, look up, and refuse a duplicate name", () => {
   assert.ok(methodNames().includes("test-registry-method"));
   assert.throws(() => registerMethod(m), /already registered/);
   assert.throws(() => getMethod("nope"), /unknown method "nope"/);
+  assert.throws(() => registerMethod({ ...m, name: "a/b" }), /lower-case letters/);
 });

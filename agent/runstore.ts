@@ -8,6 +8,14 @@
  * - `evals(run_id, step, benchmark, split, n, em, f1, extra JSON)`
  * - `trajectory_files(run_id, step, path, rows)` — index of the Parquet files of sampled
  *   trajectories, which live beside the DuckDB file in `trajectories/<run id>/step-XXXXXX.parquet`.
+ *   Their columns are harness facts (tokens, roles, rounds, advantages, reward, outcome, search
+ *   calls, ...) plus one generic JSON column, `method_record`: the method's typed
+ *   per-trajectory record (core's `MethodRecord`).
+ *
+ * Step metrics are named by core's convention (`METRIC` for the harness, `<method>/<name>` for
+ * a method). Stores written before it are read under the new names (see
+ * {@link LEGACY_METRIC_NAMES}); their trajectory files' `feedback_calls` and `contributions`
+ * columns are read as a method record ({@link legacyMethodRecord}).
  *
  * Every write is one transaction (BEGIN ... COMMIT, ROLLBACK on error), so a writer killed at
  * any point leaves the store as it was before the write. A trajectory file is written to a
@@ -35,7 +43,7 @@
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
 import { tableFromArrays } from "apache-arrow";
 import type { Table } from "apache-arrow";
-import type { RolloutBatch } from "@creditlab/core";
+import { type MethodRecord, METRIC, type RolloutBatch, type RoundSeries } from "@creditlab/core";
 
 /** Default location of the run store, relative to the repository root. */
 export const DEFAULT_STORE_PATH = "runs/creditlab.duckdb";
@@ -248,10 +256,11 @@ export interface TrajectoryRow {
   outcome: number;
   /** Number of search calls. */
   toolCalls: number;
-  /** Number of privileged feedback calls (CAPF). */
-  feedbackCalls: number;
-  /** Per non-final round contribution (CW-GRPO c_k or w_k), when the method computes one. */
-  contributions?: number[];
+  /**
+   * The method's per-trajectory record, when it keeps one (column `method_record`, JSON): the
+   * generic parts typed, plus whatever else the method keeps.
+   */
+  methodRecord?: MethodRecord;
   /** The final answer, if any. */
   answer?: string;
   /** Anything else (stored as JSON). */
@@ -272,8 +281,7 @@ const TRAJECTORY_COLUMNS: Record<string, string> = {
   reward: "DOUBLE",
   outcome: "DOUBLE",
   tool_calls: "INTEGER",
-  feedback_calls: "INTEGER",
-  contributions: "DOUBLE[]",
+  method_record: "JSON",
   answer: "VARCHAR",
   extra: "JSON",
 };
@@ -331,6 +339,33 @@ const SCHEMA = [
 ];
 
 const SCHEMA_VERSION = "1";
+
+/**
+ * Step-metric names written before core's `METRIC` convention, and their names now:
+ * {@link RunStore.steps} reads an old store's rows under the new names, so one name per metric
+ * reaches every reader. (Method metrics logged under an old prefix keep their names.)
+ */
+export const LEGACY_METRIC_NAMES: Readonly<Record<string, string>> = Object.freeze({
+  loss: METRIC.loss,
+  pgLoss: METRIC.pgLoss,
+  klLoss: METRIC.klLoss,
+  kl: METRIC.kl,
+  approxKl: METRIC.behaviourKl,
+  approxKlK3: METRIC.behaviourKlK3,
+  clipFraction: METRIC.clipFraction,
+  clipFractionDual: METRIC.dualClipFraction,
+  ratioMean: METRIC.ratioMean,
+  ratioMax: METRIC.ratioMax,
+  grad_norm: METRIC.gradNorm,
+  micro_batches: METRIC.microBatches,
+  updates: METRIC.updates,
+  skipped_nonfinite: METRIC.skippedNonFinite,
+});
+
+/** The current name of a logged metric name ({@link LEGACY_METRIC_NAMES}). */
+export function currentMetricName(name: string): string {
+  return Object.hasOwn(LEGACY_METRIC_NAMES, name) ? LEGACY_METRIC_NAMES[name]! : name;
+}
 
 function dirname(path: string): string {
   const i = path.lastIndexOf("/");
@@ -794,20 +829,40 @@ export class RunStore {
     }));
   }
 
-  /** Step metrics of a run (optionally one metric), ordered by step then metric. */
+  /**
+   * Step metrics of a run (optionally one metric), ordered by step then metric. Names logged
+   * before the current convention come back under their current names
+   * ({@link LEGACY_METRIC_NAMES}).
+   */
   async steps(runId: string, metric?: string): Promise<StepRecord[]> {
+    const names = metric === undefined ? [] : [
+      metric,
+      ...Object.keys(LEGACY_METRIC_NAMES).filter((k) => LEGACY_METRIC_NAMES[k] === metric),
+    ];
     const rows = await this.#rows(
       `SELECT * FROM steps WHERE run_id = $1 ${
-        metric === undefined ? "" : "AND metric = $2"
+        names.length === 0 ? "" : `AND metric IN (${names.map((_, i) => `$${i + 2}`).join(", ")})`
       } ORDER BY step, metric`,
-      metric === undefined ? [runId] : [runId, metric],
+      [runId, ...names],
     );
-    return rows.map((r) => ({
-      runId: str(r["run_id"], "run_id"),
-      step: num(r["step"], "step"),
-      metric: str(r["metric"], "metric"),
-      value: r["value"] === null ? NaN : num(r["value"], "value"),
-    }));
+    let renamed = false;
+    const out = rows.map((r) => {
+      const logged = str(r["metric"], "metric");
+      const name = currentMetricName(logged);
+      renamed ||= name !== logged;
+      return {
+        runId: str(r["run_id"], "run_id"),
+        step: num(r["step"], "step"),
+        metric: name,
+        value: r["value"] === null ? NaN : num(r["value"], "value"),
+      };
+    });
+    if (renamed) {
+      out.sort((a, b) =>
+        a.step - b.step || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0)
+      );
+    }
+    return out;
   }
 
   /** The last step logged for a run, or null if none. */
@@ -893,6 +948,38 @@ export class RunStore {
     return rows.map(fromStoredRow);
   }
 
+  /**
+   * The per-trajectory facts of one stored step without the per-token arrays and texts: row,
+   * group, reward, outcome, search calls and the method record (read from the legacy columns
+   * in older files). Empty if the step has no file.
+   */
+  async readTrajectorySummaries(runId: string, step: number): Promise<TrajectorySummary[]> {
+    const f = await this.#rows(
+      `SELECT path FROM trajectory_files WHERE run_id = $1 AND step = $2`,
+      [runId, step],
+    );
+    const rel = f[0]?.["path"];
+    if (rel === undefined) return [];
+    const path = `${this.dir}/${str(rel, "path")}`;
+    const rows = await this.#rows(
+      `SELECT * EXCLUDE (tokens, roles, round_ids, loss_mask, advantages, texts, turn_roles)
+       FROM read_parquet(${sqlString(path)}) ORDER BY "row"`,
+    );
+    return rows.map((r) => {
+      const out: TrajectorySummary = {
+        row: num(r["row"], "row"),
+        groupId: num(r["group_id"], "group_id"),
+        questionId: str(r["question_id"], "question_id"),
+        reward: r["reward"] === null ? NaN : num(r["reward"], "reward"),
+        outcome: num(r["outcome"], "outcome"),
+        toolCalls: num(r["tool_calls"], "tool_calls"),
+      };
+      const rec = storedMethodRecord(r);
+      if (rec !== undefined) out.methodRecord = rec;
+      return out;
+    });
+  }
+
   /** Run a read query and return row objects (JS values; BIGINT becomes bigint). */
   async query(sql: string, params: DuckDBValue[] = []): Promise<Record<string, unknown>[]> {
     return await this.#rows(sql, params);
@@ -938,8 +1025,39 @@ function validateRow(r: TrajectoryRow, where: string): void {
   if (typeof r.questionId !== "string") {
     throw new Error(`run store: ${where}.questionId: expected a string`);
   }
-  for (const k of ["groupId", "row", "toolCalls", "feedbackCalls"] as const) {
+  for (const k of ["groupId", "row", "toolCalls"] as const) {
     if (!Number.isInteger(r[k])) throw new Error(`run store: ${where}.${k}: expected an integer`);
+  }
+  if (r.methodRecord !== undefined) validateMethodRecord(r.methodRecord, `${where}.methodRecord`);
+}
+
+/**
+ * Check the generic parts of a method record: an object; `rounds` a label and a list of
+ * numbers; `calls` non-negative integers by name. Throws naming the field.
+ */
+export function validateMethodRecord(rec: unknown, where: string): asserts rec is MethodRecord {
+  if (typeof rec !== "object" || rec === null || Array.isArray(rec)) {
+    throw new Error(`run store: ${where}: expected an object`);
+  }
+  const { rounds, calls } = rec as Record<string, unknown>;
+  if (rounds !== undefined) {
+    const r = rounds as Partial<RoundSeries> | null;
+    if (
+      typeof r !== "object" || r === null || typeof r.label !== "string" ||
+      !Array.isArray(r.values) || !r.values.every((v) => typeof v === "number")
+    ) {
+      throw new Error(`run store: ${where}.rounds: expected { label: string, values: number[] }`);
+    }
+  }
+  if (calls !== undefined) {
+    if (typeof calls !== "object" || calls === null || Array.isArray(calls)) {
+      throw new Error(`run store: ${where}.calls: expected an object of counts`);
+    }
+    for (const [k, v] of Object.entries(calls)) {
+      if (!Number.isInteger(v) || (v as number) < 0) {
+        throw new Error(`run store: ${where}.calls.${k}: expected an integer >= 0, got ${v}`);
+      }
+    }
   }
 }
 
@@ -959,8 +1077,7 @@ function toStoredRow(r: TrajectoryRow): Record<string, unknown> {
     reward: Number.isFinite(r.reward) ? r.reward : null,
     outcome: r.outcome,
     tool_calls: r.toolCalls,
-    feedback_calls: r.feedbackCalls,
-    contributions: r.contributions === undefined ? null : finite(r.contributions),
+    method_record: r.methodRecord ?? null,
     answer: r.answer ?? null,
     extra: r.extra ?? null,
   };
@@ -991,21 +1108,70 @@ function fromStoredRow(r: Record<string, unknown>): TrajectoryRow {
     reward: r["reward"] === null ? NaN : num(r["reward"], "reward"),
     outcome: num(r["outcome"], "outcome"),
     toolCalls: num(r["tool_calls"], "tool_calls"),
-    feedbackCalls: num(r["feedback_calls"], "feedback_calls"),
   };
-  if (r["contributions"] !== null && r["contributions"] !== undefined) {
-    out.contributions = numList(r["contributions"], "contributions");
-  }
+  const rec = storedMethodRecord(r);
+  if (rec !== undefined) out.methodRecord = rec;
   if (typeof r["answer"] === "string") out.answer = r["answer"];
   const extra = parseJson(r["extra"]);
   if (extra !== null && extra !== undefined) out.extra = extra as Record<string, unknown>;
   return out;
 }
 
+/** Per-trajectory facts of a stored step without per-token arrays and texts. */
+export interface TrajectorySummary {
+  row: number;
+  groupId: number;
+  questionId: string;
+  reward: number;
+  outcome: number;
+  toolCalls: number;
+  methodRecord?: MethodRecord;
+}
+
+/**
+ * The method record of a trajectory file written before the `method_record` column: its
+ * `contributions` column (per non-final round, one judged round each) becomes a per-round
+ * series labelled "contribution" with that many `judge` calls, and a positive
+ * `feedback_calls` becomes `feedback` calls. Undefined when neither holds anything.
+ *
+ * @example
+ * ```ts
+ * legacyMethodRecord({ contributions: [1, 0], feedback_calls: 0 });
+ * // { rounds: { label: "contribution", values: [1, 0] }, calls: { judge: 2 } }
+ * ```
+ */
+export function legacyMethodRecord(r: Record<string, unknown>): MethodRecord | undefined {
+  const c = r["contributions"];
+  const fb = r["feedback_calls"];
+  const calls: Record<string, number> = {};
+  let rounds: RoundSeries | undefined;
+  if (Array.isArray(c) && c.length > 0) {
+    rounds = { label: "contribution", values: numList(c, "contributions") };
+    calls.judge = c.length;
+  }
+  if (fb !== null && fb !== undefined && num(fb, "feedback_calls") > 0) {
+    calls.feedback = num(fb, "feedback_calls");
+  }
+  if (rounds === undefined && Object.keys(calls).length === 0) return undefined;
+  return {
+    ...(rounds ? { rounds } : {}),
+    ...(Object.keys(calls).length > 0 ? { calls } : {}),
+  };
+}
+
+/** The method record of a stored row: `method_record`, or the legacy columns of older files. */
+function storedMethodRecord(r: Record<string, unknown>): MethodRecord | undefined {
+  if (!("method_record" in r)) return legacyMethodRecord(r);
+  const v = parseJson(r["method_record"]);
+  if (v === null || v === undefined) return undefined;
+  validateMethodRecord(v, "trajectory method_record");
+  return v;
+}
+
 /** Options of {@link trajectoryRowsFromBatch}. */
 export interface RowsFromBatchOptions {
-  /** Per-row contributions (CW-GRPO), indexed by batch row. */
-  contributions?: ReadonlyArray<ArrayLike<number> | undefined>;
+  /** The method's record per batch row (undefined where none). */
+  records?: readonly (MethodRecord | undefined)[];
   /** Per-row outcome EM; default `trajectory.meta.outcome` (or `meta.em`), else 0/1 of reward > 0. */
   outcomes?: ArrayLike<number>;
 }
@@ -1019,11 +1185,10 @@ function metaNumber(meta: Record<string, unknown>, keys: string[]): number | und
 }
 
 /**
- * Build the stored rows of one step from the trainer's batch and the method's per-token
- * advantages (aligned with `batch.tokens`). Tool and feedback calls come from
- * `meta.toolCalls` / `meta.feedbackCalls` when the rollout recorded them, else they are counted
- * from the policy turns (their parsed action, or the tag in the text); contributions come from
- * `opts.contributions` or `meta.contributions`.
+ * Build the stored rows of one step from the trainer's batch, the method's per-token
+ * advantages (aligned with `batch.tokens`) and its per-row records. Search calls come from
+ * `meta.toolCalls` when the rollout recorded them, else they are counted from the policy turns
+ * (their parsed action, or the tag in the text).
  *
  * @example
  * ```ts
@@ -1042,6 +1207,11 @@ export function trajectoryRowsFromBatch(
       }`,
     );
   }
+  if (opts.records !== undefined && opts.records.length !== batch.n) {
+    throw new Error(
+      `trajectoryRowsFromBatch: ${opts.records.length} records for ${batch.n} rows`,
+    );
+  }
   const rows: TrajectoryRow[] = [];
   for (let i = 0; i < batch.n; i++) {
     const traj = batch.trajectories[i];
@@ -1055,16 +1225,12 @@ export function trajectoryRowsFromBatch(
     const outcome = opts.outcomes?.[i] ??
       metaNumber(meta, ["outcome", "em", "outcomeEm"]) ?? (traj.reward > 0 ? 1 : 0);
     let countedSearch = 0;
-    let countedFeedback = 0;
     for (const t of traj.turns) {
       if (t.role !== "policy") continue;
-      const kind = t.action?.kind ??
-        (/<search>/.test(t.text) ? "search" : /<feedback>/.test(t.text) ? "feedback" : undefined);
+      const kind = t.action?.kind ?? (/<search>/.test(t.text) ? "search" : undefined);
       if (kind === "search") countedSearch++;
-      if (kind === "feedback") countedFeedback++;
     }
     const toolCalls = metaNumber(meta, ["toolCalls"]) ?? countedSearch;
-    const feedbackCalls = metaNumber(meta, ["feedbackCalls"]) ?? countedFeedback;
     const row: TrajectoryRow = {
       questionId: traj.questionId,
       groupId: batch.groupIds[i] ?? traj.groupId,
@@ -1079,11 +1245,9 @@ export function trajectoryRowsFromBatch(
       reward: batch.rewards[i] ?? traj.reward,
       outcome,
       toolCalls,
-      feedbackCalls,
     };
-    const c = opts.contributions?.[i] ??
-      (Array.isArray(meta["contributions"]) ? (meta["contributions"] as number[]) : undefined);
-    if (c !== undefined) row.contributions = Array.from(c);
+    const rec = opts.records?.[i];
+    if (rec !== undefined) row.methodRecord = rec;
     if (traj.answer !== undefined) row.answer = traj.answer;
     rows.push(row);
   }

@@ -7,7 +7,7 @@ import {
   type TrajectoryRow,
   trajectoryRowsFromBatch,
 } from "./runstore.ts";
-import type { RolloutBatch, Trajectory } from "@creditlab/core";
+import { METRIC, type RolloutBatch, type Trajectory } from "@creditlab/core";
 
 async function withStore(fn: (store: RunStore, dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "runstore_test_" });
@@ -44,7 +44,6 @@ function row(i: number, over: Partial<TrajectoryRow> = {}): TrajectoryRow {
     reward: i % 2,
     outcome: i % 2,
     toolCalls: 1,
-    feedbackCalls: 0,
     ...over,
   };
 }
@@ -53,7 +52,7 @@ Deno.test("runstore: runs, steps and evals round-trip through a real DuckDB file
   await withStore(async (store) => {
     const id = await store.startRun({ ...base, experiment: "capf", arm: "baseline" });
     assert.equal(id, "r0001-grpo-s1");
-    await store.logStep(id, 1, { "reward/mean": 0.25, kl: 0.01 });
+    await store.logStep(id, 1, { "reward/mean": 0.25, "kl/ref": 0.01 });
     await store.logStep(id, 2, { "reward/mean": 0.5 });
     await store.logStep(id, 2, { "reward/mean": 0.75 }); // replaces
     await store.logEval(id, { benchmark: "searchworld", split: "test", n: 10, em: 0.3, f1: 0.4 });
@@ -70,7 +69,7 @@ Deno.test("runstore: runs, steps and evals round-trip through a real DuckDB file
     const steps = await store.steps(id);
     assert.deepEqual(
       steps.map((s) => [s.step, s.metric, s.value]),
-      [[1, "kl", 0.01], [1, "reward/mean", 0.25], [2, "reward/mean", 0.75]],
+      [[1, "kl/ref", 0.01], [1, "reward/mean", 0.25], [2, "reward/mean", 0.75]],
     );
     const evals = await store.evals(id);
     assert.equal(evals.length, 1);
@@ -137,7 +136,12 @@ Deno.test("runstore: a failed write rolls back and leaves the store unchanged", 
 Deno.test("runstore: trajectories are written as Parquet and read back", async () => {
   await withStore(async (store) => {
     const id = await store.startRun(base);
-    const rows = [row(0), row(1, { contributions: [1, 0], answer: "paris", extra: { k: 1 } })];
+    const record = {
+      rounds: { label: "contribution", values: [1, 0] },
+      calls: { judge: 2 },
+      kept: "x",
+    };
+    const rows = [row(0), row(1, { methodRecord: record, answer: "paris", extra: { k: 1 } })];
     const path = await store.writeTrajectories(id, 3, rows);
     assert.ok(path.endsWith(`trajectories/${id}/step-000003.parquet`));
     // It is a real Parquet file (magic bytes at both ends).
@@ -148,7 +152,11 @@ Deno.test("runstore: trajectories are written as Parquet and read back", async (
     const back = await store.readTrajectories(id, 3);
     assert.equal(back.length, 2);
     assert.deepEqual(back[0], row(0));
-    assert.deepEqual(back[1]!.contributions, [1, 0]);
+    assert.deepEqual(back[1]!.methodRecord, record);
+    assert.deepEqual(
+      (await store.readTrajectorySummaries(id, 3)).map((r) => [r.row, r.reward, r.methodRecord]),
+      [[0, 0, undefined], [1, 1, record]],
+    );
     assert.equal(back[1]!.answer, "paris");
     assert.deepEqual(back[1]!.extra, { k: 1 });
     assert.deepEqual(back[1]!.advantages, [0, 0.5, -0.25, 0]);
@@ -316,7 +324,7 @@ Deno.test("runstore: trajectoryRowsFromBatch slices the padded batch per row", (
     lengths: tok([3, 1]),
   };
   const rows = trajectoryRowsFromBatch(batch, Float32Array.from([0, 0.5, 0.5, 0, 0, 0]), {
-    contributions: [[1], undefined],
+    records: [{ rounds: { label: "contribution", values: [1] } }, undefined],
   });
   assert.deepEqual(rows[0]!.tokens, [1, 2, 2]);
   assert.deepEqual(rows[0]!.advantages, [0, 0.5, 0.5]);
@@ -324,7 +332,7 @@ Deno.test("runstore: trajectoryRowsFromBatch slices the padded batch per row", (
   assert.equal(rows[0]!.toolCalls, 2);
   assert.equal(rows[1]!.toolCalls, 0);
   assert.equal(rows[0]!.groupId, 7);
-  assert.deepEqual(rows[0]!.contributions, [1]);
+  assert.deepEqual(rows[0]!.methodRecord, { rounds: { label: "contribution", values: [1] } });
   // meta counts win; without them, untagged policy turns are counted from their text.
   batch.trajectories[0]!.meta = { outcome: 1, toolCalls: 5 };
   batch.trajectories[1]!.turns.push({
@@ -335,8 +343,8 @@ Deno.test("runstore: trajectoryRowsFromBatch slices the padded batch per row", (
   });
   const again = trajectoryRowsFromBatch(batch, Float32Array.from([0, 0.5, 0.5, 0, 0, 0]));
   assert.equal(again[0]!.toolCalls, 5);
-  assert.equal(again[1]!.feedbackCalls, 1);
-  assert.equal(rows[1]!.contributions, undefined);
+  assert.equal(again[1]!.toolCalls, 0);
+  assert.equal(rows[1]!.methodRecord, undefined);
   assert.throws(
     () => trajectoryRowsFromBatch(batch, new Float32Array(2)),
     /expected n\*length = 6/,
@@ -366,4 +374,55 @@ Deno.test("readLookup: the recorded lookup probe; absent or malformed gives null
   assert.equal(readLookup({ lookup: { accuracy: "0.5", chance: 0.4, n: 150 } }), null);
   assert.equal(readLookup({ lookup: { accuracy: 0, chance: 0, n: 0 } }), null);
   assert.equal(readLookup({ lookup: { accuracy: NaN, chance: 0.4, n: 3 } }), null);
+});
+
+Deno.test("runstore: an older store reads under the current names (metrics, trajectory columns)", async () => {
+  await withStore(async (store) => {
+    const id = await store.startRun(base);
+    await store.logStep(id, 1, { kl: 0.5, clipFraction: 0.1, "reward/mean": 1, "m/x": 3 });
+    assert.deepEqual(
+      (await store.steps(id)).map((s) => [s.metric, s.value]),
+      [["clip/fraction", 0.1], ["kl/ref", 0.5], ["m/x", 3], ["reward/mean", 1]],
+    );
+    assert.deepEqual((await store.steps(id, METRIC.kl)).map((s) => s.value), [0.5]);
+    // A trajectory file with the columns written before `method_record`.
+    const rel = `trajectories/${id}/step-000001.parquet`;
+    await Deno.mkdir(`${store.dir}/trajectories/${id}`, { recursive: true });
+    await store.query(
+      `COPY (SELECT * FROM (VALUES ('q0', 0, 0, [1, 2]::INTEGER[], [0, 1]::TINYINT[],
+         [0, 1]::INTEGER[], [0, 1]::FLOAT[], [0, 0.5]::FLOAT[], ['p', 'a']::VARCHAR[],
+         ['observation', 'policy']::VARCHAR[], 1.0::DOUBLE, 1.0::DOUBLE, 0, 1,
+         [1.0, 0.0]::DOUBLE[], 'x', NULL::JSON))
+       t(question_id, group_id, "row", tokens, roles, round_ids, loss_mask, advantages, texts,
+         turn_roles, reward, outcome, tool_calls, feedback_calls, contributions, answer, extra))
+       TO '${store.dir}/${rel}' (FORMAT parquet)`,
+    );
+    await store.query(`INSERT INTO trajectory_files VALUES ($1, 1, $2, 1)`, [id, rel]);
+    const want = {
+      rounds: { label: "contribution", values: [1, 0] },
+      calls: { judge: 2, feedback: 1 },
+    };
+    assert.deepEqual((await store.readTrajectories(id, 1))[0]!.methodRecord, want);
+    assert.deepEqual((await store.readTrajectorySummaries(id, 1))[0]!.methodRecord, want);
+  });
+});
+
+Deno.test("runstore: a malformed method record is refused", async () => {
+  await withStore(async (store) => {
+    const id = await store.startRun(base);
+    await assert.rejects(
+      () =>
+        store.writeTrajectories(id, 1, [
+          row(0, { methodRecord: { calls: { judge: -1 } } }),
+        ]),
+      /methodRecord\.calls\.judge: expected an integer >= 0/,
+    );
+    await assert.rejects(
+      () =>
+        store.writeTrajectories(id, 1, [
+          row(0, { methodRecord: { rounds: { label: "c", values: ["x"] } } as never }),
+        ]),
+      /methodRecord\.rounds/,
+    );
+  });
 });

@@ -1,21 +1,39 @@
 /**
- * The RL trainer: rollout -> rewards -> the method's advantages -> clipped policy-gradient
- * step with KL to a frozen reference policy. It calls only the {@link Method} interface; no
- * method's logic lives here.
+ * The RL trainer: rollout -> the method's rewards -> the method's step (advantages, loss
+ * weights, metrics, per-trajectory records) -> clipped policy-gradient step with KL to a
+ * frozen reference policy. It calls only the {@link Method} interface; no method's logic lives
+ * here. Metric names: core's `METRIC` for the harness's, `<method>/<name>` for the method's.
  *
  * Determinism: every random draw of step s comes from `stepRng(seed, s)`, so a run resumed
  * from the checkpoint after step s continues exactly as the uninterrupted run would.
  *
  * @module
  */
-import { detach, policyLoss, Rng, tf, type Transformer } from "@creditlab/kernels";
+import {
+  detach,
+  groupOutcomeStats,
+  policyLoss,
+  Rng,
+  tf,
+  type Transformer,
+} from "@creditlab/kernels";
 import { exactMatch } from "@creditlab/datasets";
 import { buildBatch, lengthBuckets, sliceRows } from "./batch.ts";
 import { AdamW, type AdamWConfig, addGradients } from "./optim.ts";
 import { type FeedbackHook, rollout, type RolloutConfig, samplingTemperature } from "./rollout.ts";
 import type { WordTokenizer } from "./tokenizer.ts";
-import type { Question, RolloutBatch, Trajectory } from "@creditlab/core";
-import type { Method, MethodContext, TrainingResources } from "./types.ts";
+import {
+  type HarnessMetric,
+  isMethodMetric,
+  type MethodRecord,
+  METRIC,
+  type PolicyLossConfig,
+  type Question,
+  type RolloutBatch,
+  type Trajectory,
+} from "@creditlab/core";
+import type { Method, MethodBatch, MethodContext, StepResult, TrainingResources } from "./types.ts";
+import { grantResources } from "./resources.ts";
 import type { CheckpointStore, TrainState } from "./checkpoint.ts";
 import { Progress } from "./progress.ts";
 import { NEAR_MISS_METRIC, nearMissShare } from "./regimes.ts";
@@ -134,21 +152,30 @@ export type StepMetrics = Record<string, number>;
 /** Callbacks for recording (the run store implements them). */
 export interface TrainSink {
   logStep(step: number, metrics: StepMetrics): Promise<void>;
-  /** Called at checkpoint steps with the step's batch and advantages (for trajectory records). */
-  logTrajectories?(step: number, batch: RolloutBatch, advantages: Float32Array): Promise<void>;
+  /**
+   * Called at checkpoint steps with the step's batch, its advantages and the method's
+   * per-row records (for the run store's trajectory files).
+   */
+  logTrajectories?(
+    step: number,
+    batch: RolloutBatch,
+    advantages: Float32Array,
+    records: readonly (MethodRecord | undefined)[],
+  ): Promise<void>;
   /** A resumed run drops whatever was recorded after its checkpoint. */
   truncateAfter?(step: number): Promise<void>;
 }
 
 /** Options of {@link trainRl}. */
-export interface TrainRlOptions<C> {
+export interface TrainRlOptions<C, R extends MethodRecord = MethodRecord> {
   model: Transformer;
   /** Frozen reference policy for the KL term (may be omitted when klCoef is 0). */
   refModel?: Transformer;
   tokenizer: WordTokenizer;
-  method: Method<C>;
+  method: Method<C, R>;
   methodConfig: C;
   questions: Question[];
+  /** The environment's search tool and training-only resources (served as the method asks). */
   resources: TrainingResources;
   config: RlConfig;
   seed: number;
@@ -166,12 +193,48 @@ export function stepRng(seed: number, step: number): Rng {
   return new Rng((Math.imul(seed >>> 0, 0x85ebca6b) ^ Math.imul(step + 1, 0x9e3779b1)) >>> 0);
 }
 
-/** Score trajectories: outcome EM, then the method's reward shaping. */
-export function scoreTrajectories<C>(
-  trajs: Trajectory[],
-  opts: { questions: ReadonlyMap<string, Question>; method: Method<C>; ctx: MethodContext<C> },
+/** What {@link scoreTrajectories} returns for one sampling round. */
+export interface ScoredRound<R> {
+  /** The method's record per trajectory (aligned with the input), undefined where none. */
+  records: (R | undefined)[];
+  /** The method's reward metrics of the round. */
+  metrics: Record<string, number>;
+}
+
+/** Throws unless every metric of `metrics` is named `<method>/<name>` and is a number. */
+export function checkMethodMetrics(
+  method: string,
+  metrics: Record<string, number>,
+  where: string,
 ): void {
-  for (const t of trajs) {
+  for (const [k, v] of Object.entries(metrics)) {
+    if (!isMethodMetric(k, method)) {
+      throw new Error(
+        `method ${method}: ${where} returned metric ${JSON.stringify(k)}; a method's metrics are ` +
+          `named "${method}/<name>"`,
+      );
+    }
+    if (typeof v !== "number") {
+      throw new Error(`method ${method}: ${where} metric ${k} is not a number`);
+    }
+  }
+}
+
+/**
+ * Score the trajectories of one sampling round: the exact-match outcome (recorded as
+ * `meta.outcome`), then the method's `rewards` (default: the outcome), which set each
+ * trajectory's `reward`. Returns the method's records and metrics of the round.
+ */
+export function scoreTrajectories<C, R extends MethodRecord>(
+  trajs: Trajectory[],
+  opts: {
+    questions: ReadonlyMap<string, Question>;
+    method: Method<C, R>;
+    ctx: MethodContext<C>;
+  },
+): ScoredRound<R> {
+  const outcomes = new Float32Array(trajs.length);
+  trajs.forEach((t, i) => {
     const q = opts.questions.get(t.questionId);
     if (!q) throw new Error(`scoreTrajectories: no question with id ${t.questionId}`);
     if (q.goldenAnswers.length === 0) {
@@ -179,13 +242,76 @@ export function scoreTrajectories<C>(
     }
     const outcome = t.answer === undefined ? 0 : exactMatch(t.answer, q.goldenAnswers);
     t.meta.outcome = outcome;
-    t.reward = opts.method.reward
-      ? opts.method.reward(t, { question: q, outcome, ctx: opts.ctx })
-      : outcome;
-    if (!Number.isFinite(t.reward)) {
-      throw new Error(`method ${opts.method.name}: reward of question ${q.id} is ${t.reward}`);
-    }
+    outcomes[i] = outcome;
+  });
+  const { method } = opts;
+  const out = method.rewards
+    ? method.rewards(
+      { trajectories: trajs, outcomes, groupIds: Int32Array.from(trajs, (t) => t.groupId) },
+      opts.ctx,
+    )
+    : { rewards: outcomes };
+  if (!(out.rewards instanceof Float32Array) || out.rewards.length !== trajs.length) {
+    throw new Error(
+      `method ${method.name}: rewards() must return a Float32Array of ${trajs.length} rewards`,
+    );
   }
+  if (out.records !== undefined && out.records.length !== trajs.length) {
+    throw new Error(
+      `method ${method.name}: rewards() returned ${out.records.length} records for ${trajs.length} trajectories`,
+    );
+  }
+  trajs.forEach((t, i) => {
+    const r = out.rewards[i]!;
+    if (!Number.isFinite(r)) {
+      throw new Error(`method ${method.name}: reward of question ${t.questionId} is ${r}`);
+    }
+    t.reward = r;
+  });
+  const metrics = out.metrics ?? {};
+  checkMethodMetrics(method.name, metrics, "rewards()");
+  return { records: out.records ? [...out.records] : trajs.map(() => undefined), metrics };
+}
+
+/**
+ * Check a method's step result against its batch: array lengths, record count and metric
+ * names. Returns it.
+ */
+export function checkStepResult<R>(
+  method: string,
+  res: StepResult<R>,
+  batch: RolloutBatch,
+): StepResult<R> {
+  const tokens = batch.n * batch.length;
+  if (!(res.advantages instanceof Float32Array) || res.advantages.length !== tokens) {
+    throw new Error(
+      `method ${method}: advantages has ${res.advantages?.length} entries, batch has ${tokens} tokens`,
+    );
+  }
+  if (res.lossWeights !== undefined && res.lossWeights.length !== tokens) {
+    throw new Error(
+      `method ${method}: lossWeights has ${res.lossWeights.length} entries, batch has ${tokens} tokens`,
+    );
+  }
+  if (res.records !== undefined && res.records.length !== batch.n) {
+    throw new Error(
+      `method ${method}: step returned ${res.records.length} records for ${batch.n} rows`,
+    );
+  }
+  checkMethodMetrics(method, res.metrics, "step()");
+  return res;
+}
+
+/**
+ * Harness metrics of the trained batch: its number of groups and the share whose rewards are
+ * all equal (they carry zero group-relative signal).
+ */
+export function batchGroupMetrics(batch: RolloutBatch): Record<string, number> {
+  const s = groupOutcomeStats(batch.rewards, batch.groupIds);
+  return {
+    [METRIC.groupCount]: s.groups,
+    [METRIC.uniformGroupShare]: s.groups === 0 ? 0 : s.uniformGroups / s.groups,
+  };
 }
 
 /** Share of groups in which no trajectory has outcome 1 (the regime CAPF targets). */
@@ -203,13 +329,32 @@ function mean(xs: number[]): number {
   return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
+/**
+ * The training-only feedback call of a method's rollout hooks under its config, as the rollout
+ * sees it; undefined when the method adds none.
+ */
+export function feedbackHook<C, R extends MethodRecord>(
+  method: Method<C, R>,
+  ctx: MethodContext<C>,
+): FeedbackHook | undefined {
+  const hooks = method.rolloutHooks;
+  return hooks && hooks.offersFeedback(ctx.config)
+    ? {
+      maxCalls: hooks.maxCalls(ctx.config),
+      call: (state, draft) => hooks.onFeedback(state, draft, ctx),
+    }
+    : undefined;
+}
+
 /** Run RL training (resuming from the latest checkpoint when there is one). */
-export async function trainRl<C>(
-  opts: TrainRlOptions<C>,
+export async function trainRl<C, R extends MethodRecord = MethodRecord>(
+  opts: TrainRlOptions<C, R>,
 ): Promise<{ steps: number; stopped: "done" | "bad-steps" | "stop-after" }> {
   const { model, tokenizer, method, methodConfig, config, sink, checkpoints } = opts;
   const log = opts.log ?? ((l: string) => console.log(l));
   const loss = method.loss(methodConfig);
+  // What the method asks for, served once for the whole run (nothing when it asks nothing).
+  const resources = grantResources(method, methodConfig, opts.resources);
   if (loss.klCoef > 0 && !opts.refModel) throw new Error("trainRl: klCoef > 0 needs a refModel");
   const optimizer = new AdamW(model.variables(), config.optimizer);
   let start = 0;
@@ -234,21 +379,19 @@ export async function trainRl<C>(
     const ctx: MethodContext<C> = {
       config: methodConfig,
       questions: byId,
-      resources: opts.resources,
+      resources,
       rng: rng.fork(),
       step,
     };
-    const hooks = method.rolloutHooks;
-    const feedback: FeedbackHook | undefined = hooks && hooks.offersFeedback(methodConfig)
-      ? {
-        maxCalls: hooks.maxCalls(methodConfig),
-        call: (state, draft) => hooks.onFeedback(state, draft, ctx),
-      }
-      : undefined;
+    const feedback = feedbackHook(method, ctx);
     const dyn = method.dynamicSampling(methodConfig);
     const trajs: Trajectory[] = [];
     let sampledGroups = 0;
     let allGroups: Trajectory[] = [];
+    // The method's reward records of this step's trajectories, and its reward metrics
+    // (trajectory-weighted sums over the sampling rounds).
+    const rewardRecords = new Map<Trajectory, R>();
+    const rewardMetricSums = new Map<string, { sum: number; n: number }>();
     const rounds = dyn.kind === "off" ? 1 : 1 + dyn.maxResampleRounds;
     for (let r = 0; r < rounds && sampledGroups < config.questionsPerStep; r++) {
       const qs = Array.from(
@@ -265,7 +408,16 @@ export async function trainRl<C>(
         ...(feedback ? { feedback } : {}),
         ...(opts.anonymizer ? { anonymizer: opts.anonymizer } : {}),
       });
-      scoreTrajectories(got, { questions: byId, method, ctx });
+      const scored = scoreTrajectories(got, { questions: byId, method, ctx });
+      scored.records.forEach((rec, i) => {
+        if (rec !== undefined) rewardRecords.set(got[i]!, rec);
+      });
+      for (const [k, v] of Object.entries(scored.metrics)) {
+        const acc = rewardMetricSums.get(k) ?? { sum: 0, n: 0 };
+        acc.sum += v * got.length;
+        acc.n += got.length;
+        rewardMetricSums.set(k, acc);
+      }
       allGroups = allGroups.concat(got);
       if (dyn.kind === "off") {
         trajs.push(...got);
@@ -284,25 +436,26 @@ export async function trainRl<C>(
       }
     }
     const metrics: StepMetrics = {
-      "reward/mean": mean(allGroups.map((t) => t.reward)),
-      "outcome/em": mean(allGroups.map((t) => Number(t.meta.outcome))),
-      "groups/no_success_share": noSuccessShare(allGroups),
+      [METRIC.rewardMean]: mean(allGroups.map((t) => t.reward)),
+      [METRIC.outcomeEm]: mean(allGroups.map((t) => Number(t.meta.outcome))),
+      [METRIC.noSuccessShare]: noSuccessShare(allGroups),
       [NEAR_MISS_METRIC]: nearMissShare(allGroups, byId),
-      "tool_calls/mean": mean(allGroups.map((t) => Number(t.meta.toolCalls))),
-      "feedback_calls/mean": mean(allGroups.map((t) => Number(t.meta.feedbackCalls))),
-      "invalid_actions/mean": mean(allGroups.map((t) => Number(t.meta.invalidActions))),
-      "trajectories/kept": trajs.length,
+      [METRIC.toolCallsMean]: mean(allGroups.map((t) => Number(t.meta.toolCalls))),
+      [METRIC.feedbackCallsMean]: mean(allGroups.map((t) => Number(t.meta.feedbackCalls))),
+      [METRIC.invalidActionsMean]: mean(allGroups.map((t) => Number(t.meta.invalidActions))),
+      [METRIC.trajectoriesKept]: trajs.length,
     };
+    for (const [k, { sum, n }] of rewardMetricSums) metrics[k] = n === 0 ? 0 : sum / n;
     if (trajs.length > 0) {
-      const batch = buildBatch(trajs);
-      const advantages = await method.advantages(batch, ctx);
-      if (advantages.length !== batch.tokens.length) {
-        throw new Error(
-          `method ${method.name}: advantages has ${advantages.length} entries, batch has ${batch.tokens.length} tokens`,
-        );
-      }
-      const weights = method.lossWeights?.(batch, ctx);
-      Object.assign(metrics, method.stepMetrics?.(batch, ctx) ?? {});
+      const rolloutBatch = buildBatch(trajs);
+      const batch: MethodBatch<R> = {
+        ...rolloutBatch,
+        rewardRecords: trajs.map((t) => rewardRecords.get(t)),
+      };
+      const result = checkStepResult(method.name, await method.step(batch, ctx), batch);
+      const advantages = result.advantages;
+      const weights = result.lossWeights;
+      Object.assign(metrics, batchGroupMetrics(batch), result.metrics);
       const temperature = samplingTemperature(config.rollout);
       const plan = updatePlan(batch.groupIds, { updates: config.updates, rng });
       // Several updates: the behaviour policy's and the reference's log-probs are fixed for
@@ -335,20 +488,30 @@ export async function trainRl<C>(
         res.applied &&= r.applied;
         if (!r.applied) break;
       }
-      if (plan.length > 1) res.metrics["updates"] = plan.length;
+      if (plan.length > 1) res.metrics[METRIC.updates] = plan.length;
       Object.assign(metrics, res.metrics);
       if (!res.applied) {
         badSteps++;
-        metrics["skipped_nonfinite"] = 1;
+        metrics[METRIC.skippedNonFinite] = 1;
         log(
           `step ${step}: non-finite loss or gradient, step skipped (${badSteps}/${config.maxBadSteps})`,
         );
       }
       const isCkpt = (step + 1) % config.checkpointEvery === 0 || step + 1 === config.steps;
-      if (isCkpt) await sink.logTrajectories?.(step, batch, advantages);
+      if (isCkpt) {
+        await sink.logTrajectories?.(
+          step,
+          rolloutBatch,
+          advantages,
+          result.records ?? batch.rewardRecords,
+        );
+      }
     }
     await sink.logStep(step, metrics);
-    progress.tick(step + 1, { reward: metrics["reward/mean"]!, em: metrics["outcome/em"]! });
+    progress.tick(step + 1, {
+      reward: metrics[METRIC.rewardMean]!,
+      em: metrics[METRIC.outcomeEm]!,
+    });
     if ((step + 1) % config.checkpointEvery === 0 || step + 1 === config.steps) {
       await checkpoints.save({ step: step + 1, badSteps }, { model, optimizer });
     }
@@ -389,6 +552,34 @@ function microBatchShare(mask: Float32Array, opts: { n: number; len: number; tok
 export const RL_MICRO_BATCH_ROWS = 8;
 
 /**
+ * The step-metric name of each metric of kernels' `policyLoss` (its names are the kernel's
+ * API; the run store gets core's {@link METRIC} names). A kernel metric without a name here is
+ * an error, so none is logged under a second convention.
+ */
+export const POLICY_LOSS_METRICS: Readonly<Record<string, HarnessMetric>> = Object.freeze({
+  pgLoss: METRIC.pgLoss,
+  kl: METRIC.kl,
+  klLoss: METRIC.klLoss,
+  clipFraction: METRIC.clipFraction,
+  clipFractionDual: METRIC.dualClipFraction,
+  approxKl: METRIC.behaviourKl,
+  approxKlK3: METRIC.behaviourKlK3,
+  ratioMean: METRIC.ratioMean,
+  ratioMax: METRIC.ratioMax,
+});
+
+function lossMetricName(kernelName: string): HarnessMetric {
+  const name = POLICY_LOSS_METRICS[kernelName];
+  if (name === undefined) {
+    throw new Error(
+      `gradientStep: policyLoss metric ${JSON.stringify(kernelName)} has no step-metric name; ` +
+        "add it to POLICY_LOSS_METRICS (and core's METRIC)",
+    );
+  }
+  return name;
+}
+
+/**
  * One policy-gradient update on a batch. The batch is processed in micro-batches of at most
  * `microBatchRows` (default {@link RL_MICRO_BATCH_ROWS}) rows of similar length
  * ({@link lengthBuckets}; gradients accumulated, each micro-batch's loss weighted by its share
@@ -403,7 +594,7 @@ export function gradientStep(
     batch: RolloutBatch;
     advantages: Float32Array;
     weights: Float32Array | undefined;
-    loss: ReturnType<Method["loss"]>;
+    loss: PolicyLossConfig;
     microBatchRows?: number;
     /**
      * Temperature the batch was sampled at (default 1): log-probs (and the reference's) are
@@ -433,13 +624,16 @@ export function gradientStep(
   const chunks = lengthBuckets(all.map((r) => batch.lengths[r]!), mb)
     .map((idx) => idx.map((i) => all[i]!));
   // Every per-token array a micro-batch needs, sliced in one pass.
-  const perToken: Record<string, Float32Array> = { mask: batch.lossMask, adv: advantages };
-  if (weights) perToken.w = weights;
-  if (args.oldLogProbs) perToken.old = args.oldLogProbs;
-  if (args.refLogProbs && loss.klCoef > 0) perToken.ref = args.refLogProbs;
+  const perToken = {
+    mask: batch.lossMask,
+    adv: advantages,
+    ...(weights ? { w: weights } : {}),
+    ...(args.oldLogProbs ? { old: args.oldLogProbs } : {}),
+    ...(args.refLogProbs && loss.klCoef > 0 ? { ref: args.refLogProbs } : {}),
+  };
   const slices = chunks.map((rows) => {
     const { n, len, tokens, arrays: a } = sliceRows(batch, rows, perToken);
-    return { n, len, tokens, mask: a.mask!, adv: a.adv!, w: a.w, old: a.old, refLp: a.ref };
+    return { n, len, tokens, mask: a.mask, adv: a.adv, w: a.w, old: a.old, refLp: a.ref };
   });
   const shares = slices.map((sl) => microBatchShare(sl.mask, { n: sl.n, len: sl.len, tokenMean }));
   const total = shares.reduce((a, b) => a + b, 0);
@@ -479,7 +673,9 @@ export function gradientStep(
         checkLogProbs: false,
       }, loss);
       metricValues = Object.fromEntries(
-        Object.entries(out.metrics).map(([k, v]) => [k, typeof v === "number" ? v : tf.keep(v)]),
+        Object.entries(out.metrics).map((
+          [k, v],
+        ) => [lossMetricName(k), typeof v === "number" ? v : tf.keep(v)]),
       );
       return tf.mul(out.loss, total === 0 ? 1 / slices.length : share) as tf.Scalar;
     }, vars);
@@ -495,15 +691,15 @@ export function gradientStep(
     if (old) old.dispose();
     if (ref) ref.dispose();
   });
-  metrics["loss"] = lossValue;
-  metrics["micro_batches"] = slices.length;
+  metrics[METRIC.loss] = lossValue;
+  metrics[METRIC.microBatches] = slices.length;
   let applied = false;
   if (acc !== null) {
     const gradList: tf.Tensor[] = acc;
     if (Number.isFinite(lossValue)) {
       const rep = optimizer.apply(gradList);
       applied = rep.applied;
-      metrics["grad_norm"] = rep.gradNorm;
+      metrics[METRIC.gradNorm] = rep.gradNorm;
     }
     tf.dispose(gradList);
   }

@@ -3,8 +3,16 @@ import { detach, initBackend, policyLoss, Rng, tf, Transformer } from "@creditla
 import { AdamW } from "./optim.ts";
 import { buildBatch } from "./batch.ts";
 import { TINY_MODEL } from "./_test_utils.ts";
-import { behaviourLogProbs, gradientStep, noSuccessShare, stepRng, updatePlan } from "./trainer.ts";
-import type { Aggregation, Trajectory } from "@creditlab/core";
+import {
+  behaviourLogProbs,
+  checkStepResult,
+  gradientStep,
+  noSuccessShare,
+  scoreTrajectories,
+  stepRng,
+  updatePlan,
+} from "./trainer.ts";
+import { type Aggregation, METRIC, type Trajectory } from "@creditlab/core";
 
 /** Clipping and KL settings of the loss in these tests (the aggregation varies). */
 const LOSS_BASE = {
@@ -73,10 +81,12 @@ for (
       return { res, w };
     };
     const whole = run(64), split = run(2);
-    assert.equal(whole.res.metrics["micro_batches"], 1);
-    assert.equal(split.res.metrics["micro_batches"], 4);
-    assert.ok(Math.abs(whole.res.metrics["loss"]! - split.res.metrics["loss"]!) < 1e-5);
-    assert.ok(Math.abs(whole.res.metrics["grad_norm"]! - split.res.metrics["grad_norm"]!) < 1e-4);
+    assert.equal(whole.res.metrics[METRIC.microBatches], 1);
+    assert.equal(split.res.metrics[METRIC.microBatches], 4);
+    assert.ok(Math.abs(whole.res.metrics[METRIC.loss]! - split.res.metrics[METRIC.loss]!) < 1e-5);
+    assert.ok(
+      Math.abs(whole.res.metrics[METRIC.gradNorm]! - split.res.metrics[METRIC.gradNorm]!) < 1e-4,
+    );
     whole.w.forEach((w, i) =>
       w.forEach((x, j) => assert.ok(Math.abs(x - split.w[i]![j]!) < 1e-5, `param ${i}[${j}]`))
     );
@@ -219,9 +229,9 @@ Deno.test("gradientStep on rows with fixed log-probs: the update of the sub-batc
     return { res, w };
   };
   const a = update({ sub: true }), b = update({ sub: false });
-  assert.ok(a.res.metrics["kl"]! > 0, "the KL term is on");
-  assert.ok(Math.abs(a.res.metrics["loss"]! - b.res.metrics["loss"]!) < 1e-5);
-  assert.ok(Math.abs(a.res.metrics["kl"]! - b.res.metrics["kl"]!) < 1e-5);
+  assert.ok(a.res.metrics[METRIC.kl]! > 0, "the KL term is on");
+  assert.ok(Math.abs(a.res.metrics[METRIC.loss]! - b.res.metrics[METRIC.loss]!) < 1e-5);
+  assert.ok(Math.abs(a.res.metrics[METRIC.kl]! - b.res.metrics[METRIC.kl]!) < 1e-5);
   a.w.forEach((w, i) =>
     w.forEach((x, j) => assert.ok(Math.abs(x - b.w[i]![j]!) < 1e-5, `param ${i}[${j}]`))
   );
@@ -249,9 +259,90 @@ Deno.test("gradientStep: a second update on the same batch is off-policy and cli
       rows: [0, 1, 2, 3, 4, 5, 6, 7],
       oldLogProbs: old,
     });
-  assert.equal(step().metrics["clipFraction"], 0, "first update: ratio 1");
-  const second = step().metrics["clipFraction"]!;
+  assert.equal(step().metrics[METRIC.clipFraction], 0, "first update: ratio 1");
+  const second = step().metrics[METRIC.clipFraction]!;
   assert.ok(second > 0, `second update: some ratios leave [0.8, 1.28] (clip fraction ${second})`);
   opt.dispose();
   model.dispose();
+});
+
+Deno.test("scoreTrajectories: outcome, then the method's rewards, records and metrics", () => {
+  const traj = (groupId: number, answer?: string): Trajectory => ({
+    questionId: "q",
+    groupId,
+    reward: 0,
+    turns: [],
+    meta: {},
+    ...(answer !== undefined ? { answer } : {}),
+  });
+  const questions = new Map([["q", {
+    id: "q",
+    question: "?",
+    goldenAnswers: ["paris"],
+    benchmark: "t",
+    split: "train",
+  }]]);
+  const base = {
+    name: "m",
+    summary: "",
+    defaults: null,
+    step: () => ({ advantages: new Float32Array(0), metrics: {} }),
+    loss: () => ({ ...LOSS_BASE, aggregation: "token-mean" as const }),
+    dynamicSampling: () => ({ kind: "off" as const }),
+  };
+  const ctx = {
+    config: null,
+    questions,
+    resources: { search: { search: () => Promise.resolve([]) }, get: () => undefined as never },
+    rng: new Rng(1),
+    step: 0,
+  };
+  const trajs = [traj(0, "Paris"), traj(0, "rome"), traj(1)];
+  // Default: the exact-match outcome.
+  const plain = scoreTrajectories(trajs, { questions, method: base, ctx });
+  assert.deepEqual(trajs.map((t) => [t.meta.outcome, t.reward]), [[1, 1], [0, 0], [0, 0]]);
+  assert.deepEqual(plain, { records: [undefined, undefined, undefined], metrics: {} });
+  // A method's per-round rewards see the whole round (outcomes and group ids).
+  const shaped = scoreTrajectories(trajs, {
+    questions,
+    ctx,
+    method: {
+      ...base,
+      rewards: (input) => ({
+        rewards: Float32Array.from(input.outcomes, (o, i) => o + input.groupIds[i]!),
+        records: [{ calls: { x: 1 } }, undefined, undefined],
+        metrics: { "m/count": input.trajectories.length },
+      }),
+    },
+  });
+  assert.deepEqual(trajs.map((t) => t.reward), [1, 0, 1]);
+  assert.deepEqual(shaped.records, [{ calls: { x: 1 } }, undefined, undefined]);
+  assert.deepEqual(shaped.metrics, { "m/count": 3 });
+  // Metrics outside the method's namespace, non-finite rewards and wrong lengths are errors.
+  const bad = (rewards: Float32Array, metrics: Record<string, number> = {}) => () =>
+    scoreTrajectories(trajs, {
+      questions,
+      ctx,
+      method: { ...base, rewards: () => ({ rewards, metrics }) },
+    });
+  assert.throws(bad(new Float32Array(3), { "reward/x": 1 }), /metrics are named "m\/<name>"/);
+  assert.throws(bad(Float32Array.of(0, NaN, 0)), /reward of question q is NaN/);
+  assert.throws(bad(new Float32Array(2)), /Float32Array of 3 rewards/);
+});
+
+Deno.test("checkStepResult: lengths, records and metric names against the batch", () => {
+  const batch = buildBatch(randomTrajectories(new Rng(2), 2));
+  const tokens = batch.n * batch.length;
+  const ok = { advantages: new Float32Array(tokens), metrics: { "m/a": 1 } };
+  assert.equal(checkStepResult("m", ok, batch), ok);
+  assert.throws(
+    () => checkStepResult("m", { ...ok, advantages: new Float32Array(1) }, batch),
+    /advantages has 1 entries/,
+  );
+  assert.throws(
+    () => checkStepResult("m", { ...ok, lossWeights: new Float32Array(1) }, batch),
+    /lossWeights has 1 entries/,
+  );
+  assert.throws(() => checkStepResult("m", { ...ok, records: [] }, batch), /0 records for 2 rows/);
+  assert.throws(() => checkStepResult("m", { ...ok, metrics: { loss: 1 } }, batch), /"m\/<name>"/);
 });

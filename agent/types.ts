@@ -1,13 +1,24 @@
 /**
  * The method contract (DESIGN.md section 4): what the trainer calls on a credit-assignment
- * method, and the training-only resources and rollout hooks it gets. The shared vocabulary
- * (question, trajectory, rollout batch, loss config, ...) is in @creditlab/core.
+ * method, the training-only resources a method asks for, and the rollout hooks it may add.
+ * The shared vocabulary (question, trajectory, rollout batch, loss config, method record,
+ * metric names, ...) is in @creditlab/core.
+ *
+ * One training step, as the trainer runs it (agent/trainer.ts):
+ *
+ *     rollout (with rolloutHooks) -> rewards(sampled trajectories) -> [dynamic sampling]
+ *       -> batch -> step(batch) -> loss(config) on step's advantages and loss weights
+ *
+ * A method keeps no state between calls and writes nothing into trajectories: everything it
+ * computes is in the values it returns.
  *
  * @module
  */
 
 import type {
   DynamicSampling,
+  FeedbackDetail,
+  MethodRecord,
   PolicyLossConfig,
   PrivilegedVerifier,
   Question,
@@ -22,13 +33,51 @@ import type {
 import type { Rng } from "@creditlab/kernels";
 
 /**
- * What an environment makes available to methods during training. Everything here is
- * privileged or training-only: evaluation never passes it.
+ * A training-only resource a method asks the environment for, at the level it needs. Every
+ * kind names the resource it is served ({@link ResourceOf}).
+ */
+export type ResourceRequest =
+  /** A verifier that knows the gold answer (CAPF's feedback call), revealing `detail`. */
+  | { kind: "privileged-verifier"; detail: FeedbackDetail }
+  /** A judge of the non-final rounds of a trajectory (CW-GRPO). */
+  | { kind: "round-judge" };
+
+/** Kinds of {@link ResourceRequest}. */
+export type ResourceKind = ResourceRequest["kind"];
+
+/** The request of one kind. */
+export type RequestOf<K extends ResourceKind> = Extract<ResourceRequest, { kind: K }>;
+
+/** What each kind of request is served. */
+export interface ResourceOf {
+  "privileged-verifier": PrivilegedVerifier;
+  "round-judge": RoundJudge;
+}
+
+/**
+ * How an environment serves resources: one call per request, returning the resource of that
+ * request's kind; throws a clear error for a request it cannot serve. Build one with
+ * `resourceProvider` (agent/resources.ts).
+ */
+export type ResourceProvider = <Q extends ResourceRequest>(request: Q) => ResourceOf[Q["kind"]];
+
+/**
+ * What an environment makes available for training: its search tool and a provider of
+ * training-only resources. Evaluation never receives it.
  */
 export interface TrainingResources {
   search: SearchTool;
-  verifier?: PrivilegedVerifier;
-  roundJudge?: RoundJudge;
+  provide: ResourceProvider;
+}
+
+/**
+ * The resources granted to a method for a run: the search tool and what its
+ * `resources(config)` asked for, each served once at the start of training.
+ */
+export interface MethodResources {
+  search: SearchTool;
+  /** The resource served for the method's request of `kind`; throws if it made none. */
+  get<K extends ResourceKind>(kind: K): ResourceOf[K];
 }
 
 /** Context passed to every method call. */
@@ -36,8 +85,8 @@ export interface MethodContext<C> {
   config: C;
   /** Questions of the batch by id. */
   questions: ReadonlyMap<string, Question>;
-  /** Training-only resources of the environment. */
-  resources: TrainingResources;
+  /** The training-only resources the method asked for. */
+  resources: MethodResources;
   /** Seeded randomness for the method (never global). */
   rng: Rng;
   step: number;
@@ -69,15 +118,59 @@ export interface RolloutHooks<C> {
   ): Promise<VerifierFeedback | null>;
 }
 
+/** The trajectories of one sampling round, as `rewards` sees them. */
+export interface RewardInput {
+  /** Every trajectory of the round; groups are whole. */
+  trajectories: readonly Trajectory[];
+  /**
+   * Exact-match outcome per trajectory (0 or 1), computed by the harness with the Search-R1
+   * metric; methods that shape rewards start from it.
+   */
+  outcomes: Float32Array;
+  /** Group id per trajectory. */
+  groupIds: Int32Array;
+}
+
+/** What `rewards` returns for one sampling round. */
+export interface Rewards<R> {
+  /** Reward per trajectory (finite), aligned with `RewardInput.trajectories`. */
+  rewards: Float32Array;
+  /** Typed per-trajectory records, aligned likewise (undefined = none for that one). */
+  records?: readonly (R | undefined)[];
+  /**
+   * Metrics of the round, named `<method>/<name>`. With dynamic sampling (several rounds per
+   * step) the trainer logs their mean over the rounds, weighted by trajectories.
+   */
+  metrics?: Record<string, number>;
+}
+
+/** The batch a method's `step` sees: the rollout batch plus its rows' reward records. */
+export interface MethodBatch<R> extends RolloutBatch {
+  /** Per row, the record `rewards` returned for that trajectory (undefined when none). */
+  rewardRecords: readonly (R | undefined)[];
+}
+
+/** What `step` returns: the method's credit assignment for one batch, as one value. */
+export interface StepResult<R> {
+  /** Per-token advantages aligned with `batch.tokens` (0 where lossMask is 0). */
+  advantages: Float32Array;
+  /** Optional per-token loss multipliers aligned likewise (1 = unchanged). */
+  lossWeights?: Float32Array;
+  /** The method's metrics of the step, each named `<method>/<name>` (core's `methodMetric`). */
+  metrics: Record<string, number>;
+  /**
+   * Typed per-row records the run store keeps (its `method_record` column). When absent, the
+   * rows' reward records are kept.
+   */
+  records?: readonly (R | undefined)[];
+}
+
 /**
  * A credit-assignment method (DESIGN.md section 4). The trainer calls only this interface.
- *
- * Order of calls for one training step:
- * rollout (with `rolloutHooks`) -> `reward` per trajectory -> batch -> `advantages`
- * -> `lossWeights` -> loss with `loss(config)`.
+ * `C` is its config, `R` its per-trajectory record.
  */
-export interface Method<C = unknown> {
-  /** Registry name, e.g. "grpo", "capf". */
+export interface Method<C = unknown, R extends MethodRecord = MethodRecord> {
+  /** Registry name, e.g. "grpo", "capf"; also the prefix of its metric names. */
   name: string;
   /** One line: what the method does. */
   summary: string;
@@ -85,24 +178,23 @@ export interface Method<C = unknown> {
   defaults: C;
   /** The regime its paper's claim is about; `reproduce` trains in it by default (else `mixed`). */
   regime?: RegimeName;
+  /**
+   * The training-only resources this config needs (none when absent). The environment serves
+   * each request once, at the start of training; the harness builds nothing a method does not
+   * ask for.
+   */
+  resources?(config: C): readonly ResourceRequest[];
   /** Training-only rollout extensions. */
   rolloutHooks?: RolloutHooks<C>;
   /**
-   * Reward of one trajectory. `outcome` is the exact-match outcome reward (0 or 1) the
-   * harness computed with the Search-R1 metric; methods that shape rewards start from it.
+   * Rewards of the trajectories of one sampling round (whole groups, so shaping may be
+   * group-aware). Default: the exact-match outcome.
    */
-  reward?(
-    traj: Trajectory,
-    opts: { question: Question; outcome: number; ctx: MethodContext<C> },
-  ): number;
-  /** Per-token advantages aligned with `batch.tokens` (0 where lossMask is 0). */
-  advantages(batch: RolloutBatch, ctx: MethodContext<C>): Promise<Float32Array> | Float32Array;
-  /** Optional per-token loss multipliers (1 = unchanged). */
-  lossWeights?(batch: RolloutBatch, ctx: MethodContext<C>): Float32Array;
+  rewards?(input: RewardInput, ctx: MethodContext<C>): Rewards<R>;
+  /** The credit assignment of one batch: a function of its typed arrays. */
+  step(batch: MethodBatch<R>, ctx: MethodContext<C>): Promise<StepResult<R>> | StepResult<R>;
   /** The policy loss to use with this config. */
   loss(config: C): PolicyLossConfig;
   /** DAPO-style dynamic sampling, if the config asks for it. */
   dynamicSampling(config: C): DynamicSampling;
-  /** Extra per-step metrics the method wants recorded (e.g. judge calls). */
-  stepMetrics?(batch: RolloutBatch, ctx: MethodContext<C>): Record<string, number>;
 }

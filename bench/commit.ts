@@ -5,8 +5,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { benchCommit } from "./commit.ts";
- * console.log(await benchCommit()); // "1316bff4...", "1316bff4...+dirty" or "unknown"
+ * assert.match(await benchCommit(), /^([0-9a-f]{40}(\+dirty)?|unknown)$/); // "1316bff4...+dirty"
  * ```
  * @module
  */

@@ -14,8 +14,9 @@
  * @example
  * ```ts
  * import { benchMatmul } from "./matmul.ts";
- * const r = await benchMatmul({ backends: ["wasm", "cpu"], sizes: [256] });
- * console.log(r.byBackend.wasm?.[256], "GFLOP/s");
+ * // The benchmark itself: `{ backends: ["wasm", "cpu"], sizes: [256] }` (~3 s); a quick look:
+ * const r = await benchMatmul({ backends: ["cpu"], sizes: [64], minSeconds: 0.05, windows: 1 });
+ * console.log(r.byBackend.cpu?.[64], "GFLOP/s");
  * ```
  * @module
  */

@@ -19,8 +19,10 @@ import {
   getMethod,
   getPreset,
   gradientStep,
+  grantResources,
   rollout,
   scoreTrajectories,
+  SFT_VERIFIER_DETAIL,
   trainSft,
 } from "@creditlab/agent";
 import "../methods/mod.ts";
@@ -53,7 +55,10 @@ export async function main(args: string[]): Promise<number> {
     tokenizer: testbed.tokenizer,
     questions: testbed.train,
     search: testbed.search,
-    verifier: testbed.resources.verifier!,
+    verifier: testbed.resources.provide({
+      kind: "privileged-verifier",
+      detail: SFT_VERIFIER_DETAIL,
+    }),
     anonymizer: testbed.anonymizer!,
     config: { ...preset.sft, steps: Number(values["sft-steps"]) },
     rng: new Rng(2),
@@ -81,13 +86,13 @@ export async function main(args: string[]): Promise<number> {
     const ctx = {
       config: grpo.defaults,
       questions: byId,
-      resources: testbed.resources,
+      resources: grantResources(grpo, grpo.defaults, testbed.resources),
       rng,
       step: s,
     };
-    scoreTrajectories(trajs, { questions: byId, method: grpo, ctx });
+    const scored = scoreTrajectories(trajs, { questions: byId, method: grpo, ctx });
     const batch = buildBatch(trajs);
-    const adv = await grpo.advantages(batch, ctx);
+    const { advantages: adv } = await grpo.step({ ...batch, rewardRecords: scored.records }, ctx);
     const t2 = performance.now();
     gradientStep({
       model,

@@ -29,7 +29,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { backendLabel, loadCheckpoint, readCpuModel } from "@creditlab/kernels";
-import type { RegimeName } from "@creditlab/core";
+import { METRIC, type RegimeName } from "@creditlab/core";
 import {
   buildTestbed,
   dirCheckpoints,
@@ -348,13 +348,13 @@ export async function main(args: string[]): Promise<number> {
           seed,
           sink: {
             logStep: (_step, m) => {
-              rewards.push(m["reward/mean"] ?? Number.NaN);
+              rewards.push(m[METRIC.rewardMean] ?? Number.NaN);
               measures.push({
-                noSuccess: m["groups/no_success_share"] ?? Number.NaN,
-                toolCalls: m["tool_calls/mean"] ?? Number.NaN,
+                noSuccess: m[METRIC.noSuccessShare] ?? Number.NaN,
+                toolCalls: m[METRIC.toolCallsMean] ?? Number.NaN,
                 nearMiss: m[NEAR_MISS_METRIC] ?? Number.NaN,
               });
-              kl = m["kl"] ?? kl;
+              kl = m[METRIC.kl] ?? kl;
               return Promise.resolve();
             },
           },

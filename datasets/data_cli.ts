@@ -159,7 +159,16 @@ function help(): number {
  *
  * @example
  * ```ts
- * await main(["ingest", "--db", "/tmp/x.duckdb"]); // 0
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { DEFAULT_QA_DIR } from "./benchmarks/paths.ts";
+ * const tmp = await Deno.makeTempDir();
+ * const code = await main([
+ *   "ingest", "--input", join(DEFAULT_QA_DIR, "bamboogle"),
+ *   "--db", join(tmp, "x.duckdb"), "--parquet-dir", tmp, "--no-cards",
+ * ]);
+ * assert.equal(code, 0);
+ * await Deno.remove(tmp, { recursive: true });
  * ```
  */
 export async function main(args: string[]): Promise<number> {

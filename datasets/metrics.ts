@@ -38,7 +38,8 @@ const WS_TRIM_RE = new RegExp(`^[${PY_WS}]+|[${PY_WS}]+$`, "g");
  *
  * @example
  * ```ts
- * pySplit("  a \u00a0b\n"); // ["a", "b"]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(pySplit("  a \u00a0b\n"), ["a", "b"]);
  * ```
  */
 export function pySplit(text: string): string[] {
@@ -52,8 +53,9 @@ export function pySplit(text: string): string[] {
  *
  * @example
  * ```ts
- * normalizeAnswer("The  Eiffel-Tower!"); // "eiffeltower"
- * normalizeAnswer("A Tale of Two Cities"); // "tale of two cities"
+ * import assert from "node:assert/strict";
+ * assert.equal(normalizeAnswer("The  Eiffel-Tower!"), "eiffeltower");
+ * assert.equal(normalizeAnswer("A Tale of Two Cities"), "tale of two cities");
  * ```
  */
 export function normalizeAnswer(s: string): string {
@@ -76,7 +78,8 @@ function asList(golds: GoldenAnswers): readonly string[] {
  *
  * @example
  * ```ts
- * exactMatch("the Beatles.", ["Beatles", "Fab Four"]); // 1
+ * import assert from "node:assert/strict";
+ * assert.equal(exactMatch("the Beatles.", ["Beatles", "Fab Four"]), 1);
  * ```
  */
 export function exactMatch(pred: string, golds: GoldenAnswers): 0 | 1 {
@@ -93,7 +96,8 @@ export function exactMatch(pred: string, golds: GoldenAnswers): 0 | 1 {
  *
  * @example
  * ```ts
- * coverExactMatch("It was Paris, France", ["Paris"]); // 1
+ * import assert from "node:assert/strict";
+ * assert.equal(coverExactMatch("It was Paris, France", ["Paris"]), 1);
  * ```
  */
 export function coverExactMatch(pred: string, golds: GoldenAnswers): 0 | 1 {
@@ -122,7 +126,9 @@ const SPECIAL = new Set(["yes", "no", "noanswer"]);
  *
  * @example
  * ```ts
- * tokenScores("Barack Obama", ["Obama"]); // { f1: 2/3, precision: 0.5, recall: 1 }
+ * import assert from "node:assert/strict";
+ * const s = tokenScores("Barack Obama", ["Obama"]);
+ * assert.deepEqual(s, { f1: 2 / 3, precision: 0.5, recall: 1 });
  * ```
  */
 export function tokenScores(pred: string, golds: GoldenAnswers): TokenScores {
@@ -160,8 +166,9 @@ export function tokenScores(pred: string, golds: GoldenAnswers): TokenScores {
  *
  * @example
  * ```ts
- * tokenF1("yes", ["no"]); // 0
- * tokenF1("the cat sat", ["a cat"]); // 2/3
+ * import assert from "node:assert/strict";
+ * assert.equal(tokenF1("yes", ["no"]), 0);
+ * assert.equal(tokenF1("the cat sat", ["a cat"]), 2 / 3);
  * ```
  */
 export function tokenF1(pred: string, golds: GoldenAnswers): number {
@@ -180,7 +187,8 @@ export interface AnswerScores {
  *
  * @example
  * ```ts
- * answerScores("Paris, France", ["Paris"]); // { em: 0, f1: 2/3, coverEm: 1 }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(answerScores("Paris, France", ["Paris"]), { em: 0, f1: 2 / 3, coverEm: 1 });
  * ```
  */
 export function answerScores(pred: string, golds: GoldenAnswers): AnswerScores {

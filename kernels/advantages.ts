@@ -75,8 +75,13 @@ function validate(
  *
  * @example
  * ```ts
- * const b = groupBaselines(new Float32Array([1, 0]), new Int32Array([7, 7]), { normalizeStd: true, eps: 0 });
- * // b.mean = [0.5, 0.5], b.denom = [0.7071, 0.7071] (unbiased std of {1, 0})
+ * import assert from "node:assert/strict";
+ * const b = groupBaselines(new Float32Array([1, 0]), new Int32Array([7, 7]), {
+ *   normalizeStd: true,
+ *   eps: 0,
+ * });
+ * assert.deepEqual(Array.from(b.mean), [0.5, 0.5]);
+ * assert.equal(b.denom[0]!.toFixed(4), "0.7071"); // unbiased std of {1, 0}
  * ```
  */
 export function groupBaselines(
@@ -145,11 +150,13 @@ export function groupBaselines(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const a = groupAdvantages(new Float32Array([1, 0, 0, 0]), new Int32Array([3, 3, 3, 3]), {
  *   normalizeStd: true,
  *   eps: 1e-6,
  * });
  * // mean 0.25, unbiased std 0.5 -> a = [1.5, -0.5, -0.5, -0.5] (up to eps)
+ * assert.deepEqual(Array.from(a, (x) => +x.toFixed(4)), [1.5, -0.5, -0.5, -0.5]);
  * ```
  */
 export function groupAdvantages(
@@ -191,10 +198,13 @@ export interface TokenLayout {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const out = broadcastToTokens(new Float32Array([2, -1]), {
- *   n: 2, length: 3, lossMask: new Float32Array([0, 1, 1, 1, 0, 0]),
+ *   n: 2,
+ *   length: 3,
+ *   lossMask: new Float32Array([0, 1, 1, 1, 0, 0]),
  * });
- * // out = [0, 2, 2, -1, 0, 0]
+ * assert.deepEqual(Array.from(out), [0, 2, 2, -1, 0, 0]);
  * ```
  */
 export function broadcastToTokens(perRow: Float32Array, batch: TokenLayout): Float32Array {
@@ -237,8 +247,9 @@ export interface GroupOutcomeStats {
  *
  * @example
  * ```ts
- * groupOutcomeStats(new Float32Array([0, 0, 1, 0]), new Int32Array([0, 0, 1, 1]));
- * // { groups: 2, uniformGroups: 1, noSuccessGroups: 1 }
+ * import assert from "node:assert/strict";
+ * const s = groupOutcomeStats(new Float32Array([0, 0, 1, 0]), new Int32Array([0, 0, 1, 1]));
+ * assert.deepEqual(s, { groups: 2, uniformGroups: 1, noSuccessGroups: 1 });
  * ```
  */
 export function groupOutcomeStats(rewards: Float32Array, groupIds: Int32Array): GroupOutcomeStats {

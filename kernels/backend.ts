@@ -79,8 +79,9 @@ export interface BackendInfo {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { backendLabel } from "./backend.ts";
- * backendLabel({ name: "cpu", reason: "forced", threads: 1, simd: false }); // "cpu"
+ * assert.equal(backendLabel({ name: "cpu", reason: "forced", threads: 1, simd: false }), "cpu");
  * ```
  */
 export function backendLabel(info: BackendInfo): string {
@@ -141,8 +142,9 @@ export type Probe = { ok: true; detail: string } | { ok: false; reason: string }
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const r = await importOneLine("file:///nonexistent.js");
- * if (!r.ok) console.log(r.reason); // one line
+ * assert.ok(!r.ok && !r.reason.includes("\n")); // one line
  * ```
  */
 export async function importOneLine(
@@ -354,8 +356,10 @@ function setWasmEngines(blas: boolean, native: boolean): WasmEngines {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const info = await initBackend({ backend: "cpu" });
  * // info = { name: "cpu", reason: "forced by option backend=cpu", threads: 1, simd: false }
+ * assert.equal(info.name, "cpu");
  * ```
  */
 export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {

@@ -13,8 +13,10 @@
  *
  * @example
  * ```ts
+ * import { initBackend } from "./backend.ts";
  * import { enableBlasMatMul } from "./blas.ts";
- * const r = enableBlasMatMul(); // after initBackend({ backend: "wasm" })
+ * await initBackend({ backend: "wasm" }); // enables OpenBLAS itself when it can
+ * const r = enableBlasMatMul(); // idempotent; { ok: false, reason } without libopenblas
  * console.log(r.ok ? `OpenBLAS ${r.path}, ${r.threads} threads` : r.reason);
  * ```
  * @module
@@ -264,8 +266,10 @@ export const PRE_AVX2_CORES: ReadonlySet<string> = new Set([
  *
  * @example
  * ```ts
- * chooseCoreType({ detected: "Prescott", cpuFlags: new Set(["avx2", "fma"]) });
+ * import assert from "node:assert/strict";
+ * const r = chooseCoreType({ detected: "Prescott", cpuFlags: new Set(["avx2", "fma"]) });
  * // { coreType: "Haswell", reason: "OpenBLAS detected Prescott on a CPU with AVX2 + FMA; forced Haswell" }
+ * assert.equal(r?.coreType, "Haswell");
  * ```
  */
 export function chooseCoreType(args: {
@@ -461,8 +465,10 @@ function strides(opts: GemmOptions): { lda: number; ldb: number; ldc: number } {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const c = new Float32Array(1);
- * gemm(Float32Array.of(1, 2), Float32Array.of(3, 4), c, { m: 1, n: 1, k: 2 }); // c = [11]
+ * gemm(Float32Array.of(1, 2), Float32Array.of(3, 4), c, { m: 1, n: 1, k: 2 });
+ * assert.deepEqual(Array.from(c), [11]);
  * ```
  */
 export function gemm(a: Float32Array, b: Float32Array, c: Float32Array, opts: GemmOptions): void {

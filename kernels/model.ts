@@ -13,11 +13,16 @@
  *
  * @example
  * ```ts
- * import { Rng, Transformer, tf } from "@creditlab/kernels";
- * const model = new Transformer({ vocabSize: 64, dModel: 32, nLayers: 2, nHeads: 4, nKvHeads: 2,
- *   ffnHidden: 64, maxSeqLen: 32, ropeTheta: 10000, normEps: 1e-6, tiedEmbeddings: true },
- *   { rng: new Rng(0) });
- * const lp = model.logProbs(tf.tensor2d([[1, 2, 3]], undefined, "int32")); // [1,3], lp[0][0] = 0
+ * import assert from "node:assert/strict";
+ * import { initBackend, Rng, tf, Transformer } from "@creditlab/kernels";
+ * await initBackend({ backend: "cpu" });
+ * const model = new Transformer({
+ *   vocabSize: 64, dModel: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, ffnHidden: 64,
+ *   maxSeqLen: 32, ropeTheta: 10000, normEps: 1e-6, tiedEmbeddings: true,
+ * }, { rng: new Rng(0) });
+ * const lp = model.logProbs(tf.tensor2d([[1, 2, 3]], undefined, "int32"));
+ * assert.deepEqual(lp.shape, [1, 3]);
+ * assert.equal(lp.arraySync()[0]![0], 0); // the first token is given, not predicted
  * ```
  * @module
  */

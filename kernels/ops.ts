@@ -5,7 +5,11 @@
  *
  * @example
  * ```ts
- * import { policyLoss, tf } from "@creditlab/kernels";
+ * import assert from "node:assert/strict";
+ * import { initBackend, maskedMean, tf } from "@creditlab/kernels";
+ * await initBackend({ backend: "cpu" });
+ * const m = maskedMean(tf.tensor2d([[1, 2]]), tf.tensor2d([[1, 0]]));
+ * assert.deepEqual(Array.from(m.dataSync()), [1]);
  * ```
  * @module
  */

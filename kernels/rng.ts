@@ -7,11 +7,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Rng } from "./rng.ts";
  * const rng = new Rng(42);
  * const u = rng.next(); // in [0, 1)
+ * assert.ok(u >= 0 && u < 1);
  * const copy = Rng.fromState(rng.state());
- * console.assert(copy.next() === rng.next());
+ * assert.equal(copy.next(), rng.next());
  * ```
  * @module
  */

@@ -13,8 +13,12 @@
  *
  * @example
  * ```ts
- * await saveTensors("/tmp/x.safetensors", new Map([["w", { shape: [2], data: Float32Array.of(1, 2) }]]));
- * const { tensors } = await loadTensors("/tmp/x.safetensors"); // tensors.get("w")!.data = [1, 2]
+ * import assert from "node:assert/strict";
+ * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
+ * await saveTensors(path, new Map([["w", { shape: [2], data: Float32Array.of(1, 2) }]]));
+ * const { tensors } = await loadTensors(path);
+ * assert.deepEqual(Array.from(tensors.get("w")!.data), [1, 2]);
+ * await Deno.remove(path);
  * ```
  * @module
  */
@@ -216,7 +220,12 @@ async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
  *
  * @example
  * ```ts
- * await saveTensors("opt.safetensors", new Map([["m.embed", { shape: [4, 2], data: new Float32Array(8) }]]), { metadata: { step: "10" } });
+ * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
+ * await saveTensors(path, new Map([["m.embed", { shape: [4, 2], data: new Float32Array(8) }]]), {
+ *   metadata: { step: "10" },
+ * });
+ * (await loadTensors(path)).metadata.step; // "10"
+ * await Deno.remove(path);
  * ```
  */
 export async function saveTensors(
@@ -258,8 +267,16 @@ export function toHostTensors(named: Iterable<[string, tf.Tensor]>): Map<string,
  *
  * @example
  * ```ts
- * await saveCheckpoint("runs/x/step100.safetensors", model, { extra: { step: "100" } });
- * const { model: m2, extra } = await loadCheckpoint("runs/x/step100.safetensors");
+ * import assert from "node:assert/strict";
+ * import { initBackend, referenceConfig, Rng, Transformer } from "@creditlab/kernels";
+ * await initBackend({ backend: "cpu" });
+ * const model = new Transformer({ ...referenceConfig(), vocabSize: 16, dModel: 8, nLayers: 1,
+ *   nHeads: 2, nKvHeads: 1, ffnHidden: 16, maxSeqLen: 8 }, { rng: new Rng(0) });
+ * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
+ * await saveCheckpoint(path, model, { extra: { step: "100" } });
+ * const { model: m2, extra } = await loadCheckpoint(path);
+ * assert.deepEqual([m2.config, extra.step], [model.config, "100"]);
+ * await Deno.remove(path);
  * ```
  */
 export async function saveCheckpoint(

@@ -56,7 +56,9 @@ export function argmax(logits: Float32Array): number {
  *
  * @example
  * ```ts
- * nucleusProbs(Float32Array.of(0, 0, Math.log(2)), { temperature: 1, topP: 0.5 }); // [0, 0, 1]
+ * import assert from "node:assert/strict";
+ * const p = nucleusProbs(Float32Array.of(0, 0, Math.log(2)), { temperature: 1, topP: 0.5 });
+ * assert.deepEqual(Array.from(p), [0, 0, 1]);
  * ```
  */
 export function nucleusProbs(
@@ -114,8 +116,10 @@ function checkOpts(opts: { temperature: number; topP: number }, op: string): voi
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Rng } from "./rng.ts";
- * const id = sampleToken(Float32Array.of(1, 3, 2), { temperature: 0, topP: 1, rng: new Rng(0) }); // 1
+ * const id = sampleToken(Float32Array.of(1, 3, 2), { temperature: 0, topP: 1, rng: new Rng(0) });
+ * assert.equal(id, 1); // temperature 0: the argmax
  * ```
  */
 export function sampleToken(logits: Float32Array, opts: SampleOptions): number {

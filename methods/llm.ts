@@ -6,7 +6,12 @@
  *
  * @module
  */
-import type { PrivilegedVerifier, Question, VerifierFeedback } from "@creditlab/core";
+import type {
+  FeedbackDetail,
+  PrivilegedVerifier,
+  Question,
+  VerifierFeedback,
+} from "@creditlab/core";
 import { exactMatch, normalizeAnswer } from "@creditlab/datasets";
 
 /** One chat message (OpenAI chat-completions shape). */
@@ -104,14 +109,8 @@ export const KIND_TEXT: Readonly<Record<VerifierFeedback["kind"], string>> = {
   "unknown": "The draft answer is not correct.",
 };
 
-/**
- * How much a privileged verifier reveals (the same levels as SearchWorld's verifier):
- * - `"correctness"`: only whether the draft is correct (no model call needed);
- * - `"error-type"`: what kind of error the draft makes, explained briefly — the paper's
- *   Figure 1 example: "Sochi" is flagged as the host city rather than the requested country;
- * - `"hint"`: as `error-type`, plus what to look up next (never the answer).
- */
-export type FeedbackDetail = "correctness" | "error-type" | "hint";
+/** How much a privileged verifier reveals (core's levels; `"correctness"` needs no model call). */
+export type { FeedbackDetail };
 
 /**
  * The verifier's system prompt, written from CAPF's description (arXiv 2606.01830, section 1

@@ -8,6 +8,7 @@ import { EndpointPolicy } from "@creditlab/agent";
 import { CW_GRPO_DEFAULTS, cwGrpo, type CwGrpoConfig, LlmRoundJudge } from "./cw-grpo/mod.ts";
 import { LlmVerifier } from "./llm.ts";
 import { batchOf, contextOf, question, trajectory } from "./testing.ts";
+import { llmResourceProvider } from "./llm_resources.ts";
 
 type Msg = { role: string; content: string };
 
@@ -67,10 +68,8 @@ Deno.test("LlmRoundJudge through EndpointPolicy drives CW-GRPO advantages", asyn
     ];
     const batch = batchOf(trajs);
     const cfg: CwGrpoConfig = structuredClone(CW_GRPO_DEFAULTS) as CwGrpoConfig;
-    const adv = await cwGrpo.advantages(
-      batch,
-      contextOf(cfg, { resources: { roundJudge: judge } }),
-    );
+    const res = await cwGrpo.step(batch, contextOf(cfg, { resources: { "round-judge": judge } }));
+    const adv = res.advantages;
     assert.equal(seen.length, 2);
     // rewards {1, 0}: A = 0.7071; c = [1, 0] -> round 1 gets 2A, round 2 gets 0, answer A
     const A = 0.5 / (Math.SQRT1_2 + 1e-6);
@@ -84,7 +83,7 @@ Deno.test("LlmRoundJudge through EndpointPolicy drives CW-GRPO advantages", asyn
       ...z(3),
       ...Array(3).fill(Number(A.toFixed(4))),
     ]);
-    assert.equal(cwGrpo.stepMetrics!(batch, contextOf(cfg))["cw/judge_llm_calls"], 2);
+    assert.equal(res.metrics["cw-grpo/calls/judge_llm"], 2);
   });
 });
 
@@ -97,6 +96,11 @@ Deno.test("LlmVerifier through EndpointPolicy; a failing endpoint is an error, n
     () => '{"kind": "wrong-type", "feedback": "Sochi is the host city; a country is asked for."}',
     async (url) => {
       const v = new LlmVerifier(new EndpointPolicy({ baseUrl: url, api: "chat" }));
+      // The open-domain provider serves the verifier at the detail a method asks for.
+      const provide = llmResourceProvider(new EndpointPolicy({ baseUrl: url, api: "chat" }));
+      const hint = provide({ kind: "privileged-verifier", detail: "hint" });
+      assert.ok(hint instanceof LlmVerifier && hint.detail === "hint");
+      assert.ok(provide({ kind: "round-judge" }) instanceof LlmRoundJudge);
       assert.deepEqual(await v.verify(q, "Sochi"), {
         correct: false,
         kind: "wrong-type",

@@ -2,18 +2,34 @@
  * @creditlab/methods: one self-contained module per paper. Importing this module registers
  * every method (grpo, capf, cw-grpo, e-grpo).
  *
- * Besides the `Method` values, it exports what an environment needs to build the
- * training-only resources: the LLM verifier (CAPF, open-domain data) and the LLM round judge
- * (CW-GRPO), the detail level CAPF wants its verifier at, and each method's config and defaults.
+ * Besides the `Method` values (each with its config, defaults and record type), it exports
+ * the GRPO-family helper the methods are built with, and what an open-domain environment
+ * needs to serve the training-only resources methods ask for: the LLM verifier (CAPF), the LLM
+ * round judge (CW-GRPO) and a provider that serves both by request.
  * @module
  */
-export { grpo, GRPO_DEFAULTS, GRPO_PAPERS, grpoVariant } from "./grpo/mod.ts";
-export type { GrpoConfig, GrpoVariant, PaperClaim, PaperRecord } from "./grpo/mod.ts";
+export {
+  checkOutcome,
+  grpo,
+  GRPO_DEFAULTS,
+  GRPO_PAPERS,
+  grpoFamily,
+  grpoVariant,
+  outcomeRewards,
+} from "./grpo/mod.ts";
+export type {
+  GrpoConfig,
+  GrpoFamilySpec,
+  GrpoVariant,
+  PaperClaim,
+  PaperRecord,
+} from "./grpo/mod.ts";
 export { capf, CAPF_DEFAULTS, CAPF_PAPER, capfVerifierDetail } from "./capf/mod.ts";
-export type { CapfConfig } from "./capf/mod.ts";
+export type { CapfConfig, CapfRecord } from "./capf/mod.ts";
 export { CW_GRPO_DEFAULTS, CW_GRPO_PAPER, cwGrpo, LlmRoundJudge } from "./cw-grpo/mod.ts";
-export type { CwGrpoConfig } from "./cw-grpo/mod.ts";
+export type { CwGrpoConfig, CwGrpoRecord } from "./cw-grpo/mod.ts";
 export { E_GRPO_DEFAULTS, E_GRPO_PAPER, eGrpo } from "./e-grpo/mod.ts";
-export type { EGrpoConfig } from "./e-grpo/mod.ts";
+export type { EGrpoConfig, EGrpoRecord } from "./e-grpo/mod.ts";
 export { LlmVerifier } from "./llm.ts";
 export type { ChatClient, ChatMessage, ChatOptions, FeedbackDetail } from "./llm.ts";
+export { llmResourceProvider } from "./llm_resources.ts";

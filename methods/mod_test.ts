@@ -17,10 +17,10 @@ import {
   grpo,
   GRPO_PAPERS,
 } from "./mod.ts";
-import { batchOf, contextOf, question, trajectory } from "./testing.ts";
+import { advantagesOf, batchOf, contextOf, question, rewardsOf, trajectory } from "./testing.ts";
 import type { RoundJudge } from "@creditlab/core";
 
-Deno.test("methods/mod.ts registers all four methods", () => {
+Deno.test("methods/mod.ts registers all four methods; each names its metrics by its name", async () => {
   for (
     const [name, m] of [["grpo", grpo], ["capf", capf], ["cw-grpo", cwGrpo], [
       "e-grpo",
@@ -33,6 +33,34 @@ Deno.test("methods/mod.ts registers all four methods", () => {
     // every method's loss is a valid policy loss of its defaults
     const loss = (m.loss as (c: unknown) => ReturnType<typeof grpo.loss>)(m.defaults);
     assert.equal(loss.klEstimator, "k3");
+  }
+  // Every metric a method's step returns is `<name>/...` (the trainer refuses any other).
+  const trajs = [
+    trajectory({
+      groupId: 0,
+      reward: 1,
+      rounds: [{ policy: "<search> q </search>", obs: "<information> d </information>" }, {
+        policy: "<answer> paris </answer>",
+      }],
+    }),
+    trajectory({ groupId: 0, reward: 0, rounds: [{ policy: "<answer> rome </answer>" }] }),
+  ];
+  const judge: RoundJudge = {
+    score: (_q, rounds) =>
+      Promise.resolve(rounds.map(() => ({ retrieval: 1 as const, thinking: 1 as const }))),
+  };
+  const q = question("q0", { goldEntities: ["q"] });
+  for (const m of [grpo, capf, cwGrpo, eGrpo] as const) {
+    const ctx = contextOf(m.defaults as never, {
+      questions: [q],
+      resources: { "round-judge": judge },
+    });
+    const scored = rewardsOf(m as never, trajs, [1, 0], ctx);
+    const res = await (m.step as (b: unknown, c: unknown) => Promise<{ metrics: object }>)(
+      batchOf(trajs, { rewardRecords: scored.records ?? [] }),
+      ctx,
+    );
+    for (const k of Object.keys(res.metrics)) assert.ok(k.startsWith(`${m.name}/`), k);
   }
 });
 
@@ -68,21 +96,22 @@ Deno.test("every method reduces to GRPO in its neutral setting, on random batche
     const q = question("q0", { goldenAnswers: ["paris"], goldEntities: ["q"] });
     for (const t of trajs) t.reward = t.answer === "paris" ? 1 : 0;
     const batch = batchOf(trajs);
-    const want = Array.from(await grpo.advantages(batch, contextOf(grpo.defaults)));
+    const want = Array.from(await advantagesOf(grpo, batch, contextOf(grpo.defaults)));
     const capfCfg: CapfConfig = {
       ...(structuredClone(CAPF_DEFAULTS) as CapfConfig),
       feedback: { enabled: false },
       attenuation: { factor: 1, reach: { kind: "all-before-feedback" }, target: "advantage" },
     };
     assert.deepEqual(
-      Array.from(await capf.advantages(batch, contextOf(capfCfg))),
+      Array.from(await advantagesOf(capf, batch, contextOf(capfCfg))),
       want,
       `capf seed ${seed}`,
     );
-    const cw = await cwGrpo.advantages(
+    const cw = await advantagesOf(
+      cwGrpo,
       batch,
       contextOf(structuredClone(CW_GRPO_DEFAULTS) as CwGrpoConfig, {
-        resources: { roundJudge: uniformJudge },
+        resources: { "round-judge": uniformJudge },
       }),
     );
     Array.from(cw).forEach((v, i) =>
@@ -90,9 +119,12 @@ Deno.test("every method reduces to GRPO in its neutral setting, on random batche
     );
     const eCfg: EGrpoConfig = { ...E_GRPO_DEFAULTS, alpha: 0 };
     const ctx = contextOf(eCfg, { questions: [q] });
-    for (const t of trajs) t.reward = eGrpo.reward!(t, { question: q, outcome: t.reward, ctx });
+    const scored = rewardsOf(eGrpo, trajs, trajs.map((t) => t.reward), ctx);
+    trajs.forEach((t, i) => (t.reward = scored.rewards[i]!));
     assert.deepEqual(
-      Array.from(await eGrpo.advantages(batchOf(trajs), ctx)),
+      Array.from(
+        await advantagesOf(eGrpo, batchOf(trajs, { rewardRecords: scored.records! }), ctx),
+      ),
       want,
       `e-grpo seed ${seed}`,
     );

@@ -21,6 +21,7 @@
  */
 import {
   type Action,
+  type MethodRecord,
   type Question,
   ROLE_CODE,
   type RolloutBatch,
@@ -28,7 +29,14 @@ import {
   type Trajectory,
   type Turn,
 } from "@creditlab/core";
-import type { MethodContext, TrainingResources } from "@creditlab/agent";
+import type {
+  Method,
+  MethodBatch,
+  MethodContext,
+  ResourceKind,
+  ResourceOf,
+  Rewards,
+} from "@creditlab/agent";
 import { Rng } from "@creditlab/kernels";
 
 /** One policy round and what the environment answered. */
@@ -106,15 +114,22 @@ export function trajectory(spec: TrajectorySpec): Trajectory {
   return t;
 }
 
-/** Flatten trajectories into a padded batch (rewards from `traj.reward`). */
-export function batchOf(trajectories: Trajectory[], opts: { padTo?: number } = {}): RolloutBatch {
+/**
+ * Flatten trajectories into a padded batch (rewards from `traj.reward`), with the rows' reward
+ * records (default: none), as a method's `step` sees it.
+ */
+export function batchOf<R = never>(
+  trajectories: Trajectory[],
+  opts: { padTo?: number; rewardRecords?: readonly (R | undefined)[] } = {},
+): MethodBatch<R> {
   const n = trajectories.length;
   const lengths = Int32Array.from(
     trajectories,
     (t) => t.turns.reduce((a, u) => a + u.tokens.length, 0),
   );
   const length = Math.max(opts.padTo ?? 0, ...lengths);
-  const b: RolloutBatch = {
+  const b: MethodBatch<R> = {
+    rewardRecords: opts.rewardRecords ?? trajectories.map(() => undefined),
     trajectories,
     n,
     length,
@@ -175,21 +190,34 @@ export class ListSearch implements SearchTool {
   }
 }
 
-/** A method context for tests. */
+/**
+ * A method context for tests. `resources` are the granted training-only resources by kind
+ * (e.g. `{ "round-judge": judge }`); asking for another kind throws like the trainer's grant.
+ */
 export function contextOf<C>(
   config: C,
   opts: {
     questions?: Question[];
-    resources?: Partial<TrainingResources>;
+    resources?: Partial<ResourceOf>;
     step?: number;
     seed?: number;
   } = {},
 ): MethodContext<C> {
   const questions = new Map((opts.questions ?? [question("q0")]).map((q) => [q.id, q]));
+  const granted: Partial<ResourceOf> = opts.resources ?? {};
   return {
     config,
     questions,
-    resources: { search: new ListSearch(), ...(opts.resources ?? {}) } as TrainingResources,
+    resources: {
+      search: new ListSearch(),
+      get<K extends ResourceKind>(kind: K): ResourceOf[K] {
+        const r = granted[kind];
+        if (r === undefined) {
+          throw new Error(`test context: no "${kind}" resource was granted`);
+        }
+        return r as ResourceOf[K];
+      },
+    },
     rng: new Rng(opts.seed ?? 0),
     step: opts.step ?? 0,
   };
@@ -219,4 +247,28 @@ export class ScriptedChat {
     const user = messages.filter((m) => m.role === "user").map((m) => m.content).join("\n");
     return Promise.resolve(this.reply(user, this.calls.length - 1));
   }
+}
+
+/** The per-token advantages of a method's step on a batch. */
+export async function advantagesOf<C, R extends MethodRecord>(
+  method: Method<C, R>,
+  batch: MethodBatch<R>,
+  ctx: MethodContext<C>,
+): Promise<Float32Array> {
+  return (await method.step(batch, ctx)).advantages;
+}
+
+/** The method's rewards of trajectories with the given outcomes (one sampling round). */
+export function rewardsOf<C, R extends MethodRecord>(
+  method: Method<C, R>,
+  trajectories: Trajectory[],
+  outcomes: readonly number[],
+  ctx: MethodContext<C>,
+): Rewards<R> {
+  const input = {
+    trajectories,
+    outcomes: Float32Array.from(outcomes),
+    groupIds: Int32Array.from(trajectories, (t) => t.groupId),
+  };
+  return method.rewards ? method.rewards(input, ctx) : { rewards: input.outcomes };
 }

@@ -50,8 +50,9 @@ export const COLUMNS: readonly Column[] = [
  *
  * @example
  * ```ts
- * columnOf("2WikiMultihopQA", "dev"); // "2wiki"
- * columnOf("searchworld", "test-ood"); // "searchworld-ood"
+ * import assert from "node:assert/strict";
+ * assert.equal(columnOf("2WikiMultihopQA", "dev"), "2wiki");
+ * assert.equal(columnOf("searchworld", "test-ood"), "searchworld-ood");
  * ```
  */
 export function columnOf(benchmark: string, split: string): ColumnKey | null {

@@ -15,7 +15,13 @@ const USAGE = "usage: deno task report [method|all ...] [--store PATH] [--out DI
  *
  * @example
  * ```ts
- * await reportCli(["capf", "--store", "runs/creditlab.duckdb"]);
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * const out = await Deno.makeTempDir(); // defaults: --out reports --store runs/creditlab.duckdb
+ * const store = join(out, "none.duckdb");
+ * const code = await reportCli(["capf", "--store", store, "--out", out, "--no-png"]);
+ * assert.equal(code, 0); // a missing store gives an empty report, not an error
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function reportCli(args: string[]): Promise<number> {

@@ -1,8 +1,13 @@
 /**
  * Reads one experiment out of the run store into plain numbers for the renderers: the
  * per-benchmark EM/F1 table (mean and 95% t-interval over seeds), learning curves, tool calls
- * per trajectory, CW-GRPO contribution per round, sampled trajectories for the credit heat map,
- * and the reporting checklist of the credit-assignment survey (METHODS.md).
+ * per trajectory, the per-round series methods record, sampled trajectories for the credit heat
+ * map, and the reporting checklist of the credit-assignment survey (METHODS.md).
+ *
+ * Nothing here names a method: harness metrics are core's `METRIC` constants; a run's method
+ * metrics are found by its method's name prefix (`<method>/...`, call counts under
+ * `<method>/calls/...`); per-round series and training-only calls come from the generic parts of
+ * the method records in the trajectory files (core's `MethodRecord`).
  *
  * Everything here is a deterministic function of the store's contents (sorted by run sequence,
  * step, name), so the same store always gives the same report.
@@ -10,6 +15,7 @@
  * @module
  */
 
+import { isMethodCallMetric, METRIC } from "@creditlab/core";
 import {
   type EvalItemRecord,
   type EvalRecord,
@@ -41,30 +47,30 @@ import { type Interval, mean, sampleStd, tInterval, welchInterval } from "./stat
 export const START_ARM = "start";
 
 /**
- * Learning curves, in order: a label and the metric names that mean it (the first one logged
- * is drawn). Names follow what the trainer, kernels/ops and the methods log.
+ * The harness's learning curves, in order (core's metric names). After them, every method
+ * call-count metric the runs logged (`<method>/calls/...`) is drawn too.
  */
-export const CURVE_METRICS: readonly { label: string; names: readonly string[] }[] = [
-  { label: "reward/mean", names: ["reward/mean"] },
-  { label: "outcome/em", names: ["outcome/em"] },
-  { label: "kl", names: ["kl", "approxKl"] },
-  { label: "clip_fraction", names: ["clip_fraction", "clipFraction"] },
-  { label: "entropy", names: ["entropy"] },
-  { label: "loss", names: ["loss"] },
-  { label: "tool_calls/mean", names: ["tool_calls/mean"] },
-  { label: "feedback_calls/mean", names: ["feedback_calls/mean"] },
-  { label: "groups/no_success_share", names: ["groups/no_success_share"] },
-  { label: "judge_calls", names: ["judge_calls", "cw/judged_rounds", "cw/judge_llm_calls"] },
+export const CURVE_METRICS: readonly string[] = [
+  METRIC.rewardMean,
+  METRIC.outcomeEm,
+  METRIC.kl,
+  METRIC.clipFraction,
+  METRIC.loss,
+  METRIC.toolCallsMean,
+  METRIC.feedbackCallsMean,
+  METRIC.noSuccessShare,
 ];
 
-/** Per-step metrics that count extra (privileged) calls, for the checklist. */
-export const EXTRA_CALL_METRICS: readonly string[] = [
-  "judge_calls",
-  "cw/judged_rounds",
-  "cw/judge_llm_calls",
-  "capf/feedback_calls",
-  "feedback_calls/mean",
-];
+/**
+ * Harness metrics that count extra (training-only) calls, for the checklist; a method's own
+ * are its `<method>/calls/...` metrics.
+ */
+export const HARNESS_CALL_METRICS: readonly string[] = [METRIC.feedbackCallsMean];
+
+/** Whether a metric a run of `method` logged counts extra calls (harness's or the method's). */
+export function isExtraCallMetric(metric: string, method: string): boolean {
+  return HARNESS_CALL_METRICS.includes(metric) || isMethodCallMetric(metric, method);
+}
 
 /** A table cell: a mean with its interval over the seeds that have it, or why it is missing. */
 export type Cell =
@@ -122,23 +128,30 @@ export interface ToolCallPoint {
   /** Mean search calls per successful (outcome EM > 0) trajectory, NaN if none. */
   success: number;
   trajectories: number;
-  feedbackCalls: number;
+  /** Training-only calls of the step's trajectories by kind (sum of their records' `calls`). */
+  calls: Record<string, number>;
 }
 
-/** Contribution per round of successful trajectories (CW-GRPO), pooled over an arm's runs. */
-export interface ContributionSummary {
+/**
+ * A per-round series the method recorded (a record's `rounds`, e.g. CW-GRPO's contribution
+ * c_k), over the successful trajectories of an arm's runs (stored steps, pooled). Values are
+ * normalised per trajectory as max(0, v_k) / sum_j max(0, v_j).
+ */
+export interface RoundSeriesSummary {
   arm: string;
-  /** Successful trajectories (reward > 0) with at least one non-final round and contributions. */
+  /** The series' label, as the method gave it. */
+  label: string;
+  /** Successful trajectories (reward > 0) that carry a non-empty series with this label. */
   trajectories: number;
-  /** Of those, how many had every contribution 0. */
+  /** Of those, how many had every value <= 0. */
   allZero: number;
-  /** Mean share of the largest round's weight (1 = all credit in one round). */
+  /** Mean normalised value of the largest round (1 = everything in one round). */
   topShare: number;
-  /** Mean fraction of non-final rounds with a positive contribution. */
+  /** Mean fraction of rounds with a positive value. */
   activeFraction: number;
-  /** Mean normalised weight by rank (rank 1 = the round with the largest weight). */
+  /** Mean normalised value by rank (rank 1 = the round with the largest value). */
   byRank: number[];
-  /** Mean normalised weight by round index k = 1..K-1. */
+  /** Mean normalised value by round k = 1, 2, ... */
   byRound: number[];
 }
 
@@ -187,9 +200,17 @@ export interface ChecklistArm {
   rolloutsPerStep: number[];
   /** Rollout settings found in the run configs (key path = value). */
   configHints: string[];
-  /** Mean feedback calls per step (sum over a step's trajectories), null if not recorded. */
-  feedbackCallsPerStep: number | null;
-  /** Mean per step of each logged extra-call metric ({@link EXTRA_CALL_METRICS}). */
+  /**
+   * Training-only resources the runs' methods asked for (`config.resources` of the runs, e.g.
+   * "privileged-verifier (detail hint)"); empty when none or not recorded.
+   */
+  resources: string[];
+  /**
+   * Mean per stored step of the training-only calls the method records count, by kind (sum of
+   * the records' `calls` over a step's trajectories).
+   */
+  recordCallsPerStep: { kind: string; perStep: number }[];
+  /** Mean per step of each logged extra-call metric ({@link isExtraCallMetric}). */
   extraCallsPerStep: { metric: string; perStep: number }[];
   /** Standard deviation over seeds of the seven-benchmark average EM, SearchWorld EM. */
   stdAvgEm: number;
@@ -238,7 +259,8 @@ export interface ExperimentData {
   /** Logged metrics not drawn as curves. */
   otherMetrics: string[];
   toolCalls: ToolCallPoint[];
-  contributions: ContributionSummary[];
+  /** The per-round series the methods recorded, per arm and label. */
+  roundSeries: RoundSeriesSummary[];
   creditShares: CreditShareSummary[];
   heat: HeatSample[];
   checklist: ChecklistArm[];
@@ -428,6 +450,55 @@ async function trajectoryFiles(
   }));
 }
 
+/**
+ * The training-only resources a run's config records (`config.resources`, the requests of its
+ * method: `{ kind, detail? }`), as text; none when absent.
+ */
+export function requestedResources(config: unknown): string[] {
+  const rs = typeof config === "object" && config !== null
+    ? (config as Record<string, unknown>)["resources"]
+    : undefined;
+  if (!Array.isArray(rs)) return [];
+  return rs.flatMap((r) => {
+    if (typeof r !== "object" || r === null) return [];
+    const { kind, detail } = r as Record<string, unknown>;
+    if (typeof kind !== "string") return [];
+    return [typeof detail === "string" ? `${kind} (detail ${detail})` : kind];
+  });
+}
+
+/** Summary of one arm's per-round series of one label ({@link RoundSeriesSummary}). */
+export function summarizeRoundSeries(
+  arm: string,
+  label: string,
+  list: readonly (readonly number[])[],
+): RoundSeriesSummary {
+  let allZero = 0;
+  const tops: number[] = [];
+  const actives: number[] = [];
+  const byRank: number[][] = [];
+  const byRound: number[][] = [];
+  for (const c of list) {
+    const s = c.reduce((x, y) => x + Math.max(0, y), 0);
+    if (s <= 0) allZero++;
+    const w = c.map((x) => (s > 0 ? Math.max(0, x) / s : 0));
+    tops.push(Math.max(...w));
+    actives.push(c.filter((x) => x > 0).length / c.length);
+    [...w].sort((x, y) => y - x).forEach((v, i) => (byRank[i] ??= []).push(v));
+    w.forEach((v, i) => (byRound[i] ??= []).push(v));
+  }
+  return {
+    arm,
+    label,
+    trajectories: list.length,
+    allZero,
+    topShare: mean(tops),
+    activeFraction: mean(actives),
+    byRank: byRank.map((v) => mean(v)),
+    byRound: byRound.map((v) => mean(v)),
+  };
+}
+
 /** Selection of runs for an experiment name. */
 export async function selectRuns(
   store: RunStore,
@@ -455,7 +526,15 @@ export async function selectRuns(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { RunStore } from "../agent/runstore.ts";
+ * const tmp = await Deno.makeTempDir();
+ * const store = await RunStore.open(join(tmp, "runs.duckdb")); // a new, empty store
  * const data = await collectExperiment(store, "capf");
+ * assert.deepEqual(data.runs, []); // no runs yet
+ * store.close();
+ * await Deno.remove(tmp, { recursive: true });
  * ```
  */
 export async function collectExperiment(
@@ -607,10 +686,13 @@ export async function collectExperiment(
   const missingMetrics: string[] = [];
   const omittedCurves: ExperimentData["omittedCurves"] = [];
   const drawn = new Set<string>();
-  for (const c of CURVE_METRICS) {
-    const m = c.names.find((n) => metricsSeen.has(n));
-    if (m === undefined) {
-      missingMetrics.push(c.label);
+  const methods = [...new Set(runs.map((r) => r.method))].sort();
+  const methodCallCurves = [...metricsSeen]
+    .filter((m) => methods.some((method) => isMethodCallMetric(m, method)))
+    .sort();
+  for (const m of [...CURVE_METRICS, ...methodCallCurves]) {
+    if (!metricsSeen.has(m)) {
+      missingMetrics.push(m);
       continue;
     }
     drawn.add(m);
@@ -628,13 +710,16 @@ export async function collectExperiment(
   }
   const otherMetrics = [...metricsSeen].filter((m) => !drawn.has(m)).sort();
 
-  // Trajectory files: tool calls, contributions, heat samples, rollouts per step.
+  // Trajectory files: tool calls, method records (per-round series, calls), heat samples,
+  // rollouts per step.
   const toolCalls: ToolCallPoint[] = [];
-  const contribByArm = new Map<string, number[][]>();
+  /** Per arm, per series label: the successful trajectories' series. */
+  const seriesByArm = new Map<string, Map<string, number[][]>>();
   const sharesByArm = new Map<string, number[][]>();
   const SHARE_STEPS = 5;
   const rolloutsByArm = new Map<string, Set<number>>();
-  const feedbackPerStepByArm = new Map<string, number[]>();
+  /** Per arm, per call kind: the per-step sums over stored steps. */
+  const recordCallsByArm = new Map<string, Map<string, number[]>>();
   const heat: HeatSample[] = [];
   for (const r of runs) {
     const files = await trajectoryFiles(store, r.id);
@@ -644,14 +729,26 @@ export async function collectExperiment(
       rs.add(f.rows);
       const agg = await store.query(
         `SELECT count(*) AS n, avg(tool_calls) AS a,
-                avg(tool_calls) FILTER (WHERE outcome > 0) AS s,
-                sum(feedback_calls) AS fb
+                avg(tool_calls) FILTER (WHERE outcome > 0) AS s
          FROM read_parquet(${sqlString(f.path)})`,
       );
       const g = agg[0] ?? {};
       const n = Number(g["n"] ?? 0);
       if (n === 0) continue;
-      const fb = Number(g["fb"] ?? 0);
+      const calls: Record<string, number> = {};
+      const series = seriesByArm.get(r.arm) ?? new Map<string, number[][]>();
+      seriesByArm.set(r.arm, series);
+      for (const t of await store.readTrajectorySummaries(r.id, f.step)) {
+        for (const [k, v] of Object.entries(t.methodRecord?.calls ?? {})) {
+          calls[k] = (calls[k] ?? 0) + v;
+        }
+        const rounds = t.methodRecord?.rounds;
+        if (t.reward > 0 && rounds !== undefined && rounds.values.length > 0) {
+          const list = series.get(rounds.label) ?? [];
+          list.push(rounds.values.map((x) => (Number.isFinite(x) ? x : 0)));
+          series.set(rounds.label, list);
+        }
+      }
       toolCalls.push({
         run: r.id,
         arm: r.arm,
@@ -660,22 +757,11 @@ export async function collectExperiment(
         all: Number(g["a"]),
         success: g["s"] === null || g["s"] === undefined ? NaN : Number(g["s"]),
         trajectories: n,
-        feedbackCalls: fb,
+        calls,
       });
-      const fl = feedbackPerStepByArm.get(r.arm) ?? [];
-      fl.push(fb);
-      feedbackPerStepByArm.set(r.arm, fl);
-      const cs = await store.query(
-        `SELECT contributions FROM read_parquet(${sqlString(f.path)})
-         WHERE reward > 0 AND contributions IS NOT NULL AND len(contributions) > 0
-         ORDER BY "row"`,
-      );
-      const list = contribByArm.get(r.arm) ?? [];
-      for (const c of cs) {
-        const v = c["contributions"];
-        if (Array.isArray(v)) list.push(v.map((x) => (typeof x === "number" ? x : 0)));
-      }
-      contribByArm.set(r.arm, list);
+      const byKind = recordCallsByArm.get(r.arm) ?? new Map<string, number[]>();
+      recordCallsByArm.set(r.arm, byKind);
+      for (const [k, v] of Object.entries(calls)) byKind.set(k, [...(byKind.get(k) ?? []), v]);
     }
     for (const f of files.slice(-SHARE_STEPS)) {
       const per = await store.query(
@@ -746,47 +832,26 @@ export async function collectExperiment(
     }
   }
 
-  const contributions: ContributionSummary[] = [];
+  const roundSeries: RoundSeriesSummary[] = [];
   for (const a of armNames) {
-    const list = contribByArm.get(a) ?? [];
-    if (list.length === 0) continue;
-    let allZero = 0;
-    const tops: number[] = [];
-    const actives: number[] = [];
-    const byRank: number[][] = [];
-    const byRound: number[][] = [];
-    for (const c of list) {
-      const s = c.reduce((x, y) => x + Math.max(0, y), 0);
-      if (s <= 0) allZero++;
-      const w = c.map((x) => (s > 0 ? Math.max(0, x) / s : 0));
-      tops.push(Math.max(...w));
-      actives.push(c.filter((x) => x > 0).length / c.length);
-      [...w].sort((x, y) => y - x).forEach((v, i) => (byRank[i] ??= []).push(v));
-      w.forEach((v, i) => (byRound[i] ??= []).push(v));
+    const byLabel = seriesByArm.get(a) ?? new Map<string, number[][]>();
+    for (const label of [...byLabel.keys()].sort()) {
+      roundSeries.push(summarizeRoundSeries(a, label, byLabel.get(label)!));
     }
-    contributions.push({
-      arm: a,
-      trajectories: list.length,
-      allZero,
-      topShare: mean(tops),
-      activeFraction: mean(actives),
-      byRank: byRank.map((v) => mean(v)),
-      byRound: byRound.map((v) => mean(v)),
-    });
   }
 
   const checklist: ChecklistArm[] = arms.map((a) => {
     const extra = new Map<string, number[]>();
     for (const r of a.runs) {
       for (const s of stepsByRun.get(r.id) ?? []) {
-        if (EXTRA_CALL_METRICS.includes(s.metric) && Number.isFinite(s.value)) {
+        if (isExtraCallMetric(s.metric, r.method) && Number.isFinite(s.value)) {
           const l = extra.get(s.metric) ?? [];
           l.push(s.value);
           extra.set(s.metric, l);
         }
       }
     }
-    const fb = feedbackPerStepByArm.get(a.arm) ?? [];
+    const recordCalls = recordCallsByArm.get(a.arm) ?? new Map<string, number[]>();
     const per = a.runs.map((r) => perRunScores(evalsByRun.get(r.id) ?? [], "em"));
     const finite = (xs: (number | null)[]) =>
       xs.filter((x): x is number => x !== null && Number.isFinite(x));
@@ -802,7 +867,11 @@ export async function collectExperiment(
       }),
       rolloutsPerStep: [...(rolloutsByArm.get(a.arm) ?? [])].sort((x, y) => x - y),
       configHints: [...new Set(a.runs.flatMap((r) => findHints(r.config)))].sort(),
-      feedbackCallsPerStep: fb.length ? mean(fb) : null,
+      resources: [...new Set(a.runs.flatMap((r) => requestedResources(r.config)))].sort(),
+      recordCallsPerStep: [...recordCalls.keys()].sort().map((k) => ({
+        kind: k,
+        perStep: mean(recordCalls.get(k) ?? []),
+      })),
       extraCallsPerStep: [...extra.keys()].sort().map((k) => ({
         metric: k,
         perStep: mean(extra.get(k) ?? []),
@@ -837,7 +906,7 @@ export async function collectExperiment(
     missingMetrics,
     otherMetrics,
     toolCalls,
-    contributions,
+    roundSeries,
     creditShares,
     heat,
     checklist,

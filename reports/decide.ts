@@ -208,8 +208,17 @@ function bySeedWithItems(arm: ArmOutcomes): Map<number, RunOutcomes> {
  *
  * @example
  * ```ts
- * const c = compareArms(method, baseline, { column: "searchworld", label: "method − baseline" });
- * c.estimate?.halfWidth;
+ * import assert from "node:assert/strict";
+ * const arm = (name: string, ems: number[]) => ({
+ *   arm: name,
+ *   runs: ems.map((score, seed) => ({ runId: `${name}-${seed}`, seed, items: null, score })),
+ * });
+ * const c = compareArms(arm("method", [0.42, 0.45, 0.44]), arm("baseline", [0.40, 0.41, 0.39]), {
+ *   column: "searchworld",
+ *   label: "method − baseline",
+ * });
+ * c.estimate?.halfWidth; // Welch over seeds: no per-question outcomes (items) to pair
+ * assert.equal(c.point?.toFixed(3), "0.037");
  * ```
  */
 export function compareArms(

@@ -94,11 +94,14 @@ async function plotsFor(
       spec: toolCallSpec(d.toolCalls),
     });
   }
-  if (d.contributions.length) {
+  for (const label of [...new Set(d.roundSeries.map((c) => c.label))].sort()) {
     specs.push({
-      id: "contrib",
-      title: "contribution by round rank",
-      spec: contributionSpec(d.contributions),
+      id: `rounds-${safe(label)}`,
+      title: `${label} by round rank`,
+      spec: contributionSpec(d.roundSeries.filter((c) => c.label === label), {
+        title: `${label} by round rank (successful trajectories, method record)`,
+        yTitle: `mean normalised ${label}`,
+      }),
     });
   }
   if (d.creditShares.length) {
@@ -140,7 +143,13 @@ async function plotsFor(
  *
  * @example
  * ```ts
- * await generateReport({ store: "runs/creditlab.duckdb", out: "reports", methods: ["capf"] });
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * const out = await Deno.makeTempDir(); // default: reports/ from runs/creditlab.duckdb
+ * const store = join(out, "none.duckdb"); // missing: an empty report
+ * const r = await generateReport({ store, out, methods: ["capf"], png: false });
+ * assert.deepEqual(r.files, ["capf.json", "capf.md", "index.html", "plots/sections/capf.html"]);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function generateReport(opts: GenerateOptions = {}): Promise<GenerateResult> {
@@ -249,7 +258,7 @@ function emptyExperiment(name: string, selection: string): ExperimentData {
     missingMetrics: [],
     otherMetrics: [],
     toolCalls: [],
-    contributions: [],
+    roundSeries: [],
     creditShares: [],
     heat: [],
     checklist: [],

@@ -235,8 +235,23 @@ function comparisonJson(c: Comparison, decided: Decided | undefined): Comparison
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { RunStore } from "../agent/runstore.ts";
+ * import { collectExperiment } from "./collect.ts";
+ * import { decide } from "./decide.ts";
+ * import { loadPaperCard } from "./paper.ts";
+ * const tmp = await Deno.makeTempDir();
+ * const store = await RunStore.open(join(tmp, "runs.duckdb")); // empty: no runs yet
+ * const data = await collectExperiment(store, "capf");
+ * const card = await loadPaperCard("capf");
+ * const decisions = decide(data.comparisons, { card });
+ * const inp = { data, card, cardMethod: "capf", plots: [], storeName: "runs.duckdb", decisions };
  * const j = experimentJson(inp, { anchor: "exp-capf", markdown: "capf.md", section: "plots/sections/capf.html" });
- * j.headline?.kind; // "inconclusive"
+ * assert.equal(j.schema, REPORT_SCHEMA);
+ * j.headline?.kind; // e.g. "inconclusive" once the store has runs
+ * store.close();
+ * await Deno.remove(tmp, { recursive: true });
  * ```
  */
 export function experimentJson(

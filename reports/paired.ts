@@ -129,13 +129,14 @@ function satterthwaite(terms: readonly { ms: number; coef: number; df: number }[
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const est = pairedDelta([
  *   { seed: 0, questionId: "a", baseline: 0, method: 1 },
  *   { seed: 0, questionId: "b", baseline: 1, method: 1 },
  *   { seed: 1, questionId: "a", baseline: 0, method: 0 },
  *   { seed: 1, questionId: "b", baseline: 0, method: 1 },
  * ]);
- * est.delta; // (1 + 0 + 0 + 1) / 4 = 0.5
+ * assert.equal(est.delta, 0.5); // (1 + 0 + 0 + 1) / 4
  * ```
  */
 export function pairedDelta(
@@ -332,9 +333,14 @@ function fmtPoints(x: number, signed: boolean): string {
  * With one seed the text adds "seed noise not estimated".
  *
  * @example
- * ```ts ignore
- * const est = pairedDelta(cells); // cells: 3 seeds x 200 questions
- * verdict(est, { direction: 1 }).text;
+ * ```ts
+ * const cells = []; // 3 seeds x 200 questions
+ * for (let seed = 0; seed < 3; seed++) {
+ *   for (let q = 0; q < 200; q++) {
+ *     cells.push({ seed, questionId: `q${q}`, baseline: q % 4 ? 0 : 1, method: q % 3 ? 0 : 1 });
+ *   }
+ * }
+ * verdict(pairedDelta(cells), { direction: 1 }).text;
  * // "reproduces: Δ +4.2 points [+1.1, +7.3], MDE 4.4 points (3 seeds x 200 questions)"
  * // or "inconclusive at MDE 4.4 points: Δ +1.0 points [-2.1, +4.1] (3 seeds x 200 questions)"
  * ```

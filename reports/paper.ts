@@ -138,7 +138,10 @@ export interface PaperEffect {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * const card = await loadPaperCard("capf"); // methods/capf/paper.ts
  * paperEffects(card); // [{ metric: "average EM ...", how: "Qwen3-4B, CAPF − Qwen3-4B, outcome-only RLVR", points: 3.8 }]
+ * assert.deepEqual(paperEffects({ kind: "missing", reason: "no paper card" }), []);
  * ```
  */
 export function paperEffects(card: PaperCard): PaperEffect[] {

@@ -37,7 +37,13 @@ function base(title: string, extra: VlSpec): VlSpec {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * const points = [
+ *   { run: "a", arm: "baseline", seed: 1, step: 1, value: 0.02 },
+ *   { run: "a", arm: "baseline", seed: 1, step: 2, value: 0.03 },
+ * ];
  * const svg = await renderSvg(curveSpec("kl", points));
+ * assert.ok(svg.startsWith("<svg"));
  * ```
  */
 export async function renderSvg(spec: VlSpec, opts: { idPrefix?: string } = {}): Promise<string> {
@@ -123,9 +129,14 @@ export function smoothingWindow(steps: number): number {
  *
  * @example
  * ```ts
- * curveBands([{ run: "a", arm: "baseline", seed: 1, step: 1, value: 0.2 },
- *             { run: "b", arm: "baseline", seed: 2, step: 1, value: 0.4 }]);
- * // [{ arm: "baseline", step: 1, mean: 0.3, lo: 0.2, hi: 0.4, seeds: 2, smooth: null }]
+ * import assert from "node:assert/strict";
+ * const bands = curveBands([
+ *   { run: "a", arm: "baseline", seed: 1, step: 1, value: 0.25 },
+ *   { run: "b", arm: "baseline", seed: 2, step: 1, value: 0.75 },
+ * ]);
+ * assert.deepEqual(bands, [
+ *   { arm: "baseline", step: 1, mean: 0.5, lo: 0.25, hi: 0.75, seeds: 2, smooth: null },
+ * ]);
  * ```
  */
 export function curveBands(
@@ -258,7 +269,10 @@ export function toolCallSpec(points: ToolCallPoint[]): VlSpec {
   });
 }
 
-/** Mean normalised contribution by rank of the round (CW-GRPO concentration), bars per arm. */
+/**
+ * A per-round quantity by rank of the round (how concentrated it is), bars per arm: a method's
+ * recorded per-round series, or the share of credit in the stored advantages.
+ */
 export function contributionSpec(
   sums: readonly { arm: string; byRank: number[] }[],
   opts: { title?: string; yTitle?: string } = {},
@@ -266,7 +280,7 @@ export function contributionSpec(
   const values = sums.flatMap((s) =>
     s.byRank.map((w, i) => ({ arm: s.arm, rank: i + 1, weight: w }))
   );
-  return base(opts.title ?? "contribution by round rank (successful trajectories)", {
+  return base(opts.title ?? "value by round rank (successful trajectories)", {
     width: 300,
     height: 170,
     data: { values },
@@ -274,7 +288,7 @@ export function contributionSpec(
     encoding: {
       x: { field: "rank", type: "ordinal", title: "round rank (1 = largest weight)" },
       xOffset: { field: "arm", type: "nominal" },
-      y: { field: "weight", type: "quantitative", title: opts.yTitle ?? "mean weight w_k" },
+      y: { field: "weight", type: "quantitative", title: opts.yTitle ?? "mean normalised value" },
       color: { field: "arm", type: "nominal", sort: "ascending" },
     },
   });

@@ -383,32 +383,30 @@ function checklistRows(d: ExperimentData): { head: string[]; rows: string[][] } 
     [
       "extra signal at inference",
       ...f((a) => {
-        const sig: string[] = [];
-        if (
-          (a.feedbackCallsPerStep !== null && a.feedbackCallsPerStep > 0) ||
-          a.extraCallsPerStep.some((e) => /feedback/.test(e.metric) && e.perStep > 0)
-        ) {
-          sig.push("privileged feedback (training only)");
-        }
-        if (a.extraCallsPerStep.some((e) => /judge/.test(e.metric) && e.perStep > 0)) {
-          sig.push("round judge (training only)");
-        }
+        // What the method asked the environment for (run configs), else what its records and
+        // call metrics show it called.
+        const sig = a.resources.length > 0 ? [...a.resources] : [
+          ...a.recordCallsPerStep.filter((c) => c.perStep > 0).map((c) => `${c.kind} calls`),
+          ...a.extraCallsPerStep.filter((e) => e.perStep > 0).map((e) => e.metric),
+        ];
         const evalFb = d.evals.some((e) =>
           d.runs.some((r) => r.id === e.runId && r.arm === a.arm) &&
-          Number(e.extra["feedbackCalls"] ?? e.extra["feedback_calls"] ?? 0) > 0
+          Number(e.extra["feedbackCalls"] ?? 0) > 0
         );
         if (evalFb) return "WARNING: evaluation recorded feedback calls";
         return sig.length
-          ? `${sig.join("; ")}; not available at inference (evaluation never offers it)`
-          : "none recorded (no feedback or judge calls logged)";
+          ? `training-only: ${
+            sig.join("; ")
+          }; not available at inference (evaluation never offers it)`
+          : "none recorded (no training-only resource requested or call logged)";
       }),
     ],
     [
       "extra calls per step",
       ...f((a) => {
         const parts: string[] = [];
-        if (a.feedbackCallsPerStep !== null) {
-          parts.push(`feedback ${a.feedbackCallsPerStep.toFixed(2)}`);
+        for (const c of a.recordCallsPerStep) {
+          parts.push(`${c.kind} ${c.perStep.toFixed(2)} (stored steps)`);
         }
         for (const e of a.extraCallsPerStep) parts.push(`${e.metric} ${e.perStep.toFixed(2)}`);
         return parts.length ? parts.join("; ") : "n/a (not recorded)";
@@ -470,9 +468,18 @@ const TOOL_HEAD = [
   "runs",
 ];
 
+const NO_ROUND_SERIES =
+  "n/a: no stored trajectory carries a per-round series in its method record (`rounds`).";
+
+const ROUND_SERIES_NOTE =
+  "Each row: a series a method recorded per round of its trajectories (method record `rounds`, " +
+  "labelled by the method), over the successful trajectories of the stored steps; values are " +
+  "normalised per trajectory as max(0, v_k) / sum_j max(0, v_j).";
+
 function contribRows(d: ExperimentData): string[][] {
-  return d.contributions.map((c) => [
+  return d.roundSeries.map((c) => [
     c.arm,
+    c.label,
     String(c.trajectories),
     String(c.allZero),
     c.topShare.toFixed(3),
@@ -483,11 +490,12 @@ function contribRows(d: ExperimentData): string[][] {
 
 const CONTRIB_HEAD = [
   "arm",
+  "series",
   "successful trajectories",
-  "all contributions 0",
+  "all values <= 0",
   "mean top-round share",
-  "mean share of rounds with c>0",
-  "mean weight by round",
+  "mean share of rounds > 0",
+  "mean normalised value by round",
 ];
 
 function shareRows(d: ExperimentData): string[][] {
@@ -1029,15 +1037,12 @@ export function experimentMarkdown(inp: RenderInput): string {
     "",
   );
   for (const p of plotsOf(inp.plots, "tools")) out.push(img(p), "");
-  out.push("## Contribution per round (successful trajectories)", "");
-  if (d.contributions.length === 0) {
-    out.push(
-      "n/a: no stored trajectory carries per-round contributions (only CW-GRPO records them).",
-      "",
-    );
+  out.push("## Per-round series recorded by the method (successful trajectories)", "");
+  if (d.roundSeries.length === 0) {
+    out.push(NO_ROUND_SERIES, "");
   } else {
-    out.push(mdTable(CONTRIB_HEAD, contribRows(d)), "");
-    for (const p of plotsOf(inp.plots, "contrib")) out.push(img(p), "");
+    out.push(ROUND_SERIES_NOTE, "", mdTable(CONTRIB_HEAD, contribRows(d)), "");
+    for (const p of plotsOf(inp.plots, "rounds-")) out.push(img(p), "");
   }
   out.push("### Credit share per round (any method)", "", SHARE_NOTE, "");
   if (d.creditShares.length === 0) {
@@ -1103,6 +1108,11 @@ export function roundAdvantages(r: TrajectoryRow): Map<number, number> {
   return new Map([...sums].map(([k, [s, n]]) => [k, s / n]));
 }
 
+/** " · judge 2 · feedback 1": the training-only calls of a stored trajectory's record. */
+function callsText(r: TrajectoryRow): string {
+  return Object.entries(r.methodRecord?.calls ?? {}).map(([k, v]) => ` · ${v} ${k}`).join("");
+}
+
 function heatTextHtml(h: HeatSample): string {
   let maxAbs = 0;
   for (const r of h.rows) for (const a of r.advantages) maxAbs = Math.max(maxAbs, Math.abs(a));
@@ -1125,9 +1135,9 @@ function heatTextHtml(h: HeatSample): string {
     });
     return `<div class="traj"><div class="trajhead">row ${r.row} · question ${
       esc(r.questionId)
-    } · EM ${r.outcome} · reward ${
-      r.reward.toFixed(3)
-    } · ${r.toolCalls} search · ${r.feedbackCalls} feedback</div>${turns.join(" ")}</div>`;
+    } · EM ${r.outcome} · reward ${r.reward.toFixed(3)} · ${r.toolCalls} search${
+      callsText(r)
+    }</div>${turns.join(" ")}</div>`;
   });
   return `<details><summary>turn texts of ${
     esc(h.arm)
@@ -1204,14 +1214,15 @@ export function experimentHtml(inp: RenderInput, anchor: string): string {
     htmlTable(evalToolHead(d), evalToolRows(d)),
   );
   for (const p of plotsOf(inp.plots, "tools")) h.push(svgInline(p));
-  h.push(`<h3>Contribution per round (successful trajectories)</h3>`);
-  if (d.contributions.length === 0) {
-    h.push(
-      `<p class="missing">n/a: no stored trajectory carries per-round contributions (only CW-GRPO records them).</p>`,
-    );
+  h.push(`<h3>Per-round series recorded by the method (successful trajectories)</h3>`);
+  if (d.roundSeries.length === 0) {
+    h.push(`<p class="missing">${esc(NO_ROUND_SERIES)}</p>`);
   } else {
-    h.push(htmlTable(CONTRIB_HEAD, contribRows(d)));
-    for (const p of plotsOf(inp.plots, "contrib")) h.push(svgInline(p));
+    h.push(
+      `<p class="note">${esc(ROUND_SERIES_NOTE)}</p>`,
+      htmlTable(CONTRIB_HEAD, contribRows(d)),
+    );
+    for (const p of plotsOf(inp.plots, "rounds-")) h.push(svgInline(p));
   }
   h.push(`<h4>Credit share per round (any method)</h4><p class="note">${esc(SHARE_NOTE)}</p>`);
   if (d.creditShares.length === 0) {

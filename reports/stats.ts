@@ -98,7 +98,8 @@ export function studentTCdf(t: number, df: number): number {
  *
  * @example
  * ```ts
- * tQuantile(0.975, 4); // 2.776...
+ * import assert from "node:assert/strict";
+ * assert.equal(tQuantile(0.975, 4).toFixed(3), "2.776");
  * ```
  */
 export function tQuantile(p: number, df: number): number {
@@ -132,7 +133,10 @@ export interface Interval {
  *
  * @example
  * ```ts
- * tInterval([1, 2, 3]); // { n: 3, mean: 2, std: 1, halfWidth: 4.303 / sqrt(3) }
+ * import assert from "node:assert/strict";
+ * const { n, mean, std, halfWidth } = tInterval([1, 2, 3]);
+ * assert.deepEqual([n, mean, std], [3, 2, 1]);
+ * assert.equal(halfWidth.toFixed(3), (4.303 / Math.sqrt(3)).toFixed(3));
  * ```
  */
 export function tInterval(xs: readonly number[], opts: { level?: number } = {}): Interval {

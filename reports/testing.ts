@@ -8,6 +8,7 @@
 
 import { Rng } from "../kernels/rng.ts";
 import { RunStore, type TrajectoryRow } from "../agent/runstore.ts";
+import { METRIC } from "@creditlab/core";
 
 const BENCHMARKS: [string, string][] = [
   ["nq", "test"],
@@ -77,11 +78,14 @@ function fakeRow(rng: Rng, i: number, group: number, withContrib: boolean): Traj
     reward: outcome,
     outcome,
     toolCalls: rounds - 1,
-    feedbackCalls: 0,
     answer: `x${i}`,
   };
   if (withContrib && rounds > 1) {
-    row.contributions = Array.from({ length: rounds - 1 }, () => (rng.next() < 0.5 ? 1 : 0));
+    const values = Array.from({ length: rounds - 1 }, () => (rng.next() < 0.5 ? 1 : 0));
+    row.methodRecord = {
+      rounds: { label: "contribution", values },
+      calls: { judge: values.length },
+    };
   }
   return row;
 }
@@ -133,6 +137,7 @@ export async function writeFixtureStore(
             questionsPerStep: 2,
             lr: 1e-3,
             loss: { klCoef: 0.001, aggregation: "token-mean" },
+            resources: method === "cw-grpo" ? [{ kind: "round-judge" }] : [],
           },
           seed,
           backend: "wasm",
@@ -144,10 +149,10 @@ export async function writeFixtureStore(
           await store.logStep(id, s, {
             "reward/mean": 0.1 * s + 0.05 * rng.next(),
             "outcome/em": 0.08 * s + 0.05 * rng.next(),
-            kl: 0.001 * s,
-            clip_fraction: 0.02 * rng.next(),
+            [METRIC.kl]: 0.001 * s,
+            [METRIC.clipFraction]: 0.02 * rng.next(),
             "tool_calls/mean": 1 + rng.next(),
-            ...(method === "cw-grpo" ? { judge_calls: 4 + rng.int(3) } : {}),
+            ...(method === "cw-grpo" ? { "cw-grpo/calls/judged_rounds": 4 + rng.int(3) } : {}),
           });
           const rows = Array.from(
             { length: 8 },
@@ -227,7 +232,7 @@ export interface PairedStoreOptions {
  * with `seeds` seeds each, SearchWorld and SearchWorld-OOD evaluations with per-question
  * outcomes (the same outcomes on both worlds, question ids `sw-<q>` and `ood-<q>`), and no
  * QA-benchmark evaluation. Steps log reward/mean, groups/no_success_share, tool_calls/mean and a
- * clipFraction that is identically 0. Every run lasts 90 s (wall time).
+ * clip fraction that is identically 0. Every run lasts 90 s (wall time).
  */
 export async function writePairedStore(path: string, opts: PairedStoreOptions): Promise<void> {
   const seeds = opts.seeds ?? 3;
@@ -309,7 +314,7 @@ export async function writePairedStore(path: string, opts: PairedStoreOptions): 
               0.3 + 0.01 * s + 0.01 * seed + (arm === "method" ? 0.05 : 0),
             "groups/no_success_share": opts.noSuccess?.(arm, seed, s) ?? (s <= 2 ? 0.6 : 0.3),
             "tool_calls/mean": 1.5 + 0.01 * s,
-            clipFraction: 0,
+            [METRIC.clipFraction]: 0,
           });
         }
         await logWorlds(id, steps, (q) => em(seed, q));

@@ -173,11 +173,11 @@ Deno.test("verdict: method right where the baseline is wrong on 20% of questions
     assert.equal(json.qaBenchmarks.columns.length, 0);
     assert.match(json.qaBenchmarks.note ?? "", /deno task eval --policy/);
     // A clip fraction identically 0 is not drawn; the note says why.
-    assert.ok(!files.some((f) => /clipFraction/.test(f)), "no clipFraction plot");
+    assert.ok(!files.some((f) => /clip_fraction/.test(f)), "no clip fraction plot");
     assert.ok(
-      md.includes("Not drawn: clipFraction is identically 0 at every logged step of every run"),
+      md.includes("Not drawn: clip/fraction is identically 0 at every logged step of every run"),
     );
-    assert.deepEqual(json.curves.omitted, [{ metric: "clipFraction", value: 0, points: 60 }]);
+    assert.deepEqual(json.curves.omitted, [{ metric: "clip/fraction", value: 0, points: 60 }]);
     assert.ok(files.includes("plots/probe-curve-reward_mean.svg"));
     // Drawn curves: mean over seeds with a band, not one line per seed.
     const svg = await Deno.readTextFile(`${out}/plots/probe-curve-reward_mean.svg`);

@@ -77,7 +77,8 @@ export interface DatasetCard {
  *
  * @example
  * ```ts
- * distributionFromCounts([[1, 2], [3, 2]]).p50; // 1 (values 1, 1, 3, 3)
+ * import assert from "node:assert/strict";
+ * assert.equal(distributionFromCounts([[1, 2], [3, 2]]).p50, 1); // values 1, 1, 3, 3
  * ```
  */
 export function distributionFromCounts(
@@ -113,7 +114,8 @@ export function distributionFromCounts(
  *
  * @example
  * ```ts
- * distribution([1, 2, 3, 4]).p50; // 2
+ * import assert from "node:assert/strict";
+ * assert.equal(distribution([1, 2, 3, 4]).p50, 2);
  * ```
  */
 export function distribution(xs: readonly number[]): Distribution {
@@ -219,7 +221,9 @@ function fmtDist(d: Distribution): string {
  *
  * @example
  * ```ts
- * renderCardMarkdown(card).startsWith("# Dataset card: nq"); // true
+ * import assert from "node:assert/strict";
+ * const card = buildCard("nq", [], { defaults: new Set() }); // no variants: the header only
+ * assert.ok(renderCardMarkdown(card).startsWith("# Dataset card: nq"));
  * ```
  */
 export function renderCardMarkdown(card: DatasetCard): string {
@@ -349,7 +353,15 @@ export async function writeCards(
  *
  * @example
  * ```ts
- * await upsertCardSection(DEFAULT_CARDS_DIR, "hotpotqa", { id: "bm25-recall", title: "BM25 recall", markdown: "recall@3 0.71" });
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * const dir = await Deno.makeTempDir(); // in the project: DEFAULT_CARDS_DIR, written by the ingest
+ * const card = buildCard("hotpotqa", [], { defaults: new Set() });
+ * await Deno.writeTextFile(join(dir, "hotpotqa.json"), JSON.stringify(card));
+ * const section = { id: "bm25-recall", title: "BM25 recall", markdown: "recall@3 0.71" };
+ * await upsertCardSection(dir, "hotpotqa", section); // [".../hotpotqa.md", ".../hotpotqa.json"]
+ * assert.match(await Deno.readTextFile(join(dir, "hotpotqa.md")), /## BM25 recall/);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function upsertCardSection(

@@ -79,7 +79,10 @@ async function walk(dir: string): Promise<string[]> {
  *
  * @example
  * ```ts
- * classify("nq/nq_test_1k_flashrag.jsonl", "qa"); // { benchmark: nq, split: "test", variant: "nq_test_1k_flashrag" }
+ * import assert from "node:assert/strict";
+ * const c = classify("nq/nq_test_1k_flashrag.jsonl", "qa");
+ * assert.ok(!("skip" in c));
+ * assert.deepEqual([c.benchmark.name, c.split, c.variant], ["nq", "test", "nq_test_1k_flashrag"]);
  * ```
  */
 export function classify(
@@ -121,7 +124,11 @@ export function classify(
  *
  * @example
  * ```ts
- * const { files, skipped } = await discoverFiles("/work/shared/data/qa");
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_QA_DIR } from "./paths.ts";
+ * const { files, skipped } = await discoverFiles(DEFAULT_QA_DIR); // the shipped samples
+ * assert.ok(files.length > 0);
+ * skipped.map((s) => s.reason); // e.g. "a passage corpus, not questions (see the corpus ingest)"
  * ```
  */
 export async function discoverFiles(

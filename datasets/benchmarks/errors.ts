@@ -16,7 +16,12 @@ export interface InputLocation {
  *
  * @example
  * ```ts
- * new IngestError({ file: "nq/test.jsonl", line: 3, field: "golden_answers" }, "expected a non-empty list of strings, got []");
+ * import assert from "node:assert/strict";
+ * const e = new IngestError(
+ *   { file: "nq/test.jsonl", line: 3, field: "golden_answers" },
+ *   "expected a non-empty list of strings, got []",
+ * );
+ * assert.equal(e.message, 'nq/test.jsonl:3: field "golden_answers": ' + e.problem);
  * ```
  */
 export class IngestError extends Error {

@@ -264,7 +264,9 @@ export const FORMAT_READERS: readonly FormatReader[] = [
  *
  * @example
  * ```ts
- * detectFormat({ id: "test_0", question: "q", golden_answers: ["a"] }, { file: "f.jsonl", line: 1 }).name; // "flashrag"
+ * import assert from "node:assert/strict";
+ * const row = { id: "test_0", question: "q", golden_answers: ["a"] };
+ * assert.equal(detectFormat(row, { file: "f.jsonl", line: 1 }).name, "flashrag");
  * ```
  */
 export function detectFormat(first: unknown, at: { file: string; line: number }): FormatReader {

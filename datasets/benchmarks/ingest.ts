@@ -175,8 +175,11 @@ export interface ParsedInput {
  *
  * @example
  * ```ts
- * const { files } = await parseBenchmarkDir(DEFAULT_QA_DIR);
- * files.reduce((n, f) => n + f.rows.length, 0); // 31750 for the shipped samples
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { DEFAULT_QA_DIR } from "./paths.ts";
+ * const { files } = await parseBenchmarkDir(join(DEFAULT_QA_DIR, "bamboogle"));
+ * assert.equal(files.reduce((n, f) => n + f.rows.length, 0), 125); // 31750 for all shipped samples
  * ```
  */
 export async function parseBenchmarkDir(input: string): Promise<ParsedInput> {
@@ -389,8 +392,18 @@ export async function writeBenchmarks(
  *
  * @example
  * ```ts
- * const report = await ingestBenchmarks({ db: "/tmp/x.duckdb", parquetDir: "/tmp/pq" });
- * report.rows; // 31750
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { DEFAULT_QA_DIR } from "./paths.ts";
+ * const tmp = await Deno.makeTempDir();
+ * const report = await ingestBenchmarks({
+ *   input: join(DEFAULT_QA_DIR, "bamboogle"), // default: all shipped samples (31750 rows)
+ *   db: join(tmp, "x.duckdb"),
+ *   parquetDir: tmp,
+ *   cardsDir: null,
+ * });
+ * assert.equal(report.rows, 125);
+ * await Deno.remove(tmp, { recursive: true });
  * ```
  */
 export async function ingestBenchmarks(

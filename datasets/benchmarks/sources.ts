@@ -47,8 +47,13 @@ export function isParquet(bytes: Uint8Array): boolean {
  *
  * @example
  * ```ts
- * const raw = await readRawFile("/data/qa/nq/test.jsonl", "nq/test.jsonl");
- * raw.records[0].line; // 1
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { DEFAULT_QA_DIR } from "./paths.ts";
+ * const rel = "bamboogle/bamboogle_test_flashrag.jsonl";
+ * const raw = await readRawFile(join(DEFAULT_QA_DIR, rel), rel);
+ * assert.equal(raw.container, "jsonl");
+ * assert.equal(raw.records[0]?.line, 1);
  * ```
  */
 export async function readRawFile(path: string, displayName: string): Promise<RawFile> {

@@ -189,8 +189,18 @@ async function selectRows(conn: DuckDBConnection, q: QuestionQuery) {
  *
  * @example
  * ```ts
- * const qs = await loadQuestions("runs/data/creditlab-data.duckdb", { benchmark: "nq", limit: 5 });
- * qs[0].goldenAnswers; // ["..."]
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { ingestBenchmarks } from "./ingest.ts";
+ * import { DEFAULT_QA_DIR } from "./paths.ts";
+ * const tmp = await Deno.makeTempDir(); // in the project: DEFAULT_DB, written by `data ingest`
+ * const db = join(tmp, "data.duckdb");
+ * const input = join(DEFAULT_QA_DIR, "bamboogle");
+ * await ingestBenchmarks({ input, db, parquetDir: tmp, cardsDir: null });
+ * const qs = await loadQuestions(db, { benchmark: "bamboogle", limit: 5 });
+ * assert.equal(qs.length, 5);
+ * qs[0]?.goldenAnswers; // ["..."]
+ * await Deno.remove(tmp, { recursive: true });
  * ```
  */
 export async function loadQuestions(src: StoreSource, q: QuestionQuery): Promise<Question[]> {
@@ -253,8 +263,17 @@ function columnsToArrow(cols: Record<string, unknown[]>): Table {
  *
  * @example
  * ```ts
- * const t = await loadBenchmarkArrow(dbPath, { benchmark: "bamboogle" });
- * t.numRows; // 125
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { ingestBenchmarks } from "./ingest.ts";
+ * import { DEFAULT_QA_DIR } from "./paths.ts";
+ * const tmp = await Deno.makeTempDir();
+ * const db = join(tmp, "data.duckdb");
+ * const input = join(DEFAULT_QA_DIR, "bamboogle");
+ * await ingestBenchmarks({ input, db, parquetDir: tmp, cardsDir: null });
+ * const t = await loadBenchmarkArrow(db, { benchmark: "bamboogle" });
+ * assert.equal(t.numRows, 125);
+ * await Deno.remove(tmp, { recursive: true });
  * ```
  */
 export async function loadBenchmarkArrow(src: StoreSource, q: QuestionQuery): Promise<Table> {
@@ -270,7 +289,20 @@ export async function loadBenchmarkArrow(src: StoreSource, q: QuestionQuery): Pr
  *
  * @example
  * ```ts
- * const t = await loadParquetArrow("runs/data/parquet/nq.parquet");
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { ingestBenchmarks } from "./ingest.ts";
+ * import { DEFAULT_QA_DIR } from "./paths.ts";
+ * const tmp = await Deno.makeTempDir(); // in the project: DEFAULT_PARQUET_DIR
+ * const { parquetFiles } = await ingestBenchmarks({
+ *   input: join(DEFAULT_QA_DIR, "bamboogle"),
+ *   db: join(tmp, "data.duckdb"),
+ *   parquetDir: tmp,
+ *   cardsDir: null,
+ * });
+ * const t = await loadParquetArrow(parquetFiles[0]!); // <tmp>/bamboogle.parquet
+ * assert.equal(t.numRows, 125);
+ * await Deno.remove(tmp, { recursive: true });
  * ```
  */
 export async function loadParquetArrow(path: string): Promise<Table> {

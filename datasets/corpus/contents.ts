@@ -9,7 +9,9 @@
  *
  * @example
  * ```ts
- * toContents({ title: "Evan Morris", text: "Evan L. Morris ..." }); // "\"Evan Morris\"\nEvan L. Morris ..."
+ * import assert from "node:assert/strict";
+ * const c = toContents({ title: "Evan Morris", text: "Evan L. Morris ..." });
+ * assert.equal(c, '"Evan Morris"\nEvan L. Morris ...');
  * ```
  */
 export function toContents(doc: { title: string; text: string }): string {
@@ -23,7 +25,9 @@ export function toContents(doc: { title: string; text: string }): string {
  *
  * @example
  * ```ts
- * fromContents("\"Evan Morris\"\nEvan L. Morris"); // { title: "Evan Morris", text: "Evan L. Morris" }
+ * import assert from "node:assert/strict";
+ * const doc = fromContents('"Evan Morris"\nEvan L. Morris');
+ * assert.deepEqual(doc, { title: "Evan Morris", text: "Evan L. Morris" });
  * ```
  */
 export function fromContents(contents: string): { title: string; text: string } {

@@ -14,8 +14,13 @@
  *
  * @example
  * ```ts
- * const parsed = await parseCorpusFile("../shared/data/qa/corpus/wiki18_100w_sample_1000_flashrag.jsonl");
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { DEFAULT_CORPUS_DIR } from "./store.ts";
+ * const file = join(DEFAULT_CORPUS_DIR, "wiki18_100w_sample_1000_flashrag.jsonl");
+ * const parsed = await parseCorpusFile(file);
  * parsed.passages[0]; // { id: "0", title: "Evan Morris", text: "Evan Morris Evan L. ...", ... }
+ * assert.equal(parsed.passages[0]?.title, "Evan Morris");
  * ```
  * @module
  */

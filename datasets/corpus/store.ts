@@ -4,9 +4,17 @@
  *
  * @example
  * ```ts
- * const report = await ingestCorpora({ db: "/tmp/c.duckdb" }); // every shipped corpus file
- * const docs = await loadPassages("/tmp/c.duckdb", { corpora: ["hotpotqa_train_100_corpus_hipporag"] });
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { Bm25Index } from "../retrieval/bm25.ts";
+ * const tmp = await Deno.makeTempDir();
+ * const db = join(tmp, "c.duckdb"); // default: DEFAULT_CORPUS_DB
+ * const file = join(DEFAULT_CORPUS_DIR, "hotpotqa_train_100_corpus_hipporag.json");
+ * await ingestCorpora({ db, files: [file] }); // default: every shipped corpus file
+ * const docs = await loadPassages(db, { corpora: ["hotpotqa_train_100_corpus_hipporag"] });
  * const index = Bm25Index.build(docs);
+ * assert.equal(index.numDocs, docs.length);
+ * await Deno.remove(tmp, { recursive: true });
  * ```
  * @module
  */

@@ -30,11 +30,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const index = Bm25Index.build([
  *   { id: "0", title: "Lilu (mythology)", text: "Lilu is a demon." },
  *   { id: "1", title: "Gallu", text: "Gallu is a demon of the underworld." },
  * ]);
- * index.search("lilu demon", 1); // [{ id: "0", title: "Lilu (mythology)", text: ..., score: ... }]
+ * const [top] = index.search("lilu demon", 1); // { id: "0", title: "Lilu (mythology)", ... }
+ * assert.equal(top?.id, "0");
  * ```
  * @module
  */
@@ -109,7 +111,8 @@ function resolveParams(opts: Bm25Options): Bm25Params {
  *
  * @example
  * ```ts
- * bm25Idf(1, 2); // ln(1 + 1.5 / 1.5) = ln 2
+ * import assert from "node:assert/strict";
+ * assert.equal(bm25Idf(1, 2), Math.log(2)); // ln(1 + 1.5 / 1.5)
  * ```
  */
 export function bm25Idf(df: number, numDocs: number): number {
@@ -285,7 +288,9 @@ export class Bm25Index {
    *
    * @example
    * ```ts
-   * const index = Bm25Index.build(docs, { k1: 1.2, b: 0.75 });
+   * const docs = [{ id: "0", title: "Hamlet", text: "A tragedy by William Shakespeare." }];
+   * const index = Bm25Index.build(docs, { k1: 1.2, b: 0.75 }); // Lucene's classic parameters
+   * index.numDocs; // 1
    * ```
    */
   static build(docs: readonly Doc[], opts: Bm25Options = {}): Bm25Index {
@@ -655,7 +660,12 @@ export class Bm25Index {
    *
    * @example
    * ```ts
-   * index.search("who wrote hamlet", 3).map((p) => p.title);
+   * import assert from "node:assert/strict";
+   * const index = Bm25Index.build([
+   *   { id: "0", title: "Hamlet", text: "A tragedy written by William Shakespeare." },
+   *   { id: "1", title: "Faust", text: "A tragedy written by Goethe." },
+   * ]);
+   * assert.deepEqual(index.search("who wrote hamlet", 3).map((p) => p.title), ["Hamlet"]);
    * ```
    */
   search(query: string, k: number): Passage[] {
@@ -679,8 +689,10 @@ export class Bm25Index {
  *
  * @example
  * ```ts
- * const tool = bm25SearchTool(Bm25Index.build(docs));
+ * import assert from "node:assert/strict";
+ * const tool = bm25SearchTool(Bm25Index.build([{ id: "0", title: "Lilu", text: "a demon" }]));
  * const passages = await tool.search("lilu", 3);
+ * assert.equal(passages[0]?.id, "0");
  * ```
  */
 export function bm25SearchTool(index: Bm25Index): SearchTool {

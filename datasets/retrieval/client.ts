@@ -13,8 +13,15 @@
  *
  * @example
  * ```ts
- * const tool = new RetrieverClient("http://127.0.0.1:8000", { timeoutMs: 5000, retries: 2 });
+ * import assert from "node:assert/strict";
+ * import { Bm25Index } from "./bm25.ts";
+ * import { serveRetriever } from "./server.ts";
+ * const index = Bm25Index.build([{ id: "0", title: "Hamlet", text: "by Shakespeare" }]);
+ * const server = serveRetriever(index, { port: 0 }); // or Search-R1's, e.g. http://127.0.0.1:8000
+ * const tool = new RetrieverClient(server.url, { timeoutMs: 5000, retries: 2 });
  * const passages = await tool.search("who wrote hamlet", 3);
+ * assert.equal(passages[0]?.title, "Hamlet");
+ * await server.shutdown();
  * ```
  * @module
  */

@@ -11,7 +11,8 @@
  *
  * @example
  * ```ts
- * formatDocs([{ id: "0", title: "A", text: "x", score: 1 }]); // 'Doc 1(Title: "A") x\n'
+ * import assert from "node:assert/strict";
+ * assert.equal(formatDocs([{ title: "A", text: "x" }]), 'Doc 1(Title: "A") x\n');
  * ```
  */
 export function formatDocs(

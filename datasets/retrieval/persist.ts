@@ -14,8 +14,15 @@
  *
  * @example
  * ```ts
- * await saveIndex(index, "runs/wiki.bm25");
- * const same = await loadIndex("runs/wiki.bm25");
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { Bm25Index } from "./bm25.ts";
+ * const index = Bm25Index.build([{ id: "0", title: "Lilu", text: "Lilu is a demon." }]);
+ * const dir = await Deno.makeTempDir();
+ * await saveIndex(index, join(dir, "wiki.bm25"));
+ * const same = await loadIndex(join(dir, "wiki.bm25"));
+ * assert.deepEqual(same.search("demon", 1), index.search("demon", 1));
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */

@@ -9,8 +9,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseCorpusFile } from "../corpus/parse.ts";
+ * import { Bm25Index } from "./bm25.ts";
+ * const index = Bm25Index.build((await parseCorpusFile(HOTPOT_TRAIN_100_CORPUS)).passages);
  * const qs = await readHotpotSupporting(HOTPOT_TRAIN_100);
- * supportingTitleRecall(index, qs, { ks: [3, 5] }); // { n: 100, recall: { 3: ..., 5: ... }, all: {...} }
+ * const r = supportingTitleRecall(index, qs, { ks: [3, 5] });
+ * // { n: 100, recall: { 3: ..., 5: ... }, all: { 3: ..., 5: ... } }
+ * assert.equal(r.n, 100);
  * ```
  * @module
  */

@@ -17,11 +17,17 @@
  *
  * @example
  * ```ts
- * const server = serveRetriever(Bm25Index.build(docs), { port: 0 });
+ * import assert from "node:assert/strict";
+ * import { Bm25Index } from "./bm25.ts";
+ * const server = serveRetriever(Bm25Index.build([{ id: "0", title: "Lilu", text: "a demon" }]), {
+ *   port: 0,
+ * });
  * const res = await fetch(`${server.url}/retrieve`, {
  *   method: "POST",
  *   body: JSON.stringify({ queries: ["lilu"], topk: 3, return_scores: true }),
  * });
+ * const { result } = await res.json(); // per query: [{ document: { id, contents }, score }]
+ * assert.equal(result[0][0].document.contents, '"Lilu"\na demon');
  * await server.shutdown();
  * ```
  * @module
@@ -151,8 +157,14 @@ export function retrieveHandler(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { Bm25Index } from "./bm25.ts";
+ * import { RetrieverClient } from "./client.ts";
+ * const index = Bm25Index.build([{ id: "0", title: "Lilu", text: "a demon" }]);
  * const server = serveRetriever(index, { port: 0 });
  * const client = new RetrieverClient(server.url);
+ * assert.deepEqual(await client.search("lilu", 3), index.search("lilu", 3));
+ * await server.shutdown();
  * ```
  */
 export function serveRetriever(

@@ -9,8 +9,20 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { DuckDBInstance } from "@duckdb/node-api";
+ * import { Bm25Index } from "./bm25.ts";
+ * const index = Bm25Index.build([
+ *   { id: "0", title: "Lilu (mythology)", text: "Lilu is a demon." },
+ *   { id: "1", title: "Gallu", text: "Gallu is a demon of the underworld." },
+ * ]);
+ * const inst = await DuckDBInstance.create(":memory:");
+ * const conn = await inst.connect();
  * await exportPostings(conn, index);
- * await sqlBm25TopK(conn, index.tokenize("lilu demon"), 3, { k1: 0.9, b: 0.4 });
+ * const top = await sqlBm25TopK(conn, index.tokenize("lilu demon"), 3, { k1: 0.9, b: 0.4 });
+ * assert.deepEqual(top.map((r) => r.id), index.search("lilu demon", 3).map((p) => p.id));
+ * conn.closeSync();
+ * inst.closeSync();
  * ```
  * @module
  */

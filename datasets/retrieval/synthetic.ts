@@ -9,8 +9,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { Rng } from "@creditlab/kernels";
  * const rng = new Rng(7);
  * const { docs, queries } = syntheticCorpus({ numDocs: 1000, numQueries: 100 }, { rng });
+ * assert.deepEqual([docs.length, queries.length], [1000, 100]);
  * ```
  * @module
  */

@@ -5,10 +5,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const t = new TermTable();
  * const s = "alpha beta";
- * t.insert(s, 6, 10, fnv1a(s, 6, 10)); // 0 ("beta")
- * t.find("beta", 0, 4, fnv1a("beta", 0, 4)); // 0
+ * assert.equal(t.insert(s, 6, 10, fnv1a(s, 6, 10)), 0); // "beta" gets term id 0
+ * assert.equal(t.find("beta", 0, 4, fnv1a("beta", 0, 4)), 0);
  * ```
  * @module
  */

@@ -18,8 +18,9 @@
  *
  * @example
  * ```ts
- * tokenize("The Demon of Lilu (mythology)!", { stopWords: LUCENE_STOP_WORDS });
- * // -> ["demon", "lilu", "mythology"]
+ * import assert from "node:assert/strict";
+ * const tokens = tokenize("The Demon of Lilu (mythology)!", { stopWords: LUCENE_STOP_WORDS });
+ * assert.deepEqual(tokens, ["demon", "lilu", "mythology"]);
  * ```
  * @module
  */
@@ -99,7 +100,9 @@ function isAsciiAlnum(c: number): boolean {
  *
  * @example
  * ```ts
- * tokenize("Evan L. Morris (1977–2015)"); // ["evan", "l", "morris", "1977", "2015"]
+ * import assert from "node:assert/strict";
+ * const tokens = tokenize("Evan L. Morris (1977–2015)");
+ * assert.deepEqual(tokens, ["evan", "l", "morris", "1977", "2015"]);
  * ```
  */
 export function tokenize(text: string, opts: TokenizeOptions = {}): string[] {

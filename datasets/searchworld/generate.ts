@@ -21,10 +21,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generateWorld } from "./generate.ts";
  * import { worldPreset } from "./presets.ts";
  * const w = generateWorld(worldPreset("default"), { seed: 7 });
- * w.questions("test").length; // worldPreset("default").questions.test
+ * assert.equal(w.questions("test").length, worldPreset("default").questions.test);
  * ```
  * @module
  */
@@ -67,9 +68,14 @@ function isInt(x: unknown, min: number): x is number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { worldPreset } from "./presets.ts";
  * const c = worldPreset("easy");
  * c.passagesPerEntity = 0;
- * validateWorldConfig(c); // Error: WorldConfig.passagesPerEntity: expected an integer >= 1, got 0
+ * assert.throws(
+ *   () => validateWorldConfig(c),
+ *   /WorldConfig.passagesPerEntity: expected an integer >= 1, got 0/,
+ * );
  * ```
  */
 export function validateWorldConfig(config: WorldConfig): void {
@@ -158,7 +164,8 @@ export function validateWorldConfig(config: WorldConfig): void {
  *
  * @example
  * ```ts
- * hopQuotas({ 1: 1, 2: 1, 3: 1 }, 10); // [4, 3, 3, 0]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(hopQuotas({ 1: 1, 2: 1, 3: 1 }, 10), [4, 3, 3, 0]);
  * ```
  */
 export function hopQuotas(mix: HopMix, n: number): [number, number, number, number] {

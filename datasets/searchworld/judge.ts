@@ -21,13 +21,23 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { OracleRoundJudge } from "./judge.ts";
- * const q = { id: "q", question: "which city is the birthplace of vorla tesin ?", goldenAnswers: ["kado rin"],
- *   benchmark: "searchworld", split: "train", metadata: { start: "vorla tesin" },
- *   goldChain: [{ query: "vorla tesin birthplace", entity: "kado rin", relation: "birthplace" }] };
- * await new OracleRoundJudge().score(q, [{ round: 1, policyText: "", action: { kind: "search", query: "vorla tesin birthplace" },
- *   observationText: "Doc 1(Title: vorla tesin) vorla tesin is a person . the birthplace of vorla tesin is kado rin ." }]);
- * // [{ retrieval: 1, thinking: 1 }]
+ * const q = {
+ *   id: "q",
+ *   question: "which city is the birthplace of vorla tesin ?",
+ *   goldenAnswers: ["kado rin"],
+ *   benchmark: "searchworld",
+ *   split: "train",
+ *   metadata: { start: "vorla tesin" },
+ *   goldChain: [{ query: "vorla tesin birthplace", entity: "kado rin", relation: "birthplace" }],
+ * };
+ * const scores = await new OracleRoundJudge().score(q, [{
+ *   round: 1, policyText: "", action: { kind: "search", query: "vorla tesin birthplace" },
+ *   observationText: "Doc 1(Title: vorla tesin) vorla tesin is a person . " +
+ *     "the birthplace of vorla tesin is kado rin .",
+ * }]);
+ * assert.deepEqual(scores, [{ retrieval: 1, thinking: 1 }]);
  * ```
  * @module
  */

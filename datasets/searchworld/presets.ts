@@ -27,9 +27,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { oodConfig, worldPreset } from "./presets.ts";
  * const cfg = worldPreset("hard");
  * const ood = oodConfig(cfg); // same knobs, entityNamespace 1
+ * assert.equal(ood.entityNamespace, 1);
  * ```
  * @module
  */

@@ -12,9 +12,16 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { factSentence, questionText } from "./schema.ts";
- * factSentence("employer", "vorla keth", "sarn tolu"); // "the employer of vorla keth is sarn tolu ."
- * questionText("vorla keth", ["employer", "founder"]); // "which person is the founder of the employer of vorla keth ?"
+ * assert.equal(
+ *   factSentence("employer", "vorla keth", "sarn tolu"),
+ *   "the employer of vorla keth is sarn tolu .",
+ * );
+ * assert.equal(
+ *   questionText("vorla keth", ["employer", "founder"]),
+ *   "which person is the founder of the employer of vorla keth ?",
+ * );
  * ```
  * @module
  */

@@ -25,22 +25,30 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generateWorld, worldPreset } from "./mod.ts";
  * const w = generateWorld(worldPreset("easy"), { seed: 1 });
  * const q = w.questions("train").find((q) => q.goldChain!.length === 2)!;
  * const fb = await w.verifier({ detail: "hint" }).verify(q, q.goldChain![0]!.entity);
- * fb.kind; // "wrong-hop"; fb.text e.g. "wrong hop : you gave an intermediate city on the path , ..."
+ * assert.equal(fb.kind, "wrong-hop");
+ * fb.text; // e.g. "wrong hop : you gave an intermediate city on the path , ..."
  * ```
  * @module
  */
 import type { EntityType, RelationId } from "./schema.ts";
 import { RELATION_IDS, RELATIONS } from "./schema.ts";
-import type { FeedbackKind, PrivilegedVerifier, Question, VerifierFeedback } from "@creditlab/core";
+import type {
+  FeedbackDetail,
+  FeedbackKind,
+  PrivilegedVerifier,
+  Question,
+  VerifierFeedback,
+} from "@creditlab/core";
 import type { World } from "./world.ts";
 import { normalizeAnswer } from "../metrics.ts";
 
 /** How much the verifier reveals. */
-export type VerifierDetail = "correctness" | "error-type" | "hint";
+export type VerifierDetail = FeedbackDetail;
 
 /** Options of `world.verifier`. */
 export interface VerifierOptions {
@@ -66,7 +74,8 @@ const NUMBER_WORDS = ["zero", "one", "two", "three", "four"];
  *
  * @example
  * ```ts
- * normalizeName("  The Vorla-Tesin. "); // "vorlatesin"
+ * import assert from "node:assert/strict";
+ * assert.equal(normalizeName("  The Vorla-Tesin. "), "vorlatesin");
  * ```
  */
 export function normalizeName(s: string): string {

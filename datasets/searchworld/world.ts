@@ -6,11 +6,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generateWorld, worldPreset } from "./mod.ts";
  * const world = generateWorld(worldPreset("easy"), { seed: 1 });
  * const q = world.questions("train")[0]!;
- * q.goldChain![0]!.query;             // e.g. "vorla tesin employer"
- * await world.verifier({ detail: "error-type" }).verify(q, q.goldenAnswers[0]!); // { correct: true, ... }
+ * q.goldChain![0]!.query; // e.g. "vorla tesin employer"
+ * const fb = await world.verifier({ detail: "error-type" }).verify(q, q.goldenAnswers[0]!);
+ * assert.equal(fb.correct, true);
  * ```
  * @module
  */

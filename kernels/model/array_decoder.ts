@@ -109,12 +109,16 @@ export function rmsNormRows(
  *
  * @example
  * ```ts
- * import { Rng, Transformer } from "@creditlab/kernels";
- * const m = new Transformer({ vocabSize: 16, dModel: 8, nLayers: 1, nHeads: 2, nKvHeads: 1,
- *   ffnHidden: 16, maxSeqLen: 32, ropeTheta: 10000, normEps: 1e-6, tiedEmbeddings: true },
- *   { rng: new Rng(0) });
+ * import assert from "node:assert/strict";
+ * import { initBackend, Rng, Transformer } from "@creditlab/kernels";
+ * await initBackend({ backend: "cpu" });
+ * const m = new Transformer({
+ *   vocabSize: 16, dModel: 8, nLayers: 1, nHeads: 2, nKvHeads: 1, ffnHidden: 16,
+ *   maxSeqLen: 32, ropeTheta: 10000, normEps: 1e-6, tiedEmbeddings: true,
+ * }, { rng: new Rng(0) });
  * const dec = m.decoder(2); // engine "arrays" by default
- * const logits = dec.feed([Int32Array.of(1, 2, 3), null]); // row 0's next-token logits first
+ * const logits = dec.feed([Int32Array.of(1, 2, 3), null]); // row 1 idle
+ * assert.equal(logits.length, 2 * 16); // [B * V], row 0's next-token logits first
  * dec.dispose();
  * ```
  */

@@ -8,9 +8,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { referenceConfig, validateConfig } from "./config.ts";
  * const cfg = validateConfig({ ...referenceConfig(), vocabSize: 1000 });
- * console.log(cfg.dModel / cfg.nHeads); // head dimension 32
+ * assert.equal(cfg.dModel / cfg.nHeads, 32); // head dimension
  * ```
  * @module
  */

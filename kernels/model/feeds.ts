@@ -37,7 +37,13 @@ export function checkDecoderSize(batchSize: number, capacity: number): void {
  *
  * @example
  * ```ts
- * feedCounts([Int32Array.of(1, 2), null], { vocab: 4, held: new Int32Array(2), capacity: 8 }); // [2, 0]
+ * import assert from "node:assert/strict";
+ * const counts = feedCounts([Int32Array.of(1, 2), null], {
+ *   vocab: 4,
+ *   held: new Int32Array(2),
+ *   capacity: 8,
+ * });
+ * assert.deepEqual(Array.from(counts), [2, 0]);
  * ```
  */
 export function feedCounts(

@@ -14,7 +14,11 @@ import { tf } from "../backend.ts";
  *
  * @example
  * ```ts
- * const y = rmsNorm(tf.tensor2d([[3, 4]]), tf.ones([2]), 0); // [[3,4] / sqrt(12.5)]
+ * import assert from "node:assert/strict";
+ * import { initBackend, tf } from "../backend.ts";
+ * await initBackend({ backend: "cpu" });
+ * const y = rmsNorm(tf.tensor2d([[3, 4]]), tf.ones([2]), 0); // [[3, 4] / sqrt(12.5)]
+ * assert.deepEqual(Array.from(y.dataSync(), (v) => +v.toFixed(4)), [0.8485, 1.1314]);
  * ```
  */
 export function rmsNorm(x: tf.Tensor, weight: tf.Tensor, eps: number): tf.Tensor {
@@ -32,8 +36,10 @@ export function rmsNorm(x: tf.Tensor, weight: tf.Tensor, eps: number): tf.Tensor
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const { cos, sin } = ropeTables(Int32Array.of(0, 1), { headDim: 4, theta: 10000 });
- * // cos[0..3] = 1, sin[4] = sin(1)
+ * assert.deepEqual(Array.from(cos.subarray(0, 4)), [1, 1, 1, 1]); // position 0
+ * assert.equal(sin[4], Math.fround(Math.sin(1))); // position 1, frequency 1
  * ```
  */
 export function ropeTables(

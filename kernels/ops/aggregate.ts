@@ -15,12 +15,16 @@
  *
  * @example
  * ```ts
-import { tf } from "../backend.ts";
+ * import assert from "node:assert/strict";
+ * import { initBackend, tf } from "../backend.ts";
  * import { aggregateLoss } from "./aggregate.ts";
+ * await initBackend({ backend: "cpu" });
  * const l = tf.tensor2d([[1, 2, 3], [4, 0, 0]]), m = tf.tensor2d([[1, 1, 1], [1, 0, 0]]);
- * aggregateLoss(l, m, { mode: "token-mean" });              // (1+2+3+4)/4 = 2.5
- * aggregateLoss(l, m, { mode: "seq-mean-token-mean" });     // (2 + 4)/2 = 3
- * aggregateLoss(l, m, { mode: "seq-mean-token-sum-norm" }); // (6/3 + 4/3)/2 = 1.6667
+ * const agg = (mode: "token-mean" | "seq-mean-token-mean" | "seq-mean-token-sum-norm") =>
+ *   +aggregateLoss(l, m, { mode }).dataSync()[0]!.toFixed(4);
+ * assert.equal(agg("token-mean"), 2.5); // (1+2+3+4)/4
+ * assert.equal(agg("seq-mean-token-mean"), 3); // (2 + 4)/2
+ * assert.equal(agg("seq-mean-token-sum-norm"), 1.6667); // (6/3 + 4/3)/2
  * ```
  * @module
  */

@@ -6,8 +6,11 @@
  *
  * @example
  * ```ts
- * import { tf } from "../backend.ts";
- * const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(x, detach(x))))(tf.tensor1d([3])); // [3]
+ * import assert from "node:assert/strict";
+ * import { initBackend, tf } from "../backend.ts";
+ * await initBackend({ backend: "cpu" });
+ * const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(x, detach(x))))(tf.tensor1d([3]));
+ * assert.deepEqual(Array.from(g.dataSync()), [3]); // d/dx (x * stop(x)) = stop(x)
  * ```
  * @module
  */

@@ -13,11 +13,15 @@
  *
  * @example
  * ```ts
-import { tf } from "../backend.ts";
+ * import assert from "node:assert/strict";
+ * import { initBackend, tf } from "../backend.ts";
  * import { klPenalty } from "./kl.ts";
+ * await initBackend({ backend: "cpu" });
  * // log π = log 0.5, log π_ref = log 0.25: δ = −log 2, r = 1/2
- * klPenalty(tf.tensor1d([Math.log(0.5)]), tf.tensor1d([Math.log(0.25)]), { estimator: "k3" });
- * // k3 = 0.5 − 1 + log 2 = 0.1931
+ * const k3 = klPenalty(tf.tensor1d([Math.log(0.5)]), tf.tensor1d([Math.log(0.25)]), {
+ *   estimator: "k3",
+ * });
+ * assert.equal(k3.dataSync()[0]!.toFixed(4), "0.1931"); // 0.5 − 1 + log 2
  * ```
  * @module
  */

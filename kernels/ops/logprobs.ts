@@ -17,11 +17,13 @@
  *
  * @example
  * ```ts
- * import { tf } from "../backend.ts";
+ * import assert from "node:assert/strict";
+ * import { initBackend, tf } from "../backend.ts";
  * import { tokenLogProbs } from "./logprobs.ts";
+ * await initBackend({ backend: "cpu" });
  * const logits = tf.tensor3d([[[0, 0], [Math.log(3), 0]]]); // B=1, T=2, V=2
- * tokenLogProbs(logits, tf.tensor2d([[0, 0]], [1, 2], "int32")).dataSync();
- * // [log 1/2, log 3/4] = [-0.6931, -0.2877]
+ * const lp = tokenLogProbs(logits, tf.tensor2d([[0, 0]], [1, 2], "int32")).dataSync();
+ * assert.deepEqual(Array.from(lp, (v) => +v.toFixed(4)), [-0.6931, -0.2877]); // log 1/2, log 3/4
  * ```
  * @module
  */

@@ -12,11 +12,13 @@
  *
  * @example
  * ```ts
- * import { tf } from "../backend.ts";
+ * import assert from "node:assert/strict";
+ * import { initBackend, tf } from "../backend.ts";
  * import { maskedMean } from "./masked.ts";
+ * await initBackend({ backend: "cpu" });
  * const x = tf.tensor2d([[1, 2], [3, 4]]), m = tf.tensor2d([[1, 0], [1, 1]]);
- * maskedMean(x, m).dataSync(); // [(1 + 3 + 4) / 3] = [2.6667]
- * maskedMean(x, m, { axis: 1 }).dataSync(); // [1, 3.5]
+ * assert.equal(maskedMean(x, m).dataSync()[0]!.toFixed(4), "2.6667"); // (1 + 3 + 4) / 3
+ * assert.deepEqual(Array.from(maskedMean(x, m, { axis: 1 }).dataSync()), [1, 3.5]);
  * ```
  * @module
  */

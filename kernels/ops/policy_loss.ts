@@ -12,14 +12,18 @@
  *
  * @example
  * ```ts
- * import { tf } from "../backend.ts";
+ * import assert from "node:assert/strict";
+ * import { initBackend, tf } from "../backend.ts";
  * import { policyLoss } from "./policy_loss.ts";
+ * await initBackend({ backend: "cpu" });
  * const x = tf.tensor2d([[0, -1]]);
  * const { loss, metrics } = policyLoss(
  *   { logProbs: x, oldLogProbs: x, advantages: tf.tensor2d([[1, 1]]), mask: tf.tensor2d([[0, 1]]) },
  *   { clipLow: 0.2, clipHigh: 0.2, dualClip: null, klCoef: 0, klEstimator: "k3", aggregation: "token-mean" },
  * );
- * // ρ = 1 everywhere, so loss = −mean(A) = −1 and metrics.clipFraction = 0
+ * // ρ = 1 everywhere, so loss = −mean(A) = −1 and no token is clipped
+ * assert.equal(loss.dataSync()[0], -1);
+ * assert.equal(metrics.clipFraction, 0);
  * ```
  * @module
  */

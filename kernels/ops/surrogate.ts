@@ -18,13 +18,17 @@
  *
  * @example
  * ```ts
- * import { tf } from "../backend.ts";
+ * import assert from "node:assert/strict";
+ * import { initBackend, tf } from "../backend.ts";
  * import { clippedSurrogate } from "./surrogate.ts";
+ * await initBackend({ backend: "cpu" });
  * const r = clippedSurrogate({
  *   logProbs: tf.tensor2d([[Math.log(1.5)]]), oldLogProbs: tf.tensor2d([[0]]),
  *   advantages: tf.tensor2d([[1]]), mask: tf.tensor2d([[1]]),
  * }, { clipLow: 0.2, clipHigh: 0.28, dualClip: null, aggregation: "token-mean" });
- * // ρ = 1.5 > 1.28, A = 1: loss = −1.28, metrics.clipFraction = 1
+ * // ρ = 1.5 > 1.28, A = 1: loss = −1.28, and the clip is active
+ * assert.equal(r.loss.dataSync()[0]!.toFixed(4), "-1.2800");
+ * assert.equal(r.metrics.clipFraction, 1);
  * ```
  * @module
  */

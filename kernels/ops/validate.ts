@@ -7,9 +7,15 @@
  *
  * @example
  * ```ts
- * import { tf } from "../backend.ts";
+ * import assert from "node:assert/strict";
+ * import { initBackend, tf } from "../backend.ts";
  * import { checkTensor } from "./validate.ts";
- * checkTensor("maskedSum", "x", tf.zeros([2, 3]), { dtype: "float32", rank: 2 });
+ * await initBackend({ backend: "cpu" });
+ * checkTensor("maskedSum", "x", tf.zeros([2, 3]), { dtype: "float32", rank: 2 }); // passes
+ * assert.throws(
+ *   () => checkTensor("maskedSum", "x", tf.zeros([2]), { rank: 2 }),
+ *   /^Error: maskedSum: x /,
+ * );
  * ```
  * @module
  */

@@ -18,8 +18,8 @@ export type FeedbackConfig =
     maxCallsPerRollout: number;
     /**
      * What the verifier may reveal: `"correctness"` | `"error-type"` | `"hint"` (the levels of
-     * SearchWorld's verifier and of `LlmVerifier`). The environment builds its verifier at this
-     * level (`capfVerifierDetail(config)`). Default `"error-type"`: the paper's example flags
+     * SearchWorld's verifier and of `LlmVerifier`). CAPF asks the environment for its verifier
+     * at this level (`capf.resources(config)`). Default `"error-type"`: the paper's example flags
      * what is wrong ("Sochi" is the host city, not the country) without saying where to look next.
      */
     detail: FeedbackDetail;
@@ -131,9 +131,9 @@ export function validateCapfConfig(cfg: CapfConfig): void {
 }
 
 /**
- * The detail level the environment should build its privileged verifier with
- * (`world.verifier({ detail })` or `new LlmVerifier(client, { detail })`); null when the
- * feedback call is disabled.
+ * The detail level CAPF asks its privileged verifier at (`capf.resources(config)`; the
+ * environment serves `world.verifier({ detail })` or `new LlmVerifier(client, { detail })`);
+ * null when the feedback call is disabled.
  */
 export function capfVerifierDetail(config: CapfConfig): FeedbackDetail | null {
   return config.feedback.enabled ? config.feedback.detail : null;

@@ -1,8 +1,8 @@
 /**
  * CAPF's privileged feedback call: the rollout hook that answers `<feedback> draft </feedback>`
- * in TRAINING rollouts with the environment's privileged verifier (SearchWorld's gold-chain
- * verifier, or `LlmVerifier` for open-domain data), which the environment builds at the
- * configured detail level (`capfVerifierDetail`). The verifier's feedback is passed through
+ * in TRAINING rollouts with the privileged verifier the method asked the environment for, at
+ * the configured detail level (`capf.resources(config)`; SearchWorld's gold-chain verifier, or
+ * `LlmVerifier` for open-domain data). The verifier's feedback is passed through
  * unchanged: its text is written in the policy's vocabulary (SearchWorld's verifier uses only
  * world words, so a word-level policy reads it without unknown tokens).
  * Evaluation never installs rollout hooks, so the call does not exist there.
@@ -21,8 +21,8 @@ export function maxFeedbackCalls(config: CapfConfig): number {
 /**
  * Answer one feedback call: null (the rollout shows the invalid-action text) when feedback is
  * disabled, the rollout has used its calls, or the draft is empty; otherwise the verifier's
- * feedback. Throws when feedback is on but the environment gave no
- * verifier (a configuration error, never a silent refusal).
+ * feedback. Throws when feedback is on but no verifier was granted (a configuration error,
+ * never a silent refusal).
  */
 export async function answerFeedback(
   state: RolloutState,
@@ -33,13 +33,7 @@ export async function answerFeedback(
   if (!fb.enabled || state.feedbackCalls >= fb.maxCallsPerRollout || draft.trim() === "") {
     return null;
   }
-  const verifier = ctx.resources.verifier;
-  if (!verifier) {
-    throw new Error(
-      "capf: feedback is enabled but the training resources have no privileged verifier " +
-        "(resources.verifier: SearchWorld's world.verifier() or an LlmVerifier)",
-    );
-  }
+  const verifier = ctx.resources.get("privileged-verifier");
   const out = await verifier.verify(state.question, draft);
   if (typeof out?.text !== "string" || out.text.trim() === "") {
     throw new Error(

@@ -7,6 +7,11 @@
  * repair. Credit of the feedback call and the rounds before it is attenuated by lambda, so the
  * deployed policy (which has no such call) does not learn to depend on it.
  *
+ * The method asks the environment for its verifier at the configured detail level
+ * (`resources(config)`: `{ kind: "privileged-verifier", detail: config.feedback.detail }`, none
+ * when the call is disabled). Its step returns the advantages, the loss weights, its metrics
+ * (`capf/...`) and a {@link CapfRecord} per trajectory.
+ *
  * @example
  * ```ts
  * import { capf, CAPF_DEFAULTS } from "./mod.ts";
@@ -14,10 +19,15 @@
  * ```
  * @module
  */
-import type { RolloutBatch } from "@creditlab/core";
-import { type Method, type MethodContext, registerMethod } from "@creditlab/agent";
+import {
+  methodCallMetric,
+  methodMetric,
+  type MethodRecord,
+  type RolloutBatch,
+} from "@creditlab/core";
+import { type Method, registerMethod } from "@creditlab/agent";
 import { applyBaseline, groupBaselines } from "@creditlab/kernels";
-import { checkOutcome, grpoLoss, grpoStepMetrics } from "../grpo/mod.ts";
+import { grpoFamily } from "../grpo/mod.ts";
 import {
   attenuatedRounds,
   attenuationMask,
@@ -25,13 +35,31 @@ import {
   capfTokenAdvantages,
   feedbackRounds,
 } from "./attenuation.ts";
-import { CAPF_DEFAULTS, type CapfConfig, validateCapfConfig } from "./config.ts";
+import {
+  CAPF_DEFAULTS,
+  type CapfConfig,
+  capfVerifierDetail,
+  validateCapfConfig,
+} from "./config.ts";
 import { capfRolloutHooks } from "./feedback.ts";
 
 export * from "./config.ts";
 export * from "./attenuation.ts";
 export * from "./feedback.ts";
 export { CAPF_PAPER } from "./paper.ts";
+
+/** The method's registry name (the prefix of its metrics). */
+const NAME = "capf";
+
+/** What CAPF keeps of each trajectory (the run store's `method_record`). */
+export interface CapfRecord extends MethodRecord {
+  /** Rounds with an answered feedback call. */
+  feedbackRounds: number[];
+  /** Rounds whose credit was attenuated (see the reach option). */
+  attenuatedRounds: number[];
+  /** Answered feedback calls of the trajectory. */
+  calls: { feedback: number };
+}
 
 /** Per-token attenuation mask of a batch under `config` (1 = attenuated trainable token). */
 export function capfMask(batch: RolloutBatch, config: CapfConfig): Uint8Array {
@@ -86,8 +114,9 @@ export function capfLossWeights(batch: RolloutBatch, config: CapfConfig): Float3
 }
 
 /**
- * CAPF step metrics: share of trajectories with an answered feedback call, share of those
- * that ended with reward > 0 (repairs), and the share of trainable tokens attenuated.
+ * CAPF step metrics: share of trajectories with an answered feedback call, the answered calls
+ * (`capf/calls/feedback`), share of those trajectories that ended with reward > 0 (repairs),
+ * and the share of trainable tokens attenuated.
  */
 export function capfStepMetrics(batch: RolloutBatch, config: CapfConfig): Record<string, number> {
   let withFeedback = 0;
@@ -109,40 +138,47 @@ export function capfStepMetrics(batch: RolloutBatch, config: CapfConfig): Record
     if (batch.lossMask[i] !== 0) trainable++;
   }
   return {
-    ...grpoStepMetrics(batch),
-    "capf/feedback_traj_share": batch.n === 0 ? 0 : withFeedback / batch.n,
-    "capf/feedback_calls": calls,
-    "capf/repair_success_share": withFeedback === 0 ? 0 : repaired / withFeedback,
-    "capf/attenuated_token_share": trainable === 0 ? 0 : att / trainable,
+    [methodMetric(NAME, "feedback_traj_share")]: batch.n === 0 ? 0 : withFeedback / batch.n,
+    [methodCallMetric(NAME, "feedback")]: calls,
+    [methodMetric(NAME, "repair_success_share")]: withFeedback === 0 ? 0 : repaired / withFeedback,
+    [methodMetric(NAME, "attenuated_token_share")]: trainable === 0 ? 0 : att / trainable,
   };
 }
 
+/** CAPF's record of each row of a batch. */
+export function capfRecords(batch: RolloutBatch, config: CapfConfig): CapfRecord[] {
+  return batch.trajectories.map((t) => {
+    const f = feedbackRounds(t);
+    return {
+      feedbackRounds: f,
+      attenuatedRounds: attenuatedRounds(f, config.attenuation.reach),
+      calls: { feedback: f.length },
+    };
+  });
+}
+
 /** The CAPF method. */
-export const capf: Method<CapfConfig> = registerMethod<CapfConfig>({
-  name: "capf",
-  summary:
-    "Credit-Attenuated Privileged Feedback: a training-only verifier call lets the policy repair drafts; " +
-    "credit of the call and earlier rounds is attenuated.",
-  defaults: structuredClone(CAPF_DEFAULTS) as CapfConfig,
-  regime: "sparse-success",
-  rolloutHooks: capfRolloutHooks,
-  reward(traj, { outcome }) {
-    return checkOutcome(outcome, `capf reward (question ${traj.questionId})`);
-  },
-  advantages(batch: RolloutBatch, ctx: MethodContext<CapfConfig>) {
-    return capfAdvantages(batch, ctx.config);
-  },
-  lossWeights(batch, ctx) {
-    return capfLossWeights(batch, ctx.config);
-  },
-  loss(config) {
-    validateCapfConfig(config);
-    return grpoLoss(config);
-  },
-  dynamicSampling(config) {
-    return config.dynamicSampling;
-  },
-  stepMetrics(batch, ctx) {
-    return capfStepMetrics(batch, ctx.config);
-  },
-});
+export const capf: Method<CapfConfig, CapfRecord> = registerMethod(
+  grpoFamily<CapfConfig, CapfRecord>({
+    name: NAME,
+    summary:
+      "Credit-Attenuated Privileged Feedback: a training-only verifier call lets the policy repair drafts; " +
+      "credit of the call and earlier rounds is attenuated.",
+    defaults: structuredClone(CAPF_DEFAULTS) as CapfConfig,
+    regime: "sparse-success",
+    validate: validateCapfConfig,
+    resources(config) {
+      const detail = capfVerifierDetail(config);
+      return detail === null ? [] : [{ kind: "privileged-verifier", detail }];
+    },
+    rolloutHooks: capfRolloutHooks,
+    step(batch, ctx) {
+      return {
+        advantages: capfAdvantages(batch, ctx.config),
+        lossWeights: capfLossWeights(batch, ctx.config),
+        metrics: capfStepMetrics(batch, ctx.config),
+        records: capfRecords(batch, ctx.config),
+      };
+    },
+  }),
+);

@@ -4,12 +4,21 @@ import { getMethod } from "@creditlab/agent";
 import { generateWorld, worldPreset } from "@creditlab/datasets";
 import { Rng } from "@creditlab/kernels";
 import { grpo } from "../grpo/mod.ts";
-import { batchOf, contextOf, type RoundSpec, rowsOf, trajectory } from "../testing.ts";
+import {
+  advantagesOf,
+  batchOf,
+  contextOf,
+  type RoundSpec,
+  rowsOf,
+  trajectory,
+} from "../testing.ts";
 import {
   attenuatedRounds,
   capf,
   CAPF_DEFAULTS,
   type CapfConfig,
+  capfLossWeights,
+  capfStepMetrics,
   capfVerifierDetail,
   feedbackRounds,
   validateCapfConfig,
@@ -72,6 +81,14 @@ Deno.test("capf: registered; defaults validate; verifier detail follows the conf
   validateCapfConfig(capf.defaults);
   assert.equal(capfVerifierDetail(capf.defaults), "error-type");
   assert.equal(capfVerifierDetail(cfg({ enabled: false })), null);
+  // It asks the environment for its verifier at the configured detail, or for nothing.
+  assert.deepEqual(capf.resources!(capf.defaults), [
+    { kind: "privileged-verifier", detail: "error-type" },
+  ]);
+  const hint = cfg();
+  if (hint.feedback.enabled) hint.feedback.detail = "hint";
+  assert.deepEqual(capf.resources!(hint), [{ kind: "privileged-verifier", detail: "hint" }]);
+  assert.deepEqual(capf.resources!(cfg({ enabled: false })), []);
   assert.throws(() => validateCapfConfig(cfg({ factor: 1.5 })), /attenuation.factor/);
   assert.throws(
     () => validateCapfConfig(cfg({ reach: { kind: "last-n-rounds", n: 0 } })),
@@ -90,24 +107,24 @@ Deno.test("capf: feedback rounds and reach", () => {
 
 Deno.test("capf: factor 1 with feedback disabled equals grpo (every target)", async () => {
   const batch = batchOf(group());
-  const want = await grpo.advantages(batch, contextOf({ ...cfg() }));
+  const want = await advantagesOf(grpo, batch, contextOf({ ...cfg() }));
   for (const target of ["advantage", "reward", "loss-weight"] as const) {
     const c = cfg({ factor: 1, enabled: false, target });
     assert.deepEqual(
-      Array.from(await capf.advantages(batch, contextOf(c))),
+      Array.from(await advantagesOf(capf, batch, contextOf(c))),
       Array.from(want),
       target,
     );
-    assert.ok(capf.lossWeights!(batch, contextOf(c)).every((w) => w === 1));
+    assert.ok(capfLossWeights(batch, c).every((w) => w === 1));
   }
   // factor 1 is GRPO even when feedback rounds exist
   const c = cfg({ factor: 1 });
-  assert.deepEqual(Array.from(await capf.advantages(batch, contextOf(c))), Array.from(want));
+  assert.deepEqual(Array.from(await advantagesOf(capf, batch, contextOf(c))), Array.from(want));
 });
 
 Deno.test("capf: factor 0 gives the pre-feedback tokens zero advantage, the repair keeps it", async () => {
   const batch = batchOf(group());
-  const adv = rowsOf(await capf.advantages(batch, contextOf(cfg({ factor: 0 }))), batch);
+  const adv = rowsOf(await advantagesOf(capf, batch, contextOf(cfg({ factor: 0 }))), batch);
   // row 1: prompt 3 | r1 3 | info 4 | r2 3 | feedback 4 | r3 3
   assert.deepEqual(
     round5(adv[1]!),
@@ -121,7 +138,7 @@ Deno.test("capf: factor 0 gives the pre-feedback tokens zero advantage, the repa
 
 Deno.test("capf: golden values, factor 0.1, each target and reach", async () => {
   const batch = batchOf(group());
-  const adv = rowsOf(await capf.advantages(batch, contextOf(cfg())), batch);
+  const adv = rowsOf(await advantagesOf(capf, batch, contextOf(cfg())), batch);
   const a = 0.1 * A;
   assert.deepEqual(
     round5(adv[1]!),
@@ -129,7 +146,7 @@ Deno.test("capf: golden values, factor 0.1, each target and reach", async () => 
   );
   assert.deepEqual(round5(adv[2]!), round5([0, 0, 0, -a, -a, -a, 0, 0, 0, 0, -A, -A, -A]));
   // reward target: attenuated tokens credited with reward 0.1 * r against the group baseline
-  const rw = rowsOf(await capf.advantages(batch, contextOf(cfg({ target: "reward" }))), batch);
+  const rw = rowsOf(await advantagesOf(capf, batch, contextOf(cfg({ target: "reward" }))), batch);
   const b = (0.1 - 0.5) / (Math.sqrt(1 / 3) + 1e-6); // -0.69282
   assert.deepEqual(
     round5(rw[1]!),
@@ -138,7 +155,7 @@ Deno.test("capf: golden values, factor 0.1, each target and reach", async () => 
   assert.deepEqual(round5(rw[2]!), round5([0, 0, 0, -A, -A, -A, 0, 0, 0, 0, -A, -A, -A]));
   // feedback-call-only: the search before the call keeps full credit
   const only = rowsOf(
-    await capf.advantages(batch, contextOf(cfg({ reach: { kind: "feedback-call-only" } }))),
+    await advantagesOf(capf, batch, contextOf(cfg({ reach: { kind: "feedback-call-only" } }))),
     batch,
   );
   assert.deepEqual(
@@ -148,23 +165,34 @@ Deno.test("capf: golden values, factor 0.1, each target and reach", async () => 
   // loss-weight: GRPO advantages, weights 0.1 on the attenuated tokens
   const c = cfg({ target: "loss-weight" });
   assert.deepEqual(
-    Array.from(await capf.advantages(batch, contextOf(c))),
-    Array.from(await grpo.advantages(batch, contextOf(c))),
+    Array.from(await advantagesOf(capf, batch, contextOf(c))),
+    Array.from(await advantagesOf(grpo, batch, contextOf(c))),
   );
-  const w = rowsOf(capf.lossWeights!(batch, contextOf(c)), batch);
+  const w = rowsOf(capfLossWeights(batch, c), batch);
   assert.deepEqual(
     round5(w[1]!),
     round5([1, 1, 1, 0.1, 0.1, 0.1, 1, 1, 1, 1, 0.1, 0.1, 0.1, 1, 1, 1, 1, 1, 1, 1]),
   );
 });
 
-Deno.test("capf: step metrics", () => {
-  const m = capf.stepMetrics!(batchOf(group()), contextOf(cfg()));
+Deno.test("capf: step metrics and records", async () => {
+  const batch = batchOf(group());
+  const res = await capf.step(batch, contextOf(cfg()));
+  const m = res.metrics;
+  assert.deepEqual(m, capfStepMetrics(batch, cfg()));
   assert.equal(m["capf/feedback_traj_share"], 0.5);
-  assert.equal(m["capf/feedback_calls"], 2);
+  assert.equal(m["capf/calls/feedback"], 2);
   assert.equal(m["capf/repair_success_share"], 0.5);
   // trainable tokens: 7 + 9 + 6 + 3 = 25; attenuated: 6 + 3 = 9
   assert.equal(m["capf/attenuated_token_share"], 9 / 25);
+  assert.deepEqual(res.records, [
+    { feedbackRounds: [], attenuatedRounds: [], calls: { feedback: 0 } },
+    { feedbackRounds: [2], attenuatedRounds: [1, 2], calls: { feedback: 1 } },
+    { feedbackRounds: [1], attenuatedRounds: [1], calls: { feedback: 1 } },
+    { feedbackRounds: [], attenuatedRounds: [], calls: { feedback: 0 } },
+  ]);
+  // loss weights are returned for every target (1 outside `loss-weight`)
+  assert.ok(res.lossWeights!.every((w) => w === 1));
 });
 
 Deno.test("capf: rollout hooks use SearchWorld's privileged verifier; limits and missing verifier", async () => {
@@ -178,7 +206,7 @@ Deno.test("capf: rollout hooks use SearchWorld's privileged verifier; limits and
   assert.equal(hooks.maxCalls(cfg({ enabled: false })), 0);
   const ctx = contextOf(c, {
     questions: [q],
-    resources: { verifier: world.verifier({ detail: "error-type" }) },
+    resources: { "privileged-verifier": world.verifier({ detail: "error-type" }) },
   });
   const bridge = q.goldChain![0]!.entity;
   const fb = await hooks.onFeedback({ question: q, turns: [], feedbackCalls: 0 }, bridge, ctx);
@@ -213,7 +241,7 @@ Deno.test("capf: rollout hooks use SearchWorld's privileged verifier; limits and
         bridge,
         contextOf(c, { questions: [q] }),
       ),
-    /no privileged verifier/,
+    /no "privileged-verifier" resource was granted/,
   );
 });
 
@@ -284,7 +312,7 @@ Deno.test("capf: fast kernel equals a plain per-token loop across seeds", async 
       reach: reaches[rng.int(3)]!,
       target: (["advantage", "reward", "loss-weight"] as const)[rng.int(3)]!,
     });
-    const fast = await capf.advantages(batch, contextOf(c));
+    const fast = await advantagesOf(capf, batch, contextOf(c));
     const want = reference(trajs, c, batch.length);
     fast.forEach((v, i) =>
       assert.ok(Math.abs(v - want[i]!) < 1e-4, `seed ${seed} token ${i}: ${v} vs ${want[i]}`)
@@ -300,6 +328,6 @@ Deno.test("capf: reward target on a uniform group stays 0 (no 1/eps blow-up)", a
       rounds: [{ policy: "<feedback> x </feedback>", ...FB }, { policy: "<answer> y </answer>" }],
     })
   );
-  const adv = await capf.advantages(batchOf(trajs), contextOf(cfg({ target: "reward" })));
+  const adv = await advantagesOf(capf, batchOf(trajs), contextOf(cfg({ target: "reward" })));
   assert.ok(adv.every((v) => v === 0));
 });

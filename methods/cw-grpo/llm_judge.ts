@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { JudgedRound, Question, RoundJudge, RoundScore } from "@creditlab/core";
+import type { JudgedRound, JudgeStats, Question, RoundJudge, RoundScore } from "@creditlab/core";
 import { type ChatClient, contentHash, extractJsonObject } from "../llm.ts";
 
 /** The judge's system prompt (from the CW-GRPO description in METHODS.md). */
@@ -36,14 +36,11 @@ export interface LlmRoundJudgeOptions {
   maxObservationChars?: number;
 }
 
-/** Counters of an {@link LlmRoundJudge}. */
-export interface LlmJudgeStats {
-  /** Chat completions requested. */
-  calls: number;
-  cacheHits: number;
-  /** Replies without a parseable {retrieval, thinking} object (scored 0/0). */
-  parseFailures: number;
-}
+/**
+ * Counters of an {@link LlmRoundJudge} (core's `JudgeStats`: chat completions requested, cache
+ * hits, replies without a parseable {retrieval, thinking} object, scored 0/0).
+ */
+export type LlmJudgeStats = JudgeStats;
 
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)} ...`;

@@ -2,10 +2,12 @@
  * CW-GRPO — Contribution-Weighted GRPO (Wang et al., arXiv 2604.14267, ACL 2026; code
  * zsxmwjz/CW-GRPO). Importing this module registers the method "cw-grpo".
  *
- * A round judge (`ctx.resources.roundJudge`: SearchWorld's oracle judge, or
- * {@link LlmRoundJudge}) scores the non-final rounds of successful trajectories; the
- * trajectory's positive GRPO advantage is redistributed over its rounds in proportion to
- * their contributions (see weights.ts).
+ * The method asks the environment for a round judge (`resources`: `{ kind: "round-judge" }`;
+ * SearchWorld's oracle judge, or {@link LlmRoundJudge}), which scores the non-final rounds of
+ * successful trajectories; the trajectory's positive GRPO advantage is redistributed over its
+ * rounds in proportion to their contributions (see weights.ts). Its step returns the
+ * advantages, its metrics (`cw-grpo/...`) and a {@link CwGrpoRecord} per judged trajectory
+ * (the contributions c_k, a per-round series the report summarises).
  *
  * @example
  * ```ts
@@ -14,9 +16,16 @@
  * ```
  * @module
  */
-import type { RolloutBatch, RoundJudge } from "@creditlab/core";
-import { type Method, type MethodContext, registerMethod } from "@creditlab/agent";
-import { checkOutcome, grpoLoss, grpoRowAdvantages, grpoStepMetrics } from "../grpo/mod.ts";
+import {
+  type JudgeStats,
+  methodCallMetric,
+  methodMetric,
+  type MethodRecord,
+  type RolloutBatch,
+  type RoundJudge,
+} from "@creditlab/core";
+import { type Method, type MethodContext, registerMethod, type StepResult } from "@creditlab/agent";
+import { grpoFamily, grpoRowAdvantages } from "../grpo/mod.ts";
 import { CW_GRPO_DEFAULTS, type CwGrpoConfig, validateCwGrpoConfig } from "./config.ts";
 import { judgedRounds } from "./judge.ts";
 import { contributions, contributionWeights, cwTokenAdvantages, roundScales } from "./weights.ts";
@@ -27,7 +36,18 @@ export * from "./judge.ts";
 export * from "./llm_judge.ts";
 export { CW_GRPO_PAPER } from "./paper.ts";
 
-/** What one `advantages` call did (read by `stepMetrics`). */
+/** The method's registry name (the prefix of its metrics). */
+const NAME = "cw-grpo";
+
+/** What CW-GRPO keeps of a judged trajectory (the run store's `method_record`). */
+export interface CwGrpoRecord extends MethodRecord {
+  /** c_k = retrieval_k * thinking_k of the non-final rounds k = 1..K-1. */
+  rounds: { label: "contribution"; values: number[] };
+  /** Rounds scored by the judge (K - 1). */
+  calls: { judge: number };
+}
+
+/** What one step's credit assignment did (its metrics). */
 export interface CwStepStats {
   /** Trajectories sent to the judge (reward > 0, A > 0, K > 1). */
   judgedTrajectories: number;
@@ -43,29 +63,27 @@ export interface CwStepStats {
   llmParseFailures: number;
 }
 
-const lastStats = new WeakMap<RolloutBatch, CwStepStats>();
-
-function judgeCounters(
-  judge: RoundJudge,
-): { calls: number; cacheHits: number; parseFailures: number } {
-  const s =
-    (judge as { stats?: Partial<Record<"calls" | "cacheHits" | "parseFailures", unknown>> }).stats;
-  const num = (v: unknown) => (typeof v === "number" ? v : 0);
+/** A judge's counters now (zeros for a judge that keeps none, like SearchWorld's oracle). */
+function judgeCounters(judge: RoundJudge): JudgeStats {
+  const s = judge.stats;
   return {
-    calls: num(s?.calls),
-    cacheHits: num(s?.cacheHits),
-    parseFailures: num(s?.parseFailures),
+    calls: s?.calls ?? 0,
+    cacheHits: s?.cacheHits ?? 0,
+    parseFailures: s?.parseFailures ?? 0,
   };
 }
 
 /**
- * CW-GRPO per-token advantages. Calls the judge for every trajectory with reward > 0,
- * A_i > 0 and K > 1 (concurrently); everything else keeps the GRPO advantage.
+ * CW-GRPO per-token advantages. Calls the judge (the method's granted round judge) for every
+ * trajectory with reward > 0, A_i > 0 and K > 1 (concurrently); everything else keeps the GRPO
+ * advantage. Returns the advantages, what the step did, and the record of each judged row.
  */
 export async function cwGrpoAdvantages(
   batch: RolloutBatch,
   ctx: MethodContext<CwGrpoConfig>,
-): Promise<{ advantages: Float32Array; stats: CwStepStats }> {
+): Promise<
+  { advantages: Float32Array; stats: CwStepStats; records: (CwGrpoRecord | undefined)[] }
+> {
   const cfg = ctx.config;
   validateCwGrpoConfig(cfg);
   const rowAdv = grpoRowAdvantages(batch, cfg);
@@ -83,14 +101,9 @@ export async function cwGrpoAdvantages(
     llmParseFailures: 0,
   };
   const scales: (Float32Array | null)[] = new Array(batch.n).fill(null);
+  const records: (CwGrpoRecord | undefined)[] = new Array(batch.n).fill(undefined);
   if (todo.length > 0) {
-    const judge = ctx.resources.roundJudge;
-    if (!judge) {
-      throw new Error(
-        "cw-grpo: the training resources have no round judge (resources.roundJudge: SearchWorld's " +
-          "world.roundJudge() or an LlmRoundJudge)",
-      );
-    }
+    const judge = ctx.resources.get("round-judge");
     const before = judgeCounters(judge);
     const scored = await Promise.all(todo.map(async (r) => {
       const traj = batch.trajectories[r]!;
@@ -117,56 +130,59 @@ export async function cwGrpoAdvantages(
       stats.judgedRounds += c.length;
       stats.contributionSum += sum;
       if (sum === 0) stats.allZeroTrajectories++;
-      // Recorded with the trajectory (run store column `contributions`) for the report's
-      // contribution-per-round table (the paper's concentration claim).
-      batch.trajectories[r]!.meta.contributions = Array.from(c);
+      // Kept with the trajectory (the run store's method record) for the report's per-round
+      // series (the paper's concentration claim).
+      records[r] = {
+        rounds: { label: "contribution", values: Array.from(c) },
+        calls: { judge: c.length },
+      };
       scales[r] = roundScales(
         contributionWeights(c, { weighting: cfg.weighting, allZero: cfg.allZeroContributions }),
       );
     }
   }
-  return { advantages: cwTokenAdvantages(rowAdv, scales, batch), stats };
+  return { advantages: cwTokenAdvantages(rowAdv, scales, batch), stats, records };
 }
 
-/** CW-GRPO step metrics from the last `advantages` call on `batch`, plus GRPO's. */
-export function cwStepMetrics(batch: RolloutBatch): Record<string, number> {
-  const s = lastStats.get(batch);
-  const out: Record<string, number> = { ...grpoStepMetrics(batch) };
-  if (!s) return out;
-  out["cw/judged_trajectories"] = s.judgedTrajectories;
-  out["cw/judged_rounds"] = s.judgedRounds;
-  out["cw/contribution_mean"] = s.judgedRounds === 0 ? 0 : s.contributionSum / s.judgedRounds;
-  out["cw/all_zero_trajectories"] = s.allZeroTrajectories;
-  out["cw/judge_llm_calls"] = s.llmCalls;
-  out["cw/judge_llm_cache_hits"] = s.llmCacheHits;
-  out["cw/judge_parse_failures"] = s.llmParseFailures;
-  return out;
+/**
+ * CW-GRPO step metrics of what a step did: judged trajectories and rounds
+ * (`cw-grpo/calls/judged_rounds`), mean contribution, all-zero trajectories, and the judge's
+ * model calls (`cw-grpo/calls/judge_llm`), cache hits and parse failures during the step.
+ */
+export function cwStepMetrics(s: CwStepStats): Record<string, number> {
+  return {
+    [methodMetric(NAME, "judged_trajectories")]: s.judgedTrajectories,
+    [methodCallMetric(NAME, "judged_rounds")]: s.judgedRounds,
+    [methodMetric(NAME, "contribution_mean")]: s.judgedRounds === 0
+      ? 0
+      : s.contributionSum / s.judgedRounds,
+    [methodMetric(NAME, "all_zero_trajectories")]: s.allZeroTrajectories,
+    [methodCallMetric(NAME, "judge_llm")]: s.llmCalls,
+    [methodMetric(NAME, "judge_llm_cache_hits")]: s.llmCacheHits,
+    [methodMetric(NAME, "judge_parse_failures")]: s.llmParseFailures,
+  };
+}
+
+/** CW-GRPO's step: advantages, metrics and the judged rows' records. */
+export async function cwGrpoStep(
+  batch: RolloutBatch,
+  ctx: MethodContext<CwGrpoConfig>,
+): Promise<StepResult<CwGrpoRecord>> {
+  const { advantages, stats, records } = await cwGrpoAdvantages(batch, ctx);
+  return { advantages, metrics: cwStepMetrics(stats), records };
 }
 
 /** The CW-GRPO method. */
-export const cwGrpo: Method<CwGrpoConfig> = registerMethod<CwGrpoConfig>({
-  name: "cw-grpo",
-  summary:
-    "Contribution-Weighted GRPO: a round judge scores retrieval and thinking of each non-final round of " +
-    "successful trajectories; positive advantages are redistributed over rounds by contribution.",
-  defaults: structuredClone(CW_GRPO_DEFAULTS) as CwGrpoConfig,
-  regime: "long-chains",
-  reward(traj, { outcome }) {
-    return checkOutcome(outcome, `cw-grpo reward (question ${traj.questionId})`);
-  },
-  async advantages(batch, ctx) {
-    const { advantages, stats } = await cwGrpoAdvantages(batch, ctx);
-    lastStats.set(batch, stats);
-    return advantages;
-  },
-  loss(config) {
-    validateCwGrpoConfig(config);
-    return grpoLoss(config);
-  },
-  dynamicSampling(config) {
-    return config.dynamicSampling;
-  },
-  stepMetrics(batch) {
-    return cwStepMetrics(batch);
-  },
-});
+export const cwGrpo: Method<CwGrpoConfig, CwGrpoRecord> = registerMethod(
+  grpoFamily<CwGrpoConfig, CwGrpoRecord>({
+    name: NAME,
+    summary:
+      "Contribution-Weighted GRPO: a round judge scores retrieval and thinking of each non-final round of " +
+      "successful trajectories; positive advantages are redistributed over rounds by contribution.",
+    defaults: structuredClone(CW_GRPO_DEFAULTS) as CwGrpoConfig,
+    regime: "long-chains",
+    validate: validateCwGrpoConfig,
+    resources: () => [{ kind: "round-judge" }],
+    step: cwGrpoStep,
+  }),
+);

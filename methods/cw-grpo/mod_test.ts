@@ -4,7 +4,15 @@ import { getMethod } from "@creditlab/agent";
 import { generateWorld, searchworld, worldPreset } from "@creditlab/datasets";
 import { Rng } from "@creditlab/kernels";
 import { grpo } from "../grpo/mod.ts";
-import { batchOf, contextOf, question, rowsOf, ScriptedChat, trajectory } from "../testing.ts";
+import {
+  advantagesOf,
+  batchOf,
+  contextOf,
+  question,
+  rowsOf,
+  ScriptedChat,
+  trajectory,
+} from "../testing.ts";
 import {
   contributionWeights,
   CW_GRPO_DEFAULTS,
@@ -114,11 +122,12 @@ Deno.test("cw-grpo: uniform contributions (all c_k = 1) equal grpo", async () =>
   for (
     const weighting of [{ kind: "normalize" } as const, { kind: "softmax", gamma: 3 } as const]
   ) {
-    const got = await cwGrpo.advantages(
+    const got = await advantagesOf(
+      cwGrpo,
       batch,
-      contextOf(cfg({ weighting }), { resources: { roundJudge: judge } }),
+      contextOf(cfg({ weighting }), { resources: { "round-judge": judge } }),
     );
-    const want = await grpo.advantages(batch, contextOf(cfg()));
+    const want = await advantagesOf(grpo, batch, contextOf(cfg()));
     assert.deepEqual(r5(Array.from(got)), r5(Array.from(want)));
   }
 });
@@ -127,10 +136,10 @@ Deno.test("cw-grpo: only successful, positive-advantage, multi-round trajectorie
   const batch = batchOf(group());
   const judge = new TableJudge({});
   const got = rowsOf(
-    await cwGrpo.advantages(batch, contextOf(cfg(), { resources: { roundJudge: judge } })),
+    await advantagesOf(cwGrpo, batch, contextOf(cfg(), { resources: { "round-judge": judge } })),
     batch,
   );
-  const want = rowsOf(await grpo.advantages(batch, contextOf(cfg())), batch);
+  const want = rowsOf(await advantagesOf(grpo, batch, contextOf(cfg())), batch);
   assert.equal(judge.seen.length, 1);
   assert.deepEqual(judge.seen[0]!.map((r) => r.round), [1, 2]);
   assert.deepEqual(judge.seen[0]![0], {
@@ -149,17 +158,17 @@ Deno.test("cw-grpo: golden values (normalize, softmax) and the all-zero case bot
     "<search> beta </search>": { retrieval: 1, thinking: 0 },
   });
   const ctx = (c: CwGrpoConfig, j: RoundJudge = judge) =>
-    contextOf(c, { resources: { roundJudge: j } });
+    contextOf(c, { resources: { "round-judge": j } });
   // row 0: prompt 3 | r1 3 | info 3 | r2 3 | info 3 | r3 3.  c = [1, 0] -> scales [2, 0, 1]
   const row0 = (v: Float32Array) => rowsOf(v, batch)[0]!;
   const z3 = [0, 0, 0];
   assert.deepEqual(
-    r5(row0(await cwGrpo.advantages(batch, ctx(cfg())))),
+    r5(row0(await advantagesOf(cwGrpo, batch, ctx(cfg())))),
     r5([...z3, 2 * A, 2 * A, 2 * A, ...z3, ...z3, ...z3, A, A, A]),
   );
   const e = Math.E / (Math.E + 1);
   const soft = row0(
-    await cwGrpo.advantages(batch, ctx(cfg({ weighting: { kind: "softmax", gamma: 1 } }))),
+    await advantagesOf(cwGrpo, batch, ctx(cfg({ weighting: { kind: "softmax", gamma: 1 } }))),
   );
   assert.deepEqual(
     r5(soft),
@@ -178,10 +187,14 @@ Deno.test("cw-grpo: golden values (normalize, softmax) and the all-zero case bot
   );
   // all contributions 0
   const none = new TableJudge({});
-  const released = row0(await cwGrpo.advantages(batch, ctx(cfg(), none)));
+  const released = row0(await advantagesOf(cwGrpo, batch, ctx(cfg(), none)));
   assert.deepEqual(r5(released), r5([...z3, ...z3, ...z3, ...z3, ...z3, A, A, A]));
   const fallback = row0(
-    await cwGrpo.advantages(batch, ctx(cfg({ allZeroContributions: "fall-back-to-grpo" }), none)),
+    await advantagesOf(
+      cwGrpo,
+      batch,
+      ctx(cfg({ allZeroContributions: "fall-back-to-grpo" }), none),
+    ),
   );
   assert.deepEqual(r5(fallback), r5([...z3, A, A, A, ...z3, A, A, A, ...z3, A, A, A]));
 });
@@ -189,13 +202,13 @@ Deno.test("cw-grpo: golden values (normalize, softmax) and the all-zero case bot
 Deno.test("cw-grpo: missing judge, wrong score count and bad scores are errors", async () => {
   const batch = batchOf(group());
   await assert.rejects(
-    async () => await cwGrpo.advantages(batch, contextOf(cfg())),
-    /no round judge/,
+    async () => await advantagesOf(cwGrpo, batch, contextOf(cfg())),
+    /no "round-judge" resource was granted/,
   );
   const short: RoundJudge = { score: () => Promise.resolve([{ retrieval: 1, thinking: 1 }]) };
   await assert.rejects(
     async () =>
-      await cwGrpo.advantages(batch, contextOf(cfg(), { resources: { roundJudge: short } })),
+      await advantagesOf(cwGrpo, batch, contextOf(cfg(), { resources: { "round-judge": short } })),
     /returned 1 scores for 2 rounds/,
   );
   const bad: RoundJudge = {
@@ -204,7 +217,7 @@ Deno.test("cw-grpo: missing judge, wrong score count and bad scores are errors",
   };
   await assert.rejects(
     async () =>
-      await cwGrpo.advantages(batch, contextOf(cfg(), { resources: { roundJudge: bad } })),
+      await advantagesOf(cwGrpo, batch, contextOf(cfg(), { resources: { "round-judge": bad } })),
     /retrieval = 2/,
   );
 });
@@ -217,10 +230,11 @@ Deno.test("cw-grpo: LLM judge — prompt, JSON, unparseable = 0/0, cache, counte
   const judge = new LlmRoundJudge(chat);
   const batch = batchOf(group());
   const ctx = contextOf(cfg(), {
-    resources: { roundJudge: judge },
+    resources: { "round-judge": judge },
     questions: [question("q0", { question: "who is x ?" })],
   });
-  const adv = rowsOf(await cwGrpo.advantages(batch, ctx), batch)[0]!;
+  const res = await cwGrpo.step(batch, ctx);
+  const adv = rowsOf(res.advantages, batch)[0]!;
   // the two rounds are judged concurrently: one reply parses (1/1), the other is 0/0
   assert.equal(chat.calls.length, 2);
   assert.equal(judge.stats.parseFailures, 1);
@@ -243,16 +257,22 @@ Deno.test("cw-grpo: LLM judge — prompt, JSON, unparseable = 0/0, cache, counte
   );
   assert.doesNotMatch(prompt.messages[1]!.content, /<answer>/);
   assert.match(JUDGE_SYSTEM_PROMPT, /Do not consider whether the agent's final answer is right/);
-  const m = cwGrpo.stepMetrics!(batch, ctx);
-  assert.equal(m["cw/judged_trajectories"], 1);
-  assert.equal(m["cw/judged_rounds"], 2);
-  assert.equal(m["cw/judge_llm_calls"], 2);
-  assert.equal(m["cw/judge_parse_failures"], 1);
-  assert.equal(m["cw/contribution_mean"], 0.5);
+  const m = res.metrics;
+  assert.equal(m["cw-grpo/judged_trajectories"], 1);
+  assert.equal(m["cw-grpo/calls/judged_rounds"], 2);
+  assert.equal(m["cw-grpo/calls/judge_llm"], 2);
+  assert.equal(m["cw-grpo/judge_parse_failures"], 1);
+  assert.equal(m["cw-grpo/contribution_mean"], 0.5);
+  // the judged row's record: its contributions (one parsed 1/1, one 0/0) and judged rounds
+  assert.equal(res.records![0]!.rounds.label, "contribution");
+  assert.deepEqual([...res.records![0]!.rounds.values].sort(), [0, 1]);
+  assert.deepEqual(res.records![0]!.calls, { judge: 2 });
+  assert.deepEqual(res.records!.slice(1), [undefined, undefined, undefined]);
   // same batch again: every round comes from the cache
-  await cwGrpo.advantages(batch, ctx);
+  const again = await cwGrpo.step(batch, ctx);
   assert.equal(chat.calls.length, 2);
-  assert.equal(cwGrpo.stepMetrics!(batch, ctx)["cw/judge_llm_cache_hits"], 2);
+  assert.equal(again.metrics["cw-grpo/judge_llm_cache_hits"], 2);
+  assert.equal(again.metrics["cw-grpo/calls/judge_llm"], 0);
   assert.deepEqual(parseJudgeReply('{"retrieval": "1", "thinking": 0}'), {
     retrieval: 1,
     thinking: 0,
@@ -292,11 +312,12 @@ Deno.test("cw-grpo: SearchWorld's oracle judge credits the round that retrieved 
   const batch = batchOf([good, lucky]);
   const scores = await world.roundJudge().score(q, judgedRounds(good));
   assert.deepEqual(scores, [{ retrieval: 1, thinking: 1 }, { retrieval: 1, thinking: 1 }]);
-  const adv = await cwGrpo.advantages(
+  const adv = await advantagesOf(
+    cwGrpo,
     batch,
-    contextOf(cfg(), { questions: [q], resources: { roundJudge: world.roundJudge() } }),
+    contextOf(cfg(), { questions: [q], resources: { "round-judge": world.roundJudge() } }),
   );
-  const want = await grpo.advantages(batch, contextOf(cfg()));
+  const want = await advantagesOf(grpo, batch, contextOf(cfg()));
   assert.deepEqual(r5(Array.from(adv)), r5(Array.from(want)));
 });
 
@@ -323,9 +344,10 @@ Deno.test("cw-grpo: fast kernel equals a plain per-token loop across seeds", asy
         : { kind: "softmax", gamma: 0.5 + rng.next() * 3 },
       allZeroContributions: rng.next() < 0.5 ? "zero-non-final" : "fall-back-to-grpo",
     });
-    const fast = await cwGrpo.advantages(
+    const fast = await advantagesOf(
+      cwGrpo,
       batch,
-      contextOf(c, { resources: { roundJudge: new TableJudge(table) } }),
+      contextOf(c, { resources: { "round-judge": new TableJudge(table) } }),
     );
     let i = 0;
     for (const t of trajs) {

@@ -6,10 +6,10 @@
  * question's ground-truth entities the agent identified in its reasoning and queries; correct
  * answers earn 1; then standard GRPO.
  *
- * `reward()` records gamma_i, the outcome and eligibility in `traj.meta` ("egrpo/gamma",
- * "egrpo/outcome", "egrpo/eligible") and returns alpha * gamma_i for incorrect answers (the
- * per-trajectory reward, exact for normalisation "none"). With "group-max", `advantages()`
- * rebuilds the rewards with the group-normalised gamma_hat before the GRPO step.
+ * `rewards` scores a whole sampling round (groups are whole, so the group-max normalisation of
+ * gamma_hat happens there) and returns the shaped rewards with an {@link EGrpoRecord} per
+ * trajectory; `step` is GRPO on those rewards, with the method's metrics (`e-grpo/...`) read
+ * from the records.
  *
  * @example
  * ```ts
@@ -18,137 +18,156 @@
  * ```
  * @module
  */
-import type { RolloutBatch } from "@creditlab/core";
-import { type Method, registerMethod } from "@creditlab/agent";
-import { broadcastToTokens, groupAdvantages } from "@creditlab/kernels";
-import { checkOutcome, grpoLoss, grpoStepMetrics } from "../grpo/mod.ts";
+import { methodMetric, type MethodRecord, type RolloutBatch } from "@creditlab/core";
+import {
+  type Method,
+  type MethodBatch,
+  type MethodContext,
+  registerMethod,
+  type RewardInput,
+  type Rewards,
+  type StepResult,
+} from "@creditlab/agent";
+import { checkOutcome, grpoFamily, grpoTokenAdvantages } from "../grpo/mod.ts";
 import { E_GRPO_DEFAULTS, type EGrpoConfig, validateEGrpoConfig } from "./config.ts";
 import { agentText, entityMatchRate } from "./entities.ts";
-import { entityRewards } from "./reward.ts";
+import { entityRewards, normalizeGamma } from "./reward.ts";
 
 export * from "./config.ts";
 export * from "./entities.ts";
 export * from "./reward.ts";
 export { E_GRPO_PAPER } from "./paper.ts";
 
-/** Per-row inputs of the E-GRPO reward, read back from `traj.meta`. */
-export interface EntityRewardInputs {
-  outcome: Float32Array;
-  gamma: Float32Array;
-  eligible: Uint8Array;
+/** The method's registry name (the prefix of its metrics). */
+const NAME = "e-grpo";
+
+/** What E-GRPO keeps of each trajectory (the run store's `method_record`). */
+export interface EGrpoRecord extends MethodRecord {
+  /** Exact-match outcome the reward started from. */
+  outcome: number;
+  /** gamma_i: share of the question's gold entities found in the agent's own text. */
+  gamma: number;
+  /** gamma_hat_i after the configured normalisation. */
+  gammaHat: number;
+  /** Gold entities of the question. */
+  entities: number;
+  /** Whether an incorrect answer of this trajectory may earn entity credit. */
+  eligible: boolean;
 }
 
-/** Read what `reward()` recorded; throws when it did not run. */
-export function entityRewardInputs(batch: RolloutBatch): EntityRewardInputs {
-  const out: EntityRewardInputs = {
-    outcome: new Float32Array(batch.n),
-    gamma: new Float32Array(batch.n),
-    eligible: new Uint8Array(batch.n),
-  };
-  batch.trajectories.forEach((t, r) => {
-    const g = t.meta["egrpo/gamma"];
-    const o = t.meta["egrpo/outcome"];
-    if (typeof g !== "number" || typeof o !== "number") {
-      throw new Error(
-        `e-grpo: trajectory ${r} (question ${t.questionId}) has no "egrpo/gamma"/"egrpo/outcome" in meta; ` +
-          "the method's reward() must score every trajectory before advantages()",
-      );
-    }
-    out.gamma[r] = g;
-    out.outcome[r] = o;
-    out.eligible[r] = t.meta["egrpo/eligible"] === true ? 1 : 0;
+/**
+ * E-GRPO rewards of one sampling round: 1 (the outcome) if correct, alpha * gamma_hat_i if
+ * incorrect and eligible, else 0 (reward.ts), with each trajectory's record.
+ */
+export function eGrpoRewards(
+  input: RewardInput,
+  ctx: MethodContext<EGrpoConfig>,
+): Rewards<EGrpoRecord> {
+  const cfg = ctx.config;
+  validateEGrpoConfig(cfg);
+  const n = input.trajectories.length;
+  const outcome = new Float32Array(n);
+  const gamma = new Float32Array(n);
+  const eligible = new Uint8Array(n);
+  const entities: number[] = [];
+  const gammas: number[] = [];
+  input.trajectories.forEach((t, i) => {
+    const o = checkOutcome(input.outcomes[i]!, `e-grpo reward (question ${t.questionId})`);
+    const q = ctx.questions.get(t.questionId);
+    if (!q) throw new Error(`e-grpo: no question with id ${t.questionId} in the method context`);
+    const ents = q.goldEntities ?? [];
+    const g = entityMatchRate(ents, agentText(t, cfg.textScope), { matching: cfg.matching });
+    outcome[i] = o;
+    gamma[i] = g;
+    gammas.push(g);
+    eligible[i] = t.answer !== undefined || cfg.noAnswer === "entity-credit" ? 1 : 0;
+    entities.push(ents.length);
   });
-  return out;
-}
-
-/** The rewards the E-GRPO advantage uses (with the configured gamma_hat normalisation). */
-export function eGrpoRewards(batch: RolloutBatch, cfg: EGrpoConfig): Float32Array {
-  const inputs = entityRewardInputs(batch);
-  return entityRewards(inputs.outcome, inputs.gamma, {
-    groupIds: batch.groupIds,
-    eligible: inputs.eligible,
+  const opts = {
+    groupIds: input.groupIds,
+    eligible,
     alpha: cfg.alpha,
     normalization: cfg.normalization,
-  });
+  };
+  const hat = normalizeGamma(gamma, input.groupIds, cfg.normalization);
+  return {
+    rewards: entityRewards(outcome, gamma, opts),
+    records: gammas.map((g, i) => ({
+      outcome: outcome[i]!,
+      gamma: g,
+      gammaHat: hat[i]!,
+      entities: entities[i]!,
+      eligible: eligible[i] === 1,
+    })),
+  };
 }
 
-/** E-GRPO per-token advantages: GRPO over the entity-aware rewards. */
-export function eGrpoAdvantages(batch: RolloutBatch, cfg: EGrpoConfig): Float32Array {
-  validateEGrpoConfig(cfg);
-  const rewards = eGrpoRewards(batch, cfg);
-  const adv = groupAdvantages(rewards, batch.groupIds, {
-    normalizeStd: cfg.normalizeStd,
-    eps: cfg.eps,
-    singleton: cfg.singletonGroup,
+/** The rows' reward records; throws when `rewards` did not score every trajectory. */
+export function eGrpoRecords(batch: MethodBatch<EGrpoRecord>): EGrpoRecord[] {
+  return batch.rewardRecords.map((rec, r) => {
+    if (rec === undefined) {
+      throw new Error(
+        `e-grpo: trajectory ${r} (question ${batch.trajectories[r]?.questionId}) has no reward ` +
+          "record; the method's rewards() must score every trajectory before step()",
+      );
+    }
+    return rec;
   });
-  return broadcastToTokens(adv, batch);
 }
 
 /** E-GRPO step metrics: entity match rates and the share of near-misses that earned credit. */
-export function eGrpoStepMetrics(batch: RolloutBatch, cfg: EGrpoConfig): Record<string, number> {
-  const out: Record<string, number> = { ...grpoStepMetrics(batch) };
-  let inputs: EntityRewardInputs;
-  try {
-    inputs = entityRewardInputs(batch);
-  } catch {
-    return out;
-  }
-  const rewards = eGrpoRewards(batch, cfg);
+export function eGrpoStepMetrics(
+  batch: RolloutBatch,
+  records: readonly EGrpoRecord[],
+): Record<string, number> {
+  const gamma = Float32Array.from(records, (x) => x.gamma);
+  const outcome = Float32Array.from(records, (x) => x.outcome);
+  const rewards = batch.rewards;
   let gSum = 0, gWrongSum = 0, wrong = 0, credited = 0, noEntities = 0, rSum = 0;
-  batch.trajectories.forEach((t, r) => {
-    gSum += inputs.gamma[r]!;
+  records.forEach((rec, r) => {
+    gSum += gamma[r]!;
     rSum += rewards[r]!;
-    if ((t.meta["egrpo/entities"] ?? 0) === 0) noEntities++;
-    if (inputs.outcome[r]! <= 0) {
+    if (rec.entities === 0) noEntities++;
+    if (outcome[r]! <= 0) {
       wrong++;
-      gWrongSum += inputs.gamma[r]!;
+      gWrongSum += gamma[r]!;
       if (rewards[r]! > 0) credited++;
     }
   });
   const n = batch.n || 1;
-  out["egrpo/gamma_mean"] = gSum / n;
-  out["egrpo/gamma_mean_incorrect"] = wrong === 0 ? 0 : gWrongSum / wrong;
-  out["egrpo/near_miss_credited_share"] = wrong === 0 ? 0 : credited / wrong;
-  out["egrpo/no_entities_share"] = noEntities / n;
-  out["egrpo/shaped_reward_mean"] = rSum / n;
-  return out;
+  return {
+    [methodMetric(NAME, "gamma_mean")]: gSum / n,
+    [methodMetric(NAME, "gamma_mean_incorrect")]: wrong === 0 ? 0 : gWrongSum / wrong,
+    [methodMetric(NAME, "near_miss_credited_share")]: wrong === 0 ? 0 : credited / wrong,
+    [methodMetric(NAME, "no_entities_share")]: noEntities / n,
+    [methodMetric(NAME, "shaped_reward_mean")]: rSum / n,
+  };
+}
+
+/** E-GRPO's step: GRPO on the entity-aware rewards, and the method's metrics. */
+export function eGrpoStep(
+  batch: MethodBatch<EGrpoRecord>,
+  ctx: MethodContext<EGrpoConfig>,
+): StepResult<EGrpoRecord> {
+  validateEGrpoConfig(ctx.config);
+  const records = eGrpoRecords(batch);
+  return {
+    advantages: grpoTokenAdvantages(batch, ctx.config),
+    metrics: eGrpoStepMetrics(batch, records),
+  };
 }
 
 /** The E-GRPO method. */
-export const eGrpo: Method<EGrpoConfig> = registerMethod<EGrpoConfig>({
-  name: "e-grpo",
-  summary:
-    "Entity-aware GRPO: incorrect answers earn alpha * (normalised share of gold entities found in the " +
-    "agent's reasoning and queries); then GRPO.",
-  defaults: { ...E_GRPO_DEFAULTS },
-  regime: "near-misses",
-  reward(traj, { question, outcome, ctx }) {
-    const cfg = ctx.config;
-    validateEGrpoConfig(cfg);
-    checkOutcome(outcome, `e-grpo reward (question ${traj.questionId})`);
-    const entities = question.goldEntities ?? [];
-    const gamma = entityMatchRate(entities, agentText(traj, cfg.textScope), {
-      matching: cfg.matching,
-    });
-    const eligible = traj.answer !== undefined || cfg.noAnswer === "entity-credit";
-    traj.meta["egrpo/gamma"] = gamma;
-    traj.meta["egrpo/outcome"] = outcome;
-    traj.meta["egrpo/eligible"] = eligible;
-    traj.meta["egrpo/entities"] = entities.length;
-    if (outcome > 0) return outcome;
-    return eligible ? cfg.alpha * gamma : 0;
-  },
-  advantages(batch, ctx) {
-    return eGrpoAdvantages(batch, ctx.config);
-  },
-  loss(config) {
-    validateEGrpoConfig(config);
-    return grpoLoss(config);
-  },
-  dynamicSampling(config) {
-    return config.dynamicSampling;
-  },
-  stepMetrics(batch, ctx) {
-    return eGrpoStepMetrics(batch, ctx.config);
-  },
-});
+export const eGrpo: Method<EGrpoConfig, EGrpoRecord> = registerMethod(
+  grpoFamily<EGrpoConfig, EGrpoRecord>({
+    name: NAME,
+    summary:
+      "Entity-aware GRPO: incorrect answers earn alpha * (normalised share of gold entities found in the " +
+      "agent's reasoning and queries); then GRPO.",
+    defaults: { ...E_GRPO_DEFAULTS },
+    regime: "near-misses",
+    validate: validateEGrpoConfig,
+    rewards: eGrpoRewards,
+    step: eGrpoStep,
+  }),
+);

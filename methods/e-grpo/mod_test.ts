@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
 import type { Question, Trajectory } from "@creditlab/core";
-import { getMethod } from "@creditlab/agent";
+import { getMethod, type MethodBatch } from "@creditlab/agent";
 import { exactMatch } from "@creditlab/datasets";
 import { groupAdvantages, Rng } from "@creditlab/kernels";
 import { grpo } from "../grpo/mod.ts";
-import { batchOf, contextOf, question, trajectory } from "../testing.ts";
+import { advantagesOf, batchOf, contextOf, question, trajectory } from "../testing.ts";
 import {
   agentText,
   E_GRPO_DEFAULTS,
   eGrpo,
   type EGrpoConfig,
+  type EGrpoRecord,
   entityFound,
   entityMatchRate,
   entityRewards,
@@ -67,15 +68,33 @@ function group(): Trajectory[] {
 
 const cfg = (patch: Partial<EGrpoConfig> = {}): EGrpoConfig => ({ ...E_GRPO_DEFAULTS, ...patch });
 
-/** Score like the trainer: EM outcome, then the method's reward. */
-function score(trajs: Trajectory[], c: EGrpoConfig, q: Question = Q): Trajectory[] {
+/** What scoring a round gave: the trajectories (rewards set) and their records. */
+interface Scored {
+  trajs: Trajectory[];
+  records: EGrpoRecord[];
+}
+
+/** Score like the trainer: EM outcome, then the method's rewards of the whole round. */
+function score(trajs: Trajectory[], c: EGrpoConfig, q: Question = Q): Scored {
   const ctx = contextOf(c, { questions: [q] });
-  for (const t of trajs) {
-    const outcome = t.answer === undefined ? 0 : exactMatch(t.answer, q.goldenAnswers);
-    t.meta.outcome = outcome;
-    t.reward = eGrpo.reward!(t, { question: q, outcome, ctx });
-  }
-  return trajs;
+  const outcomes = trajs.map((t) =>
+    t.answer === undefined ? 0 : exactMatch(t.answer, q.goldenAnswers)
+  );
+  const out = eGrpo.rewards!({
+    trajectories: trajs,
+    outcomes: Float32Array.from(outcomes),
+    groupIds: Int32Array.from(trajs, (t) => t.groupId),
+  }, ctx);
+  trajs.forEach((t, i) => {
+    t.meta.outcome = outcomes[i];
+    t.reward = out.rewards[i]!;
+  });
+  return { trajs, records: out.records!.map((r) => r!) };
+}
+
+/** The batch of a scored round, with its reward records (as the trainer builds it). */
+function batchOfScored(s: Scored): MethodBatch<EGrpoRecord> {
+  return batchOf(s.trajs, { rewardRecords: s.records });
 }
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>) =>
@@ -114,11 +133,11 @@ Deno.test("e-grpo: entity matching rules and the agent's text", () => {
   assert.doesNotMatch(agentText(nearMiss!, "before-final-answer"), /Bolo|information/);
 });
 
-Deno.test("e-grpo: correct answers get 1; a near-miss gets alpha * gamma_hat", () => {
+Deno.test("e-grpo: correct answers get 1; a near-miss gets alpha * gamma_hat", async () => {
   const none = score(group(), cfg({ normalization: "none" }));
   // gammas: correct 1/2, near-miss 1 ("mira city" + "vorla tesin" from the search), in-answer 0, no-answer 1/2
-  assert.deepEqual(none.map((t) => t.meta["egrpo/gamma"]), [0.5, 1, 0, 0.5]);
-  assert.deepEqual(none.map((t) => t.reward), [1, 0.3, 0, 0]);
+  assert.deepEqual(none.records.map((r) => r.gamma), [0.5, 1, 0, 0.5]);
+  assert.deepEqual(none.trajs.map((t) => t.reward), [1, Math.fround(0.3), 0, 0]);
   // a weaker near-miss: only the bridge entity -> gamma 1/2, reward 0.15; group-max lifts it to 0.3
   const weak = [
     ...group().slice(0, 1),
@@ -132,45 +151,51 @@ Deno.test("e-grpo: correct answers get 1; a near-miss gets alpha * gamma_hat", (
     }),
   ];
   score(weak, cfg({ normalization: "none" }));
-  assert.deepEqual(weak.map((t) => t.reward), [1, 0.15]);
-  const batch = batchOf(weak);
+  assert.deepEqual(weak.map((t) => t.reward), [1, Math.fround(0.15)]);
   const c = cfg({ normalization: "group-max" });
   // group max gamma = 1/2 (both rows), so gamma_hat = 1 for the near-miss: reward 0.3
-  const adv = eGrpo.advantages(batch, contextOf(c)) as Float32Array;
+  const scored = score(weak, c);
+  assert.deepEqual(scored.records.map((r) => r.gammaHat), [1, 1]);
+  const batch = batchOfScored(scored);
+  const res = await eGrpo.step(batch, contextOf(c));
+  const adv = res.advantages;
   const want = groupAdvantages(new Float32Array([1, 0.3]), batch.groupIds, {
     normalizeStd: true,
     eps: 1e-6,
   });
   close([adv[batch.lengths[0]! - 1]!, adv[batch.length + batch.lengths[1]! - 1]!], want);
-  const m = eGrpo.stepMetrics!(batch, contextOf(c));
-  assert.equal(m["egrpo/near_miss_credited_share"], 1);
-  assert.ok(Math.abs(m["egrpo/shaped_reward_mean"]! - 0.65) < 1e-6);
+  const m = res.metrics;
+  assert.equal(m["e-grpo/near_miss_credited_share"], 1);
+  assert.ok(Math.abs(m["e-grpo/shaped_reward_mean"]! - 0.65) < 1e-6);
 });
 
 Deno.test("e-grpo: alpha 0 equals grpo", async () => {
-  const trajs = score(group(), cfg({ alpha: 0 }));
-  assert.deepEqual(trajs.map((t) => t.reward), [1, 0, 0, 0]);
-  const batch = batchOf(trajs);
-  const got = await eGrpo.advantages(batch, contextOf(cfg({ alpha: 0 })));
-  const want = await grpo.advantages(batch, contextOf(cfg()));
+  const scored = score(group(), cfg({ alpha: 0 }));
+  assert.deepEqual(scored.trajs.map((t) => t.reward), [1, 0, 0, 0]);
+  const batch = batchOfScored(scored);
+  const got = await advantagesOf(eGrpo, batch, contextOf(cfg({ alpha: 0 })));
+  const want = await advantagesOf(grpo, batch, contextOf(cfg()));
   assert.deepEqual(Array.from(got), Array.from(want));
 });
 
-Deno.test("e-grpo: text scope, no-answer rule, questions without entities", () => {
+Deno.test("e-grpo: text scope, no-answer rule, questions without entities", async () => {
   const all = score(group(), cfg({ textScope: "all-policy-text", normalization: "none" }));
-  assert.deepEqual(all.map((t) => t.meta["egrpo/gamma"]), [1, 1, 0.5, 0.5]);
+  assert.deepEqual(all.records.map((r) => r.gamma), [1, 1, 0.5, 0.5]);
   const credit = score(group(), cfg({ noAnswer: "entity-credit", normalization: "none" }));
-  assert.deepEqual(credit.map((t) => t.reward), [1, 0.3, 0, 0.15]);
-  const plain = question("q1", { goldenAnswers: ["Mira City"] });
+  assert.deepEqual(
+    credit.trajs.map((t) => t.reward),
+    [1, Math.fround(0.3), 0, Math.fround(0.15)],
+  );
+  const plain = question("q0", { goldenAnswers: ["Mira City"] }); // the same id, no entities
   const noEnt = score(group(), cfg(), plain);
-  assert.deepEqual(noEnt.map((t) => t.reward), [1, 0, 0, 0]);
-  const m = eGrpo.stepMetrics!(batchOf(noEnt), contextOf(cfg()));
-  assert.equal(m["egrpo/no_entities_share"], 1);
+  assert.deepEqual(noEnt.trajs.map((t) => t.reward), [1, 0, 0, 0]);
+  const m = (await eGrpo.step(batchOfScored(noEnt), contextOf(cfg()))).metrics;
+  assert.equal(m["e-grpo/no_entities_share"], 1);
 });
 
-Deno.test("e-grpo: advantages need reward() to have run", () => {
+Deno.test("e-grpo: step needs rewards() to have scored the batch", () => {
   assert.throws(
-    () => eGrpo.advantages(batchOf(group()), contextOf(cfg())),
+    () => eGrpo.step(batchOf(group()), contextOf(cfg())),
     /must score every trajectory/,
   );
 });

@@ -3,7 +3,10 @@
  * and DAPO options. Importing this module registers the method "grpo".
  *
  * Reward: the exact-match outcome the harness computed (Search-R1: EM of the last answer,
- * no format reward). Advantage: group-relative, broadcast over the policy tokens.
+ * no format reward). Advantage: group-relative, broadcast over the policy tokens. No metrics
+ * or records of its own (the harness logs the group statistics every method shares).
+ *
+ * Its family helper ({@link grpoFamily}, family.ts) builds the methods that extend it.
  *
  * @example
  * ```ts
@@ -13,64 +16,24 @@
  * ```
  * @module
  */
-import type { RolloutBatch } from "@creditlab/core";
-import { type MethodContext, registerMethod } from "@creditlab/agent";
-import type { Method } from "@creditlab/agent";
-import { groupOutcomeStats } from "@creditlab/kernels";
-import { GRPO_DEFAULTS, type GrpoConfig, grpoLoss, validateGrpoConfig } from "./config.ts";
+import { type Method, registerMethod } from "@creditlab/agent";
+import { GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "./config.ts";
 import { grpoTokenAdvantages } from "./advantages.ts";
+import { grpoFamily } from "./family.ts";
 
 export * from "./config.ts";
 export * from "./advantages.ts";
+export * from "./family.ts";
 export { GRPO_PAPERS, SEARCH_R1_BENCHMARKS } from "./paper.ts";
 export type { PaperClaim, PaperRecord } from "./paper.ts";
 
-/**
- * Check that an outcome reward is a finite number (never a silent zero). `where` names the
- * method and trajectory for the error.
- */
-export function checkOutcome(outcome: number, where: string): number {
-  if (!Number.isFinite(outcome)) {
-    throw new RangeError(
-      `${where}: outcome reward is ${outcome}; expected a finite number (EM in {0, 1})`,
-    );
-  }
-  return outcome;
-}
-
-/**
- * Step metrics every GRPO-family method records (the trainer already logs the reward mean
- * and the share of groups without a success): the number of groups in the batch and the
- * share whose rewards are all equal, i.e. that carry zero GRPO signal.
- */
-export function grpoStepMetrics(batch: RolloutBatch): Record<string, number> {
-  const s = groupOutcomeStats(batch.rewards, batch.groupIds);
-  return {
-    "groups/count": s.groups,
-    "groups/uniform_share": s.groups === 0 ? 0 : s.uniformGroups / s.groups,
-  };
-}
-
 /** The GRPO baseline method. */
-export const grpo: Method<GrpoConfig> = registerMethod<GrpoConfig>({
+export const grpo: Method<GrpoConfig> = registerMethod(grpoFamily<GrpoConfig>({
   name: "grpo",
   summary: "Outcome-only GRPO: exact-match reward, group-relative advantage on every policy token.",
   defaults: { ...GRPO_DEFAULTS },
-  reward(traj, { outcome }) {
-    return checkOutcome(outcome, `grpo reward (question ${traj.questionId})`);
+  validate: (config) => validateGrpoConfig(config),
+  step(batch, ctx) {
+    return { advantages: grpoTokenAdvantages(batch, ctx.config), metrics: {} };
   },
-  advantages(batch: RolloutBatch, ctx: MethodContext<GrpoConfig>) {
-    validateGrpoConfig(ctx.config);
-    return grpoTokenAdvantages(batch, ctx.config);
-  },
-  loss(config) {
-    validateGrpoConfig(config);
-    return grpoLoss(config);
-  },
-  dynamicSampling(config) {
-    return config.dynamicSampling;
-  },
-  stepMetrics(batch) {
-    return grpoStepMetrics(batch);
-  },
-});
+}));

@@ -1,15 +1,8 @@
 import assert from "node:assert/strict";
-import { getMethod } from "@creditlab/agent";
+import { batchGroupMetrics, getMethod } from "@creditlab/agent";
 import { Rng } from "@creditlab/kernels";
-import { batchOf, contextOf, question, rowsOf, trajectory } from "../testing.ts";
-import {
-  grpo,
-  GRPO_DEFAULTS,
-  type GrpoConfig,
-  grpoStepMetrics,
-  grpoVariant,
-  validateGrpoConfig,
-} from "./mod.ts";
+import { advantagesOf, batchOf, contextOf, rewardsOf, rowsOf, trajectory } from "../testing.ts";
+import { grpo, GRPO_DEFAULTS, type GrpoConfig, grpoVariant, validateGrpoConfig } from "./mod.ts";
 
 function group() {
   return [
@@ -28,17 +21,13 @@ Deno.test("grpo: registered under its name; reward is the outcome", () => {
   assert.equal(getMethod("grpo"), grpo);
   const t = group()[0]!;
   const ctx = contextOf(grpo.defaults);
-  assert.equal(grpo.reward!(t, { question: question("q0"), outcome: 1, ctx }), 1);
-  assert.equal(grpo.reward!(t, { question: question("q0"), outcome: 0, ctx }), 0);
-  assert.throws(
-    () => grpo.reward!(t, { question: question("q0"), outcome: NaN, ctx }),
-    /outcome reward is NaN/,
-  );
+  assert.deepEqual(Array.from(rewardsOf(grpo, [t, t], [1, 0], ctx).rewards), [1, 0]);
+  assert.throws(() => rewardsOf(grpo, [t], [NaN], ctx), /outcome reward is NaN/);
 });
 
 Deno.test("grpo: golden per-token advantages (policy tokens only)", async () => {
   const batch = batchOf(group());
-  const adv = await grpo.advantages(batch, contextOf(grpo.defaults));
+  const adv = await advantagesOf(grpo, batch, contextOf(grpo.defaults));
   // rewards {1, 0}: mean .5, unbiased std .7071 -> +-0.7071 (eps 1e-6)
   const a = 0.5 / (Math.SQRT1_2 + 1e-6);
   const rows = rowsOf(adv, batch);
@@ -66,7 +55,7 @@ Deno.test("grpo: golden per-token advantages (policy tokens only)", async () => 
 
 Deno.test("grpo: Dr. GRPO drops the std; DAPO changes clip, KL, aggregation, sampling", async () => {
   const batch = batchOf(group());
-  const adv = await grpo.advantages(batch, contextOf(grpoVariant("dr-grpo")));
+  const adv = await advantagesOf(grpo, batch, contextOf(grpoVariant("dr-grpo")));
   assert.ok(Math.abs(adv[3]! - 0.5) < 1e-7);
   const dapo = grpoVariant("dapo");
   assert.deepEqual(grpo.loss(dapo), {
@@ -105,13 +94,14 @@ Deno.test("grpo: config validation names the field", () => {
   validateGrpoConfig(GRPO_DEFAULTS);
 });
 
-Deno.test("grpo: step metrics count zero-signal groups", () => {
+Deno.test("grpo: no metrics of its own; the harness counts zero-signal groups", async () => {
   const b = batchOf([
     ...group(),
     trajectory({ groupId: 9, reward: 0, rounds: [{ policy: "<answer> c </answer>" }] }),
     trajectory({ groupId: 9, reward: 0, rounds: [{ policy: "<answer> d </answer>" }] }),
   ]);
-  assert.deepEqual(grpoStepMetrics(b), { "groups/count": 2, "groups/uniform_share": 0.5 });
+  assert.deepEqual((await grpo.step(b, contextOf(grpo.defaults))).metrics, {});
+  assert.deepEqual(batchGroupMetrics(b), { "groups/count": 2, "groups/uniform_share": 0.5 });
 });
 
 Deno.test("grpo: token advantages equal a plain per-token loop across seeds", async () => {
@@ -130,7 +120,7 @@ Deno.test("grpo: token advantages equal a plain per-token loop across seeds", as
       }));
     const batch = batchOf(trajs, { padTo: 40 });
     const cfg = { ...GRPO_DEFAULTS, normalizeStd: rng.next() < 0.5 };
-    const fast = await grpo.advantages(batch, contextOf(cfg));
+    const fast = await advantagesOf(grpo, batch, contextOf(cfg));
     for (let r = 0; r < batch.n; r++) {
       const mates = trajs.filter((t) => t.groupId === trajs[r]!.groupId).map((t) => t.reward);
       const mean = mates.reduce((a, b) => a + b, 0) / mates.length;

@@ -1,0 +1,125 @@
+/**
+ * CAPF's verifier is asked for at the detail of its config and reaches the training rollouts:
+ * the trainer requests exactly what `capf.resources(config)` says from the SearchWorld testbed,
+ * and the feedback call the trainer installs in its rollouts answers with that verifier.
+ * (Before the typed contract, the testbed built an `error-type` verifier whatever the config
+ * said, so `feedback.detail: "hint"` trained with error-type feedback.)
+ */
+import assert from "node:assert/strict";
+import type { Question } from "@creditlab/core";
+import {
+  buildTestbed,
+  type CheckpointStore,
+  feedbackHook,
+  getPreset,
+  grantResources,
+  type ResourceRequest,
+  type TrainingResources,
+  trainRl,
+} from "@creditlab/agent";
+import { initBackend, Rng, Transformer } from "@creditlab/kernels";
+import { grpo } from "../grpo/mod.ts";
+import { capf, CAPF_DEFAULTS, type CapfConfig } from "./mod.ts";
+
+const preset = getPreset("smoke");
+const testbed = buildTestbed(preset);
+
+/** CAPF's defaults with the verifier's detail set to `detail`. */
+function withDetail(detail: "correctness" | "error-type" | "hint"): CapfConfig {
+  const cfg = structuredClone(CAPF_DEFAULTS) as CapfConfig;
+  if (!cfg.feedback.enabled) throw new Error("CAPF's defaults enable the feedback call");
+  cfg.feedback.detail = detail;
+  return cfg;
+}
+
+/** The testbed's resources, recording every request the trainer makes. */
+function spied(): { resources: TrainingResources; requests: ResourceRequest[] } {
+  const requests: ResourceRequest[] = [];
+  const provide: TrainingResources["provide"] = (request) => {
+    requests.push(request);
+    return testbed.resources.provide(request);
+  };
+  return { resources: { search: testbed.resources.search, provide }, requests };
+}
+
+/** A two-hop training question and a wrong draft (its bridge entity). */
+function wrongDraft(): { q: Question; draft: string } {
+  const q = testbed.rlTrain.find((x) => (x.goldChain?.length ?? 0) === 2)!;
+  return { q, draft: q.goldChain![0]!.entity };
+}
+
+const noCheckpoints: CheckpointStore = {
+  latest: () => Promise.resolve(null),
+  save: () => Promise.resolve(),
+  restore: () => Promise.reject(new Error("no checkpoints in this test")),
+};
+
+Deno.test("capf wiring: a hint-level config trains with the hint-level verifier", async () => {
+  const cfg = withDetail("hint");
+  const { resources, requests } = spied();
+  // The rollouts' feedback call, built by the trainer's own functions from what it granted.
+  const granted = grantResources(capf, cfg, resources);
+  assert.deepEqual(requests, [{ kind: "privileged-verifier", detail: "hint" }]);
+  const hook = feedbackHook(capf, {
+    config: cfg,
+    questions: new Map(testbed.rlTrain.map((q) => [q.id, q])),
+    resources: granted,
+    rng: new Rng(1),
+    step: 0,
+  });
+  assert.ok(hook, "CAPF installs the feedback call in training rollouts");
+  const { q, draft } = wrongDraft();
+  const got = await hook.call({ question: q, turns: [], feedbackCalls: 0 }, draft);
+  const hint = await testbed.world.verifier({ detail: "hint" }).verify(q, draft);
+  const errorType = await testbed.world.verifier({ detail: "error-type" }).verify(q, draft);
+  assert.notEqual(hint.text, errorType.text, "the two levels differ on this draft");
+  assert.deepEqual(got, hint);
+});
+
+Deno.test({
+  name: "capf wiring: trainRl asks for the config's verifier once; grpo asks for nothing",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await initBackend({ backend: "cpu" });
+    const run = async (method: typeof capf | typeof grpo, config: unknown) => {
+      const { resources, requests } = spied();
+      const policy = new Transformer({
+        ...preset.model,
+        nLayers: 1,
+        dModel: 32,
+        ffnHidden: 64,
+        vocabSize: testbed.tokenizer.vocabSize,
+      }, { rng: new Rng(3) });
+      try {
+        await trainRl({
+          model: policy,
+          refModel: policy,
+          tokenizer: testbed.tokenizer,
+          method: method as typeof capf,
+          methodConfig: config as CapfConfig,
+          questions: testbed.rlTrain.slice(0, 4),
+          resources,
+          config: {
+            ...preset.rl,
+            steps: 1,
+            questionsPerStep: 1,
+            rollout: { ...preset.rl.rollout, groupSize: 2, maxTotalTokens: 96 },
+            updates: { groupsPerUpdate: 1, epochs: 1 },
+          },
+          seed: 1,
+          sink: { logStep: () => Promise.resolve() },
+          checkpoints: noCheckpoints,
+          log: () => {},
+        });
+      } finally {
+        policy.dispose();
+      }
+      return requests;
+    };
+    assert.deepEqual(await run(capf, withDetail("correctness")), [
+      { kind: "privileged-verifier", detail: "correctness" },
+    ]);
+    assert.deepEqual(await run(grpo, grpo.defaults), []);
+  },
+});

@@ -1,0 +1,119 @@
+/**
+ * The GRPO family's shared method parts: every method that extends the baseline (capf,
+ * cw-grpo, e-grpo) is built with {@link grpoFamily}, which supplies the policy loss of its
+ * config, DAPO dynamic sampling, config validation before every call, and the default reward
+ * (the exact-match outcome, checked finite). A method then writes only what is its own: its
+ * resources, rollout hooks, reward shaping and step.
+ *
+ * @module
+ */
+import type { MethodRecord, RegimeName } from "@creditlab/core";
+import type {
+  Method,
+  MethodBatch,
+  MethodContext,
+  ResourceRequest,
+  RewardInput,
+  Rewards,
+  RolloutHooks,
+  StepResult,
+} from "@creditlab/agent";
+import { type GrpoConfig, grpoLoss } from "./config.ts";
+
+/**
+ * Check that an outcome reward is a finite number (never a silent zero). `where` names the
+ * method and trajectory for the error.
+ */
+export function checkOutcome(outcome: number, where: string): number {
+  if (!Number.isFinite(outcome)) {
+    throw new RangeError(
+      `${where}: outcome reward is ${outcome}; expected a finite number (EM in {0, 1})`,
+    );
+  }
+  return outcome;
+}
+
+/**
+ * The outcome rewards of a sampling round, each checked finite: what a GRPO-family method
+ * trains on when it does not shape rewards.
+ *
+ * @example
+ * ```ts
+ * const input = { trajectories: [], outcomes: Float32Array.of(1, 0), groupIds: Int32Array.of(0, 0) };
+ * outcomeRewards(input, "grpo"); // Float32Array [1, 0]
+ * ```
+ */
+export function outcomeRewards(input: RewardInput, method: string): Float32Array {
+  const out = new Float32Array(input.outcomes.length);
+  input.outcomes.forEach((o, i) => {
+    out[i] = checkOutcome(
+      o,
+      `${method} reward (question ${input.trajectories[i]?.questionId ?? "?"})`,
+    );
+  });
+  return out;
+}
+
+/** What a GRPO-family method writes itself; {@link grpoFamily} supplies the rest. */
+export interface GrpoFamilySpec<C extends GrpoConfig, R extends MethodRecord> {
+  name: string;
+  summary: string;
+  defaults: C;
+  regime?: RegimeName;
+  /** Check a config, throwing a RangeError that names the field. */
+  validate(config: C): void;
+  resources?(config: C): readonly ResourceRequest[];
+  rolloutHooks?: RolloutHooks<C>;
+  /** Reward shaping of a sampling round; default: {@link outcomeRewards}. */
+  rewards?(input: RewardInput, ctx: MethodContext<C>): Rewards<R>;
+  /** The method's credit assignment (the config is validated before it runs). */
+  step(batch: MethodBatch<R>, ctx: MethodContext<C>): Promise<StepResult<R>> | StepResult<R>;
+}
+
+/**
+ * A GRPO-family {@link Method}: the spec's own parts, plus the family's loss (`grpoLoss` of
+ * the validated config), dynamic sampling (`config.dynamicSampling`) and default reward.
+ *
+ * @example
+ * ```ts
+ * import { GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "./config.ts";
+ * import { grpoTokenAdvantages } from "./advantages.ts";
+ * const m = grpoFamily<GrpoConfig>({
+ *   name: "my-method",
+ *   summary: "GRPO with ...",
+ *   defaults: { ...GRPO_DEFAULTS },
+ *   validate: (c) => validateGrpoConfig(c, "my-method config"),
+ *   step: (batch, ctx) => ({ advantages: grpoTokenAdvantages(batch, ctx.config), metrics: {} }),
+ * });
+ * ```
+ */
+export function grpoFamily<C extends GrpoConfig, R extends MethodRecord = MethodRecord>(
+  spec: GrpoFamilySpec<C, R>,
+): Method<C, R> {
+  const { validate } = spec;
+  const shape = spec.rewards;
+  const step = spec.step;
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    defaults: spec.defaults,
+    ...(spec.regime !== undefined ? { regime: spec.regime } : {}),
+    ...(spec.resources ? { resources: spec.resources } : {}),
+    ...(spec.rolloutHooks ? { rolloutHooks: spec.rolloutHooks } : {}),
+    rewards(input, ctx) {
+      validate(ctx.config);
+      return shape ? shape(input, ctx) : { rewards: outcomeRewards(input, spec.name) };
+    },
+    step(batch, ctx) {
+      validate(ctx.config);
+      return step(batch, ctx);
+    },
+    loss(config) {
+      validate(config);
+      return grpoLoss(config);
+    },
+    dynamicSampling(config) {
+      return config.dynamicSampling;
+    },
+  };
+}
