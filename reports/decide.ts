@@ -15,6 +15,8 @@
 import type { RunRecord, StepRecord } from "../agent/runstore.ts";
 import { type Regime, type RegimeMeasure, REGIMES } from "../agent/regimes.ts";
 import {
+  designFor,
+  type DesignProjection,
   type PairedCell,
   pairedDelta,
   type PairedEstimate,
@@ -79,6 +81,49 @@ export interface EstimateNumbers {
   seedNoiseEstimated: boolean;
   /** Paired: the variance components of one cell's difference. Welch: null. */
   components: { seed: number; question: number; residual: number } | null;
+  /** Paired, when the half-width exceeds {@link TARGET_HALF_WIDTH}: what would reach it. */
+  levers: Levers | null;
+}
+
+/**
+ * The half-width issue 17 sets as the target of a comparison's 95% interval (3 EM points): a
+ * design whose interval is wider cannot decide the 3.8-6.3-point effects the papers claim.
+ */
+export const TARGET_HALF_WIDTH = 0.03;
+
+/**
+ * What would bring a paired comparison to {@link TARGET_HALF_WIDTH}, projected from its variance
+ * components (`projectDesign`): more questions at the same seeds, or more seeds at the same
+ * questions; null where none up to the search bound would (a seed component more questions
+ * cannot average away, or a question component more seeds cannot).
+ */
+export interface Levers {
+  target: number;
+  /** The smallest number of questions per world at the recorded seeds. */
+  questions: DesignProjection | null;
+  /** The smallest number of seeds at the recorded questions per world. */
+  seeds: DesignProjection | null;
+}
+
+/** {@link Levers} of a paired estimate, or null when it meets the target or is not paired. */
+export function leversOf(est: PairedEstimate): Levers | null {
+  if (!(est.halfWidth > TARGET_HALF_WIDTH) || est.seeds < 1) return null;
+  const c = est.components;
+  return {
+    target: TARGET_HALF_WIDTH,
+    questions: designFor(c, {
+      halfWidth: TARGET_HALF_WIDTH,
+      seeds: est.seeds,
+      max: 100_000,
+      level: est.level,
+    }),
+    seeds: designFor(c, {
+      halfWidth: TARGET_HALF_WIDTH,
+      questions: est.questions,
+      max: 1000,
+      level: est.level,
+    }),
+  };
 }
 
 /** One comparison A − B on one benchmark column. */
@@ -150,6 +195,7 @@ export function welchEstimate(
     questions: null,
     seedNoiseEstimated: true,
     components: null,
+    levers: null,
   };
   if (!(se > 0)) {
     return { ...common, se: 0, df: NaN, lo: delta, hi: delta, halfWidth: 0, mde: 0 };
@@ -184,6 +230,7 @@ function fromPaired(est: PairedEstimate, referenceSeeds: number): EstimateNumber
     questions: est.questions,
     seedNoiseEstimated: est.seedNoiseEstimated,
     components: { ...est.components },
+    levers: leversOf(est),
   };
 }
 

@@ -8,9 +8,11 @@ import {
   constantValue,
   decide,
   duration,
+  leversOf,
   paperDirection,
   regimeMeasure,
   regimeSummary,
+  TARGET_HALF_WIDTH,
   welchEstimate,
 } from "./decide.ts";
 import { pairedDelta } from "./paired.ts";
@@ -291,4 +293,26 @@ Deno.test("curves: mean and min–max band over seeds, moving average, constant 
 
 Deno.test("duration: wall time in words", () => {
   assert.deepEqual([null, 45, 123, 3723.4].map(duration), ["n/a", "45s", "2m 03s", "1h 02m 03s"]);
+});
+
+Deno.test("leversOf: none under the target; otherwise the projected designs that meet it", () => {
+  // A real estimate, its precision fields replaced by the cases under test.
+  const base = pairedDelta([
+    { seed: 1, questionId: "a", baseline: 0, method: 1 },
+    { seed: 1, questionId: "b", baseline: 0, method: 0 },
+  ]);
+  const est = (
+    components: { seed: number; question: number; residual: number },
+    halfWidth: number,
+  ) => ({ ...base, components, halfWidth, seeds: 4, questions: 300 });
+  assert.equal(leversOf(est({ seed: 0, question: 0, residual: 0 }, 0.02)), null);
+  // Question-dominated (a shared warm start): more questions reach 3 points, seeds cannot.
+  const q = leversOf(est({ seed: 0, question: 0.19, residual: 0.13 }, 0.05))!;
+  assert.equal(q.target, TARGET_HALF_WIDTH);
+  assert.ok(q.questions !== null && q.questions.questions > 900 && q.questions.seeds === 4);
+  assert.equal(q.seeds, null);
+  // Seed-dominated: more seeds reach it, questions cannot.
+  const s = leversOf(est({ seed: 0.0024, question: 0.007, residual: 0.156 }, 0.08))!;
+  assert.equal(s.questions, null);
+  assert.ok(s.seeds !== null && s.seeds.seeds > 4 && s.seeds.questions === 300);
 });

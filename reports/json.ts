@@ -74,6 +74,16 @@ export interface ComparisonJson {
   questions: number | null;
   seedNoiseEstimated: boolean | null;
   components: { seed: number; question: number; residual: number } | null;
+  /**
+   * Paired comparisons wider than the 3-point target: the smallest projected design that would
+   * meet it, with more questions at the recorded seeds or more seeds at the recorded questions
+   * (null: none within the search bound).
+   */
+  levers: {
+    target: number;
+    questions: { seeds: number; questions: number; halfWidth: number | null } | null;
+    seeds: { seeds: number; questions: number; halfWidth: number | null } | null;
+  } | null;
   /** mean(arm) − mean(reference) of the seeds' aggregate EM, even without interval. */
   point: number | null;
   pairedSeeds: number[];
@@ -220,6 +230,13 @@ function comparisonJson(c: Comparison, decided: Decided | undefined): Comparison
     questions: e?.questions ?? null,
     seedNoiseEstimated: e?.seedNoiseEstimated ?? null,
     components: e?.components ?? null,
+    levers: e?.levers
+      ? {
+        target: e.levers.target,
+        questions: leverJson(e.levers.questions),
+        seeds: leverJson(e.levers.seeds),
+      }
+      : null,
     point: c.point === null ? null : num(c.point),
     pairedSeeds: c.pairedSeeds,
     sharedReference: c.sharedReference,
@@ -465,4 +482,12 @@ export async function readIndexEntries(
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { entries, notes };
+}
+
+function leverJson(
+  p: { seeds: number; questions: number; halfWidth: number } | null,
+): { seeds: number; questions: number; halfWidth: number | null } | null {
+  return p === null
+    ? null
+    : { seeds: p.seeds, questions: p.questions, halfWidth: num(p.halfWidth) };
 }

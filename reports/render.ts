@@ -26,6 +26,7 @@ import {
   points,
   POWER,
   signedPoints,
+  TARGET_HALF_WIDTH,
   TREND_SHARE,
   wallSeconds,
   worldOf,
@@ -841,6 +842,38 @@ const PAIRED_HEAD = [
 const PAIRED_NOTE =
   "Paired on the per-question EM of each arm's final evaluation: every arm answers the same held-out questions, so each (seed, question) cell gives a difference, and Δ is their mean. The interval counts both noise sources, the RL seed and the sample of questions (crossed random effects by the method of moments, Satterthwaite df; reports/paired.ts). MDE: the smallest true Δ this design detects with 80% power at 5% two-sided, (t₀.₉₇₅ + t₀.₈)·se. The warm start is one greedy run: every seed of an arm is paired with it on the same question.";
 
+const LEVERS_NOTE = `Levers: the paired comparisons whose 95% half-width exceeds the ${
+  Math.round(TARGET_HALF_WIDTH * 1000) / 10
+}-point target, and the smallest design that would meet it, projected from the comparison's variance components (seed, question, residual; reports/paired.ts projectDesign): a plan, not a measurement.`;
+
+/** One line per paired comparison above the half-width target: what would reach it. */
+function leverLines(d: ExperimentData): string[] {
+  const out: string[] = [];
+  for (const c of d.comparisons) {
+    const l = c.estimate?.levers;
+    if (!c.estimate || !l) continue;
+    const w = worldOf(c.column);
+    const q = l.questions;
+    const s = l.seeds;
+    out.push(
+      `${c.label}, ${w.label} (${w.domain}): half-width ${
+        points(c.estimate.halfWidth)
+      } points at ${c.estimate.seeds} seeds x ${c.estimate.questions} questions; ${
+        q === null
+          ? `no number of questions up to 100,000 reaches ${
+            points(l.target)
+          } at ${c.estimate.seeds} seeds`
+          : `${q.questions} questions per world at ${q.seeds} seeds would (${points(q.halfWidth)})`
+      }; ${
+        s === null
+          ? `no number of seeds up to 1,000 reaches it at ${c.estimate.questions} questions`
+          : `${s.seeds} seeds at ${s.questions} questions would (${points(s.halfWidth)})`
+      }.`,
+    );
+  }
+  return out;
+}
+
 const WELCH_NOTE =
   "No per-question outcomes recorded in this store (written before `eval_items`): Welch over seeds on each run's aggregate EM, questions not paired; the MDE uses the same se and df.";
 
@@ -853,6 +886,11 @@ function pairedBlocks(d: ExperimentData, dec: Decisions): Block[] {
   const welch = d.comparisons.some((c) => c.estimate?.how === "welch");
   const notes: Block[] = [];
   if (paired) notes.push({ kind: "p", cls: "note", inline: { text: PAIRED_NOTE } });
+  const levers = leverLines(d);
+  if (levers.length > 0) {
+    notes.push({ kind: "p", cls: "note", inline: { text: LEVERS_NOTE } });
+    notes.push({ kind: "list", items: levers.map((text) => ({ text })) });
+  }
   if (!d.itemsRecorded) notes.push({ kind: "p", cls: "missing", inline: { text: WELCH_NOTE } });
   else if (welch) notes.push({ kind: "p", cls: "missing", inline: { text: SOME_WELCH_NOTE } });
   return [
