@@ -13,7 +13,7 @@ const verbs: Record<string, Verb> = {
   sweep: (args) => import("./cli/sweep.ts").then((m) => m.main(args)),
   eval: (args) => import("./cli/eval.ts").then((m) => m.main(args)),
   report: async (args) => (await import("./reports/cli.ts")).reportCli(args),
-  serve: (args) => import("./agent/serve.ts").then((m) => m.serveMain(args)),
+  serve: (args) => import("./serving/serve_cli.ts").then((m) => m.serveMain(args)),
   "serve-retriever": (args) =>
     import("./datasets/retrieval/cli.ts").then((m) => m.serveRetrieverCli(args)),
   data: (args) => import("./datasets/data_cli.ts").then((m) => m.main(args)),

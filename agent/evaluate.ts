@@ -3,28 +3,18 @@
  * training-only calls (the feedback action is never offered: its tag is parsed as an invalid
  * action), EM and token F1 of the last `<answer>` against the golden answers.
  *
- * Two drivers share the metric code: {@link evaluateLocal} decodes a local checkpoint with
- * the KV-cached rollout; {@link evaluateEndpoint} drives any OpenAI-compatible completion
- * endpoint turn by turn with the same prompts and observations.
+ * {@link evaluateLocal} decodes a local checkpoint with the KV-cached rollout; the driver of
+ * OpenAI-compatible endpoints (serving's `evaluateEndpoint`) scores its episodes with the same
+ * {@link scoreEpisode} and {@link summarise}.
  *
  * @module
  */
 import { Rng, type Transformer } from "@creditlab/kernels";
 import { exactMatch, tokenF1 } from "@creditlab/datasets";
+import { type HopScore, type Question, questionHops, type SearchTool } from "@creditlab/core";
 import { rollout, type RolloutConfig } from "./rollout.ts";
 import type { WordTokenizer } from "./tokenizer.ts";
-import {
-  buildPrompt,
-  formatPassages,
-  invalidActionText,
-  parseAction,
-  STOP_TAGS,
-} from "./protocol.ts";
-import { type Completion, endedOnEos, turnText } from "./endpoint.ts";
-import type { Question, SearchTool } from "@creditlab/core";
 import type { EntityAnonymizer } from "./anonymize.ts";
-import type { HopScore } from "./runstore.ts";
-import { questionHops } from "./regimes.ts";
 
 /** Per-question outcome of an evaluation episode. */
 export interface EpisodeRecord {
@@ -61,7 +51,6 @@ export interface EvalSummary {
  *
  * @example
  * ```ts
- * import { emByHops } from "./evaluate.ts";
  * emByHops([
  *   { questionId: "a", answer: "x", em: 1, f1: 1, toolCalls: 1, hops: 1 },
  *   { questionId: "b", answer: "y", em: 0, f1: 0, toolCalls: 2, hops: 2 },
@@ -88,7 +77,7 @@ export function emByHops(records: readonly EpisodeRecord[]): Record<string, HopS
 
 /**
  * The run-store `extra` fields for {@link EvalSummary.byHops}: `{ byHops }` when some question
- * had a hop count, else nothing (read back with `readByHops` of runstore.ts).
+ * had a hop count, else nothing (read back with runstore's `readByHops`).
  */
 export function byHopsExtra(s: EvalSummary): { byHops?: Record<string, HopScore> } {
   return Object.keys(s.byHops).length > 0 ? { byHops: s.byHops } : {};
@@ -116,7 +105,8 @@ export function summarise(
   };
 }
 
-function score(q: Question, answer: string | null, toolCalls: number): EpisodeRecord {
+/** Score one episode: EM and token F1 of its final answer (none: 0), with its hop count. */
+export function scoreEpisode(q: Question, answer: string | null, toolCalls: number): EpisodeRecord {
   if (q.goldenAnswers.length === 0) {
     throw new Error(`evaluate: question ${q.id} (${q.benchmark}) has no golden answers`);
   }
@@ -165,116 +155,8 @@ export async function evaluateLocal(
       ...(opts.anonymizer ? { anonymizer: opts.anonymizer } : {}),
     });
     trajs.forEach((t, j) =>
-      records.push(score(chunk[j]!, t.answer ?? null, Number(t.meta.toolCalls)))
+      records.push(scoreEpisode(chunk[j]!, t.answer ?? null, Number(t.meta.toolCalls)))
     );
   }
-  return summarise(records, { benchmark: opts.benchmark, split: opts.split });
-}
-
-/** What {@link evaluateEndpoint} needs from a policy (EndpointPolicy implements it). */
-export interface TextGenerator {
-  generateCompletions(
-    prompts: readonly string[],
-    opts: { stop: readonly string[]; maxTokens: number; temperature: number; seed?: number },
-  ): Promise<Completion[]>;
-}
-
-/** Options of {@link evaluateEndpoint}. */
-export interface EvaluateEndpointOptions {
-  policy: TextGenerator;
-  search: SearchTool;
-  maxSearchTurns: number;
-  topK: number;
-  maxTurnTokens: number;
-  temperature: number;
-  /** Prompt builder: the short prompt of local policies (default) or Search-R1's template. */
-  prompt?: (q: Question) => string;
-  seed?: number;
-  benchmark: string;
-  split: string;
-  /**
-   * Entity anonymisation (a served SearchWorld checkpoint trained with it): contexts are sent
-   * anonymised and completions are restored to real names before they are executed.
-   */
-  anonymizer?: EntityAnonymizer;
-}
-
-/**
- * Evaluate a policy behind a completion endpoint, all questions' episodes advanced together
- * turn by turn. The context of turn k is the prompt, the policy's turns and the observations,
- * joined by single spaces (what the word-level tokenizer sees as the same token sequence as
- * the local rollout).
- */
-export async function evaluateEndpoint(
-  questions: Question[],
-  opts: EvaluateEndpointOptions,
-): Promise<EvalSummary> {
-  const prompt = opts.prompt ??
-    ((q: Question) =>
-      buildPrompt(q, { feedbackOffered: false, maxSearchTurns: opts.maxSearchTurns }));
-  const state = questions.map((q) => {
-    const episode = opts.anonymizer?.episode();
-    const view = (text: string) => (episode ? episode.anonymize(text) : text);
-    return {
-      q,
-      episode,
-      view,
-      context: view(prompt(q)),
-      searches: 0,
-      rounds: 0,
-      answer: null as string | null,
-      done: false,
-    };
-  });
-  const roundBudget = opts.maxSearchTurns + 2;
-  while (state.some((s) => !s.done)) {
-    const active = state.filter((s) => !s.done);
-    const outs = await opts.policy.generateCompletions(active.map((s) => s.context), {
-      stop: STOP_TAGS,
-      maxTokens: opts.maxTurnTokens,
-      temperature: opts.temperature,
-      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
-    });
-    await Promise.all(active.map(async (s, i) => {
-      const c = outs[i];
-      if (c === undefined) {
-        throw new Error(
-          `evaluateEndpoint: the policy returned ${outs.length} completions for ${active.length} prompts`,
-        );
-      }
-      // The server leaves the stop tag out; put back exactly the one that ended the turn. A
-      // turn that ended on <eos> ends the episode, as in the local rollout.
-      const raw = turnText(c, STOP_TAGS).trim();
-      const text = s.episode ? s.episode.restore(raw) : raw;
-      s.rounds += 1;
-      const action = parseAction(text, {
-        feedbackOffered: false,
-        searchAllowed: s.searches < opts.maxSearchTurns,
-      });
-      s.context += ` ${raw}`;
-      if (endedOnEos(c)) {
-        s.done = true;
-        return;
-      }
-      if (action.kind === "answer") {
-        s.answer = action.text;
-        s.done = true;
-        return;
-      }
-      if (s.rounds >= roundBudget) {
-        s.done = true;
-        return;
-      }
-      let obs: string;
-      if (action.kind === "search") {
-        s.searches += 1;
-        obs = formatPassages(await opts.search.search(action.query, opts.topK));
-      } else {
-        obs = invalidActionText({ feedbackOffered: false });
-      }
-      s.context += ` ${s.view(obs)}`;
-    }));
-  }
-  const records = state.map((s) => score(s.q, s.answer, s.searches));
   return summarise(records, { benchmark: opts.benchmark, split: opts.split });
 }

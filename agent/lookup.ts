@@ -23,10 +23,58 @@
  * preset) it reads above chance after 50 steps.
  *
  * @example
- * ```ts ignore
- * const probe = lookupAccuracy(model, demos, { objects: (q, h) => factObjects(q, h) });
- * probe.accuracy; // share of hops read right
- * probe.chance; // mean 1 / candidates
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { initBackend, Rng, Transformer } from "@creditlab/kernels";
+ * import type { Question, Trajectory } from "@creditlab/core";
+ * import { WordTokenizer } from "./tokenizer.ts";
+ * await initBackend({ backend: "cpu" });
+ * const question: Question = {
+ *   id: "q",
+ *   question: "who is the teacher of ana bel ?",
+ *   goldenAnswers: ["bo cid"],
+ *   benchmark: "searchworld",
+ *   split: "test",
+ *   goldChain: [{ query: "ana bel teacher", entity: "bo cid" }],
+ * };
+ * const found = "doc 1 ( title : ana bel ) the teacher of ana bel is bo cid . " +
+ *   "the employer of ana bel is acme .";
+ * const tokenizer = WordTokenizer.build([question.question, found]);
+ * const turn = (role: "observation" | "policy", text: string, round: number) =>
+ *   ({ role, text, tokens: tokenizer.encode(text), round });
+ * // A plain expert demonstration: search, read the result, answer.
+ * const demo: Trajectory = {
+ *   questionId: "q",
+ *   groupId: 0,
+ *   reward: 1,
+ *   meta: { expert: "plain" },
+ *   turns: [
+ *     turn("observation", question.question, 0),
+ *     turn("policy", "<search> ana bel teacher </search>", 1),
+ *     turn("observation", found, 1),
+ *     turn("policy", "<answer> bo cid </answer>", 2),
+ *   ],
+ * };
+ * const model = new Transformer({
+ *   vocabSize: tokenizer.vocabSize,
+ *   dModel: 16,
+ *   nLayers: 1,
+ *   nHeads: 2,
+ *   nKvHeads: 1,
+ *   ffnHidden: 32,
+ *   maxSeqLen: 64,
+ *   ropeTheta: 10000,
+ *   normEps: 1e-6,
+ *   tiedEmbeddings: true,
+ * }, { rng: new Rng(1) });
+ * // The subject's facts name two objects in the result, so chance is 1/2.
+ * const probe = lookupAccuracy(model, [demo], {
+ *   questions: [question],
+ *   objects: () => ["bo cid", "acme"],
+ * });
+ * assert.deepEqual([probe.n, probe.chance, probe.missed], [1, 0.5, 0]);
+ * probe.accuracy; // 1 if the (untrained) model's most likely next token was "bo", else 0
+ * model.dispose();
  * ```
  * @module
  */

@@ -1,28 +1,16 @@
 /**
- * @creditlab/agent: the search agent — protocol, rollout, policies, trainer, run store, evaluation.
+ * @creditlab/agent: the search agent — its prompt protocol (tags, prompts, action parsing),
+ * word tokenizer, entity anonymisation, multi-turn rollout with a KV-cached policy, the batch of
+ * typed arrays its trajectories make, expert demonstrations, the Search-R1 evaluation of a local
+ * policy and the teacher-forced lookup probe. Training lives in @creditlab/train, the run store
+ * in @creditlab/runstore, experiments in @creditlab/experiments, serving in @creditlab/serving.
  * @module
  */
-export * from "./types.ts";
-export * from "./registry.ts";
-export * from "./resources.ts";
 export * from "./protocol.ts";
 export * from "./tokenizer.ts";
-export * from "./runstore.ts";
-export * from "./eval_table.ts";
-export * from "./endpoint.ts";
-export * from "./serve.ts";
-export * from "./batch.ts";
-export * from "./optim.ts";
-export * from "./rollout.ts";
-export * from "./expert.ts";
-export * from "./sft.ts";
-export * from "./trainer.ts";
-export * from "./checkpoint.ts";
-export * from "./evaluate.ts";
-export * from "./presets.ts";
-export * from "./regimes.ts";
-export * from "./experiment.ts";
-export * from "./git.ts";
-export * from "./progress.ts";
 export * from "./anonymize.ts";
+export * from "./rollout.ts";
+export * from "./batch.ts";
+export * from "./expert.ts";
+export * from "./evaluate.ts";
 export * from "./lookup.ts";

@@ -106,6 +106,7 @@ export interface PromptOptions {
  *
  * @example
  * ```ts
+ * import type { Question } from "@creditlab/core";
  * buildPrompt({ question: "Who?" } as Question, { feedbackOffered: true, maxSearchTurns: 4 });
  * // "question : Who? tools : search feedback answer"
  * ```

@@ -62,7 +62,16 @@ export interface RolloutConfig {
  *
  * @example
  * ```ts
- * samplingTemperature({ ...config, temperature: 0.7 }); // 0.7
+ * const config: RolloutConfig = {
+ *   groupSize: 4,
+ *   maxSearchTurns: 4,
+ *   topK: 3,
+ *   maxTurnTokens: 24,
+ *   maxTotalTokens: 480,
+ *   temperature: 0.7,
+ *   topP: 1,
+ * };
+ * samplingTemperature(config); // 0.7
  * samplingTemperature({ ...config, temperature: 0 }); // 1
  * ```
  */

@@ -180,7 +180,10 @@ export class WordTokenizer {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
+   * const tok = WordTokenizer.build(["paris is a city"]);
    * const copy = WordTokenizer.fromJSON(JSON.stringify(tok.toJSON()));
+   * assert.equal(copy.vocabSize, tok.vocabSize);
    * ```
    */
   static fromJSON(json: unknown): WordTokenizer {
@@ -272,6 +275,7 @@ export class WordTokenizer {
    *
    * @example
    * ```ts
+   * const tok = WordTokenizer.build(["paris is a city"]);
    * tok.encode("paris", { addBos: true }); // Int32Array [1, id("paris")]
    * ```
    */

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { gitCommit } from "@creditlab/agent";
+import { gitCommit } from "@creditlab/runstore";
 
 /** The results folder, left out of the dirty check. */
 export const RESULTS_PATH = "bench/results";

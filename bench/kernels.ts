@@ -33,7 +33,7 @@ import {
   tf,
   Transformer,
 } from "@creditlab/kernels";
-import { AdamW } from "../agent/optim.ts";
+import { AdamW } from "../train/optim.ts";
 import { benchMatmul, type MatmulBench } from "./matmul.ts";
 import { benchCommit } from "./commit.ts";
 

@@ -12,19 +12,16 @@
  */
 import { parseArgs } from "node:util";
 import { initBackend, Rng, Transformer } from "@creditlab/kernels";
+import { buildBatch, rollout } from "@creditlab/agent";
+import { buildTestbed, getPreset, SFT_VERIFIER_DETAIL } from "@creditlab/experiments";
 import {
   AdamW,
-  buildBatch,
-  buildTestbed,
   getMethod,
-  getPreset,
   gradientStep,
   grantResources,
-  rollout,
   scoreTrajectories,
-  SFT_VERIFIER_DETAIL,
   trainSft,
-} from "@creditlab/agent";
+} from "@creditlab/train";
 import "../methods/mod.ts";
 import { benchCommit } from "./commit.ts";
 

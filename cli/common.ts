@@ -3,7 +3,8 @@
  * @module
  */
 import { BACKEND_NAMES, type BackendInfo, type BackendName, initBackend } from "@creditlab/kernels";
-import { gitCommit, type RunContext, RunStore } from "@creditlab/agent";
+import type { RunContext } from "@creditlab/experiments";
+import { gitCommit, RunStore } from "@creditlab/runstore";
 import { join } from "node:path";
 import "../methods/mod.ts";
 

@@ -30,18 +30,16 @@ import {
 } from "@creditlab/datasets";
 import type { Question, SearchTool } from "@creditlab/core";
 import {
-  buildTestbed,
   byHopsExtra,
-  EndpointPolicy,
   type EntityAnonymizer,
   type EvalSummary,
-  evaluateEndpoint,
   evaluateLocal,
-  getPreset,
   searchR1Prompt,
-  searchR1Table,
   WordTokenizer,
 } from "@creditlab/agent";
+import { buildTestbed, getPreset } from "@creditlab/experiments";
+import { searchR1Table } from "@creditlab/reports";
+import { EndpointPolicy, evaluateEndpoint } from "@creditlab/serving";
 import { openContext, parseBackend, parsePositiveInt } from "./common.ts";
 
 const SEARCHWORLD = ["searchworld", "searchworld-ood"] as const;

@@ -1,7 +1,7 @@
 /**
  * `deno task reproduce <method> [--preset smoke|default|paper] [--regime NAME] [--seeds N]
  *  [--out DIR] [--reports DIR] [--backend ...]`: in the regime the method's paper targets (or
- * `--regime`, agent/regimes.ts; experiment `<method>@<regime>`), records the warm start's
+ * `--regime`, core/regime.ts; experiment `<method>@<regime>`), records the warm start's
  * evaluation on the regime's held-out questions (arm `start`), then trains the outcome-only grpo baseline and the method from
  * the same SFT checkpoint with the same seeds, evaluates both in-domain and out-of-domain
  * (no feedback call, judge or entity reward at evaluation), records everything in the run store
@@ -15,17 +15,17 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import { getRegime } from "@creditlab/core";
 import {
   buildTestbed,
   defaultRegime,
   ensureSft,
   experimentName,
-  getMethod,
   getPreset,
-  getRegime,
   recordStart,
   runArm,
-} from "@creditlab/agent";
+} from "@creditlab/experiments";
+import { getMethod } from "@creditlab/train";
 import { generateReport } from "@creditlab/reports";
 import { openContext, parseBackend, parsePositiveInt } from "./common.ts";
 

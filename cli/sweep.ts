@@ -29,26 +29,22 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { backendLabel, loadCheckpoint, readCpuModel } from "@creditlab/kernels";
-import { METRIC, type RegimeName } from "@creditlab/core";
+import { getRegime, METRIC, NEAR_MISS_METRIC, type RegimeName } from "@creditlab/core";
 import {
   buildTestbed,
-  dirCheckpoints,
   ensureSft,
   evaluateOnTestbed,
   type ExperimentPreset,
-  getMethod,
   getPreset,
-  getRegime,
-  NEAR_MISS_METRIC,
   type TestbedEval,
-  trainRl,
-} from "@creditlab/agent";
+} from "@creditlab/experiments";
+import { dirCheckpoints, getMethod, trainRl } from "@creditlab/train";
 import { openContext, parseBackend, parsePositiveInt } from "./common.ts";
 
 /** The settings of one sweep row (what a results line records under `settings`). */
 export interface SweepSettings {
   preset: string;
-  /** Regime of the RL and held-out questions (agent/regimes.ts; absent in older lines: mixed). */
+  /** Regime of the RL and held-out questions (core/regime.ts; absent in older lines: mixed). */
   regime?: RegimeName;
   /** Seed of the SFT warm start (absent in older lines: the RL seed). */
   sftSeed?: number;
@@ -387,7 +383,7 @@ export async function main(args: string[]): Promise<number> {
             first20pct: mean(rewards.slice(0, w20)),
             last20pct: mean(rewards.slice(-w20)),
           },
-          // The regime measures over the first 20% of RL steps (agent/regimes.ts).
+          // The regime measures over the first 20% of RL steps (core/regime.ts).
           regimeMeasures: {
             noSuccessShare: firstMeasures("noSuccess"),
             toolCalls: firstMeasures("toolCalls"),

@@ -6,15 +6,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import {
-  buildTestbed,
-  ensureSft,
-  getMethod,
-  getPreset,
-  type HopScore,
-  readByHops,
-  runArm,
-} from "@creditlab/agent";
+import type { HopScore } from "@creditlab/core";
+import { buildTestbed, ensureSft, getPreset, runArm } from "@creditlab/experiments";
+import { readByHops } from "@creditlab/runstore";
+import { getMethod } from "@creditlab/train";
 import { openContext, parseBackend, parsePositiveInt } from "./common.ts";
 
 /** Entry point. */

@@ -1,5 +1,5 @@
 /**
- * LLM helpers of the methods: a minimal structural chat interface (the agent's
+ * LLM helpers of the methods: a minimal structural chat interface (serving's
  * `EndpointPolicy` implements it for any OpenAI-compatible server), JSON extraction from model
  * output, content hashing for caches, and {@link LlmVerifier} — CAPF's privileged verifier for
  * open-domain data, where no gold chain exists.
@@ -177,9 +177,27 @@ export interface LlmVerifierOptions {
  *
  * @example
  * ```ts
- * const verifier = new LlmVerifier(endpointPolicy); // any ChatClient
+ * import assert from "node:assert/strict";
+ * import type { Question } from "@creditlab/core";
+ * const question: Question = {
+ *   id: "q",
+ *   question: "Which country hosted the 2014 Winter Olympics?",
+ *   goldenAnswers: ["Russia"],
+ *   benchmark: "nq",
+ *   split: "test",
+ * };
+ * // Any ChatClient: serving's EndpointPolicy on a chat model, or (here) a stand-in.
+ * const chat = {
+ *   complete: () =>
+ *     Promise.resolve('{"kind": "wrong-type", "feedback": "Sochi is a city; the question asks for a country."}'),
+ * };
+ * const verifier = new LlmVerifier(chat);
  * const fb = await verifier.verify(question, "Sochi");
- * // { correct: false, kind: "wrong-type", text: "Sochi is a city; the question asks for a country." }
+ * assert.deepEqual(fb, {
+ *   correct: false,
+ *   kind: "wrong-type",
+ *   text: "Sochi is a city; the question asks for a country.",
+ * });
  * ```
  */
 export class LlmVerifier implements PrivilegedVerifier {

@@ -1,10 +1,10 @@
 /**
- * The LLM verifier (CAPF) and the LLM round judge (CW-GRPO) through the agent's real
+ * The LLM verifier (CAPF) and the LLM round judge (CW-GRPO) through serving's real
  * `EndpointPolicy`, against a real OpenAI-compatible HTTP server on 127.0.0.1 whose "model" is
  * a small rule-based responder.
  */
 import assert from "node:assert/strict";
-import { EndpointPolicy } from "@creditlab/agent";
+import { EndpointPolicy } from "@creditlab/serving";
 import { CW_GRPO_DEFAULTS, cwGrpo, type CwGrpoConfig, LlmRoundJudge } from "./cw-grpo/mod.ts";
 import { LlmVerifier } from "./llm.ts";
 import { batchOf, contextOf, question, trajectory } from "./testing.ts";

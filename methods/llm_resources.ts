@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type ResourceProvider, resourceProvider } from "@creditlab/agent";
+import { type ResourceProvider, resourceProvider } from "@creditlab/train";
 import { LlmVerifier, type LlmVerifierOptions } from "./llm.ts";
 import { LlmRoundJudge, type LlmRoundJudgeOptions } from "./cw-grpo/llm_judge.ts";
 import type { ChatClient } from "./llm.ts";
@@ -18,7 +18,7 @@ import type { ChatClient } from "./llm.ts";
  *
  * @example
  * ```ts
- * import { EndpointPolicy } from "@creditlab/agent";
+ * import { EndpointPolicy } from "@creditlab/serving";
  * const provide = llmResourceProvider(new EndpointPolicy({ baseUrl: "http://127.0.0.1:8000" }));
  * const verifier = provide({ kind: "privileged-verifier", detail: "hint" }); // no call until used
  * ```

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { getMethod, methodNames } from "@creditlab/agent";
+import { getMethod, methodNames } from "@creditlab/train";
 import { Rng } from "@creditlab/kernels";
 import {
   capf,

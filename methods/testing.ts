@@ -36,7 +36,7 @@ import type {
   ResourceKind,
   ResourceOf,
   Rewards,
-} from "@creditlab/agent";
+} from "@creditlab/train";
 import { Rng } from "@creditlab/kernels";
 
 /** One policy round and what the environment answered. */

@@ -2,14 +2,14 @@
  * The columns of the comparison table: Search-R1's seven benchmarks in its order, then
  * SearchWorld (in-domain) and SearchWorld-OOD. The average column is the mean over the seven
  * open-domain benchmarks (as in Search-R1), computed per seed and only when all seven are there.
- * The seven benchmark columns and their name aliases come from `agent/eval_table.ts`
+ * The seven benchmark columns and their name aliases come from `core/benchmark.ts`
  * ({@link SEARCH_R1_BENCHMARKS}, {@link canonicalBenchmark}); only the column key of
  * 2WikiMultiHopQA differs here (`"2wiki"`).
  *
  * @module
  */
 
-import { canonicalBenchmark, SEARCH_R1_BENCHMARKS, type SearchR1Key } from "../agent/eval_table.ts";
+import { canonicalBenchmark, SEARCH_R1_BENCHMARKS, type SearchR1Key } from "@creditlab/core";
 
 /**
  * Key of a table column: a Search-R1 benchmark key (`"nq"`, `"triviaqa"`, `"popqa"`,

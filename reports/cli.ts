@@ -5,7 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { DEFAULT_STORE_PATH } from "../agent/runstore.ts";
+import { DEFAULT_STORE_PATH } from "@creditlab/runstore";
 import { generateReport } from "./generate.ts";
 
 const USAGE = "usage: deno task report [method|all ...] [--store PATH] [--out DIR] [--no-png]";

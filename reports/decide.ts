@@ -2,7 +2,7 @@
  * What a report decides: Δ(method − baseline) and each arm's gain over its warm start, paired on
  * the per-question outcomes of the run store (`eval_items`) and summarised by
  * {@link pairedDelta} (crossed seed x question random effects); the verdict on the paper's
- * claim; the regime the experiment ran in and its measure (agent/regimes.ts); the training
+ * claim; the regime the experiment ran in and its measure (core/regime.ts); the training
  * reward trend ({@link trainingTrend}); wall time. Pure functions of numbers already read from
  * the store, so the same store always gives the same decisions.
  *
@@ -12,8 +12,8 @@
  * @module
  */
 
-import type { RunRecord, StepRecord } from "../agent/runstore.ts";
-import { type Regime, type RegimeMeasure, REGIMES } from "../agent/regimes.ts";
+import type { RunRecord, StepRecord } from "@creditlab/runstore";
+import { type Regime, type RegimeMeasure, REGIMES } from "@creditlab/core";
 import {
   designFor,
   type DesignProjection,
@@ -450,7 +450,7 @@ export interface RegimeSummary {
   name: string;
   /** Where the name comes from. */
   source: string;
-  /** The regime's definition, null for a name agent/regimes.ts does not know. */
+  /** The regime's definition, null for a name core/regime.ts does not know. */
   regime: Regime | null;
   arms: RegimeArmMeasure[];
   /** Whether the regime holds: the baseline arm's measure (else the first arm's) >= atLeast. */

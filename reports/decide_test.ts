@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { RunRecord, StepRecord } from "../agent/runstore.ts";
-import { REGIMES } from "../agent/regimes.ts";
+import type { RunRecord, StepRecord } from "@creditlab/runstore";
+import { REGIMES } from "@creditlab/core";
 import {
   type ArmOutcomes,
   compareArms,

@@ -12,8 +12,9 @@
  * @module
  */
 
-import { DEFAULT_STORE_PATH, RunStore } from "../agent/runstore.ts";
-import { collectExperiment, type ExperimentData } from "./collect.ts";
+import { DEFAULT_STORE_PATH, RunStore } from "@creditlab/runstore";
+import { collectExperiment } from "./collect.ts";
+import type { ExperimentData } from "./experiment_data.ts";
 import { decide } from "./decide.ts";
 import { experimentJson, jsonText, readIndexEntries } from "./json.ts";
 import { loadPaperCard, type PaperCard } from "./paper.ts";

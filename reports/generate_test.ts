@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { RunStore } from "../agent/runstore.ts";
+import { RunStore } from "@creditlab/runstore";
 import { generateReport } from "./generate.ts";
 import { collectExperiment } from "./collect.ts";
 import { writeFixtureStore } from "./testing.ts";

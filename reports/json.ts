@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { RunStatus } from "../agent/runstore.ts";
+import type { RunStatus } from "@creditlab/runstore";
 import { COLUMNS } from "./benchmarks.ts";
 import {
   baselineArm,
@@ -19,7 +19,7 @@ import {
   columnsWithData,
   methodArm,
   SEARCHWORLD_COLUMNS,
-} from "./collect.ts";
+} from "./experiment_data.ts";
 import {
   type Comparison,
   type Decided,
@@ -254,7 +254,7 @@ function comparisonJson(c: Comparison, decided: Decided | undefined): Comparison
  * ```ts
  * import assert from "node:assert/strict";
  * import { join } from "node:path";
- * import { RunStore } from "../agent/runstore.ts";
+ * import { RunStore } from "@creditlab/runstore";
  * import { collectExperiment } from "./collect.ts";
  * import { decide } from "./decide.ts";
  * import { loadPaperCard } from "./paper.ts";

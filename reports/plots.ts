@@ -8,8 +8,8 @@
 import * as vega from "vega";
 import * as vl from "vega-lite";
 import { Resvg } from "@resvg/resvg-js";
-import type { TrajectoryRow } from "../agent/runstore.ts";
-import type { CurvePoint, HeatSample, ToolCallPoint } from "./collect.ts";
+import type { TrajectoryRow } from "@creditlab/runstore";
+import type { CurvePoint, HeatSample, ToolCallPoint } from "./experiment_data.ts";
 
 /** A Vega-Lite spec (kept loose: vega-lite's own types are very wide). */
 export type VlSpec = Record<string, unknown>;

@@ -15,7 +15,7 @@ import {
   type HeatSample,
   SEARCHWORLD_COLUMNS,
   type SearchWorldKey,
-} from "./collect.ts";
+} from "./experiment_data.ts";
 import {
   type Comparison,
   type Decided,
@@ -33,7 +33,7 @@ import {
 } from "./decide.ts";
 import { type PaperCard, paperEffects } from "./paper.ts";
 import { curveCaption } from "./plots.ts";
-import type { TrajectoryRow } from "../agent/runstore.ts";
+import type { TrajectoryRow } from "@creditlab/runstore";
 
 /** Rendered plots of one experiment: name -> { file stem, svg }. */
 export interface RenderedPlot {
@@ -591,7 +591,7 @@ interface Inline {
 type Block =
   | { kind: "h"; text: string }
   | { kind: "p"; inline: Inline; cls?: "note" | "missing" }
-  | { kind: "list"; items: Inline[] }
+  | { kind: "list"; items: Inline[]; cls?: "verdicts" | "levers" }
   | { kind: "table"; head: string[]; rows: string[][]; cls?: string };
 
 function mdInline(i: Inline): string {
@@ -623,7 +623,7 @@ function htmlBlocks(blocks: Block[]): string[] {
       return `<p${b.cls ? ` class="${b.cls}"` : ""}>${htmlInline(b.inline)}</p>`;
     }
     if (b.kind === "list") {
-      return `<ul class="verdicts">${
+      return `<ul class="${b.cls ?? "verdicts"}">${
         b.items.map((i) => `<li${i.cls ? ` class="${esc(i.cls)}"` : ""}>${htmlInline(i)}</li>`)
           .join("")
       }</ul>`;
@@ -647,7 +647,7 @@ function regimeBlocks(d: ExperimentData): Block[] {
     inline: {
       strong: `Regime: ${r.name}`,
       text: ` — ${
-        r.regime ? r.regime.summary : "not a regime of agent/regimes.ts, so no measure"
+        r.regime ? r.regime.summary : "not a regime of core/regime.ts, so no measure"
       }. Source: ${r.source}${
         r.others.length ? `; other runs record ${r.others.join(", ")}` : ""
       }.`,
@@ -889,7 +889,7 @@ function pairedBlocks(d: ExperimentData, dec: Decisions): Block[] {
   const levers = leverLines(d);
   if (levers.length > 0) {
     notes.push({ kind: "p", cls: "note", inline: { text: LEVERS_NOTE } });
-    notes.push({ kind: "list", items: levers.map((text) => ({ text })) });
+    notes.push({ kind: "list", items: levers.map((text) => ({ text })), cls: "levers" });
   }
   if (!d.itemsRecorded) notes.push({ kind: "p", cls: "missing", inline: { text: WELCH_NOTE } });
   else if (welch) notes.push({ kind: "p", cls: "missing", inline: { text: SOME_WELCH_NOTE } });

@@ -7,7 +7,7 @@
  */
 
 import { Rng } from "../kernels/rng.ts";
-import { RunStore, type TrajectoryRow } from "../agent/runstore.ts";
+import { RunStore, type TrajectoryRow } from "@creditlab/runstore";
 import { METRIC } from "@creditlab/core";
 
 const BENCHMARKS: [string, string][] = [

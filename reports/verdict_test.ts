@@ -5,7 +5,7 @@
  * other experiments' pages, and the Welch fallback of a store without per-question outcomes.
  */
 import assert from "node:assert/strict";
-import { RunStore } from "../agent/runstore.ts";
+import { RunStore } from "@creditlab/runstore";
 import { points, signedPoints } from "./decide.ts";
 import { generateReport } from "./generate.ts";
 import type { ComparisonJson, ReportJson } from "./json.ts";

@@ -7,16 +7,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { initBackend, loadCheckpoint } from "@creditlab/kernels";
-import {
-  buildTestbed,
-  EndpointPolicy,
-  evaluateEndpoint,
-  evaluateLocal,
-  getPreset,
-  readLookup,
-  RunStore,
-  startServer,
-} from "@creditlab/agent";
+import { evaluateLocal } from "@creditlab/agent";
+import { buildTestbed, getPreset } from "@creditlab/experiments";
+import { readLookup, RunStore } from "@creditlab/runstore";
+import { EndpointPolicy, evaluateEndpoint, startServer } from "@creditlab/serving";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 

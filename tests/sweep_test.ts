@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { getPreset, type TestbedEval } from "@creditlab/agent";
+import { getPreset, type TestbedEval } from "@creditlab/experiments";
 import {
   main,
   mergeMethodConfig,

@@ -14,12 +14,12 @@ import {
   buildTestbed,
   ensureSft,
   type ExperimentPreset,
-  getMethod,
   getPreset,
   runArm,
   type RunContext,
-  RunStore,
-} from "@creditlab/agent";
+} from "@creditlab/experiments";
+import { RunStore } from "@creditlab/runstore";
+import { getMethod } from "@creditlab/train";
 import "../methods/mod.ts";
 
 const base = getPreset("smoke");

@@ -30,7 +30,25 @@ export interface RoundLayout {
  *
  * @example
  * ```ts
- * feedbackRounds(traj); // [2] when round 2 was "<feedback> Sochi </feedback>" and was answered
+ * import assert from "node:assert/strict";
+ * import type { Trajectory, Turn } from "@creditlab/core";
+ * const turn = (role: Turn["role"], text: string, round: number): Turn =>
+ *   ({ role, text, round, tokens: new Int32Array(0) });
+ * const traj: Trajectory = {
+ *   questionId: "q",
+ *   groupId: 0,
+ *   reward: 1,
+ *   meta: {},
+ *   turns: [
+ *     turn("observation", "question : which country hosted the 2014 winter olympics ?", 0),
+ *     turn("policy", "<search> 2014 winter olympics host </search>", 1),
+ *     turn("observation", "<information> Doc 1 (Title: Sochi) ... </information>", 1),
+ *     turn("policy", "<feedback> Sochi </feedback>", 2),
+ *     turn("feedback", "<verifier> Sochi is a city; a country is asked for. </verifier>", 2),
+ *     turn("policy", "<think> so Russia </think> <answer> Russia </answer>", 3),
+ *   ],
+ * };
+ * assert.deepEqual(feedbackRounds(traj), [2]); // round 2's "<feedback> Sochi </feedback>" was answered
  * ```
  */
 export function feedbackRounds(traj: Trajectory): number[] {

@@ -10,7 +10,7 @@
  * @module
  */
 import type { VerifierFeedback } from "@creditlab/core";
-import type { MethodContext, RolloutHooks, RolloutState } from "@creditlab/agent";
+import type { MethodContext, RolloutHooks, RolloutState } from "@creditlab/train";
 import type { CapfConfig } from "./config.ts";
 
 /** The number of feedback calls a rollout may make under `config` (0 when disabled). */

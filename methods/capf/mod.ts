@@ -25,7 +25,7 @@ import {
   type MethodRecord,
   type RolloutBatch,
 } from "@creditlab/core";
-import { type Method, registerMethod } from "@creditlab/agent";
+import { type Method, registerMethod } from "@creditlab/train";
 import { applyBaseline, groupBaselines } from "@creditlab/kernels";
 import { grpoFamily } from "../grpo/mod.ts";
 import {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Trajectory } from "@creditlab/core";
-import { getMethod } from "@creditlab/agent";
+import { getMethod } from "@creditlab/train";
 import { generateWorld, worldPreset } from "@creditlab/datasets";
 import { Rng } from "@creditlab/kernels";
 import { grpo } from "../grpo/mod.ts";

@@ -7,16 +7,15 @@
  */
 import assert from "node:assert/strict";
 import type { Question } from "@creditlab/core";
+import { buildTestbed, getPreset } from "@creditlab/experiments";
 import {
-  buildTestbed,
   type CheckpointStore,
   feedbackHook,
-  getPreset,
   grantResources,
   type ResourceRequest,
   type TrainingResources,
   trainRl,
-} from "@creditlab/agent";
+} from "@creditlab/train";
 import { initBackend, Rng, Transformer } from "@creditlab/kernels";
 import { grpo } from "../grpo/mod.ts";
 import { capf, CAPF_DEFAULTS, type CapfConfig } from "./mod.ts";

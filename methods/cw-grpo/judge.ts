@@ -12,7 +12,30 @@ import type { JudgedRound, Trajectory } from "@creditlab/core";
  *
  * @example
  * ```ts
- * judgedRounds(traj); // [{ round: 1, policyText: "<search> q </search>", action, observationText: "<information> ..." }]
+ * import assert from "node:assert/strict";
+ * import type { Trajectory, Turn } from "@creditlab/core";
+ * const turn = (role: Turn["role"], text: string, round: number): Turn =>
+ *   ({ role, text, round, tokens: new Int32Array(0) });
+ * const traj: Trajectory = {
+ *   questionId: "q",
+ *   groupId: 0,
+ *   reward: 1,
+ *   meta: {},
+ *   turns: [
+ *     turn("observation", "question : which country hosted the 2014 winter olympics ?", 0),
+ *     turn("policy", "<search> 2014 winter olympics host </search>", 1),
+ *     turn("observation", "<information> Doc 1 (Title: Sochi) ... </information>", 1),
+ *     turn("policy", "<feedback> Sochi </feedback>", 2),
+ *     turn("feedback", "<verifier> Sochi is a city; a country is asked for. </verifier>", 2),
+ *     turn("policy", "<think> so Russia </think> <answer> Russia </answer>", 3),
+ *   ],
+ * };
+ * const rounds = judgedRounds(traj); // the rounds before the last one
+ * assert.deepEqual(rounds.map((r) => [r.round, r.policyText]), [
+ *   [1, "<search> 2014 winter olympics host </search>"],
+ *   [2, "<feedback> Sochi </feedback>"],
+ * ]);
+ * rounds[0]!.observationText; // "<information> Doc 1 (Title: Sochi) ... </information>"
  * ```
  */
 export function judgedRounds(traj: Trajectory): JudgedRound[] {

@@ -1,5 +1,5 @@
 /**
- * The CW-GRPO LLM round judge through any {@link ChatClient} (the agent's `EndpointPolicy`
+ * The CW-GRPO LLM round judge through any {@link ChatClient} (serving's `EndpointPolicy`
  * against an OpenAI-compatible server; the paper uses gpt-oss-120b at temperature 0).
  *
  * One call per non-final round k: the judge sees the question and the conversation up to
@@ -81,7 +81,10 @@ function bit(v: unknown): 0 | 1 | null {
  *
  * @example
  * ```ts
- * parseJudgeReply('```json\n{"retrieval": 1, "thinking": 0}\n```'); // { retrieval: 1, thinking: 0 }
+ * import assert from "node:assert/strict";
+ * const fence = "`".repeat(3); // a reply in a markdown code block
+ * const reply = `${fence}json\n{"retrieval": 1, "thinking": 0}\n${fence}`;
+ * assert.deepEqual(parseJudgeReply(reply), { retrieval: 1, thinking: 0 });
  * ```
  */
 export function parseJudgeReply(reply: string): RoundScore | null {

@@ -24,7 +24,7 @@ import {
   type RolloutBatch,
   type RoundJudge,
 } from "@creditlab/core";
-import { type Method, type MethodContext, registerMethod, type StepResult } from "@creditlab/agent";
+import { type Method, type MethodContext, registerMethod, type StepResult } from "@creditlab/train";
 import { grpoFamily, grpoRowAdvantages } from "../grpo/mod.ts";
 import { CW_GRPO_DEFAULTS, type CwGrpoConfig, validateCwGrpoConfig } from "./config.ts";
 import { judgedRounds } from "./judge.ts";

@@ -18,7 +18,29 @@ import type { EntityMatching, EntityTextScope } from "./config.ts";
  *
  * @example
  * ```ts
- * agentText(traj, "before-final-answer"); // "<think> ... </think> <search> q </search>\n<think> so x </think>"
+ * import assert from "node:assert/strict";
+ * import type { Trajectory } from "@creditlab/core";
+ * const policy = (text: string, round: number, kind: "search" | "answer") => ({
+ *   role: "policy" as const,
+ *   text,
+ *   round,
+ *   tokens: new Int32Array(0),
+ *   action: kind === "search" ? { kind, query: "q" } : { kind, text: "x" },
+ * });
+ * const traj: Trajectory = {
+ *   questionId: "q",
+ *   groupId: 0,
+ *   reward: 0,
+ *   meta: {},
+ *   turns: [
+ *     policy("<think> ... </think> <search> q </search>", 1, "search"),
+ *     policy("<think> so x </think> <answer> x </answer>", 2, "answer"),
+ *   ],
+ * };
+ * assert.equal(
+ *   agentText(traj, "before-final-answer"),
+ *   "<think> ... </think> <search> q </search>\n<think> so x </think> ",
+ * );
  * ```
  */
 export function agentText(traj: Trajectory, scope: EntityTextScope): string {

@@ -27,7 +27,7 @@ import {
   type RewardInput,
   type Rewards,
   type StepResult,
-} from "@creditlab/agent";
+} from "@creditlab/train";
 import { checkOutcome, grpoFamily, grpoTokenAdvantages } from "../grpo/mod.ts";
 import { E_GRPO_DEFAULTS, type EGrpoConfig, validateEGrpoConfig } from "./config.ts";
 import { agentText, entityMatchRate } from "./entities.ts";

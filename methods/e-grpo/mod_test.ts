@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Question, Trajectory } from "@creditlab/core";
-import { getMethod, type MethodBatch } from "@creditlab/agent";
+import { getMethod, type MethodBatch } from "@creditlab/train";
 import { exactMatch } from "@creditlab/datasets";
 import { groupAdvantages, Rng } from "@creditlab/kernels";
 import { grpo } from "../grpo/mod.ts";

@@ -17,7 +17,7 @@ import type {
   Rewards,
   RolloutHooks,
   StepResult,
-} from "@creditlab/agent";
+} from "@creditlab/train";
 import { type GrpoConfig, grpoLoss } from "./config.ts";
 
 /**

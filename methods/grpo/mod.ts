@@ -10,13 +10,13 @@
  *
  * @example
  * ```ts
- * import { getMethod } from "@creditlab/agent";
+ * import { getMethod } from "@creditlab/train";
  * import "./mod.ts";
  * const grpo = getMethod("grpo");
  * ```
  * @module
  */
-import { type Method, registerMethod } from "@creditlab/agent";
+import { type Method, registerMethod } from "@creditlab/train";
 import { GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "./config.ts";
 import { grpoTokenAdvantages } from "./advantages.ts";
 import { grpoFamily } from "./family.ts";

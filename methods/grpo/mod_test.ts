@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { batchGroupMetrics, getMethod } from "@creditlab/agent";
+import { batchGroupMetrics, getMethod } from "@creditlab/train";
 import { Rng } from "@creditlab/kernels";
 import { advantagesOf, batchOf, contextOf, rewardsOf, rowsOf, trajectory } from "../testing.ts";
 import { grpo, GRPO_DEFAULTS, type GrpoConfig, grpoVariant, validateGrpoConfig } from "./mod.ts";

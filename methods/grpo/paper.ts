@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { SEARCH_R1_BENCHMARKS as SEARCH_R1_COLUMNS, type SearchR1Key } from "@creditlab/agent";
+import { SEARCH_R1_BENCHMARKS as SEARCH_R1_COLUMNS, type SearchR1Key } from "@creditlab/core";
 
 /** One number a paper reports, with where it comes from. */
 export interface PaperClaim {
@@ -33,8 +33,8 @@ export interface PaperRecord {
 }
 
 /**
- * The seven Search-R1 benchmark keys in table order, taken from agent's column layout
- * (`SEARCH_R1_BENCHMARKS` of agent/eval_table.ts, the single source of truth).
+ * The seven Search-R1 benchmark keys in table order, taken from core's column layout
+ * (`SEARCH_R1_BENCHMARKS` of core/benchmark.ts, the single source of truth).
  */
 export const SEARCH_R1_BENCHMARKS: readonly SearchR1Key[] = SEARCH_R1_COLUMNS.map((b) => b.key);
 

@@ -1,0 +1,128 @@
+/**
+ * One RL arm of an experiment: trained from the SFT checkpoint, resumed after an interruption,
+ * evaluated on the testbed, all recorded in the run store.
+ *
+ * @module
+ */
+import { backendLabel, loadCheckpoint } from "@creditlab/kernels";
+import { dirCheckpoints, type Method, trainRl } from "@creditlab/train";
+import { trajectoryRowsFromBatch } from "@creditlab/runstore";
+import { join } from "node:path";
+import { exists, type RunContext } from "./context.ts";
+import type { ExperimentPreset } from "./presets.ts";
+import { checkpointExtra, type Testbed } from "./testbed.ts";
+import { evaluateOnTestbed, logEvals } from "./testbed_eval.ts";
+
+/** Options of {@link runArm}. */
+export interface RunArmOptions<C> {
+  preset: ExperimentPreset;
+  testbed: Testbed;
+  method: Method<C>;
+  methodConfig: C;
+  seed: number;
+  /** "baseline" or "method". */
+  arm: string;
+  /** The experiment the run belongs to (e.g. the method under test). */
+  experiment: string;
+  sftCheckpoint: string;
+  /** Stop after this many steps (kill simulation in tests). */
+  stopAfter?: number;
+}
+
+/**
+ * Train one RL arm from the SFT checkpoint and evaluate it. A run of the same
+ * (experiment, method, arm, seed, preset) that was interrupted resumes from its last
+ * checkpoint; a completed one is reused. Returns the run id.
+ */
+export async function runArm<C>(ctx: RunContext, opts: RunArmOptions<C>): Promise<string> {
+  const { preset, testbed, method, seed } = opts;
+  const key = {
+    experiment: opts.experiment,
+    method: method.name,
+    arm: opts.arm,
+    seed,
+    preset: preset.name,
+  };
+  const prev = await ctx.store.findRun(key);
+  if (prev?.status === "completed") {
+    ctx.log(`${opts.arm} ${method.name} seed ${seed}: already completed (run ${prev.id})`);
+    return prev.id;
+  }
+  const ckptDir = join(
+    ctx.out,
+    "checkpoints",
+    opts.experiment,
+    preset.name,
+    `seed-${seed}`,
+    `${opts.arm}-${method.name}`,
+  );
+  let runId: string;
+  if (prev && (await exists(join(ckptDir, "LATEST")))) {
+    runId = prev.id;
+    await ctx.store.reopenRun(runId);
+  } else {
+    await Deno.remove(ckptDir, { recursive: true }).catch(() => {});
+    runId = await ctx.store.startRun({
+      ...key,
+      config: {
+        method: opts.methodConfig,
+        // What the method asked the environment for (training only; the report lists it).
+        resources: method.resources?.(opts.methodConfig) ?? [],
+        rl: preset.rl,
+        model: preset.model,
+        regime: testbed.regime.name,
+        sftCheckpoint: opts.sftCheckpoint,
+      },
+      backend: backendLabel(ctx.backend),
+      commit: ctx.commit,
+    });
+  }
+  const sft = await loadCheckpoint(opts.sftCheckpoint);
+  const ref = await loadCheckpoint(opts.sftCheckpoint);
+  const model = sft.model;
+  try {
+    ctx.log(`${opts.arm} ${method.name} seed ${seed}: RL ${preset.rl.steps} steps (run ${runId})`);
+    const result = await trainRl({
+      model,
+      refModel: ref.model,
+      tokenizer: testbed.tokenizer,
+      method,
+      methodConfig: opts.methodConfig,
+      questions: testbed.rlTrain,
+      resources: testbed.resources,
+      config: preset.rl,
+      seed,
+      sink: {
+        logStep: (step, metrics) => ctx.store.logStep(runId, step, metrics),
+        logTrajectories: async (step, batch, advantages, records) => {
+          await ctx.store.writeTrajectories(
+            runId,
+            step,
+            trajectoryRowsFromBatch(batch, advantages, { records }),
+          );
+        },
+        truncateAfter: async (step) => {
+          await ctx.store.truncateAfter(runId, step);
+        },
+      },
+      checkpoints: dirCheckpoints(ckptDir, { extra: checkpointExtra(testbed) }),
+      ...(testbed.anonymizer ? { anonymizer: testbed.anonymizer } : {}),
+      ...(opts.stopAfter !== undefined ? { stopAfter: opts.stopAfter } : {}),
+      log: ctx.log,
+    });
+    if (result.stopped === "stop-after") {
+      await ctx.store.endRun(runId, "interrupted");
+      return runId;
+    }
+    const evals = await evaluateOnTestbed(model, { testbed, preset, seed });
+    await logEvals(ctx, runId, { step: preset.rl.steps, evals });
+    await ctx.store.endRun(runId, result.stopped === "done" ? "completed" : "diverged");
+  } catch (e) {
+    await ctx.store.endRun(runId, "failed");
+    throw e;
+  } finally {
+    model.dispose();
+    ref.model.dispose();
+  }
+  return runId;
+}

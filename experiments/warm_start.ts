@@ -1,0 +1,121 @@
+/**
+ * The SFT warm start every RL arm of a preset and seed begins from, and its evaluation on an
+ * experiment's held-out questions (the `start` arm).
+ *
+ * @module
+ */
+import { backendLabel, loadCheckpoint, Rng, saveCheckpoint, Transformer } from "@creditlab/kernels";
+import { trainSft } from "@creditlab/train";
+import { join } from "node:path";
+import { exists, type RunContext } from "./context.ts";
+import type { ExperimentPreset } from "./presets.ts";
+import { checkpointExtra, SFT_VERIFIER_DETAIL, type Testbed } from "./testbed.ts";
+import { evaluateOnTestbed, logEvals } from "./testbed_eval.ts";
+
+/** Path of the SFT checkpoint of a preset and seed. */
+export function sftCheckpointPath(out: string, opts: { preset: string; seed: number }): string {
+  return join(out, "checkpoints", "sft", opts.preset, `seed-${opts.seed}`, "model.safetensors");
+}
+/**
+ * Train (or reuse) the SFT warm start of a preset and seed; records an `sft` run with its
+ * evaluations. Returns the checkpoint path.
+ */
+export async function ensureSft(
+  ctx: RunContext,
+  opts: { preset: ExperimentPreset; testbed: Testbed; seed: number },
+): Promise<string> {
+  const { preset, testbed, seed } = opts;
+  const path = sftCheckpointPath(ctx.out, { preset: preset.name, seed });
+  const prev = await ctx.store.findRun({
+    experiment: "sft",
+    method: "sft",
+    seed,
+    preset: preset.name,
+  });
+  if (prev?.status === "completed" && (await exists(path))) {
+    ctx.log(`sft seed ${seed}: reusing ${path}`);
+    return path;
+  }
+  ctx.log(`sft seed ${seed}: training ${preset.sft.steps} steps`);
+  const runId = await ctx.store.startRun({
+    method: "sft",
+    arm: "sft",
+    experiment: "sft",
+    preset: preset.name,
+    seed,
+    config: { model: preset.model, sft: preset.sft, world: preset.world },
+    backend: backendLabel(ctx.backend),
+    commit: ctx.commit,
+  });
+  const rng = new Rng(seed);
+  const model = new Transformer({ ...preset.model, vocabSize: testbed.tokenizer.vocabSize }, {
+    rng: rng.fork(),
+  });
+  try {
+    await trainSft({
+      model,
+      tokenizer: testbed.tokenizer,
+      questions: testbed.train,
+      search: testbed.search,
+      verifier: testbed.resources.provide({
+        kind: "privileged-verifier",
+        detail: SFT_VERIFIER_DETAIL,
+      }),
+      config: preset.sft,
+      rng,
+      topK: preset.rl.rollout.topK,
+      maxSearchTurns: preset.rl.rollout.maxSearchTurns,
+      ...(testbed.anonymizer ? { anonymizer: testbed.anonymizer } : {}),
+      onStep: (step, loss) => ctx.store.logStep(runId, step, { "sft/loss": loss }),
+    });
+    await Deno.mkdir(join(path, ".."), { recursive: true });
+    const tmp = `${path}.tmp`;
+    await saveCheckpoint(tmp, model, { extra: checkpointExtra(testbed) });
+    await Deno.rename(tmp, path);
+    const evals = await evaluateOnTestbed(model, { testbed, preset, seed });
+    await logEvals(ctx, runId, { step: preset.sft.steps, evals });
+    await ctx.store.endRun(runId, "completed");
+  } catch (e) {
+    await ctx.store.endRun(runId, "failed");
+    throw e;
+  } finally {
+    model.dispose();
+  }
+  return path;
+}
+
+/**
+ * Record the warm start's evaluation on an experiment's held-out questions (the regime's), as a
+ * run of arm `start` (method `sft`) in that experiment, with per-question outcomes: the point
+ * every arm's gain is measured from, paired on the same questions. Greedy decoding makes it the
+ * same for every seed, so one run (seed 1) serves them all. A completed one is reused.
+ */
+export async function recordStart(
+  ctx: RunContext,
+  opts: { preset: ExperimentPreset; testbed: Testbed; experiment: string; sftCheckpoint: string },
+): Promise<string> {
+  const { preset, testbed } = opts;
+  const key = { experiment: opts.experiment, method: "sft", arm: "start", seed: 1 };
+  const prev = await ctx.store.findRun({ ...key, preset: preset.name });
+  if (prev?.status === "completed") return prev.id;
+  const runId = await ctx.store.startRun({
+    ...key,
+    preset: preset.name,
+    config: { regime: testbed.regime.name, sftCheckpoint: opts.sftCheckpoint },
+    backend: backendLabel(ctx.backend),
+    commit: ctx.commit,
+  });
+  const { model } = await loadCheckpoint(opts.sftCheckpoint);
+  try {
+    ctx.log(`start (warm start) on ${testbed.regime.name} held-out questions (run ${runId})`);
+    const evals = await evaluateOnTestbed(model, { testbed, preset, seed: 1 });
+    await logEvals(ctx, runId, { step: 0, evals });
+    await ctx.store.endRun(runId, "completed");
+  } catch (e) {
+    await ctx.store.endRun(runId, "failed");
+    throw e;
+  } finally {
+    model.dispose();
+  }
+  return runId;
+}

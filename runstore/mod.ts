@@ -1,0 +1,74 @@
+/**
+ * @creditlab/runstore: the run store (DESIGN.md section 8) and the provenance of its records. One
+ * DuckDB file per results folder (default
+ * `runs/creditlab.duckdb`) with the tables
+ *
+ * - `runs(id, method, arm, preset, experiment, config JSON, seed, backend, git_commit, status,
+ *   started_at, ended_at)`
+ * - `steps(run_id, step, metric, value)` — one row per logged scalar
+ * - `evals(run_id, step, benchmark, split, n, em, f1, extra JSON)`
+ * - `trajectory_files(run_id, step, path, rows)` — index of the Parquet files of sampled
+ *   trajectories, which live beside the DuckDB file in `trajectories/<run id>/step-XXXXXX.parquet`.
+ *   Their columns are harness facts (tokens, roles, rounds, advantages, reward, outcome, search
+ *   calls, ...) plus one generic JSON column, `method_record`: the method's typed
+ *   per-trajectory record (core's `MethodRecord`).
+ *
+ * Step metrics are named by core's convention (`METRIC` for the harness, `<method>/<name>` for
+ * a method). Stores written before it are read under the new names (see
+ * {@link LEGACY_METRIC_NAMES}); their trajectory files' `feedback_calls` and `contributions`
+ * columns are read as a method record ({@link legacyMethodRecord}).
+ *
+ * Every write is one transaction (BEGIN ... COMMIT, ROLLBACK on error), so a writer killed at
+ * any point leaves the store as it was before the write. A trajectory file is written to a
+ * temporary name from inside the transaction (DuckDB `COPY ... TO`), renamed into place, and
+ * only then is its index row committed: a file without an index row is ignored by readers and
+ * overwritten by the next write of that step.
+ *
+ * Resuming: {@link RunStore.findRun} finds the run of an (experiment, method, arm, seed) and
+ * {@link RunStore.truncateAfter} drops what was logged after the last checkpoint.
+ *
+ * One process at a time may open a store for writing (DuckDB holds a file lock).
+ *
+ * Files: schema.ts (tables), records.ts (what goes in and comes out), store.ts (the store),
+ * writes.ts and queries.ts (its SQL), trajectory_row.ts and trajectory_codec.ts (trajectory
+ * files), eval_extra.ts (readers of evaluation extras), metric_names.ts (old metric names),
+ * git.ts (the commit a record is made from).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * const tmp = await Deno.makeTempDir();
+ * const store = await RunStore.open(join(tmp, "creditlab.duckdb"));
+ * const id = await store.startRun({ method: "grpo", config: {}, seed: 1, backend: "wasm", commit: "abc", preset: "smoke" });
+ * await store.logStep(id, 1, { "reward/mean": 0.25 });
+ * await store.logEval(id, { benchmark: "searchworld", split: "test", n: 100, em: 0.31, f1: 0.4 });
+ * await store.endRun(id, "completed");
+ * assert.equal((await store.evals(id))[0]?.em, 0.31);
+ * store.close();
+ * await Deno.remove(tmp, { recursive: true });
+ * ```
+ * @module
+ */
+export { DEFAULT_STORE_PATH, type RunStatus } from "./schema.ts";
+export type {
+  EvalInput,
+  EvalItem,
+  EvalItemRecord,
+  EvalRecord,
+  RunRecord,
+  StartRunOptions,
+  StepRecord,
+} from "./records.ts";
+export { type OpenOptions, RunStore } from "./store.ts";
+export type { RunFilter } from "./queries.ts";
+export {
+  type RowsFromBatchOptions,
+  type TrajectoryRow,
+  trajectoryRowsFromBatch,
+  type TrajectorySummary,
+} from "./trajectory_row.ts";
+export { legacyMethodRecord, validateMethodRecord } from "./trajectory_codec.ts";
+export { type LookupScore, readByHops, readLookup } from "./eval_extra.ts";
+export { currentMetricName, LEGACY_METRIC_NAMES } from "./metric_names.ts";
+export { gitCommit, type GitCommitOptions } from "./git.ts";

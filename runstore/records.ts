@@ -1,0 +1,156 @@
+/**
+ * The records the run store takes and gives back: what starting a run needs, the rows of
+ * `runs`, `steps`, `evals` and `eval_items`, and the checks of an evaluation before it is logged.
+ *
+ * @module
+ */
+import type { RunStatus } from "./schema.ts";
+import { assertFiniteInt } from "./sql.ts";
+
+/** What {@link RunStore.startRun} needs. */
+export interface StartRunOptions {
+  /** Registry name of the method trained (e.g. "grpo", "capf"). */
+  method: string;
+  /** The full typed config of the run (stored as JSON). */
+  config: unknown;
+  seed: number;
+  /** Backend name from `initBackend` (e.g. "wasm"). */
+  backend: string;
+  /** Git commit of the code (or "unknown"). */
+  commit: string;
+  /** Preset name (e.g. "smoke", "default"). */
+  preset: string;
+  /** Arm of the experiment: conventionally "baseline" or "method" (default "method"). */
+  arm?: string;
+  /** Experiment the run belongs to (default: the method name). `reproduce capf` uses "capf". */
+  experiment?: string;
+  /** Start time (default: now). Only stored, never used for ordering. */
+  startedAt?: Date;
+}
+
+/** One row of `runs`. */
+export interface RunRecord {
+  id: string;
+  method: string;
+  arm: string;
+  preset: string;
+  experiment: string;
+  /** Parsed config JSON. */
+  config: unknown;
+  seed: number;
+  backend: string;
+  gitCommit: string;
+  status: RunStatus;
+  /** ISO 8601 time. */
+  startedAt: string;
+  /** ISO 8601 time, or null while running. */
+  endedAt: string | null;
+}
+
+/** One row of `steps`. */
+export interface StepRecord {
+  runId: string;
+  step: number;
+  metric: string;
+  value: number;
+}
+
+/** An evaluation result as logged. */
+export interface EvalInput {
+  benchmark: string;
+  split: string;
+  /** Number of questions evaluated. */
+  n: number;
+  /** Exact match in [0, 1]. */
+  em: number;
+  /** Token F1 in [0, 1]. */
+  f1: number;
+  /** Training step the evaluated policy comes from (default: the run's last logged step, or 0). */
+  step?: number;
+  /** Anything else (cover-EM, failures, sampling settings...). */
+  extra?: Record<string, unknown>;
+  /**
+   * Per-question outcomes (table `eval_items`): what paired comparisons of arms need, since
+   * every arm of an experiment is evaluated on the same questions. Optional: an aggregate-only
+   * evaluation (an endpoint run summarised elsewhere) stores none.
+   */
+  items?: readonly EvalItem[];
+}
+
+/** The outcome of one held-out question in one evaluation (a row of `eval_items`). */
+export interface EvalItem {
+  questionId: string;
+  /** Exact match in [0, 1]. */
+  em: number;
+  /** Token F1 in [0, 1]. */
+  f1: number;
+  /** Search calls of the episode. */
+  toolCalls: number;
+  /** Hop count of the question, or null when it has none. */
+  hops: number | null;
+  /** The final answer, or null when the episode ended without one. */
+  answer: string | null;
+}
+
+/** One row of `eval_items`, with its evaluation's key. */
+export interface EvalItemRecord extends EvalItem {
+  runId: string;
+  step: number;
+  benchmark: string;
+  split: string;
+}
+
+/** One row of `evals`. */
+export interface EvalRecord {
+  runId: string;
+  step: number;
+  benchmark: string;
+  split: string;
+  n: number;
+  em: number;
+  f1: number;
+  extra: Record<string, unknown>;
+}
+
+/**
+ * Check an evaluation before it is logged: integer step and n, EM and F1 in [0, 1], per-question
+ * items with distinct non-empty ids and one per question. Returns its items (none: empty).
+ */
+export function validateEvalInput(runId: string, ev: EvalInput): readonly EvalItem[] {
+  if (ev.step !== undefined) assertFiniteInt(ev.step, `logEval(${runId}): step`);
+  assertFiniteInt(ev.n, `logEval(${runId}, ${ev.benchmark}): n`);
+  for (const k of ["em", "f1"] as const) {
+    const v = ev[k];
+    if (typeof v !== "number" || Number.isNaN(v) || v < 0 || v > 1) {
+      throw new Error(
+        `run store: logEval(${runId}, ${ev.benchmark}): ${k} must be a number in [0, 1], got ${v}`,
+      );
+    }
+  }
+  const items = ev.items ?? [];
+  const seen = new Set<string>();
+  items.forEach((it, i) => {
+    const where = `logEval(${runId}, ${ev.benchmark}): items[${i}]`;
+    if (typeof it.questionId !== "string" || it.questionId === "") {
+      throw new Error(`run store: ${where}.questionId: expected a non-empty string`);
+    }
+    if (seen.has(it.questionId)) {
+      throw new Error(`run store: ${where}.questionId: duplicate question ${it.questionId}`);
+    }
+    seen.add(it.questionId);
+    for (const k of ["em", "f1"] as const) {
+      const v = it[k];
+      if (typeof v !== "number" || Number.isNaN(v) || v < 0 || v > 1) {
+        throw new Error(`run store: ${where}.${k}: expected a number in [0, 1], got ${v}`);
+      }
+    }
+    assertFiniteInt(it.toolCalls, `${where}.toolCalls`);
+    if (it.hops !== null) assertFiniteInt(it.hops, `${where}.hops`);
+  });
+  if (items.length > 0 && items.length !== ev.n) {
+    throw new Error(
+      `run store: logEval(${runId}, ${ev.benchmark}): ${items.length} items for n = ${ev.n}`,
+    );
+  }
+  return items;
+}

@@ -1,0 +1,100 @@
+/**
+ * The run store's layout: its tables (DuckDB DDL), the columns of its trajectory files, the
+ * run statuses and the fields runs can be filtered by.
+ *
+ * @module
+ */
+
+/** Default location of the run store, relative to the repository root. */
+export const DEFAULT_STORE_PATH = "runs/creditlab.duckdb";
+
+/** Lifecycle state of a run. */
+export type RunStatus = "running" | "completed" | "failed" | "diverged" | "interrupted";
+
+/** Every run status. */
+export const RUN_STATUSES: readonly RunStatus[] = [
+  "running",
+  "completed",
+  "failed",
+  "diverged",
+  "interrupted",
+];
+
+/** Fields of `runs` that `listRuns` and `findRun` filter by. */
+export const RUN_FILTER_KEYS: readonly string[] = ["experiment", "method", "arm", "seed", "preset"];
+
+/** Columns of a trajectory file and their DuckDB types. */
+export const TRAJECTORY_COLUMNS: Record<string, string> = {
+  question_id: "VARCHAR",
+  group_id: "INTEGER",
+  row: "INTEGER",
+  tokens: "INTEGER[]",
+  roles: "TINYINT[]",
+  round_ids: "INTEGER[]",
+  loss_mask: "FLOAT[]",
+  advantages: "FLOAT[]",
+  texts: "VARCHAR[]",
+  turn_roles: "VARCHAR[]",
+  reward: "DOUBLE",
+  outcome: "DOUBLE",
+  tool_calls: "INTEGER",
+  method_record: "JSON",
+  answer: "VARCHAR",
+  extra: "JSON",
+};
+
+/** The tables of a run store (created if absent when a store is opened for writing). */
+export const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS meta(key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS runs(
+    id VARCHAR PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    method VARCHAR NOT NULL CHECK (method <> ''),
+    arm VARCHAR NOT NULL,
+    preset VARCHAR NOT NULL,
+    experiment VARCHAR NOT NULL,
+    config JSON,
+    seed INTEGER NOT NULL,
+    backend VARCHAR NOT NULL,
+    git_commit VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    started_at VARCHAR NOT NULL,
+    ended_at VARCHAR)`,
+  `CREATE TABLE IF NOT EXISTS steps(
+    run_id VARCHAR NOT NULL,
+    step INTEGER NOT NULL,
+    metric VARCHAR NOT NULL CHECK (metric <> ''),
+    value DOUBLE,
+    PRIMARY KEY (run_id, step, metric))`,
+  `CREATE TABLE IF NOT EXISTS evals(
+    run_id VARCHAR NOT NULL,
+    step INTEGER NOT NULL,
+    benchmark VARCHAR NOT NULL CHECK (benchmark <> ''),
+    split VARCHAR NOT NULL,
+    n INTEGER NOT NULL CHECK (n >= 0),
+    em DOUBLE,
+    f1 DOUBLE,
+    extra JSON,
+    PRIMARY KEY (run_id, step, benchmark, split))`,
+  `CREATE TABLE IF NOT EXISTS eval_items(
+    run_id VARCHAR NOT NULL,
+    step INTEGER NOT NULL,
+    benchmark VARCHAR NOT NULL,
+    split VARCHAR NOT NULL,
+    question_id VARCHAR NOT NULL CHECK (question_id <> ''),
+    em DOUBLE NOT NULL CHECK (em >= 0 AND em <= 1),
+    f1 DOUBLE NOT NULL CHECK (f1 >= 0 AND f1 <= 1),
+    tool_calls INTEGER NOT NULL,
+    hops INTEGER,
+    answer VARCHAR,
+    PRIMARY KEY (run_id, step, benchmark, split, question_id))`,
+  `CREATE TABLE IF NOT EXISTS trajectory_files(
+    run_id VARCHAR NOT NULL,
+    step INTEGER NOT NULL,
+    path VARCHAR NOT NULL,
+    rows INTEGER NOT NULL,
+    PRIMARY KEY (run_id, step))`,
+];
+
+/** Schema version recorded in `meta`. */
+export const SCHEMA_VERSION = "1";

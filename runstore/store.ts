@@ -1,0 +1,402 @@
+/**
+ * The run store: a DuckDB file with its tables (schema.ts) and the Parquet trajectory files
+ * beside it; every write one transaction. See the package doc (mod.ts) for the layout and the
+ * guarantees.
+ *
+ * @module
+ */
+
+import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
+import { tableFromArrays } from "apache-arrow";
+import type { Table } from "apache-arrow";
+import * as queries from "./queries.ts";
+import type { RunFilter, StoreReader } from "./queries.ts";
+import {
+  type EvalInput,
+  type EvalItemRecord,
+  type EvalRecord,
+  type RunRecord,
+  type StartRunOptions,
+  type StepRecord,
+  validateEvalInput,
+} from "./records.ts";
+import { RUN_STATUSES, type RunStatus, SCHEMA, SCHEMA_VERSION } from "./schema.ts";
+import { assertFiniteInt, dirname, num, sqlString } from "./sql.ts";
+import { toStoredRow, validateRow } from "./trajectory_codec.ts";
+import type { TrajectoryRow, TrajectorySummary } from "./trajectory_row.ts";
+import { copyTrajectoryFile, deleteAfter, insertEval, insertRun } from "./writes.ts";
+
+/** Options of {@link RunStore.open}. */
+export interface OpenOptions {
+  /** Open without write access (reports). The file must exist. */
+  readOnly?: boolean;
+}
+
+/**
+ * A DuckDB-backed run store. Create with {@link RunStore.open}; close with {@link RunStore.close}.
+ * Writes from one process are serialised (each is one transaction).
+ */
+export class RunStore {
+  /** Path of the DuckDB file. */
+  readonly path: string;
+  /** Folder holding the DuckDB file and `trajectories/`. */
+  readonly dir: string;
+  readonly readOnly: boolean;
+  #instance: DuckDBInstance;
+  #conn: DuckDBConnection;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  /** The store as the read queries see it. */
+  readonly #reader: StoreReader;
+
+  private constructor(
+    path: string,
+    instance: DuckDBInstance,
+    conn: DuckDBConnection,
+    readOnly: boolean,
+  ) {
+    this.path = path;
+    this.dir = dirname(path);
+    this.#reader = { dir: this.dir, rows: (sql, params) => this.#rows(sql, params) };
+    this.instance = instance;
+    this.#instance = instance;
+    this.#conn = conn;
+    this.readOnly = readOnly;
+  }
+
+  /** The underlying DuckDB instance (for ad-hoc queries in notebooks). */
+  readonly instance: DuckDBInstance;
+
+  /**
+   * Open (and create if needed) the store at `path`.
+   *
+   * @example
+   * ```ts
+   * import { join } from "node:path";
+   * const dir = await Deno.makeTempDir();
+   * const store = await RunStore.open(join(dir, "creditlab.duckdb")); // created if absent
+   * store.close();
+   * const reader = await RunStore.open(join(dir, "creditlab.duckdb"), { readOnly: true });
+   * reader.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  static async open(path: string, opts: OpenOptions = {}): Promise<RunStore> {
+    const readOnly = opts.readOnly ?? false;
+    if (readOnly) {
+      try {
+        await Deno.stat(path);
+      } catch {
+        throw new Error(
+          `run store: ${path}: no such store (open read-only needs an existing file)`,
+        );
+      }
+    } else {
+      await Deno.mkdir(dirname(path), { recursive: true });
+    }
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(
+        path,
+        readOnly ? { access_mode: "READ_ONLY" } : {},
+      );
+    } catch (e) {
+      throw new Error(`run store: cannot open ${path}: ${(e as Error).message}`);
+    }
+    const conn = await instance.connect();
+    const store = new RunStore(path, instance, conn, readOnly);
+    if (!readOnly) {
+      await store.#tx(async (c) => {
+        for (const sql of SCHEMA) await c.run(sql);
+        await c.run(
+          `INSERT OR IGNORE INTO meta VALUES ('schema_version', ${sqlString(SCHEMA_VERSION)})`,
+        );
+      });
+    } else {
+      const t = await store.#rows(
+        `SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'runs'`,
+      );
+      if (num(t[0]?.["n"], "tables") === 0) {
+        store.close();
+        throw new Error(`run store: ${path}: not a run store (no runs table)`);
+      }
+    }
+    return store;
+  }
+
+  /** Close the connection and the database file. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#conn.closeSync();
+    this.#instance.closeSync();
+  }
+
+  async #rows(sql: string, params?: DuckDBValue[]): Promise<Record<string, unknown>[]> {
+    const r = await this.#conn.runAndReadAll(sql, params);
+    return r.getRowObjectsJS() as Record<string, unknown>[];
+  }
+
+  /** Run `fn` inside one transaction, serialised with every other write of this store. */
+  #tx<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error(`run store: ${this.path} is closed`));
+    const run = async (): Promise<T> => {
+      const c = this.#conn;
+      await c.run("BEGIN TRANSACTION");
+      try {
+        const out = await fn(c);
+        await c.run("COMMIT");
+        return out;
+      } catch (e) {
+        try {
+          await c.run("ROLLBACK");
+        } catch {
+          // the transaction may already be aborted; the original error matters
+        }
+        throw e;
+      }
+    };
+    const p = this.#queue.then(run, run);
+    this.#queue = p.catch(() => undefined);
+    return p;
+  }
+
+  #writable(op: string): void {
+    if (this.readOnly) throw new Error(`run store: ${op}: ${this.path} is open read-only`);
+  }
+
+  /**
+   * Record a new run (status "running") and return its id, `r0001-<method>-s<seed>`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { join } from "node:path";
+   * const dir = await Deno.makeTempDir();
+   * const store = await RunStore.open(join(dir, "creditlab.duckdb"));
+   * const config = { method: { clipLow: 0.2 } };
+   * const id = await store.startRun({ method: "capf", arm: "method", experiment: "capf", config, seed: 1, backend: "wasm", commit: "abc", preset: "smoke" });
+   * assert.equal(id, "r0001-capf-s1");
+   * store.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  async startRun(opts: StartRunOptions): Promise<string> {
+    this.#writable("startRun");
+    if (!opts.method) throw new Error("run store: startRun: method must be a non-empty string");
+    assertFiniteInt(opts.seed, "startRun: seed");
+    const config = JSON.stringify(opts.config ?? null);
+    const started = (opts.startedAt ?? new Date()).toISOString();
+    return await this.#tx(async (c) => {
+      return await insertRun(c, { opts, config, started });
+    });
+  }
+
+  async #requireRun(c: DuckDBConnection, runId: string, op: string): Promise<void> {
+    const r = await c.runAndReadAll(`SELECT count(*) AS n FROM runs WHERE id = $1`, [runId]);
+    if (num(r.getRowObjectsJS()[0]?.["n"], "count") === 0) {
+      throw new Error(`run store: ${op}: unknown run id ${JSON.stringify(runId)}`);
+    }
+  }
+
+  /**
+   * Log scalar metrics of one step (replacing values already logged for the same step and
+   * metric). Non-finite values are stored as they are (NaN/Inf), so a diverging run shows.
+   */
+  async logStep(runId: string, step: number, metrics: Record<string, number>): Promise<void> {
+    this.#writable("logStep");
+    assertFiniteInt(step, `logStep(${runId}): step`);
+    const entries = Object.entries(metrics);
+    for (const [k, v] of entries) {
+      if (typeof v !== "number") {
+        throw new Error(`run store: logStep(${runId}, ${step}): metric ${k}: expected a number`);
+      }
+    }
+    if (entries.length === 0) return;
+    await this.#tx(async (c) => {
+      await this.#requireRun(c, runId, "logStep");
+      const values = entries.map((_, i) => `($1, $2, $${2 * i + 3}, $${2 * i + 4}::DOUBLE)`);
+      const params: DuckDBValue[] = [runId, step];
+      for (const [k, v] of entries) params.push(k, v);
+      await c.run(`INSERT OR REPLACE INTO steps VALUES ${values.join(", ")}`, params);
+    });
+  }
+
+  /** Log one evaluation result (replacing one already logged for the same step/benchmark/split). */
+  async logEval(runId: string, ev: EvalInput): Promise<void> {
+    this.#writable("logEval");
+    const items = validateEvalInput(runId, ev);
+    await this.#tx(async (c) => {
+      await this.#requireRun(c, runId, "logEval");
+      await insertEval(c, { runId, ev, items });
+    });
+  }
+
+  /**
+   * Write the sampled trajectories of one step as Parquet
+   * (`<dir>/trajectories/<run id>/step-<step>.parquet`), replacing an earlier file of that step.
+   * Returns the file path.
+   */
+  async writeTrajectories(runId: string, step: number, rows: TrajectoryRow[]): Promise<string> {
+    this.#writable("writeTrajectories");
+    assertFiniteInt(step, `writeTrajectories(${runId}): step`);
+    rows.forEach((r, i) => validateRow(r, `writeTrajectories(${runId}, ${step}): rows[${i}]`));
+    const rel = `trajectories/${runId}/step-${String(step).padStart(6, "0")}.parquet`;
+    const final = `${this.dir}/${rel}`;
+    const tmp = `${final}.tmp-${Deno.pid}`;
+    await Deno.mkdir(dirname(final), { recursive: true });
+    const json = JSON.stringify(rows.map(toStoredRow));
+    try {
+      await this.#tx(async (c) => {
+        await this.#requireRun(c, runId, "writeTrajectories");
+        await copyTrajectoryFile(c, { runId, step, json, rows: rows.length, rel, tmp, final });
+      });
+    } catch (e) {
+      await Deno.remove(tmp).catch(() => undefined);
+      throw e;
+    }
+    return final;
+  }
+
+  /** Set a run's final status and end time. */
+  async endRun(runId: string, status: RunStatus, endedAt: Date = new Date()): Promise<void> {
+    this.#writable("endRun");
+    if (!RUN_STATUSES.includes(status)) {
+      throw new Error(`run store: endRun(${runId}): unknown status ${JSON.stringify(status)}`);
+    }
+    await this.#tx(async (c) => {
+      await this.#requireRun(c, runId, "endRun");
+      await c.run(`UPDATE runs SET status = $2, ended_at = $3 WHERE id = $1`, [
+        runId,
+        status,
+        endedAt.toISOString(),
+      ]);
+    });
+  }
+
+  /** Mark a run as running again (on resume): status "running", no end time. */
+  async reopenRun(runId: string): Promise<void> {
+    this.#writable("reopenRun");
+    await this.#tx(async (c) => {
+      await this.#requireRun(c, runId, "reopenRun");
+      await c.run(`UPDATE runs SET status = 'running', ended_at = NULL WHERE id = $1`, [runId]);
+    });
+  }
+
+  /**
+   * Drop every step metric, evaluation and trajectory file of `runId` logged after `step`
+   * (a resumed run restarts from its checkpoint at `step`). Returns what was removed.
+   */
+  async truncateAfter(
+    runId: string,
+    step: number,
+  ): Promise<{ steps: number; evals: number; evalItems: number; trajectoryFiles: number }> {
+    this.#writable("truncateAfter");
+    assertFiniteInt(step, `truncateAfter(${runId}): step`);
+    const removedFiles: string[] = [];
+    const out = await this.#tx(async (c) => {
+      await this.#requireRun(c, runId, "truncateAfter");
+      const { removed, files } = await deleteAfter(c, { runId, step });
+      removedFiles.push(...files);
+      return removed;
+    });
+    for (const f of removedFiles) await Deno.remove(`${this.dir}/${f}`).catch(() => undefined);
+    return out;
+  }
+
+  /**
+   * The latest run (highest sequence number) matching every given field, or undefined.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { join } from "node:path";
+   * const dir = await Deno.makeTempDir();
+   * const store = await RunStore.open(join(dir, "creditlab.duckdb"));
+   * const run = { experiment: "capf", method: "grpo", arm: "baseline", seed: 1 };
+   * await store.startRun({ ...run, config: {}, backend: "wasm", commit: "abc", preset: "smoke" });
+   * const prev = await store.findRun({ experiment: "capf", method: "grpo", arm: "baseline", seed: 1 });
+   * assert.equal(prev?.status, "running");
+   * store.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  async findRun(
+    q: RunFilter,
+  ): Promise<RunRecord | undefined> {
+    const runs = await this.listRuns(q);
+    return runs[runs.length - 1];
+  }
+
+  /** Runs matching the filter, in creation order. */
+  async listRuns(
+    q: RunFilter = {},
+  ): Promise<RunRecord[]> {
+    return await queries.listRuns(this.#reader, q);
+  }
+
+  /**
+   * Step metrics of a run (optionally one metric), ordered by step then metric. Names logged
+   * before the current convention come back under their current names
+   * ({@link LEGACY_METRIC_NAMES}).
+   */
+  async steps(runId: string, metric?: string): Promise<StepRecord[]> {
+    return await queries.steps(this.#reader, runId, metric);
+  }
+
+  /** The last step logged for a run, or null if none. */
+  async lastStep(runId: string): Promise<number | null> {
+    return await queries.lastStep(this.#reader, runId);
+  }
+
+  /** Evaluations (of one run, or all), ordered by run, step, benchmark, split. */
+  async evals(runId?: string): Promise<EvalRecord[]> {
+    return await queries.evals(this.#reader, runId);
+  }
+
+  /**
+   * Per-question outcomes of evaluations (of one run, or all), ordered by run, step, benchmark,
+   * split and question id.
+   */
+  async evalItems(
+    q: { runId?: string; benchmark?: string; step?: number } = {},
+  ): Promise<EvalItemRecord[]> {
+    return await queries.evalItems(this.#reader, q);
+  }
+
+  /** Steps of a run that have a trajectory file, ascending. */
+  async trajectorySteps(runId: string): Promise<number[]> {
+    return await queries.trajectorySteps(this.#reader, runId);
+  }
+
+  /** Read back the trajectories of one step of a run (empty if none were written). */
+  async readTrajectories(runId: string, step: number): Promise<TrajectoryRow[]> {
+    return await queries.readTrajectories(this.#reader, runId, step);
+  }
+
+  /**
+   * The per-trajectory facts of one stored step without the per-token arrays and texts: row,
+   * group, reward, outcome, search calls and the method record (read from the legacy columns
+   * in older files). Empty if the step has no file.
+   */
+  async readTrajectorySummaries(runId: string, step: number): Promise<TrajectorySummary[]> {
+    return await queries.readTrajectorySummaries(this.#reader, runId, step);
+  }
+
+  /** Run a read query and return row objects (JS values; BIGINT becomes bigint). */
+  async query(sql: string, params: DuckDBValue[] = []): Promise<Record<string, unknown>[]> {
+    return await this.#rows(sql, params);
+  }
+
+  /** Run a read query and return it as an Apache Arrow table (numbers, strings, lists). */
+  async queryArrow(sql: string, params: DuckDBValue[] = []): Promise<Table> {
+    const r = await this.#conn.runAndReadAll(sql, params);
+    const cols = r.getColumnsObjectJS();
+    const out: Record<string, unknown[]> = {};
+    for (const [k, v] of Object.entries(cols)) {
+      out[k] = v.map((x) => (typeof x === "bigint" ? Number(x) : x));
+    }
+    // deno-lint-ignore no-explicit-any
+    return tableFromArrays(out as any);
+  }
+}

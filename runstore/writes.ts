@@ -1,0 +1,160 @@
+/**
+ * The SQL of the run store's writes, each run inside the caller's transaction on connection
+ * `c`: a new run, an evaluation with its per-question items, a trajectory file and its index
+ * row, and what a resumed run drops.
+ *
+ * @module
+ */
+import type { DuckDBConnection, DuckDBValue } from "@duckdb/node-api";
+import type { EvalInput, EvalItem, StartRunOptions } from "./records.ts";
+import { TRAJECTORY_COLUMNS } from "./schema.ts";
+import { num, sqlString, str } from "./sql.ts";
+
+/**
+ * Insert a new run (status "running") under the next sequence number; returns its id,
+ * `r0001-<method>-s<seed>`. `config` is the run's config as JSON, `started` an ISO time.
+ */
+export async function insertRun(
+  c: DuckDBConnection,
+  args: { opts: StartRunOptions; config: string; started: string },
+): Promise<string> {
+  const { opts, config, started } = args;
+  const r = await c.runAndReadAll(`SELECT coalesce(max(seq), 0) + 1 AS s FROM runs`);
+  const seq = num(r.getRowObjectsJS()[0]?.["s"], "seq");
+  const safeMethod = opts.method.replace(/[^A-Za-z0-9_.-]/g, "_");
+  const id = `r${String(seq).padStart(4, "0")}-${safeMethod}-s${opts.seed}`;
+  await c.run(
+    `INSERT INTO runs VALUES ($1, $2, $3, $4, $5, $6, $7::JSON, $8, $9, $10, 'running', $11, NULL)`,
+    [
+      id,
+      seq,
+      opts.method,
+      opts.arm ?? "method",
+      opts.preset,
+      opts.experiment ?? opts.method,
+      config,
+      opts.seed,
+      opts.backend,
+      opts.commit,
+      started,
+    ],
+  );
+  return id;
+}
+
+/**
+ * Insert (or replace) an evaluation and replace its per-question items. Without `ev.step`, it
+ * is the run's last logged step (0 when none).
+ */
+export async function insertEval(
+  c: DuckDBConnection,
+  opts: { runId: string; ev: EvalInput; items: readonly EvalItem[] },
+): Promise<void> {
+  const { runId, ev, items } = opts;
+  let step = ev.step;
+  if (step === undefined) {
+    const r = await c.runAndReadAll(
+      `SELECT coalesce(max(step), 0) AS s FROM steps WHERE run_id = $1`,
+      [runId],
+    );
+    step = num(r.getRowObjectsJS()[0]?.["s"], "step");
+  }
+  await c.run(
+    `INSERT OR REPLACE INTO evals VALUES ($1, $2, $3, $4, $5, $6::DOUBLE, $7::DOUBLE, $8::JSON)`,
+    [runId, step, ev.benchmark, ev.split, ev.n, ev.em, ev.f1, JSON.stringify(ev.extra ?? {})],
+  );
+  await c.run(
+    `DELETE FROM eval_items WHERE run_id = $1 AND step = $2 AND benchmark = $3 AND split = $4`,
+    [runId, step, ev.benchmark, ev.split],
+  );
+  const chunk = 256;
+  for (let i = 0; i < items.length; i += chunk) {
+    const part = items.slice(i, i + chunk);
+    const params: DuckDBValue[] = [runId, step, ev.benchmark, ev.split];
+    const values = part.map((it) => {
+      const b = params.length;
+      params.push(it.questionId, it.em, it.f1, it.toolCalls, it.hops, it.answer);
+      return `($1, $2, $3, $4, $${b + 1}, $${b + 2}::DOUBLE, $${b + 3}::DOUBLE, $${
+        b + 4
+      }::INTEGER, $${b + 5}::INTEGER, $${b + 6})`;
+    });
+    await c.run(`INSERT INTO eval_items VALUES ${values.join(", ")}`, params);
+  }
+}
+
+/**
+ * Write a step's rows (JSON of their stored columns) to a Parquet file at `tmp`, index it as
+ * `rel`, and rename it to `final`: the index row commits with the caller's transaction.
+ */
+export async function copyTrajectoryFile(
+  c: DuckDBConnection,
+  opts: {
+    runId: string;
+    step: number;
+    json: string;
+    rows: number;
+    rel: string;
+    tmp: string;
+    final: string;
+  },
+): Promise<void> {
+  const { runId, step, json, rel, tmp, final } = opts;
+  const structType = JSON.stringify([TRAJECTORY_COLUMNS]);
+  const cols = Object.keys(TRAJECTORY_COLUMNS).map((k) => `"${k}"`).join(", ");
+  await c.run(
+    `CREATE OR REPLACE TEMP TABLE traj_tmp AS SELECT ${cols} FROM (SELECT unnest(from_json($1::JSON, ${
+      sqlString(structType)
+    }), recursive := true))`,
+    [json],
+  );
+  await c.run(
+    `COPY (SELECT * FROM traj_tmp ORDER BY "row") TO ${
+      sqlString(tmp)
+    } (FORMAT parquet, COMPRESSION zstd)`,
+  );
+  await c.run(`DROP TABLE traj_tmp`);
+  await c.run(
+    `INSERT OR REPLACE INTO trajectory_files VALUES ($1, $2, $3, $4)`,
+    [runId, step, rel, opts.rows],
+  );
+  await Deno.rename(tmp, final);
+}
+
+/**
+ * Delete every step metric, evaluation, per-question item and trajectory-file row of a run after
+ * `step`. Returns how many of each there were and the trajectory files' paths (relative to the
+ * store's folder), for the caller to remove once the transaction commits.
+ */
+export async function deleteAfter(
+  c: DuckDBConnection,
+  opts: { runId: string; step: number },
+): Promise<{
+  removed: { steps: number; evals: number; evalItems: number; trajectoryFiles: number };
+  files: string[];
+}> {
+  const { runId, step } = opts;
+  const removedFiles: string[] = [];
+  const count = async (t: string) =>
+    num(
+      (await c.runAndReadAll(
+        `SELECT count(*) AS n FROM ${t} WHERE run_id = $1 AND step > $2`,
+        [runId, step],
+      )).getRowObjectsJS()[0]?.["n"],
+      "count",
+    );
+  const res = {
+    steps: await count("steps"),
+    evals: await count("evals"),
+    evalItems: await count("eval_items"),
+    trajectoryFiles: await count("trajectory_files"),
+  };
+  const files = await c.runAndReadAll(
+    `SELECT path FROM trajectory_files WHERE run_id = $1 AND step > $2`,
+    [runId, step],
+  );
+  for (const r of files.getRowObjectsJS()) removedFiles.push(str(r["path"], "path"));
+  for (const t of ["steps", "evals", "eval_items", "trajectory_files"]) {
+    await c.run(`DELETE FROM ${t} WHERE run_id = $1 AND step > $2`, [runId, step]);
+  }
+  return { removed: res, files: removedFiles };
+}

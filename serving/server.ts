@@ -1,0 +1,282 @@
+/**
+ * `deno task serve --checkpoint PATH [--port N] [--host 127.0.0.1]`: serve a local checkpoint
+ * over the OpenAI-compatible HTTP API (`/v1/completions`, `/v1/chat/completions`,
+ * `/v1/models`, `/health`), so the endpoint client and the evaluation of endpoint policies
+ * are always exercised against a real server (DESIGN.md section 6).
+ *
+ * Generation: the prompt is encoded with the checkpoint's word tokenizer (from
+ * `extra.tokenizer`), with `<bos>` prepended unless the prompt already starts with it
+ * (`addBos`, default true); tokens are sampled one at a time with the model's KV-cache
+ * {@link Decoder} and `sampleToken` (temperature 0 = greedy argmax; seeded with the request's
+ * `seed`, otherwise with a fork of the server's generator). Generation ends at `<eos>`
+ * (`finish_reason: "stop"`, not in the text), when the generated tokens end with the tokens of
+ * a stop sequence (`"stop"`, the stop sequence is NOT in the text, as OpenAI servers do; as
+ * vLLM does, the choice's `stop_reason` names it, and is null for `<eos>` and `"length"`), at
+ * `max_tokens` or the model's `maxSeqLen` (`"length"`). The text is the generated tokens
+ * decoded (space-joined, no leading space): join it to the prompt with a space.
+ *
+ * Chat requests: the messages' contents are joined with "\n" into one prompt (roles are not
+ * marked: the small policy has no chat template).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { initBackend, Rng, saveCheckpoint, Transformer } from "@creditlab/kernels";
+ * import { WordTokenizer } from "@creditlab/agent";
+ * import { join } from "node:path";
+ * await initBackend();
+ * // A checkpoint with its tokenizer in the metadata, as training writes it.
+ * const tokenizer = WordTokenizer.build(["question : who ? tools : search answer bob"]);
+ * const model = new Transformer({
+ *   vocabSize: tokenizer.vocabSize,
+ *   dModel: 16,
+ *   nLayers: 1,
+ *   nHeads: 2,
+ *   nKvHeads: 1,
+ *   ffnHidden: 32,
+ *   maxSeqLen: 64,
+ *   ropeTheta: 10000,
+ *   normEps: 1e-6,
+ *   tiedEmbeddings: true,
+ * }, { rng: new Rng(1) });
+ * const dir = await Deno.makeTempDir();
+ * const checkpoint = join(dir, "final.safetensors");
+ * await saveCheckpoint(checkpoint, model, { extra: { tokenizer: JSON.stringify(tokenizer.toJSON()) } });
+ * model.dispose();
+ * const server = await startServer({ checkpoint, port: 0 }); // any free port
+ * console.log(server.url); // http://127.0.0.1:PORT
+ * const models = await (await fetch(`${server.url}/v1/models`)).json();
+ * assert.equal(models.data[0].id, "final");
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ * @module
+ */
+
+import { initBackend, Rng, type Transformer } from "@creditlab/kernels";
+import type { WordTokenizer } from "@creditlab/agent";
+import { generateLocal, loadServedModel, type LocalGeneration } from "./generate.ts";
+import {
+  apiError,
+  BadRequest,
+  intParam,
+  messagesParam,
+  numParam,
+  promptParam,
+  stopParam,
+} from "./request_params.ts";
+
+/** Where the served model comes from. */
+export type ServeSource =
+  | { checkpoint: string }
+  | { model: Transformer; tokenizer: WordTokenizer };
+
+/** Options of {@link startServer}. */
+export interface ServeOptions {
+  /** Port (default 8000; 0 = any free port). */
+  port?: number;
+  /** Host to bind (default 127.0.0.1). */
+  host?: string;
+  /** The model id reported by `/v1/models` and in replies (default: the checkpoint file name, or "local"). */
+  modelName?: string;
+  /** Seed of the generator used for requests without a `seed` (default 0). */
+  seed?: number;
+  /** Prepend `<bos>` to prompts that do not start with it (default true). */
+  addBos?: boolean;
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** `http://host:port` (the API is under `/v1`). */
+  url: string;
+  port: number;
+  modelName: string;
+  /** Requests answered so far, by outcome. */
+  stats(): { requests: number; errors: number; completionTokens: number };
+  /** Stop the server (and dispose the model if it was loaded from a checkpoint). */
+  close(): Promise<void>;
+}
+/**
+ * Start the OpenAI-compatible server. Resolves once it listens.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { initBackend, Rng, Transformer } from "@creditlab/kernels";
+ * import { WordTokenizer } from "@creditlab/agent";
+ * import { EndpointPolicy } from "./endpoint.ts";
+ * await initBackend();
+ * const tokenizer = WordTokenizer.build(["question : who ? tools : search answer bob"]);
+ * const model = new Transformer({
+ *   vocabSize: tokenizer.vocabSize,
+ *   dModel: 16,
+ *   nLayers: 1,
+ *   nHeads: 2,
+ *   nKvHeads: 1,
+ *   ffnHidden: 32,
+ *   maxSeqLen: 64,
+ *   ropeTheta: 10000,
+ *   normEps: 1e-6,
+ *   tiedEmbeddings: true,
+ * }, { rng: new Rng(1) });
+ * const s = await startServer({ model, tokenizer, port: 0 });
+ * const policy = new EndpointPolicy({ baseUrl: s.url });
+ * const [c] = await policy.generateCompletions(["question : who ?"], { maxTokens: 4, temperature: 0 });
+ * assert.ok(c!.finishReason === "stop" || c!.finishReason === "length");
+ * await s.close();
+ * model.dispose();
+ * ```
+ */
+export async function startServer(opts: ServeSource & ServeOptions): Promise<RunningServer> {
+  await initBackend();
+  const owned = "checkpoint" in opts;
+  const { model, tokenizer } = owned ? await loadServedModel(opts.checkpoint) : opts;
+  const modelName = opts.modelName ??
+    (owned ? opts.checkpoint.split(/[\\/]/).pop()!.replace(/\.safetensors$/, "") : "local");
+  const addBos = opts.addBos ?? true;
+  const serverRng = new Rng(opts.seed ?? 0);
+  const counts = { requests: 0, errors: 0, completionTokens: 0 };
+  let nextId = 0;
+
+  const generateChoices = (prompts: string[], body: Record<string, unknown>) => {
+    const maxTokens = intParam(body.max_tokens ?? body.max_completion_tokens, "max_tokens", 16, 1);
+    const temperature = numParam(body.temperature, "temperature", 1, 0, 100);
+    const topP = numParam(body.top_p, "top_p", 1, Number.MIN_VALUE, 1);
+    const n = intParam(body.n, "n", 1, 1);
+    if (n > 16) throw new BadRequest(`n must be at most 16, got ${n}`, "n");
+    const seed = body.seed === undefined || body.seed === null
+      ? undefined
+      : intParam(body.seed, "seed", 0, -(2 ** 31));
+    const stop = stopParam(body.stop);
+    if (body.stream === true) {
+      throw new BadRequest("streaming is not supported by this server", "stream");
+    }
+    const rng = seed === undefined ? serverRng.fork() : new Rng(seed);
+    const choices: (LocalGeneration & { index: number })[] = [];
+    for (const prompt of prompts) {
+      for (let k = 0; k < n; k++) {
+        const g = generateLocal(model, tokenizer, prompt, {
+          maxTokens,
+          temperature,
+          topP,
+          rng,
+          stop,
+          addBos,
+        });
+        choices.push({ ...g, index: choices.length });
+      }
+    }
+    return choices;
+  };
+
+  const usage = (choices: LocalGeneration[]) => {
+    const prompt = choices.reduce((a, c) => a + c.promptTokens, 0);
+    const completion = choices.reduce((a, c) => a + c.completionTokens, 0);
+    counts.completionTokens += completion;
+    return {
+      prompt_tokens: prompt,
+      completion_tokens: completion,
+      total_tokens: prompt + completion,
+    };
+  };
+
+  const handle = async (req: Request): Promise<Response> => {
+    const path = new URL(req.url).pathname.replace(/\/+$/, "");
+    if (req.method === "GET" && (path === "/health" || path === "")) {
+      return Response.json({ status: "ok" });
+    }
+    if (req.method === "GET" && path === "/v1/models") {
+      return Response.json({
+        object: "list",
+        data: [{ id: modelName, object: "model", owned_by: "creditlab" }],
+      });
+    }
+    const isCompletions = path === "/v1/completions";
+    const isChat = path === "/v1/chat/completions";
+    if (!isCompletions && !isChat) return apiError(404, `no route ${req.method} ${path}`, null);
+    if (req.method !== "POST") {
+      return apiError(405, `${path} accepts POST, got ${req.method}`, null);
+    }
+    let body: Record<string, unknown>;
+    try {
+      const parsed: unknown = await req.json();
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+        throw new BadRequest("the request body must be a JSON object");
+      }
+      body = parsed as Record<string, unknown>;
+    } catch (e) {
+      return apiError(
+        400,
+        e instanceof BadRequest
+          ? e.message
+          : `the request body is not valid JSON: ${(e as Error).message}`,
+        null,
+      );
+    }
+    const created = Math.floor(Date.now() / 1000);
+    if (isCompletions) {
+      const prompts = promptParam(body.prompt);
+      const choices = generateChoices(prompts, body);
+      return Response.json({
+        id: `cmpl-${nextId++}`,
+        object: "text_completion",
+        created,
+        model: modelName,
+        choices: choices.map((c) => ({
+          index: c.index,
+          text: c.text,
+          logprobs: null,
+          finish_reason: c.finishReason,
+          stop_reason: c.stopReason,
+        })),
+        usage: usage(choices),
+      });
+    }
+    const prompt = messagesParam(body.messages);
+    const choices = generateChoices([prompt], body);
+    return Response.json({
+      id: `chatcmpl-${nextId++}`,
+      object: "chat.completion",
+      created,
+      model: modelName,
+      choices: choices.map((c) => ({
+        index: c.index,
+        message: { role: "assistant", content: c.text },
+        finish_reason: c.finishReason,
+        stop_reason: c.stopReason,
+      })),
+      usage: usage(choices),
+    });
+  };
+
+  const server = Deno.serve(
+    { hostname: opts.host ?? "127.0.0.1", port: opts.port ?? 8000, onListen() {} },
+    async (req) => {
+      counts.requests++;
+      try {
+        const res = await handle(req);
+        if (!res.ok) counts.errors++;
+        return res;
+      } catch (e) {
+        counts.errors++;
+        if (e instanceof BadRequest) return apiError(400, e.message, e.param);
+        return apiError(500, `generation failed: ${(e as Error).message}`, null, "server_error");
+      }
+    },
+  );
+  const addr = server.addr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  let closed = false;
+  return {
+    url: `http://${host}:${addr.port}`,
+    port: addr.port,
+    modelName,
+    stats: () => ({ ...counts }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await server.shutdown();
+      if (owned) model.dispose();
+    },
+  };
+}

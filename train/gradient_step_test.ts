@@ -1,0 +1,171 @@
+import assert from "node:assert/strict";
+import { detach, initBackend, policyLoss, Rng, tf, Transformer } from "@creditlab/kernels";
+import { buildBatch } from "@creditlab/agent";
+import { type Aggregation, METRIC } from "@creditlab/core";
+import { AdamW } from "./optim.ts";
+import { LOSS_BASE, randomTrajectories, TEST_ADAM, TINY_MODEL } from "./_test_utils.ts";
+import { behaviourLogProbs, gradientStep } from "./gradient_step.ts";
+
+for (
+  const aggregation of ["token-mean", "seq-mean-token-mean", "seq-mean-token-sum-norm"] as const
+) {
+  Deno.test(`gradientStep: micro-batches give the whole-batch update (${aggregation})`, async () => {
+    await initBackend({ backend: "cpu" });
+    const rng = new Rng(5);
+    const batch = buildBatch(randomTrajectories(rng, 7));
+    const adv = Float32Array.from(batch.lossMask, (m) => (m ? rng.normal() : 0));
+    const loss = {
+      ...LOSS_BASE,
+      aggregation: aggregation as Aggregation,
+    };
+    const run = (rows: number) => {
+      const model = new Transformer(TINY_MODEL, { rng: new Rng(1) });
+      const opt = new AdamW(model.variables(), TEST_ADAM);
+      const res = gradientStep({
+        model,
+        refModel: undefined,
+        optimizer: opt,
+        batch,
+        advantages: adv,
+        weights: undefined,
+        loss,
+        microBatchRows: rows,
+      });
+      const w = model.variables().map((v) => Array.from(v.dataSync()));
+      opt.dispose();
+      model.dispose();
+      return { res, w };
+    };
+    const whole = run(64), split = run(2);
+    assert.equal(whole.res.metrics[METRIC.microBatches], 1);
+    assert.equal(split.res.metrics[METRIC.microBatches], 4);
+    assert.ok(Math.abs(whole.res.metrics[METRIC.loss]! - split.res.metrics[METRIC.loss]!) < 1e-5);
+    assert.ok(
+      Math.abs(whole.res.metrics[METRIC.gradNorm]! - split.res.metrics[METRIC.gradNorm]!) < 1e-4,
+    );
+    whole.w.forEach((w, i) =>
+      w.forEach((x, j) => assert.ok(Math.abs(x - split.w[i]![j]!) < 1e-5, `param ${i}[${j}]`))
+    );
+  });
+}
+
+Deno.test("on-policy loss with detached old log-probs has the REINFORCE gradient", async () => {
+  await initBackend({ backend: "cpu" });
+  const rng = new Rng(9);
+  const model = new Transformer(TINY_MODEL, { rng: new Rng(2), initStd: 0.3 });
+  const b = 3, t = 6;
+  const tokens = tf.tensor2d(
+    Int32Array.from({ length: b * t }, () => rng.int(24)),
+    [b, t],
+    "int32",
+  );
+  const maskArr = Float32Array.from({ length: b * t }, (_, i) => (i % t >= 2 ? 1 : 0));
+  const mask = tf.tensor2d(maskArr, [b, t]);
+  const adv = tf.tensor2d(Float32Array.from({ length: b * t }, () => rng.normal()), [b, t]);
+  const loss = {
+    ...LOSS_BASE,
+    aggregation: "token-mean" as const,
+  };
+  const vars = model.variables();
+  const a = tf.variableGrads(() => {
+    const lp = model.logProbs(tokens);
+    return policyLoss({
+      logProbs: lp,
+      oldLogProbs: detach(lp),
+      advantages: adv,
+      mask,
+      checkLogProbs: false,
+    }, loss).loss as tf.Scalar;
+  }, vars);
+  // ratio = 1 and no clipping: d/dθ = -sum(A m dlogp) / sum(m)
+  const n = maskArr.reduce((x, y) => x + y, 0);
+  const r = tf.variableGrads(
+    () => tf.div(tf.neg(tf.sum(tf.mul(tf.mul(adv, mask), model.logProbs(tokens)))), n) as tf.Scalar,
+    vars,
+  );
+  for (const v of vars) {
+    const ga = a.grads[v.name]!.dataSync(), gr = r.grads[v.name]!.dataSync();
+    for (let i = 0; i < ga.length; i++) {
+      assert.ok(Math.abs(ga[i]! - gr[i]!) < 1e-5, `${v.name}[${i}]: ${ga[i]} vs ${gr[i]}`);
+    }
+  }
+  model.dispose();
+});
+
+Deno.test("gradientStep on rows with fixed log-probs: the update of the sub-batch alone", async () => {
+  await initBackend({ backend: "cpu" });
+  const rng = new Rng(11);
+  const trajs = randomTrajectories(rng, 8);
+  const batch = buildBatch(trajs);
+  const adv = Float32Array.from(batch.lossMask, (m) => (m ? rng.normal() : 0));
+  const loss = { ...LOSS_BASE, klCoef: 0.1, aggregation: "seq-mean-token-mean" as const };
+  const rows = [5, 0, 4, 1];
+  const ref = new Transformer(TINY_MODEL, { rng: new Rng(3) });
+  const update = (args: { sub: boolean }) => {
+    const model = new Transformer(TINY_MODEL, { rng: new Rng(1) });
+    const opt = new AdamW(model.variables(), TEST_ADAM);
+    // The rows as a batch of their own, log-probs computed inside (on-policy, ratio 1); or the
+    // rows of the whole batch with the behaviour and reference log-probs passed in.
+    const b2 = buildBatch(rows.map((r) => trajs[r]!));
+    const a2 = new Float32Array(b2.n * b2.length);
+    rows.forEach((r, i) =>
+      a2.set(adv.subarray(r * batch.length, r * batch.length + b2.length), i * b2.length)
+    );
+    const which = args.sub ? { batch: b2, advantages: a2, refModel: ref } : {
+      batch,
+      advantages: adv,
+      refModel: undefined,
+      rows,
+      oldLogProbs: behaviourLogProbs(model, batch, { temperature: 0.7 }),
+      refLogProbs: behaviourLogProbs(ref, batch, { temperature: 0.7 }),
+    };
+    const res = gradientStep({
+      model,
+      optimizer: opt,
+      weights: undefined,
+      loss,
+      temperature: 0.7,
+      ...which,
+    });
+    const w = model.variables().map((v) => Array.from(v.dataSync()));
+    opt.dispose();
+    model.dispose();
+    return { res, w };
+  };
+  const a = update({ sub: true }), b = update({ sub: false });
+  assert.ok(a.res.metrics[METRIC.kl]! > 0, "the KL term is on");
+  assert.ok(Math.abs(a.res.metrics[METRIC.loss]! - b.res.metrics[METRIC.loss]!) < 1e-5);
+  assert.ok(Math.abs(a.res.metrics[METRIC.kl]! - b.res.metrics[METRIC.kl]!) < 1e-5);
+  a.w.forEach((w, i) =>
+    w.forEach((x, j) => assert.ok(Math.abs(x - b.w[i]![j]!) < 1e-5, `param ${i}[${j}]`))
+  );
+  ref.dispose();
+});
+
+Deno.test("gradientStep: a second update on the same batch is off-policy and clipped", async () => {
+  await initBackend({ backend: "cpu" });
+  const rng = new Rng(12);
+  const batch = buildBatch(randomTrajectories(rng, 8));
+  const adv = Float32Array.from(batch.lossMask, (m) => (m ? rng.normal() : 0));
+  const loss = { ...LOSS_BASE, aggregation: "token-mean" as const };
+  const model = new Transformer(TINY_MODEL, { rng: new Rng(1), initStd: 0.3 });
+  const opt = new AdamW(model.variables(), { ...TEST_ADAM, lr: 0.05 });
+  const old = behaviourLogProbs(model, batch, { temperature: 1 });
+  const step = () =>
+    gradientStep({
+      model,
+      refModel: undefined,
+      optimizer: opt,
+      batch,
+      advantages: adv,
+      weights: undefined,
+      loss,
+      rows: [0, 1, 2, 3, 4, 5, 6, 7],
+      oldLogProbs: old,
+    });
+  assert.equal(step().metrics[METRIC.clipFraction], 0, "first update: ratio 1");
+  const second = step().metrics[METRIC.clipFraction]!;
+  assert.ok(second > 0, `second update: some ratios leave [0.8, 1.28] (clip fraction ${second})`);
+  opt.dispose();
+  model.dispose();
+});
