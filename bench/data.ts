@@ -48,6 +48,17 @@ async function timed<T>(f: () => Promise<T> | T): Promise<{ value: T; wall: numb
   return { value, wall, cpu: (c.user + c.system) / 1e6 };
 }
 
+/** The record of an index build: its wall and CPU seconds and the index's sizes. */
+function buildRecord(build: { value: Bm25Index; wall: number; cpu: number }) {
+  return {
+    wallSeconds: build.wall,
+    cpuSeconds: build.cpu,
+    vocabulary: build.value.vocabSize,
+    postings: build.value.numPostings,
+    indexArrayBytes: build.value.arrayBytes,
+  };
+}
+
 function peakRssBytes(): number | null {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"));
@@ -137,13 +148,7 @@ async function shippedCorpora(nQueries: number, tmp: string) {
       corpora: ingest.value.map((r) => ({ corpus: r.corpus, rows: r.rows })),
       passages: index.numDocs,
       corpusIngestSeconds: ingest.wall,
-      build: {
-        wallSeconds: build.wall,
-        cpuSeconds: build.cpu,
-        vocabulary: index.vocabSize,
-        postings: index.numPostings,
-        indexArrayBytes: index.arrayBytes,
-      },
+      build: buildRecord(build),
       top3: ours,
       duckdbSqlBm25: {
         exportSeconds: exp.wall,
@@ -210,11 +215,7 @@ async function synthetic(numDocs: number, nQueries: number, tmp: string) {
       meanWords: 60,
       generateSeconds: gen.wall,
       build: {
-        wallSeconds: build.wall,
-        cpuSeconds: build.cpu,
-        vocabulary: index.vocabSize,
-        postings: index.numPostings,
-        indexArrayBytes: index.arrayBytes,
+        ...buildRecord(build),
         rssDeltaBytes: rss1 - rss0,
         peakRssBytes: peak,
         /** Includes the dense impact arrays of frequent terms that queries build lazily. */

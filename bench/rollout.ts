@@ -13,14 +13,13 @@
 import { parseArgs } from "node:util";
 import { initBackend, Rng, Transformer } from "@creditlab/kernels";
 import { buildBatch, rollout } from "@creditlab/agent";
-import { buildTestbed, getPreset, SFT_VERIFIER_DETAIL } from "@creditlab/experiments";
+import { buildTestbed, getPreset, sftOnTestbed } from "@creditlab/experiments";
 import {
   AdamW,
   getMethod,
   gradientStep,
   grantResources,
   scoreTrajectories,
-  trainSft,
 } from "@creditlab/train";
 import "../methods/mod.ts";
 import { benchCommit } from "./commit.ts";
@@ -47,20 +46,11 @@ export async function main(args: string[]): Promise<number> {
   const model = new Transformer({ ...preset.model, vocabSize: testbed.tokenizer.vocabSize }, {
     rng: new Rng(1),
   });
-  await trainSft({
-    model,
-    tokenizer: testbed.tokenizer,
-    questions: testbed.train,
-    search: testbed.search,
-    verifier: testbed.resources.provide({
-      kind: "privileged-verifier",
-      detail: SFT_VERIFIER_DETAIL,
-    }),
-    anonymizer: testbed.anonymizer!,
+  await sftOnTestbed(model, {
+    testbed,
+    preset,
     config: { ...preset.sft, steps: Number(values["sft-steps"]) },
     rng: new Rng(2),
-    topK: preset.rl.rollout.topK,
-    maxSearchTurns: preset.rl.rollout.maxSearchTurns,
   });
   const grpo = getMethod("grpo");
   const optimizer = new AdamW(model.variables(), preset.rl.optimizer);

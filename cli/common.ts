@@ -8,6 +8,17 @@ import { gitCommit, RunStore } from "@creditlab/runstore";
 import { join } from "node:path";
 import "../methods/mod.ts";
 
+/**
+ * The options of a command that runs one seed of a preset into a run store: `--preset`
+ * (default smoke), `--seed`, `--out DIR` (default runs), `--backend`.
+ */
+export const RUN_OPTIONS = {
+  preset: { type: "string", default: "smoke" },
+  seed: { type: "string" },
+  out: { type: "string", default: "runs" },
+  backend: { type: "string" },
+} as const;
+
 /** Parse a `--backend` value. */
 export function parseBackend(v: string | undefined): BackendName | undefined {
   if (v === undefined) return undefined;

@@ -40,7 +40,7 @@ import {
 import { buildTestbed, getPreset } from "@creditlab/experiments";
 import { searchR1Table } from "@creditlab/reports";
 import { EndpointPolicy, evaluateEndpoint } from "@creditlab/serving";
-import { openContext, parseBackend, parsePositiveInt } from "./common.ts";
+import { openContext, parseBackend, parsePositiveInt, RUN_OPTIONS } from "./common.ts";
 
 const SEARCHWORLD = ["searchworld", "searchworld-ood"] as const;
 
@@ -53,14 +53,11 @@ export async function main(args: string[]): Promise<number> {
       benchmarks: { type: "string", default: "searchworld,searchworld-ood" },
       limit: { type: "string" },
       retriever: { type: "string", default: "bm25" },
-      preset: { type: "string", default: "smoke" },
       prompt: { type: "string" },
-      out: { type: "string", default: "runs" },
       "data-db": { type: "string", default: DEFAULT_DB },
       model: { type: "string" },
-      backend: { type: "string" },
-      seed: { type: "string" },
       "entity-coding": { type: "string" },
+      ...RUN_OPTIONS,
     },
   });
   if (!values.policy) throw new Error("eval: --policy CHECKPOINT|URL is required");

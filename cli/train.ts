@@ -10,7 +10,7 @@ import type { HopScore } from "@creditlab/core";
 import { buildTestbed, ensureSft, getPreset, runArm } from "@creditlab/experiments";
 import { readByHops } from "@creditlab/runstore";
 import { getMethod } from "@creditlab/train";
-import { openContext, parseBackend, parsePositiveInt } from "./common.ts";
+import { openContext, parseBackend, parsePositiveInt, RUN_OPTIONS } from "./common.ts";
 
 /** Entry point. */
 export async function main(args: string[]): Promise<number> {
@@ -18,11 +18,8 @@ export async function main(args: string[]): Promise<number> {
     args,
     options: {
       method: { type: "string" },
-      preset: { type: "string", default: "smoke" },
-      seed: { type: "string" },
-      out: { type: "string", default: "runs" },
-      backend: { type: "string" },
       "stop-after": { type: "string" },
+      ...RUN_OPTIONS,
     },
   });
   if (!values.method) throw new Error("train: --method is required (e.g. --method grpo)");

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main, SUBCOMMANDS } from "./data_cli.ts";
 import { loadQuestions } from "./benchmarks/store.ts";
+import { withTempDir } from "@creditlab/core/testing";
 
 Deno.test("data CLI: ingest, card, bad input exit codes", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const input = join(dir, "in", "bamboogle");
     await Deno.mkdir(input, { recursive: true });
     await Deno.writeTextFile(
@@ -31,7 +31,5 @@ Deno.test("data CLI: ingest, card, bad input exit codes", async () => {
     assert.equal(await main(["ingest", "--bogus"]), 2);
     assert.equal(await main(["help"]), 0);
     assert.ok("ingest" in SUBCOMMANDS && "card" in SUBCOMMANDS);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

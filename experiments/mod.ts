@@ -10,5 +10,5 @@ export * from "./regimes.ts";
 export * from "./testbed.ts";
 export { evaluateOnTestbed, type TestbedEval, worldFactObjects } from "./testbed_eval.ts";
 export type { RunContext } from "./context.ts";
-export { ensureSft, recordStart, sftCheckpointPath } from "./warm_start.ts";
+export { ensureSft, recordStart, sftCheckpointPath, sftOnTestbed } from "./warm_start.ts";
 export { runArm, type RunArmOptions } from "./arm.ts";

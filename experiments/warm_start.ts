@@ -5,7 +5,7 @@
  * @module
  */
 import { backendLabel, loadCheckpoint, Rng, saveCheckpoint, Transformer } from "@creditlab/kernels";
-import { trainSft } from "@creditlab/train";
+import { type SftConfig, trainSft, type TrainSftOptions } from "@creditlab/train";
 import { join } from "node:path";
 import { exists, type RunContext } from "./context.ts";
 import type { ExperimentPreset } from "./presets.ts";
@@ -16,6 +16,53 @@ import { evaluateOnTestbed, logEvals } from "./testbed_eval.ts";
 export function sftCheckpointPath(out: string, opts: { preset: string; seed: number }): string {
   return join(out, "checkpoints", "sft", opts.preset, `seed-${opts.seed}`, "model.safetensors");
 }
+
+/**
+ * The warm start's recipe: SFT `model` on the testbed's training questions with the SFT
+ * verifier and the preset's search settings; `config`, `rng` and `onStep` as given. Returns the
+ * loss of each step.
+ */
+export function sftOnTestbed(
+  model: Transformer,
+  opts: {
+    testbed: Testbed;
+    preset: ExperimentPreset;
+    config: SftConfig;
+    rng: Rng;
+    onStep?: TrainSftOptions["onStep"];
+  },
+): Promise<number[]> {
+  const { testbed, preset } = opts;
+  return trainSft({
+    model,
+    tokenizer: testbed.tokenizer,
+    questions: testbed.train,
+    search: testbed.search,
+    verifier: testbed.resources.provide({
+      kind: "privileged-verifier",
+      detail: SFT_VERIFIER_DETAIL,
+    }),
+    config: opts.config,
+    rng: opts.rng,
+    topK: preset.rl.rollout.topK,
+    maxSearchTurns: preset.rl.rollout.maxSearchTurns,
+    ...(testbed.anonymizer ? { anonymizer: testbed.anonymizer } : {}),
+    ...(opts.onStep ? { onStep: opts.onStep } : {}),
+  });
+}
+
+/** End run `runId` after `work`: `completed` when it returns, `failed` when it throws. */
+async function asRun<T>(ctx: RunContext, runId: string, work: () => Promise<T>): Promise<T> {
+  try {
+    const out = await work();
+    await ctx.store.endRun(runId, "completed");
+    return out;
+  } catch (e) {
+    await ctx.store.endRun(runId, "failed");
+    throw e;
+  }
+}
+
 /**
  * Train (or reuse) the SFT warm start of a preset and seed; records an `sft` run with its
  * evaluations. Returns the checkpoint path.
@@ -52,32 +99,21 @@ export async function ensureSft(
     rng: rng.fork(),
   });
   try {
-    await trainSft({
-      model,
-      tokenizer: testbed.tokenizer,
-      questions: testbed.train,
-      search: testbed.search,
-      verifier: testbed.resources.provide({
-        kind: "privileged-verifier",
-        detail: SFT_VERIFIER_DETAIL,
-      }),
-      config: preset.sft,
-      rng,
-      topK: preset.rl.rollout.topK,
-      maxSearchTurns: preset.rl.rollout.maxSearchTurns,
-      ...(testbed.anonymizer ? { anonymizer: testbed.anonymizer } : {}),
-      onStep: (step, loss) => ctx.store.logStep(runId, step, { "sft/loss": loss }),
+    await asRun(ctx, runId, async () => {
+      await sftOnTestbed(model, {
+        testbed,
+        preset,
+        config: preset.sft,
+        rng,
+        onStep: (step, loss) => ctx.store.logStep(runId, step, { "sft/loss": loss }),
+      });
+      await Deno.mkdir(join(path, ".."), { recursive: true });
+      const tmp = `${path}.tmp`;
+      await saveCheckpoint(tmp, model, { extra: checkpointExtra(testbed) });
+      await Deno.rename(tmp, path);
+      const evals = await evaluateOnTestbed(model, { testbed, preset, seed });
+      await logEvals(ctx, runId, { step: preset.sft.steps, evals });
     });
-    await Deno.mkdir(join(path, ".."), { recursive: true });
-    const tmp = `${path}.tmp`;
-    await saveCheckpoint(tmp, model, { extra: checkpointExtra(testbed) });
-    await Deno.rename(tmp, path);
-    const evals = await evaluateOnTestbed(model, { testbed, preset, seed });
-    await logEvals(ctx, runId, { step: preset.sft.steps, evals });
-    await ctx.store.endRun(runId, "completed");
-  } catch (e) {
-    await ctx.store.endRun(runId, "failed");
-    throw e;
   } finally {
     model.dispose();
   }
@@ -107,13 +143,11 @@ export async function recordStart(
   });
   const { model } = await loadCheckpoint(opts.sftCheckpoint);
   try {
-    ctx.log(`start (warm start) on ${testbed.regime.name} held-out questions (run ${runId})`);
-    const evals = await evaluateOnTestbed(model, { testbed, preset, seed: 1 });
-    await logEvals(ctx, runId, { step: 0, evals });
-    await ctx.store.endRun(runId, "completed");
-  } catch (e) {
-    await ctx.store.endRun(runId, "failed");
-    throw e;
+    await asRun(ctx, runId, async () => {
+      ctx.log(`start (warm start) on ${testbed.regime.name} held-out questions (run ${runId})`);
+      const evals = await evaluateOnTestbed(model, { testbed, preset, seed: 1 });
+      await logEvals(ctx, runId, { step: 0, evals });
+    });
   } finally {
     model.dispose();
   }

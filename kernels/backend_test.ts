@@ -10,19 +10,11 @@ import {
   tf,
   wasmBinaryDir,
 } from "./backend.ts";
+import { withEnv, withTempDir } from "@creditlab/core/testing";
 
 /** Run `f` with CREDITLAB_BACKEND set to `value` (or unset), restoring it afterwards. */
-async function withEnv<T>(value: string | undefined, f: () => Promise<T>): Promise<T> {
-  const old = Deno.env.get("CREDITLAB_BACKEND");
-  if (value === undefined) Deno.env.delete("CREDITLAB_BACKEND");
-  else Deno.env.set("CREDITLAB_BACKEND", value);
-  try {
-    return await f();
-  } finally {
-    if (old === undefined) Deno.env.delete("CREDITLAB_BACKEND");
-    else Deno.env.set("CREDITLAB_BACKEND", old);
-  }
-}
+const withBackendEnv = <T>(value: string | undefined, f: () => Promise<T>) =>
+  withEnv("CREDITLAB_BACKEND", value, f);
 
 Deno.test("initBackend: forced cpu and wasm activate and describe themselves", async () => {
   const cpu = await initBackend({ backend: "cpu" });
@@ -48,33 +40,29 @@ Deno.test("initBackend: idempotent and re-activates the cached choice", async ()
 });
 
 Deno.test("initBackend: automatic choice skips an absent tfjs-node with a one-line reason", async () => {
-  const empty = await Deno.makeTempDir();
-  try {
-    const info = await withEnv(undefined, () => initBackend({ nodeModules: empty }));
+  await withTempDir(async (empty) => {
+    const info = await withBackendEnv(undefined, () => initBackend({ nodeModules: empty }));
     assert.equal(info.name, "wasm");
     assert.match(info.reason, /^auto: wasm \(SIMD\); tensorflow unavailable/);
     assert.match(info.reason, /@tensorflow\/tfjs-node not installed/);
     assert.ok(!info.reason.includes("\n"));
-  } finally {
-    await Deno.remove(empty, { recursive: true });
-  }
+  });
 });
 
 Deno.test("initBackend: CREDITLAB_BACKEND overrides, the option overrides the variable", async () => {
-  const viaEnv = await withEnv("cpu", () => initBackend());
+  const viaEnv = await withBackendEnv("cpu", () => initBackend());
   assert.equal(viaEnv.name, "cpu");
   assert.match(viaEnv.reason, /CREDITLAB_BACKEND=cpu/);
-  const viaOpt = await withEnv("cpu", () => initBackend({ backend: "wasm" }));
+  const viaOpt = await withBackendEnv("cpu", () => initBackend({ backend: "wasm" }));
   assert.equal(viaOpt.name, "wasm");
   await assert.rejects(
-    withEnv("gpu", () => initBackend()),
+    withBackendEnv("gpu", () => initBackend()),
     /CREDITLAB_BACKEND must be one of tensorflow\|wasm\|cpu, got "gpu"/,
   );
 });
 
 Deno.test("initBackend: forcing an unavailable tensorflow fails with one line", async () => {
-  const empty = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (empty) => {
     const err = await initBackend({ backend: "tensorflow", nodeModules: empty }).then(
       () => null,
       (e: Error) => e,
@@ -87,14 +75,11 @@ Deno.test("initBackend: forcing an unavailable tensorflow fails with one line", 
       ok: false,
       reason: "@tensorflow/tfjs-node-gpu not installed; @tensorflow/tfjs-node not installed",
     });
-  } finally {
-    await Deno.remove(empty, { recursive: true });
-  }
+  });
 });
 
 Deno.test("importOneLine: a module that throws a multi-line error gives its first line", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const file = join(dir, "broken.js");
     await Deno.writeTextFile(
       file,
@@ -103,9 +88,7 @@ Deno.test("importOneLine: a module that throws a multi-line error gives its firs
     const r = await importOneLine(`file://${file}`);
     assert.deepEqual(r, { ok: false, reason: "native addon tfjs_binding.node not found" });
     assert.equal(firstLine("\n\n  hello  \nworld"), "hello");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("backend paths: node_modules and the wasm binaries are found from the project", () => {

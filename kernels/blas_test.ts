@@ -15,33 +15,16 @@ import {
   readCpuModel,
 } from "./blas.ts";
 import { Rng } from "./rng.ts";
+import { allclose, randn, valuesOn as on } from "./ops/test_util.ts";
+import { withEnv } from "@creditlab/core/testing";
 
 await initBackend({ backend: "wasm", blas: false });
 const probe = enableBlasMatMul({ minFlops: 0 });
 const available = probe.ok;
 disableBlasMatMul();
 
-function randn(rng: Rng, n: number): Float32Array {
-  return Float32Array.from({ length: n }, () => rng.normal());
-}
-
-async function on(backend: "wasm" | "cpu", f: () => tf.Tensor): Promise<number[]> {
-  await tf.setBackend(backend);
-  const t = tf.tidy(f);
-  const v = Array.from(await t.data());
-  t.dispose();
-  return v;
-}
-
-function allclose(a: number[], b: number[], what: string): void {
-  assert.equal(a.length, b.length, `${what}: lengths`);
-  for (let i = 0; i < a.length; i++) {
-    assert.ok(
-      Math.abs(a[i]! - b[i]!) <= 1e-4 * (1 + Math.abs(b[i]!)),
-      `${what} [${i}]: ${a[i]} vs ${b[i]}`,
-    );
-  }
-}
+const close4 = (a: ArrayLike<number>, b: ArrayLike<number>, what: string) =>
+  allclose(a, b, { rtol: 1e-4, atol: 1e-4, what });
 
 Deno.test("openBlas: a missing library gives a one-line reason", () => {
   const r = openBlas(["/nonexistent/libopenblas.so.0"]);
@@ -179,13 +162,13 @@ Deno.test({
         const before = blasCounters.blas;
         const wasm = await on("wasm", f);
         assert.ok(blasCounters.blas > before, `${what}: BLAS path used`);
-        allclose(wasm, await on("cpu", f), what);
+        close4(wasm, await on("cpu", f), what);
       }
       // Below minFlops the XNNPACK kernel is used (same values).
       enableBlasMatMul({ minFlops: 1e12 });
       const before = blasCounters.fallback;
       const f = () => tf.matMul(tf.tensor2d(a3.subarray(0, 12), [3, 4]), tf.tensor2d(b1, [4, 5]));
-      allclose(await on("wasm", f), await on("cpu", f), "fallback");
+      close4(await on("wasm", f), await on("cpu", f), "fallback");
       assert.ok(blasCounters.fallback > before, "small product went to XNNPACK");
     } finally {
       disableBlasMatMul();
@@ -204,14 +187,14 @@ Deno.test({
     assert.ok((on1.matmulThreads ?? 0) >= 1);
     assert.match(on1.reason, /matMul via OpenBLAS \(\d+ threads, /);
     assert.ok(blasMatMulEnabled());
-    Deno.env.set("CREDITLAB_BLAS", "0");
     try {
-      const off = await initBackend({ backend: "wasm" });
-      assert.equal(off.matmul, "xnnpack");
-      assert.match(off.reason, /matMul on XNNPACK \(OpenBLAS disabled\)/);
-      assert.equal(blasMatMulEnabled(), false);
+      await withEnv("CREDITLAB_BLAS", "0", async () => {
+        const off = await initBackend({ backend: "wasm" });
+        assert.equal(off.matmul, "xnnpack");
+        assert.match(off.reason, /matMul on XNNPACK \(OpenBLAS disabled\)/);
+        assert.equal(blasMatMulEnabled(), false);
+      });
     } finally {
-      Deno.env.delete("CREDITLAB_BLAS");
       disableBlasMatMul();
     }
   },
@@ -245,14 +228,14 @@ Deno.test("gemm: OpenBLAS equals the plain loop across shapes and seeds", {
     const c1 = c0.slice(), c2 = c0.slice();
     gemm(a, b, c1, { m, n, k, transB, accumulate });
     gemmReference(a, b, c2, { m, n, k, transB, accumulate });
-    allclose(Array.from(c1), Array.from(c2), `seed ${seed} [${m},${k}]x[${k},${n}]`);
+    close4(Array.from(c1), Array.from(c2), `seed ${seed} [${m},${k}]x[${k},${n}]`);
     // strided operands: every matrix lives inside a wider one
     const lda = k + 3, ldb = (transB ? k : n) + 2, ldc = n + 5;
     const as = randn(rng, m * lda), bs = randn(rng, (transB ? n : k) * ldb);
     const s1 = randn(rng, m * ldc), s2 = s1.slice();
     gemm(as, bs, s1, { m, n, k, transB, accumulate, lda, ldb, ldc });
     gemmReference(as, bs, s2, { m, n, k, transB, accumulate, lda, ldb, ldc });
-    allclose(Array.from(s1), Array.from(s2), `seed ${seed} strided`);
+    close4(Array.from(s1), Array.from(s2), `seed ${seed} strided`);
   }
 });
 

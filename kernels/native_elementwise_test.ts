@@ -13,6 +13,7 @@ import {
 } from "./native_elementwise.ts";
 import { buildNativeElementwise } from "./native/build.ts";
 import { Rng } from "./rng.ts";
+import { withEnv } from "@creditlab/core/testing";
 
 await initBackend({ backend: "wasm" });
 const probe = enableNativeElementwise();
@@ -520,14 +521,14 @@ Deno.test({
     assert.ok((on.elementwiseThreads ?? 0) >= 1);
     assert.match(on.reason, /; elementwise via native \(\d+ threads, .*libcreditlab_elementwise-/);
     assert.ok(nativeElementwiseEnabled());
-    Deno.env.set("CREDITLAB_NATIVE", "0");
     try {
-      const off = await initBackend({ backend: "wasm" });
-      assert.equal(off.elementwise, "wasm");
-      assert.match(off.reason, /; elementwise on wasm \(native disabled\)/);
-      assert.equal(nativeElementwiseEnabled(), false);
+      await withEnv("CREDITLAB_NATIVE", "0", async () => {
+        const off = await initBackend({ backend: "wasm" });
+        assert.equal(off.elementwise, "wasm");
+        assert.match(off.reason, /; elementwise on wasm \(native disabled\)/);
+        assert.equal(nativeElementwiseEnabled(), false);
+      });
     } finally {
-      Deno.env.delete("CREDITLAB_NATIVE");
       await initBackend({ backend: "wasm" });
     }
     assert.ok(nativeElementwiseEnabled());

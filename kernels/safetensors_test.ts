@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { initBackend, tf } from "./backend.ts";
 import { Rng } from "./rng.ts";
+import { withTempDir } from "@creditlab/core/testing";
 import { type ModelConfig, Transformer } from "./model.ts";
 import {
   decodeSafetensors,
@@ -26,14 +27,7 @@ const cfg: ModelConfig = {
   tiedEmbeddings: false,
 };
 
-async function withTmp(f: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "creditlab-st-" });
-  try {
-    await f(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTmp = (f: (dir: string) => Promise<void>) => withTempDir(f, { prefix: "creditlab-st-" });
 
 Deno.test("safetensors: byte layout follows the format (LE length, padded JSON, offsets)", () => {
   const bytes = encodeSafetensors(

@@ -1,30 +1,10 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "./backend.ts";
 import { Rng } from "./rng.ts";
+import { allclose, randn, valuesOn as on } from "./ops/test_util.ts";
 import { segmentSumRef, WASM_EXTRA_KERNELS } from "./wasm_kernels.ts";
 
 await initBackend({ backend: "wasm" });
-
-/** Evaluate `f` on a backend and return its values (inputs are built inside `f`). */
-async function on(backend: "wasm" | "cpu", f: () => tf.Tensor): Promise<number[]> {
-  await tf.setBackend(backend);
-  const t = tf.tidy(f);
-  const v = Array.from(await t.data());
-  t.dispose();
-  return v;
-}
-
-function allclose(a: number[], b: number[], tol = 1e-5): void {
-  assert.equal(a.length, b.length, "lengths differ");
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    assert.ok(d <= tol * (1 + Math.abs(b[i]!)), `index ${i}: ${a[i]} vs ${b[i]}`);
-  }
-}
-
-function randn(rng: Rng, n: number): Float32Array {
-  return Float32Array.from({ length: n }, () => rng.normal());
-}
 
 Deno.test("wasm kernels are registered", () => {
   for (const k of WASM_EXTRA_KERNELS) assert.ok(tf.getKernel(k, "wasm") !== undefined, k);
@@ -97,7 +77,9 @@ Deno.test("Einsum on wasm equals cpu", async () => {
     () => tf.einsum("ij,j->i", tf.tensor2d(a.subarray(0, 12), [3, 4]), tf.tensor1d(v)),
     () => tf.einsum("i,i->", tf.tensor1d(v), tf.tensor1d(v)),
   ];
-  for (const f of cases) allclose(await on("wasm", f), await on("cpu", f), 1e-4);
+  for (const f of cases) {
+    allclose(await on("wasm", f), await on("cpu", f), { rtol: 1e-4, atol: 1e-4 });
+  }
   await tf.setBackend("wasm");
   const before = tf.memory();
   tf.tidy(() => {

@@ -17,7 +17,15 @@ import {
   grpo,
   GRPO_PAPERS,
 } from "./mod.ts";
-import { advantagesOf, batchOf, contextOf, question, rewardsOf, trajectory } from "./testing.ts";
+import {
+  advantagesOf,
+  batchOf,
+  contextOf,
+  groupOf,
+  question,
+  rewardsOf,
+  trajectory,
+} from "./testing.ts";
 import type { RoundJudge } from "@creditlab/core";
 
 Deno.test("methods/mod.ts registers all four methods; each names its metrics by its name", async () => {
@@ -35,16 +43,15 @@ Deno.test("methods/mod.ts registers all four methods; each names its metrics by 
     assert.equal(loss.klEstimator, "k3");
   }
   // Every metric a method's step returns is `<name>/...` (the trainer refuses any other).
-  const trajs = [
-    trajectory({
-      groupId: 0,
+  const trajs = groupOf(0, [
+    {
       reward: 1,
       rounds: [{ policy: "<search> q </search>", obs: "<information> d </information>" }, {
         policy: "<answer> paris </answer>",
       }],
-    }),
-    trajectory({ groupId: 0, reward: 0, rounds: [{ policy: "<answer> rome </answer>" }] }),
-  ];
+    },
+    { reward: 0, rounds: [{ policy: "<answer> rome </answer>" }] },
+  ]);
   const judge: RoundJudge = {
     score: (_q, rounds) =>
       Promise.resolve(rounds.map(() => ({ retrieval: 1 as const, thinking: 1 as const }))),

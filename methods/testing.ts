@@ -114,6 +114,29 @@ export function trajectory(spec: TrajectorySpec): Trajectory {
   return t;
 }
 
+/** The trajectories of one group (`groupId` for all), from their specs. */
+export function groupOf(groupId: number, specs: Omit<TrajectorySpec, "groupId">[]): Trajectory[] {
+  return specs.map((s) => trajectory({ groupId, ...s }));
+}
+
+/**
+ * Plain reference of GRPO's group statistics for trajectory `t` of `trajs` (its group: the
+ * trajectories with its groupId): the mean and unbiased standard deviation of the group's
+ * rewards; a one-trajectory group has mean 0 and std 1 (verl's rule).
+ */
+export function referenceGroup(
+  trajs: readonly Trajectory[],
+  t: Trajectory,
+): { single: boolean; mean: number; sd: number } {
+  const mates = trajs.filter((u) => u.groupId === t.groupId).map((u) => u.reward);
+  const single = mates.length === 1;
+  const mean = single ? 0 : mates.reduce((x, y) => x + y, 0) / mates.length;
+  const sd = single
+    ? 1
+    : Math.sqrt(mates.reduce((x, y) => x + (y - mean) ** 2, 0) / (mates.length - 1));
+  return { single, mean, sd };
+}
+
 /**
  * Flatten trajectories into a padded batch (rewards from `traj.reward`), with the rows' reward
  * records (default: none), as a method's `step` sees it.

@@ -58,19 +58,13 @@ export interface ArmOutcomes {
  * The numbers of one comparison A − B, however they were computed; fractions (EM in [0, 1]).
  * NaN where not computable (JSON: null).
  */
-export interface EstimateNumbers {
+export interface EstimateNumbers extends
+  Pick<
+    PairedEstimate,
+    "delta" | "se" | "df" | "lo" | "hi" | "halfWidth" | "mde" | "level" | "power"
+  > {
   /** "paired": {@link pairedDelta} over (seed, question) cells; "welch": Welch over seeds. */
   how: "paired" | "welch";
-  delta: number;
-  se: number;
-  df: number;
-  lo: number;
-  hi: number;
-  halfWidth: number;
-  /** Minimal detectable effect: (t_{(1+level)/2, df} + t_{power, df}) · se. */
-  mde: number;
-  level: number;
-  power: number;
   /** Paired: seeds S of the design. Welch: seeds of A. */
   seeds: number;
   /** Welch: seeds of B (paired: the same as `seeds`, or 1 for a shared reference). */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { assertClose as close } from "@creditlab/core/testing";
 import type { RunRecord, StepRecord } from "@creditlab/runstore";
 import { REGIMES } from "@creditlab/core";
 import {
@@ -19,9 +20,6 @@ import { pairedDelta } from "./paired.ts";
 import type { PaperCard } from "./paper.ts";
 import { curveBands, smoothingWindow } from "./plots.ts";
 import { tQuantile } from "./stats.ts";
-
-const close = (a: number, b: number, tol: number, what = "") =>
-  assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
 /** An arm whose seed s answers question q with em(s, q), questions q0..q(n-1). */
 function arm(

@@ -5,6 +5,7 @@ import { collectExperiment } from "./collect.ts";
 import { writeFixtureStore } from "./testing.ts";
 import { tInterval } from "./stats.ts";
 import { pct } from "./render.ts";
+import { withTempDir } from "@creditlab/core/testing";
 
 async function readAll(dir: string, files: string[]): Promise<Map<string, Uint8Array>> {
   const m = new Map<string, Uint8Array>();
@@ -24,8 +25,7 @@ async function methodsDirWithCard(root: string): Promise<URL> {
 }
 
 Deno.test("report: same store in, same report out, byte for byte; numbers match the store", async () => {
-  const root = await Deno.makeTempDir({ prefix: "report_test_" });
-  try {
+  await withTempDir(async (root) => {
     const storePath = `${root}/runs/creditlab.duckdb`;
     await writeFixtureStore(storePath, { seeds: 2, steps: 3 });
     const methodsDir = await methodsDirWithCard(root);
@@ -118,14 +118,11 @@ Deno.test("report: same store in, same report out, byte for byte; numbers match 
     const html = new TextDecoder().decode(fa.get("index.html"));
     assert.ok(html.includes("<svg"), "plots inlined");
     assert.ok(!/<script/i.test(html), "no scripts needed");
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  }, { prefix: "report_test_" });
 });
 
 Deno.test("report: an empty store and a missing store say so instead of crashing", async () => {
-  const root = await Deno.makeTempDir({ prefix: "report_empty_" });
-  try {
+  await withTempDir(async (root) => {
     const storePath = `${root}/empty.duckdb`;
     (await RunStore.open(storePath)).close();
     const r = await generateReport({ store: storePath, out: `${root}/o1`, png: false });
@@ -147,14 +144,11 @@ Deno.test("report: an empty store and a missing store say so instead of crashing
     const md = await Deno.readTextFile(`${root}/o2/capf.md`);
     assert.ok(md.includes("no run store at none.duckdb"));
     assert.ok(md.includes("n/a (no runs)"));
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  }, { prefix: "report_empty_" });
 });
 
 Deno.test("report: credit share per round is uniform for GRPO-like credit, concentrated otherwise", async () => {
-  const root = await Deno.makeTempDir({ prefix: "report_share_" });
-  try {
+  await withTempDir(async (root) => {
     const storePath = `${root}/s.duckdb`;
     await writeFixtureStore(storePath, { seeds: 1, steps: 2 });
     const store = await RunStore.open(storePath, { readOnly: true });
@@ -168,7 +162,5 @@ Deno.test("report: credit share per round is uniform for GRPO-like credit, conce
     } finally {
       store.close();
     }
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  }, { prefix: "report_share_" });
 });

@@ -267,22 +267,9 @@ export function pairedDelta(
   }
 
   const se = Math.sqrt(v);
+  const design = { seeds: S, questions: Q, components, seedNoiseEstimated, level, power };
   if (!(se > 0)) {
-    return {
-      delta,
-      se: 0,
-      df: NaN,
-      lo: delta,
-      hi: delta,
-      halfWidth: 0,
-      mde: 0,
-      seeds: S,
-      questions: Q,
-      components,
-      seedNoiseEstimated,
-      level,
-      power,
-    };
+    return { delta, se: 0, df: NaN, lo: delta, hi: delta, halfWidth: 0, mde: 0, ...design };
   }
   const tCrit = tQuantile((1 + level) / 2, df);
   const halfWidth = tCrit * se;
@@ -294,12 +281,7 @@ export function pairedDelta(
     hi: delta + halfWidth,
     halfWidth,
     mde: (tCrit + tQuantile(power, df)) * se,
-    seeds: S,
-    questions: Q,
-    components,
-    seedNoiseEstimated,
-    level,
-    power,
+    ...design,
   };
 }
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { assertClose as close } from "@creditlab/core/testing";
 import {
   designFor,
   type PairedCell,
@@ -9,9 +10,6 @@ import {
   verdict,
 } from "./paired.ts";
 import { tInterval, tQuantile } from "./stats.ts";
-
-const close = (a: number, b: number, tol: number, what = "") =>
-  assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
 /** Cells from a table of differences d[s][q] in {-1, 0, 1} (binary outcomes). */
 function cellsFromD(d: readonly (readonly number[])[], seedIds?: readonly number[]): PairedCell[] {

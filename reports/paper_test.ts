@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { loadPaperCard, paperEffects, papersFromModule } from "./paper.ts";
+import { withTempDir } from "@creditlab/core/testing";
 
 const capfLike = {
   CAPF_PAPER: {
@@ -40,8 +41,7 @@ Deno.test("paper: records are found under `paper` or any export, effects read of
 });
 
 Deno.test("paper: a missing or broken card is a reason, not a crash", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "paper_test_" });
-  try {
+  await withTempDir(async (dir) => {
     const url = new URL(`file://${dir}/`);
     const none = await loadPaperCard("nope", { methodsDir: url });
     assert.equal(none.kind, "missing");
@@ -51,7 +51,5 @@ Deno.test("paper: a missing or broken card is a reason, not a crash", async () =
     assert.ok(bad.kind === "missing" && /failed to load: .*broken card/.test(bad.reason));
     const weird = await loadPaperCard("../etc", { methodsDir: url });
     assert.equal(weird.kind, "missing");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, { prefix: "paper_test_" });
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { assertClose as close } from "@creditlab/core/testing";
 import {
   incompleteBeta,
   mean,
@@ -8,9 +9,6 @@ import {
   tQuantile,
   welchInterval,
 } from "./stats.ts";
-
-const close = (a: number, b: number, tol: number, what = "") =>
-  assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
 Deno.test("stats: mean and sample std by hand", () => {
   assert.equal(mean([1, 2, 3, 6]), 3);

@@ -11,9 +11,7 @@ import { generateReport } from "./generate.ts";
 import type { ComparisonJson, ReportJson } from "./json.ts";
 import { pairedDelta } from "./paired.ts";
 import { type PairedStoreOptions, writeFixtureStore, writePairedStore } from "./testing.ts";
-
-const close = (a: number | null | undefined, b: number, tol: number, what = "") =>
-  assert.ok(typeof a === "number" && Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
+import { assertClose as close, withTempDir } from "@creditlab/core/testing";
 
 const Q = 50;
 /** Seed s answers wrong on the 20% of the questions with q % 5 = s % 5. */
@@ -71,8 +69,7 @@ function pairedRow(c: ComparisonJson, world: string): string {
 }
 
 Deno.test("verdict: method right where the baseline is wrong on 20% of questions reproduces; JSON = markdown", async () => {
-  const root = await Deno.makeTempDir({ prefix: "verdict_up_" });
-  try {
+  await withTempDir(async (root) => {
     const { md, json, jsonText, files, out } = await report(root, "up", {
       regime: "sparse-success",
       baseline: wrongOn20,
@@ -191,14 +188,11 @@ Deno.test("verdict: method right where the baseline is wrong on 20% of questions
       methodsDir: await methodsDir(root),
     });
     assert.equal(await Deno.readTextFile(`${again}/probe.json`), jsonText);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  }, { prefix: "verdict_up_" });
 });
 
 Deno.test("verdict: identical arms are inconclusive with Δ 0; a worse method contradicts", async () => {
-  const root = await Deno.makeTempDir({ prefix: "verdict_flat_" });
-  try {
+  await withTempDir(async (root) => {
     const flat = await report(root, "flat", { baseline: wrongOn20, methodEm: wrongOn20 });
     const c = comparison(flat.json, "searchworld", "method − baseline");
     assert.equal(c.delta, 0);
@@ -224,14 +218,11 @@ Deno.test("verdict: identical arms are inconclusive with Δ 0; a worse method co
     assert.ok(d.hi! < 0);
     assert.equal(down.json.headline?.kind, "contradicts");
     assert.ok(down.md.includes(`${pairedRow(d, "SearchWorld (in-domain)")} | contradicts |`));
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  }, { prefix: "verdict_flat_" });
 });
 
 Deno.test("index: regenerating from a store of one experiment keeps the other experiments' pages", async () => {
-  const root = await Deno.makeTempDir({ prefix: "verdict_index_" });
-  try {
+  await withTempDir(async (root) => {
     const out = `${root}/reports`;
     const old = `${root}/old.duckdb`;
     await writeFixtureStore(old, { seeds: 2, steps: 2 });
@@ -266,14 +257,11 @@ Deno.test("index: regenerating from a store of one experiment keeps the other ex
     const html2 = await Deno.readTextFile(`${out}/index.html`);
     assert.ok(html2.includes(`<section id="exp-probe">`));
     assert.equal(html2, html);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  }, { prefix: "verdict_index_" });
 });
 
 Deno.test("verdict: a store without per-question outcomes falls back to Welch over seeds, labelled", async () => {
-  const root = await Deno.makeTempDir({ prefix: "verdict_old_" });
-  try {
+  await withTempDir(async (root) => {
     const path = `${root}/old.duckdb`;
     await writePairedStore(path, {
       experiment: "probe",
@@ -306,7 +294,5 @@ Deno.test("verdict: a store without per-question outcomes falls back to Welch ov
     assert.equal(gain.delta, null);
     close(gain.point, 0.8 - 2 / Q - 0.6, 1e-12, "point gain");
     assert.match(gain.note, /fewer than 2 seeds with an evaluation in start: no interval/);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  }, { prefix: "verdict_old_" });
 });

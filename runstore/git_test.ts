@@ -1,22 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { initRepo, withTempDir } from "@creditlab/core/testing";
 import { gitCommit } from "./git.ts";
 
 Deno.test("gitCommit: short and full hashes, +dirty for changes outside exclude", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "creditlab-gitcommit-" });
-  const git = async (...args: string[]) => {
-    const out = await new Deno.Command("git", { args, cwd: dir, stdout: "null", stderr: "piped" })
-      .output();
-    assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  };
-  try {
+  await withTempDir(async (dir) => {
     assert.equal(await gitCommit({ cwd: dir }), "unknown", "not a checkout");
-    await git("init", "-q");
-    await Deno.mkdir(join(dir, "reports"), { recursive: true });
-    await Deno.writeTextFile(join(dir, "reports", "lines.jsonl"), "{}\n");
-    await Deno.writeTextFile(join(dir, "a.ts"), "export const a = 1;\n");
-    await git("add", ".");
-    await git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init");
+    await initRepo(dir, { "reports/lines.jsonl": "{}\n", "a.ts": "export const a = 1;\n" });
     const short = await gitCommit({ cwd: dir });
     assert.match(short, /^[0-9a-f]{12}$/);
     const full = await gitCommit({ cwd: dir, hash: "full" });
@@ -33,7 +23,5 @@ Deno.test("gitCommit: short and full hashes, +dirty for changes outside exclude"
     await Deno.remove(join(dir, "b.ts"));
     await Deno.writeTextFile(join(dir, "a.ts"), "export const a = 2;\n");
     assert.equal(await gitCommit({ cwd: dir, exclude }), `${short}+dirty`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, { prefix: "creditlab-gitcommit-" });
 });

@@ -8,7 +8,7 @@ import type { DuckDBValue } from "@duckdb/node-api";
 import { currentMetricName, LEGACY_METRIC_NAMES } from "./metric_names.ts";
 import type { EvalItemRecord, EvalRecord, RunRecord, StepRecord } from "./records.ts";
 import { RUN_FILTER_KEYS, type RunStatus } from "./schema.ts";
-import { num, parseJson, sqlString, str } from "./sql.ts";
+import { type Columns, columns, num, sqlString, str } from "./sql.ts";
 import { fromStoredRow, summaryFromStoredRow } from "./trajectory_codec.ts";
 import type { TrajectoryRow, TrajectorySummary } from "./trajectory_row.ts";
 
@@ -29,43 +29,51 @@ export interface StoreReader {
   rows(sql: string, params?: DuckDBValue[]): Promise<Record<string, unknown>[]>;
 }
 
+/** `WHERE a = $1 AND ...` over the defined `values` (by column), and its parameters; "" if none. */
+function whereEquals(
+  values: Record<string, DuckDBValue | undefined>,
+): { sql: string; params: DuckDBValue[] } {
+  const where: string[] = [];
+  const params: DuckDBValue[] = [];
+  for (const [column, v] of Object.entries(values)) {
+    if (v !== undefined) where.push(`${column} = $${params.push(v)}`);
+  }
+  return { sql: where.length ? `WHERE ${where.join(" AND ")}` : "", params };
+}
+
 /** Runs matching the filter, in creation order. */
 export async function listRuns(
   db: StoreReader,
   q: RunFilter = {},
 ): Promise<RunRecord[]> {
-  const where: string[] = [];
-  const params: DuckDBValue[] = [];
   for (const [k, v] of Object.entries(q)) {
-    if (v === undefined) continue;
-    if (!RUN_FILTER_KEYS.includes(k)) {
+    if (v !== undefined && !RUN_FILTER_KEYS.includes(k)) {
       throw new Error(
         `run store: listRuns: unknown filter field ${JSON.stringify(k)}; expected one of ${
           RUN_FILTER_KEYS.join(", ")
         }`,
       );
     }
-    params.push(v as DuckDBValue);
-    where.push(`${k} = $${params.length}`);
   }
-  const rows = await db.rows(
-    `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq`,
-    params,
-  );
-  return rows.map((r) => ({
-    id: str(r["id"], "id"),
-    method: str(r["method"], "method"),
-    arm: str(r["arm"], "arm"),
-    preset: str(r["preset"], "preset"),
-    experiment: str(r["experiment"], "experiment"),
-    config: parseJson(r["config"]),
-    seed: num(r["seed"], "seed"),
-    backend: str(r["backend"], "backend"),
-    gitCommit: str(r["git_commit"], "git_commit"),
-    status: str(r["status"], "status") as RunStatus,
-    startedAt: str(r["started_at"], "started_at"),
-    endedAt: r["ended_at"] === null ? null : str(r["ended_at"], "ended_at"),
-  }));
+  const where = whereEquals(q as Record<string, DuckDBValue | undefined>);
+  const rows = await db.rows(`SELECT * FROM runs ${where.sql} ORDER BY seq`, where.params);
+  return rows.map((r) => {
+    const c = columns(r);
+    return {
+      id: c.str("id"),
+      method: c.str("method"),
+      arm: c.str("arm"),
+      preset: c.str("preset"),
+      experiment: c.str("experiment"),
+      config: c.json("config"),
+      seed: c.num("seed"),
+      backend: c.str("backend"),
+      gitCommit: c.str("git_commit"),
+      status: c.str("status") as RunStatus,
+      startedAt: c.str("started_at"),
+      endedAt: c.strOrNull("ended_at"),
+    };
+  });
 }
 
 /**
@@ -90,14 +98,15 @@ export async function steps(
   );
   let renamed = false;
   const out = rows.map((r) => {
-    const logged = str(r["metric"], "metric");
+    const c = columns(r);
+    const logged = c.str("metric");
     const name = currentMetricName(logged);
     renamed ||= name !== logged;
     return {
-      runId: str(r["run_id"], "run_id"),
-      step: num(r["step"], "step"),
+      runId: c.str("run_id"),
+      step: c.num("step"),
       metric: name,
-      value: r["value"] === null ? NaN : num(r["value"], "value"),
+      value: c.numOrNaN("value"),
     };
   });
   if (renamed) {
@@ -113,23 +122,54 @@ export async function lastStep(db: StoreReader, runId: string): Promise<number |
   return s === null || s === undefined ? null : num(s, "step");
 }
 
-/** Evaluations (of one run, or all), ordered by run, step, benchmark, split. */
-export async function evals(db: StoreReader, runId?: string): Promise<EvalRecord[]> {
-  const rows = await db.rows(
-    `SELECT e.* FROM evals e JOIN runs r ON r.id = e.run_id ${
-      runId === undefined ? "" : "WHERE e.run_id = $1"
-    } ORDER BY r.seq, e.step, e.benchmark, e.split`,
-    runId === undefined ? [] : [runId],
+/** The columns that key an evaluation, which its per-question items share. */
+interface EvalKey {
+  runId: string;
+  step: number;
+  benchmark: string;
+  split: string;
+}
+
+/**
+ * The records of an evaluation table whose columns equal the defined `filter` values: the key
+ * columns, then what `read` makes of the table's own; ordered by run (creation order), then step,
+ * benchmark, split and the table's `more` key columns.
+ */
+async function readEvalTable<T>(
+  db: StoreReader,
+  table: { name: "evals" | "eval_items"; more: string[] },
+  filter: Record<string, DuckDBValue | undefined>,
+  read: (c: Columns) => T,
+): Promise<(EvalKey & T)[]> {
+  const where = whereEquals(
+    Object.fromEntries(Object.entries(filter).map(([column, v]) => [`t.${column}`, v])),
   );
-  return rows.map((r) => ({
-    runId: str(r["run_id"], "run_id"),
-    step: num(r["step"], "step"),
-    benchmark: str(r["benchmark"], "benchmark"),
-    split: str(r["split"], "split"),
-    n: num(r["n"], "n"),
-    em: r["em"] === null ? NaN : num(r["em"], "em"),
-    f1: r["f1"] === null ? NaN : num(r["f1"], "f1"),
-    extra: (parseJson(r["extra"]) ?? {}) as Record<string, unknown>,
+  const order = ["step", "benchmark", "split", ...table.more].map((column) => `t.${column}`);
+  const rows = await db.rows(
+    `SELECT t.* FROM ${table.name} t JOIN runs r ON r.id = t.run_id ${where.sql} ORDER BY r.seq, ${
+      order.join(", ")
+    }`,
+    where.params,
+  );
+  return rows.map((r) => {
+    const c = columns(r);
+    const key: EvalKey = {
+      runId: c.str("run_id"),
+      step: c.num("step"),
+      benchmark: c.str("benchmark"),
+      split: c.str("split"),
+    };
+    return { ...key, ...read(c) };
+  });
+}
+
+/** Evaluations (of one run, or all), ordered by run, step, benchmark, split. */
+export function evals(db: StoreReader, runId?: string): Promise<EvalRecord[]> {
+  return readEvalTable(db, { name: "evals", more: [] }, { run_id: runId }, (c) => ({
+    n: c.num("n"),
+    em: c.numOrNaN("em"),
+    f1: c.numOrNaN("f1"),
+    extra: (c.json("extra") ?? {}) as Record<string, unknown>,
   }));
 }
 
@@ -137,33 +177,23 @@ export async function evals(db: StoreReader, runId?: string): Promise<EvalRecord
  * Per-question outcomes of evaluations (of one run, or all), ordered by run, step, benchmark,
  * split and question id.
  */
-export async function evalItems(
+export function evalItems(
   db: StoreReader,
   q: { runId?: string; benchmark?: string; step?: number } = {},
 ): Promise<EvalItemRecord[]> {
-  const where: string[] = [];
-  const params: DuckDBValue[] = [];
-  if (q.runId !== undefined) where.push(`i.run_id = $${params.push(q.runId)}`);
-  if (q.benchmark !== undefined) where.push(`i.benchmark = $${params.push(q.benchmark)}`);
-  if (q.step !== undefined) where.push(`i.step = $${params.push(q.step)}`);
-  const rows = await db.rows(
-    `SELECT i.* FROM eval_items i JOIN runs r ON r.id = i.run_id ${
-      where.length ? `WHERE ${where.join(" AND ")}` : ""
-    } ORDER BY r.seq, i.step, i.benchmark, i.split, i.question_id`,
-    params,
+  return readEvalTable(
+    db,
+    { name: "eval_items", more: ["question_id"] },
+    { run_id: q.runId, benchmark: q.benchmark, step: q.step },
+    (c) => ({
+      questionId: c.str("question_id"),
+      em: c.num("em"),
+      f1: c.num("f1"),
+      toolCalls: c.num("tool_calls"),
+      hops: c.numOrNull("hops"),
+      answer: c.strOrNull("answer"),
+    }),
   );
-  return rows.map((r) => ({
-    runId: str(r["run_id"], "run_id"),
-    step: num(r["step"], "step"),
-    benchmark: str(r["benchmark"], "benchmark"),
-    split: str(r["split"], "split"),
-    questionId: str(r["question_id"], "question_id"),
-    em: num(r["em"], "em"),
-    f1: num(r["f1"], "f1"),
-    toolCalls: num(r["tool_calls"], "tool_calls"),
-    hops: r["hops"] === null ? null : num(r["hops"], "hops"),
-    answer: r["answer"] === null ? null : str(r["answer"], "answer"),
-  }));
 }
 
 /** Steps of a run that have a trajectory file, ascending. */
@@ -175,18 +205,24 @@ export async function trajectorySteps(db: StoreReader, runId: string): Promise<n
   return rows.map((r) => num(r["step"], "step"));
 }
 
-/** The path of the trajectory file of one step of a run, or null when it has none. */
-async function trajectoryFile(
+/**
+ * The columns `select` of the trajectory file of one step of a run, in row order; empty when
+ * the step has no file.
+ */
+async function trajectoryFileRows(
   db: StoreReader,
   runId: string,
   step: number,
-): Promise<string | null> {
+  select: string,
+): Promise<Record<string, unknown>[]> {
   const f = await db.rows(
     `SELECT path FROM trajectory_files WHERE run_id = $1 AND step = $2`,
     [runId, step],
   );
   const rel = f[0]?.["path"];
-  return rel === undefined ? null : `${db.dir}/${str(rel, "path")}`;
+  if (rel === undefined) return [];
+  const path = `${db.dir}/${str(rel, "path")}`;
+  return await db.rows(`SELECT ${select} FROM read_parquet(${sqlString(path)}) ORDER BY "row"`);
 }
 
 /** Read back the trajectories of one step of a run (empty if none were written). */
@@ -195,12 +231,7 @@ export async function readTrajectories(
   runId: string,
   step: number,
 ): Promise<TrajectoryRow[]> {
-  const path = await trajectoryFile(db, runId, step);
-  if (path === null) return [];
-  const rows = await db.rows(
-    `SELECT * FROM read_parquet(${sqlString(path)}) ORDER BY "row"`,
-  );
-  return rows.map(fromStoredRow);
+  return (await trajectoryFileRows(db, runId, step, "*")).map(fromStoredRow);
 }
 
 /**
@@ -213,11 +244,11 @@ export async function readTrajectorySummaries(
   runId: string,
   step: number,
 ): Promise<TrajectorySummary[]> {
-  const path = await trajectoryFile(db, runId, step);
-  if (path === null) return [];
-  const rows = await db.rows(
-    `SELECT * EXCLUDE (tokens, roles, round_ids, loss_mask, advantages, texts, turn_roles)
-     FROM read_parquet(${sqlString(path)}) ORDER BY "row"`,
+  const rows = await trajectoryFileRows(
+    db,
+    runId,
+    step,
+    "* EXCLUDE (tokens, roles, round_ids, loss_mask, advantages, texts, turn_roles)",
   );
   return rows.map(summaryFromStoredRow);
 }

@@ -29,6 +29,25 @@ export function parseJson(v: unknown): unknown {
   return typeof v === "string" ? JSON.parse(v) : v;
 }
 
+/**
+ * Typed reads of the columns of one result row, each by its column name; a value of the wrong
+ * type throws naming the column.
+ */
+export function columns(r: Record<string, unknown>) {
+  return {
+    str: (c: string): string => str(r[c], c),
+    num: (c: string): number => num(r[c], c),
+    /** SQL NULL reads as NaN. */
+    numOrNaN: (c: string): number => (r[c] === null ? NaN : num(r[c], c)),
+    numOrNull: (c: string): number | null => (r[c] === null ? null : num(r[c], c)),
+    strOrNull: (c: string): string | null => (r[c] === null ? null : str(r[c], c)),
+    json: (c: string): unknown => parseJson(r[c]),
+  };
+}
+
+/** The column reader of one row ({@link columns}). */
+export type Columns = ReturnType<typeof columns>;
+
 export function assertFiniteInt(v: number, what: string): void {
   if (!Number.isInteger(v)) throw new Error(`run store: ${what}: expected an integer, got ${v}`);
 }

@@ -3,16 +3,17 @@ import type { EvalItem } from "./records.ts";
 import { RunStore } from "./store.ts";
 import type { TrajectoryRow } from "./trajectory_row.ts";
 import { METRIC } from "@creditlab/core";
+import { withTempDir } from "@creditlab/core/testing";
 
-async function withStore(fn: (store: RunStore, dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "runstore_test_" });
-  const store = await RunStore.open(`${dir}/creditlab.duckdb`);
-  try {
-    await fn(store, dir);
-  } finally {
-    store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+function withStore(fn: (store: RunStore, dir: string) => Promise<void>): Promise<void> {
+  return withTempDir(async (dir) => {
+    const store = await RunStore.open(`${dir}/creditlab.duckdb`);
+    try {
+      await fn(store, dir);
+    } finally {
+      store.close();
+    }
+  }, { prefix: "runstore_test_" });
 }
 
 const base = {
@@ -237,8 +238,7 @@ Deno.test("runstore: truncateAfter drops what a resumed run will log again", asy
 });
 
 Deno.test("runstore: a writer killed mid-transaction leaves a consistent store", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "runstore_kill_" });
-  try {
+  await withTempDir(async (dir) => {
     const path = `${dir}/creditlab.duckdb`;
     const store = await RunStore.open(path);
     const id = await store.startRun(base);
@@ -270,21 +270,16 @@ Deno.test("runstore: a writer killed mid-transaction leaves a consistent store",
     } finally {
       again.close();
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, { prefix: "runstore_kill_" });
 });
 
 Deno.test("runstore: read-only open of a missing store is a clear error", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     await assert.rejects(
       () => RunStore.open(`${dir}/none.duckdb`, { readOnly: true }),
       /no such store/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("runstore: an older store reads under the current names (metrics, trajectory columns)", async () => {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { MethodRecord, RoundSeries } from "@creditlab/core";
-import { num, parseJson, str } from "./sql.ts";
+import { type Columns, columns, num, parseJson, str } from "./sql.ts";
 import type { TrajectoryRow, TrajectorySummary } from "./trajectory_row.ts";
 
 const ROLE_NAMES = new Set(["policy", "observation", "feedback"]);
@@ -106,12 +106,32 @@ function strList(v: unknown, what: string): string[] {
   return v.map((x) => str(x, what));
 }
 
+/** The outcome columns of a stored row: reward (NaN where stored as null), outcome, search calls. */
+function outcomeColumns(c: Columns): Pick<TrajectorySummary, "reward" | "outcome" | "toolCalls"> {
+  return {
+    reward: c.numOrNaN("reward"),
+    outcome: c.num("outcome"),
+    toolCalls: c.num("tool_calls"),
+  };
+}
+
+/** `out` with the method record of stored row `r` ({@link storedMethodRecord}), if it has one. */
+function withMethodRecord<T extends { methodRecord?: MethodRecord }>(
+  out: T,
+  r: Record<string, unknown>,
+): T {
+  const rec = storedMethodRecord(r);
+  if (rec !== undefined) out.methodRecord = rec;
+  return out;
+}
+
 /** A row read back from its stored columns. */
 export function fromStoredRow(r: Record<string, unknown>): TrajectoryRow {
-  const out: TrajectoryRow = {
-    questionId: str(r["question_id"], "question_id"),
-    groupId: num(r["group_id"], "group_id"),
-    row: num(r["row"], "row"),
+  const c = columns(r);
+  const out = withMethodRecord<TrajectoryRow>({
+    questionId: c.str("question_id"),
+    groupId: c.num("group_id"),
+    row: c.num("row"),
     tokens: numList(r["tokens"], "tokens"),
     roles: numList(r["roles"], "roles"),
     roundIds: numList(r["round_ids"], "round_ids"),
@@ -119,12 +139,8 @@ export function fromStoredRow(r: Record<string, unknown>): TrajectoryRow {
     advantages: numList(r["advantages"], "advantages"),
     texts: strList(r["texts"], "texts"),
     turnRoles: strList(r["turn_roles"], "turn_roles"),
-    reward: r["reward"] === null ? NaN : num(r["reward"], "reward"),
-    outcome: num(r["outcome"], "outcome"),
-    toolCalls: num(r["tool_calls"], "tool_calls"),
-  };
-  const rec = storedMethodRecord(r);
-  if (rec !== undefined) out.methodRecord = rec;
+    ...outcomeColumns(c),
+  }, r);
   if (typeof r["answer"] === "string") out.answer = r["answer"];
   const extra = parseJson(r["extra"]);
   if (extra !== null && extra !== undefined) out.extra = extra as Record<string, unknown>;
@@ -173,15 +189,11 @@ export function storedMethodRecord(r: Record<string, unknown>): MethodRecord | u
 
 /** The summary of a stored row read without its per-token arrays and texts. */
 export function summaryFromStoredRow(r: Record<string, unknown>): TrajectorySummary {
-  const out: TrajectorySummary = {
-    row: num(r["row"], "row"),
-    groupId: num(r["group_id"], "group_id"),
-    questionId: str(r["question_id"], "question_id"),
-    reward: r["reward"] === null ? NaN : num(r["reward"], "reward"),
-    outcome: num(r["outcome"], "outcome"),
-    toolCalls: num(r["tool_calls"], "tool_calls"),
-  };
-  const rec = storedMethodRecord(r);
-  if (rec !== undefined) out.methodRecord = rec;
-  return out;
+  const c = columns(r);
+  return withMethodRecord<TrajectorySummary>({
+    row: c.num("row"),
+    groupId: c.num("group_id"),
+    questionId: c.str("question_id"),
+    ...outcomeColumns(c),
+  }, r);
 }

@@ -214,39 +214,39 @@ export async function startServer(opts: ServeSource & ServeOptions): Promise<Run
       );
     }
     const created = Math.floor(Date.now() / 1000);
-    if (isCompletions) {
-      const prompts = promptParam(body.prompt);
-      const choices = generateChoices(prompts, body);
-      return Response.json({
-        id: `cmpl-${nextId++}`,
-        object: "text_completion",
+    /** The OpenAI response around generated choices; `fields` gives a choice's own fields. */
+    const respond = (
+      kind: { idPrefix: string; object: string },
+      choices: ReturnType<typeof generateChoices>,
+      fields: (c: ReturnType<typeof generateChoices>[number]) => Record<string, unknown>,
+    ) =>
+      Response.json({
+        id: `${kind.idPrefix}-${nextId++}`,
+        object: kind.object,
         created,
         model: modelName,
         choices: choices.map((c) => ({
           index: c.index,
-          text: c.text,
-          logprobs: null,
+          ...fields(c),
           finish_reason: c.finishReason,
           stop_reason: c.stopReason,
         })),
         usage: usage(choices),
       });
+    if (isCompletions) {
+      const prompts = promptParam(body.prompt);
+      return respond(
+        { idPrefix: "cmpl", object: "text_completion" },
+        generateChoices(prompts, body),
+        (c) => ({ text: c.text, logprobs: null }),
+      );
     }
     const prompt = messagesParam(body.messages);
-    const choices = generateChoices([prompt], body);
-    return Response.json({
-      id: `chatcmpl-${nextId++}`,
-      object: "chat.completion",
-      created,
-      model: modelName,
-      choices: choices.map((c) => ({
-        index: c.index,
-        message: { role: "assistant", content: c.text },
-        finish_reason: c.finishReason,
-        stop_reason: c.stopReason,
-      })),
-      usage: usage(choices),
-    });
+    return respond(
+      { idPrefix: "chatcmpl", object: "chat.completion" },
+      generateChoices([prompt], body),
+      (c) => ({ message: { role: "assistant", content: c.text } }),
+    );
   };
 
   const server = Deno.serve(

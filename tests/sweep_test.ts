@@ -15,6 +15,7 @@ import {
   sweepTable,
   sweepUpdates,
 } from "../cli/sweep.ts";
+import { withTempDir } from "@creditlab/core/testing";
 
 Deno.test("sweep: seeds and method-config overrides are checked", () => {
   assert.deepEqual(parseSeeds("1,2, 3"), [1, 2, 3]);
@@ -191,8 +192,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "creditlab-sweep-test-" });
-    try {
+    await withTempDir(async (dir) => {
       const results = join(dir, "out", "rows.jsonl");
       const code = await main([
         "--seeds",
@@ -231,8 +231,6 @@ Deno.test({
       }
       // Both seeds' warm starts sit in the run store of their SFT setting.
       await Deno.stat(join(dir, "runs", "smoke-n8-sft3-obs0", "creditlab.duckdb"));
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    }, { prefix: "creditlab-sweep-test-" });
   },
 });

@@ -21,6 +21,7 @@ import {
 import { RunStore } from "@creditlab/runstore";
 import { getMethod } from "@creditlab/train";
 import "../methods/mod.ts";
+import { withTempDir } from "@creditlab/core/testing";
 
 const base = getPreset("smoke");
 // Small enough for CI, large enough that the sampled groups hold successes (rewards vary within
@@ -66,8 +67,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const root = await Deno.makeTempDir({ prefix: "creditlab-e2e-" });
-    try {
+    await withTempDir(async (root) => {
       const testbed = buildTestbed(tiny);
       const grpo = getMethod("grpo");
       const arm = (ctx: RunContext, sft: string, stopAfter?: number) =>
@@ -119,8 +119,6 @@ Deno.test({
       );
       a.store.close();
       b.store.close();
-    } finally {
-      await Deno.remove(root, { recursive: true });
-    }
+    }, { prefix: "creditlab-e2e-" });
   },
 });

@@ -5,6 +5,7 @@
  */
 import type { ModelConfig, Rng } from "@creditlab/kernels";
 import type { Trajectory } from "@creditlab/core";
+import type { Method } from "./method.ts";
 
 /** A one-layer model small enough for exact gradient comparisons on the cpu backend. */
 export const TINY_MODEL: ModelConfig = {
@@ -55,4 +56,31 @@ export function randomTrajectories(rng: Rng, n: number): Trajectory[] {
       ],
     };
   });
+}
+
+/**
+ * A method that trains nothing: zero advantages, clip 0.2 both ways, no KL, no dynamic
+ * sampling; `extra` overrides or adds fields (e.g. `resources`).
+ */
+export function inertMethod<C>(
+  name: string,
+  defaults: C,
+  extra: Partial<Method<C>> = {},
+): Method<C> {
+  return {
+    name,
+    summary: "a test method",
+    defaults,
+    step: (b) => ({ advantages: new Float32Array(b.n * b.length), metrics: {} }),
+    loss: () => ({
+      clipLow: 0.2,
+      clipHigh: 0.2,
+      dualClip: null,
+      klCoef: 0,
+      klEstimator: "k3",
+      aggregation: "token-mean",
+    }),
+    dynamicSampling: () => ({ kind: "off" }),
+    ...extra,
+  };
 }

@@ -6,6 +6,28 @@ import { AdamW } from "./optim.ts";
 import { LOSS_BASE, randomTrajectories, TEST_ADAM, TINY_MODEL } from "./_test_utils.ts";
 import { behaviourLogProbs, gradientStep } from "./gradient_step.ts";
 
+type StepArgs = Parameters<typeof gradientStep>[0];
+
+/**
+ * One gradientStep on a fresh TINY_MODEL (seed 1) under TEST_ADAM; `args` gets the model
+ * before the step. Returns the step's result and the updated weights.
+ */
+function freshStep(args: (model: Transformer) => Omit<StepArgs, "model" | "optimizer">) {
+  const model = new Transformer(TINY_MODEL, { rng: new Rng(1) });
+  const opt = new AdamW(model.variables(), TEST_ADAM);
+  const res = gradientStep({ model, optimizer: opt, ...args(model) });
+  const w = model.variables().map((v) => Array.from(v.dataSync()));
+  opt.dispose();
+  model.dispose();
+  return { res, w };
+}
+
+function assertSameWeights(a: number[][], b: number[][]): void {
+  a.forEach((w, i) =>
+    w.forEach((x, j) => assert.ok(Math.abs(x - b[i]![j]!) < 1e-5, `param ${i}[${j}]`))
+  );
+}
+
 for (
   const aggregation of ["token-mean", "seq-mean-token-mean", "seq-mean-token-sum-norm"] as const
 ) {
@@ -18,24 +40,15 @@ for (
       ...LOSS_BASE,
       aggregation: aggregation as Aggregation,
     };
-    const run = (rows: number) => {
-      const model = new Transformer(TINY_MODEL, { rng: new Rng(1) });
-      const opt = new AdamW(model.variables(), TEST_ADAM);
-      const res = gradientStep({
-        model,
+    const run = (rows: number) =>
+      freshStep(() => ({
         refModel: undefined,
-        optimizer: opt,
         batch,
         advantages: adv,
         weights: undefined,
         loss,
         microBatchRows: rows,
-      });
-      const w = model.variables().map((v) => Array.from(v.dataSync()));
-      opt.dispose();
-      model.dispose();
-      return { res, w };
-    };
+      }));
     const whole = run(64), split = run(2);
     assert.equal(whole.res.metrics[METRIC.microBatches], 1);
     assert.equal(split.res.metrics[METRIC.microBatches], 4);
@@ -43,9 +56,7 @@ for (
     assert.ok(
       Math.abs(whole.res.metrics[METRIC.gradNorm]! - split.res.metrics[METRIC.gradNorm]!) < 1e-4,
     );
-    whole.w.forEach((w, i) =>
-      w.forEach((x, j) => assert.ok(Math.abs(x - split.w[i]![j]!) < 1e-5, `param ${i}[${j}]`))
-    );
+    assertSameWeights(whole.w, split.w);
   });
 }
 
@@ -101,44 +112,30 @@ Deno.test("gradientStep on rows with fixed log-probs: the update of the sub-batc
   const loss = { ...LOSS_BASE, klCoef: 0.1, aggregation: "seq-mean-token-mean" as const };
   const rows = [5, 0, 4, 1];
   const ref = new Transformer(TINY_MODEL, { rng: new Rng(3) });
-  const update = (args: { sub: boolean }) => {
-    const model = new Transformer(TINY_MODEL, { rng: new Rng(1) });
-    const opt = new AdamW(model.variables(), TEST_ADAM);
-    // The rows as a batch of their own, log-probs computed inside (on-policy, ratio 1); or the
-    // rows of the whole batch with the behaviour and reference log-probs passed in.
-    const b2 = buildBatch(rows.map((r) => trajs[r]!));
-    const a2 = new Float32Array(b2.n * b2.length);
-    rows.forEach((r, i) =>
-      a2.set(adv.subarray(r * batch.length, r * batch.length + b2.length), i * b2.length)
-    );
-    const which = args.sub ? { batch: b2, advantages: a2, refModel: ref } : {
-      batch,
-      advantages: adv,
-      refModel: undefined,
-      rows,
-      oldLogProbs: behaviourLogProbs(model, batch, { temperature: 0.7 }),
-      refLogProbs: behaviourLogProbs(ref, batch, { temperature: 0.7 }),
-    };
-    const res = gradientStep({
-      model,
-      optimizer: opt,
-      weights: undefined,
-      loss,
-      temperature: 0.7,
-      ...which,
+  const update = (args: { sub: boolean }) =>
+    freshStep((model) => {
+      // The rows as a batch of their own, log-probs computed inside (on-policy, ratio 1); or
+      // the rows of the whole batch with the behaviour and reference log-probs passed in.
+      const b2 = buildBatch(rows.map((r) => trajs[r]!));
+      const a2 = new Float32Array(b2.n * b2.length);
+      rows.forEach((r, i) =>
+        a2.set(adv.subarray(r * batch.length, r * batch.length + b2.length), i * b2.length)
+      );
+      const which = args.sub ? { batch: b2, advantages: a2, refModel: ref } : {
+        batch,
+        advantages: adv,
+        refModel: undefined,
+        rows,
+        oldLogProbs: behaviourLogProbs(model, batch, { temperature: 0.7 }),
+        refLogProbs: behaviourLogProbs(ref, batch, { temperature: 0.7 }),
+      };
+      return { weights: undefined, loss, temperature: 0.7, ...which };
     });
-    const w = model.variables().map((v) => Array.from(v.dataSync()));
-    opt.dispose();
-    model.dispose();
-    return { res, w };
-  };
   const a = update({ sub: true }), b = update({ sub: false });
   assert.ok(a.res.metrics[METRIC.kl]! > 0, "the KL term is on");
   assert.ok(Math.abs(a.res.metrics[METRIC.loss]! - b.res.metrics[METRIC.loss]!) < 1e-5);
   assert.ok(Math.abs(a.res.metrics[METRIC.kl]! - b.res.metrics[METRIC.kl]!) < 1e-5);
-  a.w.forEach((w, i) =>
-    w.forEach((x, j) => assert.ok(Math.abs(x - b.w[i]![j]!) < 1e-5, `param ${i}[${j}]`))
-  );
+  assertSameWeights(a.w, b.w);
   ref.dispose();
 });
 

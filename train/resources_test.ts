@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { PrivilegedVerifier, RoundJudge } from "@creditlab/core";
 import { grantResources, resourceProvider } from "./resources.ts";
 import type { Method, ResourceRequest, TrainingResources } from "./method.ts";
+import { inertMethod } from "./_test_utils.ts";
 
 /** A verifier whose feedback text is its detail level. */
 const verifier = (detail: string): PrivilegedVerifier => ({
@@ -12,22 +13,7 @@ const judge: RoundJudge = {
 };
 
 function method(requests: ResourceRequest[]): Method<null> {
-  return {
-    name: "m",
-    summary: "a test method",
-    defaults: null,
-    resources: () => requests,
-    step: (b) => ({ advantages: new Float32Array(b.n * b.length), metrics: {} }),
-    loss: () => ({
-      clipLow: 0.2,
-      clipHigh: 0.2,
-      dualClip: null,
-      klCoef: 0,
-      klEstimator: "k3",
-      aggregation: "token-mean",
-    }),
-    dynamicSampling: () => ({ kind: "off" }),
-  };
+  return inertMethod("m", null, { resources: () => requests });
 }
 
 const Q = { id: "q", question: "?", goldenAnswers: ["a"], benchmark: "t", split: "train" };

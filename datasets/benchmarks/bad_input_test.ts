@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { IngestError } from "./errors.ts";
 import { ingestBenchmarks, parseBenchmarkDir, writeBenchmarks } from "./ingest.ts";
 import { loadQuestions } from "./store.ts";
+import { withTempDir } from "@creditlab/core/testing";
 
 const GOOD = [
   { id: "test_0", question: "Who wrote Hamlet?", golden_answers: ["Shakespeare"] },
@@ -239,16 +240,24 @@ async function digestTree(dir: string): Promise<Map<string, string>> {
   return out;
 }
 
+/** Ingest {@link GOOD} as `nq/test.jsonl` into a store in `dir`; its DuckDB file and Parquet folder. */
+async function ingestGood(
+  dir: string,
+  cardsDir: string | null,
+): Promise<{ db: string; parquetDir: string }> {
+  const good = join(dir, "good");
+  await Deno.mkdir(join(good, "nq"), { recursive: true });
+  await Deno.writeTextFile(join(good, "nq", "test.jsonl"), GOOD);
+  const db = join(dir, "store.duckdb");
+  const parquetDir = join(dir, "parquet");
+  await ingestBenchmarks({ input: good, db, parquetDir, cardsDir });
+  return { db, parquetDir };
+}
+
 Deno.test("bad input: error names file, line and field; DuckDB and Parquet files unchanged", async (t) => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const good = join(dir, "good");
-    await Deno.mkdir(join(good, "nq"), { recursive: true });
-    await Deno.writeTextFile(join(good, "nq", "test.jsonl"), GOOD);
-    const db = join(dir, "store.duckdb");
-    const parquetDir = join(dir, "parquet");
+  await withTempDir(async (dir) => {
     const cardsDir = join(dir, "cards");
-    await ingestBenchmarks({ input: good, db, parquetDir, cardsDir });
+    const { db, parquetDir } = await ingestGood(dir, cardsDir);
     const dbBytes = await Deno.readFile(db);
     const parquetBefore = await digestTree(parquetDir);
     const cardsBefore = await digestTree(cardsDir);
@@ -295,20 +304,12 @@ Deno.test("bad input: error names file, line and field; DuckDB and Parquet files
       /no benchmark files found/,
     );
     await assert.rejects(Deno.stat(join(dir, "never.duckdb")), Deno.errors.NotFound);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a failure inside the write transaction rolls back: tables and Parquet unchanged", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const good = join(dir, "good");
-    await Deno.mkdir(join(good, "nq"), { recursive: true });
-    await Deno.writeTextFile(join(good, "nq", "test.jsonl"), GOOD);
-    const db = join(dir, "store.duckdb");
-    const parquetDir = join(dir, "parquet");
-    await ingestBenchmarks({ input: good, db, parquetDir, cardsDir: null });
+  await withTempDir(async (dir) => {
+    const { db, parquetDir } = await ingestGood(dir, null);
     const parquetBefore = await digestTree(parquetDir);
     // Bypass phase-1 validation: the same file twice gives duplicate keys, which the
     // in-transaction check rejects after the DELETE and INSERT have run.
@@ -327,14 +328,11 @@ Deno.test("a failure inside the write transaction rolls back: tables and Parquet
     const qs = await loadQuestions(db, { benchmark: "nq" });
     assert.deepEqual(qs.map((q) => q.id), ["test_0", "test_1"]);
     assert.deepEqual(await digestTree(parquetDir), parquetBefore);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a store from an older schema is rejected unless --replace-all rebuilds it", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const input = join(dir, "in", "nq");
     await Deno.mkdir(input, { recursive: true });
     await Deno.writeTextFile(join(input, "test.jsonl"), GOOD);
@@ -354,7 +352,5 @@ Deno.test("a store from an older schema is rejected unless --replace-all rebuild
     const report = await ingestBenchmarks({ ...opts, replaceAll: true });
     assert.equal(report.rows, 2);
     assert.equal((await loadQuestions(db, { benchmark: "nq" })).length, 2);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

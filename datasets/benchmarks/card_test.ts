@@ -8,6 +8,7 @@ import {
 } from "./card.ts";
 import { ingestBenchmarks } from "./ingest.ts";
 import { loadStoredQuestions } from "./store.ts";
+import { withTempDir } from "@creditlab/core/testing";
 
 Deno.test("distribution: nearest-rank golden values", () => {
   const d = distribution([4, 1, 3, 2]);
@@ -18,8 +19,7 @@ Deno.test("distribution: nearest-rank golden values", () => {
 });
 
 Deno.test("card statistics (SQL histograms) equal a plain loop over the rows", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const input = join(dir, "in", "nq");
     await Deno.mkdir(input, { recursive: true });
     const rows = [
@@ -48,7 +48,5 @@ Deno.test("card statistics (SQL histograms) equal a plain loop over the rows", a
     assert.equal(v.rows, 3);
     assert.equal(v.isEvaluationSet, true);
     assert.match(renderCardMarkdown(card), /^# Dataset card: nq\n/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -200,53 +200,51 @@ const flashrag: FormatReader = {
   },
 };
 
-const R1_KEYS = ["idx", "question", "answer"] as const;
+/**
+ * A reader of flat `{question, answer: str or list[str]}` records plus the id fields of `keys`:
+ * `id` makes the question id; `keys` are the format's signature and stay out of `metadata`.
+ */
+function questionAnswerReader(r: {
+  name: FormatName;
+  description: string;
+  keys: readonly string[];
+  id: (rec: Record<string, unknown>, ctx: RecordContext) => string;
+}): FormatReader {
+  return {
+    name: r.name,
+    description: r.description,
+    signature: r.keys,
+    read(rec, ctx) {
+      const id = r.id(rec, ctx);
+      const question = str(rec, "question", ctx);
+      const goldenAnswers = answers(rec, "answer", ctx, true);
+      return { id, question, goldenAnswers, metadata: extras(rec, r.keys) };
+    },
+  };
+}
 
-const r1searcher: FormatReader = {
+const r1searcher = questionAnswerReader({
   name: "r1searcher",
   description:
     "R1-Searcher eval jsonl: idx (integer), question, answer (string or list), gen_text_store",
-  signature: ["idx", "question", "answer"],
-  read(rec, ctx) {
-    const id = String(nonNegInt(rec, "idx", ctx));
-    const question = str(rec, "question", ctx);
-    const goldenAnswers = answers(rec, "answer", ctx, true);
-    return { id, question, goldenAnswers, metadata: extras(rec, R1_KEYS) };
-  },
-};
+  keys: ["idx", "question", "answer"],
+  id: (rec, ctx) => String(nonNegInt(rec, "idx", ctx)),
+});
 
-const TEST_ID_KEYS = ["test_id", "question", "answer"] as const;
-
-const qaTestId: FormatReader = {
+const qaTestId = questionAnswerReader({
   name: "qa-test-id",
   description:
     "json list of {test_id, question, answer: list[str] or str}; test_id is the split's row index",
-  signature: ["test_id", "question", "answer"],
-  read(rec, ctx) {
-    const id = `${ctx.split}_${nonNegInt(rec, "test_id", ctx)}`;
-    const question = str(rec, "question", ctx);
-    const goldenAnswers = answers(rec, "answer", ctx, true);
-    return { id, question, goldenAnswers, metadata: extras(rec, TEST_ID_KEYS) };
-  },
-};
+  keys: ["test_id", "question", "answer"],
+  id: (rec, ctx) => `${ctx.split}_${nonNegInt(rec, "test_id", ctx)}`,
+});
 
-const PAIR_KEYS = ["question", "answer"] as const;
-
-const qaPairs: FormatReader = {
+const qaPairs = questionAnswerReader({
   name: "qa-pairs",
   description: "json list (or jsonl) of {question, answer: str or list[str]}; ids <split>_<row>",
-  signature: ["question", "answer"],
-  read(rec, ctx) {
-    const question = str(rec, "question", ctx);
-    const goldenAnswers = answers(rec, "answer", ctx, true);
-    return {
-      id: `${ctx.split}_${ctx.index}`,
-      question,
-      goldenAnswers,
-      metadata: extras(rec, PAIR_KEYS),
-    };
-  },
-};
+  keys: ["question", "answer"],
+  id: (_rec, ctx) => `${ctx.split}_${ctx.index}`,
+});
 
 /** All readers, most specific first: detection takes the first whose signature matches. */
 export const FORMAT_READERS: readonly FormatReader[] = [

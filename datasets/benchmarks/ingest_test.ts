@@ -11,6 +11,7 @@ import {
 } from "./store.ts";
 import { upsertCardSection } from "./card.ts";
 import type { DatasetCard } from "./card.ts";
+import { withTempDir } from "@creditlab/core/testing";
 
 /** Row counts per file as SOURCE.md states them: `| file | 1234 ...`. */
 async function sourceMdCounts(): Promise<Map<string, number>> {
@@ -220,8 +221,7 @@ Deno.test("ingest of every shipped file: counts equal SOURCE.md, ids, defaults, 
 });
 
 Deno.test("content detection: Parquet with FlashRAG columns, JSON lines in a .json file, extra fields", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const input = join(dir, "in");
     await Deno.mkdir(join(input, "triviaqa"), { recursive: true });
     await Deno.mkdir(join(input, "musique"), { recursive: true });
@@ -284,7 +284,5 @@ Deno.test("content detection: Parquet with FlashRAG columns, JSON lines in a .js
     const mu = await loadQuestions(db, { benchmark: "musique" });
     assert.deepEqual(mu[0]!.goldenAnswers, ["Ann", "Anne"]);
     assert.deepEqual(mu[0]!.metadata, { answerable: true, extra: 1 });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

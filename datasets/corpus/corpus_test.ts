@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { CorpusError, parseCorpusFile, parseFlashragJsonl, parseHippoJson } from "./parse.ts";
 import { DEFAULT_CORPUS_DIR, ingestCorpora, listCorpusFiles, loadPassages } from "./store.ts";
+import { withTempDir } from "@creditlab/core/testing";
 
 Deno.test("corpus parse: FlashRAG jsonl splits the quoted title line and keeps extra fields", () => {
   const rows = parseFlashragJsonl(
@@ -85,8 +86,7 @@ Deno.test("corpus parse: bad input names file, line and field", () => {
 });
 
 Deno.test("corpus ingest: every shipped file, counts equal SOURCE.md", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const db = join(dir, "c.duckdb");
     const report = await ingestCorpora({ db });
     const rows = Object.fromEntries(report.map((r) => [r.corpus, [r.format, r.rows]]));
@@ -108,14 +108,11 @@ Deno.test("corpus ingest: every shipped file, counts equal SOURCE.md", async () 
     await ingestCorpora({ db });
     assert.equal((await loadPassages(db)).length, 8113);
     await assert.rejects(loadPassages(db, { corpora: ["nope"] }), /corpus "nope" not in/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("corpus ingest: a bad file leaves the DuckDB file exactly as it was", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const db = join(dir, "c.duckdb");
     const good = join(dir, "good.jsonl");
     await Deno.writeTextFile(good, '{"id": "0", "contents": "\\"T\\"\\nfirst"}\n');
@@ -137,14 +134,11 @@ Deno.test("corpus ingest: a bad file leaves the DuckDB file exactly as it was", 
     );
     await Deno.writeTextFile(join(dir, "x.csv"), "a,b");
     await assert.rejects(parseCorpusFile(join(dir, "x.csv")), /unknown corpus format/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("corpus ingest: a failure inside the transaction rolls every corpus back", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const db = join(dir, "c.duckdb");
     // A pre-existing table whose metadata column refuses NULL: the second file (no extra
     // fields, so NULL metadata) fails at append time, after the first was replaced.
@@ -162,9 +156,7 @@ Deno.test("corpus ingest: a failure inside the transaction rolls every corpus ba
     await Deno.writeTextFile(b, '{"id": "0", "contents": "\\"T\\"\\nb"}\n');
     await assert.rejects(ingestCorpora({ db, files: [a, b] }), /NOT NULL|null/i);
     assert.deepEqual((await loadPassages(db)).map((d) => [d.id, d.text]), [["old", "old text"]]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("corpus: shipped folder lists the three corpus files", async () => {

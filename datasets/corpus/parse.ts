@@ -70,6 +70,17 @@ function describe(v: unknown): string {
   return typeof v === "string" ? `a string` : `${typeof v}`;
 }
 
+/** `v` if it is a string; else a {@link CorpusError} naming the field: missing, or what it is. */
+function stringField(v: unknown, file: string, where: string, field: string): string {
+  if (typeof v === "string") return v;
+  throw new CorpusError(
+    file,
+    where,
+    field,
+    v === undefined ? "missing (expected a string)" : `expected a string, got ${describe(v)}`,
+  );
+}
+
 /** Corpus name of a file path: base name without `.jsonl` / `.json`. */
 export function corpusName(path: string): string {
   return basename(path).replace(/\.(jsonl|json)$/i, "");
@@ -152,30 +163,10 @@ export function parseHippoJson(
         );
       }
       const { title, text, ...rest } = entry as Record<string, unknown>;
-      if (typeof title !== "string") {
-        throw new CorpusError(
-          file,
-          where,
-          "title",
-          title === undefined
-            ? "missing (expected a string)"
-            : `expected a string, got ${describe(title)}`,
-        );
-      }
-      if (typeof text !== "string") {
-        throw new CorpusError(
-          file,
-          where,
-          "text",
-          text === undefined
-            ? "missing (expected a string)"
-            : `expected a string, got ${describe(text)}`,
-        );
-      }
       out.push({
         id: String(i),
-        title,
-        text,
+        title: stringField(title, file, where, "title"),
+        text: stringField(text, file, where, "text"),
         metadata: Object.keys(rest).length > 0 ? rest : null,
         sourceRow: i,
       });

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ingestCorpora } from "../corpus/store.ts";
 import { indexFromArgs, serveRetrieverCli } from "./cli.ts";
+import { withTempDir } from "@creditlab/core/testing";
 
 Deno.test("serve-retriever: index from files, from DuckDB, and saved/loaded from --index", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const a = join(dir, "a.jsonl");
     const b = join(dir, "b.json");
     await Deno.writeTextFile(a, '{"id": "0", "contents": "\\"Lilu\\"\\nLilu is a demon."}\n');
@@ -32,7 +32,5 @@ Deno.test("serve-retriever: index from files, from DuckDB, and saved/loaded from
     assert.equal(await serveRetrieverCli(["--nope"]), 2);
     assert.equal(await serveRetrieverCli(["--port", "abc", "--corpus", a]), 1);
     assert.equal(await serveRetrieverCli(["--corpus", join(dir, "missing.jsonl")]), 1);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

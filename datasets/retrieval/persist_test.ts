@@ -4,10 +4,10 @@ import { Rng } from "@creditlab/kernels";
 import { Bm25Index } from "./bm25.ts";
 import { loadIndex, saveIndex } from "./persist.ts";
 import { syntheticCorpus } from "./synthetic.ts";
+import { withTempDir } from "@creditlab/core/testing";
 
 Deno.test("persist: save then load gives the same passages and the same rankings", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const { docs, queries } = syntheticCorpus({ numDocs: 500, numQueries: 50, vocabSize: 300 }, {
       rng: new Rng(3),
     });
@@ -32,14 +32,11 @@ Deno.test("persist: save then load gives the same passages and the same rankings
     for (const q of queries.slice(0, 10)) {
       assert.deepEqual(other.search(q, 3), rebuilt.search(q, 3));
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("persist: foreign, truncated and inconsistent files are refused with the path", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const path = join(dir, "x.bm25");
     await Deno.writeTextFile(path, "hello, this is not an index");
     await assert.rejects(loadIndex(path), /x\.bm25: not a creditlab BM25 index/);
@@ -56,7 +53,5 @@ Deno.test("persist: foreign, truncated and inconsistent files are refused with t
       /x\.bm25: (section \w+ is truncated|\w+: string \d+ runs past)/,
     );
     await assert.rejects(loadIndex(join(dir, "missing.bm25")), /NotFound|No such file/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

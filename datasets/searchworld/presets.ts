@@ -44,53 +44,52 @@ export type WorldPresetName = "easy" | "default" | "hard";
 /** All preset names. */
 export const WORLD_PRESETS: readonly WorldPresetName[] = ["easy", "default", "hard"];
 
+/** What the presets set differently: entity counts, hop mix, distractor similarity, split sizes. */
+type PresetKnobs = Pick<WorldConfig, "entities" | "hops" | "distractorSimilarity" | "questions">;
+
+/** The knobs of each preset (see the table in the module doc). */
+const KNOBS: Readonly<Record<WorldPresetName, PresetKnobs>> = {
+  easy: {
+    entities: { person: 300, company: 60, city: 50, country: 12 },
+    hops: { 1: 0.5, 2: 0.5 },
+    distractorSimilarity: 0.1,
+    questions: { train: 1500, test: 300 },
+  },
+  default: {
+    entities: { person: 400, company: 100, city: 80, country: 20 },
+    hops: { 1: 0.3, 2: 0.3, 3: 0.25, 4: 0.15 },
+    distractorSimilarity: 0.3,
+    questions: { train: 3000, test: 500 },
+  },
+  hard: {
+    entities: { person: 500, company: 120, city: 100, country: 24 },
+    hops: { 3: 0.5, 4: 0.5 },
+    distractorSimilarity: 0.8,
+    questions: { train: 4000, test: 500 },
+  },
+};
+
 /** A fresh copy of a preset config (safe to modify). */
 export function worldPreset(name: WorldPresetName): WorldConfig {
-  const base = {
+  if (!Object.hasOwn(KNOBS, name)) {
+    throw new Error(
+      `worldPreset: name must be one of ${WORLD_PRESETS.join(", ")}, got ${JSON.stringify(name)}`,
+    );
+  }
+  const k = structuredClone(KNOBS[name]);
+  return {
     relations: [...RELATION_IDS],
     nameWords: 160,
     nameLength: 2,
     entityNamespace: 0,
     namespaces: 2,
+    entities: k.entities,
+    hops: k.hops,
+    distractorSimilarity: k.distractorSimilarity,
+    passagesPerEntity: 2,
+    attributes: 0,
+    questions: k.questions,
   };
-  switch (name) {
-    case "easy":
-      return {
-        ...base,
-        entities: { person: 300, company: 60, city: 50, country: 12 },
-        hops: { 1: 0.5, 2: 0.5 },
-        distractorSimilarity: 0.1,
-        passagesPerEntity: 2,
-        attributes: 0,
-        questions: { train: 1500, test: 300 },
-      };
-    case "default":
-      return {
-        ...base,
-        entities: { person: 400, company: 100, city: 80, country: 20 },
-        hops: { 1: 0.3, 2: 0.3, 3: 0.25, 4: 0.15 },
-        distractorSimilarity: 0.3,
-        passagesPerEntity: 2,
-        attributes: 0,
-        questions: { train: 3000, test: 500 },
-      };
-    case "hard":
-      return {
-        ...base,
-        entities: { person: 500, company: 120, city: 100, country: 24 },
-        hops: { 3: 0.5, 4: 0.5 },
-        distractorSimilarity: 0.8,
-        passagesPerEntity: 2,
-        attributes: 0,
-        questions: { train: 4000, test: 500 },
-      };
-    default: {
-      const bad: never = name;
-      throw new Error(
-        `worldPreset: name must be one of ${WORLD_PRESETS.join(", ")}, got ${JSON.stringify(bad)}`,
-      );
-    }
-  }
 }
 
 /**

@@ -35,6 +35,7 @@ import {
   binaryCheck,
   checkArray,
   checkNumber,
+  checkOneOf,
   checkTensor,
   finiteCheck,
   nonEmptyMaskCheck,
@@ -60,10 +61,7 @@ export interface AggregateOptions {
 
 /** Check a mode name. */
 export function checkMode(op: string, arg: string, m: unknown): Aggregation {
-  if (typeof m === "string" && (AGGREGATION_MODES as readonly string[]).includes(m)) {
-    return m as Aggregation;
-  }
-  throw opError(op, arg, `must be one of ${AGGREGATION_MODES.join("|")}, got ${JSON.stringify(m)}`);
+  return checkOneOf(op, arg, m, AGGREGATION_MODES);
 }
 
 /** Aggregate a [B, T] per-token loss under a [B, T] 0/1 mask into a scalar (see module doc). */

@@ -30,10 +30,10 @@ import type { KlEstimator } from "@creditlab/core";
 import { tf } from "../backend.ts";
 import {
   checkArray,
+  checkOneOf,
   checkTensor,
   clampKeepNaN,
   finiteCheck,
-  opError,
   runChecks,
 } from "./validate.ts";
 
@@ -45,10 +45,7 @@ export const KL_LOG_RATIO_CLAMP = 20;
 
 /** Check an estimator name. */
 export function checkEstimator(op: string, arg: string, e: unknown): KlEstimator {
-  if (typeof e === "string" && (KL_ESTIMATORS as readonly string[]).includes(e)) {
-    return e as KlEstimator;
-  }
-  throw opError(op, arg, `must be one of ${KL_ESTIMATORS.join("|")}, got ${JSON.stringify(e)}`);
+  return checkOneOf(op, arg, e, KL_ESTIMATORS);
 }
 
 /** Per-token KL estimate (same shape as the inputs). See the module doc for the formulas. */

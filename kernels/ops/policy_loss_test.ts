@@ -46,6 +46,34 @@ function randomCase(seed: number) {
   return { B, T, old, lp, ref, adv, mask, weights, cfg, useWeights: seed % 2 === 1 };
 }
 
+type Case = ReturnType<typeof randomCase>;
+
+/** The inputs of a case as [B, T] tensors, with the given log-probs. */
+function tensorArgs(c: Case, logProbs: tf.Tensor) {
+  const s: [number, number] = [c.B, c.T];
+  return {
+    logProbs,
+    oldLogProbs: t2(c.old, s),
+    refLogProbs: t2(c.ref, s),
+    advantages: t2(c.adv, s),
+    mask: t2(c.mask, s),
+    ...(c.useWeights ? { weights: t2(c.weights, s) } : {}),
+  };
+}
+
+/** The inputs of a case as flat arrays for {@link policyLossRef}, with the given log-probs. */
+function arrayArgs(c: Case, logProbs: ArrayLike<number>) {
+  return {
+    logProbs,
+    oldLogProbs: c.old,
+    refLogProbs: c.ref,
+    advantages: c.adv,
+    mask: c.mask,
+    ...(c.useWeights ? { weights: c.weights } : {}),
+    rowLength: c.T,
+  };
+}
+
 Deno.test("policyLoss: golden value (on-policy: ρ = 1, loss = −mean A, then + β·KL)", () => {
   const s: [number, number] = [1, 2];
   const x = t2([0, -1], s);
@@ -70,24 +98,8 @@ Deno.test("policyLoss: golden value (on-policy: ρ = 1, loss = −mean A, then +
 Deno.test("policyLoss: tf equals the plain loop (random shapes, seeds, all configs)", () => {
   for (let seed = 0; seed < 24; seed++) {
     const c = randomCase(seed);
-    const s: [number, number] = [c.B, c.T];
-    const got = policyLoss({
-      logProbs: t2(c.lp, s),
-      oldLogProbs: t2(c.old, s),
-      refLogProbs: t2(c.ref, s),
-      advantages: t2(c.adv, s),
-      mask: t2(c.mask, s),
-      ...(c.useWeights ? { weights: t2(c.weights, s) } : {}),
-    }, c.cfg);
-    const want = policyLossRef({
-      logProbs: c.lp,
-      oldLogProbs: c.old,
-      refLogProbs: c.ref,
-      advantages: c.adv,
-      mask: c.mask,
-      ...(c.useWeights ? { weights: c.weights } : {}),
-      rowLength: c.T,
-    }, c.cfg);
+    const got = policyLoss(tensorArgs(c, t2(c.lp, [c.B, c.T])), c.cfg);
+    const want = policyLossRef(arrayArgs(c, c.lp), c.cfg);
     close(got.loss.dataSync()[0]!, want.loss, {
       rtol: 1e-4,
       atol: 1e-5,
@@ -107,34 +119,17 @@ Deno.test("policyLoss: tf equals the plain loop (random shapes, seeds, all confi
 Deno.test("policyLoss: gradient wrt logProbs equals finite differences of the reference", () => {
   for (const seed of [1, 2, 5, 6]) {
     const c = randomCase(seed);
-    const s: [number, number] = [c.B, c.T];
-    const refArgs = (lp: ArrayLike<number>) => ({
-      logProbs: lp,
-      oldLogProbs: c.old,
-      refLogProbs: c.ref,
-      advantages: c.adv,
-      mask: c.mask,
-      ...(c.useWeights ? { weights: c.weights } : {}),
-      rowLength: c.T,
-    });
-    const g = tf.grad((x: tf.Tensor) =>
-      policyLoss({
-        logProbs: x,
-        oldLogProbs: t2(c.old, s),
-        refLogProbs: t2(c.ref, s),
-        advantages: t2(c.adv, s),
-        mask: t2(c.mask, s),
-        ...(c.useWeights ? { weights: t2(c.weights, s) } : {}),
-      }, c.cfg).loss
-    )(t2(c.lp, s)).dataSync();
+    const g = tf.grad((x: tf.Tensor) => policyLoss(tensorArgs(c, x), c.cfg).loss)(
+      t2(c.lp, [c.B, c.T]),
+    ).dataSync();
     const h = 1e-5;
     const lp64 = Float64Array.from(c.lp);
     const fd = Array.from(lp64, (_, i) => {
       const up = lp64.slice(), dn = lp64.slice();
       up[i] = up[i]! + h;
       dn[i] = dn[i]! - h;
-      return (policyLossRef(refArgs(up), c.cfg).loss - policyLossRef(refArgs(dn), c.cfg).loss) /
-        (2 * h);
+      return (policyLossRef(arrayArgs(c, up), c.cfg).loss -
+        policyLossRef(arrayArgs(c, dn), c.cfg).loss) / (2 * h);
     });
     allclose(g, fd, { rtol: 1e-3, atol: 1e-4, what: `grad seed ${seed}` });
   }

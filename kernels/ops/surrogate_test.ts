@@ -11,32 +11,25 @@ const t2 = (v: number[]) => tf.tensor2d(v, [1, v.length]);
 
 Deno.test("clippedSurrogate: golden values (clip high, clip low, dual clip)", () => {
   const cfg = { clipLow: 0.2, clipHigh: 0.28, dualClip: null, aggregation: "token-mean" } as const;
+  /** One token at ratio ρ with advantage A. */
+  const oneToken = (ratio: number, advantage: number) =>
+    clippedSurrogate({
+      logProbs: t2([Math.log(ratio)]),
+      oldLogProbs: t2([0]),
+      advantages: t2([advantage]),
+      mask: t2([1]),
+    }, cfg);
   // ρ = 1.5, A = +1: clipped at 1.28.
-  let r = clippedSurrogate({
-    logProbs: t2([Math.log(1.5)]),
-    oldLogProbs: t2([0]),
-    advantages: t2([1]),
-    mask: t2([1]),
-  }, cfg);
+  let r = oneToken(1.5, 1);
   close(r.loss.dataSync()[0]!, -1.28);
   assert.equal(r.metrics.clipFraction, 1);
   close(r.metrics.approxKl, -Math.log(1.5));
   // ρ = 0.5, A = −2: max(−A·ρ, −A·0.8) = max(1, 1.6) = 1.6, clipped.
-  r = clippedSurrogate({
-    logProbs: t2([Math.log(0.5)]),
-    oldLogProbs: t2([0]),
-    advantages: t2([-2]),
-    mask: t2([1]),
-  }, cfg);
+  r = oneToken(0.5, -2);
   close(r.loss.dataSync()[0]!, 1.6);
   assert.equal(r.metrics.clipFraction, 1);
   // ρ = 1.1 inside the range: unclipped, loss −A·ρ.
-  r = clippedSurrogate({
-    logProbs: t2([Math.log(1.1)]),
-    oldLogProbs: t2([0]),
-    advantages: t2([0.5]),
-    mask: t2([1]),
-  }, cfg);
+  r = oneToken(1.1, 0.5);
   close(r.loss.dataSync()[0]!, -0.55);
   assert.equal(r.metrics.clipFraction, 0);
   // Dual clip c = 3: ρ = 10, A = −1: PPO loss max(10, 0.8·... ) = 10 → min(10, 3) = 3.

@@ -1,10 +1,12 @@
 /**
- * Helpers shared by the ops tests: seeded random arrays, allclose, and a mask generator.
+ * Helpers shared by the kernel tests: seeded random arrays, allclose, a mask generator, and
+ * the values of a computation on a given backend.
  * @module
  */
 
 import assert from "node:assert/strict";
 import type { Rng } from "../rng.ts";
+import { tf } from "../backend.ts";
 
 /** Assert |a − b| ≤ atol + rtol·|b| elementwise. */
 export function allclose(
@@ -52,4 +54,13 @@ export function randomMask(
     for (let t = start; t < start + len; t++) m[r * cols + t] = 1;
   }
   return m;
+}
+
+/** Evaluate `f` on a backend and return its values (inputs are built inside `f`). */
+export async function valuesOn(backend: "wasm" | "cpu", f: () => tf.Tensor): Promise<number[]> {
+  await tf.setBackend(backend);
+  const t = tf.tidy(f);
+  const v = Array.from(await t.data());
+  t.dispose();
+  return v;
 }

@@ -27,6 +27,17 @@ export function opError(op: string, arg: string, message: string): Error {
   return new Error(`${op}: ${arg} ${message}`);
 }
 
+/** Check that `v` is one of the names `allowed`; returns it typed. */
+export function checkOneOf<T extends string>(
+  op: string,
+  arg: string,
+  v: unknown,
+  allowed: readonly T[],
+): T {
+  if (typeof v === "string" && (allowed as readonly string[]).includes(v)) return v as T;
+  throw opError(op, arg, `must be one of ${allowed.join("|")}, got ${JSON.stringify(v)}`);
+}
+
 /** Expected properties of a tensor argument. */
 export interface TensorSpec {
   dtype?: tf.DataType;

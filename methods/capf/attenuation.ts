@@ -14,6 +14,7 @@
  */
 import type { Trajectory } from "@creditlab/core";
 import type { AttenuationReach } from "./config.ts";
+import { tokenAdvantagesByRow } from "../grpo/advantages.ts";
 
 /** The part of a batch the attenuation reads. */
 export interface RoundLayout {
@@ -146,26 +147,16 @@ export function capfTokenAdvantages(
   mask: Uint8Array,
   layout: { n: number; length: number; lossMask: Float32Array },
 ): Float32Array {
-  const { n, length, lossMask } = layout;
-  if (full.length !== n || attenuated.length !== n) {
-    throw new RangeError(`capfTokenAdvantages: full and attenuated need n = ${n} entries`);
-  }
-  if (mask.length !== n * length || lossMask.length !== n * length) {
-    throw new RangeError(
-      `capfTokenAdvantages: mask and lossMask need n * length = ${n * length} entries`,
-    );
-  }
-  const out = new Float32Array(n * length);
-  for (let r = 0; r < n; r++) {
-    const a = full[r]!;
-    const b = attenuated[r]!;
-    const base = r * length;
-    for (let t = 0; t < length; t++) {
-      const i = base + t;
-      if (lossMask[i] !== 0) out[i] = mask[i] === 1 ? b : a;
-    }
-  }
-  return out;
+  return tokenAdvantagesByRow(
+    "capfTokenAdvantages",
+    layout,
+    { perRow: { full, attenuated }, perToken: { mask, lossMask: layout.lossMask } },
+    (r) => {
+      const a = full[r]!;
+      const b = attenuated[r]!;
+      return (i) => (mask[i] === 1 ? b : a);
+    },
+  );
 }
 
 /**

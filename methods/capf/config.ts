@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "../grpo/mod.ts";
+import { configFail, GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "../grpo/mod.ts";
 import type { FeedbackDetail } from "../llm.ts";
 
 export type { FeedbackDetail } from "../llm.ts";
@@ -89,11 +89,7 @@ export const CAPF_DEFAULTS: Readonly<CapfConfig> = Object.freeze({
 /** Check a CAPF config; throws naming the field. */
 export function validateCapfConfig(cfg: CapfConfig): void {
   validateGrpoConfig(cfg, "capf config");
-  const fail = (field: string, expected: string, got: unknown) => {
-    throw new RangeError(
-      `capf config: field "${field}" must be ${expected}, got ${JSON.stringify(got)}`,
-    );
-  };
+  const fail = configFail("capf config");
   const fb = cfg.feedback as FeedbackConfig | undefined;
   if (!fb || typeof fb.enabled !== "boolean") {
     return fail(

@@ -8,6 +8,8 @@ import {
   advantagesOf,
   batchOf,
   contextOf,
+  groupOf,
+  referenceGroup,
   type RoundSpec,
   rowsOf,
   trajectory,
@@ -29,28 +31,25 @@ const INFO = { obs: "<information> doc one </information>" };
 
 /** rewards {1, 1, 0, 0}: a plain success, a repair after feedback, a failed repair, a failure. */
 function group(): Trajectory[] {
-  return [
-    trajectory({
-      groupId: 0,
+  return groupOf(0, [
+    {
       reward: 1,
       rounds: [{ policy: "<search> a b </search>", ...INFO }, { policy: "<answer> b </answer>" }],
-    }),
-    trajectory({
-      groupId: 0,
+    },
+    {
       reward: 1,
       rounds: [
         { policy: "<search> c </search>", ...INFO },
         { policy: "<feedback> x </feedback>", ...FB },
         { policy: "<answer> y </answer>" },
       ],
-    }),
-    trajectory({
-      groupId: 0,
+    },
+    {
       reward: 0,
       rounds: [{ policy: "<feedback> z </feedback>", ...FB }, { policy: "<answer> z </answer>" }],
-    }),
-    trajectory({ groupId: 0, reward: 0, rounds: [{ policy: "<answer> q </answer>" }] }),
-  ];
+    },
+    { reward: 0, rounds: [{ policy: "<answer> q </answer>" }] },
+  ]);
 }
 
 function cfg(
@@ -249,12 +248,7 @@ Deno.test("capf: rollout hooks use SearchWorld's privileged verifier; limits and
 function reference(trajs: Trajectory[], c: CapfConfig, length: number): number[] {
   const out: number[] = [];
   for (const t of trajs) {
-    const mates = trajs.filter((u) => u.groupId === t.groupId).map((u) => u.reward);
-    const single = mates.length === 1;
-    const mean = single ? 0 : mates.reduce((x, y) => x + y, 0) / mates.length;
-    const sd = single
-      ? 1
-      : Math.sqrt(mates.reduce((x, y) => x + (y - mean) ** 2, 0) / (mates.length - 1));
+    const { single, mean, sd } = referenceGroup(trajs, t);
     const adv = (r: number) => (r - mean === 0 ? 0 : (r - mean) / (sd + c.eps));
     const fbs = t.turns.filter((u) => u.role === "feedback").map((u) => u.round);
     const inReach = (k: number) =>

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "../grpo/mod.ts";
+import { configFail, GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "../grpo/mod.ts";
 
 /**
  * How contribution scores c_k of the K-1 non-final rounds become weights w_k.
@@ -41,11 +41,7 @@ export const CW_GRPO_DEFAULTS: Readonly<CwGrpoConfig> = Object.freeze({
 /** Check a CW-GRPO config; throws naming the field. */
 export function validateCwGrpoConfig(cfg: CwGrpoConfig): void {
   validateGrpoConfig(cfg, "cw-grpo config");
-  const fail = (field: string, expected: string, got: unknown): never => {
-    throw new RangeError(
-      `cw-grpo config: field "${field}" must be ${expected}, got ${JSON.stringify(got)}`,
-    );
-  };
+  const fail = configFail("cw-grpo config");
   const w = cfg.weighting as ContributionWeighting | undefined;
   if (w?.kind === "softmax") {
     if (!(Number.isFinite(w.gamma) && w.gamma > 0)) {

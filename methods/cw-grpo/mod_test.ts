@@ -8,7 +8,9 @@ import {
   advantagesOf,
   batchOf,
   contextOf,
+  groupOf,
   question,
+  referenceGroup,
   rowsOf,
   ScriptedChat,
   trajectory,
@@ -42,24 +44,22 @@ const INFO = { obs: "<information> doc </information>" };
 
 /** rewards {1, 1, 0, 0}; row 0 has K = 3, row 1 K = 1, row 2 K = 2, row 3 K = 1. */
 function group(): Trajectory[] {
-  return [
-    trajectory({
-      groupId: 0,
+  return groupOf(0, [
+    {
       reward: 1,
       rounds: [
         { policy: "<search> alpha </search>", ...INFO },
         { policy: "<search> beta </search>", ...INFO },
         { policy: "<answer> x </answer>" },
       ],
-    }),
-    trajectory({ groupId: 0, reward: 1, rounds: [{ policy: "<answer> x </answer>" }] }),
-    trajectory({
-      groupId: 0,
+    },
+    { reward: 1, rounds: [{ policy: "<answer> x </answer>" }] },
+    {
       reward: 0,
       rounds: [{ policy: "<search> gamma </search>", ...INFO }, { policy: "<answer> y </answer>" }],
-    }),
-    trajectory({ groupId: 0, reward: 0, rounds: [{ policy: "<answer> z </answer>" }] }),
-  ];
+    },
+    { reward: 0, rounds: [{ policy: "<answer> z </answer>" }] },
+  ]);
 }
 
 const cfg = (patch: Partial<CwGrpoConfig> = {}): CwGrpoConfig => ({
@@ -351,12 +351,7 @@ Deno.test("cw-grpo: fast kernel equals a plain per-token loop across seeds", asy
     );
     let i = 0;
     for (const t of trajs) {
-      const mates = trajs.filter((u) => u.groupId === t.groupId).map((u) => u.reward);
-      const single = mates.length === 1;
-      const mean = single ? 0 : mates.reduce((x, y) => x + y, 0) / mates.length;
-      const sd = single
-        ? 1
-        : Math.sqrt(mates.reduce((x, y) => x + (y - mean) ** 2, 0) / (mates.length - 1));
+      const { mean, sd } = referenceGroup(trajs, t);
       const a = t.reward - mean === 0 ? 0 : (t.reward - mean) / (sd + c.eps);
       const K = Math.max(...t.turns.filter((u) => u.role === "policy").map((u) => u.round));
       const cs = t.turns.filter((u) => u.role === "policy" && u.round < K).map((u) => {

@@ -11,6 +11,7 @@
  */
 import type { RoundScore } from "@creditlab/core";
 import type { AllZeroContributions, ContributionWeighting } from "./config.ts";
+import { tokenAdvantagesByRow } from "../grpo/advantages.ts";
 
 /** The released normaliser's floor: w_k = c_k / max(sum c, 1e-6). */
 export const NORMALIZE_FLOOR = 1e-6;
@@ -104,27 +105,19 @@ export function cwTokenAdvantages(
   scales: readonly (Float32Array | null)[],
   layout: { n: number; length: number; lossMask: Float32Array; roundIds: Int32Array },
 ): Float32Array {
-  const { n, length, lossMask, roundIds } = layout;
-  if (rowAdv.length !== n || scales.length !== n) {
-    throw new RangeError(`cwTokenAdvantages: rowAdv and scales need n = ${n} entries`);
-  }
-  if (lossMask.length !== n * length || roundIds.length !== n * length) {
-    throw new RangeError(
-      `cwTokenAdvantages: lossMask and roundIds need n * length = ${n * length} entries`,
-    );
-  }
-  const out = new Float32Array(n * length);
-  for (let r = 0; r < n; r++) {
-    const a = rowAdv[r]!;
-    if (a === 0) continue;
-    const s = scales[r] ?? null;
-    const base = r * length;
-    for (let t = 0; t < length; t++) {
-      const i = base + t;
-      if (lossMask[i] === 0) continue;
-      const k = roundIds[i]!;
-      out[i] = s !== null && k >= 1 && k <= s.length ? a * s[k - 1]! : a;
-    }
-  }
-  return out;
+  const { lossMask, roundIds } = layout;
+  return tokenAdvantagesByRow(
+    "cwTokenAdvantages",
+    layout,
+    { perRow: { rowAdv, scales }, perToken: { lossMask, roundIds } },
+    (r) => {
+      const a = rowAdv[r]!;
+      if (a === 0) return null;
+      const s = scales[r] ?? null;
+      return (i) => {
+        const k = roundIds[i]!;
+        return s !== null && k >= 1 && k <= s.length ? a * s[k - 1]! : a;
+      };
+    },
+  );
 }

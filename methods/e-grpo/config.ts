@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "../grpo/mod.ts";
+import { configFail, GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "../grpo/mod.ts";
 
 /**
  * How a gold entity is found in the agent's text (both sides normalised like Search-R1's
@@ -70,11 +70,7 @@ export const E_GRPO_DEFAULTS: Readonly<EGrpoConfig> = Object.freeze({
 /** Check an E-GRPO config; throws naming the field. */
 export function validateEGrpoConfig(cfg: EGrpoConfig): void {
   validateGrpoConfig(cfg, "e-grpo config");
-  const fail = (field: string, expected: string, got: unknown): never => {
-    throw new RangeError(
-      `e-grpo config: field "${field}" must be ${expected}, got ${JSON.stringify(got)}`,
-    );
-  };
+  const fail = configFail("e-grpo config");
   if (!(cfg.alpha >= 0 && cfg.alpha < 1)) {
     fail("alpha", "in [0, 1) (a near-miss must earn less than a correct answer)", cfg.alpha);
   }

@@ -4,7 +4,7 @@ import { getMethod, type MethodBatch } from "@creditlab/train";
 import { exactMatch } from "@creditlab/datasets";
 import { groupAdvantages, Rng } from "@creditlab/kernels";
 import { grpo } from "../grpo/mod.ts";
-import { advantagesOf, batchOf, contextOf, question, trajectory } from "../testing.ts";
+import { advantagesOf, batchOf, contextOf, groupOf, question, trajectory } from "../testing.ts";
 import {
   agentText,
   E_GRPO_DEFAULTS,
@@ -25,10 +25,9 @@ const Q = question("q0", {
 });
 
 function group(): Trajectory[] {
-  return [
+  return groupOf(0, [
     // correct; its reasoning names the bridge entity: gamma 1/2
-    trajectory({
-      groupId: 0,
+    {
       reward: 0,
       rounds: [
         {
@@ -37,10 +36,9 @@ function group(): Trajectory[] {
         },
         { policy: "<answer> Mira City </answer>" },
       ],
-    }),
+    },
     // near-miss: names both entities in its reasoning, answers wrong: gamma 1
-    trajectory({
-      groupId: 0,
+    {
       reward: 0,
       rounds: [
         {
@@ -50,20 +48,18 @@ function group(): Trajectory[] {
         },
         { policy: "<answer> Bolo </answer>" },
       ],
-    }),
+    },
     // wrong, entity only inside its answer text: gamma 0 by default
-    trajectory({
-      groupId: 0,
+    {
       reward: 0,
       rounds: [{ policy: "<answer> Mira City Hall </answer>" }],
-    }),
+    },
     // no answer at all (budget exhausted) but names an entity
-    trajectory({
-      groupId: 0,
+    {
       reward: 0,
       rounds: [{ policy: "<search> vorla tesin </search>", obs: "<information> y </information>" }],
-    }),
-  ];
+    },
+  ]);
 }
 
 const cfg = (patch: Partial<EGrpoConfig> = {}): EGrpoConfig => ({ ...E_GRPO_DEFAULTS, ...patch });

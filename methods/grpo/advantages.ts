@@ -60,3 +60,58 @@ export function grpoRowAdvantages(
 export function grpoTokenAdvantages(batch: GrpoBatchView, cfg: GrpoAdvantageConfig): Float32Array {
   return broadcastToTokens(grpoRowAdvantages(batch, cfg), batch);
 }
+
+/**
+ * Per-token advantages built row by row, the loop of the GRPO-family kernels: checks that each
+ * `perRow` array has n entries and each `perToken` array n * length (else a RangeError naming
+ * `op` and the arrays), then for each row r, `row(r)` gives the value of each trainable token
+ * (lossMask != 0) from its index i in the layout, or null to leave the row 0. Other tokens are 0.
+ *
+ * @example
+ * ```ts
+ * const rowAdv = new Float32Array([2, 0]);
+ * const lossMask = new Float32Array([0, 1, 1, 1]);
+ * tokenAdvantagesByRow(
+ *   "example",
+ *   { n: 2, length: 2, lossMask },
+ *   { perRow: { rowAdv }, perToken: { lossMask } },
+ *   (r) => (rowAdv[r] === 0 ? null : () => rowAdv[r]!),
+ * ); // [0, 2, 0, 0]
+ * ```
+ */
+export function tokenAdvantagesByRow(
+  op: string,
+  layout: { n: number; length: number; lossMask: Float32Array },
+  arrays: {
+    perRow: Record<string, { length: number }>;
+    perToken: Record<string, { length: number }>;
+  },
+  row: (r: number) => ((i: number) => number) | null,
+): Float32Array {
+  const { n, length, lossMask } = layout;
+  const wrong = (a: Record<string, { length: number }>, len: number) =>
+    Object.values(a).some((x) => x.length !== len);
+  if (wrong(arrays.perRow, n)) {
+    throw new RangeError(
+      `${op}: ${Object.keys(arrays.perRow).join(" and ")} need n = ${n} entries`,
+    );
+  }
+  if (wrong(arrays.perToken, n * length)) {
+    throw new RangeError(
+      `${op}: ${Object.keys(arrays.perToken).join(" and ")} need n * length = ${
+        n * length
+      } entries`,
+    );
+  }
+  const out = new Float32Array(n * length);
+  for (let r = 0; r < n; r++) {
+    const value = row(r);
+    if (value === null) continue;
+    const base = r * length;
+    for (let t = 0; t < length; t++) {
+      const i = base + t;
+      if (lossMask[i] !== 0) out[i] = value(i);
+    }
+  }
+  return out;
+}

@@ -102,15 +102,25 @@ const AGGREGATIONS: readonly Aggregation[] = [
 const KL_ESTIMATORS: readonly KlEstimator[] = ["k1", "k2", "k3"];
 
 /**
- * Check a GRPO config; throws naming the field and what was expected.
- * `where` prefixes the message (e.g. "capf config").
+ * The thrower of a config check: `fail(field, expected, got)` throws the RangeError
+ * `<where>: field "<field>" must be <expected>, got <got as JSON>`.
  */
-export function validateGrpoConfig(cfg: GrpoConfig, where = "grpo config"): void {
-  const fail = (field: string, expected: string, got: unknown) => {
+export function configFail(
+  where: string,
+): (field: string, expected: string, got: unknown) => never {
+  return (field, expected, got) => {
     throw new RangeError(
       `${where}: field "${field}" must be ${expected}, got ${JSON.stringify(got)}`,
     );
   };
+}
+
+/**
+ * Check a GRPO config; throws naming the field and what was expected.
+ * `where` prefixes the message (e.g. "capf config").
+ */
+export function validateGrpoConfig(cfg: GrpoConfig, where = "grpo config"): void {
+  const fail = configFail(where);
   if (typeof cfg.normalizeStd !== "boolean") fail("normalizeStd", "a boolean", cfg.normalizeStd);
   if (!(Number.isFinite(cfg.eps) && cfg.eps >= 0)) fail("eps", "a finite number >= 0", cfg.eps);
   if (cfg.singletonGroup !== "verl" && cfg.singletonGroup !== "zero") {

@@ -1,20 +1,28 @@
 import assert from "node:assert/strict";
 import { batchGroupMetrics, getMethod } from "@creditlab/train";
 import { Rng } from "@creditlab/kernels";
-import { advantagesOf, batchOf, contextOf, rewardsOf, rowsOf, trajectory } from "../testing.ts";
+import {
+  advantagesOf,
+  batchOf,
+  contextOf,
+  groupOf,
+  referenceGroup,
+  rewardsOf,
+  rowsOf,
+  trajectory,
+} from "../testing.ts";
 import { grpo, GRPO_DEFAULTS, type GrpoConfig, grpoVariant, validateGrpoConfig } from "./mod.ts";
 
 function group() {
-  return [
-    trajectory({
-      groupId: 4,
+  return groupOf(4, [
+    {
       reward: 1,
       rounds: [{ policy: "<search> a b </search>", obs: "<information> x y </information>" }, {
         policy: "<answer> b </answer>",
       }],
-    }),
-    trajectory({ groupId: 4, reward: 0, rounds: [{ policy: "<answer> c </answer>" }] }),
-  ];
+    },
+    { reward: 0, rounds: [{ policy: "<answer> c </answer>" }] },
+  ]);
 }
 
 Deno.test("grpo: registered under its name; reward is the outcome", () => {
@@ -59,11 +67,9 @@ Deno.test("grpo: Dr. GRPO drops the std; DAPO changes clip, KL, aggregation, sam
   assert.ok(Math.abs(adv[3]! - 0.5) < 1e-7);
   const dapo = grpoVariant("dapo");
   assert.deepEqual(grpo.loss(dapo), {
-    clipLow: 0.2,
+    ...grpo.loss(grpo.defaults),
     clipHigh: 0.28,
-    dualClip: null,
     klCoef: 0,
-    klEstimator: "k3",
     aggregation: "token-mean",
   });
   assert.deepEqual(grpo.dynamicSampling(dapo), {
@@ -122,15 +128,9 @@ Deno.test("grpo: token advantages equal a plain per-token loop across seeds", as
     const cfg = { ...GRPO_DEFAULTS, normalizeStd: rng.next() < 0.5 };
     const fast = await advantagesOf(grpo, batch, contextOf(cfg));
     for (let r = 0; r < batch.n; r++) {
-      const mates = trajs.filter((t) => t.groupId === trajs[r]!.groupId).map((t) => t.reward);
-      const mean = mates.reduce((a, b) => a + b, 0) / mates.length;
-      const sd = Math.sqrt(
-        mates.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(mates.length - 1, 1),
-      );
-      const m = mates.length === 1 ? 0 : mean;
-      const s = mates.length === 1 ? 1 : sd;
-      const d = trajs[r]!.reward - m;
-      const want = d === 0 ? 0 : cfg.normalizeStd ? d / (s + cfg.eps) : d;
+      const { mean, sd } = referenceGroup(trajs, trajs[r]!);
+      const d = trajs[r]!.reward - mean;
+      const want = d === 0 ? 0 : cfg.normalizeStd ? d / (sd + cfg.eps) : d;
       for (let t = 0; t < batch.length; t++) {
         const i = r * batch.length + t;
         const expected = batch.lossMask[i] ? want : 0;
