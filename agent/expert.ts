@@ -5,8 +5,8 @@
  * tokens are exactly what a rollout would see) and answers with the gold answer. It does not
  * write `<think>` blocks: demonstrations that restated the fact just read
  * (`<think> the birthplace of X is Y </think>` before the next action) lowered the `default`
- * warm start from 53.5/58.5 to 49.0/49.0 EM (in-domain/OOD, seed 1, n = 200) and did not teach
- * the smoke policy to pick the right fact of a passage either (commit cbb8441, reverted). When the
+ * warm start's EM by 4.5-9.5 points and did not teach the smoke policy to pick the right fact
+ * of a passage either (reports/experiments.md). When the
  * prompt offers the training-only feedback call, a share of the demonstrations also shows
  * how to use it, so that every arm starts from the same checkpoint and a method that offers
  * the call at RL time finds a policy that knows its syntax:

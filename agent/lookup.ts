@@ -15,12 +15,10 @@
  * in that observation (the caller supplies the objects, e.g. from SearchWorld's knowledge base).
  * A hop whose gold entity does not appear in its observation is not counted (retrieval missed it).
  *
- * Recorded with every SearchWorld evaluation (`evals.extra.lookup`). What it showed first
- * (exploratory runs, seed 1, 100 held-out questions, 16 demonstrations per SFT step): in the
- * `easy` world of before 2026-12-01 (one 4-5-fact passage per entity) the smoke warm start read at
- * chance (0.34-0.39 against 0.38) for its first ~500 SFT steps and reached 0.85 only by step
- * 1,300, so the 100-step warm start could only guess; with two passages per entity (now in every
- * preset) it reads above chance after 50 steps.
+ * Recorded with every SearchWorld evaluation (`evals.extra.lookup`). It separates reading from
+ * acting: with one 4-5-fact passage per entity a short warm start reads at chance (it finds the
+ * passage and picks a random fact), which is why every SearchWorld preset has two passages per
+ * entity (reports/experiments.md).
  *
  * @example
  * ```ts

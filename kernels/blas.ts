@@ -258,8 +258,9 @@ export const PRE_AVX2_CORES: ReadonlySet<string> = new Set([
 /**
  * Whether to override OpenBLAS's kernel choice, and with what. OpenBLAS 0.3.21 (Debian 12)
  * picks `Prescott` on the 2-core Xeon this project is measured on (AVX-512, model name "Intel(R)
- * Xeon(R) Processor"): matMul then runs at 33.9 GFLOP/s at n = 1024 instead of 242.2 with the
- * `SkylakeX` kernels (`deno task bench kernels`, commit 75b0701, 2026-12-01). Returns null (OpenBLAS's own choice stands) when the
+ * Xeon(R) Processor"): matMul then runs about 7x slower at n = 1024 than with the `SkylakeX`
+ * kernels (`deno task bench kernels`, reports/experiments.md). Returns null (OpenBLAS's own
+ * choice stands) when the
  * user set `OPENBLAS_CORETYPE`, when the detected core already uses AVX2 or newer, or when the
  * CPU has neither AVX-512 (F, CD, BW, DQ, VL) nor AVX2 with FMA; otherwise `SkylakeX` or
  * `Haswell`.

@@ -61,10 +61,9 @@ function microBatchShare(mask: Float32Array, opts: { n: number; len: number; tok
 
 /**
  * Rows per micro-batch of a policy-gradient step. Attention is quadratic in the padded length,
- * so length-sorted micro-batches of a few rows cost less than big padded ones: one step on 64
- * smoke-preset rollouts (16 x 4) took 2.18 s in one micro-batch, 1.00 s at 16 rows, 0.91 s at 8,
- * 0.84 s at 4 and 1.03 s at 2 (medians of 3, one process, 2026-12-01); 8 keeps the per-call
- * overhead of bigger batches down.
+ * so length-sorted micro-batches of a few rows cost less than big padded ones: on 64 smoke-preset
+ * rollouts 8 rows took under half the time of one padded micro-batch, close to the fastest size
+ * (4), with less per-call overhead (reports/experiments.md).
  */
 export const RL_MICRO_BATCH_ROWS = 8;
 

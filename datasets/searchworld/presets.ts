@@ -13,12 +13,10 @@
  * under the agent's word tokenizer, inside a 480-token rollout budget; the query must then
  * name the relation to get the right passage of the entity.
  *
- * `easy` has short questions, not long passages. Until 2026-12-01 it had one passage per entity
- * with a filler attribute (32-41 words, 4-5 facts): the smoke policy (100 SFT steps) then read at
- * chance, picking a random fact of the right passage (teacher-forced lookup accuracy, agent/lookup.ts,
- * 0.34-0.39 against a chance of 0.38 for 500 SFT steps; it rose to 0.85 by step 1300). With two
- * passages per entity and no filler, as in `default`, it reads above chance after 50 steps (0.51,
- * 0.74 at 150; exploratory runs, seed 1, 100 held-out questions).
+ * `easy` has short questions, not long passages: with one long passage per entity a short warm
+ * start reads at chance (teacher-forced lookup accuracy, agent/lookup.ts), with two passages per
+ * entity and no filler, as in `default`, it reads above chance after 50 SFT steps
+ * (reports/experiments.md).
  *
  * `default` mixes hop counts on purpose: a tiny SFT-warm-started policy solves most 1-hop and
  * many 2-hop questions but few 3-4-hop ones, so GRPO groups on the long questions are often
