@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { EndpointPolicy } from "@creditlab/serving";
-import { CW_GRPO_DEFAULTS, cwGrpo, type CwGrpoConfig, LlmRoundJudge } from "./cw-grpo/mod.ts";
+import { CW_GRPO_DEFAULTS, cwGrpo, type CwGrpoConfig } from "./cw-grpo/mod.ts";
+import { LlmRoundJudge } from "./llm_judge.ts";
 import { LlmVerifier } from "./llm.ts";
 import { batchOf, contextOf, question, trajectory } from "./testing.ts";
 import { llmResourceProvider } from "./llm_resources.ts";

@@ -1,5 +1,6 @@
 /**
- * The CW-GRPO LLM round judge through any {@link ChatClient} (serving's `EndpointPolicy`
+ * The LLM round judge (the `round-judge` resource of CW-GRPO and PURE on open-domain data)
+ * through any {@link ChatClient} (serving's `EndpointPolicy`
  * against an OpenAI-compatible server; the paper uses gpt-oss-120b at temperature 0).
  *
  * One call per non-final round k: the judge sees the question and the conversation up to
@@ -12,7 +13,7 @@
  * @module
  */
 import type { JudgedRound, JudgeStats, Question, RoundJudge, RoundScore } from "@creditlab/core";
-import { type ChatClient, contentHash, extractJsonObject } from "../llm.ts";
+import { type ChatClient, contentHash, extractJsonObject } from "./llm.ts";
 
 /** The judge's system prompt (from the CW-GRPO description in METHODS.md). */
 export const JUDGE_SYSTEM_PROMPT =

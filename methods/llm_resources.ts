@@ -1,14 +1,14 @@
 /**
  * The training-only resources of open-domain data, served by request through any
  * {@link ChatClient}: CAPF's privileged verifier ({@link LlmVerifier}, at the detail the method
- * asks for) and CW-GRPO's round judge ({@link LlmRoundJudge}). Pass it as the `provide` of the
+ * asks for) and the round judge of CW-GRPO and PURE ({@link LlmRoundJudge}). Pass it as the `provide` of the
  * trainer's resources, beside the search tool.
  *
  * @module
  */
 import { type ResourceProvider, resourceProvider } from "@creditlab/train";
 import { LlmVerifier, type LlmVerifierOptions } from "./llm.ts";
-import { LlmRoundJudge, type LlmRoundJudgeOptions } from "./cw-grpo/llm_judge.ts";
+import { LlmRoundJudge, type LlmRoundJudgeOptions } from "./llm_judge.ts";
 import type { ChatClient } from "./llm.ts";
 
 /**

@@ -1,11 +1,11 @@
 /**
- * @creditlab/methods: one self-contained module per paper. Importing this module registers
- * every method (grpo, capf, cw-grpo, e-grpo).
+ * @creditlab/methods: one self-contained module per paper (one folder each). Importing this
+ * module registers every method exported below.
  *
  * Besides the `Method` values (each with its config, defaults and record type), it exports
  * the GRPO-family helper the methods are built with, and what an open-domain environment
  * needs to serve the training-only resources methods ask for: the LLM verifier (CAPF), the LLM
- * round judge (CW-GRPO) and a provider that serves both by request.
+ * round judge (judge-based methods) and a provider that serves both by request.
  * @module
  */
 export {
@@ -26,10 +26,11 @@ export type {
 } from "./grpo/mod.ts";
 export { capf, CAPF_DEFAULTS, CAPF_PAPER, capfVerifierDetail } from "./capf/mod.ts";
 export type { CapfConfig, CapfRecord } from "./capf/mod.ts";
-export { CW_GRPO_DEFAULTS, CW_GRPO_PAPER, cwGrpo, LlmRoundJudge } from "./cw-grpo/mod.ts";
+export { CW_GRPO_DEFAULTS, CW_GRPO_PAPER, cwGrpo } from "./cw-grpo/mod.ts";
 export type { CwGrpoConfig, CwGrpoRecord } from "./cw-grpo/mod.ts";
 export { E_GRPO_DEFAULTS, E_GRPO_PAPER, eGrpo } from "./e-grpo/mod.ts";
 export type { EGrpoConfig, EGrpoRecord } from "./e-grpo/mod.ts";
 export { LlmVerifier } from "./llm.ts";
+export { LlmRoundJudge } from "./llm_judge.ts";
 export type { ChatClient, ChatMessage, ChatOptions, FeedbackDetail } from "./llm.ts";
 export { llmResourceProvider } from "./llm_resources.ts";

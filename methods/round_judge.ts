@@ -1,10 +1,21 @@
 /**
- * What the CW-GRPO judge sees of a trajectory: its non-final rounds, each with the policy's
- * text, the parsed action and the observation that answered it.
+ * Training-time round-judge plumbing shared by the methods that ask for a `round-judge`
+ * resource (CW-GRPO, PURE): what a judge sees of a trajectory ({@link judgedRounds}: its
+ * non-final rounds, each with the policy's text, the parsed action and the observation that
+ * answered it), and {@link judgeRows}, which scores chosen rows of a batch with the granted
+ * judge and counts the judge's model calls during the step.
  *
  * @module
  */
-import type { JudgedRound, Trajectory } from "@creditlab/core";
+import type {
+  JudgedRound,
+  JudgeStats,
+  RolloutBatch,
+  RoundJudge,
+  RoundScore,
+  Trajectory,
+} from "@creditlab/core";
+import type { MethodContext } from "@creditlab/train";
 
 /**
  * The judged rounds k = 1..K-1 of a trajectory (K = its last policy round). A round's
@@ -54,4 +65,82 @@ export function judgedRounds(traj: Trajectory): JudgedRound[] {
     });
   }
   return rounds;
+}
+
+/** A judge's counters now (zeros for a judge that keeps none, like SearchWorld's oracle). */
+function judgeCounters(judge: RoundJudge): JudgeStats {
+  const s = judge.stats;
+  return {
+    calls: s?.calls ?? 0,
+    cacheHits: s?.cacheHits ?? 0,
+    parseFailures: s?.parseFailures ?? 0,
+  };
+}
+
+/**
+ * Score the {@link judgedRounds} of the trajectories in `rows` of `batch` with the context's
+ * granted round judge (all rows concurrently), and hand each row's scores to `use` (called as
+ * soon as that row is scored; its results come back in the order of `rows`). `llm` counts the
+ * judge's model calls, cache hits and parse failures made meanwhile (zeros for a judge that
+ * keeps no counters). With no rows the judge is not asked for.
+ *
+ * Throws, prefixed with `method`, when a row's question is not in the context or the judge
+ * returns a score count other than the number of rounds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { RoundJudge } from "@creditlab/core";
+ * import { batchOf, contextOf, question, trajectory } from "./testing.ts";
+ * const judge: RoundJudge = {
+ *   score: (_q, rounds) => Promise.resolve(rounds.map(() => ({ retrieval: 1, thinking: 0 }))),
+ * };
+ * const batch = batchOf([trajectory({
+ *   groupId: 0,
+ *   reward: 1,
+ *   questionId: "q",
+ *   rounds: [{ policy: "<search> a </search>", obs: "<information> x </information>" }, {
+ *     policy: "<answer> a </answer>",
+ *   }],
+ * })]);
+ * const ctx = contextOf({}, { questions: [question("q")], resources: { "round-judge": judge } });
+ * const { results, llm } = await judgeRows("demo", batch, [0], ctx, (scores) => scores.length);
+ * assert.deepEqual(results, [1]);
+ * assert.deepEqual(llm, { calls: 0, cacheHits: 0, parseFailures: 0 });
+ * ```
+ */
+export async function judgeRows<T>(
+  method: string,
+  batch: RolloutBatch,
+  rows: readonly number[],
+  ctx: Pick<MethodContext<unknown>, "questions" | "resources">,
+  use: (scores: RoundScore[], row: number) => T,
+): Promise<{ results: T[]; llm: JudgeStats }> {
+  if (rows.length === 0) return { results: [], llm: { calls: 0, cacheHits: 0, parseFailures: 0 } };
+  const judge = ctx.resources.get("round-judge");
+  const before = judgeCounters(judge);
+  const results = await Promise.all(rows.map(async (r) => {
+    const traj = batch.trajectories[r]!;
+    const q = ctx.questions.get(traj.questionId);
+    if (!q) {
+      throw new Error(`${method}: no question with id ${traj.questionId} in the method context`);
+    }
+    const rounds = judgedRounds(traj);
+    const scores = await judge.score(q, rounds);
+    if (scores.length !== rounds.length) {
+      throw new Error(
+        `${method}: the judge returned ${scores.length} scores for ${rounds.length} rounds (question ${q.id})`,
+      );
+    }
+    return use(scores, r);
+  }));
+  const after = judgeCounters(judge);
+  return {
+    results,
+    llm: {
+      calls: after.calls - before.calls,
+      cacheHits: after.cacheHits - before.cacheHits,
+      parseFailures: after.parseFailures - before.parseFailures,
+    },
+  };
 }

@@ -21,10 +21,13 @@
  */
 import {
   type Action,
+  type JudgedRound,
   type MethodRecord,
   type Question,
   ROLE_CODE,
   type RolloutBatch,
+  type RoundJudge,
+  type RoundScore,
   type SearchTool,
   type Trajectory,
   type Turn,
@@ -270,6 +273,56 @@ export class ScriptedChat {
     const user = messages.filter((m) => m.role === "user").map((m) => m.content).join("\n");
     return Promise.resolve(this.reply(user, this.calls.length - 1));
   }
+}
+
+/**
+ * A round judge that looks each round's scores up by its policy text (0/0 when absent), and
+ * records the rounds of every call.
+ */
+export class TableJudge implements RoundJudge {
+  readonly seen: JudgedRound[][] = [];
+  constructor(private readonly table: Record<string, RoundScore>) {}
+  score(_q: Question, rounds: JudgedRound[]): Promise<RoundScore[]> {
+    this.seen.push(rounds);
+    return Promise.resolve(
+      rounds.map((r) => this.table[r.policyText] ?? { retrieval: 0, thinking: 0 }),
+    );
+  }
+}
+
+/**
+ * Random trajectories for property tests of round-judge methods: 2 to 9 of them, in groups
+ * 0..2, reward 0 or 1, each with 0..`maxSearches` search rounds (answered by one passage) and
+ * an answer round. Every search round's policy text is unique (`<search> [tag] t<i> r<k> ...`)
+ * and gets random binary scores in `table` (for a {@link TableJudge}).
+ *
+ * @example
+ * ```ts
+ * import { Rng } from "@creditlab/kernels";
+ * import type { RoundScore } from "@creditlab/core";
+ * const table: Record<string, RoundScore> = {};
+ * const batch = batchOf(randomTrajectories(new Rng(1), table, { maxSearches: 3 }), { padTo: 50 });
+ * const judge = new TableJudge(table);
+ * ```
+ */
+export function randomTrajectories(
+  rng: Rng,
+  table: Record<string, RoundScore>,
+  opts: { maxSearches: number; tag?: string },
+): Trajectory[] {
+  const prefix = opts.tag === undefined ? "" : `${opts.tag} `;
+  return Array.from({ length: 2 + rng.int(8) }, (_, i) => {
+    const rounds = Array.from({ length: rng.int(opts.maxSearches + 1) }, (_, k) => {
+      const policy = `<search> ${prefix}t${i} r${k} ${"w ".repeat(rng.int(3))}</search>`;
+      table[policy] = { retrieval: rng.int(2) as 0 | 1, thinking: rng.int(2) as 0 | 1 };
+      return { policy, obs: "<information> doc </information>" };
+    });
+    return trajectory({
+      groupId: rng.int(3),
+      reward: rng.int(2),
+      rounds: [...rounds, { policy: "<answer> a </answer>" }],
+    });
+  });
 }
 
 /** The per-token advantages of a method's step on a batch. */

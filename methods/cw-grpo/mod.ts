@@ -17,23 +17,23 @@
  * @module
  */
 import {
-  type JudgeStats,
   methodCallMetric,
   methodMetric,
   type MethodRecord,
   type RolloutBatch,
-  type RoundJudge,
 } from "@creditlab/core";
 import { type Method, type MethodContext, registerMethod, type StepResult } from "@creditlab/train";
 import { grpoFamily, grpoRowAdvantages } from "../grpo/mod.ts";
 import { CW_GRPO_DEFAULTS, type CwGrpoConfig, validateCwGrpoConfig } from "./config.ts";
-import { judgedRounds } from "./judge.ts";
+import { judgeRows } from "../round_judge.ts";
 import { contributions, contributionWeights, cwTokenAdvantages, roundScales } from "./weights.ts";
 
 export * from "./config.ts";
 export * from "./weights.ts";
-export * from "./judge.ts";
-export * from "./llm_judge.ts";
+// The shared round-judge pieces this module has always exported (methods/round_judge.ts,
+// methods/llm_judge.ts).
+export { judgedRounds } from "../round_judge.ts";
+export * from "../llm_judge.ts";
 export { CW_GRPO_PAPER } from "./paper.ts";
 
 /** The method's registry name (the prefix of its metrics). */
@@ -61,16 +61,6 @@ export interface CwStepStats {
   llmCalls: number;
   llmCacheHits: number;
   llmParseFailures: number;
-}
-
-/** A judge's counters now (zeros for a judge that keeps none, like SearchWorld's oracle). */
-function judgeCounters(judge: RoundJudge): JudgeStats {
-  const s = judge.stats;
-  return {
-    calls: s?.calls ?? 0,
-    cacheHits: s?.cacheHits ?? 0,
-    parseFailures: s?.parseFailures ?? 0,
-  };
 }
 
 /**
@@ -102,44 +92,31 @@ export async function cwGrpoAdvantages(
   };
   const scales: (Float32Array | null)[] = new Array(batch.n).fill(null);
   const records: (CwGrpoRecord | undefined)[] = new Array(batch.n).fill(undefined);
-  if (todo.length > 0) {
-    const judge = ctx.resources.get("round-judge");
-    const before = judgeCounters(judge);
-    const scored = await Promise.all(todo.map(async (r) => {
-      const traj = batch.trajectories[r]!;
-      const q = ctx.questions.get(traj.questionId);
-      if (!q) {
-        throw new Error(`cw-grpo: no question with id ${traj.questionId} in the method context`);
-      }
-      const rounds = judgedRounds(traj);
-      const scores = await judge.score(q, rounds);
-      if (scores.length !== rounds.length) {
-        throw new Error(
-          `cw-grpo: the judge returned ${scores.length} scores for ${rounds.length} rounds (question ${q.id})`,
-        );
-      }
-      return { r, c: contributions(scores) };
-    }));
-    const after = judgeCounters(judge);
-    stats.llmCalls = after.calls - before.calls;
-    stats.llmCacheHits = after.cacheHits - before.cacheHits;
-    stats.llmParseFailures = after.parseFailures - before.parseFailures;
-    for (const { r, c } of scored) {
-      let sum = 0;
-      for (const v of c) sum += v;
-      stats.judgedRounds += c.length;
-      stats.contributionSum += sum;
-      if (sum === 0) stats.allZeroTrajectories++;
-      // Kept with the trajectory (the run store's method record) for the report's per-round
-      // series (the paper's concentration claim).
-      records[r] = {
-        rounds: { label: "contribution", values: Array.from(c) },
-        calls: { judge: c.length },
-      };
-      scales[r] = roundScales(
-        contributionWeights(c, { weighting: cfg.weighting, allZero: cfg.allZeroContributions }),
-      );
-    }
+  const { results: scored, llm } = await judgeRows(
+    NAME,
+    batch,
+    todo,
+    ctx,
+    (scores, r) => ({ r, c: contributions(scores) }),
+  );
+  stats.llmCalls = llm.calls;
+  stats.llmCacheHits = llm.cacheHits;
+  stats.llmParseFailures = llm.parseFailures;
+  for (const { r, c } of scored) {
+    let sum = 0;
+    for (const v of c) sum += v;
+    stats.judgedRounds += c.length;
+    stats.contributionSum += sum;
+    if (sum === 0) stats.allZeroTrajectories++;
+    // Kept with the trajectory (the run store's method record) for the report's per-round
+    // series (the paper's concentration claim).
+    records[r] = {
+      rounds: { label: "contribution", values: Array.from(c) },
+      calls: { judge: c.length },
+    };
+    scales[r] = roundScales(
+      contributionWeights(c, { weighting: cfg.weighting, allZero: cfg.allZeroContributions }),
+    );
   }
   return { advantages: cwTokenAdvantages(rowAdv, scales, batch), stats, records };
 }

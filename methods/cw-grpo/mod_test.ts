@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { JudgedRound, Question, RoundJudge, RoundScore, Trajectory } from "@creditlab/core";
+import type { RoundJudge, RoundScore, Trajectory } from "@creditlab/core";
 import { getMethod } from "@creditlab/train";
 import { generateWorld, searchworld, worldPreset } from "@creditlab/datasets";
 import { Rng } from "@creditlab/kernels";
@@ -10,9 +10,11 @@ import {
   contextOf,
   groupOf,
   question,
+  randomTrajectories,
   referenceGroup,
   rowsOf,
   ScriptedChat,
+  TableJudge,
   trajectory,
 } from "../testing.ts";
 import {
@@ -29,16 +31,6 @@ import {
 } from "./mod.ts";
 
 /** A judge that looks scores up by the round's policy text (default 0/0) and records calls. */
-class TableJudge implements RoundJudge {
-  readonly seen: JudgedRound[][] = [];
-  constructor(private readonly table: Record<string, RoundScore>) {}
-  score(_q: Question, rounds: JudgedRound[]): Promise<RoundScore[]> {
-    this.seen.push(rounds);
-    return Promise.resolve(
-      rounds.map((r) => this.table[r.policyText] ?? { retrieval: 0, thinking: 0 }),
-    );
-  }
-}
 
 const INFO = { obs: "<information> doc </information>" };
 
@@ -325,18 +317,7 @@ Deno.test("cw-grpo: fast kernel equals a plain per-token loop across seeds", asy
   for (let seed = 0; seed < 30; seed++) {
     const rng = new Rng(seed);
     const table: Record<string, RoundScore> = {};
-    const trajs = Array.from({ length: 2 + rng.int(8) }, (_, i) => {
-      const rounds = Array.from({ length: rng.int(4) }, (_, k) => {
-        const policy = `<search> t${i} r${k} ${"w ".repeat(rng.int(3))}</search>`;
-        table[policy] = { retrieval: rng.int(2) as 0 | 1, thinking: rng.int(2) as 0 | 1 };
-        return { policy, ...INFO };
-      });
-      return trajectory({
-        groupId: rng.int(3),
-        reward: rng.int(2),
-        rounds: [...rounds, { policy: "<answer> a </answer>" }],
-      });
-    });
+    const trajs = randomTrajectories(rng, table, { maxSearches: 3 });
     const batch = batchOf(trajs, { padTo: 50 });
     const c = cfg({
       weighting: rng.next() < 0.5
