@@ -30,6 +30,7 @@ export { CW_GRPO_DEFAULTS, CW_GRPO_PAPER, cwGrpo } from "./cw-grpo/mod.ts";
 export type { CwGrpoConfig, CwGrpoRecord } from "./cw-grpo/mod.ts";
 export { E_GRPO_DEFAULTS, E_GRPO_PAPER, eGrpo } from "./e-grpo/mod.ts";
 export type { EGrpoConfig, EGrpoRecord } from "./e-grpo/mod.ts";
+export { pure, PURE_DEFAULTS, PURE_PAPER, type PureConfig, type PureRecord } from "./pure/mod.ts";
 export { LlmVerifier } from "./llm.ts";
 export { LlmRoundJudge } from "./llm_judge.ts";
 export type { ChatClient, ChatMessage, ChatOptions, FeedbackDetail } from "./llm.ts";

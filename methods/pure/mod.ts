@@ -1,0 +1,166 @@
+/**
+ * PURE — Process sUpervised Reinforcement lEarning with min-form credit assignment (Cheng et
+ * al., arXiv 2504.15275, NeurIPS 2025; code CJReinforce/PURE), on the GRPO baseline.
+ * Importing this module registers the method "pure".
+ *
+ * The method asks the environment for a round judge (`resources`: `{ kind: "round-judge" }`;
+ * SearchWorld's oracle judge, or `LlmRoundJudge` for open-domain data) which stands in for the
+ * paper's process reward model: it scores every non-final round of every multi-round
+ * trajectory. The scores become process rewards r_k, the rewards min-form returns G_k (a
+ * round's value is the soft minimum of the rewards from it on, not their sum), the returns
+ * group-normalised process advantages, added to the GRPO outcome advantage on the tokens of
+ * their round (credit.ts). The step returns the advantages, its metrics (`pure/...`) and a
+ * {@link PureRecord} per judged trajectory.
+ *
+ * @example
+ * ```ts
+ * import { PURE_DEFAULTS, pure } from "./mod.ts";
+ * const exactMin = { ...PURE_DEFAULTS, credit: { kind: "min" } } as const;
+ * pure.resources!(exactMin); // [{ kind: "round-judge" }]
+ * ```
+ * @module
+ */
+import {
+  type JudgeStats,
+  methodCallMetric,
+  methodMetric,
+  type MethodRecord,
+  type RolloutBatch,
+} from "@creditlab/core";
+import { type Method, type MethodContext, registerMethod, type StepResult } from "@creditlab/train";
+import { grpoFamily, grpoRowAdvantages } from "../grpo/mod.ts";
+import { judgeRows } from "../round_judge.ts";
+import { PURE_DEFAULTS, type PureConfig, validatePureConfig } from "./config.ts";
+import {
+  minFormReturns,
+  processAdvantages,
+  processRewards,
+  pureTokenAdvantages,
+} from "./credit.ts";
+
+export * from "./config.ts";
+export * from "./credit.ts";
+export { PURE_PAPER } from "./paper.ts";
+
+/** The method's registry name (the prefix of its metrics). */
+const NAME = "pure";
+
+/** What PURE keeps of a judged trajectory (the run store's `method_record`). */
+export interface PureRecord extends MethodRecord {
+  /** Process rewards r_k of the non-final rounds k = 1..K-1. */
+  rounds: { label: "process reward"; values: number[] };
+  /** Min-form returns G_1..G_{K-1} before normalisation (G_1: the trajectory's value). */
+  returns: number[];
+  /** Rounds scored by the judge (K - 1). */
+  calls: { judge: number };
+}
+
+/** What one step's credit assignment did (its metrics). */
+export interface PureStepStats {
+  /** Trajectories sent to the judge (K > 1). */
+  judgedTrajectories: number;
+  /** Non-final rounds scored. */
+  judgedRounds: number;
+  /** Sum of r_k over judged rounds. */
+  processRewardSum: number;
+  /** Sum of G_1 (each judged trajectory's min-form value) over judged trajectories. */
+  valueSum: number;
+  /** LLM calls / cache hits / parse failures of the judge during this step (if it counts them). */
+  llm: JudgeStats;
+}
+
+/**
+ * PURE per-token advantages. Calls the granted round judge for every trajectory with K > 1
+ * (concurrently); trajectories with one round keep the GRPO advantage. Returns the advantages,
+ * what the step did and the record of each judged row.
+ */
+export async function pureAdvantages(
+  batch: RolloutBatch,
+  ctx: MethodContext<PureConfig>,
+): Promise<
+  { advantages: Float32Array; stats: PureStepStats; records: (PureRecord | undefined)[] }
+> {
+  const cfg = ctx.config;
+  validatePureConfig(cfg);
+  const rowAdv = grpoRowAdvantages(batch, cfg);
+  const rows: number[] = [];
+  for (let r = 0; r < batch.n; r++) if (batch.numRounds[r]! > 1) rows.push(r);
+  const stats: PureStepStats = {
+    judgedTrajectories: rows.length,
+    judgedRounds: 0,
+    processRewardSum: 0,
+    valueSum: 0,
+    llm: { calls: 0, cacheHits: 0, parseFailures: 0 },
+  };
+  const returns: (Float64Array | null)[] = new Array(batch.n).fill(null);
+  const records: (PureRecord | undefined)[] = new Array(batch.n).fill(undefined);
+  const { results: scored, llm } = await judgeRows(NAME, batch, rows, ctx, (scores, r) => ({
+    r,
+    rewards: processRewards(scores, { score: cfg.processScore, range: cfg.processRange }),
+  }));
+  stats.llm = llm;
+  for (const { r, rewards } of scored) {
+    const g = minFormReturns(rewards, cfg.credit);
+    returns[r] = g;
+    stats.judgedRounds += rewards.length;
+    for (const v of rewards) stats.processRewardSum += v;
+    stats.valueSum += g[0] ?? 0;
+    records[r] = {
+      rounds: { label: "process reward", values: Array.from(rewards) },
+      returns: Array.from(g),
+      calls: { judge: rewards.length },
+    };
+  }
+  const roundAdv = processAdvantages(returns, batch.groupIds, {
+    normalization: cfg.processNormalization,
+    normalizeStd: cfg.normalizeStd,
+    eps: cfg.eps,
+  });
+  return {
+    advantages: pureTokenAdvantages(rowAdv, roundAdv, batch, cfg.processCoef),
+    stats,
+    records,
+  };
+}
+
+/**
+ * PURE step metrics: judged trajectories and rounds (`pure/calls/judged_rounds`), the mean
+ * process reward and mean min-form value G_1, and the judge's model calls
+ * (`pure/calls/judge_llm`), cache hits and parse failures during the step.
+ */
+export function pureStepMetrics(s: PureStepStats): Record<string, number> {
+  const mean = (sum: number, n: number) => (n === 0 ? 0 : sum / n);
+  return {
+    [methodMetric(NAME, "judged_trajectories")]: s.judgedTrajectories,
+    [methodCallMetric(NAME, "judged_rounds")]: s.judgedRounds,
+    [methodMetric(NAME, "process_reward_mean")]: mean(s.processRewardSum, s.judgedRounds),
+    [methodMetric(NAME, "value_mean")]: mean(s.valueSum, s.judgedTrajectories),
+    [methodCallMetric(NAME, "judge_llm")]: s.llm.calls,
+    [methodMetric(NAME, "judge_llm_cache_hits")]: s.llm.cacheHits,
+    [methodMetric(NAME, "judge_parse_failures")]: s.llm.parseFailures,
+  };
+}
+
+/** PURE's step: advantages, metrics and the judged rows' records. */
+export async function pureStep(
+  batch: RolloutBatch,
+  ctx: MethodContext<PureConfig>,
+): Promise<StepResult<PureRecord>> {
+  const { advantages, stats, records } = await pureAdvantages(batch, ctx);
+  return { advantages, metrics: pureStepMetrics(stats), records };
+}
+
+/** The PURE method. */
+export const pure: Method<PureConfig, PureRecord> = registerMethod(
+  grpoFamily<PureConfig, PureRecord>({
+    name: NAME,
+    summary:
+      "PURE: a round judge's per-round process rewards become min-form returns (soft minimum of " +
+      "future rewards, T = 0.1), group-normalised and added to GRPO's outcome advantage per round.",
+    defaults: structuredClone(PURE_DEFAULTS) as PureConfig,
+    regime: "long-chains",
+    validate: validatePureConfig,
+    resources: () => [{ kind: "round-judge" }],
+    step: pureStep,
+  }),
+);
