@@ -18,6 +18,25 @@ import type {
 import type { MethodContext } from "@creditlab/train";
 
 /**
+ * Check that a judge's score of round `k` (0-based) is binary in both fields, as the judge
+ * interface promises; `where` names the caller for the error.
+ *
+ * @example
+ * ```ts
+ * checkRoundScore({ retrieval: 1, thinking: 0 }, 0, "contributions"); // passes
+ * ```
+ */
+export function checkRoundScore(s: RoundScore, k: number, where: string): void {
+  for (const key of ["retrieval", "thinking"] as const) {
+    if (s[key] !== 0 && s[key] !== 1) {
+      throw new RangeError(
+        `${where}: round ${k + 1} has ${key} = ${JSON.stringify(s[key])}; expected 0 or 1`,
+      );
+    }
+  }
+}
+
+/**
  * The judged rounds k = 1..K-1 of a trajectory (K = its last policy round). A round's
  * `observationText` joins the texts of the observation/feedback turns of that round.
  *

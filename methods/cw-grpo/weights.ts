@@ -10,6 +10,7 @@
  * @module
  */
 import type { RoundScore } from "@creditlab/core";
+import { checkRoundScore } from "../round_judge.ts";
 import type { AllZeroContributions, ContributionWeighting } from "./config.ts";
 import { tokenAdvantagesByRow } from "../grpo/advantages.ts";
 
@@ -27,13 +28,7 @@ export const NORMALIZE_FLOOR = 1e-6;
 export function contributions(scores: readonly RoundScore[]): Float32Array {
   const out = new Float32Array(scores.length);
   scores.forEach((s, k) => {
-    for (const key of ["retrieval", "thinking"] as const) {
-      if (s[key] !== 0 && s[key] !== 1) {
-        throw new RangeError(
-          `contributions: round ${k + 1} has ${key} = ${JSON.stringify(s[key])}; expected 0 or 1`,
-        );
-      }
-    }
+    checkRoundScore(s, k, "contributions");
     out[k] = s.retrieval * s.thinking;
   });
   return out;

@@ -14,6 +14,7 @@
  * @module
  */
 import type { RoundScore } from "@creditlab/core";
+import { checkRoundScore } from "../round_judge.ts";
 import { groupAdvantages } from "@creditlab/kernels";
 import { tokenAdvantagesByRow } from "../grpo/mod.ts";
 import type { CreditForm, ProcessNormalization, ProcessRange, ProcessScore } from "./config.ts";
@@ -37,13 +38,7 @@ export function processRewards(
 ): Float64Array {
   const out = new Float64Array(scores.length);
   scores.forEach((s, k) => {
-    for (const key of ["retrieval", "thinking"] as const) {
-      if (s[key] !== 0 && s[key] !== 1) {
-        throw new RangeError(
-          `processRewards: round ${k + 1} has ${key} = ${JSON.stringify(s[key])}; expected 0 or 1`,
-        );
-      }
-    }
+    checkRoundScore(s, k, "processRewards");
     const c = opts.score === "product" ? s.retrieval * s.thinking : (s.retrieval + s.thinking) / 2;
     out[k] = opts.range === "signed" ? 2 * c - 1 : c;
   });
