@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import type { HopScore } from "@creditlab/core";
-import { buildTestbed, ensureSft, getPreset, runArm } from "@creditlab/experiments";
+import { buildTestbed, ensureSft, getPreset, recordStart, runArm } from "@creditlab/experiments";
 import { readByHops } from "@creditlab/runstore";
 import { getMethod } from "@creditlab/train";
 import { openContext, parseBackend, parsePositiveInt, RUN_OPTIONS } from "./common.ts";
@@ -30,6 +30,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     const testbed = buildTestbed(preset);
     const sft = await ensureSft(ctx, { preset, testbed, seed });
+    const experiment = `train-${method.name}`;
     const stopAfter = values["stop-after"] === undefined
       ? undefined
       : parsePositiveInt("stop-after", values["stop-after"], 1);
@@ -40,18 +41,19 @@ export async function main(args: string[]): Promise<number> {
       methodConfig: method.defaults,
       seed,
       arm: method.name === "grpo" ? "baseline" : "method",
-      experiment: `train-${method.name}`,
+      experiment,
       sftCheckpoint: sft,
       ...(stopAfter !== undefined ? { stopAfter } : {}),
     });
     const evals = await ctx.store.evals(runId);
-    const sftRun = await ctx.store.findRun({
-      experiment: "sft",
-      method: "sft",
-      seed,
-      preset: preset.name,
+    const startRun = await recordStart(ctx, {
+      preset,
+      testbed,
+      experiment,
+      sftCheckpoint: sft,
+      sftSeed: seed,
     });
-    const sftEvals = sftRun ? await ctx.store.evals(sftRun.id) : [];
+    const sftEvals = await ctx.store.evals(startRun);
     for (const e of evals) {
       const before = sftEvals.find((s) => s.benchmark === e.benchmark && s.split === e.split);
       console.log(

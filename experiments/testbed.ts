@@ -9,6 +9,7 @@ import {
   Bm25Index,
   bm25SearchTool,
   generateWorld,
+  type HopMix,
   type World,
   worldPreset,
   worldVocabulary,
@@ -53,10 +54,32 @@ export interface Testbed {
 }
 
 /**
+ * The world's hop mix restricted to a regime's hop counts (the same weights, the others 0), or
+ * `null` when the world has none of them. The `mixed` regime keeps the mix as it is.
+ *
+ * @example
+ * ```ts
+ * import { REGIMES } from "@creditlab/core";
+ * regimeHopMix({ 1: 0.3, 2: 0.3, 3: 0.25, 4: 0.15 }, REGIMES["long-chains"]); // { 3: 0.25, 4: 0.15 }
+ * regimeHopMix({ 1: 0.5, 2: 0.5 }, REGIMES["sparse-success"]); // null
+ * ```
+ */
+export function regimeHopMix(mix: HopMix, regime: Regime): HopMix | null {
+  const out: HopMix = {};
+  for (const h of [1, 2, 3, 4] as const) {
+    const w = mix[h];
+    if (w !== undefined && w > 0 && regime.hops.includes(h)) out[h] = w;
+  }
+  return Object.keys(out).length > 0 ? out : null;
+}
+
+/**
  * Build the testbed of a preset in a regime (default `mixed`; deterministic: same preset and
  * regime, same testbed). The world and the SFT questions do not depend on the regime; the RL
- * questions and the held-out questions are the regime's hop counts, the held-out ones the first
- * `eval.testQuestions` / `eval.oodQuestions` of the world's test pool (`world.testQuestions`).
+ * questions and the held-out questions are the regime's hop counts. Each world's test pool
+ * (`world.testQuestions`) is drawn from the regime's hop counts in the world's proportions
+ * ({@link regimeHopMix}), and the held-out questions are its first `eval.testQuestions` /
+ * `eval.oodQuestions`.
  */
 export function buildTestbed(
   preset: ExperimentPreset,
@@ -64,8 +87,16 @@ export function buildTestbed(
 ): Testbed {
   const regime = opts.regime ?? REGIMES.mixed;
   const base = worldPreset(preset.world.preset);
+  const testHops = regimeHopMix(base.hops, regime);
+  if (testHops === null) {
+    throw new Error(
+      `buildTestbed: preset "${preset.name}" (world ${preset.world.preset}) has no question of ` +
+        `${regime.hops.join("/")} hops for regime "${regime.name}"; choose another regime`,
+    );
+  }
   const config = {
     ...base,
+    testHops,
     questions: { train: preset.world.trainQuestions, test: preset.world.testQuestions },
   };
   const world = generateWorld(config, { seed: preset.world.seed });

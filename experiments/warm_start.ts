@@ -64,8 +64,10 @@ async function asRun<T>(ctx: RunContext, runId: string, work: () => Promise<T>):
 }
 
 /**
- * Train (or reuse) the SFT warm start of a preset and seed; records an `sft` run with its
- * evaluations. Returns the checkpoint path.
+ * Train (or reuse) the SFT warm start of a preset and seed; records an `sft` run with its loss
+ * per step. Returns the checkpoint path. It evaluates nothing: the warm start is the same for
+ * every regime, and an experiment measures it on its own held-out questions with
+ * {@link recordStart}.
  */
 export async function ensureSft(
   ctx: RunContext,
@@ -111,8 +113,6 @@ export async function ensureSft(
       const tmp = `${path}.tmp`;
       await saveCheckpoint(tmp, model, { extra: checkpointExtra(testbed) });
       await Deno.rename(tmp, path);
-      const evals = await evaluateOnTestbed(model, { testbed, preset, seed });
-      await logEvals(ctx, runId, { step: preset.sft.steps, evals });
     });
   } finally {
     model.dispose();
@@ -124,14 +124,23 @@ export async function ensureSft(
  * Record the warm start's evaluation on an experiment's held-out questions (the regime's), as a
  * run of arm `start` (method `sft`) in that experiment, with per-question outcomes: the point
  * every arm's gain is measured from, paired on the same questions. Greedy decoding makes it the
- * same for every seed, so one run (seed 1) serves them all. A completed one is reused.
+ * same for every RL seed, so one run (with the warm start's seed) serves them all. A completed one
+ * is reused.
  */
 export async function recordStart(
   ctx: RunContext,
-  opts: { preset: ExperimentPreset; testbed: Testbed; experiment: string; sftCheckpoint: string },
+  opts: {
+    preset: ExperimentPreset;
+    testbed: Testbed;
+    experiment: string;
+    sftCheckpoint: string;
+    /** The warm start's SFT seed (the run's seed; default 1, the warm start `reproduce` uses). */
+    sftSeed?: number;
+  },
 ): Promise<string> {
   const { preset, testbed } = opts;
-  const key = { experiment: opts.experiment, method: "sft", arm: "start", seed: 1 };
+  const seed = opts.sftSeed ?? 1;
+  const key = { experiment: opts.experiment, method: "sft", arm: "start", seed };
   const prev = await ctx.store.findRun({ ...key, preset: preset.name });
   if (prev?.status === "completed") return prev.id;
   const runId = await ctx.store.startRun({
@@ -145,7 +154,7 @@ export async function recordStart(
   try {
     await asRun(ctx, runId, async () => {
       ctx.log(`start (warm start) on ${testbed.regime.name} held-out questions (run ${runId})`);
-      const evals = await evaluateOnTestbed(model, { testbed, preset, seed: 1 });
+      const evals = await evaluateOnTestbed(model, { testbed, preset, seed });
       await logEvals(ctx, runId, { step: 0, evals });
     });
   } finally {

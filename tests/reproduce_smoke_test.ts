@@ -47,9 +47,15 @@ Deno.test({
       const store = await RunStore.open(join(out, "creditlab.duckdb"), { readOnly: true });
       const runs = await store.listRuns({});
       const byArm = new Map(runs.map((r) => [`${r.experiment}/${r.arm}/${r.method}`, r]));
-      for (
-        const key of ["sft/sft/sft", "capf/start/sft", "capf/baseline/grpo", "capf/method/capf"]
-      ) {
+      // The warm start is trained once and evaluated once, as the experiment's start arm.
+      const sftRun = byArm.get("sft/sft/sft");
+      assert.equal(sftRun?.status, "completed", "the SFT warm start run completed");
+      assert.deepEqual(await store.evals(sftRun.id), [], "the SFT run itself is not evaluated");
+      assert.equal(
+        (await store.steps(sftRun.id, "sft/loss")).length,
+        getPreset("smoke").sft.steps,
+      );
+      for (const key of ["capf/start/sft", "capf/baseline/grpo", "capf/method/capf"]) {
         const r = byArm.get(key);
         assert.ok(r, `no run ${key}; runs: ${[...byArm.keys()].join(", ")}`);
         assert.equal(r.status, "completed", `${key} is ${r.status}`);

@@ -99,18 +99,8 @@ export function validateWorldConfig(config: WorldConfig): void {
     if (seen.has(r)) fail(`relations[${i}]`, "no duplicate relation", r);
     seen.add(r);
   }
-  if (typeof config.hops !== "object" || config.hops === null) {
-    fail("hops", "an object {1..4: weight}", config.hops);
-  }
-  let total = 0;
-  for (const [k, w] of Object.entries(config.hops)) {
-    if (!["1", "2", "3", "4"].includes(k)) fail(`hops.${k}`, "a hop count 1, 2, 3 or 4 as key", k);
-    if (typeof w !== "number" || !Number.isFinite(w) || w < 0) {
-      fail(`hops.${k}`, "a finite weight >= 0", w);
-    }
-    total += w;
-  }
-  if (!(total > 0)) fail("hops", "at least one positive weight", config.hops);
+  checkHopMix(config.hops, "hops");
+  if (config.testHops !== undefined) checkHopMix(config.testHops, "testHops");
   const s = config.distractorSimilarity;
   if (typeof s !== "number" || !(s >= 0 && s <= 1)) {
     fail("distractorSimilarity", "a number in [0, 1]", s);
@@ -156,6 +146,22 @@ export function validateWorldConfig(config: WorldConfig): void {
       n,
     );
   }
+}
+
+/** Check a hop mix: keys 1-4, finite weights >= 0, at least one positive. */
+function checkHopMix(mix: unknown, field: string): void {
+  if (typeof mix !== "object" || mix === null) fail(field, "an object {1..4: weight}", mix);
+  let total = 0;
+  for (const [k, w] of Object.entries(mix)) {
+    if (!["1", "2", "3", "4"].includes(k)) {
+      fail(`${field}.${k}`, "a hop count 1, 2, 3 or 4 as key", k);
+    }
+    if (typeof w !== "number" || !Number.isFinite(w) || w < 0) {
+      fail(`${field}.${k}`, "a finite weight >= 0", w);
+    }
+    total += w;
+  }
+  if (!(total > 0)) fail(field, "at least one positive weight", mix);
 }
 
 /**
@@ -322,7 +328,8 @@ export function generateWorld(config: WorldConfig, opts: GenerateOptions): World
   const questions: Record<Split, Question[]> = { train: [], test: [] };
   for (const split of ["train", "test"] as const) {
     const qrng = questionRngs[split];
-    const quotas = hopQuotas(cfg.hops, cfg.questions[split]);
+    const mix = split === "test" ? cfg.testHops ?? cfg.hops : cfg.hops;
+    const quotas = hopQuotas(mix, cfg.questions[split]);
     const out: Question[] = [];
     for (let hi = 0; hi < 4; hi++) {
       const h = hi + 1;
@@ -333,7 +340,9 @@ export function generateWorld(config: WorldConfig, opts: GenerateOptions): World
         if (++attempts > 200 * want + 1000) {
           throw new Error(
             `generateWorld: could only make ${made} of ${want} distinct ${h}-hop ${split} questions; ` +
-              `lower WorldConfig.questions.${split}, change WorldConfig.hops, or add entities/relations`,
+              `lower WorldConfig.questions.${split}, change WorldConfig.${
+                split === "test" ? "testHops" : "hops"
+              }, or add entities/relations`,
           );
         }
         const start = pick(qrng, starts);

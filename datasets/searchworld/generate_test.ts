@@ -207,6 +207,8 @@ Deno.test("bad config: the error names the field", () => {
     [(c) => (c.hops = { 1: -1 }), /hops\.1/],
     [(c) => (c.hops = {}), /hops/],
     [(c) => ((c.hops as Record<string, number>)["5"] = 1), /hops\.5/],
+    [(c) => (c.testHops = { 4: 0 }), /testHops: expected at least one positive weight/],
+    [(c) => (c.testHops = { 0: 1 } as WorldConfig["hops"]), /testHops\.0/],
     [(c) => (c.distractorSimilarity = 1.5), /distractorSimilarity/],
     [(c) => (c.passagesPerEntity = 0), /passagesPerEntity/],
     [(c) => (c.questions.test = -1), /questions\.test/],
@@ -227,6 +229,21 @@ Deno.test("bad config: the error names the field", () => {
     () => generateWorld(tooMany, { seed: 1 }),
     /could only make \d+ of 1000 distinct 1-hop train/,
   );
+});
+
+Deno.test("testHops: the test split's hop mix changes, the world and training questions do not", () => {
+  const cfg = small();
+  cfg.questions = { train: 40, test: 30 };
+  const a = generateWorld(cfg, { seed: 5 });
+  const b = generateWorld({ ...cfg, testHops: { 4: 1 } }, { seed: 5 });
+  const same = generateWorld({ ...cfg, testHops: cfg.hops }, { seed: 5 });
+  assert.deepEqual(b.corpus, a.corpus);
+  assert.deepEqual(b.questions("train"), a.questions("train"));
+  assert.deepEqual(b.questions("test").map((q) => q.metadata?.hops), Array(30).fill(4));
+  assert.ok(a.questions("test").some((q) => q.metadata?.hops !== 4));
+  assert.deepEqual(same.questions("test"), a.questions("test"));
+  const trainKeys = new Set(a.questions("train").map((q) => q.question));
+  assert.ok(b.questions("test").every((q) => !trainKeys.has(q.question)));
 });
 
 Deno.test("relation subset: questions follow only the allowed relations", () => {

@@ -28,6 +28,12 @@ export interface WorldConfig {
   /** Hop-count mix of the questions (1-4 hops). */
   hops: HopMix;
   /**
+   * Hop-count mix of the test split alone (default: `hops`). The world, its training questions
+   * and every other split are the same whatever it is, so a held-out pool can be drawn from a
+   * few hop counts (an experiment regime's) without a larger world.
+   */
+  testHops?: HopMix;
+  /**
    * Distractor similarity in [0, 1]: the probability that an entity is made a near twin of an
    * earlier entity of the same type (its name shares all words but one), and, for a twin, the
    * probability that each of its relation facts copies the twin's.
