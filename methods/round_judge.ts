@@ -2,18 +2,21 @@
  * Training-time round-judge plumbing shared by the methods that ask for a `round-judge`
  * resource (CW-GRPO, PURE): what a judge sees of a trajectory ({@link judgedRounds}: its
  * non-final rounds, each with the policy's text, the parsed action and the observation that
- * answered it), and {@link judgeRows}, which scores chosen rows of a batch with the granted
- * judge and counts the judge's model calls during the step.
+ * answered it), {@link judgeRows}, which scores chosen rows of a batch with the granted judge
+ * and counts what it judged and the judge's model calls during the step, and
+ * {@link judgeStepMetrics}, the metrics of those counts every such method reports.
  *
  * @module
  */
-import type {
-  JudgedRound,
-  JudgeStats,
-  RolloutBatch,
-  RoundJudge,
-  RoundScore,
-  Trajectory,
+import {
+  type JudgedRound,
+  type JudgeStats,
+  methodCallMetric,
+  methodMetric,
+  type RolloutBatch,
+  type RoundJudge,
+  type RoundScore,
+  type Trajectory,
 } from "@creditlab/core";
 import type { MethodContext } from "@creditlab/train";
 
@@ -96,12 +99,25 @@ function judgeCounters(judge: RoundJudge): JudgeStats {
   };
 }
 
+/** What a round-judge method's step judged, as {@link judgeRows} counts it. */
+export interface JudgeCounts {
+  /** Trajectories sent to the judge. */
+  judgedTrajectories: number;
+  /** Non-final rounds scored. */
+  judgedRounds: number;
+  /**
+   * The judge's model calls, cache hits and parse failures during the step (zeros for a judge
+   * that keeps no counters, like SearchWorld's oracle).
+   */
+  llm: JudgeStats;
+}
+
 /**
  * Score the {@link judgedRounds} of the trajectories in `rows` of `batch` with the context's
  * granted round judge (all rows concurrently), and hand each row's scores to `use` (called as
- * soon as that row is scored; its results come back in the order of `rows`). `llm` counts the
- * judge's model calls, cache hits and parse failures made meanwhile (zeros for a judge that
- * keeps no counters). With no rows the judge is not asked for.
+ * soon as that row is scored; its results come back in the order of `rows`). `counts` says how
+ * many trajectories and rounds were judged and counts the judge's model calls, cache hits and
+ * parse failures made meanwhile. With no rows the judge is not asked for.
  *
  * Throws, prefixed with `method`, when a row's question is not in the context or the judge
  * returns a score count other than the number of rounds.
@@ -123,9 +139,13 @@ function judgeCounters(judge: RoundJudge): JudgeStats {
  *   }],
  * })]);
  * const ctx = contextOf({}, { questions: [question("q")], resources: { "round-judge": judge } });
- * const { results, llm } = await judgeRows("demo", batch, [0], ctx, (scores) => scores.length);
+ * const { results, counts } = await judgeRows("demo", batch, [0], ctx, (scores) => scores.length);
  * assert.deepEqual(results, [1]);
- * assert.deepEqual(llm, { calls: 0, cacheHits: 0, parseFailures: 0 });
+ * assert.deepEqual(counts, {
+ *   judgedTrajectories: 1,
+ *   judgedRounds: 1,
+ *   llm: { calls: 0, cacheHits: 0, parseFailures: 0 },
+ * });
  * ```
  */
 export async function judgeRows<T>(
@@ -134,8 +154,13 @@ export async function judgeRows<T>(
   rows: readonly number[],
   ctx: Pick<MethodContext<unknown>, "questions" | "resources">,
   use: (scores: RoundScore[], row: number) => T,
-): Promise<{ results: T[]; llm: JudgeStats }> {
-  if (rows.length === 0) return { results: [], llm: { calls: 0, cacheHits: 0, parseFailures: 0 } };
+): Promise<{ results: T[]; counts: JudgeCounts }> {
+  const counts: JudgeCounts = {
+    judgedTrajectories: rows.length,
+    judgedRounds: 0,
+    llm: { calls: 0, cacheHits: 0, parseFailures: 0 },
+  };
+  if (rows.length === 0) return { results: [], counts };
   const judge = ctx.resources.get("round-judge");
   const before = judgeCounters(judge);
   const results = await Promise.all(rows.map(async (r) => {
@@ -151,15 +176,43 @@ export async function judgeRows<T>(
         `${method}: the judge returned ${scores.length} scores for ${rounds.length} rounds (question ${q.id})`,
       );
     }
+    counts.judgedRounds += rounds.length;
     return use(scores, r);
   }));
   const after = judgeCounters(judge);
+  counts.llm = {
+    calls: after.calls - before.calls,
+    cacheHits: after.cacheHits - before.cacheHits,
+    parseFailures: after.parseFailures - before.parseFailures,
+  };
+  return { results, counts };
+}
+
+/**
+ * The step metrics of a round-judge method, in this order: `<method>/judged_trajectories`,
+ * `<method>/calls/judged_rounds`, the method's `own` metrics, then the judge's model calls
+ * (`<method>/calls/judge_llm`), cache hits (`<method>/judge_llm_cache_hits`) and parse failures
+ * (`<method>/judge_parse_failures`) during the step.
+ *
+ * @example
+ * ```ts
+ * const counts = { judgedTrajectories: 2, judgedRounds: 5, llm: { calls: 5, cacheHits: 0, parseFailures: 1 } };
+ * judgeStepMetrics("demo", counts, { "demo/score_mean": 0.4 });
+ * // { "demo/judged_trajectories": 2, "demo/calls/judged_rounds": 5, "demo/score_mean": 0.4,
+ * //   "demo/calls/judge_llm": 5, "demo/judge_llm_cache_hits": 0, "demo/judge_parse_failures": 1 }
+ * ```
+ */
+export function judgeStepMetrics(
+  method: string,
+  counts: JudgeCounts,
+  own: Record<string, number>,
+): Record<string, number> {
   return {
-    results,
-    llm: {
-      calls: after.calls - before.calls,
-      cacheHits: after.cacheHits - before.cacheHits,
-      parseFailures: after.parseFailures - before.parseFailures,
-    },
+    [methodMetric(method, "judged_trajectories")]: counts.judgedTrajectories,
+    [methodCallMetric(method, "judged_rounds")]: counts.judgedRounds,
+    ...own,
+    [methodCallMetric(method, "judge_llm")]: counts.llm.calls,
+    [methodMetric(method, "judge_llm_cache_hits")]: counts.llm.cacheHits,
+    [methodMetric(method, "judge_parse_failures")]: counts.llm.parseFailures,
   };
 }

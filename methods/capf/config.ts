@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { configFail, GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "../grpo/mod.ts";
+import { configChecks, GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "../grpo/mod.ts";
 import type { FeedbackDetail } from "../llm.ts";
 
 export type { FeedbackDetail } from "../llm.ts";
@@ -89,36 +89,28 @@ export const CAPF_DEFAULTS: Readonly<CapfConfig> = Object.freeze({
 /** Check a CAPF config; throws naming the field. */
 export function validateCapfConfig(cfg: CapfConfig): void {
   validateGrpoConfig(cfg, "capf config");
-  const fail = configFail("capf config");
+  const check = configChecks("capf config");
   const fb = cfg.feedback as FeedbackConfig | undefined;
   if (!fb || typeof fb.enabled !== "boolean") {
-    return fail(
+    return check.fail(
       "feedback.enabled",
       "a boolean",
       (fb as { enabled?: unknown } | undefined)?.enabled,
     );
   }
   if (fb.enabled) {
-    if (!(Number.isInteger(fb.maxCallsPerRollout) && fb.maxCallsPerRollout >= 1)) {
-      fail("feedback.maxCallsPerRollout", "an integer >= 1", fb.maxCallsPerRollout);
-    }
-    if (!["correctness", "error-type", "hint"].includes(fb.detail)) {
-      fail("feedback.detail", '"correctness" | "error-type" | "hint"', fb.detail);
-    }
+    check.integer("feedback.maxCallsPerRollout", fb.maxCallsPerRollout, { min: 1 });
+    check.oneOf("feedback.detail", fb.detail, ["correctness", "error-type", "hint"]);
   }
   const at = cfg.attenuation as AttenuationConfig | undefined;
-  if (!at) return fail("attenuation", "an object", at);
-  if (!(at.factor >= 0 && at.factor <= 1)) fail("attenuation.factor", "in [0, 1]", at.factor);
-  if (!["advantage", "reward", "loss-weight"].includes(at.target)) {
-    fail("attenuation.target", '"advantage" | "reward" | "loss-weight"', at.target);
-  }
+  if (!at) return check.fail("attenuation", "an object", at);
+  check.number("attenuation.factor", at.factor, { min: 0, max: 1 });
+  check.oneOf("attenuation.target", at.target, ["advantage", "reward", "loss-weight"]);
   const reach = at.reach as AttenuationReach | undefined;
   if (reach?.kind === "last-n-rounds") {
-    if (!(Number.isInteger(reach.n) && reach.n >= 1)) {
-      fail("attenuation.reach.n", "an integer >= 1", reach.n);
-    }
+    check.integer("attenuation.reach.n", reach.n, { min: 1 });
   } else if (reach?.kind !== "feedback-call-only" && reach?.kind !== "all-before-feedback") {
-    fail(
+    check.fail(
       "attenuation.reach",
       '{ kind: "feedback-call-only" | "all-before-feedback" } or { kind: "last-n-rounds", n }',
       reach,

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { configFail, GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "../grpo/mod.ts";
+import { configChecks, GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "../grpo/mod.ts";
 
 /**
  * How contribution scores c_k of the K-1 non-final rounds become weights w_k.
@@ -41,23 +41,15 @@ export const CW_GRPO_DEFAULTS: Readonly<CwGrpoConfig> = Object.freeze({
 /** Check a CW-GRPO config; throws naming the field. */
 export function validateCwGrpoConfig(cfg: CwGrpoConfig): void {
   validateGrpoConfig(cfg, "cw-grpo config");
-  const fail = configFail("cw-grpo config");
+  const check = configChecks("cw-grpo config");
   const w = cfg.weighting as ContributionWeighting | undefined;
   if (w?.kind === "softmax") {
-    if (!(Number.isFinite(w.gamma) && w.gamma > 0)) {
-      fail("weighting.gamma", "a finite number > 0", w.gamma);
-    }
+    check.number("weighting.gamma", w.gamma, { above: 0 });
   } else if (w?.kind !== "normalize") {
-    fail("weighting", '{ kind: "normalize" } or { kind: "softmax", gamma }', w);
+    check.fail("weighting", '{ kind: "normalize" } or { kind: "softmax", gamma }', w);
   }
-  if (
-    cfg.allZeroContributions !== "zero-non-final" &&
-    cfg.allZeroContributions !== "fall-back-to-grpo"
-  ) {
-    fail(
-      "allZeroContributions",
-      '"zero-non-final" | "fall-back-to-grpo"',
-      cfg.allZeroContributions,
-    );
-  }
+  check.oneOf("allZeroContributions", cfg.allZeroContributions, [
+    "zero-non-final",
+    "fall-back-to-grpo",
+  ]);
 }

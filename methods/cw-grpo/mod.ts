@@ -16,16 +16,11 @@
  * ```
  * @module
  */
-import {
-  methodCallMetric,
-  methodMetric,
-  type MethodRecord,
-  type RolloutBatch,
-} from "@creditlab/core";
+import { methodMetric, type MethodRecord, type RolloutBatch } from "@creditlab/core";
 import { type Method, type MethodContext, registerMethod, type StepResult } from "@creditlab/train";
 import { grpoFamily, grpoRowAdvantages } from "../grpo/mod.ts";
 import { CW_GRPO_DEFAULTS, type CwGrpoConfig, validateCwGrpoConfig } from "./config.ts";
-import { judgeRows } from "../round_judge.ts";
+import { type JudgeCounts, judgeRows, judgeStepMetrics } from "../round_judge.ts";
 import { contributions, contributionWeights, cwTokenAdvantages, roundScales } from "./weights.ts";
 
 export * from "./config.ts";
@@ -48,32 +43,23 @@ export interface CwGrpoRecord extends MethodRecord {
 }
 
 /** What one step's credit assignment did (its metrics). */
-export interface CwStepStats {
-  /** Trajectories sent to the judge (reward > 0, A > 0, K > 1). */
-  judgedTrajectories: number;
-  /** Non-final rounds scored. */
-  judgedRounds: number;
+export interface CwStepStats extends JudgeCounts {
   /** Sum of c_k over judged rounds. */
   contributionSum: number;
   /** Judged trajectories whose contributions were all 0. */
   allZeroTrajectories: number;
-  /** LLM calls / cache hits / parse failures made by the judge during this call (if it counts them). */
-  llmCalls: number;
-  llmCacheHits: number;
-  llmParseFailures: number;
 }
 
 /**
- * CW-GRPO per-token advantages. Calls the judge (the method's granted round judge) for every
- * trajectory with reward > 0, A_i > 0 and K > 1 (concurrently); everything else keeps the GRPO
- * advantage. Returns the advantages, what the step did, and the record of each judged row.
+ * CW-GRPO's step. Calls the judge (the method's granted round judge) for every trajectory with
+ * reward > 0, A_i > 0 and K > 1 (concurrently); everything else keeps the GRPO advantage.
+ * Returns the per-token advantages, the metrics of what the step did ({@link cwStepMetrics})
+ * and the record of each judged row.
  */
-export async function cwGrpoAdvantages(
+export async function cwGrpoStep(
   batch: RolloutBatch,
   ctx: MethodContext<CwGrpoConfig>,
-): Promise<
-  { advantages: Float32Array; stats: CwStepStats; records: (CwGrpoRecord | undefined)[] }
-> {
+): Promise<StepResult<CwGrpoRecord>> {
   const cfg = ctx.config;
   validateCwGrpoConfig(cfg);
   const rowAdv = grpoRowAdvantages(batch, cfg);
@@ -81,31 +67,19 @@ export async function cwGrpoAdvantages(
   for (let r = 0; r < batch.n; r++) {
     if (batch.rewards[r]! > 0 && rowAdv[r]! > 0 && batch.numRounds[r]! > 1) todo.push(r);
   }
-  const stats: CwStepStats = {
-    judgedTrajectories: todo.length,
-    judgedRounds: 0,
-    contributionSum: 0,
-    allZeroTrajectories: 0,
-    llmCalls: 0,
-    llmCacheHits: 0,
-    llmParseFailures: 0,
-  };
-  const scales: (Float32Array | null)[] = new Array(batch.n).fill(null);
-  const records: (CwGrpoRecord | undefined)[] = new Array(batch.n).fill(undefined);
-  const { results: scored, llm } = await judgeRows(
+  const { results: scored, counts } = await judgeRows(
     NAME,
     batch,
     todo,
     ctx,
     (scores, r) => ({ r, c: contributions(scores) }),
   );
-  stats.llmCalls = llm.calls;
-  stats.llmCacheHits = llm.cacheHits;
-  stats.llmParseFailures = llm.parseFailures;
+  const stats: CwStepStats = { ...counts, contributionSum: 0, allZeroTrajectories: 0 };
+  const scales: (Float32Array | null)[] = new Array(batch.n).fill(null);
+  const records: (CwGrpoRecord | undefined)[] = new Array(batch.n).fill(undefined);
   for (const { r, c } of scored) {
     let sum = 0;
     for (const v of c) sum += v;
-    stats.judgedRounds += c.length;
     stats.contributionSum += sum;
     if (sum === 0) stats.allZeroTrajectories++;
     // Kept with the trajectory (the run store's method record) for the report's per-round
@@ -118,7 +92,11 @@ export async function cwGrpoAdvantages(
       contributionWeights(c, { weighting: cfg.weighting, allZero: cfg.allZeroContributions }),
     );
   }
-  return { advantages: cwTokenAdvantages(rowAdv, scales, batch), stats, records };
+  return {
+    advantages: cwTokenAdvantages(rowAdv, scales, batch),
+    metrics: cwStepMetrics(stats),
+    records,
+  };
 }
 
 /**
@@ -127,26 +105,12 @@ export async function cwGrpoAdvantages(
  * model calls (`cw-grpo/calls/judge_llm`), cache hits and parse failures during the step.
  */
 export function cwStepMetrics(s: CwStepStats): Record<string, number> {
-  return {
-    [methodMetric(NAME, "judged_trajectories")]: s.judgedTrajectories,
-    [methodCallMetric(NAME, "judged_rounds")]: s.judgedRounds,
+  return judgeStepMetrics(NAME, s, {
     [methodMetric(NAME, "contribution_mean")]: s.judgedRounds === 0
       ? 0
       : s.contributionSum / s.judgedRounds,
     [methodMetric(NAME, "all_zero_trajectories")]: s.allZeroTrajectories,
-    [methodCallMetric(NAME, "judge_llm")]: s.llmCalls,
-    [methodMetric(NAME, "judge_llm_cache_hits")]: s.llmCacheHits,
-    [methodMetric(NAME, "judge_parse_failures")]: s.llmParseFailures,
-  };
-}
-
-/** CW-GRPO's step: advantages, metrics and the judged rows' records. */
-export async function cwGrpoStep(
-  batch: RolloutBatch,
-  ctx: MethodContext<CwGrpoConfig>,
-): Promise<StepResult<CwGrpoRecord>> {
-  const { advantages, stats, records } = await cwGrpoAdvantages(batch, ctx);
-  return { advantages, metrics: cwStepMetrics(stats), records };
+  });
 }
 
 /** The CW-GRPO method. */

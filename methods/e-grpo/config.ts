@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { configFail, GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "../grpo/mod.ts";
+import { configChecks, GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "../grpo/mod.ts";
 
 /**
  * How a gold entity is found in the agent's text (both sides normalised like Search-R1's
@@ -70,20 +70,15 @@ export const E_GRPO_DEFAULTS: Readonly<EGrpoConfig> = Object.freeze({
 /** Check an E-GRPO config; throws naming the field. */
 export function validateEGrpoConfig(cfg: EGrpoConfig): void {
   validateGrpoConfig(cfg, "e-grpo config");
-  const fail = configFail("e-grpo config");
-  if (!(cfg.alpha >= 0 && cfg.alpha < 1)) {
-    fail("alpha", "in [0, 1) (a near-miss must earn less than a correct answer)", cfg.alpha);
-  }
-  if (cfg.matching !== "normalized-substring" && cfg.matching !== "token-set") {
-    fail("matching", '"normalized-substring" | "token-set"', cfg.matching);
-  }
-  if (cfg.textScope !== "before-final-answer" && cfg.textScope !== "all-policy-text") {
-    fail("textScope", '"before-final-answer" | "all-policy-text"', cfg.textScope);
-  }
-  if (cfg.normalization !== "group-max" && cfg.normalization !== "none") {
-    fail("normalization", '"group-max" | "none"', cfg.normalization);
-  }
-  if (cfg.noAnswer !== "zero" && cfg.noAnswer !== "entity-credit") {
-    fail("noAnswer", '"zero" | "entity-credit"', cfg.noAnswer);
-  }
+  const check = configChecks("e-grpo config");
+  check.number(
+    "alpha",
+    cfg.alpha,
+    { min: 0, below: 1 },
+    "a near-miss must earn less than a correct answer",
+  );
+  check.oneOf("matching", cfg.matching, ["normalized-substring", "token-set"]);
+  check.oneOf("textScope", cfg.textScope, ["before-final-answer", "all-policy-text"]);
+  check.oneOf("normalization", cfg.normalization, ["group-max", "none"]);
+  check.oneOf("noAnswer", cfg.noAnswer, ["zero", "entity-credit"]);
 }

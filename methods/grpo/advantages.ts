@@ -4,7 +4,7 @@
  *
  *     A_{i,t} = (r_i - mean(r)) / (std(r) + eps)    for every policy token t of o_i
  *
- * Pure functions over typed arrays; extensions (capf, cw-grpo, e-grpo) start from these.
+ * Pure functions over typed arrays; extensions (capf, cw-grpo, e-grpo, pure) start from these.
  *
  * @module
  */

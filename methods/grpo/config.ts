@@ -1,6 +1,7 @@
 /**
- * The GRPO family's config (GRPO, Dr. GRPO, DAPO options), its defaults and validation.
- * Methods that extend the baseline (capf, cw-grpo, e-grpo) extend {@link GrpoConfig}.
+ * The GRPO family's config (GRPO, Dr. GRPO, DAPO options), its defaults and validation, and
+ * the checks every method's validation is written with ({@link configChecks}). Methods that
+ * extend the baseline (capf, cw-grpo, e-grpo, pure) extend {@link GrpoConfig}.
  *
  * @module
  */
@@ -102,16 +103,94 @@ const AGGREGATIONS: readonly Aggregation[] = [
 const KL_ESTIMATORS: readonly KlEstimator[] = ["k1", "k2", "k3"];
 
 /**
- * The thrower of a config check: `fail(field, expected, got)` throws the RangeError
- * `<where>: field "<field>" must be <expected>, got <got as JSON>`.
+ * Bounds of a numeric config field: `min` and `max` are inclusive, `above` and `below`
+ * exclusive.
  */
-export function configFail(
-  where: string,
-): (field: string, expected: string, got: unknown) => never {
-  return (field, expected, got) => {
+export interface Bounds {
+  min?: number;
+  above?: number;
+  max?: number;
+  below?: number;
+}
+
+/**
+ * The checks a method's `validate` is written with. Each throws the RangeError
+ * `<where>: field "<field>" must be <expected>, got <the value as JSON>`.
+ */
+export interface ConfigChecks {
+  /** Throw for `field`, saying in words what was `expected` (for checks the others do not cover). */
+  fail(field: string, expected: string, got: unknown): never;
+  /**
+   * A finite number within `bounds`: expected "a finite number >= 0", "a finite number > 0",
+   * "in [0, 1)", ...; `why`, when given, follows in parentheses.
+   */
+  number(field: string, value: number, bounds: Bounds, why?: string): void;
+  /** An integer within `bounds`: expected "an integer >= 1", ... */
+  integer(field: string, value: number, bounds: Bounds): void;
+  /** One of `options`: expected `"a" | "b"`. */
+  oneOf<T extends string>(field: string, value: T, options: readonly NoInfer<T>[]): void;
+}
+
+/** What `bounds` allow, in words, of a value of `kind` ("a finite number" or "an integer"). */
+function boundsInWords(kind: string, b: Bounds): string {
+  const low = b.min !== undefined ? `>= ${b.min}` : b.above !== undefined ? `> ${b.above}` : null;
+  const high = b.max !== undefined ? `<= ${b.max}` : b.below !== undefined ? `< ${b.below}` : null;
+  if (low === null || high === null) return [kind, low, high].filter((s) => s !== null).join(" ");
+  // Both ends: an interval, "in [0, 1)".
+  const open = b.min !== undefined ? `[${b.min}` : `(${b.above}`;
+  const close = b.max !== undefined ? `${b.max}]` : `${b.below})`;
+  const interval = `in ${open}, ${close}`;
+  return kind === "an integer" ? `an integer ${interval}` : interval;
+}
+
+/** Whether `value` (a number) is within `b`. */
+function withinBounds(value: number, b: Bounds): boolean {
+  return (b.min === undefined || value >= b.min) && (b.above === undefined || value > b.above) &&
+    (b.max === undefined || value <= b.max) && (b.below === undefined || value < b.below);
+}
+
+/**
+ * The {@link ConfigChecks} of one config; `where` prefixes every message (e.g. "capf config").
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const check = configChecks("demo config");
+ * check.number("alpha", 0.3, { min: 0, below: 1 }); // passes
+ * assert.throws(
+ *   () => check.integer("rounds", 0, { min: 1 }),
+ *   /demo config: field "rounds" must be an integer >= 1, got 0/,
+ * );
+ * assert.throws(
+ *   () => check.oneOf<string>("mode", "x", ["a", "b"]),
+ *   /field "mode" must be "a" \| "b", got "x"/,
+ * );
+ * ```
+ */
+export function configChecks(where: string): ConfigChecks {
+  const fail = (field: string, expected: string, got: unknown): never => {
     throw new RangeError(
       `${where}: field "${field}" must be ${expected}, got ${JSON.stringify(got)}`,
     );
+  };
+  return {
+    fail,
+    number(field, value, bounds, why) {
+      if (!(Number.isFinite(value) && withinBounds(value, bounds))) {
+        const expected = boundsInWords("a finite number", bounds);
+        fail(field, why === undefined ? expected : `${expected} (${why})`, value);
+      }
+    },
+    integer(field, value, bounds) {
+      if (!(Number.isInteger(value) && withinBounds(value, bounds))) {
+        fail(field, boundsInWords("an integer", bounds), value);
+      }
+    },
+    oneOf(field, value, options) {
+      if (!options.includes(value)) {
+        fail(field, options.map((o) => JSON.stringify(o)).join(" | "), value);
+      }
+    },
   };
 }
 
@@ -120,35 +199,25 @@ export function configFail(
  * `where` prefixes the message (e.g. "capf config").
  */
 export function validateGrpoConfig(cfg: GrpoConfig, where = "grpo config"): void {
-  const fail = configFail(where);
-  if (typeof cfg.normalizeStd !== "boolean") fail("normalizeStd", "a boolean", cfg.normalizeStd);
-  if (!(Number.isFinite(cfg.eps) && cfg.eps >= 0)) fail("eps", "a finite number >= 0", cfg.eps);
-  if (cfg.singletonGroup !== "verl" && cfg.singletonGroup !== "zero") {
-    fail("singletonGroup", '"verl" or "zero"', cfg.singletonGroup);
+  const check = configChecks(where);
+  if (typeof cfg.normalizeStd !== "boolean") {
+    check.fail("normalizeStd", "a boolean", cfg.normalizeStd);
   }
-  if (!(cfg.clipLow >= 0 && cfg.clipLow < 1)) fail("clipLow", "in [0, 1)", cfg.clipLow);
-  if (!(cfg.clipHigh >= 0 && Number.isFinite(cfg.clipHigh))) {
-    fail("clipHigh", "a finite number >= 0", cfg.clipHigh);
-  }
+  check.number("eps", cfg.eps, { min: 0 });
+  check.oneOf("singletonGroup", cfg.singletonGroup, ["verl", "zero"]);
+  check.number("clipLow", cfg.clipLow, { min: 0, below: 1 });
+  check.number("clipHigh", cfg.clipHigh, { min: 0 });
   if (cfg.dualClip !== null && !(cfg.dualClip > 1 && Number.isFinite(cfg.dualClip))) {
-    fail("dualClip", "null or a finite number > 1", cfg.dualClip);
+    check.fail("dualClip", "null or a finite number > 1", cfg.dualClip);
   }
-  if (!(Number.isFinite(cfg.klCoef) && cfg.klCoef >= 0)) {
-    fail("klCoef", "a finite number >= 0", cfg.klCoef);
-  }
-  if (!KL_ESTIMATORS.includes(cfg.klEstimator)) {
-    fail("klEstimator", KL_ESTIMATORS.join(" | "), cfg.klEstimator);
-  }
-  if (!AGGREGATIONS.includes(cfg.aggregation)) {
-    fail("aggregation", AGGREGATIONS.join(" | "), cfg.aggregation);
-  }
+  check.number("klCoef", cfg.klCoef, { min: 0 });
+  check.oneOf("klEstimator", cfg.klEstimator, KL_ESTIMATORS);
+  check.oneOf("aggregation", cfg.aggregation, AGGREGATIONS);
   const ds = cfg.dynamicSampling as DynamicSampling | undefined;
   if (ds?.kind === "drop-uniform-groups") {
-    if (!(Number.isInteger(ds.maxResampleRounds) && ds.maxResampleRounds >= 0)) {
-      fail("dynamicSampling.maxResampleRounds", "an integer >= 0", ds.maxResampleRounds);
-    }
+    check.integer("dynamicSampling.maxResampleRounds", ds.maxResampleRounds, { min: 0 });
   } else if (ds?.kind !== "off") {
-    fail(
+    check.fail(
       "dynamicSampling",
       '{ kind: "off" } or { kind: "drop-uniform-groups", maxResampleRounds }',
       ds,

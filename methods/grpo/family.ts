@@ -1,6 +1,6 @@
 /**
  * The GRPO family's shared method parts: every method that extends the baseline (capf,
- * cw-grpo, e-grpo) is built with {@link grpoFamily}, which supplies the policy loss of its
+ * cw-grpo, e-grpo, pure) is built with {@link grpoFamily}, which supplies the policy loss of its
  * config, DAPO dynamic sampling, config validation before every call, and the default reward
  * (the exact-match outcome, checked finite). A method then writes only what is its own: its
  * resources, rollout hooks, reward shaping and step.

@@ -11,7 +11,14 @@ import {
   rowsOf,
   trajectory,
 } from "../testing.ts";
-import { grpo, GRPO_DEFAULTS, type GrpoConfig, grpoVariant, validateGrpoConfig } from "./mod.ts";
+import {
+  configChecks,
+  grpo,
+  GRPO_DEFAULTS,
+  type GrpoConfig,
+  grpoVariant,
+  validateGrpoConfig,
+} from "./mod.ts";
 
 function group() {
   return groupOf(4, [
@@ -98,6 +105,40 @@ Deno.test("grpo: config validation names the field", () => {
     /dynamicSampling.maxResampleRounds/,
   );
   validateGrpoConfig(GRPO_DEFAULTS);
+});
+
+Deno.test("configChecks: what each kind of bound says, and values that are not numbers", () => {
+  const check = configChecks("x config");
+  const cases: [() => void, string][] = [
+    [
+      () => check.number("a", -1, { min: 0 }),
+      'x config: field "a" must be a finite number >= 0, got -1',
+    ],
+    [() => check.number("a", 0, { above: 0 }), 'field "a" must be a finite number > 0, got 0'],
+    [() => check.number("a", 2, { max: 1 }), 'field "a" must be a finite number <= 1, got 2'],
+    [() => check.number("a", 1, { min: 0, below: 1 }), 'field "a" must be in [0, 1), got 1'],
+    [() => check.number("a", 1.5, { min: 0, max: 1 }), 'field "a" must be in [0, 1], got 1.5'],
+    [() => check.number("a", 0, { above: 0, below: 1 }), 'field "a" must be in (0, 1), got 0'],
+    [
+      () => check.number("a", NaN, { min: 0 }, "why"),
+      "must be a finite number >= 0 (why), got null",
+    ],
+    [() => check.number("a", Infinity, {}), "must be a finite number, got null"],
+    [() => check.integer("n", 1.5, { min: 1 }), 'field "n" must be an integer >= 1, got 1.5'],
+    [() => check.integer("n", 5, { min: 1, max: 4 }), "must be an integer in [1, 4], got 5"],
+    [() => check.oneOf<string>("m", "c", ["a", "b"]), 'field "m" must be "a" | "b", got "c"'],
+    [() => check.fail("f", "an object", null), 'field "f" must be an object, got null'],
+  ];
+  for (const [f, text] of cases) {
+    assert.throws(f, (e: unknown) => e instanceof RangeError && e.message.endsWith(text));
+  }
+  // JavaScript would compare these as numbers; a config must hold the number itself.
+  for (const v of ["0.5", null, true, []]) {
+    assert.throws(() => check.number("a", v as unknown as number, { min: 0, max: 1 }), /field "a"/);
+  }
+  check.number("a", 0, { min: 0, below: 1 });
+  check.integer("n", 0, { min: 0 });
+  check.oneOf<string>("m", "b", ["a", "b"]);
 });
 
 Deno.test("grpo: no metrics of its own; the harness counts zero-signal groups", async () => {

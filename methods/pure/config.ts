@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { configFail, GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "../grpo/mod.ts";
+import { configChecks, GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "../grpo/mod.ts";
 
 /**
  * How the per-round process rewards r_1..r_{K-1} become returns G_1..G_{K-1} (credit.ts).
@@ -93,36 +93,25 @@ export const PURE_DEFAULTS: Readonly<PureConfig> = Object.freeze({
  */
 export function validatePureConfig(cfg: PureConfig): void {
   validateGrpoConfig(cfg, "pure config");
-  const fail = configFail("pure config");
+  const check = configChecks("pure config");
   const c = cfg.credit as CreditForm | undefined;
   if (c?.kind === "soft-min") {
-    if (!(Number.isFinite(c.temperature) && c.temperature > 0)) {
-      fail(
-        "credit.temperature",
-        'a finite number > 0 (use { kind: "min" } for T -> 0)',
-        c.temperature,
-      );
-    }
-    if (c.over !== "trajectory" && c.over !== "suffix") {
-      fail("credit.over", '"trajectory" | "suffix"', c.over);
-    }
+    check.number(
+      "credit.temperature",
+      c.temperature,
+      { above: 0 },
+      'use { kind: "min" } for T -> 0',
+    );
+    check.oneOf("credit.over", c.over, ["trajectory", "suffix"]);
   } else if (c?.kind !== "min" && c?.kind !== "sum") {
-    fail(
+    check.fail(
       "credit",
       '{ kind: "soft-min", temperature, over } | { kind: "min" } | { kind: "sum" }',
       c,
     );
   }
-  if (cfg.processScore !== "product" && cfg.processScore !== "mean") {
-    fail("processScore", '"product" | "mean"', cfg.processScore);
-  }
-  if (cfg.processRange !== "signed" && cfg.processRange !== "unit") {
-    fail("processRange", '"signed" | "unit"', cfg.processRange);
-  }
-  if (cfg.processNormalization !== "group" && cfg.processNormalization !== "none") {
-    fail("processNormalization", '"group" | "none"', cfg.processNormalization);
-  }
-  if (!(Number.isFinite(cfg.processCoef) && cfg.processCoef >= 0)) {
-    fail("processCoef", "a finite number >= 0", cfg.processCoef);
-  }
+  check.oneOf("processScore", cfg.processScore, ["product", "mean"]);
+  check.oneOf("processRange", cfg.processRange, ["signed", "unit"]);
+  check.oneOf("processNormalization", cfg.processNormalization, ["group", "none"]);
+  check.number("processCoef", cfg.processCoef, { min: 0 });
 }

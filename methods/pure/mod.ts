@@ -20,16 +20,10 @@
  * ```
  * @module
  */
-import {
-  type JudgeStats,
-  methodCallMetric,
-  methodMetric,
-  type MethodRecord,
-  type RolloutBatch,
-} from "@creditlab/core";
+import { methodMetric, type MethodRecord, type RolloutBatch } from "@creditlab/core";
 import { type Method, type MethodContext, registerMethod, type StepResult } from "@creditlab/train";
 import { grpoFamily, grpoRowAdvantages } from "../grpo/mod.ts";
-import { judgeRows } from "../round_judge.ts";
+import { type JudgeCounts, judgeRows, judgeStepMetrics } from "../round_judge.ts";
 import { PURE_DEFAULTS, type PureConfig, validatePureConfig } from "./config.ts";
 import {
   minFormReturns,
@@ -56,53 +50,37 @@ export interface PureRecord extends MethodRecord {
 }
 
 /** What one step's credit assignment did (its metrics). */
-export interface PureStepStats {
-  /** Trajectories sent to the judge (K > 1). */
-  judgedTrajectories: number;
-  /** Non-final rounds scored. */
-  judgedRounds: number;
+export interface PureStepStats extends JudgeCounts {
   /** Sum of r_k over judged rounds. */
   processRewardSum: number;
   /** Sum of G_1 (each judged trajectory's min-form value) over judged trajectories. */
   valueSum: number;
-  /** LLM calls / cache hits / parse failures of the judge during this step (if it counts them). */
-  llm: JudgeStats;
 }
 
 /**
- * PURE per-token advantages. Calls the granted round judge for every trajectory with K > 1
- * (concurrently); trajectories with one round keep the GRPO advantage. Returns the advantages,
- * what the step did and the record of each judged row.
+ * PURE's step. Calls the granted round judge for every trajectory with K > 1 (concurrently);
+ * trajectories with one round keep the GRPO advantage. Returns the per-token advantages, the
+ * metrics of what the step did ({@link pureStepMetrics}) and the record of each judged row.
  */
-export async function pureAdvantages(
+export async function pureStep(
   batch: RolloutBatch,
   ctx: MethodContext<PureConfig>,
-): Promise<
-  { advantages: Float32Array; stats: PureStepStats; records: (PureRecord | undefined)[] }
-> {
+): Promise<StepResult<PureRecord>> {
   const cfg = ctx.config;
   validatePureConfig(cfg);
   const rowAdv = grpoRowAdvantages(batch, cfg);
   const rows: number[] = [];
   for (let r = 0; r < batch.n; r++) if (batch.numRounds[r]! > 1) rows.push(r);
-  const stats: PureStepStats = {
-    judgedTrajectories: rows.length,
-    judgedRounds: 0,
-    processRewardSum: 0,
-    valueSum: 0,
-    llm: { calls: 0, cacheHits: 0, parseFailures: 0 },
-  };
-  const returns: (Float64Array | null)[] = new Array(batch.n).fill(null);
-  const records: (PureRecord | undefined)[] = new Array(batch.n).fill(undefined);
-  const { results: scored, llm } = await judgeRows(NAME, batch, rows, ctx, (scores, r) => ({
+  const { results: scored, counts } = await judgeRows(NAME, batch, rows, ctx, (scores, r) => ({
     r,
     rewards: processRewards(scores, { score: cfg.processScore, range: cfg.processRange }),
   }));
-  stats.llm = llm;
+  const stats: PureStepStats = { ...counts, processRewardSum: 0, valueSum: 0 };
+  const returns: (Float64Array | null)[] = new Array(batch.n).fill(null);
+  const records: (PureRecord | undefined)[] = new Array(batch.n).fill(undefined);
   for (const { r, rewards } of scored) {
     const g = minFormReturns(rewards, cfg.credit);
     returns[r] = g;
-    stats.judgedRounds += rewards.length;
     for (const v of rewards) stats.processRewardSum += v;
     stats.valueSum += g[0] ?? 0;
     records[r] = {
@@ -118,7 +96,7 @@ export async function pureAdvantages(
   });
   return {
     advantages: pureTokenAdvantages(rowAdv, roundAdv, batch, cfg.processCoef),
-    stats,
+    metrics: pureStepMetrics(stats),
     records,
   };
 }
@@ -130,24 +108,10 @@ export async function pureAdvantages(
  */
 export function pureStepMetrics(s: PureStepStats): Record<string, number> {
   const mean = (sum: number, n: number) => (n === 0 ? 0 : sum / n);
-  return {
-    [methodMetric(NAME, "judged_trajectories")]: s.judgedTrajectories,
-    [methodCallMetric(NAME, "judged_rounds")]: s.judgedRounds,
+  return judgeStepMetrics(NAME, s, {
     [methodMetric(NAME, "process_reward_mean")]: mean(s.processRewardSum, s.judgedRounds),
     [methodMetric(NAME, "value_mean")]: mean(s.valueSum, s.judgedTrajectories),
-    [methodCallMetric(NAME, "judge_llm")]: s.llm.calls,
-    [methodMetric(NAME, "judge_llm_cache_hits")]: s.llm.cacheHits,
-    [methodMetric(NAME, "judge_parse_failures")]: s.llm.parseFailures,
-  };
-}
-
-/** PURE's step: advantages, metrics and the judged rows' records. */
-export async function pureStep(
-  batch: RolloutBatch,
-  ctx: MethodContext<PureConfig>,
-): Promise<StepResult<PureRecord>> {
-  const { advantages, stats, records } = await pureAdvantages(batch, ctx);
-  return { advantages, metrics: pureStepMetrics(stats), records };
+  });
 }
 
 /** The PURE method. */
