@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { IngestError } from "./benchmarks/errors.ts";
+import { IngestCommittedError, IngestError } from "./benchmarks/errors.ts";
 import { ingestBenchmarks } from "./benchmarks/ingest.ts";
 import { writeCards } from "./benchmarks/card.ts";
 import {
@@ -85,9 +85,13 @@ async function ingest(args: string[]): Promise<number> {
       console.error(`data ingest: ${e.message}\n(nothing was written)`);
       return 1;
     }
+    if (e instanceof IngestCommittedError) {
+      console.error(`data ingest: ${e.message}`);
+      return 1;
+    }
     if (e instanceof Error) {
       console.error(
-        `data ingest: ${e.message}\n(the write was rolled back; the store is unchanged)`,
+        `data ingest: ${e.message}\n(nothing was committed: the store and the Parquet files are unchanged)`,
       );
       return 1;
     }

@@ -6,7 +6,7 @@
  */
 import { backendLabel, loadCheckpoint } from "@creditlab/kernels";
 import { dirCheckpoints, type Method, trainRl } from "@creditlab/train";
-import { trajectoryRowsFromBatch } from "@creditlab/runstore";
+import { type RunEnd, trajectoryRowsFromBatch } from "@creditlab/runstore";
 import { join } from "node:path";
 import { exists, type RunContext } from "./context.ts";
 import type { ExperimentPreset } from "./presets.ts";
@@ -31,8 +31,11 @@ export interface RunArmOptions<C> {
 
 /**
  * Train one RL arm from the SFT checkpoint and evaluate it. A run of the same
- * (experiment, method, arm, seed, preset) that was interrupted resumes from its last
- * checkpoint; a completed one is reused. Returns the run id.
+ * (experiment, method, arm, seed, preset) that was interrupted, failed or diverged resumes from
+ * its last checkpoint (the log says which, and why it ended); a completed one is reused; one
+ * still recorded running (its process alive, or on another host) is refused. How the run ends
+ * is recorded with `RunStore.track`: a thrown error as `failed`, SIGINT/SIGTERM as
+ * `interrupted`. Returns the run id.
  */
 export async function runArm<C>(ctx: RunContext, opts: RunArmOptions<C>): Promise<string> {
   const { preset, testbed, method, seed } = opts;
@@ -56,9 +59,23 @@ export async function runArm<C>(ctx: RunContext, opts: RunArmOptions<C>): Promis
     `seed-${seed}`,
     `${opts.arm}-${method.name}`,
   );
+  if (prev?.status === "running") {
+    // Not reconciled on open: its process runs (on this host) or ran on another host.
+    const p = prev.process;
+    throw new Error(
+      `${opts.arm} ${method.name} seed ${seed}: run ${prev.id} is recorded running in ${
+        p ? `process ${p.pid} on ${p.host}` : "another process"
+      } (started ${prev.startedAt}); not starting it a second time`,
+    );
+  }
   let runId: string;
   if (prev && (await exists(join(ckptDir, "LATEST")))) {
     runId = prev.id;
+    ctx.log(
+      `${opts.arm} ${method.name} seed ${seed}: resuming ${prev.status} run ${runId}${
+        prev.reason ? ` (${prev.reason})` : ""
+      } from its last checkpoint`,
+    );
     await ctx.store.reopenRun(runId);
   } else {
     await Deno.remove(ckptDir, { recursive: true }).catch(() => {});
@@ -81,45 +98,48 @@ export async function runArm<C>(ctx: RunContext, opts: RunArmOptions<C>): Promis
   const ref = await loadCheckpoint(opts.sftCheckpoint);
   const model = sft.model;
   try {
-    ctx.log(`${opts.arm} ${method.name} seed ${seed}: RL ${preset.rl.steps} steps (run ${runId})`);
-    const result = await trainRl({
-      model,
-      refModel: ref.model,
-      tokenizer: testbed.tokenizer,
-      method,
-      methodConfig: opts.methodConfig,
-      questions: testbed.rlTrain,
-      resources: testbed.resources,
-      config: preset.rl,
-      seed,
-      sink: {
-        logStep: (step, metrics) => ctx.store.logStep(runId, step, metrics),
-        logTrajectories: async (step, batch, advantages, records) => {
-          await ctx.store.writeTrajectories(
-            runId,
-            step,
-            trajectoryRowsFromBatch(batch, advantages, { records }),
-          );
+    await ctx.store.track(runId, async (): Promise<RunEnd> => {
+      ctx.log(
+        `${opts.arm} ${method.name} seed ${seed}: RL ${preset.rl.steps} steps (run ${runId})`,
+      );
+      const result = await trainRl({
+        model,
+        refModel: ref.model,
+        tokenizer: testbed.tokenizer,
+        method,
+        methodConfig: opts.methodConfig,
+        questions: testbed.rlTrain,
+        resources: testbed.resources,
+        config: preset.rl,
+        seed,
+        sink: {
+          logStep: (step, metrics) => ctx.store.logStep(runId, step, metrics),
+          logTrajectories: async (step, batch, advantages, records) => {
+            await ctx.store.writeTrajectories(
+              runId,
+              step,
+              trajectoryRowsFromBatch(batch, advantages, { records }),
+            );
+          },
+          truncateAfter: async (step) => {
+            await ctx.store.truncateAfter(runId, step);
+          },
         },
-        truncateAfter: async (step) => {
-          await ctx.store.truncateAfter(runId, step);
-        },
-      },
-      checkpoints: dirCheckpoints(ckptDir, { extra: checkpointExtra(testbed) }),
-      ...(testbed.anonymizer ? { anonymizer: testbed.anonymizer } : {}),
-      ...(opts.stopAfter !== undefined ? { stopAfter: opts.stopAfter } : {}),
-      log: ctx.log,
+        checkpoints: dirCheckpoints(ckptDir, { extra: checkpointExtra(testbed) }),
+        ...(testbed.anonymizer ? { anonymizer: testbed.anonymizer } : {}),
+        ...(opts.stopAfter !== undefined ? { stopAfter: opts.stopAfter } : {}),
+        log: ctx.log,
+      });
+      if (result.stopped === "stop-after") {
+        return { status: "interrupted", reason: `stopped after step ${opts.stopAfter} as asked` };
+      }
+      const evals = await evaluateOnTestbed(model, { testbed, preset, seed });
+      await logEvals(ctx, runId, { step: preset.rl.steps, evals });
+      return result.stopped === "done" ? { status: "completed" } : {
+        status: "diverged",
+        reason: `stopped after ${preset.rl.maxBadSteps} steps with a non-finite loss or gradient`,
+      };
     });
-    if (result.stopped === "stop-after") {
-      await ctx.store.endRun(runId, "interrupted");
-      return runId;
-    }
-    const evals = await evaluateOnTestbed(model, { testbed, preset, seed });
-    await logEvals(ctx, runId, { step: preset.rl.steps, evals });
-    await ctx.store.endRun(runId, result.stopped === "done" ? "completed" : "diverged");
-  } catch (e) {
-    await ctx.store.endRun(runId, "failed");
-    throw e;
   } finally {
     model.dispose();
     ref.model.dispose();

@@ -51,18 +51,6 @@ export function sftOnTestbed(
   });
 }
 
-/** End run `runId` after `work`: `completed` when it returns, `failed` when it throws. */
-async function asRun<T>(ctx: RunContext, runId: string, work: () => Promise<T>): Promise<T> {
-  try {
-    const out = await work();
-    await ctx.store.endRun(runId, "completed");
-    return out;
-  } catch (e) {
-    await ctx.store.endRun(runId, "failed");
-    throw e;
-  }
-}
-
 /**
  * Train (or reuse) the SFT warm start of a preset and seed; records an `sft` run with its loss
  * per step. Returns the checkpoint path. It evaluates nothing: the warm start is the same for
@@ -101,7 +89,8 @@ export async function ensureSft(
     rng: rng.fork(),
   });
   try {
-    await asRun(ctx, runId, async () => {
+    // Recorded completed, failed (with the error) or interrupted (SIGINT/SIGTERM).
+    await ctx.store.track(runId, async () => {
       await sftOnTestbed(model, {
         testbed,
         preset,
@@ -113,6 +102,7 @@ export async function ensureSft(
       const tmp = `${path}.tmp`;
       await saveCheckpoint(tmp, model, { extra: checkpointExtra(testbed) });
       await Deno.rename(tmp, path);
+      return { status: "completed" };
     });
   } finally {
     model.dispose();
@@ -152,10 +142,12 @@ export async function recordStart(
   });
   const { model } = await loadCheckpoint(opts.sftCheckpoint);
   try {
-    await asRun(ctx, runId, async () => {
+    // Recorded completed, failed (with the error) or interrupted (SIGINT/SIGTERM).
+    await ctx.store.track(runId, async () => {
       ctx.log(`start (warm start) on ${testbed.regime.name} held-out questions (run ${runId})`);
       const evals = await evaluateOnTestbed(model, { testbed, preset, seed });
       await logEvals(ctx, runId, { step: 0, evals });
+      return { status: "completed" };
     });
   } finally {
     model.dispose();

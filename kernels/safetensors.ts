@@ -8,6 +8,14 @@
  * Model checkpoints store the {@link ModelConfig} as JSON under `__metadata__.config` and
  * `format = "creditlab"`; the caller's `extra` strings are stored beside them.
  *
+ * Every file {@link saveTensors} (and so {@link saveCheckpoint}) writes carries
+ * `__metadata__.checksum`: JSON `{ "sha256": { "header": hex, "tensors": { name: hex } } }`,
+ * SHA-256 over the header without the checksum (canonical JSON, keys sorted) and over each
+ * tensor's bytes. Reading verifies it when present, so a flipped byte or an edited header field
+ * is refused naming the file and the tensor (or the header); files without one (older
+ * checkpoints, other tools) still load. {@link loadCheckpoint} also refuses non-finite weights and
+ * header fields no tensor shape pins down outside {@link CHECKPOINT_BOUNDS}.
+ *
  * Writes go to a temporary file in the same directory, then an atomic rename: a crash never
  * leaves a half-written checkpoint under the final name.
  *
@@ -22,6 +30,7 @@
  * ```
  * @module
  */
+import { createHash } from "node:crypto";
 import type { tf } from "./backend.ts";
 import { type ModelConfig, parameterShapes, Transformer, validateConfig } from "./model.ts";
 
@@ -32,17 +41,29 @@ export interface HostTensor {
 }
 
 const MAX_HEADER = 100 * 1024 * 1024;
-const RESERVED = new Set(["config", "format"]);
+/** The metadata key of the checksum {@link saveTensors} writes. */
+export const CHECKSUM_KEY = "checksum";
+const RESERVED = new Set(["config", "format", CHECKSUM_KEY]);
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 function fail(path: string, what: string): never {
   throw new Error(`safetensors ${path}: ${what}`);
 }
 
+/** Options of {@link encodeSafetensors}. */
+export interface EncodeOptions {
+  /**
+   * Add `__metadata__.checksum` (SHA-256 of the header and of every tensor; see the module
+   * doc). Default false: the bytes are plain safetensors. {@link saveTensors} sets it.
+   */
+  checksum?: boolean;
+}
+
 /** Encode tensors + metadata into safetensors bytes. */
 export function encodeSafetensors(
   tensors: ReadonlyMap<string, HostTensor>,
   metadata: Record<string, string> = {},
+  opts: EncodeOptions = {},
 ): Uint8Array {
   if (!LITTLE_ENDIAN) throw new Error("safetensors: big-endian hosts are not supported");
   const header: Record<string, unknown> = {};
@@ -52,7 +73,7 @@ export function encodeSafetensors(
         throw new TypeError(`safetensors: metadata "${k}" must be a string`);
       }
     }
-    header.__metadata__ = metadata;
+    header.__metadata__ = { ...metadata };
   }
   let off = 0;
   for (const [name, t] of tensors) {
@@ -71,6 +92,15 @@ export function encodeSafetensors(
     header[name] = { dtype: "F32", shape: t.shape, data_offsets: [off, off + 4 * size] };
     off += 4 * size;
   }
+  if (opts.checksum) {
+    if (CHECKSUM_KEY in metadata) {
+      throw new RangeError(`safetensors: metadata key "${CHECKSUM_KEY}" is reserved`);
+    }
+    const sums: Record<string, string> = {};
+    for (const [name, t] of tensors) sums[name] = sha256(bytesOf(t.data));
+    const checksum = JSON.stringify({ sha256: { header: headerDigest(header), tensors: sums } });
+    header.__metadata__ = { ...metadata, [CHECKSUM_KEY]: checksum };
+  }
   let json = JSON.stringify(header);
   const enc = new TextEncoder();
   let hb = enc.encode(json);
@@ -84,20 +114,121 @@ export function encodeSafetensors(
   out.set(hb, 8);
   let p = 8 + hb.length;
   for (const t of tensors.values()) {
-    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), p);
+    out.set(bytesOf(t.data), p);
     p += t.data.byteLength;
   }
   return out;
 }
 
+function bytesOf(data: Float32Array): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function sha256(bytes: Uint8Array | string): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** JSON with object keys sorted at every level: the same text for the same value. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * SHA-256 of a header without its checksum (and without `__metadata__` when nothing else is
+ * in it), as canonical JSON.
+ */
+function headerDigest(header: Record<string, unknown>): string {
+  const copy: Record<string, unknown> = { ...header };
+  const meta = copy.__metadata__ as Record<string, unknown> | undefined;
+  if (meta !== undefined) {
+    const rest = { ...meta };
+    delete rest[CHECKSUM_KEY];
+    if (Object.keys(rest).length === 0) delete copy.__metadata__;
+    else copy.__metadata__ = rest;
+  }
+  return sha256(canonicalJson(copy));
+}
+
+/**
+ * Verify the checksum `text` of a decoded file: the header digest, then each tensor's bytes.
+ * Throws naming the file and the header or the tensor that changed.
+ */
+function verifyChecksum(
+  path: string,
+  text: string,
+  file: {
+    header: Record<string, unknown>;
+    entries: readonly { name: string; begin: number; end: number }[];
+    data: Uint8Array;
+  },
+): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    fail(path, `__metadata__.${CHECKSUM_KEY} is not JSON (expected {"sha256": {...}})`);
+  }
+  const sums = (parsed as { sha256?: unknown } | null)?.sha256 as
+    | { header?: unknown; tensors?: unknown }
+    | undefined;
+  const hex = (v: unknown) => typeof v === "string" && /^[0-9a-f]{64}$/.test(v);
+  if (
+    sums === null || typeof sums !== "object" || !hex(sums.header) ||
+    sums.tensors === null || typeof sums.tensors !== "object" || Array.isArray(sums.tensors)
+  ) {
+    fail(
+      path,
+      `__metadata__.${CHECKSUM_KEY} is not {"sha256": {"header": hex, "tensors": {name: hex}}}`,
+    );
+  }
+  const tensors = sums.tensors as Record<string, unknown>;
+  if (headerDigest(file.header) !== sums.header) {
+    fail(
+      path,
+      "the header does not match its checksum: a field (config, shapes, offsets or metadata) was changed after the file was saved",
+    );
+  }
+  for (const e of file.entries) {
+    const want = Object.hasOwn(tensors, e.name) ? tensors[e.name] : undefined;
+    if (!hex(want)) fail(path, `tensor "${e.name}": no SHA-256 in __metadata__.${CHECKSUM_KEY}`);
+    if (sha256(file.data.subarray(e.begin, e.end)) !== want) {
+      fail(
+        path,
+        `tensor "${e.name}": its bytes do not match their checksum (the file was corrupted after it was saved)`,
+      );
+    }
+  }
+  for (const name of Object.keys(tensors)) {
+    if (!file.entries.some((e) => e.name === name)) {
+      fail(path, `__metadata__.${CHECKSUM_KEY} lists tensor "${name}", which the file lacks`);
+    }
+  }
+}
+
+/** A decoded safetensors file. */
+export interface DecodedSafetensors {
+  tensors: Map<string, HostTensor>;
+  /** `__metadata__` without the checksum. */
+  metadata: Record<string, string>;
+  /** Whether the file carried a checksum (and so was verified); false for older files. */
+  verified: boolean;
+}
+
 /**
  * Decode safetensors bytes. `path` only labels errors. Throws on a truncated file, a bad
- * header, overlapping/holed offsets, trailing bytes or a dtype other than F32.
+ * header, overlapping/holed offsets, trailing bytes, a dtype other than F32, or a checksum
+ * (`__metadata__.checksum`, when present) that does not match the header or a tensor.
  */
 export function decodeSafetensors(
   bytes: Uint8Array,
   path = "<bytes>",
-): { tensors: Map<string, HostTensor>; metadata: Record<string, string> } {
+): DecodedSafetensors {
   if (bytes.length < 8) {
     fail(path, `file is ${bytes.length} bytes, too short for the 8-byte header length`);
   }
@@ -192,6 +323,15 @@ export function decodeSafetensors(
   if (expect < dataLen) {
     fail(path, `${dataLen - expect} unexpected trailing bytes after the last tensor`);
   }
+  const checksum = metadata[CHECKSUM_KEY];
+  if (checksum !== undefined) {
+    verifyChecksum(path, checksum, {
+      header: header as Record<string, unknown>,
+      entries,
+      data: bytes.subarray(dataStart),
+    });
+    delete metadata[CHECKSUM_KEY];
+  }
   const tensors = new Map<string, HostTensor>();
   for (const e of entries) {
     const copy = bytes.slice(dataStart + e.begin, dataStart + e.end); // aligned, owned copy
@@ -200,7 +340,7 @@ export function decodeSafetensors(
       data: new Float32Array(copy.buffer, 0, (e.end - e.begin) / 4),
     });
   }
-  return { tensors, metadata };
+  return { tensors, metadata, verified: checksum !== undefined };
 }
 
 /** Atomically write bytes: temp file beside `path`, then rename. */
@@ -216,7 +356,8 @@ async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
 }
 
 /**
- * Write named float32 tensors (e.g. optimizer state) to a safetensors file.
+ * Write named float32 tensors (e.g. optimizer state) to a safetensors file, with a checksum
+ * of the header and of every tensor (`__metadata__.checksum`; the key is reserved).
  *
  * @example
  * ```ts
@@ -233,13 +374,14 @@ export async function saveTensors(
   tensors: ReadonlyMap<string, HostTensor>,
   opts: { metadata?: Record<string, string> } = {},
 ): Promise<void> {
-  await writeAtomic(path, encodeSafetensors(tensors, opts.metadata ?? {}));
+  await writeAtomic(path, encodeSafetensors(tensors, opts.metadata ?? {}, { checksum: true }));
 }
 
-/** Read a safetensors file of F32 tensors. Errors name the file and the problem. */
-export async function loadTensors(
-  path: string,
-): Promise<{ tensors: Map<string, HostTensor>; metadata: Record<string, string> }> {
+/**
+ * Read a safetensors file of F32 tensors, verifying its checksum when it has one. Errors name
+ * the file and the problem.
+ */
+export async function loadTensors(path: string): Promise<DecodedSafetensors> {
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
@@ -262,8 +404,81 @@ export function toHostTensors(named: Iterable<[string, tf.Tensor]>): Map<string,
 }
 
 /**
+ * Throw unless every value of every tensor is finite, naming the file (`path`), the tensor, how
+ * many values are not finite and the first of them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const tensors = new Map([["w", { shape: [3], data: Float32Array.of(1, NaN, Infinity) }]]);
+ * assert.throws(
+ *   () => assertFiniteTensors(tensors, "opt.safetensors"),
+ *   /opt.safetensors: tensor "w" holds 2 non-finite values of 3 \(first: NaN at index 1\)/,
+ * );
+ * ```
+ */
+export function assertFiniteTensors(
+  tensors: ReadonlyMap<string, HostTensor>,
+  path: string,
+): void {
+  for (const [name, t] of tensors) {
+    const d = t.data;
+    let first = -1, bad = 0;
+    for (let i = 0; i < d.length; i++) {
+      // x - x is 0 for finite x, NaN for NaN and ±Infinity.
+      if (d[i]! - d[i]! !== 0) {
+        if (first < 0) first = i;
+        bad++;
+      }
+    }
+    if (bad > 0) {
+      fail(
+        path,
+        `tensor "${name}" holds ${bad} non-finite value${
+          bad === 1 ? "" : "s"
+        } of ${d.length} (first: ${d[first]} at index ${first}); expected finite weights`,
+      );
+    }
+  }
+}
+
+/**
+ * Bounds of the checkpoint header fields that no tensor shape pins down (the others must match
+ * the tensors exactly): `maxSeqLen` caps the tokens a model is given, so a header claiming more
+ * than the longest context of the model family ours is shaped after (Qwen3, 32,768 tokens) is
+ * refused, as are RoPE bases and RMSNorm epsilons outside any published model's range.
+ */
+export const CHECKPOINT_BOUNDS = {
+  /** Most positions a checkpoint may claim. */
+  maxSeqLen: 32_768,
+  /** Range of the RoPE base. */
+  ropeTheta: { min: 1, max: 1e9 },
+  /** Largest RMSNorm epsilon. */
+  normEps: { max: 0.1 },
+} as const;
+
+/** The fields of `config` outside {@link CHECKPOINT_BOUNDS}, as messages (empty: none). */
+function boundsProblems(config: ModelConfig): string[] {
+  const b = CHECKPOINT_BOUNDS;
+  const out: string[] = [];
+  if (config.maxSeqLen > b.maxSeqLen) {
+    out.push(`maxSeqLen is ${config.maxSeqLen}, expected at most ${b.maxSeqLen}`);
+  }
+  if (config.ropeTheta < b.ropeTheta.min || config.ropeTheta > b.ropeTheta.max) {
+    out.push(
+      `ropeTheta is ${config.ropeTheta}, expected ${b.ropeTheta.min} to ${b.ropeTheta.max}`,
+    );
+  }
+  if (config.normEps > b.normEps.max) {
+    out.push(`normEps is ${config.normEps}, expected at most ${b.normEps.max}`);
+  }
+  return out;
+}
+
+/**
  * Save a model: every parameter by name plus `__metadata__ = { format: "creditlab", config:
- * JSON(config), ...extra }`. `extra` keys must not be `format` or `config`.
+ * JSON(config), ...extra }` and the checksum. `extra` keys must not be `format`, `config` or
+ * `checksum`. A config outside {@link CHECKPOINT_BOUNDS} is refused (it could not be loaded).
  *
  * @example
  * ```ts
@@ -289,14 +504,19 @@ export async function saveCheckpoint(
     if (RESERVED.has(k)) throw new RangeError(`saveCheckpoint: extra key "${k}" is reserved`);
     if (typeof v !== "string") throw new TypeError(`saveCheckpoint: extra "${k}" must be a string`);
   }
+  const bad = boundsProblems(model.config);
+  if (bad.length > 0) {
+    throw new RangeError(`saveCheckpoint ${path}: config out of bounds: ${bad.join("; ")}`);
+  }
   const metadata = { format: "creditlab", config: JSON.stringify(model.config), ...extra };
   await saveTensors(path, toHostTensors(model.namedVariables()), { metadata });
 }
 
 /**
  * Load a model saved by {@link saveCheckpoint}. The parameters are bit-identical to the saved
- * ones. Throws (naming the file) on a missing/invalid config, a missing, unexpected or
- * mis-shaped tensor, or any file-level corruption.
+ * ones. Throws (naming the file, and the tensor or field) on a missing/invalid config, a config
+ * outside {@link CHECKPOINT_BOUNDS}, a missing, unexpected or mis-shaped tensor, a non-finite
+ * weight, a checksum that does not match (files saved with one), or any file-level corruption.
  */
 export async function loadCheckpoint(
   path: string,
@@ -312,6 +532,8 @@ export async function loadCheckpoint(
   } catch (e) {
     fail(path, `__metadata__.config is invalid: ${(e as Error).message}`);
   }
+  const bad = boundsProblems(config);
+  if (bad.length > 0) fail(path, `__metadata__.config is out of bounds: ${bad.join("; ")}`);
   const weights = new Map<string, Float32Array>();
   const expected = new Map(parameterShapes(config));
   for (const [name, shape] of expected) {
@@ -325,6 +547,7 @@ export async function loadCheckpoint(
   for (const name of tensors.keys()) {
     if (!expected.has(name)) fail(path, `unexpected tensor "${name}" for this config`);
   }
+  assertFiniteTensors(tensors, path);
   const extra: Record<string, string> = {};
   for (const [k, v] of Object.entries(metadata)) if (!RESERVED.has(k)) extra[k] = v;
   return { model: new Transformer(config, { weights }), extra, config };

@@ -5,6 +5,8 @@ import { Rng } from "./rng.ts";
 import { withTempDir } from "@creditlab/core/testing";
 import { type ModelConfig, Transformer } from "./model.ts";
 import {
+  assertFiniteTensors,
+  CHECKPOINT_BOUNDS,
   decodeSafetensors,
   encodeSafetensors,
   type HostTensor,
@@ -12,6 +14,7 @@ import {
   loadTensors,
   saveCheckpoint,
   saveTensors,
+  toHostTensors,
 } from "./safetensors.ts";
 
 const cfg: ModelConfig = {
@@ -166,6 +169,7 @@ Deno.test("checkpoint: corrupt, truncated and mismatched files give errors namin
     const mn = Number(new DataView(mb.buffer).getBigUint64(0, true));
     const mh = JSON.parse(new TextDecoder().decode(mb.subarray(8, 8 + mn)));
     mh.__metadata__.config = JSON.stringify(cfg);
+    delete mh.__metadata__.checksum; // as an older file, or one whose editor dropped it
     const pm = await write("mm.safetensors", encodeRaw(JSON.stringify(mh), mb.subarray(8 + mn)));
     await assert.rejects(
       loadCheckpoint(pm),
@@ -181,6 +185,171 @@ Deno.test("checkpoint: corrupt, truncated and mismatched files give errors namin
     );
     m.dispose();
     other.dispose();
+  });
+});
+
+/** The header (parsed) and the data section of safetensors bytes. */
+// deno-lint-ignore no-explicit-any
+function split(bytes: Uint8Array): { header: Record<string, any>; data: Uint8Array } {
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  return {
+    header: JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))),
+    data: bytes.subarray(8 + n),
+  };
+}
+
+/** The file's error message when loading checkpoint `path` fails (fails the test if it loads). */
+async function loadError(path: string): Promise<string> {
+  try {
+    const { model } = await loadCheckpoint(path);
+    model.dispose();
+  } catch (e) {
+    const msg = (e as Error).message;
+    assert.ok(msg.includes(path), `the message names the file: ${msg}`);
+    return msg;
+  }
+  assert.fail(`${path} loaded`);
+}
+
+Deno.test("checkpoint: saved with a checksum; a file without one (older saver) still loads bit-exactly", async () => {
+  await initBackend({ backend: "cpu" });
+  await withTmp(async (dir) => {
+    const m = new Transformer(cfg, { rng: new Rng(3) });
+    const p = join(dir, "new.safetensors");
+    await saveCheckpoint(p, m, { extra: { step: "4" } });
+    const { header } = split(await Deno.readFile(p));
+    const sums = JSON.parse(header.__metadata__.checksum).sha256;
+    assert.match(sums.header, /^[0-9a-f]{64}$/);
+    assert.deepEqual(Object.keys(sums.tensors), m.namedVariables().map(([n]) => n));
+    assert.equal((await loadTensors(p)).verified, true);
+    assert.deepEqual(Object.keys((await loadTensors(p)).metadata).sort(), [
+      "config",
+      "format",
+      "step",
+    ]);
+    // The bytes the saver wrote before checksums: same tensors and metadata, no checksum.
+    const legacy = join(dir, "legacy.safetensors");
+    const metadata = { format: "creditlab", config: JSON.stringify(m.config), step: "4" };
+    await Deno.writeFile(legacy, encodeSafetensors(toHostTensors(m.namedVariables()), metadata));
+    assert.equal((await loadTensors(legacy)).verified, false);
+    for (const path of [p, legacy]) {
+      const { model, extra } = await loadCheckpoint(path);
+      assert.deepEqual(extra, { step: "4" });
+      const a = m.namedVariables(), b = model.namedVariables();
+      a.forEach(([n, v], i) => assert.deepEqual(v.dataSync(), b[i]![1].dataSync(), n));
+      model.dispose();
+    }
+    await assert.rejects(
+      saveCheckpoint(join(dir, "x.safetensors"), m, { extra: { checksum: "x" } }),
+      /extra key "checksum" is reserved/,
+    );
+    await assert.rejects(
+      saveTensors(join(dir, "y.safetensors"), new Map(), { metadata: { checksum: "x" } }),
+      /metadata key "checksum" is reserved/,
+    );
+    m.dispose();
+  });
+});
+
+Deno.test("checkpoint: NaN weights are refused naming the file and the tensor, with or without a checksum", async () => {
+  await initBackend({ backend: "cpu" });
+  await withTmp(async (dir) => {
+    const m = new Transformer(cfg, { rng: new Rng(4) });
+    const named = new Map(m.namedVariables());
+    const w = named.get("layers.1.wv")!;
+    const vals = w.dataSync() as Float32Array;
+    vals[5] = NaN;
+    vals[7] = -Infinity;
+    w.assign(tf.tensor(vals, w.shape));
+    const p = join(dir, "nan.safetensors");
+    await saveCheckpoint(p, m); // a valid checksum over NaN weights
+    assert.match(
+      await loadError(p),
+      /tensor "layers.1.wv" holds 2 non-finite values of 128 \(first: NaN at index 5\)/,
+    );
+    const legacy = join(dir, "nan-legacy.safetensors");
+    const metadata = { format: "creditlab", config: JSON.stringify(m.config) };
+    await Deno.writeFile(legacy, encodeSafetensors(toHostTensors(m.namedVariables()), metadata));
+    assert.match(await loadError(legacy), /tensor "layers.1.wv" holds 2 non-finite values/);
+    assert.doesNotThrow(() =>
+      assertFiniteTensors(new Map([["ok", { shape: [2], data: Float32Array.of(0, -3e38) }]]), "x")
+    );
+    m.dispose();
+  });
+});
+
+Deno.test("checkpoint: flipped bytes are refused naming the file and the tensor", async () => {
+  await initBackend({ backend: "cpu" });
+  await withTmp(async (dir) => {
+    const m = new Transformer(cfg, { rng: new Rng(5) });
+    const p = join(dir, "good.safetensors");
+    await saveCheckpoint(p, m);
+    const bytes = await Deno.readFile(p);
+    const dataStart = bytes.length - split(bytes).data.length;
+    // One flipped low mantissa bit: the weight stays finite and plausible.
+    const { header } = split(bytes);
+    const [begin] = header["layers.0.w_up"].data_offsets as [number, number];
+    const one = bytes.slice();
+    one[dataStart + begin + 4] = one[dataStart + begin + 4]! ^ 1;
+    await Deno.writeFile(join(dir, "one.safetensors"), one);
+    assert.match(
+      await loadError(join(dir, "one.safetensors")),
+      /tensor "layers.0.w_up": its bytes do not match their checksum/,
+    );
+    // 2,000 random bytes of the data section overwritten.
+    const many = bytes.slice();
+    const rng = new Rng(6);
+    for (let i = 0; i < 2000; i++) {
+      many[dataStart + rng.int(bytes.length - dataStart)] = rng.int(256);
+    }
+    await Deno.writeFile(join(dir, "many.safetensors"), many);
+    assert.match(
+      await loadError(join(dir, "many.safetensors")),
+      /tensor "[a-z_.0-9]+": its bytes do not match their checksum/,
+    );
+    m.dispose();
+  });
+});
+
+Deno.test("checkpoint: an edited header is refused: maxSeqLen 1e9 (checksum or bounds), bounds named", async () => {
+  await initBackend({ backend: "cpu" });
+  await withTmp(async (dir) => {
+    const m = new Transformer(cfg, { rng: new Rng(7) });
+    const p = join(dir, "good.safetensors");
+    await saveCheckpoint(p, m);
+    const { header, data } = split(await Deno.readFile(p));
+    const edit = async (name: string, change: Partial<ModelConfig>, keepChecksum: boolean) => {
+      const h = structuredClone(header);
+      h.__metadata__.config = JSON.stringify({ ...JSON.parse(h.__metadata__.config), ...change });
+      if (!keepChecksum) delete h.__metadata__.checksum;
+      const path = join(dir, name);
+      await Deno.writeFile(path, encodeRaw(JSON.stringify(h), data));
+      return path;
+    };
+    assert.match(
+      await loadError(await edit("a.safetensors", { maxSeqLen: 1e9 }, true)),
+      /the header does not match its checksum/,
+    );
+    assert.match(
+      await loadError(await edit("b.safetensors", { maxSeqLen: 1e9 }, false)),
+      /__metadata__.config is out of bounds: maxSeqLen is 1000000000, expected at most 32768/,
+    );
+    assert.match(
+      await loadError(await edit("c.safetensors", { ropeTheta: 1e300, normEps: 5 }, false)),
+      /ropeTheta is 1e\+300, expected 1 to 1000000000; normEps is 5, expected at most 0.1/,
+    );
+    // Within bounds and without a checksum, an edited maxSeqLen is what the header says.
+    const ok = await edit("d.safetensors", { maxSeqLen: CHECKPOINT_BOUNDS.maxSeqLen }, false);
+    const { model } = await loadCheckpoint(ok);
+    assert.equal(model.config.maxSeqLen, 32768);
+    model.dispose();
+    const big = new Transformer({ ...cfg, maxSeqLen: 40_000 }, { rng: new Rng(7) });
+    await assert.rejects(
+      saveCheckpoint(join(dir, "big.safetensors"), big),
+      /big.safetensors: config out of bounds: maxSeqLen is 40000/,
+    );
+    big.dispose();
+    m.dispose();
   });
 });
 

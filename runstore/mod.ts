@@ -4,7 +4,7 @@
  * `runs/creditlab.duckdb`) with the tables
  *
  * - `runs(id, method, arm, preset, experiment, config JSON, seed, backend, git_commit, status,
- *   started_at, ended_at)`
+ *   started_at, ended_at, reason, pid, host, process_start)`
  * - `steps(run_id, step, metric, value)` — one row per logged scalar
  * - `evals(run_id, step, benchmark, split, n, em, f1, extra JSON)`
  * - `trajectory_files(run_id, step, path, rows)` — index of the Parquet files of sampled
@@ -27,10 +27,16 @@
  * Resuming: {@link RunStore.findRun} finds the run of an (experiment, method, arm, seed) and
  * {@link RunStore.truncateAfter} drops what was logged after the last checkpoint.
  *
+ * How runs end: {@link RunStore.track} records the status the work returns, `failed` with the
+ * error when it throws, and `interrupted` with the signal on SIGINT/SIGTERM (lifecycle.ts);
+ * every run records the process running it (process.ts), and opening a store for writing
+ * records as `interrupted` a `running` run whose process is gone (killed, crashed). `runs.reason`
+ * says why a run ended so; reports and resume tell `failed` from `interrupted` by the status.
+ *
  * One process at a time may open a store for writing (DuckDB holds a file lock).
  *
  * Files: schema.ts (tables), records.ts (what goes in and comes out), store.ts (the store),
- * writes.ts and queries.ts (its SQL), trajectory_row.ts and trajectory_codec.ts (trajectory
+ * writes.ts and queries.ts (its SQL), lifecycle.ts and process.ts (how runs end), trajectory_row.ts and trajectory_codec.ts (trajectory
  * files), eval_extra.ts (readers of evaluation extras), metric_names.ts (old metric names),
  * git.ts (the commit a record is made from).
  *
@@ -60,7 +66,9 @@ export type {
   StartRunOptions,
   StepRecord,
 } from "./records.ts";
-export { type OpenOptions, RunStore } from "./store.ts";
+export { type EndRunOptions, type OpenOptions, type ReconciledRun, RunStore } from "./store.ts";
+export { type EndStatus, errorReason, INTERRUPT_SIGNALS, type RunEnd } from "./lifecycle.ts";
+export { currentProcess, processAlive, type RunProcess } from "./process.ts";
 export type { RunFilter } from "./queries.ts";
 export {
   type RowsFromBatchOptions,

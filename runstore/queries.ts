@@ -59,6 +59,9 @@ export async function listRuns(
   const rows = await db.rows(`SELECT * FROM runs ${where.sql} ORDER BY seq`, where.params);
   return rows.map((r) => {
     const c = columns(r);
+    // Columns of schema version 2: absent from an older store opened read-only.
+    const has = (k: string) => k in r;
+    const pid = has("pid") ? c.numOrNull("pid") : null;
     return {
       id: c.str("id"),
       method: c.str("method"),
@@ -72,6 +75,10 @@ export async function listRuns(
       status: c.str("status") as RunStatus,
       startedAt: c.str("started_at"),
       endedAt: c.strOrNull("ended_at"),
+      reason: has("reason") ? c.strOrNull("reason") : null,
+      process: pid === null
+        ? null
+        : { pid, host: c.str("host"), start: c.strOrNull("process_start") },
     };
   });
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { RunProcess } from "./process.ts";
 import type { RunStatus } from "./schema.ts";
 import { assertFiniteInt } from "./sql.ts";
 
@@ -43,8 +44,22 @@ export interface RunRecord {
   status: RunStatus;
   /** ISO 8601 time. */
   startedAt: string;
-  /** ISO 8601 time, or null while running. */
+  /**
+   * ISO 8601 time, or null while running (and for a run found interrupted on opening the
+   * store, whose end time is not known).
+   */
   endedAt: string | null;
+  /**
+   * Why the run ended as it did: the error of a `failed` run; the signal, the caller's stop or
+   * the lost process of an `interrupted` one. Null when none was recorded (older stores too).
+   * Always set by the store's reads; optional so that records built by hand may omit it.
+   */
+  reason?: string | null;
+  /**
+   * The process that last ran it (recorded at start and on resume), or null for runs recorded
+   * before processes were. Always set by the store's reads.
+   */
+  process?: RunProcess | null;
 }
 
 /** One row of `steps`. */

@@ -8,7 +8,12 @@
 /** Default location of the run store, relative to the repository root. */
 export const DEFAULT_STORE_PATH = "runs/creditlab.duckdb";
 
-/** Lifecycle state of a run. */
+/**
+ * Lifecycle state of a run: `running` while its process works on it; `completed`; `diverged`
+ * (stopped after too many non-finite steps); `failed` (its work threw: `reason` holds the
+ * error); `interrupted` (a signal, a stop requested by the caller, or its process found gone:
+ * `reason` says which). Interrupted and failed runs with a checkpoint resume from it.
+ */
 export type RunStatus = "running" | "completed" | "failed" | "diverged" | "interrupted";
 
 /** Every run status. */
@@ -59,7 +64,16 @@ export const SCHEMA = [
     git_commit VARCHAR NOT NULL,
     status VARCHAR NOT NULL,
     started_at VARCHAR NOT NULL,
-    ended_at VARCHAR)`,
+    ended_at VARCHAR,
+    reason VARCHAR,
+    pid INTEGER,
+    host VARCHAR,
+    process_start VARCHAR)`,
+  // Columns added in schema version 2 (stores created before get them on open).
+  `ALTER TABLE runs ADD COLUMN IF NOT EXISTS reason VARCHAR`,
+  `ALTER TABLE runs ADD COLUMN IF NOT EXISTS pid INTEGER`,
+  `ALTER TABLE runs ADD COLUMN IF NOT EXISTS host VARCHAR`,
+  `ALTER TABLE runs ADD COLUMN IF NOT EXISTS process_start VARCHAR`,
   `CREATE TABLE IF NOT EXISTS steps(
     run_id VARCHAR NOT NULL,
     step INTEGER NOT NULL,
@@ -96,5 +110,8 @@ export const SCHEMA = [
     PRIMARY KEY (run_id, step))`,
 ];
 
-/** Schema version recorded in `meta`. */
-export const SCHEMA_VERSION = "1";
+/**
+ * Schema version recorded in `meta`. 2: `runs` records why a run ended (`reason`) and the
+ * process running it (`pid`, `host`, `process_start`).
+ */
+export const SCHEMA_VERSION = "2";

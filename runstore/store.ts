@@ -20,6 +20,8 @@ import {
   type StepRecord,
   validateEvalInput,
 } from "./records.ts";
+import { errorReason, onInterrupt, type RunEnd } from "./lifecycle.ts";
+import { currentProcess, describeProcess, processAlive } from "./process.ts";
 import { RUN_STATUSES, type RunStatus, SCHEMA, SCHEMA_VERSION } from "./schema.ts";
 import { assertFiniteInt, dirname, num, sqlString } from "./sql.ts";
 import { toStoredRow, validateRow } from "./trajectory_codec.ts";
@@ -30,6 +32,21 @@ import { copyTrajectoryFile, deleteAfter, insertEval, insertRun } from "./writes
 export interface OpenOptions {
   /** Open without write access (reports). The file must exist. */
   readOnly?: boolean;
+}
+
+/** Options of {@link RunStore.endRun}. */
+export interface EndRunOptions {
+  /** End time (default: now). */
+  endedAt?: Date;
+  /** Why the run ended so (an error, a signal...); stored in `runs.reason`. */
+  reason?: string;
+}
+
+/** A run found `running` on opening the store whose process had gone, now `interrupted`. */
+export interface ReconciledRun {
+  id: string;
+  /** The reason recorded. */
+  reason: string;
 }
 
 /**
@@ -46,6 +63,12 @@ export class RunStore {
   #conn: DuckDBConnection;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /**
+   * Runs found `running` when this store was opened for writing whose process had gone (killed
+   * or crashed without recording an end), now recorded `interrupted` with the reason. Empty
+   * when opened read-only.
+   */
+  reconciled: readonly ReconciledRun[] = [];
   /** The store as the read queries see it. */
   readonly #reader: StoreReader;
 
@@ -68,7 +91,13 @@ export class RunStore {
   readonly instance: DuckDBInstance;
 
   /**
-   * Open (and create if needed) the store at `path`.
+   * Open (and create if needed) the store at `path`. Opened for writing, it brings an older
+   * store's tables up to date and records as `interrupted` every `running` run whose process is
+   * gone ({@link RunStore.reconciled}): one recorded by another process of this host that no
+   * longer runs (or whose liveness cannot be read), or one recorded before processes were.
+   * DuckDB lets one process at a time open a store for writing and every writer keeps it open
+   * while its runs run, so no process is left working on such a run. Runs recorded on another
+   * host are left as they are.
    *
    * @example
    * ```ts
@@ -109,9 +138,15 @@ export class RunStore {
       await store.#tx(async (c) => {
         for (const sql of SCHEMA) await c.run(sql);
         await c.run(
-          `INSERT OR IGNORE INTO meta VALUES ('schema_version', ${sqlString(SCHEMA_VERSION)})`,
+          `INSERT OR REPLACE INTO meta VALUES ('schema_version', ${sqlString(SCHEMA_VERSION)})`,
         );
       });
+      try {
+        store.reconciled = await store.#reconcile();
+      } catch (e) {
+        store.close();
+        throw e;
+      }
     } else {
       const t = await store.#rows(
         `SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'runs'`,
@@ -130,6 +165,38 @@ export class RunStore {
     this.#closed = true;
     this.#conn.closeSync();
     this.#instance.closeSync();
+  }
+
+  /** Record as interrupted every running run whose process is gone (see {@link RunStore.open}). */
+  async #reconcile(): Promise<ReconciledRun[]> {
+    const me = currentProcess();
+    const found = new Date().toISOString();
+    const out: ReconciledRun[] = [];
+    for (const run of await this.listRuns()) {
+      if (run.status !== "running") continue;
+      const p = run.process ?? null;
+      let reason: string;
+      if (p === null) {
+        reason =
+          `no process recorded (a run from before processes were) and none holds the store: found on opening it at ${found}`;
+      } else {
+        if (p.pid === me.pid && p.host === me.host && p.start === me.start) continue;
+        // Another host (a shared file system, whose locks may not hold): cannot tell. A live
+        // process on this host does not hold the store now, but may open it again: leave it.
+        if (p.host !== me.host || processAlive(p) === true) continue;
+        reason = `${
+          describeProcess(p, run.startedAt)
+        } ended without recording how the run ended (killed, e.g. SIGKILL or out of memory, or crashed): found on opening the store at ${found}`;
+      }
+      await this.#tx(async (c) => {
+        await c.run(
+          `UPDATE runs SET status = 'interrupted', reason = $2 WHERE id = $1 AND status = 'running'`,
+          [run.id, reason],
+        );
+      });
+      out.push({ id: run.id, reason });
+    }
+    return out;
   }
 
   async #rows(sql: string, params?: DuckDBValue[]): Promise<Record<string, unknown>[]> {
@@ -188,7 +255,7 @@ export class RunStore {
     const config = JSON.stringify(opts.config ?? null);
     const started = (opts.startedAt ?? new Date()).toISOString();
     return await this.#tx(async (c) => {
-      return await insertRun(c, { opts, config, started });
+      return await insertRun(c, { opts, config, started, process: currentProcess() });
     });
   }
 
@@ -258,29 +325,96 @@ export class RunStore {
     return final;
   }
 
-  /** Set a run's final status and end time. */
-  async endRun(runId: string, status: RunStatus, endedAt: Date = new Date()): Promise<void> {
+  /**
+   * Set a run's final status, end time and (optional) reason. The third argument may also be
+   * the end time itself (`Date`), as before reasons were recorded.
+   */
+  async endRun(
+    runId: string,
+    status: RunStatus,
+    opts: EndRunOptions | Date = {},
+  ): Promise<void> {
     this.#writable("endRun");
+    const o: EndRunOptions = opts instanceof Date ? { endedAt: opts } : opts;
     if (!RUN_STATUSES.includes(status)) {
       throw new Error(`run store: endRun(${runId}): unknown status ${JSON.stringify(status)}`);
     }
+    if (o.reason !== undefined && typeof o.reason !== "string") {
+      throw new Error(`run store: endRun(${runId}): reason must be a string`);
+    }
     await this.#tx(async (c) => {
       await this.#requireRun(c, runId, "endRun");
-      await c.run(`UPDATE runs SET status = $2, ended_at = $3 WHERE id = $1`, [
+      await c.run(`UPDATE runs SET status = $2, ended_at = $3, reason = $4 WHERE id = $1`, [
         runId,
         status,
-        endedAt.toISOString(),
+        (o.endedAt ?? new Date()).toISOString(),
+        o.reason ?? null,
       ]);
     });
   }
 
-  /** Mark a run as running again (on resume): status "running", no end time. */
+  /**
+   * Mark a run as running again (on resume) in this process: status "running", no end time,
+   * no reason.
+   */
   async reopenRun(runId: string): Promise<void> {
     this.#writable("reopenRun");
+    const p = currentProcess();
     await this.#tx(async (c) => {
       await this.#requireRun(c, runId, "reopenRun");
-      await c.run(`UPDATE runs SET status = 'running', ended_at = NULL WHERE id = $1`, [runId]);
+      await c.run(
+        `UPDATE runs SET status = 'running', ended_at = NULL, reason = NULL, pid = $2, host = $3,
+           process_start = $4 WHERE id = $1`,
+        [runId, p.pid, p.host, p.start],
+      );
     });
+  }
+
+  /**
+   * Do the work of running run `runId` and record how it ended: the {@link RunEnd} `work`
+   * returns; `failed` with the error when it throws (the error is rethrown); `interrupted` with
+   * the signal when the process gets SIGINT or SIGTERM meanwhile, after which the process exits
+   * with 128 + the signal number (see lifecycle.ts). Returns what `work` returned.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { join } from "node:path";
+   * const dir = await Deno.makeTempDir();
+   * const store = await RunStore.open(join(dir, "creditlab.duckdb"));
+   * const id = await store.startRun({ method: "grpo", config: {}, seed: 1, backend: "wasm", commit: "abc", preset: "smoke" });
+   * await assert.rejects(store.track(id, () => Promise.reject(new RangeError("lr must be > 0"))));
+   * const run = await store.findRun({ method: "grpo" });
+   * assert.deepEqual([run?.status, run?.reason], ["failed", "RangeError: lr must be > 0"]);
+   * store.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  async track(runId: string, work: () => Promise<RunEnd>): Promise<RunEnd> {
+    this.#writable("track");
+    const stop = onInterrupt((signal) =>
+      this.endRun(runId, "interrupted", { reason: `signal ${signal}` })
+    );
+    let end: RunEnd;
+    try {
+      end = await work();
+    } catch (e) {
+      stop();
+      try {
+        await this.endRun(runId, "failed", { reason: errorReason(e) });
+      } catch (recording) {
+        throw new AggregateError(
+          [e, recording],
+          `${errorReason(e)} (recording run ${runId} as failed failed too: ${
+            errorReason(recording)
+          })`,
+        );
+      }
+      throw e;
+    }
+    stop();
+    await this.endRun(runId, end.status, end.reason === undefined ? {} : { reason: end.reason });
+    return end;
   }
 
   /**

@@ -6,25 +6,30 @@
  * @module
  */
 import type { DuckDBConnection, DuckDBValue } from "@duckdb/node-api";
+import type { RunProcess } from "./process.ts";
 import type { EvalInput, EvalItem, StartRunOptions } from "./records.ts";
 import { TRAJECTORY_COLUMNS } from "./schema.ts";
 import { num, sqlString, str } from "./sql.ts";
 
 /**
  * Insert a new run (status "running") under the next sequence number; returns its id,
- * `r0001-<method>-s<seed>`. `config` is the run's config as JSON, `started` an ISO time.
+ * `r0001-<method>-s<seed>`. `config` is the run's config as JSON, `started` an ISO time,
+ * `process` the process running it.
  */
 export async function insertRun(
   c: DuckDBConnection,
-  args: { opts: StartRunOptions; config: string; started: string },
+  args: { opts: StartRunOptions; config: string; started: string; process: RunProcess },
 ): Promise<string> {
-  const { opts, config, started } = args;
+  const { opts, config, started, process } = args;
   const r = await c.runAndReadAll(`SELECT coalesce(max(seq), 0) + 1 AS s FROM runs`);
   const seq = num(r.getRowObjectsJS()[0]?.["s"], "seq");
   const safeMethod = opts.method.replace(/[^A-Za-z0-9_.-]/g, "_");
   const id = `r${String(seq).padStart(4, "0")}-${safeMethod}-s${opts.seed}`;
   await c.run(
-    `INSERT INTO runs VALUES ($1, $2, $3, $4, $5, $6, $7::JSON, $8, $9, $10, 'running', $11, NULL)`,
+    `INSERT INTO runs (id, seq, method, arm, preset, experiment, config, seed, backend,
+       git_commit, status, started_at, ended_at, reason, pid, host, process_start)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::JSON, $8, $9, $10, 'running', $11, NULL, NULL, $12,
+       $13, $14)`,
     [
       id,
       seq,
@@ -37,6 +42,9 @@ export async function insertRun(
       opts.backend,
       opts.commit,
       started,
+      process.pid,
+      process.host,
+      process.start,
     ],
   );
   return id;

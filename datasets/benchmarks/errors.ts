@@ -37,6 +37,71 @@ export class IngestError extends Error {
   }
 }
 
+/** What an ingest had committed when a later step failed ({@link IngestCommittedError}). */
+export interface IngestCommitted {
+  /** The DuckDB file the questions were committed to. */
+  db: string;
+  /** Questions committed. */
+  rows: number;
+  /** The (benchmark/split/variant) groups whose rows were replaced, with their row counts. */
+  groups: { group: string; rows: number }[];
+  /** Whether every other row was deleted first (`--replace-all`). */
+  replaceAll: boolean;
+  /** Parquet files renamed into place. */
+  parquetWritten: string[];
+  /** Parquet files not updated (they still hold the previous ingest, or do not exist). */
+  parquetNotWritten: string[];
+  /** Dataset card files written. */
+  cardsWritten: string[];
+  /** Benchmarks whose dataset cards were not (fully) written. */
+  cardsNotWritten: string[];
+  /** The folder of the cards (null: no cards were asked for). */
+  cardsDir: string | null;
+  /** The step that failed, e.g. "writing the dataset card of nq". */
+  failedAt: string;
+}
+
+/**
+ * A failure after the ingest's transaction committed (renaming the Parquet files or writing
+ * the dataset cards): the message says exactly what is in the store and on disk, what is not,
+ * and how to finish.
+ */
+export class IngestCommittedError extends Error {
+  readonly committed: IngestCommitted;
+  constructor(committed: IngestCommitted, cause: unknown) {
+    const c = committed;
+    const list = (xs: string[]) => (xs.length === 0 ? "none" : xs.join(", "));
+    const why = cause instanceof Error ? cause.message : String(cause);
+    const lines = [
+      `${c.failedAt} failed: ${why}`,
+      `This failed after the questions were committed: ${c.db} now holds the ${c.rows} ingested questions (${
+        c.groups.map((g) => `${g.group} ${g.rows}`).join(", ")
+      })${
+        c.replaceAll
+          ? " and no other rows (--replace-all)"
+          : ", replacing the earlier rows of those groups"
+      }.`,
+      `Parquet files updated: ${list(c.parquetWritten)}; not updated: ${
+        list(c.parquetNotWritten)
+      }.`,
+    ];
+    if (c.cardsDir !== null) {
+      lines.push(
+        `Dataset cards written: ${list(c.cardsWritten)}; not written: ${list(c.cardsNotWritten)}.`,
+      );
+    }
+    const todo: string[] = [];
+    if (c.parquetNotWritten.length > 0) todo.push("re-run the ingest to write the Parquet files");
+    if (c.cardsDir !== null && c.cardsNotWritten.length > 0) {
+      todo.push(`write the cards with \`deno task data card --db ${c.db} --out ${c.cardsDir}\``);
+    }
+    if (todo.length > 0) lines.push(`To finish: ${todo.join("; ")}.`);
+    super(lines.join("\n"), { cause });
+    this.name = "IngestCommittedError";
+    this.committed = committed;
+  }
+}
+
 /** Short JSON rendering of a bad value for error messages. */
 export function describeValue(v: unknown): string {
   if (v === undefined) return "nothing (field missing)";

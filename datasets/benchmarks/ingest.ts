@@ -7,8 +7,10 @@
  * empty answer list, duplicate id, unknown format) leaves the file byte for byte as it was.
  * Phase 2 ({@link writeBenchmarks}) writes in one DuckDB transaction: it replaces the rows of the
  * (benchmark, split, variant) groups being ingested (or all rows with `replaceAll`), writes the
- * Parquet files to temporary names, commits, then renames them into place. A failure in phase 2
- * rolls the transaction back and removes the temporary files.
+ * Parquet files to temporary names, commits, then renames them into place and writes the cards.
+ * A failure before the commit rolls the transaction back and removes the temporary files; one
+ * after it (a rename, a card) throws {@link IngestCommittedError}, which lists what was
+ * committed and written and what was not.
  *
  * @module
  */
@@ -18,7 +20,7 @@ import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { type DiscoveredFile, discoverFiles, type SkippedFile } from "./discover.ts";
-import { describeValue, IngestError } from "./errors.ts";
+import { describeValue, IngestCommittedError, IngestError } from "./errors.ts";
 import { detectFormat, type FormatName } from "./formats.ts";
 import { DEFAULT_CARDS_DIR, DEFAULT_DB, DEFAULT_PARQUET_DIR, DEFAULT_QA_DIR } from "./paths.ts";
 import { type Split, splitFromToken, type StoredQuestion } from "./schema.ts";
@@ -359,8 +361,44 @@ export async function writeBenchmarks(
       for (const t of temps) await rm(t.tmp, { force: true });
       throw e;
     }
-    for (const t of temps) await rename(t.tmp, t.final);
-    const cards = cardsDir === null ? [] : await writeCards(conn, cardsDir, { benchmarks });
+    const parquetWritten: string[] = [];
+    const cards: string[] = [];
+    let cardsDone = 0;
+    try {
+      for (const t of temps) {
+        await rename(t.tmp, t.final);
+        parquetWritten.push(t.final);
+      }
+      if (cardsDir !== null) {
+        for (const b of benchmarks) {
+          cards.push(...await writeCards(conn, cardsDir, { benchmarks: [b] }));
+          cardsDone++;
+        }
+      }
+    } catch (e) {
+      const renaming = parquetWritten.length < temps.length;
+      const failedAt = renaming
+        ? `renaming ${temps[parquetWritten.length]!.tmp} to ${temps[parquetWritten.length]!.final}`
+        : `writing the dataset card of ${benchmarks[cardsDone]}`;
+      for (const t of temps.slice(parquetWritten.length)) await rm(t.tmp, { force: true });
+      const groups = new Map<string, number>();
+      for (const f of parsed.files) {
+        const g = `${f.benchmark}/${f.split}/${f.variant}`;
+        groups.set(g, (groups.get(g) ?? 0) + f.rows.length);
+      }
+      throw new IngestCommittedError({
+        db,
+        rows: parsed.files.reduce((n, f) => n + f.rows.length, 0),
+        groups: [...groups].map(([group, rows]) => ({ group, rows })),
+        replaceAll: opts.replaceAll === true,
+        parquetWritten,
+        parquetNotWritten: temps.slice(parquetWritten.length).map((t) => t.final),
+        cardsWritten: cards,
+        cardsNotWritten: cardsDir === null ? [] : benchmarks.slice(cardsDone),
+        cardsDir,
+        failedAt,
+      }, e);
+    }
     return {
       db,
       files: parsed.files.map((f) => ({

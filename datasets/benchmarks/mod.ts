@@ -6,8 +6,8 @@
  */
 export { benchmarkByAlias, BENCHMARKS } from "./schema.ts";
 export type { BenchmarkSpec, Split as BenchmarkSplit, StoredQuestion } from "./schema.ts";
-export { IngestError } from "./errors.ts";
-export type { InputLocation } from "./errors.ts";
+export { IngestCommittedError, IngestError } from "./errors.ts";
+export type { IngestCommitted, InputLocation } from "./errors.ts";
 export { detectFormat, FORMAT_READERS } from "./formats.ts";
 export type { FormatName, FormatReader, ParsedRecord } from "./formats.ts";
 export { classify, discoverFiles } from "./discover.ts";
