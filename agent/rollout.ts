@@ -23,6 +23,7 @@ import {
 } from "./protocol.ts";
 import type {
   Action,
+  FeedbackVerdict,
   Question,
   SearchTool,
   Trajectory,
@@ -83,6 +84,12 @@ export function samplingTemperature(config: RolloutConfig): number {
 export interface FeedbackHook {
   /** At most this many feedback calls per rollout. */
   maxCalls: number;
+  /**
+   * Share of each group's samples whose prompt offers the call, in (0, 1]: the first
+   * ceil(share * G) samples of every group (at least one); the others get the deployment prompt.
+   * Default 1 (every sample).
+   */
+  offerShare?: number;
   /** Answer one call; null = not allowed now (treated as an invalid action). */
   call(
     state: { question: Question; turns: readonly Turn[]; feedbackCalls: number },
@@ -115,6 +122,8 @@ interface RowState {
   currentLogProbs: number[];
   round: number;
   searchTurns: number;
+  /** Whether this row's prompt offers the feedback call. */
+  feedbackOffered: boolean;
   feedbackCalls: number;
   invalidActions: number;
   done: boolean;
@@ -165,22 +174,44 @@ export function promptTurn(
 }
 
 /**
+ * How many of a group's G samples are offered the feedback call under `share` in (0, 1]:
+ * ceil(share * G), at least 1 (the first samples of the group get it).
+ *
+ * @example
+ * ```ts
+ * feedbackOfferedPerGroup(1, 5); // 5
+ * feedbackOfferedPerGroup(0.5, 5); // 3
+ * feedbackOfferedPerGroup(0.01, 5); // 1
+ * ```
+ */
+export function feedbackOfferedPerGroup(share: number, groupSize: number): number {
+  if (!(share > 0 && share <= 1)) {
+    throw new RangeError(`feedback offerShare must be in (0, 1], got ${share}`);
+  }
+  return Math.min(groupSize, Math.max(1, Math.ceil(share * groupSize - 1e-9)));
+}
+
+/**
  * Sample G trajectories per question. Rewards are left at 0: the trainer scores them.
  *
- * `meta` of each trajectory holds `toolCalls`, `feedbackCalls`, `invalidActions` and
- * `truncated` (hit the token budget without an answer).
+ * `meta` of each trajectory holds `toolCalls`, `feedbackOffered` (whether its prompt offered the
+ * feedback call), `feedbackCalls`, `invalidActions` and `truncated` (hit the token budget without
+ * an answer).
  */
 export async function rollout(questions: Question[], opts: RolloutOptions): Promise<Trajectory[]> {
   const { model, tokenizer, search, config, rng } = opts;
   const G = config.groupSize;
   const base = opts.groupIdBase ?? 0;
-  const feedbackOffered = opts.feedback !== undefined;
+  const offeredPerGroup = opts.feedback === undefined
+    ? 0
+    : feedbackOfferedPerGroup(opts.feedback.offerShare ?? 1, G);
   const stopIds = new Set(STOP_TAGS.map((t) => tokenizer.id(t)));
   const eosId = tokenizer.id("<eos>");
   const rows: RowState[] = [];
   questions.forEach((q, i) => {
     for (let j = 0; j < G; j++) {
       const episode = opts.anonymizer?.episode();
+      const feedbackOffered = j < offeredPerGroup;
       const prompt = promptTurn(q, {
         tokenizer,
         feedbackOffered,
@@ -195,6 +226,7 @@ export async function rollout(questions: Question[], opts: RolloutOptions): Prom
         currentLogProbs: [],
         round: 1,
         searchTurns: 0,
+        feedbackOffered,
         feedbackCalls: 0,
         invalidActions: 0,
         done: false,
@@ -249,14 +281,17 @@ export async function rollout(questions: Question[], opts: RolloutOptions): Prom
     r.currentLogProbs = [];
     const text = decodeTurn(tokenizer, tokens, r.episode);
     const searchAllowed = r.searchTurns < config.maxSearchTurns;
+    const { feedbackOffered } = r;
+    const maxCalls = feedbackOffered ? opts.feedback?.maxCalls ?? 0 : 0;
     let action: Action = parseAction(text, { feedbackOffered, searchAllowed });
-    if (action.kind === "feedback" && r.feedbackCalls >= (opts.feedback?.maxCalls ?? 0)) {
+    if (action.kind === "feedback" && r.feedbackCalls >= maxCalls) {
       action = { kind: "invalid", reason: "no feedback calls left" };
     }
     r.turns.push({ role: "policy", tokens, text, action, round: r.round, sampledLogProbs });
     const lastSampled = tokens[tokens.length - 1];
     const outOfBudget = r.totalTokens >= config.maxTotalTokens;
-    let obs: { role: "observation" | "feedback"; text: string } | null = null;
+    let obs: { role: "observation" | "feedback"; text: string; verdict?: FeedbackVerdict } | null =
+      null;
     switch (action.kind) {
       case "answer":
         r.answer = action.text;
@@ -278,7 +313,11 @@ export async function rollout(questions: Question[], opts: RolloutOptions): Prom
           obs = { role: "observation", text: invalidActionText({ feedbackOffered }) };
         } else {
           r.feedbackCalls += 1;
-          obs = { role: "feedback", text: formatFeedback(fb.text) };
+          obs = {
+            role: "feedback",
+            text: formatFeedback(fb.text),
+            verdict: { correct: fb.correct, kind: fb.kind },
+          };
         }
         break;
       }
@@ -289,7 +328,7 @@ export async function rollout(questions: Question[], opts: RolloutOptions): Prom
     }
     // The episode ends when the token budget is spent, the model emitted <eos>, or the
     // round budget (search turns + feedback calls + invalid retries) is exhausted.
-    const roundBudget = config.maxSearchTurns + (opts.feedback?.maxCalls ?? 0) + 2;
+    const roundBudget = config.maxSearchTurns + maxCalls + 2;
     const obsTokens = encodeTurn(tokenizer, obs.text, r.episode);
     if (
       outOfBudget || lastSampled === eosId || r.round >= roundBudget ||
@@ -298,7 +337,13 @@ export async function rollout(questions: Question[], opts: RolloutOptions): Prom
       r.done = true;
       return;
     }
-    r.turns.push({ role: obs.role, tokens: obsTokens, text: obs.text, round: r.round });
+    r.turns.push({
+      role: obs.role,
+      tokens: obsTokens,
+      text: obs.text,
+      round: r.round,
+      ...(obs.verdict ? { verdict: obs.verdict } : {}),
+    });
     r.totalTokens += obsTokens.length;
     // Feed the stop tag the policy sampled (not yet seen by the decoder), then the observation.
     const feed = new Int32Array(obsTokens.length + 1);
@@ -316,6 +361,7 @@ export async function rollout(questions: Question[], opts: RolloutOptions): Prom
       reward: 0,
       meta: {
         toolCalls: r.searchTurns,
+        feedbackOffered: r.feedbackOffered,
         feedbackCalls: r.feedbackCalls,
         invalidActions: r.invalidActions,
         truncated: r.answer === undefined,

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { FeedbackKind } from "./feedback.ts";
 
 /** A parsed policy action. */
 export type Action =
@@ -37,6 +38,18 @@ export interface Turn {
    * rollout-vs-actor log-prob check).
    */
   sampledLogProbs?: Float32Array;
+  /**
+   * Set on `feedback` turns: the privileged verifier's verdict on the draft the policy submitted
+   * (whether it was correct, and the kind of feedback), so a method can tell a confirmation from
+   * a repair without parsing the text.
+   */
+  verdict?: FeedbackVerdict;
+}
+
+/** A privileged verifier's verdict on a draft, as a trajectory keeps it. */
+export interface FeedbackVerdict {
+  correct: boolean;
+  kind: FeedbackKind;
 }
 
 /** One sampled episode. `turns[0]` is the prompt (role `observation`, round 0). */

@@ -107,7 +107,7 @@ Deno.test("every method reduces to GRPO in its neutral setting, on random batche
     const capfCfg: CapfConfig = {
       ...(structuredClone(CAPF_DEFAULTS) as CapfConfig),
       feedback: { enabled: false },
-      attenuation: { factor: 1, reach: { kind: "all-before-feedback" }, target: "advantage" },
+      attenuation: { factor: 1, reach: { kind: "all-before-feedback" }, when: "every-call" },
     };
     assert.deepEqual(
       Array.from(await advantagesOf(capf, batch, contextOf(capfCfg))),

@@ -21,6 +21,7 @@
  */
 import {
   type Action,
+  type FeedbackVerdict,
   type JudgedRound,
   type MethodRecord,
   type Question,
@@ -52,6 +53,8 @@ export interface RoundSpec {
   obs?: string;
   /** Role of `obs` (default `observation`). */
   obsRole?: "observation" | "feedback";
+  /** The verifier's verdict on a `feedback` observation (none when omitted). */
+  verdict?: FeedbackVerdict;
 }
 
 /** A trajectory written by hand. */
@@ -103,7 +106,13 @@ export function trajectory(spec: TrajectorySpec): Trajectory {
     if (action.kind === "answer") answer = action.text;
     turns.push({ role: "policy", tokens: toks(r.policy), text: r.policy, action, round });
     if (r.obs !== undefined) {
-      turns.push({ role: r.obsRole ?? "observation", tokens: toks(r.obs), text: r.obs, round });
+      turns.push({
+        role: r.obsRole ?? "observation",
+        tokens: toks(r.obs),
+        text: r.obs,
+        round,
+        ...(r.verdict ? { verdict: r.verdict } : {}),
+      });
     }
   });
   const t: Trajectory = {

@@ -108,6 +108,12 @@ export interface RolloutHooks<C> {
   /** At most this many feedback calls per rollout (the rollout's round budget grows by it). */
   maxCalls(config: C): number;
   /**
+   * Share of each group's samples whose prompt offers the call, in (0, 1] (the first
+   * ceil(share * G) of the group; the others use the deployment prompt and share the group's
+   * baseline). Absent: every sample.
+   */
+  offerShare?(config: C): number;
+  /**
    * Answer a feedback call. Returns the feedback text shown to the policy, or null when the
    * call is not allowed now (then the rollout treats it as an invalid action).
    */

@@ -137,6 +137,7 @@ export function feedbackHook<C, R extends MethodRecord>(
   return hooks && hooks.offersFeedback(ctx.config)
     ? {
       maxCalls: hooks.maxCalls(ctx.config),
+      ...(hooks.offerShare ? { offerShare: hooks.offerShare(ctx.config) } : {}),
       call: (state, draft) => hooks.onFeedback(state, draft, ctx),
     }
     : undefined;

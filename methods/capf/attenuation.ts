@@ -1,19 +1,20 @@
 /**
  * CAPF credit attenuation as pure functions over typed arrays.
  *
- * For trajectory i with GRPO advantage A_i and feedback-call rounds F_i, the set of attenuated
- * rounds S_i is given by the reach (all k <= max F_i by default). Token t of round k(t):
+ * For trajectory i with GRPO advantage A_i and anchoring feedback-call rounds F_i (every answered
+ * call, or only those whose verdict was not "correct"; option `attenuation.when`), the set of
+ * attenuated rounds S_i is given by the reach (all k <= max F_i by default). Token t of round
+ * k(t):
  *
- *     A'_{i,t} = A^att_i   if k(t) in S_i
- *              = A_i       otherwise (the repair after the last feedback call keeps full credit)
+ *     A'_{i,t} = lambda * A_i   if k(t) in S_i
+ *              = A_i            otherwise (the repair after the last feedback call keeps full credit)
  *
- * where A^att_i = lambda * A_i (target "advantage") or (lambda r_i - mean_G r) / (std_G r + eps)
- * (target "reward"). Only tokens with loss mask 1 get nonzero values.
+ * Only tokens with loss mask 1 get nonzero values.
  *
  * @module
  */
 import type { Trajectory } from "@creditlab/core";
-import type { AttenuationReach } from "./config.ts";
+import type { AttenuationReach, AttenuationWhen } from "./config.ts";
 import { tokenAdvantagesByRow } from "../grpo/advantages.ts";
 
 /** The part of a batch the attenuation reads. */
@@ -55,6 +56,30 @@ export interface RoundLayout {
 export function feedbackRounds(traj: Trajectory): number[] {
   const rounds = new Set<number>();
   for (const turn of traj.turns) if (turn.role === "feedback") rounds.add(turn.round);
+  return [...rounds].sort((a, b) => a - b);
+}
+
+/**
+ * The feedback-call rounds that anchor the attenuation under `when`: every answered call
+ * (`every-call`), or those whose verdict was not "correct" (`not-correct`; a feedback turn
+ * without a recorded verdict counts as not correct).
+ *
+ * @example
+ * ```ts
+ * import type { Trajectory, Turn } from "@creditlab/core";
+ * const fb = (round: number, correct: boolean): Turn =>
+ *   ({ role: "feedback", text: "", round, tokens: new Int32Array(0), verdict: { correct, kind: "correct" } });
+ * const traj = { questionId: "q", groupId: 0, reward: 1, meta: {}, turns: [fb(2, true), fb(4, false)] } as Trajectory;
+ * anchorRounds(traj, "every-call"); // [2, 4]
+ * anchorRounds(traj, "not-correct"); // [4]
+ * ```
+ */
+export function anchorRounds(traj: Trajectory, when: AttenuationWhen): number[] {
+  if (when === "every-call") return feedbackRounds(traj);
+  const rounds = new Set<number>();
+  for (const turn of traj.turns) {
+    if (turn.role === "feedback" && turn.verdict?.correct !== true) rounds.add(turn.round);
+  }
   return [...rounds].sort((a, b) => a - b);
 }
 
@@ -157,18 +182,4 @@ export function capfTokenAdvantages(
       return (i) => (mask[i] === 1 ? b : a);
     },
   );
-}
-
-/**
- * Loss weights of the `loss-weight` target: lambda where mask = 1, else 1.
- *
- * @example
- * ```ts
- * attenuationWeights(new Uint8Array([1, 0]), 0.1); // [0.1, 1]
- * ```
- */
-export function attenuationWeights(mask: Uint8Array, factor: number): Float32Array {
-  const out = new Float32Array(mask.length).fill(1);
-  for (let i = 0; i < mask.length; i++) if (mask[i] === 1) out[i] = factor;
-  return out;
 }

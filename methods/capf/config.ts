@@ -23,6 +23,20 @@ export type FeedbackConfig =
      * what is wrong ("Sochi" is the host city, not the country) without saying where to look next.
      */
     detail: FeedbackDetail;
+    /**
+     * Share of each group's samples whose prompt offers the call, in (0, 1]: the first
+     * ceil(share * G) samples; the others get the deployment prompt (the one evaluation uses)
+     * and count in the same group baseline. Default 1 (every sample, the paper's setting as far
+     * as the abstract says). Below 1, RL also updates the policy on the feedback-free prompt.
+     */
+    offerShare: number;
+    /**
+     * Reward of a repair, as a factor of the outcome reward, in [0, 1]: a trajectory that
+     * answered correctly after a feedback call whose verdict was not "correct" earns
+     * `repairReward * EM` (the paper's summary speaks of partial credit for revisions; it gives
+     * no value). Default 1: a repair earns the full reward, like an unassisted success.
+     */
+    repairReward: number;
   };
 
 /**
@@ -37,18 +51,13 @@ export type AttenuationReach =
   | { kind: "last-n-rounds"; n: number };
 
 /**
- * What the attenuation scales, for tokens of attenuated rounds of trajectory i (factor lambda):
- * - `advantage`: A'_{i,t} = lambda * A_i.
- * - `reward`: A'_{i,t} = (lambda * r_i - mean_G r) / (std_G r + eps): those tokens are credited
- *   as if the attempt had earned the attenuated reward lambda * r_i, against the SAME group
- *   baseline as the other tokens (lambda = 1 gives GRPO; lambda = 0 treats the pre-feedback
- *   attempt as a failure). With std normalisation, a group whose rewards are all equal
- *   (std 0) gives those tokens 0 too: there is no scale to measure lambda r_i against, and
- *   dividing by eps alone would blow the advantage up by 1 / eps.
- * - `loss-weight`: advantages stay GRPO's; `lossWeights` gives lambda to those tokens (also
- *   scales their KL term, unlike `advantage`).
+ * Which answered feedback calls anchor an attenuation:
+ * - `every-call`: every answered call, including a "correct" confirmation of the draft.
+ * - `not-correct`: only calls whose verdict was not "correct" (a confirmation repaired nothing,
+ *   so its rounds keep full credit). A feedback turn without a recorded verdict counts as not
+ *   correct.
  */
-export type AttenuationTarget = "advantage" | "reward" | "loss-weight";
+export type AttenuationWhen = "every-call" | "not-correct";
 
 /** Credit attenuation of the feedback call and the actions before it. */
 export interface AttenuationConfig {
@@ -61,8 +70,8 @@ export interface AttenuationConfig {
   factor: number;
   /** Default `all-before-feedback` (the paper's wording). */
   reach: AttenuationReach;
-  /** Default `advantage` (the simplest reading; scale-free under GRPO's std normalisation). */
-  target: AttenuationTarget;
+  /** Default `every-call` (the paper attenuates "the feedback call", whatever it answered). */
+  when: AttenuationWhen;
 }
 
 /** CAPF config: GRPO plus feedback and attenuation. */
@@ -71,18 +80,23 @@ export interface CapfConfig extends GrpoConfig {
   attenuation: AttenuationConfig;
 }
 
-/** Defaults: Search-R1-style GRPO, one error-type feedback call, lambda 0.1 up to the call. */
+/**
+ * Defaults: Search-R1-style GRPO, one error-type feedback call offered to every sample, full
+ * reward for a repair, lambda 0.1 up to every answered call.
+ */
 export const CAPF_DEFAULTS: Readonly<CapfConfig> = Object.freeze({
   ...GRPO_DEFAULTS,
   feedback: Object.freeze({
     enabled: true,
     maxCallsPerRollout: 1,
     detail: "error-type",
+    offerShare: 1,
+    repairReward: 1,
   }) as FeedbackConfig,
   attenuation: Object.freeze({
     factor: 0.1,
     reach: Object.freeze({ kind: "all-before-feedback" }) as AttenuationReach,
-    target: "advantage",
+    when: "every-call",
   }) as AttenuationConfig,
 });
 
@@ -101,11 +115,21 @@ export function validateCapfConfig(cfg: CapfConfig): void {
   if (fb.enabled) {
     check.integer("feedback.maxCallsPerRollout", fb.maxCallsPerRollout, { min: 1 });
     check.oneOf("feedback.detail", fb.detail, ["correctness", "error-type", "hint"]);
+    check.number("feedback.offerShare", fb.offerShare, { above: 0, max: 1 });
+    check.number("feedback.repairReward", fb.repairReward, { min: 0, max: 1 });
   }
   const at = cfg.attenuation as AttenuationConfig | undefined;
   if (!at) return check.fail("attenuation", "an object", at);
   check.number("attenuation.factor", at.factor, { min: 0, max: 1 });
-  check.oneOf("attenuation.target", at.target, ["advantage", "reward", "loss-weight"]);
+  if ("target" in at) {
+    check.fail(
+      "attenuation.target",
+      'absent: the attenuation scales the advantage ("loss-weight" computed the same update, ' +
+        '"reward" did not attenuate failed attempts; see methods/capf/README.md)',
+      (at as { target?: unknown }).target,
+    );
+  }
+  check.oneOf("attenuation.when", at.when, ["every-call", "not-correct"]);
   const reach = at.reach as AttenuationReach | undefined;
   if (reach?.kind === "last-n-rounds") {
     check.integer("attenuation.reach.n", reach.n, { min: 1 });

@@ -47,5 +47,6 @@ export async function answerFeedback(
 export const capfRolloutHooks: RolloutHooks<CapfConfig> = {
   offersFeedback: (config) => config.feedback.enabled,
   maxCalls: maxFeedbackCalls,
+  offerShare: (config) => config.feedback.enabled ? config.feedback.offerShare : 1,
   onFeedback: answerFeedback,
 };

@@ -9,8 +9,9 @@
  *
  * The method asks the environment for its verifier at the configured detail level
  * (`resources(config)`: `{ kind: "privileged-verifier", detail: config.feedback.detail }`, none
- * when the call is disabled). Its step returns the advantages, the loss weights, its metrics
- * (`capf/...`) and a {@link CapfRecord} per trajectory.
+ * when the call is disabled). Its rewards give a repair `feedback.repairReward` times its outcome;
+ * its step returns the advantages, its metrics (`capf/...`) and a {@link CapfRecord} per
+ * trajectory.
  *
  * @example
  * ```ts
@@ -25,13 +26,13 @@ import {
   type MethodRecord,
   type RolloutBatch,
 } from "@creditlab/core";
-import { type Method, registerMethod } from "@creditlab/train";
+import { type Method, registerMethod, type RewardInput } from "@creditlab/train";
 import { applyBaseline, groupBaselines } from "@creditlab/kernels";
-import { grpoFamily } from "../grpo/mod.ts";
+import { grpoFamily, outcomeRewards } from "../grpo/mod.ts";
 import {
+  anchorRounds,
   attenuatedRounds,
   attenuationMask,
-  attenuationWeights,
   capfTokenAdvantages,
   feedbackRounds,
 } from "./attenuation.ts";
@@ -55,7 +56,7 @@ const NAME = "capf";
 export interface CapfRecord extends MethodRecord {
   /** Rounds with an answered feedback call. */
   feedbackRounds: number[];
-  /** Rounds whose credit was attenuated (see the reach option). */
+  /** Rounds whose credit was attenuated (see the `when` and `reach` options). */
   attenuatedRounds: number[];
   /** Answered feedback calls of the trajectory. */
   calls: { feedback: number };
@@ -63,16 +64,12 @@ export interface CapfRecord extends MethodRecord {
 
 /** Per-token attenuation mask of a batch under `config` (1 = attenuated trainable token). */
 export function capfMask(batch: RolloutBatch, config: CapfConfig): Uint8Array {
-  const rows = batch.trajectories.map((t) =>
-    attenuatedRounds(feedbackRounds(t), config.attenuation.reach)
-  );
+  const { when, reach } = config.attenuation;
+  const rows = batch.trajectories.map((t) => attenuatedRounds(anchorRounds(t, when), reach));
   return attenuationMask(batch, rows);
 }
 
-/**
- * CAPF per-token advantages (see attenuation.ts for the equations). With target
- * `loss-weight` these are GRPO's advantages and the attenuation lives in {@link capfLossWeights}.
- */
+/** CAPF per-token advantages (see attenuation.ts for the equation). */
 export function capfAdvantages(batch: RolloutBatch, config: CapfConfig): Float32Array {
   validateCapfConfig(config);
   const b = groupBaselines(batch.rewards, batch.groupIds, {
@@ -82,35 +79,38 @@ export function capfAdvantages(batch: RolloutBatch, config: CapfConfig): Float32
   });
   const full = new Float32Array(batch.n);
   const att = new Float32Array(batch.n);
-  const { factor, target } = config.attenuation;
   for (let r = 0; r < batch.n; r++) {
-    const a = applyBaseline(batch.rewards[r]!, b.mean[r]!, b.denom[r]!);
-    full[r] = a;
-    switch (target) {
-      case "advantage":
-        att[r] = factor * a;
-        break;
-      case "reward":
-        // A group with zero spread has no scale to measure lambda * r against: with std
-        // normalisation its attenuated tokens get 0, like the rest of the group.
-        att[r] = config.normalizeStd && b.groupSize[r]! > 1 && b.std[r] === 0
-          ? 0
-          : applyBaseline(factor * batch.rewards[r]!, b.mean[r]!, b.denom[r]!);
-        break;
-      case "loss-weight":
-        att[r] = a;
-        break;
-    }
+    full[r] = applyBaseline(batch.rewards[r]!, b.mean[r]!, b.denom[r]!);
+    att[r] = config.attenuation.factor * full[r]!;
   }
   return capfTokenAdvantages(full, att, capfMask(batch, config), batch);
 }
 
-/** Loss weights: lambda on attenuated tokens for target `loss-weight`, else all 1. */
-export function capfLossWeights(batch: RolloutBatch, config: CapfConfig): Float32Array {
-  if (config.attenuation.target !== "loss-weight") {
-    return new Float32Array(batch.n * batch.length).fill(1);
-  }
-  return attenuationWeights(capfMask(batch, config), config.attenuation.factor);
+/**
+ * CAPF rewards of a sampling round: the outcome, times `feedback.repairReward` for a repair (a
+ * trajectory with an answered feedback call whose verdict was not "correct").
+ *
+ * @example
+ * ```ts
+ * import { CAPF_DEFAULTS, type CapfConfig } from "./config.ts";
+ * import type { Trajectory } from "@creditlab/core";
+ * const repaired = { questionId: "q", groupId: 0, reward: 0, meta: {}, turns: [
+ *   { role: "feedback", text: "", round: 2, tokens: new Int32Array(0), verdict: { correct: false, kind: "wrong-type" } },
+ * ] } as Trajectory;
+ * const plain = { ...repaired, turns: [] };
+ * const config = { ...CAPF_DEFAULTS, feedback: { ...CAPF_DEFAULTS.feedback, repairReward: 0.5 } } as CapfConfig;
+ * const input = { trajectories: [repaired, plain], outcomes: Float32Array.of(1, 1), groupIds: Int32Array.of(0, 0) };
+ * capfRewards(input, config); // Float32Array [0.5, 1]
+ * ```
+ */
+export function capfRewards(input: RewardInput, config: CapfConfig): Float32Array {
+  const out = outcomeRewards(input, NAME);
+  const factor = config.feedback.enabled ? config.feedback.repairReward : 1;
+  if (factor === 1) return out;
+  input.trajectories.forEach((t, i) => {
+    if (anchorRounds(t, "not-correct").length > 0) out[i] = out[i]! * factor;
+  });
+  return out;
 }
 
 /**
@@ -147,11 +147,12 @@ export function capfStepMetrics(batch: RolloutBatch, config: CapfConfig): Record
 
 /** CAPF's record of each row of a batch. */
 export function capfRecords(batch: RolloutBatch, config: CapfConfig): CapfRecord[] {
+  const { when, reach } = config.attenuation;
   return batch.trajectories.map((t) => {
     const f = feedbackRounds(t);
     return {
       feedbackRounds: f,
-      attenuatedRounds: attenuatedRounds(f, config.attenuation.reach),
+      attenuatedRounds: attenuatedRounds(anchorRounds(t, when), reach),
       calls: { feedback: f.length },
     };
   });
@@ -172,10 +173,10 @@ export const capf: Method<CapfConfig, CapfRecord> = registerMethod(
       return detail === null ? [] : [{ kind: "privileged-verifier", detail }];
     },
     rolloutHooks: capfRolloutHooks,
+    rewards: (input, ctx) => ({ rewards: capfRewards(input, ctx.config) }),
     step(batch, ctx) {
       return {
         advantages: capfAdvantages(batch, ctx.config),
-        lossWeights: capfLossWeights(batch, ctx.config),
         metrics: capfStepMetrics(batch, ctx.config),
         records: capfRecords(batch, ctx.config),
       };

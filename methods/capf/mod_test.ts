@@ -10,23 +10,35 @@ import {
   contextOf,
   groupOf,
   referenceGroup,
+  rewardsOf,
   type RoundSpec,
   rowsOf,
   trajectory,
 } from "../testing.ts";
 import {
+  anchorRounds,
   attenuatedRounds,
   capf,
   CAPF_DEFAULTS,
   type CapfConfig,
-  capfLossWeights,
+  capfRewards,
   capfStepMetrics,
   capfVerifierDetail,
   feedbackRounds,
   validateCapfConfig,
 } from "./mod.ts";
 
-const FB = { obs: "<verifier> wrong hop </verifier>", obsRole: "feedback" as const };
+const FB = {
+  obs: "<verifier> wrong hop </verifier>",
+  obsRole: "feedback" as const,
+  verdict: { correct: false, kind: "wrong-hop" as const },
+};
+/** A feedback call that confirmed a correct draft. */
+const CONFIRMED = {
+  obs: "<verifier> correct </verifier>",
+  obsRole: "feedback" as const,
+  verdict: { correct: true, kind: "correct" as const },
+};
 const INFO = { obs: "<information> doc one </information>" };
 
 /** rewards {1, 1, 0, 0}: a plain success, a repair after feedback, a failed repair, a failure. */
@@ -56,18 +68,27 @@ function cfg(
   patch: {
     factor?: number;
     reach?: CapfConfig["attenuation"]["reach"];
-    target?: CapfConfig["attenuation"]["target"];
+    when?: CapfConfig["attenuation"]["when"];
     enabled?: boolean;
+    offerShare?: number;
+    repairReward?: number;
   } = {},
 ): CapfConfig {
   const base = structuredClone(CAPF_DEFAULTS) as CapfConfig;
+  const feedback = base.feedback.enabled
+    ? {
+      ...base.feedback,
+      offerShare: patch.offerShare ?? base.feedback.offerShare,
+      repairReward: patch.repairReward ?? base.feedback.repairReward,
+    }
+    : base.feedback;
   return {
     ...base,
-    feedback: patch.enabled === false ? { enabled: false } : base.feedback,
+    feedback: patch.enabled === false ? { enabled: false } : feedback,
     attenuation: {
       factor: patch.factor ?? base.attenuation.factor,
       reach: patch.reach ?? base.attenuation.reach,
-      target: patch.target ?? base.attenuation.target,
+      when: patch.when ?? base.attenuation.when,
     },
   };
 }
@@ -93,6 +114,17 @@ Deno.test("capf: registered; defaults validate; verifier detail follows the conf
     () => validateCapfConfig(cfg({ reach: { kind: "last-n-rounds", n: 0 } })),
     /attenuation.reach.n/,
   );
+  assert.throws(() => validateCapfConfig(cfg({ offerShare: 0 })), /feedback.offerShare/);
+  assert.throws(() => validateCapfConfig(cfg({ repairReward: 1.5 })), /feedback.repairReward/);
+  assert.throws(
+    () => validateCapfConfig(cfg({ when: "sometimes" as "every-call" })),
+    /attenuation.when/,
+  );
+  // The removed attenuation targets are refused by name, with the reason.
+  for (const target of ["reward", "loss-weight", "advantage"]) {
+    const old = { ...cfg(), attenuation: { ...cfg().attenuation, target } } as CapfConfig;
+    assert.throws(() => validateCapfConfig(old), /attenuation.target.*scales the advantage/);
+  }
 });
 
 Deno.test("capf: feedback rounds and reach", () => {
@@ -104,21 +136,19 @@ Deno.test("capf: feedback rounds and reach", () => {
   assert.deepEqual(attenuatedRounds([], { kind: "all-before-feedback" }), []);
 });
 
-Deno.test("capf: factor 1 with feedback disabled equals grpo (every target)", async () => {
+Deno.test("capf: factor 1 equals grpo; so does a batch without feedback calls", async () => {
   const batch = batchOf(group());
   const want = await advantagesOf(grpo, batch, contextOf({ ...cfg() }));
-  for (const target of ["advantage", "reward", "loss-weight"] as const) {
-    const c = cfg({ factor: 1, enabled: false, target });
-    assert.deepEqual(
-      Array.from(await advantagesOf(capf, batch, contextOf(c))),
-      Array.from(want),
-      target,
-    );
-    assert.ok(capfLossWeights(batch, c).every((w) => w === 1));
+  for (const c of [cfg({ factor: 1 }), cfg({ factor: 1, enabled: false })]) {
+    assert.deepEqual(Array.from(await advantagesOf(capf, batch, contextOf(c))), Array.from(want));
+    assert.equal((await capf.step(batch, contextOf(c))).lossWeights, undefined);
   }
-  // factor 1 is GRPO even when feedback rounds exist
-  const c = cfg({ factor: 1 });
-  assert.deepEqual(Array.from(await advantagesOf(capf, batch, contextOf(c))), Array.from(want));
+  // What a rollout with the call disabled gives: no feedback turn, so GRPO at any factor.
+  const plain = batchOf(group().filter((t) => feedbackRounds(t).length === 0));
+  assert.deepEqual(
+    Array.from(await advantagesOf(capf, plain, contextOf(cfg({ enabled: false })))),
+    Array.from(await advantagesOf(grpo, plain, contextOf(cfg()))),
+  );
 });
 
 Deno.test("capf: factor 0 gives the pre-feedback tokens zero advantage, the repair keeps it", async () => {
@@ -135,7 +165,7 @@ Deno.test("capf: factor 0 gives the pre-feedback tokens zero advantage, the repa
   assert.deepEqual(round5(adv[3]!), round5([0, 0, 0, -A, -A, -A]));
 });
 
-Deno.test("capf: golden values, factor 0.1, each target and reach", async () => {
+Deno.test("capf: golden values, factor 0.1, each reach", async () => {
   const batch = batchOf(group());
   const adv = rowsOf(await advantagesOf(capf, batch, contextOf(cfg())), batch);
   const a = 0.1 * A;
@@ -144,14 +174,6 @@ Deno.test("capf: golden values, factor 0.1, each target and reach", async () => 
     round5([0, 0, 0, a, a, a, 0, 0, 0, 0, a, a, a, 0, 0, 0, 0, A, A, A]),
   );
   assert.deepEqual(round5(adv[2]!), round5([0, 0, 0, -a, -a, -a, 0, 0, 0, 0, -A, -A, -A]));
-  // reward target: attenuated tokens credited with reward 0.1 * r against the group baseline
-  const rw = rowsOf(await advantagesOf(capf, batch, contextOf(cfg({ target: "reward" }))), batch);
-  const b = (0.1 - 0.5) / (Math.sqrt(1 / 3) + 1e-6); // -0.69282
-  assert.deepEqual(
-    round5(rw[1]!),
-    round5([0, 0, 0, b, b, b, 0, 0, 0, 0, b, b, b, 0, 0, 0, 0, A, A, A]),
-  );
-  assert.deepEqual(round5(rw[2]!), round5([0, 0, 0, -A, -A, -A, 0, 0, 0, 0, -A, -A, -A]));
   // feedback-call-only: the search before the call keeps full credit
   const only = rowsOf(
     await advantagesOf(capf, batch, contextOf(cfg({ reach: { kind: "feedback-call-only" } }))),
@@ -160,17 +182,6 @@ Deno.test("capf: golden values, factor 0.1, each target and reach", async () => 
   assert.deepEqual(
     round5(only[1]!),
     round5([0, 0, 0, A, A, A, 0, 0, 0, 0, a, a, a, 0, 0, 0, 0, A, A, A]),
-  );
-  // loss-weight: GRPO advantages, weights 0.1 on the attenuated tokens
-  const c = cfg({ target: "loss-weight" });
-  assert.deepEqual(
-    Array.from(await advantagesOf(capf, batch, contextOf(c))),
-    Array.from(await advantagesOf(grpo, batch, contextOf(c))),
-  );
-  const w = rowsOf(capfLossWeights(batch, c), batch);
-  assert.deepEqual(
-    round5(w[1]!),
-    round5([1, 1, 1, 0.1, 0.1, 0.1, 1, 1, 1, 1, 0.1, 0.1, 0.1, 1, 1, 1, 1, 1, 1, 1]),
   );
 });
 
@@ -190,8 +201,70 @@ Deno.test("capf: step metrics and records", async () => {
     { feedbackRounds: [1], attenuatedRounds: [1], calls: { feedback: 1 } },
     { feedbackRounds: [], attenuatedRounds: [], calls: { feedback: 0 } },
   ]);
-  // loss weights are returned for every target (1 outside `loss-weight`)
-  assert.ok(res.lossWeights!.every((w) => w === 1));
+});
+
+/**
+ * rewards {1, 1, 1, 0}: a plain success, a repair (the verifier said the draft was wrong), a
+ * success after a confirmation (the verifier said the draft was right), a failure.
+ */
+function withConfirmation(): Trajectory[] {
+  return groupOf(0, [
+    {
+      reward: 1,
+      rounds: [{ policy: "<search> a </search>", ...INFO }, { policy: "<answer> b </answer>" }],
+    },
+    {
+      reward: 1,
+      rounds: [{ policy: "<feedback> x </feedback>", ...FB }, { policy: "<answer> y </answer>" }],
+    },
+    {
+      reward: 1,
+      rounds: [{ policy: "<feedback> y </feedback>", ...CONFIRMED }, {
+        policy: "<answer> y </answer>",
+      }],
+    },
+    { reward: 0, rounds: [{ policy: "<answer> q </answer>" }] },
+  ]);
+}
+
+Deno.test("capf: `when: not-correct` leaves a confirmed draft's rounds at full credit", async () => {
+  const g = withConfirmation();
+  assert.deepEqual(g.map((t) => anchorRounds(t, "every-call")), [[], [1], [1], []]);
+  assert.deepEqual(g.map((t) => anchorRounds(t, "not-correct")), [[], [1], [], []]);
+  const batch = batchOf(g);
+  // mean 0.75, unbiased std sqrt(0.25) = 0.5: A(1) = 0.25 / 0.500001, A(0) = -0.75 / 0.500001
+  const up = 0.25 / (0.5 + 1e-6);
+  const a = 0.1 * up;
+  const every = rowsOf(await advantagesOf(capf, batch, contextOf(cfg())), batch);
+  const only = rowsOf(
+    await advantagesOf(capf, batch, contextOf(cfg({ when: "not-correct" }))),
+    batch,
+  );
+  // row 1 (repair): prompt 3 | r1 3 | verifier 4 | r2 3 — attenuated either way
+  assert.deepEqual(round5(every[1]!), round5([0, 0, 0, a, a, a, 0, 0, 0, 0, up, up, up]));
+  assert.deepEqual(round5(only[1]!), round5([0, 0, 0, a, a, a, 0, 0, 0, 0, up, up, up]));
+  // row 2 (confirmation): prompt 3 | r1 3 | verifier 3 | r2 3
+  assert.deepEqual(round5(every[2]!), round5([0, 0, 0, a, a, a, 0, 0, 0, up, up, up]));
+  assert.deepEqual(round5(only[2]!), round5([0, 0, 0, up, up, up, 0, 0, 0, up, up, up]));
+  const rec = (await capf.step(batch, contextOf(cfg({ when: "not-correct" })))).records!;
+  assert.deepEqual(rec[2], { feedbackRounds: [1], attenuatedRounds: [], calls: { feedback: 1 } });
+});
+
+Deno.test("capf: repairReward gives a repair partial credit, not a confirmation", () => {
+  const g = withConfirmation();
+  const input = (t: Trajectory[]) => ({
+    trajectories: t,
+    outcomes: Float32Array.of(1, 1, 1, 0),
+    groupIds: Int32Array.of(0, 0, 0, 0),
+  });
+  assert.deepEqual(Array.from(capfRewards(input(g), cfg())), [1, 1, 1, 0]);
+  assert.deepEqual(Array.from(capfRewards(input(g), cfg({ repairReward: 0.5 }))), [1, 0.5, 1, 0]);
+  assert.deepEqual(Array.from(capfRewards(input(g), cfg({ repairReward: 0 }))), [1, 0, 1, 0]);
+  // The registered method's reward hook is this function (what the trainer calls).
+  const viaMethod = rewardsOf(capf, g, [1, 1, 1, 0], contextOf(cfg({ repairReward: 0.5 })));
+  assert.deepEqual(Array.from(viaMethod.rewards), [1, 0.5, 1, 0]);
+  // Feedback disabled: no repair exists, the outcome is the reward.
+  assert.deepEqual(Array.from(capfRewards(input(g), cfg({ enabled: false }))), [1, 1, 1, 0]);
 });
 
 Deno.test("capf: rollout hooks use SearchWorld's privileged verifier; limits and missing verifier", async () => {
@@ -248,9 +321,12 @@ Deno.test("capf: rollout hooks use SearchWorld's privileged verifier; limits and
 function reference(trajs: Trajectory[], c: CapfConfig, length: number): number[] {
   const out: number[] = [];
   for (const t of trajs) {
-    const { single, mean, sd } = referenceGroup(trajs, t);
+    const { mean, sd } = referenceGroup(trajs, t);
     const adv = (r: number) => (r - mean === 0 ? 0 : (r - mean) / (sd + c.eps));
-    const fbs = t.turns.filter((u) => u.role === "feedback").map((u) => u.round);
+    const fbs = t.turns.filter((u) =>
+      u.role === "feedback" &&
+      (c.attenuation.when === "every-call" || u.verdict?.correct !== true)
+    ).map((u) => u.round);
     const inReach = (k: number) =>
       fbs.some((f) =>
         c.attenuation.reach.kind === "feedback-call-only"
@@ -264,11 +340,7 @@ function reference(trajs: Trajectory[], c: CapfConfig, length: number): number[]
       for (let j = 0; j < turn.tokens.length; j++) {
         if (turn.role !== "policy") row.push(0);
         else if (!inReach(turn.round)) row.push(adv(t.reward));
-        else if (c.attenuation.target === "advantage") {
-          row.push(c.attenuation.factor * adv(t.reward));
-        } else if (c.attenuation.target === "reward") {
-          row.push(!single && sd === 0 ? 0 : adv(c.attenuation.factor * t.reward));
-        } else row.push(adv(t.reward));
+        else row.push(c.attenuation.factor * adv(t.reward));
       }
     }
     while (row.length < length) row.push(0);
@@ -290,7 +362,7 @@ Deno.test("capf: fast kernel equals a plain per-token loop across seeds", async 
         { length: 1 + rng.int(5) },
         () =>
           rng.next() < 0.3
-            ? { policy: "<feedback> d </feedback>", ...FB }
+            ? { policy: "<feedback> d </feedback>", ...(rng.next() < 0.5 ? FB : CONFIRMED) }
             : { policy: "<search> " + "w ".repeat(rng.int(3)) + "</search>", ...INFO },
       );
       rounds.push({ policy: "<answer> a </answer>" });
@@ -304,7 +376,7 @@ Deno.test("capf: fast kernel equals a plain per-token loop across seeds", async 
     const c = cfg({
       factor: Math.fround(rng.next()),
       reach: reaches[rng.int(3)]!,
-      target: (["advantage", "reward", "loss-weight"] as const)[rng.int(3)]!,
+      when: (["every-call", "not-correct"] as const)[rng.int(2)]!,
     });
     const fast = await advantagesOf(capf, batch, contextOf(c));
     const want = reference(trajs, c, batch.length);
@@ -312,16 +384,4 @@ Deno.test("capf: fast kernel equals a plain per-token loop across seeds", async 
       assert.ok(Math.abs(v - want[i]!) < 1e-4, `seed ${seed} token ${i}: ${v} vs ${want[i]}`)
     );
   }
-});
-
-Deno.test("capf: reward target on a uniform group stays 0 (no 1/eps blow-up)", async () => {
-  const trajs = [1, 2].map(() =>
-    trajectory({
-      groupId: 0,
-      reward: 1,
-      rounds: [{ policy: "<feedback> x </feedback>", ...FB }, { policy: "<answer> y </answer>" }],
-    })
-  );
-  const adv = await advantagesOf(capf, batchOf(trajs), contextOf(cfg({ target: "reward" })));
-  assert.ok(adv.every((v) => v === 0));
 });

@@ -17,6 +17,7 @@ import {
   trainRl,
 } from "@creditlab/train";
 import { initBackend, Rng, Transformer } from "@creditlab/kernels";
+import { rollout } from "@creditlab/agent";
 import { grpo } from "../grpo/mod.ts";
 import { capf, CAPF_DEFAULTS, type CapfConfig } from "./mod.ts";
 
@@ -120,5 +121,116 @@ Deno.test({
       { kind: "privileged-verifier", detail: "correctness" },
     ]);
     assert.deepEqual(await run(grpo, grpo.defaults), []);
+  },
+});
+
+/** Train a small policy for `steps` RL steps; returns its weights and the logged metrics. */
+async function trainSmall(
+  method: typeof capf | typeof grpo,
+  config: unknown,
+  steps: number,
+): Promise<{ weights: Float32Array[]; metrics: Record<string, number>[] }> {
+  const policy = new Transformer({
+    ...preset.model,
+    nLayers: 1,
+    dModel: 32,
+    ffnHidden: 64,
+    vocabSize: testbed.tokenizer.vocabSize,
+  }, { rng: new Rng(3) });
+  const metrics: Record<string, number>[] = [];
+  try {
+    await trainRl({
+      model: policy,
+      refModel: policy,
+      tokenizer: testbed.tokenizer,
+      method: method as typeof capf,
+      methodConfig: config as CapfConfig,
+      questions: testbed.rlTrain.slice(0, 6),
+      resources: testbed.resources,
+      config: {
+        ...preset.rl,
+        steps,
+        questionsPerStep: 2,
+        rollout: { ...preset.rl.rollout, groupSize: 3, maxTotalTokens: 96 },
+        updates: { groupsPerUpdate: 2, epochs: 1 },
+      },
+      seed: 1,
+      sink: {
+        logStep: (_step, m) => {
+          metrics.push({ ...m });
+          return Promise.resolve();
+        },
+      },
+      checkpoints: noCheckpoints,
+      log: () => {},
+    });
+    const weights = policy.variables().map((v) => Float32Array.from(v.dataSync()));
+    return { weights, metrics };
+  } finally {
+    policy.dispose();
+  }
+}
+
+Deno.test({
+  name: "capf wiring: feedback disabled trains exactly as grpo (weights and metrics, bit for bit)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await initBackend({ backend: "cpu" });
+    const off = { ...structuredClone(CAPF_DEFAULTS), feedback: { enabled: false } } as CapfConfig;
+    const a = await trainSmall(capf, off, 2);
+    const b = await trainSmall(grpo, grpo.defaults, 2);
+    assert.equal(a.weights.length, b.weights.length);
+    a.weights.forEach((w, i) => assert.deepEqual(w, b.weights[i], `tensor ${i}`));
+    // The harness's metrics are identical; CAPF adds only its own `capf/...` ones.
+    const harness = (m: Record<string, number>) =>
+      Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith("capf/")));
+    assert.deepEqual(a.metrics.map(harness), b.metrics);
+    assert.ok(a.metrics.every((m) => m["capf/calls/feedback"] === 0));
+  },
+});
+
+Deno.test({
+  name:
+    "capf wiring: offerShare reaches the rollout — only the first ceil(share G) prompts offer the call",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await initBackend({ backend: "cpu" });
+    const cfg = structuredClone(CAPF_DEFAULTS) as CapfConfig;
+    if (!cfg.feedback.enabled) throw new Error("CAPF's defaults enable the feedback call");
+    cfg.feedback.offerShare = 0.4;
+    const hook = feedbackHook(capf, {
+      config: cfg,
+      questions: new Map(testbed.rlTrain.map((q) => [q.id, q])),
+      resources: grantResources(capf, cfg, testbed.resources),
+      rng: new Rng(1),
+      step: 0,
+    });
+    assert.equal(hook?.offerShare, 0.4);
+    const model = new Transformer({
+      ...preset.model,
+      nLayers: 1,
+      dModel: 32,
+      ffnHidden: 64,
+      vocabSize: testbed.tokenizer.vocabSize,
+    }, { rng: new Rng(5) });
+    try {
+      const trajs = await rollout(testbed.rlTrain.slice(0, 2), {
+        model,
+        tokenizer: testbed.tokenizer,
+        search: testbed.search,
+        config: { ...preset.rl.rollout, groupSize: 5, maxTotalTokens: 80 },
+        rng: new Rng(2),
+        feedback: hook!,
+        ...(testbed.anonymizer ? { anonymizer: testbed.anonymizer } : {}),
+      });
+      // ceil(0.4 * 5) = 2 of each group of 5.
+      const offered = trajs.map((t) => /tools : .*\bfeedback\b/.test(t.turns[0]!.text));
+      assert.deepEqual(offered, [true, true, false, false, false, true, true, false, false, false]);
+      assert.deepEqual(trajs.map((t) => t.meta["feedbackOffered"]), offered);
+    } finally {
+      model.dispose();
+    }
   },
 });
