@@ -48,6 +48,14 @@ function wrongDraft(): { q: Question; draft: string } {
   return { q, draft: q.goldChain![0]!.entity };
 }
 
+/** A one-layer policy over the testbed's vocabulary, initialised from `seed`. */
+function smallPolicy(seed: number): Transformer {
+  const model = { ...preset.model, nLayers: 1, dModel: 32, ffnHidden: 64 };
+  return new Transformer({ ...model, vocabSize: testbed.tokenizer.vocabSize }, {
+    rng: new Rng(seed),
+  });
+}
+
 const noCheckpoints: CheckpointStore = {
   latest: () => Promise.resolve(null),
   save: () => Promise.resolve(),
@@ -84,13 +92,7 @@ Deno.test({
     await initBackend({ backend: "cpu" });
     const run = async (method: typeof capf | typeof grpo, config: unknown) => {
       const { resources, requests } = spied();
-      const policy = new Transformer({
-        ...preset.model,
-        nLayers: 1,
-        dModel: 32,
-        ffnHidden: 64,
-        vocabSize: testbed.tokenizer.vocabSize,
-      }, { rng: new Rng(3) });
+      const policy = smallPolicy(3);
       try {
         await trainRl({
           model: policy,
@@ -130,13 +132,7 @@ async function trainSmall(
   config: unknown,
   steps: number,
 ): Promise<{ weights: Float32Array[]; metrics: Record<string, number>[] }> {
-  const policy = new Transformer({
-    ...preset.model,
-    nLayers: 1,
-    dModel: 32,
-    ffnHidden: 64,
-    vocabSize: testbed.tokenizer.vocabSize,
-  }, { rng: new Rng(3) });
+  const policy = smallPolicy(3);
   const metrics: Record<string, number>[] = [];
   try {
     await trainRl({
@@ -208,13 +204,7 @@ Deno.test({
       step: 0,
     });
     assert.equal(hook?.offerShare, 0.4);
-    const model = new Transformer({
-      ...preset.model,
-      nLayers: 1,
-      dModel: 32,
-      ffnHidden: 64,
-      vocabSize: testbed.tokenizer.vocabSize,
-    }, { rng: new Rng(5) });
+    const model = smallPolicy(5);
     try {
       const trajs = await rollout(testbed.rlTrain.slice(0, 2), {
         model,
