@@ -32,7 +32,8 @@ import {
   readTrajectoryFiles,
   roundSeriesSummaries,
 } from "./collect_trajectories.ts";
-import { regimeOfConfig, regimeSummary, trends } from "./decide.ts";
+import { regimeOfConfig, regimeSummary } from "./regime.ts";
+import { trends } from "./trend.ts";
 import { baselineArm, type ExperimentData, methodArm, START_ARM } from "./experiment_data.ts";
 
 /** Selection of runs for an experiment name. */

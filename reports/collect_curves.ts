@@ -8,7 +8,6 @@
 
 import { isMethodCallMetric, METRIC } from "@creditlab/core";
 import type { RunRecord, RunStore, StepRecord } from "@creditlab/runstore";
-import { constantValue } from "./decide.ts";
 import type { CurvePoint, ExperimentData } from "./experiment_data.ts";
 
 /**
@@ -75,4 +74,14 @@ export async function collectCurves(store: RunStore, runs: readonly RunRecord[])
   }
   const otherMetrics = [...metricsSeen].filter((m) => !drawn.has(m)).sort();
   return { stepsByRun, curves, missingMetrics, omittedCurves, otherMetrics };
+}
+
+/**
+ * The value every point of a curve has, when they all have the same one (a plot that says
+ * nothing, e.g. a clip fraction identically 0 under one update per step); else null.
+ */
+export function constantValue(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const v = values[0]!;
+  return values.every((x) => x === v) ? v : null;
 }

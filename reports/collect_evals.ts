@@ -9,7 +9,7 @@
 import type { EvalItemRecord, EvalRecord, RunRecord, RunStore } from "@creditlab/runstore";
 import { COLUMNS } from "./benchmarks.ts";
 import { finalEvals, summarizeArm } from "./arm_tables.ts";
-import { type ArmOutcomes, compareArms, type Comparison } from "./decide.ts";
+import { type ArmOutcomes, compareArms, type Comparison } from "./compare.ts";
 import {
   type ArmSummary,
   type Cell,

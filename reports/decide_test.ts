@@ -5,17 +5,14 @@ import { REGIMES } from "@creditlab/core";
 import {
   type ArmOutcomes,
   compareArms,
-  comparisonVerdict,
-  constantValue,
-  decide,
-  duration,
   leversOf,
-  paperDirection,
-  regimeMeasure,
-  regimeSummary,
   TARGET_HALF_WIDTH,
   welchEstimate,
-} from "./decide.ts";
+} from "./compare.ts";
+import { comparisonVerdict, decide, paperDirection } from "./decide.ts";
+import { constantValue } from "./collect_curves.ts";
+import { duration } from "./format.ts";
+import { regimeMeasure, regimeSummary } from "./regime.ts";
 import { pairedDelta } from "./paired.ts";
 import type { PaperCard } from "./paper.ts";
 import { curveBands, smoothingWindow } from "./plots.ts";

@@ -8,7 +8,9 @@
 
 import type { EvalRecord, RunRecord, TrajectoryRow } from "@creditlab/runstore";
 import { type ColumnKey, COLUMNS } from "./benchmarks.ts";
-import type { Comparison, RegimeSummary, TrendSummary } from "./decide.ts";
+import type { Comparison } from "./compare.ts";
+import type { RegimeSummary } from "./regime.ts";
+import type { TrendSummary } from "./trend.ts";
 import type { Interval } from "./stats.ts";
 
 /**
@@ -231,4 +233,12 @@ export function columnsWithData(d: ExperimentData): CellKey[] {
   return ([...COLUMNS.map((c) => c.key), "avg"] as CellKey[]).filter((k) =>
     (SEARCHWORLD_COLUMNS as readonly string[]).includes(k) || has(k)
   );
+}
+
+/** Wall time of a run in seconds (ended − started), null while running or unparsable. */
+export function wallSeconds(r: RunRecord): number | null {
+  if (r.endedAt === null) return null;
+  const s = Date.parse(r.startedAt);
+  const e = Date.parse(r.endedAt);
+  return Number.isFinite(s) && Number.isFinite(e) ? (e - s) / 1000 : null;
 }

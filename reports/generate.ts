@@ -1,22 +1,25 @@
 /**
  * `generateReport`: run store in, reports out — per experiment `<out>/<experiment>.md`,
- * `<out>/<experiment>.json` (every number of the tables, {@link ReportJson}) and
- * `<out>/plots/sections/<experiment>.html` (its part of the page, {@link SECTIONS_DIR});
- * `<out>/index.html`
- * (self-contained: tables, inline SVG plots, run configs) and `<out>/plots/*.svg|png`.
+ * `<out>/<experiment>.json` (every number of the tables, `ReportJson`) and
+ * `<out>/<experiment>.html` (its standalone page: tables, inline SVG plots, run configs);
+ * `<out>/plots/*.svg|png`; `<out>/index.html`, an overview with one row per experiment report
+ * in the folder; and `<out>/report.css`, the stylesheet the pages link (copied from this package
+ * unless `out` is the package folder itself, where the one copy already is).
  *
  * The index is built from every report JSON in `<out>` (not only the experiments of the store
- * just read), so regenerating from a store that holds one experiment keeps the others' pages.
+ * just read), so regenerating from a store that holds one experiment keeps the others' rows.
  * Same store and folder in, same files out, byte for byte.
  *
  * @module
  */
 
+import { fileURLToPath } from "node:url";
 import { DEFAULT_STORE_PATH, RunStore } from "@creditlab/runstore";
 import { collectExperiment } from "./collect.ts";
 import type { ExperimentData } from "./experiment_data.ts";
 import { decide } from "./decide.ts";
-import { experimentJson, jsonText, readIndexEntries } from "./json.ts";
+import { indexHtml, readIndexEntries } from "./index_page.ts";
+import { experimentJson, jsonText } from "./json.ts";
 import { loadPaperCard, type PaperCard } from "./paper.ts";
 import {
   contributionSpec,
@@ -29,19 +32,26 @@ import {
   type VlSpec,
 } from "./plots.ts";
 import {
+  CSS_FILE,
   experimentHtml,
   experimentMarkdown,
-  indexHtml,
   type RenderedPlot,
   type RenderInput,
 } from "./render.ts";
 
-/**
- * Folder (relative to the output folder) of the experiments' HTML sections. Under `plots/`
- * because, like the plots, they are rendered output that `deno fmt` must not reformat (the
- * repository's fmt config excludes `reports/plots/`).
- */
-export const SECTIONS_DIR = "plots/sections";
+/** The stylesheet of the pages, in this package (the only copy in the repository). */
+const CSS_SOURCE = new URL(`./${CSS_FILE}`, import.meta.url);
+
+/** Whether `out` is the folder this package lives in (then the stylesheet is already there). */
+async function isPackageFolder(out: string): Promise<boolean> {
+  if (CSS_SOURCE.protocol !== "file:") return false;
+  const here = fileURLToPath(new URL(".", CSS_SOURCE));
+  try {
+    return (await Deno.realPath(out)) === (await Deno.realPath(here));
+  } catch {
+    return false;
+  }
+}
 
 /** Options of {@link generateReport}. */
 export interface GenerateOptions {
@@ -149,7 +159,7 @@ async function plotsFor(
  * const out = await Deno.makeTempDir(); // default: reports/ from runs/creditlab.duckdb
  * const store = join(out, "none.duckdb"); // missing: an empty report
  * const r = await generateReport({ store, out, methods: ["capf"], png: false });
- * assert.deepEqual(r.files, ["capf.json", "capf.md", "index.html", "plots/sections/capf.html"]);
+ * assert.deepEqual(r.files, ["capf.html", "capf.json", "capf.md", "index.html", "report.css"]);
  * await Deno.remove(out, { recursive: true });
  * ```
  */
@@ -222,17 +232,18 @@ export async function generateReport(opts: GenerateOptions = {}): Promise<Genera
         ),
       };
       const anchor = `exp-${stem}`;
-      const section = `${SECTIONS_DIR}/${stem}.html`;
+      const html = `${stem}.html`;
       await write(`${stem}.md`, experimentMarkdown(inp));
-      await write(section, `${experimentHtml(inp, anchor)}\n`);
+      await write(html, experimentHtml(inp, { anchor, stem }));
       await write(
         `${stem}.json`,
-        jsonText(experimentJson(inp, { anchor, markdown: `${stem}.md`, section })),
+        jsonText(experimentJson(inp, { anchor, markdown: `${stem}.md`, html })),
       );
     }
     const { entries, notes } = await readIndexEntries(out);
     if (store === null) notes.unshift(`No run store at ${storeName}.`);
     await write("index.html", indexHtml(entries, { storeName, notes }));
+    if (!(await isPackageFolder(out))) await write(CSS_FILE, await Deno.readFile(CSS_SOURCE));
     return { experiments: names, indexed: entries.map((e) => e.name), files: files.sort() };
   } finally {
     if (own && store) store.close();

@@ -4,7 +4,7 @@ import { generateReport } from "./generate.ts";
 import { collectExperiment } from "./collect.ts";
 import { writeFixtureStore } from "./testing.ts";
 import { tInterval } from "./stats.ts";
-import { pct } from "./render.ts";
+import { pct } from "./format.ts";
 import { withTempDir } from "@creditlab/core/testing";
 
 async function readAll(dir: string, files: string[]): Promise<Map<string, Uint8Array>> {
@@ -33,12 +33,20 @@ Deno.test("report: same store in, same report out, byte for byte; numbers match 
     const b = await generateReport({ store: storePath, out: `${root}/b`, methodsDir });
     assert.deepEqual(a.experiments, ["capf", "cw-grpo", "sft"]);
     assert.deepEqual(a.files, b.files);
-    for (const f of ["index.html", "cw-grpo.md", "capf.md"]) assert.ok(a.files.includes(f), f);
+    for (const f of ["index.html", "report.css", "cw-grpo.md", "cw-grpo.html", "capf.html"]) {
+      assert.ok(a.files.includes(f), f);
+    }
+    assert.ok(!a.files.some((f) => f.startsWith("plots/sections/")), "no section fragments");
     assert.ok(a.files.some((f) => f.endsWith(".png")));
     assert.ok(a.files.some((f) => /heat-baseline\.svg$/.test(f)));
     const fa = await readAll(`${root}/a`, a.files);
     const fb = await readAll(`${root}/b`, b.files);
     for (const [f, bytes] of fa) assert.deepEqual(bytes, fb.get(f), `${f} differs between runs`);
+    // The same folder again: the same files, byte for byte (the index reads the folder).
+    const again = await generateReport({ store: storePath, out: `${root}/a`, methodsDir });
+    assert.deepEqual(again.files, a.files);
+    const fa2 = await readAll(`${root}/a`, a.files);
+    for (const [f, bytes] of fa) assert.deepEqual(bytes, fa2.get(f), `${f} differs when rewritten`);
 
     // The NQ cell of the baseline is the mean ± t-interval of the stored evals.
     const store = await RunStore.open(storePath, { readOnly: true });
@@ -115,9 +123,44 @@ Deno.test("report: same store in, same report out, byte for byte; numbers match 
     const g = await Deno.readTextFile(`${root}/c/grpo.md`);
     assert.ok(g.includes(`all runs of the experiment(s) with method "grpo": cw-grpo`));
     assert.ok(g.includes("| baseline | grpo | 2 |"));
-    const html = new TextDecoder().decode(fa.get("index.html"));
-    assert.ok(html.includes("<svg"), "plots inlined");
-    assert.ok(!/<script/i.test(html), "no scripts needed");
+    // The stylesheet: one copy in the repository, copied as is; linked, never inlined.
+    assert.deepEqual(
+      fa.get("report.css"),
+      await Deno.readFile(new URL("./report.css", import.meta.url)),
+    );
+    const td = new TextDecoder();
+    for (const f of a.files.filter((f) => f.endsWith(".html"))) {
+      const html = td.decode(fa.get(f));
+      assert.ok(html.startsWith("<!-- deno-fmt-ignore-file -->\n<!DOCTYPE html>"), `${f}: head`);
+      assert.ok(html.includes(`<link rel="stylesheet" href="report.css">`), `${f} links the CSS`);
+      assert.ok(!/<style|<script/i.test(html), `${f}: no inline CSS, no scripts`);
+    }
+    // The experiment page: the markdown's report, section for section, plots inlined.
+    const page = td.decode(fa.get("cw-grpo.html"));
+    assert.ok(page.includes("<svg"), "plots inlined in the page");
+    assert.ok(page.includes(`<main id="exp-cw-grpo"><h1>cw-grpo</h1>`));
+    assert.ok(page.includes(`<a href="index.html">`) && page.includes(`<a href="cw-grpo.md">`));
+    const mdHeads = md.split("\n").filter((l) => /^##+ /.test(l)).map((l) =>
+      l.startsWith("### ") ? `h3 ${l.slice(4)}` : `h2 ${l.slice(3)}`
+    );
+    const pageHeads = [...page.matchAll(/<(h[23])>([^<]*)<\/h[23]>/g)].map((m) =>
+      `${m[1]} ${m[2]}`
+    );
+    assert.ok(mdHeads.length > 10);
+    assert.deepEqual(pageHeads, mdHeads, "the page has the markdown's sections, in order");
+    const mdTables = md.split("\n").filter((l) => /^\| (---)( \| ---)* \|$/.test(l)).length;
+    assert.equal((page.match(/<table/g) ?? []).length, mdTables, "as many tables as the markdown");
+    // The index: one row per experiment with its verdict, links, no inlined sections.
+    const index = td.decode(fa.get("index.html"));
+    assert.ok(!index.includes("<svg") && !index.includes("<h2>"), "no sections inlined");
+    for (const name of ["capf", "cw-grpo", "sft"]) {
+      assert.ok(
+        index.includes(`<tr id="exp-${name}"><td><a href="${name}.html">${name}</a>`),
+        name,
+      );
+      assert.ok(index.includes(`<a href="${name}.md">markdown</a>`), `${name} markdown link`);
+      assert.ok(index.includes(`<a href="${name}.json">JSON</a>`), `${name} JSON link`);
+    }
   }, { prefix: "report_test_" });
 });
 
@@ -135,12 +178,9 @@ Deno.test("report: an empty store and a missing store say so instead of crashing
       methods: ["capf"],
       png: false,
     });
-    assert.deepEqual(r2.files, [
-      "capf.json",
-      "capf.md",
-      "index.html",
-      "plots/sections/capf.html",
-    ]);
+    assert.deepEqual(r2.files, ["capf.html", "capf.json", "capf.md", "index.html", "report.css"]);
+    const page = await Deno.readTextFile(`${root}/o2/capf.html`);
+    assert.ok(page.includes(`<p class="missing">No runs recorded for &quot;capf&quot;`));
     const md = await Deno.readTextFile(`${root}/o2/capf.md`);
     assert.ok(md.includes("no run store at none.duckdb"));
     assert.ok(md.includes("n/a (no runs)"));

@@ -1,7 +1,7 @@
 /**
  * `reports/<experiment>.json`: every number of an experiment's tables, machine-readable, so that
- * other tools can check them — and what `index.html` is built from. Schema
- * {@link REPORT_SCHEMA}; described field by field on {@link ReportJson}.
+ * other tools can check them — and what `index.html` is built from ({@link experimentJson}).
+ * Schema {@link REPORT_SCHEMA}, described field by field on {@link ReportJson} (json_schema.ts).
  *
  * Units: EM, F1, Δ, interval ends, half-widths and MDEs are fractions in [0, 1] (the markdown
  * shows them x 100, in points); a number that cannot be computed (NaN) is `null`. Nothing in the
@@ -10,187 +10,26 @@
  * @module
  */
 
-import type { RunStatus } from "@creditlab/runstore";
-import { COLUMNS } from "./benchmarks.ts";
 import {
   baselineArm,
   type Cell,
-  type CellKey,
   columnsWithData,
   methodArm,
   SEARCHWORLD_COLUMNS,
-} from "./experiment_data.ts";
-import {
-  type Comparison,
-  type Decided,
-  type EstimateNumbers,
-  LEVEL,
-  POWER,
-  TREND_SHARE,
   wallSeconds,
-  worldOf,
-} from "./decide.ts";
-import { collapsedColumnsNote, type IndexEntry, type RenderInput } from "./render.ts";
-
-/** Marker of a report file: the index reads only JSON files that carry it. */
-export const REPORT_SCHEMA = "creditlab.report/1";
-
-/** A table cell: mean and 95% t-interval over seeds, or why it is missing. */
-export type CellJson =
-  | {
-    mean: number;
-    /** Half-width of the 95% Student-t interval over seeds (null for one seed). */
-    halfWidth: number | null;
-    lo: number | null;
-    hi: number | null;
-    /** Seeds with this evaluation, of `of` runs. */
-    seeds: number;
-    of: number;
-  }
-  | { missing: string };
-
-/** One comparison A − B with its numbers (fractions) and verdict. */
-export interface ComparisonJson {
-  /** "method − baseline", "baseline − start", "method − start". */
-  label: string;
-  arm: string;
-  reference: string;
-  /** "paired" (crossed seed x question, reports/paired.ts), "welch" (over seeds), or null. */
-  how: "paired" | "welch" | null;
-  delta: number | null;
-  lo: number | null;
-  hi: number | null;
-  halfWidth: number | null;
-  se: number | null;
-  mde: number | null;
-  df: number | null;
-  level: number;
-  power: number;
-  /** Paired: seeds S; Welch: seeds of `arm`. */
-  seeds: number | null;
-  /** Runs of `reference` used (1: the warm start shared by every seed). */
-  referenceSeeds: number | null;
-  /** Paired: questions Q; Welch: null. */
-  questions: number | null;
-  seedNoiseEstimated: boolean | null;
-  components: { seed: number; question: number; residual: number } | null;
-  /**
-   * Paired comparisons wider than the 3-point target: the smallest projected design that would
-   * meet it, with more questions at the recorded seeds or more seeds at the recorded questions
-   * (null: none within the search bound).
-   */
-  levers: {
-    target: number;
-    questions: { seeds: number; questions: number; halfWidth: number | null } | null;
-    seeds: { seeds: number; questions: number; halfWidth: number | null } | null;
-  } | null;
-  /** mean(arm) − mean(reference) of the seeds' aggregate EM, even without interval. */
-  point: number | null;
-  pairedSeeds: number[];
-  sharedReference: boolean;
-  droppedQuestions: number;
-  note: string;
-  /** Claim: in the paper's direction; gain over the warm start: direction +. */
-  verdict: { kind: string; text: string } | null;
-  /** Gains over the warm start: "yes", "no: below its warm start", "inconclusive at MDE x ...". */
-  answer: string | null;
-}
-
-/** One SearchWorld world: the arms' scores and the comparisons. */
-export interface WorldJson {
-  /** "searchworld" or "searchworld-ood". */
-  key: string;
-  label: string;
-  domain: "in-domain" | "out-of-domain";
-  arms: { arm: string; method: string; runs: number; em: CellJson; f1: CellJson }[];
-  comparisons: ComparisonJson[];
-  /** The verdict on the paper's claim (Δ method − baseline) on this world. */
-  verdict: { kind: string; text: string } | null;
-  /** Does RL learn: the baseline's gain over its warm start on this world. */
-  learns: { kind: string; answer: string; text: string } | null;
-}
-
-/** The whole file. */
-export interface ReportJson {
-  schema: typeof REPORT_SCHEMA;
-  experiment: string;
-  /** Anchor of the experiment's section in index.html. */
-  anchor: string;
-  /** File name of the run store it was generated from. */
-  store: string;
-  selection: string;
-  /** Files of this experiment, relative to the output folder. */
-  files: { markdown: string; section: string; plots: string[] };
-  units: string;
-  method: string | null;
-  baseline: string | null;
-  presets: string[];
-  paper: { card: string | null; found: boolean; direction: 1 | -1; directionSource: string };
-  /** The in-domain verdict on the paper's claim. */
-  headline: { world: string; kind: string; text: string } | null;
-  regime: {
-    name: string;
-    source: string;
-    summary: string | null;
-    measure: { metric: string; label: string; atLeast: number | null; window: number } | null;
-    holds: boolean | null;
-    arms: {
-      arm: string;
-      value: number | null;
-      holds: boolean | null;
-      perSeed: { seed: number; value: number; steps: number }[];
-    }[];
-  } | null;
-  worlds: WorldJson[];
-  /** The other table columns (QA benchmarks, Avg (7)) with data, and the note for the others. */
-  qaBenchmarks: {
-    columns: {
-      key: string;
-      label: string;
-      arms: { arm: string; em: CellJson; f1: CellJson }[];
-      /** Δ method − baseline, Welch over seeds. */
-      delta: CellJson | null;
-    }[];
-    note: string | null;
-  };
-  trends: {
-    arm: string;
-    metric: string;
-    share: number;
-    first: number | null;
-    last: number | null;
-    delta: number | null;
-    lo: number | null;
-    hi: number | null;
-    halfWidth: number | null;
-    seeds: number | null;
-    stepsPerWindow: number | null;
-    seedNoiseEstimated: boolean | null;
-    note: string;
-  }[];
-  curves: {
-    drawn: string[];
-    omitted: { metric: string; value: number; points: number }[];
-    notLogged: string[];
-    band: string;
-  };
-  runs: {
-    id: string;
-    arm: string;
-    method: string;
-    seed: number;
-    preset: string;
-    backend: string;
-    commit: string;
-    status: RunStatus;
-    startedAt: string;
-    endedAt: string | null;
-    wallSeconds: number | null;
-  }[];
-  wallSeconds: { total: number; byArm: Record<string, number> };
-  commits: string[];
-  backends: string[];
-}
+} from "./experiment_data.ts";
+import { type Comparison, type EstimateNumbers, LEVEL, POWER } from "./compare.ts";
+import { type Decided, worldOf } from "./decide.ts";
+import {
+  type CellJson,
+  type ComparisonJson,
+  REPORT_SCHEMA,
+  type ReportJson,
+  type WorldJson,
+} from "./json_schema.ts";
+import type { RenderInput } from "./render.ts";
+import { collapsedColumnsNote, keyLabel } from "./render_scores.ts";
+import { TREND_SHARE } from "./trend.ts";
 
 function num(x: number): number | null {
   return Number.isFinite(x) ? x : null;
@@ -255,6 +94,7 @@ function comparisonJson(c: Comparison, decided: Decided | undefined): Comparison
  * import assert from "node:assert/strict";
  * import { join } from "node:path";
  * import { RunStore } from "@creditlab/runstore";
+ * import { REPORT_SCHEMA } from "./json_schema.ts";
  * import { collectExperiment } from "./collect.ts";
  * import { decide } from "./decide.ts";
  * import { loadPaperCard } from "./paper.ts";
@@ -264,7 +104,7 @@ function comparisonJson(c: Comparison, decided: Decided | undefined): Comparison
  * const card = await loadPaperCard("capf");
  * const decisions = decide(data.comparisons, { card });
  * const inp = { data, card, cardMethod: "capf", plots: [], storeName: "runs.duckdb", decisions };
- * const j = experimentJson(inp, { anchor: "exp-capf", markdown: "capf.md", section: "plots/sections/capf.html" });
+ * const j = experimentJson(inp, { anchor: "exp-capf", markdown: "capf.md", html: "capf.html" });
  * assert.equal(j.schema, REPORT_SCHEMA);
  * j.headline?.kind; // e.g. "inconclusive" once the store has runs
  * store.close();
@@ -273,7 +113,7 @@ function comparisonJson(c: Comparison, decided: Decided | undefined): Comparison
  */
 export function experimentJson(
   inp: RenderInput,
-  opts: { anchor: string; markdown: string; section: string },
+  opts: { anchor: string; markdown: string; html: string },
 ): ReportJson {
   const { data: d, decisions: dec } = inp;
   const base = baselineArm(d);
@@ -324,7 +164,7 @@ export function experimentJson(
     selection: d.selection,
     files: {
       markdown: opts.markdown,
-      section: opts.section,
+      html: opts.html,
       plots: inp.plots.map((p) => p.svgPath),
     },
     units:
@@ -360,9 +200,9 @@ export function experimentJson(
     },
     worlds,
     qaBenchmarks: {
-      columns: qaKeys.map((k: CellKey) => ({
+      columns: qaKeys.map((k) => ({
         key: k,
-        label: k === "avg" ? "Avg (7)" : COLUMNS.find((c) => c.key === k)?.label ?? k,
+        label: keyLabel(k),
         arms: rows.map((a) => ({ arm: a.arm, em: cellJson(a.em[k]), f1: cellJson(a.f1[k]) })),
         delta: d.delta ? cellJson(d.delta.em[k]) : null,
       })),
@@ -411,77 +251,6 @@ export function experimentJson(
 /** The file text of a report JSON (2-space indent, trailing newline). */
 export function jsonText(j: ReportJson): string {
   return `${JSON.stringify(j, null, 2)}\n`;
-}
-
-function escHtml(s: string): string {
-  return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;");
-}
-
-/**
- * The index entries of every experiment report in `dir`: each top-level `*.json` file that
- * carries {@link REPORT_SCHEMA}, sorted by experiment name, with its section HTML read from
- * `files.section` (a short section from the JSON's headline when that file is missing). Other
- * JSON files (e.g. deno.json) are skipped; a report file that cannot be read is named in `notes`.
- */
-export async function readIndexEntries(
-  dir: string,
-): Promise<{ entries: IndexEntry[]; notes: string[] }> {
-  const names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) {
-      if (e.isFile && e.name.endsWith(".json")) names.push(e.name);
-    }
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return { entries: [], notes: [] };
-    throw e;
-  }
-  names.sort();
-  const entries: IndexEntry[] = [];
-  const notes: string[] = [];
-  for (const name of names) {
-    let j: Partial<ReportJson>;
-    try {
-      j = JSON.parse(await Deno.readTextFile(`${dir}/${name}`));
-    } catch (e) {
-      notes.push(
-        `${name}: not readable as JSON (${(e as Error).message.split("\n")[0]}); skipped.`,
-      );
-      continue;
-    }
-    if (typeof j !== "object" || j === null || j.schema !== REPORT_SCHEMA) continue;
-    if (
-      typeof j.experiment !== "string" || typeof j.anchor !== "string" ||
-      typeof j.files?.section !== "string" || typeof j.store !== "string"
-    ) {
-      notes.push(
-        `${name}: a ${REPORT_SCHEMA} file without experiment, anchor, store or files.section; skipped.`,
-      );
-      continue;
-    }
-    let html: string;
-    try {
-      html = await Deno.readTextFile(`${dir}/${j.files.section}`);
-    } catch {
-      notes.push(`${name}: its section ${j.files.section} is missing; showing the headline only.`);
-      html = `<section id="${escHtml(j.anchor)}"><h2>${
-        escHtml(j.experiment)
-      }</h2><p class="missing">${
-        escHtml(
-          `Section file ${j.files.section} missing. Verdict: ${j.headline?.text ?? "none"}.`,
-        )
-      }</p></section>`;
-    }
-    entries.push({
-      name: j.experiment,
-      anchor: j.anchor,
-      html,
-      store: j.store,
-      headline: j.headline?.kind ?? null,
-    });
-  }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { entries, notes };
 }
 
 function leverJson(

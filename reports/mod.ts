@@ -1,13 +1,20 @@
 /**
  * @creditlab/reports: report generators over the run store — comparison tables (Search-R1
- * layout, mean and 95% t-interval over seeds), learning curves, credit plots, the reporting
- * checklist; markdown, self-contained HTML, SVG and PNG.
+ * layout, mean and 95% t-interval over seeds), paired comparisons and verdicts, learning
+ * curves, credit plots, the reporting checklist; markdown, JSON, HTML pages, SVG and PNG.
  * @module
  */
 export * from "./generate.ts";
 export * from "./decide.ts";
+export * from "./compare.ts";
+export * from "./regime.ts";
+export * from "./trend.ts";
+export * from "./verdict.ts";
 export * from "./json.ts";
+export * from "./json_schema.ts";
+export * from "./index_page.ts";
 export * from "./paired.ts";
+export * from "./design.ts";
 export * from "./collect.ts";
 export * from "./experiment_data.ts";
 export * from "./arm_tables.ts";
@@ -20,5 +27,8 @@ export * from "./search_r1_table.ts";
 export * from "./paper.ts";
 export * from "./plots.ts";
 export * from "./render.ts";
+export * from "./format.ts";
 export * from "./stats.ts";
+export { collapsedColumnsNote } from "./render_scores.ts";
+export { roundAdvantages } from "./render_credit.ts";
 export { reportCli } from "./cli.ts";

@@ -1,6 +1,7 @@
 /**
  * Summary statistics over seeds: mean, sample standard deviation, Student-t 95% intervals
- * (one sample and Welch's two-sample interval for a difference of means).
+ * (one sample and Welch's two-sample interval for a difference of means), Welch's and
+ * Satterthwaite's degrees of freedom.
  *
  * The t quantile is computed from the Student-t CDF, F(t; nu) = 1 - I_{nu/(nu+t^2)}(nu/2, 1/2) / 2
  * for t >= 0, with the regularized incomplete beta I_x(a, b) evaluated by Lentz's continued
@@ -159,13 +160,57 @@ export function welchInterval(
   opts: { level?: number } = {},
 ): Interval {
   const level = opts.level ?? 0.95;
-  const d = mean(a) - mean(b);
   const n = Math.min(a.length, b.length);
-  if (a.length < 2 || b.length < 2) return { n, mean: d, std: NaN, halfWidth: NaN };
+  if (a.length < 2 || b.length < 2) return { n, mean: mean(a) - mean(b), std: NaN, halfWidth: NaN };
+  const { delta: d, se, df } = welchSe(a, b);
+  if (se === 0) return { n, mean: d, std: 0, halfWidth: 0 };
+  return { n, mean: d, std: se, halfWidth: tQuantile((1 + level) / 2, df) * se };
+}
+
+/**
+ * Welch's standard error of mean(a) − mean(b), sqrt(s²_a/n_a + s²_b/n_b), and its
+ * Welch-Satterthwaite degrees of freedom (NaN when se is 0 or not a number). Needs at least 2
+ * values on each side (else se is NaN).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const { delta, se, df } = welchSe([1, 2, 3], [1, 2, 3]);
+ * assert.deepEqual([delta, se.toFixed(4), df], [0, Math.sqrt(2 / 3).toFixed(4), 4]);
+ * ```
+ */
+export function welchSe(
+  a: readonly number[],
+  b: readonly number[],
+): { delta: number; se: number; df: number } {
   const va = sampleStd(a) ** 2 / a.length;
   const vb = sampleStd(b) ** 2 / b.length;
   const se = Math.sqrt(va + vb);
-  if (se === 0) return { n, mean: d, std: 0, halfWidth: 0 };
-  const df = (va + vb) ** 2 / (va * va / (a.length - 1) + vb * vb / (b.length - 1));
-  return { n, mean: d, std: se, halfWidth: tQuantile((1 + level) / 2, df) * se };
+  const df = se > 0 ? (va + vb) ** 2 / (va * va / (a.length - 1) + vb * vb / (b.length - 1)) : NaN;
+  return { delta: mean(a) - mean(b), se, df };
+}
+
+/**
+ * Satterthwaite's degrees of freedom of V = Σ c_i·M_i, with M_i a mean square on ν_i degrees of
+ * freedom: V² / Σ (c_i·M_i)²/ν_i (NaN when every term is 0).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(satterthwaite([{ ms: 2, coef: 1, df: 4 }]), 4); // one mean square: its own df
+ * ```
+ */
+export function satterthwaite(terms: readonly { ms: number; coef: number; df: number }[]): number {
+  let v = 0;
+  let den = 0;
+  for (const t of terms) {
+    v += t.coef * t.ms;
+    den += (t.coef * t.ms) ** 2 / t.df;
+  }
+  return den > 0 ? v * v / den : NaN;
+}
+
+/** Throw a RangeError naming `what` unless 0 < x < 1 (a confidence level or a power). */
+export function checkProbability(what: string, x: number): void {
+  if (!(x > 0 && x < 1)) throw new RangeError(`${what} must be in (0, 1), got ${x}`);
 }

@@ -2,14 +2,15 @@
  * Reports that decide, end to end on real DuckDB stores whose answers the tests chose: the
  * verdict line, the paired table, the JSON beside the markdown, the regime measure, the
  * training-reward trend, the collapsed QA columns, the omitted flat plot, the index that keeps
- * other experiments' pages, and the Welch fallback of a store without per-question outcomes.
+ * other experiments' rows, and the Welch fallback of a store without per-question outcomes.
  */
 import assert from "node:assert/strict";
 import { RunStore } from "@creditlab/runstore";
-import { points, signedPoints } from "./decide.ts";
+import { points, signedPoints } from "./format.ts";
 import { generateReport } from "./generate.ts";
-import type { ComparisonJson, ReportJson } from "./json.ts";
-import { pairedDelta } from "./paired.ts";
+import type { ComparisonJson, ReportJson } from "./json_schema.ts";
+import { pairedDelta, type PairedEstimate } from "./paired.ts";
+import { intervalVerdict, verdict } from "./verdict.ts";
 import { type PairedStoreOptions, writeFixtureStore, writePairedStore } from "./testing.ts";
 import { assertClose as close, withTempDir } from "@creditlab/core/testing";
 
@@ -221,7 +222,7 @@ Deno.test("verdict: identical arms are inconclusive with Δ 0; a worse method co
   }, { prefix: "verdict_flat_" });
 });
 
-Deno.test("index: regenerating from a store of one experiment keeps the other experiments' pages", async () => {
+Deno.test("index: regenerating from a store of one experiment keeps the other experiments' rows", async () => {
   await withTempDir(async (root) => {
     const out = `${root}/reports`;
     const old = `${root}/old.duckdb`;
@@ -232,6 +233,7 @@ Deno.test("index: regenerating from a store of one experiment keeps the other ex
     const probe = `${root}/probe.duckdb`;
     await writePairedStore(probe, {
       experiment: "probe",
+      regime: "sparse-success",
       start: start40,
       baseline: wrongOn20,
       methodEm: () => 1,
@@ -245,18 +247,40 @@ Deno.test("index: regenerating from a store of one experiment keeps the other ex
     assert.deepEqual(r.experiments, ["probe"]);
     assert.deepEqual(r.indexed, ["capf", "cw-grpo", "probe", "sft"]);
     const html = await Deno.readTextFile(`${out}/index.html`);
-    for (const name of ["capf", "cw-grpo", "probe", "sft"]) {
-      assert.ok(html.includes(`<section id="exp-${name}">`), `section of ${name} kept`);
-      assert.ok(html.includes(`<a href="#exp-${name}">`), `nav entry of ${name}`);
+    const rows = [...html.matchAll(/<tr id="exp-([^"]+)">(.*?)<\/tr>/g)];
+    assert.deepEqual(rows.map((m) => m[1]), ["capf", "cw-grpo", "probe", "sft"], "one row each");
+    for (const [, name, cells] of rows) {
+      assert.ok(cells!.includes(`<a href="${name}.html">page</a>`), `page link of ${name}`);
+      assert.ok(await Deno.stat(`${out}/${name}.html`), `page of ${name} kept`);
     }
     assert.ok(html.includes("generated from the run stores old.duckdb, probe.duckdb"));
-    assert.ok(html.includes("verdict: reproduces (probe.duckdb)"), "nav shows the verdict");
+    // The probe row: method, regime, the headline verdict and Δ in-domain, from its JSON.
+    const json: ReportJson = JSON.parse(await Deno.readTextFile(`${out}/probe.json`));
+    const c = comparison(json, "searchworld", "method − baseline");
+    const probeRow = rows.find((m) => m[1] === "probe")![2]!;
+    assert.ok(probeRow.includes(`<td>probe</td><td>sparse-success</td>`), probeRow);
+    assert.ok(probeRow.includes(`<td class="reproduces">${json.headline!.text}</td>`), probeRow);
+    assert.ok(
+      probeRow.includes(
+        `<td>${signedPoints(c.delta!)} [${signedPoints(c.lo!)}, ${
+          signedPoints(c.hi!)
+        }] (paired)</td>`,
+      ),
+      probeRow,
+    );
+    assert.ok(probeRow.includes("<td>probe.duckdb</td>"));
     // The index is a function of the folder: rebuilding it from the old store gives the same
-    // sections again (the probe page stays).
+    // rows again (the probe row stays).
     await generateReport({ store: old, out, png: false });
-    const html2 = await Deno.readTextFile(`${out}/index.html`);
-    assert.ok(html2.includes(`<section id="exp-probe">`));
-    assert.equal(html2, html);
+    assert.equal(await Deno.readTextFile(`${out}/index.html`), html);
+    // A report whose page is gone (e.g. written before the pages existed) keeps its row and
+    // says so, instead of linking a missing file.
+    await Deno.remove(`${out}/probe.html`);
+    await generateReport({ store: old, out, png: false });
+    const html3 = await Deno.readTextFile(`${out}/index.html`);
+    assert.ok(html3.includes(`<tr id="exp-probe"><td>probe</td>`));
+    assert.ok(html3.includes("no page (regenerate from its store)"));
+    assert.ok(!html3.includes(`href="probe.html"`));
   }, { prefix: "verdict_index_" });
 });
 
@@ -295,4 +319,75 @@ Deno.test("verdict: a store without per-question outcomes falls back to Welch ov
     close(gain.point, 0.8 - 2 / Q - 0.6, 1e-12, "point gain");
     assert.match(gain.note, /fewer than 2 seeds with an evaluation in start: no interval/);
   }, { prefix: "verdict_old_" });
+});
+
+function fakeEstimate(delta: number, lo: number, hi: number, mde: number): PairedEstimate {
+  return {
+    delta,
+    se: (hi - lo) / 4,
+    df: 100,
+    lo,
+    hi,
+    halfWidth: (hi - lo) / 2,
+    mde,
+    seeds: 3,
+    questions: 200,
+    components: { seed: 0, question: 0, residual: 0 },
+    seedNoiseEstimated: true,
+    level: 0.95,
+    power: 0.8,
+  };
+}
+
+Deno.test("verdict: golden texts for the three kinds", () => {
+  const up = fakeEstimate(0.042, 0.011, 0.073, 0.044);
+  assert.deepEqual(verdict(up, { direction: 1 }), {
+    kind: "reproduces",
+    text: "reproduces: Δ +4.2 points [+1.1, +7.3], MDE 4.4 points (3 seeds x 200 questions)",
+  });
+  assert.deepEqual(verdict(up, { direction: -1 }), {
+    kind: "contradicts",
+    text: "contradicts: Δ +4.2 points [+1.1, +7.3], MDE 4.4 points (3 seeds x 200 questions)",
+  });
+  const down = fakeEstimate(-0.042, -0.073, -0.011, 0.044);
+  assert.deepEqual(verdict(down, { direction: 1, label: "EM" }), {
+    kind: "contradicts",
+    text: "contradicts: Δ EM -4.2 points [-7.3, -1.1], MDE 4.4 points (3 seeds x 200 questions)",
+  });
+  // direction -1 (the paper claims the method is lower): the same interval reproduces.
+  assert.deepEqual(verdict(down, { direction: -1 }), {
+    kind: "reproduces",
+    text: "reproduces: Δ -4.2 points [-7.3, -1.1], MDE 4.4 points (3 seeds x 200 questions)",
+  });
+  const flat = fakeEstimate(0.01, -0.021, 0.041, 0.044);
+  assert.deepEqual(verdict(flat, { direction: 1 }), {
+    kind: "inconclusive",
+    text: "inconclusive at MDE 4.4 points: Δ +1.0 points [-2.1, +4.1] (3 seeds x 200 questions)",
+  });
+  assert.equal(verdict(flat, { direction: -1 }).kind, "inconclusive");
+  // unit = 1 prints the raw outcome unit; an interval touching 0 is inconclusive.
+  assert.equal(
+    verdict(fakeEstimate(2, 0, 4, 3.25), { direction: 1, unit: 1 }).text,
+    "inconclusive at MDE 3.3 points: Δ +2.0 points [0.0, +4.0] (3 seeds x 200 questions)",
+  );
+  assert.throws(() => verdict(up, { direction: 0 as 1 }), /direction must be 1 or -1/);
+});
+
+Deno.test("intervalVerdict: any interval, its design named; points print n/a when not finite", () => {
+  const welch = { delta: -0.05, lo: -0.08, hi: -0.02, mde: 0.04 };
+  const design = "(Welch over 3 vs 3 seeds; no per-question outcomes)";
+  assert.deepEqual(intervalVerdict(welch, { direction: 1, design }), {
+    kind: "contradicts",
+    text: `contradicts: Δ -5.0 points [-8.0, -2.0], MDE 4.0 points ${design}`,
+  });
+  assert.equal(intervalVerdict(welch, { direction: -1, design, label: "EM" }).kind, "reproduces");
+  // An interval from 0 exactly is not strictly on one side.
+  assert.equal(
+    intervalVerdict({ delta: 0.01, lo: 0, hi: 0.02, mde: 0.03 }, { direction: 1, design }).kind,
+    "inconclusive",
+  );
+  assert.equal(
+    intervalVerdict({ delta: NaN, lo: NaN, hi: NaN, mde: NaN }, { direction: 1, design }).text,
+    `inconclusive at MDE n/a points: Δ n/a points [n/a, n/a] ${design}`,
+  );
 });

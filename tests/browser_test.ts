@@ -1,10 +1,12 @@
 /**
- * Browser check of the generated report: serve index.html (generated into a temp dir from a
- * fixture store) on 127.0.0.1, open it in headless Chromium (Debian's `chromium`, installed
- * by the set-up when missing) through playwright-core at 1400 x 900 px, and assert that the
- * tables and plots render with no console errors, that the page never scrolls sideways, and that
- * the SearchWorld numbers (verdict lines, paired table, EM table) sit inside the 1400 px
- * viewport. Saves a screenshot to reports/out/tmp/browser_check.png.
+ * Browser check of the generated reports: serve the output folder (generated into a temp dir
+ * from fixture stores) on 127.0.0.1 and open it in headless Chromium (Debian's `chromium`,
+ * installed by the set-up when missing) through playwright-core at 1400 x 900 px. index.html:
+ * the overview table, one row per experiment, the shared stylesheet applied (standards mode),
+ * no console errors. Then every experiment page linked from it: tables and sized plots render
+ * with no console errors, the page never scrolls sideways, and the SearchWorld numbers (verdict
+ * lines, paired table, EM table) sit inside the 1400 px viewport. Saves screenshots to
+ * reports/out/tmp/browser_check.png (an experiment page) and browser_index.png.
  */
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
@@ -58,6 +60,8 @@ const TYPES: Record<string, string> = {
   svg: "image/svg+xml",
   png: "image/png",
   md: "text/markdown; charset=utf-8",
+  css: "text/css; charset=utf-8",
+  json: "application/json",
 };
 
 Deno.test({
@@ -126,27 +130,13 @@ Deno.test({
           if (m.type() === "error") errors.push(`console: ${m.text()}`);
         });
         page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
-        const resp = await page.goto(url, { waitUntil: "load" });
-        assert.equal(resp?.status(), 200);
-        const tables = await page.locator("table").count();
-        assert.ok(tables >= 4, `expected the score tables, got ${tables} tables`);
-        const scoreCells = await page.locator("table.scores td").count();
-        assert.ok(scoreCells > 0, "score tables have cells");
-        const plots = page.locator("figure.plot svg");
-        const n = await plots.count();
-        assert.ok(n >= 5, `expected plots, got ${n}`);
-        for (let i = 0; i < n; i++) {
-          const box = await plots.nth(i).boundingBox();
-          assert.ok(box && box.width > 0 && box.height > 0, `plot ${i} has zero size`);
-        }
-        const heat = await page.locator('figure.plot[data-plot^="heat-"] svg').count();
-        assert.ok(heat >= 1, "a credit heat map is shown");
-
-        // At 1400 px the page never scrolls sideways (wide tables scroll inside their box).
-        const scrollWidth = Number(
-          await page.evaluate("document.documentElement.scrollWidth"),
-        );
-        assert.ok(scrollWidth <= WIDTH, `page is ${scrollWidth} px wide at ${WIDTH} px`);
+        page.on("response", (r) => {
+          if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.url()}`);
+        });
+        const noSidewaysScroll = async (what: string) => {
+          const scrollWidth = Number(await page.evaluate("document.documentElement.scrollWidth"));
+          assert.ok(scrollWidth <= WIDTH, `${what} is ${scrollWidth} px wide at ${WIDTH} px`);
+        };
         const inView = async (sel: string, what: string) => {
           const loc = page.locator(sel);
           const n = await loc.count();
@@ -172,24 +162,74 @@ Deno.test({
             }
           }
         };
-        // The experiment recorded as reproduce records it now: verdict lines, the paired
-        // table and the EM table's SearchWorld cells all in view; no wall of n/a cells.
+
+        // index.html: the overview, one row per experiment, styled by report.css.
+        const resp = await page.goto(url, { waitUntil: "load" });
+        assert.equal(resp?.status(), 200);
+        assert.equal(await page.evaluate("document.compatMode"), "CSS1Compat", "standards mode");
+        const maxWidth = await page.evaluate("getComputedStyle(document.body).maxWidth");
+        assert.equal(maxWidth, "1200px", "report.css applied");
+        const rows = page.locator("table.overview tbody tr");
+        assert.deepEqual(
+          await rows.evaluateAll((trs) => trs.map((tr) => tr.id)),
+          ["exp-capf", "exp-cw-grpo", "exp-probe", "exp-sft"],
+        );
+        assert.equal(await page.locator("figure.plot").count(), 0, "no sections inlined");
+        await inView("#exp-probe td", "overview cell of probe");
+        assert.equal(await page.locator("#exp-probe td.reproduces").count(), 1, "probe verdict");
+        await noSidewaysScroll("index.html");
+        await Deno.mkdir("reports/out/tmp", { recursive: true });
+        await page.screenshot({ path: "reports/out/tmp/browser_index.png", fullPage: true });
+        const pages = await page.locator('table.overview a:text-is("page")').evaluateAll((as) =>
+          as.map((a) => a.getAttribute("href") ?? "")
+        );
+        assert.deepEqual(pages, ["capf.html", "cw-grpo.html", "probe.html", "sft.html"]);
+
+        // Follow the probe's link: its page, as reproduce records an experiment now.
+        await page.click('#exp-probe a:text-is("page")');
+        await page.waitForLoadState("load");
+        assert.ok(page.url().endsWith("/probe.html"), page.url());
         const probe = "#exp-probe";
+        assert.equal(await page.locator(`${probe} h1`).innerText(), "probe");
         await inView(`${probe} ul.verdicts li`, "verdict line");
         await inView(`${probe} table.paired td`, "paired-table cell");
         await inView(`${probe} table.scores >> nth=0 >> td`, "EM table cell");
         const probeText = await page.locator(probe).innerText();
         assert.ok(!probeText.includes("n/a (no eval)"), "no n/a cells for the QA benchmarks");
         assert.ok(probeText.includes("The seven open-domain QA benchmarks"), "collapse note");
-        // The verdict is the first thing of the section: above the EM table.
+        // The verdict is the first thing of the page: above the EM table.
         const verdictY = (await page.locator(`${probe} ul.verdicts`).boundingBox())!.y;
         const tableY = (await page.locator(`${probe} table.scores`).first().boundingBox())!.y;
         assert.ok(verdictY < tableY, "verdict lines come before the tables");
-        // Every section's verdict lines and paired table (SearchWorld only) are in view too.
-        await inView("ul.verdicts li", "verdict line");
-        await inView("table.paired td", "paired-table cell");
-        await Deno.mkdir("reports/out/tmp", { recursive: true });
         await page.screenshot({ path: "reports/out/tmp/browser_check.png", fullPage: true });
+
+        // Every experiment page: tables, sized plots, no sideways scroll, numbers in view.
+        let plotsSeen = 0;
+        let heatSeen = 0;
+        for (const href of pages) {
+          const r = await page.goto(new URL(href, url).href, { waitUntil: "load" });
+          assert.equal(r?.status(), 200, href);
+          const tables = await page.locator("table").count();
+          assert.ok(tables >= 4, `${href}: expected the score tables, got ${tables} tables`);
+          assert.ok((await page.locator("table.scores td").count()) > 0, `${href}: score cells`);
+          const plots = page.locator("figure.plot svg");
+          const n = await plots.count();
+          for (let i = 0; i < n; i++) {
+            const box = await plots.nth(i).boundingBox();
+            assert.ok(box && box.width > 0 && box.height > 0, `${href}: plot ${i} has zero size`);
+          }
+          plotsSeen += n;
+          heatSeen += await page.locator('figure.plot[data-plot^="heat-"] svg').count();
+          await noSidewaysScroll(href);
+          if ((await page.locator("ul.verdicts li").count()) > 0) {
+            await inView("ul.verdicts li", `${href}: verdict line`);
+          }
+          if ((await page.locator("table.paired td").count()) > 0) {
+            await inView("table.paired td", `${href}: paired-table cell`);
+          }
+        }
+        assert.ok(plotsSeen >= 5, `expected plots, got ${plotsSeen}`);
+        assert.ok(heatSeen >= 1, "a credit heat map is shown");
         assert.deepEqual(errors, []);
       } finally {
         await context.close();

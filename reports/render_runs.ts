@@ -1,0 +1,173 @@
+/**
+ * The closing sections of a report: the reporting checklist of the credit-assignment survey,
+ * other evaluations, and the runs with their wall time and configs ({@link runBlocks}).
+ *
+ * @module
+ */
+
+import { type ChecklistArm, type ExperimentData, wallSeconds } from "./experiment_data.ts";
+import { duration, pct } from "./format.ts";
+import { type Block, para } from "./render_blocks.ts";
+
+function listOr(xs: (string | number)[], none: string): string {
+  return xs.length ? xs.join(", ") : none;
+}
+
+function checklistRows(d: ExperimentData): { head: string[]; rows: string[][] } {
+  const arms = d.checklist;
+  const head = ["item", ...arms.map((a) => `${a.arm} (${a.method})`)];
+  const baseline = arms.find((a) => a.arm === "baseline");
+  const f = (fn: (a: ChecklistArm) => string) => arms.map(fn);
+  const std = (
+    v: number,
+  ) => (Number.isFinite(v) ? `${pct(v)} pts` : "n/a (fewer than 2 seeds with this eval)");
+  const rows: string[][] = [
+    ["seeds (count)", ...f((a) => `${listOr(a.seeds, "none")} (${a.seeds.length})`)],
+    ["run status", ...f((a) => listOr(a.statuses, "none"))],
+    ["compute: backend", ...f((a) => listOr(a.backends, "n/a"))],
+    ["compute: preset", ...f((a) => listOr(a.presets, "n/a"))],
+    [
+      "compute: RL steps logged per run",
+      ...f((a) => listOr(a.steps.map((s) => (s === null ? "none" : String(s))), "none")),
+    ],
+    [
+      "compute: rollouts per step (stored trajectories)",
+      ...f((a) => listOr(a.rolloutsPerStep, "n/a (no trajectory files)")),
+    ],
+    ["rollout settings in config", ...f((a) => listOr(a.configHints, "none found"))],
+    [
+      "baseline family",
+      ...f(() =>
+        baseline
+          ? `baseline arm runs ${baseline.method}; loss settings: ${
+            listOr(
+              baseline.configHints.filter((h) => /kl|clip|aggregation/i.test(h)),
+              "not in config",
+            )
+          }`
+          : "n/a (no baseline arm)"
+      ),
+    ],
+    [
+      "extra signal at inference",
+      ...f((a) => {
+        // What the method asked the environment for (run configs), else what its records and
+        // call metrics show it called.
+        const sig = a.resources.length > 0 ? [...a.resources] : [
+          ...a.recordCallsPerStep.filter((c) => c.perStep > 0).map((c) => `${c.kind} calls`),
+          ...a.extraCallsPerStep.filter((e) => e.perStep > 0).map((e) => e.metric),
+        ];
+        const evalFb = d.evals.some((e) =>
+          d.runs.some((r) => r.id === e.runId && r.arm === a.arm) &&
+          Number(e.extra["feedbackCalls"] ?? 0) > 0
+        );
+        if (evalFb) return "WARNING: evaluation recorded feedback calls";
+        return sig.length
+          ? `training-only: ${
+            sig.join("; ")
+          }; not available at inference (evaluation never offers it)`
+          : "none recorded (no training-only resource requested or call logged)";
+      }),
+    ],
+    [
+      "extra calls per step",
+      ...f((a) => {
+        const parts: string[] = [];
+        for (const c of a.recordCallsPerStep) {
+          parts.push(`${c.kind} ${c.perStep.toFixed(2)} (stored steps)`);
+        }
+        for (const e of a.extraCallsPerStep) parts.push(`${e.metric} ${e.perStep.toFixed(2)}`);
+        return parts.length ? parts.join("; ") : "n/a (not recorded)";
+      }),
+    ],
+    ["variance across seeds: std of avg EM (7)", ...f((a) => std(a.stdAvgEm))],
+    ["variance across seeds: std of SearchWorld EM", ...f((a) => std(a.stdSearchWorldEm))],
+  ];
+  return { head, rows };
+}
+
+function runRows(d: ExperimentData): string[][] {
+  return d.runs.map((r) => [
+    r.id,
+    r.method,
+    r.arm,
+    String(r.seed),
+    r.preset,
+    r.backend,
+    r.gitCommit,
+    r.status,
+    r.startedAt,
+    r.endedAt ?? "(not ended)",
+    duration(wallSeconds(r)),
+  ]);
+}
+
+/** One line: total wall time of the runs and per arm. */
+function wallTimeLine(d: ExperimentData): string {
+  const secs = d.runs.map(wallSeconds);
+  const done = secs.filter((x): x is number => x !== null);
+  const total = done.reduce((a, b) => a + b, 0);
+  const arms = [...new Set(d.runs.map((r) => r.arm))].map((arm) => {
+    const t = d.runs.filter((r) => r.arm === arm).map(wallSeconds)
+      .filter((x): x is number => x !== null).reduce((a, b) => a + b, 0);
+    return `${arm} ${duration(t)}`;
+  });
+  return `Wall time (ended − started, summed over ${done.length} ended run(s)${
+    done.length < secs.length ? `; ${secs.length - done.length} not ended` : ""
+  }): ${duration(total)}${arms.length ? ` (${arms.join(", ")})` : ""}.`;
+}
+
+const RUN_HEAD = [
+  "run",
+  "method",
+  "arm",
+  "seed",
+  "preset",
+  "backend",
+  "commit",
+  "status",
+  "started",
+  "ended",
+  "wall time",
+];
+
+function otherEvalRows(d: ExperimentData): string[][] {
+  return d.otherEvals.map((e) => [
+    e.runId,
+    e.benchmark,
+    e.split,
+    String(e.step),
+    String(e.n),
+    pct(e.em),
+    pct(e.f1),
+  ]);
+}
+
+/** The reporting checklist, other evaluations, the runs, their wall time and configs. */
+export function runBlocks(d: ExperimentData): Block[] {
+  const cl = checklistRows(d);
+  const out: Block[] = [
+    { kind: "h", text: "Reporting checklist (survey arXiv 2604.09459)" },
+    cl.rows.length && cl.head.length > 1
+      ? { kind: "table", head: cl.head, rows: cl.rows }
+      : para("n/a: no runs.", "missing"),
+  ];
+  if (d.otherEvals.length) {
+    out.push({ kind: "h", text: "Other evaluations" }, {
+      kind: "table",
+      head: ["run", "benchmark", "split", "step", "n", "EM %", "F1 %"],
+      rows: otherEvalRows(d),
+    });
+  }
+  out.push({ kind: "h", text: "Runs" });
+  if (d.runs.length === 0) return [...out, para("none")];
+  out.push({ kind: "table", head: RUN_HEAD, rows: runRows(d) }, para(wallTimeLine(d), "note"));
+  for (const r of d.runs) {
+    out.push({
+      kind: "details",
+      summary: `config of ${r.id}`,
+      json: JSON.stringify(r.config, null, 2),
+    });
+  }
+  return out;
+}
