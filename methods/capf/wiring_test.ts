@@ -92,31 +92,7 @@ Deno.test({
     await initBackend({ backend: "cpu" });
     const run = async (method: typeof capf | typeof grpo, config: unknown) => {
       const { resources, requests } = spied();
-      const policy = smallPolicy(3);
-      try {
-        await trainRl({
-          model: policy,
-          refModel: policy,
-          tokenizer: testbed.tokenizer,
-          method: method as typeof capf,
-          methodConfig: config as CapfConfig,
-          questions: testbed.rlTrain.slice(0, 4),
-          resources,
-          config: {
-            ...preset.rl,
-            steps: 1,
-            questionsPerStep: 1,
-            rollout: { ...preset.rl.rollout, groupSize: 2, maxTotalTokens: 96 },
-            updates: { groupsPerUpdate: 1, epochs: 1 },
-          },
-          seed: 1,
-          sink: { logStep: () => Promise.resolve() },
-          checkpoints: noCheckpoints,
-          log: () => {},
-        });
-      } finally {
-        policy.dispose();
-      }
+      await trainSmall(method, config, { steps: 1, resources });
       return requests;
     };
     assert.deepEqual(await run(capf, withDetail("correctness")), [
@@ -130,7 +106,7 @@ Deno.test({
 async function trainSmall(
   method: typeof capf | typeof grpo,
   config: unknown,
-  steps: number,
+  opts: { steps: number; resources?: TrainingResources },
 ): Promise<{ weights: Float32Array[]; metrics: Record<string, number>[] }> {
   const policy = smallPolicy(3);
   const metrics: Record<string, number>[] = [];
@@ -142,10 +118,10 @@ async function trainSmall(
       method: method as typeof capf,
       methodConfig: config as CapfConfig,
       questions: testbed.rlTrain.slice(0, 6),
-      resources: testbed.resources,
+      resources: opts.resources ?? testbed.resources,
       config: {
         ...preset.rl,
-        steps,
+        steps: opts.steps,
         questionsPerStep: 2,
         rollout: { ...preset.rl.rollout, groupSize: 3, maxTotalTokens: 96 },
         updates: { groupsPerUpdate: 2, epochs: 1 },
@@ -174,8 +150,8 @@ Deno.test({
   async fn() {
     await initBackend({ backend: "cpu" });
     const off = { ...structuredClone(CAPF_DEFAULTS), feedback: { enabled: false } } as CapfConfig;
-    const a = await trainSmall(capf, off, 2);
-    const b = await trainSmall(grpo, grpo.defaults, 2);
+    const a = await trainSmall(capf, off, { steps: 2 });
+    const b = await trainSmall(grpo, grpo.defaults, { steps: 2 });
     assert.equal(a.weights.length, b.weights.length);
     a.weights.forEach((w, i) => assert.deepEqual(w, b.weights[i], `tensor ${i}`));
     // The harness's metrics are identical; CAPF adds only its own `capf/...` ones.
