@@ -148,6 +148,23 @@ Deno.test("report: same store in, same report out, byte for byte; numbers match 
     );
     assert.ok(mdHeads.length > 10);
     assert.deepEqual(pageHeads, mdHeads, "the page has the markdown's sections, in order");
+    // Run configs: the shared config once (folded on the page and in the markdown), then under
+    // each run only what it sets otherwise (here the method arm's training-only resource).
+    const count = (text: string, part: string) => text.split(part).length - 1;
+    assert.equal(count(md, "<details><summary>config shared by the runs (4 runs)</summary>"), 1);
+    assert.equal(count(md, `"questionsPerStep": 2`), 1, "the shared config once in the markdown");
+    assert.equal(
+      count(page, "<details><summary>config shared by the runs (4 runs)</summary><pre>{"),
+      1,
+    );
+    assert.equal(count(page, "&quot;questionsPerStep&quot;: 2"), 1, "the shared config once");
+    assert.ok(!md.includes("config of ") && !page.includes("config of "), "no per-run configs");
+    assert.equal(count(md, "**: `resources: []`\n"), 2, "baseline runs: their resources");
+    assert.match(md, /^- \*\*r\d+-cw-grpo-s2\*\*: `resources: \[\{"kind":"round-judge"\}\]`$/m);
+    assert.match(
+      page,
+      /<li><strong>r\d+-cw-grpo-s1<\/strong>: <code>resources: \[\{&quot;kind&quot;:&quot;round-judge&quot;\}\]<\/code><\/li>/,
+    );
     const mdTables = md.split("\n").filter((l) => /^\| (---)( \| ---)* \|$/.test(l)).length;
     assert.equal((page.match(/<table/g) ?? []).length, mdTables, "as many tables as the markdown");
     // The index: one row per experiment with its verdict, links, no inlined sections.

@@ -29,6 +29,7 @@ export * from "./plots.ts";
 export * from "./render.ts";
 export * from "./format.ts";
 export * from "./stats.ts";
+export * from "./config_split.ts";
 export { collapsedColumnsNote } from "./render_scores.ts";
 export { roundAdvantages } from "./render_credit.ts";
 export { reportCli } from "./cli.ts";

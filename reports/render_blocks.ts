@@ -32,11 +32,11 @@ export type Block =
   /** A heading: `##` / `<h2>`, or with `sub` `###` / `<h3>`. */
   | { kind: "h"; text: string; sub?: true }
   | { kind: "p"; inline: Inline; cls?: "note" | "missing" }
-  | { kind: "list"; items: Inline[]; cls?: "verdicts" | "levers" }
+  | { kind: "list"; items: Inline[]; cls?: "verdicts" | "levers" | "configs" }
   | { kind: "table"; head: string[]; rows: string[][]; cls?: string }
   /** Plots: images linking SVG and PNG in markdown, inline SVG figures in HTML. */
   | { kind: "plots"; plots: RenderedPlot[] }
-  /** A folded block of JSON (e.g. a run's config). */
+  /** A folded block of JSON (e.g. the config the runs share). */
   | { kind: "details"; summary: string; json: string }
   /** HTML only (e.g. the heat map's coloured turn texts): nothing in markdown. */
   | { kind: "html"; html: string };

@@ -1,10 +1,12 @@
 /**
  * The closing sections of a report: the reporting checklist of the credit-assignment survey,
- * other evaluations, and the runs with their wall time and configs ({@link runBlocks}).
+ * other evaluations, and the runs with their wall time and configs ({@link runBlocks}): the
+ * config the runs share once, folded, and under each run only the fields it sets otherwise.
  *
  * @module
  */
 
+import { differenceText, splitConfigs } from "./config_split.ts";
 import { type ChecklistArm, type ExperimentData, wallSeconds } from "./experiment_data.ts";
 import { duration, pct } from "./format.ts";
 import { type Block, para } from "./render_blocks.ts";
@@ -143,6 +145,55 @@ function otherEvalRows(d: ExperimentData): string[][] {
   ]);
 }
 
+const CONFIG_NOTE =
+  "Each run's config is the shared config (folded below) with the run's own fields applied: a " +
+  "dotted path with the run's value (JSON), or `(absent)` where the run lacks a field of the " +
+  "shared config. A field is shared when more than half of the runs set it, all to the same " +
+  "value (arrays compared whole). Method, arm and seed are in the table above.";
+
+/** A code span; a backtick (only ever inside a JSON string) is written as the escape \u0060. */
+function code(text: string): string {
+  return `\`${text.replaceAll("`", "\\u0060")}\``;
+}
+
+/** The runs' configs: the part they share once, folded, then per run what it sets otherwise. */
+function configBlocks(d: ExperimentData): Block[] {
+  const head: Block = { kind: "h", text: "Run configs", sub: true };
+  const only = d.runs.length === 1 ? d.runs[0] : undefined;
+  if (only) {
+    return [head, {
+      kind: "details",
+      summary: `config of ${only.id}`,
+      json: JSON.stringify(only.config, null, 2),
+    }];
+  }
+  const split = splitConfigs(d.runs.map((r) => r.config));
+  return [
+    head,
+    para(CONFIG_NOTE, "note"),
+    split.common === undefined
+      ? para("No config field is shared by more than half of the runs.", "missing")
+      : {
+        kind: "details",
+        summary: `config shared by the runs (${d.runs.length} runs)`,
+        json: JSON.stringify(split.common, null, 2),
+      },
+    {
+      kind: "list",
+      cls: "configs",
+      items: d.runs.map((r, i) => {
+        const diffs = split.differences[i] ?? [];
+        return {
+          strong: r.id,
+          text: diffs.length
+            ? `: ${diffs.map((x) => code(differenceText(x))).join(", ")}`
+            : ": the shared config, nothing else",
+        };
+      }),
+    },
+  ];
+}
+
 /** The reporting checklist, other evaluations, the runs, their wall time and configs. */
 export function runBlocks(d: ExperimentData): Block[] {
   const cl = checklistRows(d);
@@ -161,13 +212,10 @@ export function runBlocks(d: ExperimentData): Block[] {
   }
   out.push({ kind: "h", text: "Runs" });
   if (d.runs.length === 0) return [...out, para("none")];
-  out.push({ kind: "table", head: RUN_HEAD, rows: runRows(d) }, para(wallTimeLine(d), "note"));
-  for (const r of d.runs) {
-    out.push({
-      kind: "details",
-      summary: `config of ${r.id}`,
-      json: JSON.stringify(r.config, null, 2),
-    });
-  }
-  return out;
+  return [
+    ...out,
+    { kind: "table", head: RUN_HEAD, rows: runRows(d) },
+    para(wallTimeLine(d), "note"),
+    ...configBlocks(d),
+  ];
 }

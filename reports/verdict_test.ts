@@ -161,6 +161,16 @@ Deno.test("verdict: method right where the baseline is wrong on 20% of questions
     assert.equal(json.wallSeconds.total, 7 * 90);
     assert.deepEqual(json.wallSeconds.byArm, { start: 90, baseline: 270, method: 270 });
     assert.ok(md.includes("): 10m 30s (start 1m 30s, baseline 4m 30s, method 4m 30s)."));
+    // Run configs: shared once; the warm start has its checkpoint and lacks `rl`, the six RL
+    // runs set nothing else.
+    const shared = "<details><summary>config shared by the runs (7 runs)</summary>";
+    assert.equal(md.split(shared).length - 1, 1, "the shared config once");
+    assert.equal(md.split(`"groupSize": 4`).length - 1, 1, "its fields once");
+    const startId = json.runs.find((r) => r.arm === "start")!.id;
+    assert.ok(md.includes(`- **${startId}**: \`sftCheckpoint: "fixture"\`, \`rl: (absent)\`\n`));
+    for (const r of json.runs.filter((r) => r.arm !== "start")) {
+      assert.ok(md.includes(`- **${r.id}**: the shared config, nothing else\n`), r.id);
+    }
     assert.deepEqual(json.commits, ["fixture"]);
     assert.deepEqual(json.backends, ["wasm"]);
     assert.deepEqual(json.presets, ["smoke"]);
