@@ -4,14 +4,21 @@ import { main, SUBCOMMANDS } from "./data_cli.ts";
 import { loadQuestions } from "./benchmarks/store.ts";
 import { withTempDir } from "@creditlab/core/testing";
 
+/** Write `n` Bamboogle test questions under `<dir>/in/bamboogle`; returns that folder. */
+async function bamboogleInput(dir: string, n: number): Promise<string> {
+  const input = join(dir, "in", "bamboogle");
+  await Deno.mkdir(input, { recursive: true });
+  const rows = Array.from(
+    { length: n },
+    (_, i) => JSON.stringify({ id: `test_${i}`, question: "q?", golden_answers: ["a"] }),
+  );
+  await Deno.writeTextFile(join(input, "test.jsonl"), rows.join("\n"));
+  return input;
+}
+
 Deno.test("data CLI: ingest, card, bad input exit codes", async () => {
   await withTempDir(async (dir) => {
-    const input = join(dir, "in", "bamboogle");
-    await Deno.mkdir(input, { recursive: true });
-    await Deno.writeTextFile(
-      join(input, "test.jsonl"),
-      JSON.stringify({ id: "test_0", question: "q?", golden_answers: ["a"] }),
-    );
+    const input = await bamboogleInput(dir, 1);
     const db = join(dir, "d.duckdb");
     const common = [
       "--db",
@@ -36,15 +43,7 @@ Deno.test("data CLI: ingest, card, bad input exit codes", async () => {
 
 Deno.test("data ingest: a card failure after the commit says what was committed, not 'rolled back'", async () => {
   await withTempDir(async (dir) => {
-    const input = join(dir, "in", "bamboogle");
-    await Deno.mkdir(input, { recursive: true });
-    await Deno.writeTextFile(
-      join(input, "test.jsonl"),
-      [0, 1, 2].map((i) =>
-        JSON.stringify({ id: `test_${i}`, question: "q?", golden_answers: ["a"] })
-      )
-        .join("\n"),
-    );
+    await bamboogleInput(dir, 3);
     const db = join(dir, "d.duckdb");
     const cards = join(dir, "cards");
     await Deno.writeTextFile(cards, "a file where the cards folder should be");
