@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import process from "node:process";
 import {
   buildPrompt,
   formatFeedback,
@@ -205,4 +206,68 @@ Deno.test("restoreStopTag puts back the stop sequence a server removed", () => {
   assert.equal(restoreStopTag("<think> x", STOP_TAGS), "<think> x");
   assert.equal(restoreStopTag("<search> q", ["</answer>"]), "<search> q");
   assert.equal(restoreStopTag("no tags", STOP_TAGS), "no tags");
+});
+
+Deno.test("parsers: linear time on 10,000 random and adversarial strings (fuzz, generous bound)", () => {
+  // Adversarial shapes: long whitespace runs followed by a non-space (a /\s+$/ regex took 35 s
+  // on 200k characters), unclosed and nested tags, tag fragments, many tags.
+  let seed = 12345;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  const pieces = [
+    " ",
+    "\t",
+    "\n",
+    "x",
+    "<search>",
+    "</search>",
+    "<answer>",
+    "</answer>",
+    "<think>",
+    "</think>",
+    "<feedback>",
+    "<information>",
+    "<",
+    "</",
+    ">",
+    "<sear",
+    "é",
+    "\u00a0",
+  ];
+  const big = 200_000;
+  const adversarial = [
+    "<search> q" + " ".repeat(big) + "x",
+    "<answer>" + " \t".repeat(big / 2) + ".",
+    "<search>".repeat(big / 8),
+    "<search> q </search>".repeat(big / 20),
+    "</".repeat(big / 2),
+    "<".repeat(big) + "search>",
+    "<answer> a" + "\u00a0".repeat(big),
+    " ".repeat(big) + "<search>",
+  ];
+  const inputs: string[] = [...adversarial];
+  while (inputs.length < 10_000) {
+    const len = rand(4) === 0 ? rand(400) : rand(60);
+    let s = "";
+    for (let i = 0; i < len; i++) s += pieces[rand(pieces.length)]!;
+    inputs.push(s);
+  }
+  const cpu0 = process.cpuUsage();
+  for (const text of inputs) {
+    for (const searchAllowed of [true, false]) {
+      const a = parseAction(text, { feedbackOffered: !searchAllowed, searchAllowed });
+      assert.ok(["search", "answer", "feedback", "invalid"].includes(a.kind));
+    }
+    const restored = restoreStopTag(text, STOP_TAGS);
+    assert.ok(restored.startsWith(text.trimEnd()));
+    formatFeedback(text);
+    formatPassages([{ id: "p", title: text.slice(0, 100), text, score: 0 }]);
+  }
+  // CPU time, so that a loaded machine does not count: linear parsing takes well under a
+  // second; the quadratic trim took minutes on the first adversarial string alone
+  const cpu = process.cpuUsage(cpu0);
+  const ms = (cpu.user + cpu.system) / 1000;
+  assert.ok(ms < 10_000, `10,000 strings took ${ms.toFixed(0)} ms of CPU`);
 });

@@ -1,7 +1,8 @@
 /**
  * `deno task eval --policy CHECKPOINT|URL [--benchmarks searchworld,nq,...|all] [--limit N]
  *  [--retriever bm25|URL] [--preset smoke|default|paper] [--prompt short|search-r1]
- *  [--out DIR] [--model NAME]`
+ *  [--entity-coding slots|words] [--out DIR] [--model NAME] [--timeout SECONDS]
+ *  [--retries N] [--concurrency N]`
  *
  * Evaluates a policy with the Search-R1 protocol (greedy, no training-only calls) and prints
  * EM in the Search-R1 table layout; results go to the run store as an `eval` run.
@@ -12,6 +13,11 @@
  *   their own BM25 corpora. The seven QA benchmarks read the canonical benchmark store
  *   (ingested on first use from ../shared/data/qa) and search with BM25 over the ingested
  *   passage corpora, or with a Search-R1 `/retrieve` server given by `--retriever URL`.
+ * - A URL's prompt format and entity coding are adopted from its `/v1/models` when it
+ *   advertises them (our `serve` does); a contradicting `--prompt`/`--entity-coding` is refused.
+ * - A question whose request still fails after `--retries` (each attempt bounded by
+ *   `--timeout`), e.g. a prompt over the served model's context, is a recorded failure scored
+ *   0 (not dropped); failures are counted per benchmark and the evaluation goes on.
  * @module
  */
 import { parseArgs } from "node:util";
@@ -39,16 +45,36 @@ import {
 } from "@creditlab/agent";
 import { buildTestbed, getPreset } from "@creditlab/experiments";
 import { searchR1Table } from "@creditlab/reports";
-import { EndpointPolicy, evaluateEndpoint } from "@creditlab/serving";
+import {
+  type EndpointFailure,
+  EndpointPolicy,
+  evaluateEndpoint,
+  fetchServedProtocol,
+  resolveEndpointProtocol,
+} from "@creditlab/serving";
 import { openContext, parseBackend, parsePositiveInt, RUN_OPTIONS } from "./common.ts";
 
 const SEARCHWORLD = ["searchworld", "searchworld-ood"] as const;
+
+/** The usage text of `deno task eval`. */
+export const EVAL_USAGE =
+  `usage: deno task eval --policy CHECKPOINT|URL [--benchmarks searchworld,searchworld-ood,nq,...|all]
+       [--limit N] [--retriever bm25|URL] [--preset smoke|default|paper] [--seed N]
+       [--prompt short|search-r1] [--entity-coding slots|words] [--model NAME]
+       [--timeout SECONDS (per attempt, default 120)] [--retries N (default 3)]
+       [--concurrency N (default 8)] [--data-db FILE] [--out DIR] [--backend NAME]
+A URL's prompt format and entity coding are adopted from its /v1/models when advertised.
+A question whose request fails after the retries is recorded as a failure and scored 0.`;
 
 /** Entry point. */
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
+      help: { type: "boolean", short: "h", default: false },
+      timeout: { type: "string", default: "120" },
+      retries: { type: "string", default: "3" },
+      concurrency: { type: "string", default: "8" },
       policy: { type: "string" },
       benchmarks: { type: "string", default: "searchworld,searchworld-ood" },
       limit: { type: "string" },
@@ -60,6 +86,10 @@ export async function main(args: string[]): Promise<number> {
       ...RUN_OPTIONS,
     },
   });
+  if (values.help) {
+    console.log(EVAL_USAGE);
+    return 0;
+  }
   if (!values.policy) throw new Error("eval: --policy CHECKPOINT|URL is required");
   const isUrl = /^https?:\/\//.test(values.policy);
   if (!isUrl && !existsSync(values.policy)) {
@@ -81,7 +111,23 @@ export async function main(args: string[]): Promise<number> {
     }
   }
   const limit = values.limit === undefined ? undefined : parsePositiveInt("limit", values.limit, 1);
-  const prompt = values.prompt ?? (isUrl ? "search-r1" : "short");
+  const timeoutS = Number(values.timeout);
+  if (!(timeoutS > 0) || !Number.isFinite(timeoutS)) {
+    throw new Error(`eval: --timeout: expected seconds > 0, got "${values.timeout}"`);
+  }
+  const retries = Number(values.retries);
+  if (!Number.isInteger(retries) || retries < 0) {
+    throw new Error(`eval: --retries: expected an integer >= 0, got "${values.retries}"`);
+  }
+  const concurrency = parsePositiveInt("concurrency", values.concurrency, 8);
+  const served = isUrl ? await fetchServedProtocol(values.policy) : null;
+  const endpointProtocol = isUrl
+    ? resolveEndpointProtocol(
+      { prompt: values.prompt, entityCoding: values["entity-coding"] },
+      served,
+    )
+    : null;
+  const prompt = endpointProtocol?.promptFormat ?? values.prompt ?? "short";
   if (prompt !== "short" && prompt !== "search-r1") {
     throw new Error(`eval: --prompt must be short or search-r1, got "${prompt}"`);
   }
@@ -99,13 +145,17 @@ export async function main(args: string[]): Promise<number> {
       tokenizer = WordTokenizer.fromJSON(json);
     }
     // SearchWorld policies trained with entity slots see slots at evaluation too (anonymize.ts).
-    const coding = values["entity-coding"] ?? local?.extra["entityCoding"] ?? "words";
+    const coding = endpointProtocol?.entityCoding ?? values["entity-coding"] ??
+      local?.extra["entityCoding"] ?? "words";
     if (coding !== "slots" && coding !== "words") {
       throw new Error(`eval: --entity-coding must be slots or words, got "${coding}"`);
     }
     const endpoint = isUrl
       ? new EndpointPolicy({
         baseUrl: values.policy,
+        timeoutMs: Math.ceil(timeoutS * 1000),
+        retries,
+        concurrency,
         ...(values.model ? { model: values.model } : {}),
       })
       : null;
@@ -139,11 +189,13 @@ export async function main(args: string[]): Promise<number> {
         limit: limit ?? null,
         retriever: values.retriever,
         prompt,
+        entityCoding: coding,
       },
       backend: backendLabel(ctx.backend),
       commit: ctx.commit,
     });
     const results: EvalSummary[] = [];
+    let failedTotal = 0;
     for (const name of wanted) {
       let questions: Question[];
       let search: SearchTool;
@@ -188,6 +240,10 @@ export async function main(args: string[]): Promise<number> {
           benchmark: name,
           split,
         });
+      const failures: EndpointFailure[] = "failures" in summary
+        ? (summary as { failures: EndpointFailure[] }).failures
+        : [];
+      failedTotal += failures.length;
       results.push(summary);
       await ctx.store.logEval(runId, {
         benchmark: name,
@@ -201,10 +257,20 @@ export async function main(args: string[]): Promise<number> {
           answered: summary.answered,
           policy: values.policy,
           prompt,
+          entityCoding: coding,
+          failed: failures.length,
+          failures: failures.slice(0, 20),
           ...byHopsExtra(summary),
         },
       });
-      ctx.log(`${name}: n=${summary.n} em=${summary.em.toFixed(3)} f1=${summary.f1.toFixed(3)}`);
+      ctx.log(
+        `${name}: n=${summary.n} em=${summary.em.toFixed(3)} f1=${summary.f1.toFixed(3)}` +
+          (failures.length > 0
+            ? ` failed=${failures.length} (scored 0; first: ${failures[0]!.questionId}: ${
+              failures[0]!.reason
+            })`
+            : ""),
+      );
     }
     await ctx.store.endRun(runId, "completed");
     console.log(
@@ -218,6 +284,12 @@ export async function main(args: string[]): Promise<number> {
         })),
       ),
     );
+    if (failedTotal > 0) {
+      console.log(
+        `${failedTotal} question(s) could not be answered (request failed after ${retries} retries); ` +
+          `they are scored 0 and listed in the run's eval extra (failed, failures)`,
+      );
+    }
     console.log(`run ${runId} recorded in ${values.out}/creditlab.duckdb`);
     return 0;
   } finally {

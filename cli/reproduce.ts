@@ -29,12 +29,19 @@ import { getMethod } from "@creditlab/train";
 import { generateReport } from "@creditlab/reports";
 import { openContext, parseBackend, parsePositiveInt } from "./common.ts";
 
+/** The usage text of this verb (`--help`). */
+export const REPRODUCE_USAGE =
+  `usage: deno task reproduce <method> [--preset smoke|default|paper] [--regime NAME] [--seeds N]
+       [--out DIR] [--reports DIR] [--backend NAME]
+Trains the grpo baseline and <method> from one warm start, evaluates both, writes reports.`;
+
 /** Entry point. */
 export async function main(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     options: {
+      help: { type: "boolean", short: "h", default: false },
       preset: { type: "string", default: "default" },
       seeds: { type: "string" },
       out: { type: "string", default: "runs" },
@@ -43,6 +50,10 @@ export async function main(args: string[]): Promise<number> {
       regime: { type: "string" },
     },
   });
+  if (values.help) {
+    console.log(REPRODUCE_USAGE);
+    return 0;
+  }
   const name = positionals[0];
   if (!name) throw new Error("reproduce: name a method, e.g. `deno task reproduce capf`");
   const method = getMethod(name);

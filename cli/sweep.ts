@@ -212,11 +212,21 @@ function mean(xs: number[]): number {
 
 const pts = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(100 * x).toFixed(1)}`;
 
+/** The usage text of this verb (`--help`). */
+export const SWEEP_USAGE =
+  `usage: deno task sweep [--preset P] [--method NAME] [--method-config JSON] [--seeds 1,2,3] [--n N]
+       [--sft-steps N] [--sft-decay R] [--sft-observation-weight W] [--sft-seed N] [--steps N]
+       [--questions Q] [--group G] [--lr X] [--warmup N] [--temperature T]
+       [--groups-per-update N] [--epochs N] [--regime R] [--label TEXT] [--out DIR]
+       [--results FILE] [--backend NAME] [--table]
+Paired held-out EM of the warm start and the policy after RL, per seed (see cli/sweep.ts).`;
+
 /** Entry point. */
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
+      help: { type: "boolean", short: "h", default: false },
       preset: { type: "string", default: "smoke" },
       method: { type: "string", default: "grpo" },
       "method-config": { type: "string" },
@@ -242,6 +252,10 @@ export async function main(args: string[]): Promise<number> {
       "sft-seed": { type: "string" },
     },
   });
+  if (values.help) {
+    console.log(SWEEP_USAGE);
+    return 0;
+  }
   if (values.table) {
     console.log(sweepTable(await Deno.readTextFile(values.results)));
     return 0;

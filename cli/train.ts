@@ -12,16 +12,27 @@ import { readByHops } from "@creditlab/runstore";
 import { getMethod } from "@creditlab/train";
 import { openContext, parseBackend, parsePositiveInt, RUN_OPTIONS } from "./common.ts";
 
+/** The usage text of this verb (`--help`). */
+export const TRAIN_USAGE =
+  `usage: deno task train --method NAME [--preset smoke|default|paper] [--seed N] [--out DIR]
+       [--backend NAME] [--stop-after N]
+SFT warm start (reused when recorded), then RL with the method; resumes after a kill.`;
+
 /** Entry point. */
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
+      help: { type: "boolean", short: "h", default: false },
       method: { type: "string" },
       "stop-after": { type: "string" },
       ...RUN_OPTIONS,
     },
   });
+  if (values.help) {
+    console.log(TRAIN_USAGE);
+    return 0;
+  }
   if (!values.method) throw new Error("train: --method is required (e.g. --method grpo)");
   const method = getMethod(values.method);
   const preset = getPreset(values.preset);

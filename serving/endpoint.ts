@@ -3,9 +3,10 @@
  * Ollama, or our own `deno task serve`): `/v1/completions` and `/v1/chat/completions`.
  *
  * Requests go through one bounded-concurrency queue per client; each attempt has a timeout;
- * network errors, timeouts, HTTP 5xx, 408 and 429 are retried with exponential backoff
- * (`backoffMs * 2^attempt`, capped at `maxBackoffMs`, no jitter so runs are reproducible);
- * other 4xx fail at once. Every error names the URL and what was wrong. Counters of
+ * network errors, timeouts, HTTP 5xx, 408 and 429, and malformed replies (not JSON, or
+ * without the expected `choices`) are retried with exponential backoff (`backoffMs *
+ * 2^attempt`, capped at `maxBackoffMs`, no jitter so runs are reproducible); other 4xx fail at
+ * once. Every error names the URL and what was wrong. Counters of
  * requests, retries and failures are kept ({@link EndpointPolicy.stats}).
  *
  * OpenAI-compatible servers stop BEFORE a stop sequence and leave it out of the text. The
@@ -278,29 +279,7 @@ export class EndpointPolicy implements ChatClient {
   ): Promise<T> {
     await this.#acquire();
     try {
-      const { text, status, attempts } = await this.#postWithRetries(url, body);
-      const where = `POST ${url}: HTTP ${status} reply`;
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch (e) {
-        throw new EndpointError(
-          `${where} is malformed JSON (${(e as Error).message}): ${snippet(text)}`,
-          { kind: "malformed", url, status, attempts },
-        );
-      }
-      let out: T;
-      try {
-        out = extract(json);
-      } catch (e) {
-        if (!(e instanceof MalformedReply)) throw e;
-        throw new EndpointError(`${where} is malformed: ${e.message}`, {
-          kind: "malformed",
-          url,
-          status,
-          attempts,
-        });
-      }
+      const out = await this.#postWithRetries(url, body, extract);
       this.#stats.succeeded++;
       return out;
     } catch (e) {
@@ -311,19 +290,18 @@ export class EndpointPolicy implements ChatClient {
     }
   }
 
-  async #postWithRetries(
+  async #postWithRetries<T>(
     url: string,
     body: Record<string, unknown>,
-  ): Promise<{ text: string; status: number; attempts: number }> {
+    extract: (json: unknown) => T,
+  ): Promise<T> {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (this.#apiKey !== undefined) headers.authorization = `Bearer ${this.#apiKey}`;
     const payload = JSON.stringify(body);
     for (let attempt = 1;; attempt++) {
       const last = attempt > this.#retries;
-      const outcome = await this.#attempt(url, headers, payload);
-      if (outcome.kind === "ok") {
-        return { text: outcome.text, status: outcome.status, attempts: attempt };
-      }
+      const outcome = await this.#attempt(url, headers, payload, extract);
+      if (outcome.kind === "ok") return outcome.value;
       if (outcome.retryable && !last) {
         this.#stats.retries++;
         const wait = Math.min(this.#maxBackoffMs, this.#backoffMs * 2 ** (attempt - 1));
@@ -343,6 +321,11 @@ export class EndpointPolicy implements ChatClient {
             `POST ${url}: server unreachable (${outcome.detail}) (${tries})`,
             info,
           );
+        case "malformed":
+          throw new EndpointError(
+            `POST ${url}: HTTP ${outcome.status} reply is malformed (${tries}): ${outcome.detail}`,
+            { ...info, status: outcome.status },
+          );
         case "http":
           throw new EndpointError(
             `POST ${url}: HTTP ${outcome.status} (${tries}): ${snippet(outcome.detail)}`,
@@ -352,14 +335,16 @@ export class EndpointPolicy implements ChatClient {
     }
   }
 
-  async #attempt(
+  async #attempt<T>(
     url: string,
     headers: Record<string, string>,
     payload: string,
+    extract: (json: unknown) => T,
   ): Promise<
-    | { kind: "ok"; text: string; status: number }
+    | { kind: "ok"; value: T }
     | { kind: "timeout"; retryable: true }
     | { kind: "unreachable"; retryable: true; detail: string }
+    | { kind: "malformed"; retryable: true; status: number; detail: string }
     | { kind: "http"; retryable: boolean; status: number; detail: string }
   > {
     this.#stats.requests++;
@@ -372,7 +357,25 @@ export class EndpointPolicy implements ChatClient {
     try {
       const res = await fetch(url, { method: "POST", headers, body: payload, signal: ctrl.signal });
       const text = await res.text();
-      if (res.ok) return { kind: "ok", text, status: res.status };
+      if (res.ok) {
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch (e) {
+          return {
+            kind: "malformed",
+            retryable: true,
+            status: res.status,
+            detail: `not JSON (${(e as Error).message}): ${snippet(text)}`,
+          };
+        }
+        try {
+          return { kind: "ok", value: extract(json) };
+        } catch (e) {
+          if (!(e instanceof MalformedReply)) throw e;
+          return { kind: "malformed", retryable: true, status: res.status, detail: e.message };
+        }
+      }
       const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
       return { kind: "http", retryable, status: res.status, detail: text };
     } catch (e) {

@@ -125,7 +125,7 @@ Deno.test("slow once then fast: the timeout is retried and succeeds", async () =
   });
 });
 
-Deno.test("malformed JSON and wrong shapes are clear errors, not retried", async () => {
+Deno.test("malformed JSON and wrong shapes are retried, then clear errors", async () => {
   let calls = 0;
   await withServer((req) => {
     calls++;
@@ -140,9 +140,10 @@ Deno.test("malformed JSON and wrong shapes are clear errors, not retried", async
     const p = new EndpointPolicy({ baseUrl: url, ...fast });
     await assert.rejects(p.completion("hi", sampling), (e: EndpointError) => {
       assert.equal(e.kind, "malformed");
+      assert.equal(e.attempts, 4);
       assert.match(
         e.message,
-        /\/v1\/completions: HTTP 200 reply is malformed JSON .*\{"choices": \[\{"text": "trunc/,
+        /\/v1\/completions: HTTP 200 reply is malformed \(4 attempts\): not JSON .*\{"choices": \[\{"text": "trunc/,
       );
       return true;
     });
@@ -152,21 +153,36 @@ Deno.test("malformed JSON and wrong shapes are clear errors, not retried", async
         assert.equal(e.kind, "malformed");
         assert.match(
           e.message,
-          /chat\/completions: HTTP 200 reply is malformed: choices\[0\]\.message\.content is missing/,
+          /chat\/completions: HTTP 200 reply is malformed \(4 attempts\): choices\[0\]\.message\.content is missing/,
         );
         return true;
       },
     );
-    assert.equal(calls, 2);
+    assert.equal(calls, 8);
     assert.equal(p.stats().failures, 2);
   });
   await withServer(() => Response.json({ object: "error" }), async (url) => {
     const p = new EndpointPolicy({ baseUrl: url, ...fast });
     await assert.rejects(
       p.completion("hi", sampling),
-      /malformed: no choices \(got \{"object":"error"\}\)/,
+      /malformed \(4 attempts\): no choices \(got \{"object":"error"\}\)/,
     );
   });
+  // a flaky server: one reply without choices, one truncated, then a good one
+  let n = 0;
+  await withServer(
+    () =>
+      ++n === 1
+        ? Response.json({ object: "error" })
+        : n === 2
+        ? new Response('{"choices": [')
+        : ok("fine"),
+    async (url) => {
+      const p = new EndpointPolicy({ baseUrl: url, ...fast });
+      assert.equal((await p.completion("hi", sampling)).text, "fine");
+      assert.deepEqual(p.stats(), counters({ requests: 3, succeeded: 1, retries: 2 }));
+    },
+  );
 });
 
 Deno.test("unreachable server: retried, then an error naming the URL", async () => {

@@ -7,6 +7,7 @@
  */
 import { loadCheckpoint, type Rng, sampleToken, type Transformer } from "@creditlab/kernels";
 import { WordTokenizer } from "@creditlab/agent";
+import { TimeSlicer } from "@creditlab/datasets";
 import { BadRequest } from "./request_params.ts";
 
 /** Options of one local generation. */
@@ -17,6 +18,12 @@ export interface LocalGenerateOptions {
   rng: Rng;
   stop: readonly string[];
   addBos: boolean;
+  /**
+   * Yields to the event loop between tokens once its slice is used up, and stops the
+   * generation (rejecting with the signal's reason) when its signal is aborted. Default: a
+   * 10 ms slicer without a signal.
+   */
+  slicer?: TimeSlicer;
 }
 
 /** One local generation. */
@@ -34,7 +41,9 @@ export interface LocalGeneration {
 
 /**
  * Generate a continuation of `prompt` with a local model, as the server does (see the module
- * doc for the stop rules). Exported for the server and for tests.
+ * doc for the stop rules). Exported for the server and for tests. The prompt's length is
+ * checked before any copy; `<pad>` is never sampled (its logit is set to -Infinity); between
+ * tokens the generation yields to the event loop ({@link LocalGenerateOptions.slicer}).
  *
  * @example
  * ```ts
@@ -54,29 +63,38 @@ export interface LocalGeneration {
  *   normEps: 1e-6,
  *   tiedEmbeddings: true,
  * }, { rng: new Rng(1) });
- * const g = generateLocal(model, tokenizer, "question : who ?", {
+ * const g = await generateLocal(model, tokenizer, "question : who ?", {
  *   maxTokens: 16, temperature: 0, topP: 1, rng: new Rng(0), stop: ["</answer>"], addBos: true,
  * });
  * g.finishReason; // "stop" (at <eos> or "</answer>", left out of g.text) or "length"
  * model.dispose();
  * ```
  */
-export function generateLocal(
+export async function generateLocal(
   model: Transformer,
   tokenizer: WordTokenizer,
   prompt: string,
   opts: LocalGenerateOptions,
-): LocalGeneration {
-  let ids = tokenizer.encode(prompt);
-  if (opts.addBos && ids[0] !== tokenizer.bosId) ids = Int32Array.of(tokenizer.bosId, ...ids);
-  if (ids.length === 0) throw new BadRequest("the prompt is empty and addBos is off", "prompt");
+): Promise<LocalGeneration> {
+  const encoded = tokenizer.encode(prompt);
+  const bos = opts.addBos && encoded[0] !== tokenizer.bosId;
+  const promptLen = encoded.length + (bos ? 1 : 0);
   const maxLen = model.config.maxSeqLen;
-  if (ids.length > maxLen) {
+  if (promptLen === 0) throw new BadRequest("the prompt is empty and addBos is off", "prompt");
+  if (promptLen > maxLen) {
     throw new BadRequest(
-      `the prompt is ${ids.length} tokens, the model's maxSeqLen is ${maxLen}`,
+      `the prompt is ${promptLen} tokens, the model's maxSeqLen is ${maxLen}`,
       "prompt",
     );
   }
+  let ids = encoded;
+  if (bos) {
+    ids = new Int32Array(promptLen);
+    ids[0] = tokenizer.bosId;
+    ids.set(encoded, 1);
+  }
+  const slicer = opts.slicer ?? new TimeSlicer();
+  const padId = tokenizer.padId;
   // stop sequences as token ids; ones with unknown words can never be generated as text
   const stops = opts.stop.map((text) => ({ text, ids: tokenizer.encode(text) }))
     .filter((s) => s.ids.length > 0 && !s.ids.includes(tokenizer.unkId));
@@ -84,10 +102,12 @@ export function generateLocal(
   let sampled = 0;
   const decoder = model.decoder(1, { capacity: Math.min(maxLen, ids.length + opts.maxTokens) });
   try {
+    await slicer.pause();
     let logits = decoder.feed([ids]);
     let finish: "stop" | "length" = "length";
     let stopReason: string | null = null;
     while (out.length < opts.maxTokens) {
+      logits[padId] = Number.NEGATIVE_INFINITY; // padding is not text: never sampled
       const tok = sampleToken(logits, {
         temperature: opts.temperature,
         topP: opts.topP,
@@ -107,6 +127,7 @@ export function generateLocal(
         break;
       }
       if (out.length >= opts.maxTokens || ids.length + out.length >= maxLen) break;
+      await slicer.pause();
       logits = decoder.feed([Int32Array.of(tok)]);
     }
     return {
@@ -128,10 +149,10 @@ function endsWith(seq: readonly number[], tail: Int32Array): boolean {
   return true;
 }
 
-/** Load a checkpoint and its tokenizer, checking that they match. */
+/** Load a checkpoint and its tokenizer, checking that they match; `extra` is its metadata. */
 export async function loadServedModel(
   path: string,
-): Promise<{ model: Transformer; tokenizer: WordTokenizer }> {
+): Promise<{ model: Transformer; tokenizer: WordTokenizer; extra: Record<string, string> }> {
   const { model, extra } = await loadCheckpoint(path);
   try {
     const json = extra.tokenizer;
@@ -151,7 +172,7 @@ export async function loadServedModel(
         `checkpoint ${path}: tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabSize is ${model.config.vocabSize}`,
       );
     }
-    return { model, tokenizer };
+    return { model, tokenizer, extra };
   } catch (e) {
     model.dispose();
     throw e;

@@ -11,3 +11,4 @@ export * from "./evaluate_endpoint.ts";
 export * from "./generate.ts";
 export * from "./server.ts";
 export { serveMain } from "./serve_cli.ts";
+export * from "./served_protocol.ts";

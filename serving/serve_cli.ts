@@ -8,8 +8,9 @@ import { parseArgs } from "node:util";
 import { type RunningServer, startServer } from "./server.ts";
 
 /**
- * The `serve` verb: `serve --checkpoint PATH [--port 8000] [--host 127.0.0.1] [--seed 0]
- * [--model-name NAME] [--no-bos]`. Runs until SIGINT/SIGTERM; returns the exit code.
+ * The `serve` verb (see {@link SERVE_USAGE}). Runs until SIGINT/SIGTERM, then aborts the
+ * generations in flight and stops within `--stop-timeout` seconds (default 5); returns the
+ * exit code.
  */
 export async function serveMain(args: string[]): Promise<number> {
   let values;
@@ -23,6 +24,10 @@ export async function serveMain(args: string[]): Promise<number> {
         seed: { type: "string", default: "0" },
         "model-name": { type: "string" },
         "no-bos": { type: "boolean", default: false },
+        "max-body-bytes": { type: "string" },
+        "max-prompts": { type: "string" },
+        "max-request-tokens": { type: "string" },
+        "stop-timeout": { type: "string", default: "5" },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -48,6 +53,25 @@ export async function serveMain(args: string[]): Promise<number> {
     console.error(`serve: --seed must be an integer, got ${values.seed}`);
     return 2;
   }
+  const limits: Record<string, number> = {};
+  for (
+    const [flag, key] of [
+      ["max-body-bytes", "maxBodyBytes"],
+      ["max-prompts", "maxPrompts"],
+      ["max-request-tokens", "maxRequestTokens"],
+      ["stop-timeout", "stopTimeout"],
+    ] as const
+  ) {
+    const v = values[flag];
+    if (v === undefined) continue;
+    const x = Number(v);
+    if (v.trim() === "" || !Number.isInteger(x) || x < 1) {
+      console.error(`serve: --${flag} must be a positive integer, got ${v}`);
+      return 2;
+    }
+    limits[key] = x;
+  }
+  const { stopTimeout = 5, ...serverLimits } = limits;
   let server: RunningServer;
   try {
     server = await startServer({
@@ -56,6 +80,7 @@ export async function serveMain(args: string[]): Promise<number> {
       host: values.host,
       seed,
       addBos: !values["no-bos"],
+      ...serverLimits,
       ...(values["model-name"] === undefined ? {} : { modelName: values["model-name"] }),
     });
   } catch (e) {
@@ -65,12 +90,22 @@ export async function serveMain(args: string[]): Promise<number> {
   console.log(
     `serve: ${values.checkpoint} as "${server.modelName}" at ${server.url}/v1 (Ctrl-C to stop)`,
   );
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    Deno.addSignalListener("SIGINT", stop);
-    if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
+  const signal = await new Promise<string>((resolve) => {
+    const stop = (name: string) => () => resolve(name);
+    Deno.addSignalListener("SIGINT", stop("SIGINT"));
+    if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop("SIGTERM"));
   });
-  await server.close();
+  // Generations in flight are aborted at their next token; a stuck close is cut short.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const closed = await Promise.race([
+    server.close().then(() => true),
+    new Promise<false>((r) => timer = setTimeout(() => r(false), stopTimeout * 1000)),
+  ]);
+  clearTimeout(timer);
+  if (!closed) {
+    console.error(`serve: ${signal}: not stopped within ${stopTimeout} s; exiting anyway`);
+    return 1;
+  }
   const s = server.stats();
   console.log(
     `serve: stopped after ${s.requests} requests (${s.errors} errors, ${s.completionTokens} tokens generated)`,
@@ -78,5 +113,12 @@ export async function serveMain(args: string[]): Promise<number> {
   return 0;
 }
 
-const SERVE_USAGE =
-  "usage: deno task serve --checkpoint PATH [--port 8000] [--host 127.0.0.1] [--seed 0] [--model-name NAME] [--no-bos]";
+/** The usage text of `deno task serve`. */
+export const SERVE_USAGE =
+  `usage: deno task serve --checkpoint PATH [--port 8000] [--host 127.0.0.1] [--seed 0]
+       [--model-name NAME] [--no-bos] [--max-body-bytes 4194304] [--max-prompts 256]
+       [--max-request-tokens 65536] [--stop-timeout 5]
+limits: bodies over --max-body-bytes get 413; more than --max-prompts prompts, n over 16 or
+prompts x n x min(max_tokens, maxSeqLen) over --max-request-tokens get 400; a request head
+must arrive within 10 s and its body within 30 s (408). SIGINT/SIGTERM abort generations in
+flight and stop the server within --stop-timeout seconds.`;

@@ -18,6 +18,18 @@
  * Chat requests: the messages' contents are joined with "\n" into one prompt (roles are not
  * marked: the small policy has no chat template).
  *
+ * `/v1/models` advertises how the model expects to be prompted, so `deno task eval --policy URL`
+ * adopts it: `data[0].creditlab = { prompt_format: "short", entity_coding: "slots" | "words",
+ * max_seq_len }` (the entity coding from the checkpoint's `extra.entityCoding`).
+ *
+ * Limits (options of {@link startServer}, flags of `deno task serve`): a body over
+ * `maxBodyBytes` (4 MiB) gets 413; more than `maxPrompts` (256) prompts, `n` over 16, or
+ * prompts x n x min(max_tokens, maxSeqLen) over `maxRequestTokens` (65,536) gets 400 naming
+ * the limit; a request head must arrive within 10 s and its body within 30 s (408); other
+ * methods get 405 with `Allow`. Generation yields to the event loop every 10 ms (between
+ * tokens), so `/health` and small requests are answered while a large request runs;
+ * {@link RunningServer.close} aborts generations in flight (503) and returns promptly.
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -55,6 +67,13 @@
 
 import { initBackend, Rng, type Transformer } from "@creditlab/kernels";
 import type { WordTokenizer } from "@creditlab/agent";
+import {
+  type HttpLimits,
+  readBody,
+  resolveLimits,
+  serveGuarded,
+  TimeSlicer,
+} from "@creditlab/datasets";
 import { generateLocal, loadServedModel, type LocalGeneration } from "./generate.ts";
 import {
   apiError,
@@ -71,8 +90,16 @@ export type ServeSource =
   | { checkpoint: string }
   | { model: Transformer; tokenizer: WordTokenizer };
 
+/** How a served model expects its prompts (advertised in `/v1/models` as `creditlab`). */
+export interface ServedProtocol {
+  /** The prompt template: our policies are trained on the short prompt. */
+  promptFormat: "short" | "search-r1";
+  /** SearchWorld entity coding the policy was trained with. */
+  entityCoding: "slots" | "words";
+}
+
 /** Options of {@link startServer}. */
-export interface ServeOptions {
+export interface ServeOptions extends HttpLimits {
   /** Port (default 8000; 0 = any free port). */
   port?: number;
   /** Host to bind (default 127.0.0.1). */
@@ -83,6 +110,15 @@ export interface ServeOptions {
   seed?: number;
   /** Prepend `<bos>` to prompts that do not start with it (default true). */
   addBos?: boolean;
+  /** Most prompts in one request (default 256). */
+  maxPrompts?: number;
+  /** Most tokens one request may ask for: prompts x n x min(max_tokens, maxSeqLen) (default 65,536). */
+  maxRequestTokens?: number;
+  /**
+   * Advertised prompt format and entity coding (default: short, and the checkpoint's
+   * `extra.entityCoding`, else "words").
+   */
+  protocol?: Partial<ServedProtocol>;
 }
 
 /** A running server. */
@@ -93,7 +129,12 @@ export interface RunningServer {
   modelName: string;
   /** Requests answered so far, by outcome. */
   stats(): { requests: number; errors: number; completionTokens: number };
-  /** Stop the server (and dispose the model if it was loaded from a checkpoint). */
+  /** What `/v1/models` advertises. */
+  protocol: ServedProtocol;
+  /**
+   * Stop the server: generations in flight are aborted (answered 503), then the server
+   * shuts down (and disposes the model if it was loaded from a checkpoint).
+   */
   close(): Promise<void>;
 }
 /**
@@ -130,20 +171,59 @@ export interface RunningServer {
 export async function startServer(opts: ServeSource & ServeOptions): Promise<RunningServer> {
   await initBackend();
   const owned = "checkpoint" in opts;
-  const { model, tokenizer } = owned ? await loadServedModel(opts.checkpoint) : opts;
+  const { model, tokenizer, extra } = owned
+    ? await loadServedModel(opts.checkpoint)
+    : { ...opts, extra: {} as Record<string, string> };
   const modelName = opts.modelName ??
     (owned ? opts.checkpoint.split(/[\\/]/).pop()!.replace(/\.safetensors$/, "") : "local");
   const addBos = opts.addBos ?? true;
+  const limits = resolveLimits(opts, "startServer");
+  const maxPrompts = opts.maxPrompts ?? 256;
+  const maxRequestTokens = opts.maxRequestTokens ?? 65_536;
+  for (const [name, v] of Object.entries({ maxPrompts, maxRequestTokens })) {
+    if (!Number.isInteger(v) || v < 1) {
+      if (owned) model.dispose();
+      throw new RangeError(`startServer: ${name} must be a positive integer, got ${v}`);
+    }
+  }
+  const coding = opts.protocol?.entityCoding ?? extra["entityCoding"] ?? "words";
+  if (coding !== "slots" && coding !== "words") {
+    if (owned) model.dispose();
+    throw new Error(
+      `startServer: entity coding must be slots or words, got ${JSON.stringify(coding)}`,
+    );
+  }
+  const protocol: ServedProtocol = {
+    promptFormat: opts.protocol?.promptFormat ?? "short",
+    entityCoding: coding,
+  };
+  const maxSeqLen = model.config.maxSeqLen;
   const serverRng = new Rng(opts.seed ?? 0);
   const counts = { requests: 0, errors: 0, completionTokens: 0 };
+  const stopping = new AbortController();
   let nextId = 0;
 
-  const generateChoices = (prompts: string[], body: Record<string, unknown>) => {
+  const generateChoices = async (prompts: string[], body: Record<string, unknown>) => {
     const maxTokens = intParam(body.max_tokens ?? body.max_completion_tokens, "max_tokens", 16, 1);
     const temperature = numParam(body.temperature, "temperature", 1, 0, 100);
     const topP = numParam(body.top_p, "top_p", 1, Number.MIN_VALUE, 1);
     const n = intParam(body.n, "n", 1, 1);
     if (n > 16) throw new BadRequest(`n must be at most 16, got ${n}`, "n");
+    if (prompts.length > maxPrompts) {
+      throw new BadRequest(
+        `${prompts.length} prompts, at most ${maxPrompts} per request (--max-prompts)`,
+        "prompt",
+      );
+    }
+    const work = prompts.length * n * Math.min(maxTokens, maxSeqLen);
+    if (work > maxRequestTokens) {
+      throw new BadRequest(
+        `${prompts.length} prompts x n ${n} x max_tokens ${
+          Math.min(maxTokens, maxSeqLen)
+        } = ${work} tokens, at most ${maxRequestTokens} per request (--max-request-tokens)`,
+        "max_tokens",
+      );
+    }
     const seed = body.seed === undefined || body.seed === null
       ? undefined
       : intParam(body.seed, "seed", 0, -(2 ** 31));
@@ -152,16 +232,18 @@ export async function startServer(opts: ServeSource & ServeOptions): Promise<Run
       throw new BadRequest("streaming is not supported by this server", "stream");
     }
     const rng = seed === undefined ? serverRng.fork() : new Rng(seed);
+    const slicer = new TimeSlicer({ signal: stopping.signal });
     const choices: (LocalGeneration & { index: number })[] = [];
     for (const prompt of prompts) {
       for (let k = 0; k < n; k++) {
-        const g = generateLocal(model, tokenizer, prompt, {
+        const g = await generateLocal(model, tokenizer, prompt, {
           maxTokens,
           temperature,
           topP,
           rng,
           stop,
           addBos,
+          slicer,
         });
         choices.push({ ...g, index: choices.length });
       }
@@ -182,24 +264,37 @@ export async function startServer(opts: ServeSource & ServeOptions): Promise<Run
 
   const handle = async (req: Request): Promise<Response> => {
     const path = new URL(req.url).pathname.replace(/\/+$/, "");
-    if (req.method === "GET" && (path === "/health" || path === "")) {
-      return Response.json({ status: "ok" });
-    }
-    if (req.method === "GET" && path === "/v1/models") {
-      return Response.json({
-        object: "list",
-        data: [{ id: modelName, object: "model", owned_by: "creditlab" }],
-      });
+    const getOnly = (res: () => Response) =>
+      req.method === "GET" || req.method === "HEAD"
+        ? res()
+        : notAllowed(`${path || "/"} accepts GET, got ${req.method}`, "GET, HEAD");
+    if (path === "/health" || path === "") return getOnly(() => Response.json({ status: "ok" }));
+    if (path === "/v1/models") {
+      return getOnly(() =>
+        Response.json({
+          object: "list",
+          data: [{
+            id: modelName,
+            object: "model",
+            owned_by: "creditlab",
+            creditlab: {
+              prompt_format: protocol.promptFormat,
+              entity_coding: protocol.entityCoding,
+              max_seq_len: maxSeqLen,
+            },
+          }],
+        })
+      );
     }
     const isCompletions = path === "/v1/completions";
     const isChat = path === "/v1/chat/completions";
     if (!isCompletions && !isChat) return apiError(404, `no route ${req.method} ${path}`, null);
-    if (req.method !== "POST") {
-      return apiError(405, `${path} accepts POST, got ${req.method}`, null);
-    }
+    if (req.method !== "POST") return notAllowed(`${path} accepts POST, got ${req.method}`, "POST");
+    const read = await readBody(req, limits);
+    if (!read.ok) return apiError(read.status, read.message, null);
     let body: Record<string, unknown>;
     try {
-      const parsed: unknown = await req.json();
+      const parsed: unknown = JSON.parse(read.text);
       if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
         throw new BadRequest("the request body must be a JSON object");
       }
@@ -215,10 +310,11 @@ export async function startServer(opts: ServeSource & ServeOptions): Promise<Run
     }
     const created = Math.floor(Date.now() / 1000);
     /** The OpenAI response around generated choices; `fields` gives a choice's own fields. */
+    type Choice = Awaited<ReturnType<typeof generateChoices>>[number];
     const respond = (
       kind: { idPrefix: string; object: string },
-      choices: ReturnType<typeof generateChoices>,
-      fields: (c: ReturnType<typeof generateChoices>[number]) => Record<string, unknown>,
+      choices: Choice[],
+      fields: (c: Choice) => Record<string, unknown>,
     ) =>
       Response.json({
         id: `${kind.idPrefix}-${nextId++}`,
@@ -237,20 +333,19 @@ export async function startServer(opts: ServeSource & ServeOptions): Promise<Run
       const prompts = promptParam(body.prompt);
       return respond(
         { idPrefix: "cmpl", object: "text_completion" },
-        generateChoices(prompts, body),
+        await generateChoices(prompts, body),
         (c) => ({ text: c.text, logprobs: null }),
       );
     }
     const prompt = messagesParam(body.messages);
     return respond(
       { idPrefix: "chatcmpl", object: "chat.completion" },
-      generateChoices([prompt], body),
+      await generateChoices([prompt], body),
       (c) => ({ message: { role: "assistant", content: c.text } }),
     );
   };
 
-  const server = Deno.serve(
-    { hostname: opts.host ?? "127.0.0.1", port: opts.port ?? 8000, onListen() {} },
+  const server = serveGuarded(
     async (req) => {
       counts.requests++;
       try {
@@ -260,23 +355,34 @@ export async function startServer(opts: ServeSource & ServeOptions): Promise<Run
       } catch (e) {
         counts.errors++;
         if (e instanceof BadRequest) return apiError(400, e.message, e.param);
+        if (stopping.signal.aborted) {
+          return apiError(503, "the server is shutting down", null, "server_error");
+        }
         return apiError(500, `generation failed: ${(e as Error).message}`, null, "server_error");
       }
     },
+    { ...limits, hostname: opts.host ?? "127.0.0.1", port: opts.port ?? 8000 },
   );
-  const addr = server.addr;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  const host = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
   let closed = false;
   return {
-    url: `http://${host}:${addr.port}`,
-    port: addr.port,
+    url: `http://${host}:${server.port}`,
+    port: server.port,
     modelName,
+    protocol,
     stats: () => ({ ...counts }),
     async close() {
       if (closed) return;
       closed = true;
+      stopping.abort(new Error("the server is shutting down"));
       await server.shutdown();
       if (owned) model.dispose();
     },
   };
+}
+
+function notAllowed(message: string, allow: string): Response {
+  const res = apiError(405, message, null);
+  res.headers.set("allow", allow);
+  return res;
 }

@@ -138,7 +138,7 @@ Deno.test("serve a checkpoint: greedy round trip equals local greedy decoding, s
     const t1 = await policy.completion(PROMPT, { temperature: 1, maxTokens: 16, seed: 5 });
     const t2 = await policy.completion(PROMPT, { temperature: 1, maxTokens: 16, seed: 5 });
     assert.deepEqual(t1, t2);
-    const local = generateLocal(model, tokenizer, PROMPT, {
+    const local = await generateLocal(model, tokenizer, PROMPT, {
       maxTokens: 16,
       temperature: 1,
       topP: 1,

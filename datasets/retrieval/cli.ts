@@ -3,6 +3,8 @@
  *
  *     deno task serve-retriever [--corpus FILE_OR_NAME]... [--db FILE] [--index FILE]
  *                               [--port 8000] [--host 127.0.0.1] [--topk 3] [--k1 0.9] [--b 0.4]
+ *                               [--max-body-bytes 4194304] [--max-queries 4096]
+ *                               [--max-topk 1000] [--max-results 20000]
  *
  * Passages come from, in order of preference:
  * - `--index FILE` when FILE exists (a saved index; see persist.ts). When it does not exist,
@@ -11,6 +13,9 @@
  *   to the `--corpus` names if given.
  * - `--corpus FILE`: corpus files (FlashRAG jsonl, HippoRAG json), parsed directly.
  * - nothing: every shipped corpus in ../shared/data/qa/corpus.
+ *
+ * Limits (server.ts): a body over `--max-body-bytes` gets 413; more than `--max-queries`
+ * queries, a topk over `--max-topk` or queries x topk over `--max-results` gets 422.
  *
  * @module
  */
@@ -25,7 +30,11 @@ import type { Doc } from "@creditlab/core";
 
 const USAGE =
   `usage: deno task serve-retriever [--corpus FILE_OR_NAME]... [--db FILE] [--index FILE]
-       [--port 8000] [--host 127.0.0.1] [--topk 3] [--k1 0.9] [--b 0.4]`;
+       [--port 8000] [--host 127.0.0.1] [--topk 3] [--k1 0.9] [--b 0.4]
+       [--max-body-bytes 4194304] [--max-queries 4096] [--max-topk 1000] [--max-results 20000]
+limits: bodies over --max-body-bytes get 413; over --max-queries queries, a topk over
+--max-topk or queries x topk over --max-results get 422; a request head must arrive
+within 10 s and its body within 30 s (408).`;
 
 function num(
   name: string,
@@ -38,6 +47,19 @@ function num(
     throw new Error(`--${name}: expected a number, got ${JSON.stringify(v)}`);
   }
   return x;
+}
+
+function limitOpt<K extends string>(
+  key: K,
+  flag: string,
+  v: string | undefined,
+): { [k in K]?: number } {
+  if (v === undefined) return {};
+  const x = Number(v);
+  if (v.trim() === "" || !Number.isInteger(x) || x < 1) {
+    throw new Error(`--${flag}: expected a positive integer, got ${JSON.stringify(v)}`);
+  }
+  return { [key]: x } as { [k in K]?: number };
 }
 
 /** Build (or load) the index the options describe. */
@@ -106,6 +128,10 @@ export async function serveRetrieverCli(args: string[]): Promise<number> {
         topk: { type: "string" },
         k1: { type: "string" },
         b: { type: "string" },
+        "max-body-bytes": { type: "string" },
+        "max-queries": { type: "string" },
+        "max-topk": { type: "string" },
+        "max-results": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -133,6 +159,10 @@ export async function serveRetrieverCli(args: string[]): Promise<number> {
       port: num("port", v.port, 8000)!,
       host: v.host ?? "127.0.0.1",
       defaultTopk: num("topk", v.topk, 3)!,
+      ...limitOpt("maxBodyBytes", "max-body-bytes", v["max-body-bytes"]),
+      ...limitOpt("maxQueries", "max-queries", v["max-queries"]),
+      ...limitOpt("maxTopk", "max-topk", v["max-topk"]),
+      ...limitOpt("maxResults", "max-results", v["max-results"]),
     });
     console.error(
       `serve-retriever: ${index.numDocs} passages from ${source}, BM25 k1=${index.params.k1} b=${index.params.b}, ` +

@@ -8,6 +8,7 @@ export * from "./tokenize.ts";
 export * from "./bm25.ts";
 export * from "./persist.ts";
 export * from "./synthetic.ts";
+export * from "./http_guard.ts";
 export * from "./server.ts";
 export * from "./client.ts";
 export * from "./recall.ts";

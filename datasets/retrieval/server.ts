@@ -13,7 +13,15 @@
  *
  * `document` is the corpus row as Search-R1 stores it: `contents` = `"Title"\ntext`.
  * Invalid requests get HTTP 422 `{ detail: "..." }` (FastAPI's status for a failed request
- * model), other paths 404, other methods on `/retrieve` 405.
+ * model), other paths 404, other methods 405 with an `Allow` header. `GET /health` answers
+ * `{ status: "ok" }`.
+ *
+ * Limits (options of {@link serveRetriever}, flags of `deno task serve-retriever`): bodies over
+ * `maxBodyBytes` (4 MiB) get 413; more than `maxQueries` (4096) queries, `topk` over `maxTopk`
+ * (1000) or queries x topk over `maxResults` (20,000 passages) get 422 naming the limit, so
+ * every accepted request can be answered; a request head must arrive within 10 s and its body
+ * within 30 s (else 408). Searches run in slices of 10 ms that yield to the event loop, so
+ * `/health` and small requests are answered while a large request runs (http_guard.ts).
  *
  * @example
  * ```ts
@@ -35,6 +43,13 @@
 
 import type { Passage } from "@creditlab/core";
 import { toContents } from "../corpus/contents.ts";
+import {
+  type HttpLimits,
+  readBody,
+  resolveLimits,
+  serveGuarded,
+  TimeSlicer,
+} from "./http_guard.ts";
 
 /** A synchronous top-k searcher (a `Bm25Index` is one). */
 export interface SyncSearcher {
@@ -42,7 +57,7 @@ export interface SyncSearcher {
 }
 
 /** Options of {@link serveRetriever} and {@link retrieveHandler}. */
-export interface RetrieverServerOptions {
+export interface RetrieverServerOptions extends HttpLimits {
   /** TCP port (default 8000, Search-R1's; 0 picks a free port). */
   port?: number;
   /** Interface to bind (default 127.0.0.1). */
@@ -53,6 +68,8 @@ export interface RetrieverServerOptions {
   maxTopk?: number;
   /** Most queries in one request (default 4096). */
   maxQueries?: number;
+  /** Most passages in one answer, queries x topk (default 20,000). */
+  maxResults?: number;
 }
 
 /** A running server. */
@@ -87,17 +104,28 @@ export function retrieveHandler(
   const defaultTopk = opts.defaultTopk ?? 3;
   const maxTopk = opts.maxTopk ?? 1000;
   const maxQueries = opts.maxQueries ?? 4096;
+  const maxResults = opts.maxResults ?? 20_000;
+  for (const [name, v] of Object.entries({ defaultTopk, maxTopk, maxQueries, maxResults })) {
+    if (!Number.isInteger(v) || v < 1) {
+      throw new RangeError(`retrieveHandler: ${name} must be a positive integer, got ${v}`);
+    }
+  }
+  const limits = resolveLimits(opts, "retrieveHandler");
   return async (req: Request): Promise<Response> => {
     const path = new URL(req.url).pathname;
+    if (path === "/health") {
+      if (req.method === "GET" || req.method === "HEAD") return json(200, { status: "ok" });
+      return notAllowed(req.method, "GET, HEAD");
+    }
     if (path !== "/retrieve") {
       return json(404, { detail: `Not Found: ${path} (use POST /retrieve)` });
     }
-    if (req.method !== "POST") {
-      return json(405, { detail: `Method Not Allowed: ${req.method} (use POST)` });
-    }
+    if (req.method !== "POST") return notAllowed(req.method, "POST");
+    const read = await readBody(req, limits);
+    if (!read.ok) return json(read.status, { detail: `body: ${read.message}` });
     let body: unknown;
     try {
-      body = await req.json();
+      body = JSON.parse(read.text);
     } catch (e) {
       return json(422, { detail: `body: malformed JSON (${(e as Error).message})` });
     }
@@ -114,7 +142,8 @@ export function retrieveHandler(
     }
     if (queries.length > maxQueries) {
       return json(422, {
-        detail: `body.queries: ${queries.length} queries, at most ${maxQueries} per request`,
+        detail:
+          `body.queries: ${queries.length} queries, at most ${maxQueries} per request (--max-queries)`,
       });
     }
     for (let i = 0; i < queries.length; i++) {
@@ -133,23 +162,47 @@ export function retrieveHandler(
       }
       k = topk;
     }
+    if (queries.length * k > maxResults) {
+      return json(422, {
+        detail: `body: ${queries.length} queries x topk ${k} = ${
+          queries.length * k
+        } passages, at most ${maxResults} per request (--max-results); send fewer queries per request`,
+      });
+    }
     if (returnScores !== undefined && typeof returnScores !== "boolean") {
       return json(422, {
         detail: `body.return_scores: expected a boolean, got ${typeName(returnScores)}`,
       });
     }
     try {
-      const result = (queries as string[]).map((q) =>
-        searcher.search(q, k).map((p) => {
-          const document = { id: p.id, contents: toContents(p) };
-          return returnScores === true ? { document, score: p.score } : document;
-        })
-      );
-      return json(200, { result });
+      // One query at a time, yielding every 10 ms so other requests are served in between;
+      // each query's list is serialised as it is found (no second pass over a large answer).
+      const slicer = new TimeSlicer();
+      const parts: string[] = [];
+      for (const q of queries as string[]) {
+        await slicer.pause();
+        parts.push(JSON.stringify(
+          searcher.search(q, k).map((p) => {
+            const document = { id: p.id, contents: toContents(p) };
+            return returnScores === true ? { document, score: p.score } : document;
+          }),
+        ));
+      }
+      return new Response(`{"result":[${parts.join(",")}]}`, {
+        status: 200,
+        headers: { "content-type": "application/json" },
+      });
     } catch (e) {
       return json(500, { detail: `search failed: ${(e as Error).message}` });
     }
   };
+}
+
+function notAllowed(method: string, allow: string): Response {
+  return new Response(
+    JSON.stringify({ detail: `Method Not Allowed: ${method} (use ${allow})` }),
+    { status: 405, headers: { "content-type": "application/json", allow } },
+  );
 }
 
 /**
@@ -176,15 +229,11 @@ export function serveRetriever(
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`serveRetriever: port must be an integer in [0, 65535], got ${port}`);
   }
-  const server = Deno.serve(
-    { hostname, port, onListen: () => {} },
-    retrieveHandler(searcher, opts),
-  );
-  const addr = server.addr as Deno.NetAddr;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  const server = serveGuarded(retrieveHandler(searcher, opts), { ...opts, hostname, port });
+  const host = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
   return {
-    url: `http://${host}:${addr.port}`,
-    port: addr.port,
+    url: `http://${host}:${server.port}`,
+    port: server.port,
     shutdown: () => server.shutdown(),
     finished: server.finished,
   };

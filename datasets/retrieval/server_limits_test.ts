@@ -1,0 +1,201 @@
+/**
+ * The `/retrieve` server's limits, over real HTTP on 127.0.0.1: body size (413), work per
+ * request (422 naming the limit), half-sent heads and bodies (408), 405 with `Allow`, and a
+ * bounded load test: two clients of small requests stay fast and error-free while a large
+ * request runs.
+ */
+import assert from "node:assert/strict";
+import process from "node:process";
+import { Rng } from "@creditlab/kernels";
+import { Bm25Index } from "./bm25.ts";
+import { serveRetriever } from "./server.ts";
+import { syntheticCorpus } from "./synthetic.ts";
+
+const index = Bm25Index.build([
+  { id: "d0", title: "Lilu", text: "Lilu is a demon." },
+  { id: "d1", title: "Gallu", text: "Gallu were demons of the underworld." },
+]);
+
+/** Send raw bytes on a fresh connection and read until the server closes it (or `waitMs`). */
+async function rawExchange(
+  port: number,
+  data: string,
+  waitMs: number,
+): Promise<{ reply: string; closedAfterMs: number | null }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode(data));
+  const t0 = performance.now();
+  let reply = "";
+  const buf = new Uint8Array(4096);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"open">((r) => {
+    timer = setTimeout(() => r("open"), waitMs);
+  });
+  try {
+    for (;;) {
+      const n = await Promise.race([conn.read(buf).catch(() => null), deadline]);
+      if (n === "open") return { reply, closedAfterMs: null };
+      if (n === null) return { reply, closedAfterMs: performance.now() - t0 };
+      reply += new TextDecoder().decode(buf.subarray(0, n));
+    }
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch { /* closed by the server */ }
+  }
+}
+
+Deno.test("retriever limits: body size 413, queries x topk 422, 405 with Allow, /health", async () => {
+  const server = serveRetriever(index, { port: 0, maxBodyBytes: 1000 });
+  try {
+    const url = `${server.url}/retrieve`;
+    // declared too large: refused before reading
+    const big = await fetch(url, {
+      method: "POST",
+      body: JSON.stringify({ queries: ["x".repeat(2000)] }),
+    });
+    assert.equal(big.status, 413);
+    assert.match((await big.json()).detail, /over the server's limit of 1000 bytes/);
+    // streamed (chunked, no Content-Length): stops reading at the limit
+    const chunks = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < 20; i++) c.enqueue(new TextEncoder().encode("x".repeat(100)));
+        c.close();
+      },
+    });
+    const streamed = await fetch(url, { method: "POST", body: chunks });
+    assert.equal(streamed.status, 413);
+    await streamed.body?.cancel();
+    // the default limit is 4 MiB
+    const dflt = serveRetriever(index, { port: 0 });
+    const r5 = await fetch(`${dflt.url}/retrieve`, {
+      method: "POST",
+      body: `{"queries": ["${"a ".repeat(2.5 * 1024 * 1024)}"]}`,
+    });
+    assert.equal(r5.status, 413);
+    await r5.body?.cancel();
+    // a request that could not be answered is refused, naming the limit
+    const many = await fetch(`${dflt.url}/retrieve`, {
+      method: "POST",
+      body: JSON.stringify({ queries: Array.from({ length: 4096 }, () => "q"), topk: 1000 }),
+    });
+    assert.equal(many.status, 422);
+    assert.match(
+      (await many.json()).detail,
+      /4096 queries x topk 1000 = 4096000 passages, at most 20000 per request \(--max-results\)/,
+    );
+    await dflt.shutdown();
+    // 405 names the allowed methods
+    const get = await fetch(url);
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.get("allow"), "POST");
+    await get.body?.cancel();
+    const health = await fetch(`${server.url}/health`);
+    assert.deepEqual([health.status, await health.json()], [200, { status: "ok" }]);
+    const postHealth = await fetch(`${server.url}/health`, { method: "POST" });
+    assert.equal(postHealth.headers.get("allow"), "GET, HEAD");
+    await postHealth.body?.cancel();
+    assert.throws(() => serveRetriever(index, { port: 0, maxResults: 0 }), /maxResults/);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("retriever limits: half-sent heads and bodies are timed out with 408", async () => {
+  const server = serveRetriever(index, { port: 0, headerTimeoutMs: 300, bodyTimeoutMs: 300 });
+  try {
+    const [head, body] = await Promise.all([
+      rawExchange(server.port, "POST /retrieve HTTP/1.1\r\nHost: x\r\n", 5000),
+      rawExchange(
+        server.port,
+        'POST /retrieve HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"queries"',
+        5000,
+      ),
+    ]);
+    for (const r of [head, body]) {
+      assert.ok(r.closedAfterMs !== null, `the connection is still open after 5 s: ${r.reply}`);
+      assert.ok(r.closedAfterMs < 3000, `closed only after ${r.closedAfterMs} ms`);
+      assert.match(r.reply, /^HTTP\/1\.1 408/);
+    }
+    assert.match(head.reply, /request head did not arrive within 300 ms/);
+    assert.match(body.reply, /request body did not arrive within 300 ms/);
+    // a whole request on a raw connection still works
+    const ok = await rawExchange(
+      server.port,
+      'POST /retrieve HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n{"queries":["lilu"]}',
+      5000,
+    );
+    assert.match(ok.reply, /^HTTP\/1\.1 200/);
+    assert.match(ok.reply, /"id":"d0"/);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+/**
+ * The latency charged to a request that started at wall time `t0` and CPU usage `cpu0`: its
+ * wall time, but at most the CPU time this process used meanwhile (every thread: server,
+ * clients, GC). On an idle machine the two are equal; on a loaded one the time the OS gave to
+ * other processes is not counted, while time spent on this server's large request is.
+ */
+function chargedMs(t0: number, cpu0: NodeJS.CpuUsage): number {
+  const cpu = process.cpuUsage(cpu0);
+  return Math.min(performance.now() - t0, (cpu.user + cpu.system) / 1000);
+}
+
+/** p-quantile of latencies (nearest rank). */
+function quantile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
+}
+
+Deno.test("retriever load: two clients of small requests stay under 50 ms p99 while a large request runs", async () => {
+  const { docs, queries } = syntheticCorpus({ numDocs: 3000, numQueries: 12_000 }, {
+    rng: new Rng(3),
+  });
+  const big = Bm25Index.build(docs);
+  const server = serveRetriever(big, { port: 0, maxQueries: 12_000 });
+  try {
+    const url = server.url;
+    const small = (c: number, i: number) =>
+      i % 2 === 0 ? fetch(`${url}/health`) : fetch(`${url}/retrieve`, {
+        method: "POST",
+        body: JSON.stringify({ queries: [queries[(c * 1000 + i) % 1000]] }),
+      });
+    for (let i = 0; i < 10; i++) await (await small(0, i)).text(); // warm up
+    let largeDone = false;
+    const t0 = performance.now();
+    // topk 1 keeps the answer (3.5 MB) small beside the work. The large request "runs" until
+    // its response head arrives (all searches done); its body is read after the small ones.
+    const large = fetch(`${url}/retrieve`, {
+      method: "POST",
+      body: JSON.stringify({ queries, topk: 1 }),
+    }).finally(() => largeDone = true);
+    await new Promise((r) => setTimeout(r, 30));
+    const latencies: number[] = [];
+    const errors: string[] = [];
+    const client = async (c: number) => {
+      for (let i = 0; !largeDone && performance.now() - t0 < 20_000; i++) {
+        const t = performance.now(), cpu = process.cpuUsage();
+        const res = await small(c, i);
+        const body = await res.text();
+        if (res.status !== 200) errors.push(`${res.status} ${body}`);
+        else if (!largeDone) latencies.push(chargedMs(t, cpu));
+      }
+    };
+    await Promise.all([client(0), client(1)]);
+    const answer = await large;
+    assert.equal(answer.status, 200);
+    assert.equal((await answer.json()).result.length, 12_000);
+    assert.deepEqual(errors, []);
+    assert.ok(
+      latencies.length >= 20,
+      `only ${latencies.length} small requests during the large one`,
+    );
+    const p99 = quantile(latencies, 0.99);
+    assert.ok(p99 < 50, `p99 of ${latencies.length} small requests is ${p99.toFixed(1)} ms`);
+  } finally {
+    await server.shutdown();
+  }
+});
