@@ -1,0 +1,112 @@
+/**
+ * `deno task credit --method NAME [--config JSON] --in FILE --out FILE [--judge URL]`:
+ * per-token advantages for external rollouts by any registered method, exactly what our trainer
+ * computes in-process for the same batch (interchange/credit.ts). FILE is `.jsonl` or
+ * `.parquet` in the trajectory interchange format (interchange/README.md); the output holds the
+ * input records with `reward`, `advantages`, `loss_weights`, `method` and `method_record` set.
+ * The method's metrics of the batch go to stdout as JSON.
+ *
+ * Offline (no endpoint): grpo, e-grpo, capf (verdicts on feedback turns), and cw-grpo and pure
+ * when the records carry `extras.judge_scores`; otherwise those two need `--judge URL`, an
+ * OpenAI-compatible endpoint serving the round judge.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { getMethod, methodNames } from "@creditlab/train";
+import {
+  creditRecords,
+  fileFormat,
+  mergeConfig,
+  parseConfigOverride,
+  readRecords,
+  writeRecords,
+} from "@creditlab/interchange";
+import { LlmRoundJudge } from "@creditlab/methods";
+import { judgedRounds } from "../methods/round_judge.ts";
+
+/** The verb's usage text. */
+export const CREDIT_USAGE =
+  `usage: deno task credit --method NAME [--config JSON] --in FILE --out FILE
+       [--judge URL] [--judge-model NAME] [--seed N] [--step N]
+
+Per-token advantages for rollouts in the trajectory interchange format (interchange/README.md),
+bit for bit what creditlab's trainer computes in-process. FILE: .jsonl or .parquet.
+
+  --method NAME      a registered method: ${methodNames().join(", ")}
+  --config JSON      override of the method's defaults (objects merge field by field)
+  --in FILE          the records (inputs); --out FILE: the records with outputs set
+  --judge URL        OpenAI-compatible endpoint answering the round judge for records without
+                     extras.judge_scores (cw-grpo, pure); --judge-model: its model name
+  --seed N, --step N the method context's seed and step (default 0; no shipped method uses them)
+
+Offline: grpo, e-grpo, capf (reads verdicts on feedback turns); cw-grpo and pure when every
+judged record carries extras.judge_scores, else with --judge.`;
+
+/** Entry point. */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      method: { type: "string" },
+      config: { type: "string" },
+      in: { type: "string" },
+      out: { type: "string" },
+      judge: { type: "string" },
+      "judge-model": { type: "string" },
+      seed: { type: "string" },
+      step: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(CREDIT_USAGE);
+    return 0;
+  }
+  for (const k of ["method", "in", "out"] as const) {
+    if (!values[k]) throw new Error(`credit: --${k} is required\n${CREDIT_USAGE}`);
+  }
+  const int = (k: "seed" | "step"): number | undefined => {
+    const v = values[k];
+    if (v === undefined) return undefined;
+    const x = Number(v);
+    if (!Number.isInteger(x)) throw new Error(`credit: --${k}: expected an integer, got ${v}`);
+    return x;
+  };
+  const method = getMethod(values.method!);
+  const config = mergeConfig(
+    method.defaults,
+    values.config === undefined ? {} : parseConfigOverride(values.config, "credit: --config"),
+  );
+  method.loss(config); // the method's config check, before any file is read
+  const records = await readRecords(values.in!);
+  const unit = fileFormat(values.in!) === "jsonl" ? "line" : "row";
+  // The endpoint client is loaded only when a judge endpoint is given.
+  const judge = values.judge
+    ? new LlmRoundJudge(
+      new (await import("@creditlab/serving")).EndpointPolicy({
+        baseUrl: values.judge,
+        ...(values["judge-model"] ? { model: values["judge-model"] } : {}),
+      }),
+    )
+    : undefined;
+  const seed = int("seed");
+  const step = int("step");
+  const t0 = performance.now();
+  const out = await creditRecords(records, method, {
+    config,
+    judgedRounds,
+    whereOf: (i) => ({ source: values.in!, at: `${unit} ${i + 1}` }),
+    ...(judge ? { judge } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    ...(step !== undefined ? { step } : {}),
+  });
+  await writeRecords(values.out!, out.records);
+  console.error(
+    `credit: ${method.name} on ${records.length} trajectories in ${
+      ((performance.now() - t0) / 1000).toFixed(3)
+    } s -> ${values.out}`,
+  );
+  console.log(JSON.stringify(out.metrics, null, 2));
+  return 0;
+}

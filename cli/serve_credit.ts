@@ -1,0 +1,77 @@
+/**
+ * `deno task serve-credit [--port 8091] [--max-body-bytes N] [--judge URL]`: the credit
+ * service on 127.0.0.1 (interchange/credit_server.ts): `POST /credit` with a batch of
+ * interchange records answers each trajectory's advantages, exactly as `deno task credit` and
+ * our trainer compute them; `GET /health`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { getMethod, methodNames } from "@creditlab/train";
+import { DEFAULT_MAX_BODY_BYTES, serveCredit } from "@creditlab/interchange";
+import { LlmRoundJudge } from "@creditlab/methods";
+import { judgedRounds } from "../methods/round_judge.ts";
+
+/** The verb's usage text. */
+export const SERVE_CREDIT_USAGE =
+  `usage: deno task serve-credit [--port 8091] [--max-body-bytes ${DEFAULT_MAX_BODY_BYTES}]
+       [--judge URL] [--judge-model NAME]
+
+Serves credit assignment on http://127.0.0.1:PORT (this host only):
+  GET  /health   status, format version, registered methods
+  POST /credit   {"method": NAME, "config"?: {...}, "records": [...]} (application/json)
+                 -> {"metrics": {...}, "outputs": [{trajectory_id, uid, reward, advantages,
+                    loss_weights, method_record}, ...]}
+Bodies over --max-body-bytes get 413; a bad record, method or config gets 400 naming the field.
+--judge URL: an OpenAI-compatible endpoint answering the round judge (cw-grpo, pure) for
+records without extras.judge_scores.`;
+
+/** Entry point: serves until interrupted. */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: "string", default: "8091" },
+      "max-body-bytes": { type: "string", default: String(DEFAULT_MAX_BODY_BYTES) },
+      judge: { type: "string" },
+      "judge-model": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(SERVE_CREDIT_USAGE);
+    return 0;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`serve-credit: --port: expected an integer in 0..65535, got ${values.port}`);
+  }
+  const maxBodyBytes = Number(values["max-body-bytes"]);
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) {
+    throw new Error(
+      `serve-credit: --max-body-bytes: expected a positive integer, got ${
+        values["max-body-bytes"]
+      }`,
+    );
+  }
+  // The endpoint client is loaded only when a judge endpoint is given.
+  const judge = values.judge
+    ? new LlmRoundJudge(
+      new (await import("@creditlab/serving")).EndpointPolicy({
+        baseUrl: values.judge,
+        ...(values["judge-model"] ? { model: values["judge-model"] } : {}),
+      }),
+    )
+    : undefined;
+  const { server } = serveCredit({
+    method: getMethod,
+    methodNames,
+    judgedRounds,
+    maxBodyBytes,
+    port,
+    ...(judge ? { judge } : {}),
+    onListen: (url) => console.error(`serve-credit: listening on ${url}`),
+  });
+  await server.finished;
+  return 0;
+}

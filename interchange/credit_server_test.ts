@@ -1,0 +1,236 @@
+/**
+ * `serve-credit` over real HTTP on 127.0.0.1: the same advantages as the trainer (bit for bit,
+ * every method), 413 for bodies over the limit (declared or streamed), 400 naming the field for
+ * bad records, methods, configs and bodies, and the CLI verb itself as a subprocess.
+ */
+import assert from "node:assert/strict";
+import { getMethod, methodNames } from "@creditlab/train";
+import { judgedRounds } from "../methods/round_judge.ts";
+import { serveCredit } from "./credit_server.ts";
+import { ARROW_STREAM_TYPE, outputsFromArrow, recordsToArrow } from "./arrow.ts";
+import { exportRecords, inProcessCredit, ourRollouts } from "./testing.ts";
+
+function server(maxBodyBytes?: number) {
+  const ac = new AbortController();
+  const s = serveCredit({
+    method: getMethod,
+    methodNames,
+    judgedRounds,
+    port: 0,
+    signal: ac.signal,
+    ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
+  });
+  return {
+    url: s.url,
+    close: async () => {
+      ac.abort();
+      await s.server.finished;
+    },
+  };
+}
+
+function post(url: string, body: unknown, type = "application/json"): Promise<Response> {
+  return fetch(`${url}/credit`, {
+    method: "POST",
+    headers: { "content-type": type },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+Deno.test({
+  name: "serve-credit: POST /credit answers the trainer's advantages bit for bit, every method",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const rollouts = await ourRollouts();
+    const records = await exportRecords(rollouts, { judge: true });
+    const s = server();
+    try {
+      const health = await (await fetch(`${s.url}/health`)).json();
+      assert.equal(health.status, "ok");
+      assert.equal(health.version, 1);
+      assert.deepEqual(health.methods, methodNames());
+      for (const name of methodNames()) {
+        const want = await inProcessCredit(getMethod(name), { rollouts });
+        const res = await post(s.url, { method: name, records });
+        assert.equal(res.status, 200, await res.clone().text());
+        const body = await res.json();
+        assert.equal(body.method, name);
+        assert.deepEqual(body.metrics, want.metrics);
+        assert.equal(body.outputs.length, records.length);
+        body.outputs.forEach((o: Record<string, unknown>, i: number) => {
+          assert.equal(o.trajectory_id, records[i]!.trajectory_id);
+          assert.deepEqual(Float32Array.from(o.advantages as number[]), want.advantages[i]);
+          assert.equal(o.reward, want.rewards[i]);
+          assert.deepEqual(o.method_record, want.records[i]);
+        });
+        // The same batch as an Arrow IPC stream, answered in Arrow.
+        const ar = await fetch(`${s.url}/credit?method=${name}`, {
+          method: "POST",
+          headers: { "content-type": ARROW_STREAM_TYPE },
+          body: recordsToArrow(records),
+        });
+        assert.equal(ar.status, 200, ar.status === 200 ? "" : await ar.clone().text());
+        assert.equal(ar.headers.get("content-type"), ARROW_STREAM_TYPE);
+        const got = outputsFromArrow(new Uint8Array(await ar.arrayBuffer()));
+        assert.equal(got.method, name);
+        assert.deepEqual(got.metrics, want.metrics);
+        got.outputs.forEach((o, i) => {
+          assert.deepEqual(o.advantages, want.advantages[i], `${name} arrow row ${i}`);
+          assert.equal(o.reward, want.rewards[i]);
+          assert.deepEqual(o.method_record, want.records[i]);
+        });
+      }
+    } finally {
+      await s.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "serve-credit: 413 over the body limit, 400 naming the field, 404/405/415",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const rollouts = await ourRollouts();
+    const records = await exportRecords(rollouts, { judge: true });
+    const small = server(2048);
+    const s = server();
+    try {
+      // Declared length over the limit.
+      const big = await post(small.url, { method: "grpo", records });
+      assert.equal(big.status, 413);
+      assert.match((await big.json()).error, /over the limit of 2048 bytes/);
+      // A streamed body (no Content-Length) over the limit.
+      const bytes = new TextEncoder().encode(JSON.stringify({ method: "grpo", records }));
+      const stream = new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < bytes.length; i += 1000) c.enqueue(bytes.subarray(i, i + 1000));
+          c.close();
+        },
+      });
+      const streamed = await fetch(`${small.url}/credit`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: stream,
+      });
+      assert.equal(streamed.status, 413);
+      await streamed.body?.cancel();
+
+      const bad = structuredClone(records);
+      bad[3]!.response_mask[0] = 1 - bad[3]!.response_mask[0]!;
+      const r1 = await post(s.url, { method: "grpo", records: bad });
+      assert.equal(r1.status, 400);
+      const e1 = await r1.json();
+      assert.equal(e1.field, "response_mask[0]");
+      assert.equal(e1.at, "records[3]");
+      assert.match(e1.error, /request body: records\[3\]: field response_mask\[0\]: expected/);
+
+      const r2 = await post(s.url, { method: "nope", records });
+      assert.equal(r2.status, 400);
+      const e2 = await r2.json();
+      assert.equal(e2.field, "method");
+      assert.match(
+        e2.error,
+        /unknown method "nope"; registered: capf, cw-grpo, e-grpo, grpo, pure/,
+      );
+
+      const r3 = await post(s.url, {
+        method: "capf",
+        config: { attenuation: { factor: 7 } },
+        records,
+      });
+      assert.equal(r3.status, 400);
+      assert.equal((await r3.json()).field, "config");
+
+      const r4 = await post(s.url, "{not json");
+      assert.equal(r4.status, 400);
+      assert.equal((await r4.json()).field, "body");
+
+      const r5 = await post(s.url, { method: "grpo", records: [], extra: 1 });
+      assert.equal(r5.status, 400);
+      assert.equal((await r5.json()).field, "extra");
+
+      const r6 = await post(s.url, { method: "grpo", records: [] });
+      assert.equal(r6.status, 400);
+      assert.equal((await r6.json()).field, "records");
+
+      const noScores = await exportRecords(rollouts, { judge: false });
+      const r7 = await post(s.url, { method: "cw-grpo", records: noScores });
+      assert.equal(r7.status, 400);
+      assert.equal((await r7.json()).field, "extras.judge_scores");
+
+      const ra = await fetch(`${s.url}/credit?method=grpo`, {
+        method: "POST",
+        headers: { "content-type": ARROW_STREAM_TYPE },
+        body: recordsToArrow(bad),
+      });
+      assert.equal(ra.status, 400);
+      assert.deepEqual(
+        { field: (await ra.json()).field },
+        { field: "response_mask[0]" },
+        "an Arrow body's error is JSON and names the field",
+      );
+      const rb = await fetch(`${s.url}/credit?method=grpo`, {
+        method: "POST",
+        headers: { "content-type": ARROW_STREAM_TYPE },
+        body: "not arrow",
+      });
+      assert.equal(rb.status, 400);
+      assert.match((await rb.json()).error, /expected an Arrow IPC stream/);
+
+      const r8 = await post(s.url, "{}", "text/plain");
+      assert.equal(r8.status, 415);
+      await r8.body?.cancel();
+      const r9 = await fetch(`${s.url}/credit`);
+      assert.equal(r9.status, 405);
+      await r9.body?.cancel();
+      const r10 = await fetch(`${s.url}/nothing`);
+      assert.equal(r10.status, 404);
+      await r10.body?.cancel();
+    } finally {
+      await small.close();
+      await s.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "serve-credit: the CLI verb serves on 127.0.0.1 with its body limit, and answers --help",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const main = new URL("../main.ts", import.meta.url).pathname;
+    const help = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", main, "serve-credit", "--help"],
+      stdout: "piped",
+    }).output();
+    assert.equal(help.code, 0);
+    assert.match(new TextDecoder().decode(help.stdout), /usage: deno task serve-credit/);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", main, "serve-credit", "--port", "0", "--max-body-bytes", "100"],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    try {
+      const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+      let text = "";
+      while (!/listening on (http:\S+)/.test(text)) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`serve-credit exited: ${text}`);
+        text += value;
+      }
+      const url = text.match(/listening on (http:\S+)/)![1]!;
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal((await (await fetch(`${url}/health`)).json()).maxBodyBytes, 100);
+      const res = await post(url, { method: "grpo", records: [], pad: "x".repeat(200) });
+      assert.equal(res.status, 413);
+      await res.body?.cancel();
+      reader.releaseLock();
+    } finally {
+      child.kill("SIGTERM");
+      await child.status;
+      await child.stderr.cancel().catch(() => {});
+    }
+  },
+});

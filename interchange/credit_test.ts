@@ -1,0 +1,264 @@
+/**
+ * The round trip of issue 20: our own SearchWorld rollouts exported to the interchange format
+ * (JSONL and Parquet files) -> `deno task credit` (the real CLI, a subprocess) -> advantages,
+ * rewards and method records equal the trainer's in-process computation bit for bit, for every
+ * registered method (each runs offline: the judges' scores travel in the records), and through a
+ * judge endpoint (`--judge URL`) when they do not.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { getMethod, methodNames } from "@creditlab/train";
+import { llmResourceProvider } from "@creditlab/methods";
+import { EndpointPolicy } from "@creditlab/serving";
+import { exportRecords, inProcessCredit, ourRollouts } from "./testing.ts";
+import { readRecords, writeRecords } from "./files.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test({
+  name: "credit: our rollouts -> file -> `deno task credit` equal the trainer's credit bit for bit",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const rollouts = await ourRollouts();
+    const records = await exportRecords(rollouts, { judge: true });
+    const dir = await Deno.makeTempDir();
+    try {
+      for (const ext of ["jsonl", "parquet"]) {
+        await writeRecords(join(dir, `in.${ext}`), records);
+      }
+      const names = methodNames();
+      assert.deepEqual(names, ["capf", "cw-grpo", "e-grpo", "grpo", "pure"]);
+      for (const name of names) {
+        const want = await inProcessCredit(getMethod(name), { rollouts });
+        for (const ext of ["jsonl", "parquet"]) {
+          const outPath = join(dir, `${name}.out.${ext}`);
+          const r = await cli([
+            "credit",
+            "--method",
+            name,
+            "--in",
+            join(dir, `in.${ext}`),
+            "--out",
+            outPath,
+          ]);
+          assert.equal(r.code, 0, `${name} (${ext}): ${r.stderr}`);
+          assert.deepEqual(JSON.parse(r.stdout), want.metrics, `${name} (${ext}) metrics`);
+          const got = await readRecords(outPath);
+          assert.equal(got.length, records.length);
+          got.forEach((rec, i) => {
+            const where = `${name} (${ext}) row ${i}`;
+            assert.equal(rec.method, name);
+            assert.deepEqual(
+              Float32Array.from(rec.advantages!),
+              want.advantages[i],
+              `${where} advantages`,
+            );
+            assert.equal(rec.reward, want.rewards[i], `${where} reward`);
+            assert.deepEqual(rec.method_record ?? null, want.records[i], `${where} record`);
+            // Inputs come back unchanged.
+            assert.deepEqual(rec.response_ids, records[i]!.response_ids);
+            assert.deepEqual(rec.turns.length, records[i]!.turns.length);
+          });
+        }
+        // Not vacuous: each method's own path ran on this batch.
+        const m = want.metrics;
+        if (name === "cw-grpo" || name === "pure") {
+          assert.ok(m[`${name}/judged_trajectories`]! > 0, name);
+        }
+        if (name === "capf") assert.ok(m["capf/calls/feedback"]! > 0);
+        if (name === "e-grpo") {
+          assert.ok(want.rewards.some((r) => r > 0 && r < 1), "e-grpo credits a near miss");
+        }
+        assert.ok(want.advantages.some((a) => a.some((x) => x !== 0)), `${name}: some credit`);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "credit: a judged trajectory without judge scores fails naming the file, line and field",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const rollouts = await ourRollouts();
+    const records = await exportRecords(rollouts, { judge: false });
+    const dir = await Deno.makeTempDir();
+    try {
+      const path = join(dir, "in.jsonl");
+      await writeRecords(path, records);
+      const r = await cli([
+        "credit",
+        "--method",
+        "cw-grpo",
+        "--in",
+        path,
+        "--out",
+        join(dir, "o.jsonl"),
+      ]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stderr,
+        /in\.jsonl: line \d+: field extras\.judge_scores: expected the round judge's scores of rounds 1\.\.\d+ .*--judge URL/,
+      );
+      // Methods that ask for no judge run on the same file.
+      const ok = await cli([
+        "credit",
+        "--method",
+        "e-grpo",
+        "--in",
+        path,
+        "--out",
+        join(dir, "o.jsonl"),
+      ]);
+      assert.equal(ok.code, 0, ok.stderr);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "credit: --config overrides reach the method (bit for bit), bad ones fail naming the field",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const rollouts = await ourRollouts();
+    const records = await exportRecords(rollouts, { judge: true });
+    const dir = await Deno.makeTempDir();
+    try {
+      const path = join(dir, "in.jsonl");
+      await writeRecords(path, records);
+      const capf = getMethod("capf");
+      const override = { attenuation: { factor: 0.25 } };
+      const config = structuredClone(capf.defaults) as { attenuation: { factor: number } };
+      config.attenuation.factor = 0.25;
+      const want = await inProcessCredit(capf, { rollouts, config });
+      const out = join(dir, "o.jsonl");
+      const r = await cli([
+        "credit",
+        "--method",
+        "capf",
+        "--config",
+        JSON.stringify(override),
+        "--in",
+        path,
+        "--out",
+        out,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      (await readRecords(out)).forEach((rec, i) => {
+        assert.deepEqual(Float32Array.from(rec.advantages!), want.advantages[i]);
+      });
+      const bad = await cli([
+        "credit",
+        "--method",
+        "capf",
+        "--config",
+        '{"attenuation":{"factor":-1}}',
+        "--in",
+        path,
+        "--out",
+        out,
+      ]);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /factor/);
+      const help = await cli(["credit", "--help"]);
+      assert.equal(help.code, 0);
+      assert.match(help.stdout, /usage: deno task credit --method NAME/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+type Msg = { role: string; content: string };
+
+/**
+ * A real OpenAI-compatible chat server on 127.0.0.1 whose "model" is a rule-based round judge:
+ * retrieval = the current round's observation holds a passage, thinking = the round searched.
+ */
+function judgeServer(): { url: string; calls: () => number; close: () => Promise<void> } {
+  let calls = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = await req.json() as { messages: Msg[] };
+    calls++;
+    const user = body.messages.at(-1)!.content;
+    const current = user.slice(user.indexOf("Current round:"));
+    const content = JSON.stringify({
+      retrieval: current.includes("(Title:") ? 1 : 0,
+      thinking: current.includes("<search>") ? 1 : 0,
+    });
+    return Response.json({
+      id: "x",
+      object: "chat.completion",
+      choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    calls: () => calls,
+    close: () => server.shutdown(),
+  };
+}
+
+Deno.test({
+  name: "credit --judge URL: records without judge scores use the endpoint, as the trainer would",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const rollouts = await ourRollouts();
+    const records = await exportRecords(rollouts, { judge: false });
+    const dir = await Deno.makeTempDir();
+    const judge = judgeServer();
+    try {
+      const path = join(dir, "in.jsonl");
+      await writeRecords(path, records);
+      for (const name of ["cw-grpo", "pure"]) {
+        const provide = llmResourceProvider(new EndpointPolicy({ baseUrl: judge.url }));
+        const want = await inProcessCredit(getMethod(name), {
+          rollouts,
+          resources: { search: rollouts.testbed.search, provide },
+        });
+        const before = judge.calls();
+        const out = join(dir, `${name}.jsonl`);
+        const r = await cli([
+          "credit",
+          "--method",
+          name,
+          "--in",
+          path,
+          "--out",
+          out,
+          "--judge",
+          judge.url,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.ok(judge.calls() > before, `${name} asked the endpoint`);
+        (await readRecords(out)).forEach((rec, i) => {
+          assert.deepEqual(
+            Float32Array.from(rec.advantages!),
+            want.advantages[i],
+            `${name} row ${i}`,
+          );
+          assert.deepEqual(rec.method_record ?? null, want.records[i]);
+        });
+      }
+    } finally {
+      await judge.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

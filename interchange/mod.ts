@@ -1,0 +1,77 @@
+/**
+ * @creditlab/interchange: the trajectory interchange format (version 1; README.md is the
+ * specification) and credit for external rollouts.
+ *
+ * - record.ts: the record type ({@link TrajectoryRecord}), one per trajectory, every per-token
+ *   array aligned to the response tokens (verl `responses` / `response_mask` /
+ *   `rollout_log_probs`, `uid`; SkyRL `GeneratorOutput`; slime `Sample`; rLLM `Step`);
+ * - validate.ts, errors.ts: strict checks, errors naming file, line/row, field and expectation;
+ * - jsonl.ts, parquet.ts, files.ts: JSON Lines and Parquet (DuckDB) encodings;
+ * - convert.ts: to and from our `Trajectory` (and the questions a method's context needs);
+ * - credit.ts, recorded_judge.ts, config.ts: a registered method's credit for records, exactly
+ *   as our trainer computes it in-process (`deno task credit`);
+ * - credit_server.ts, arrow.ts: the same over HTTP on 127.0.0.1 (`deno task serve-credit`), with
+ *   JSON or Arrow IPC bodies.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { getMethod } from "@creditlab/train";
+ * import "../methods/mod.ts";
+ * import { judgedRounds } from "../methods/round_judge.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * const rec = (id: string, answer: string) => ({
+ *   version: 1, uid: "g", trajectory_id: id, data_source: "nq", question_id: "q1",
+ *   ground_truth: { target: ["ann"] }, prompt_ids: [1], prompt_text: "question : who ?",
+ *   response_ids: [7, 8], response_mask: [1, 1], answer,
+ *   turns: [{ role: "policy" as const, round: 1, start: 0, end: 2, text: `<answer> ${answer} </answer>` }],
+ * });
+ * await writeRecords(path, [rec("a", "ann"), rec("b", "bob")]);
+ * const { records } = await creditRecords(await readRecords(path), getMethod("grpo"), { judgedRounds });
+ * assert.equal(records[0]!.method, "grpo");
+ * assert.equal(records[0]!.advantages!.length, 2); // one per response token
+ * await Deno.remove(path);
+ * ```
+ * @module
+ */
+export {
+  type EntityMatch,
+  type Extras,
+  FORMAT_NAME,
+  FORMAT_VERSION,
+  type GroundTruth,
+  type JudgeScore,
+  type TrajectoryRecord,
+  type TurnSpan,
+} from "./record.ts";
+export { InterchangeError, type InterchangeErrorInfo, type Where } from "./errors.ts";
+export { lastPolicyRound, validateBatch, validateRecord } from "./validate.ts";
+export { formatJsonl, parseJsonl } from "./jsonl.ts";
+export { PARQUET_COLUMNS, readParquet, writeParquet } from "./parquet.ts";
+export { fileFormat, readRecords, writeRecords } from "./files.ts";
+export {
+  ARROW_STREAM_TYPE,
+  type CreditAnswer,
+  type CreditOutput,
+  outputsFromArrow,
+  outputsToArrow,
+  recordsFromArrow,
+  recordsToArrow,
+} from "./arrow.ts";
+export {
+  groupIdsOf,
+  type RecordBatch,
+  recordFromTrajectory,
+  type RecordFromTrajectoryOptions,
+  trajectoriesFromRecords,
+} from "./convert.ts";
+export { mergeConfig, parseConfigOverride } from "./config.ts";
+export { type RecordedJudgeOptions, recordedRoundJudge } from "./recorded_judge.ts";
+export { type CreditOptions, creditRecords, type CreditResult } from "./credit.ts";
+export {
+  creditHandler,
+  type CreditServiceOptions,
+  DEFAULT_MAX_BODY_BYTES,
+  serveCredit,
+  type ServeCreditOptions,
+} from "./credit_server.ts";

@@ -1,0 +1,230 @@
+/**
+ * Strict validation on real files: each broken record fails naming the file, the line (JSONL) or
+ * row (Parquet), the field and what was expected.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { readRecords, writeRecords } from "./files.ts";
+import { formatJsonl } from "./jsonl.ts";
+import type { TrajectoryRecord } from "./record.ts";
+
+function good(id: string, uid = "g"): TrajectoryRecord {
+  return {
+    version: 1,
+    uid,
+    trajectory_id: id,
+    data_source: "nq",
+    question_id: "q1",
+    ground_truth: { target: ["paris"] },
+    prompt_ids: [1, 2],
+    prompt_text: "question : ?",
+    response_ids: [7, 8, 9, 10],
+    response_mask: [1, 1, 0, 1],
+    rollout_log_probs: [-0.5, -0.25, 0, -1],
+    turns: [
+      {
+        role: "policy",
+        round: 1,
+        start: 0,
+        end: 2,
+        text: "<search> x </search>",
+        action: { kind: "search", query: "x" },
+      },
+      { role: "observation", round: 1, start: 2, end: 3, text: "<information> y </information>" },
+      { role: "policy", round: 2, start: 3, end: 4, text: "<answer> paris </answer>" },
+    ],
+    answer: "paris",
+    extras: { judge_scores: [{ round: 1, retrieval: 1, thinking: 0 }] },
+  };
+}
+
+/** Each case: a change to the second record and the error it must raise (after "line 2: "). */
+const CASES: [string, (r: Record<string, unknown>) => void, RegExp][] = [
+  ["wrong version", (r) => (r.version = 2), /field version: expected 1, got 2/],
+  ["missing uid", (r) => delete r.uid, /field uid: expected a string, got nothing/],
+  ["unknown field", (r) => (r.rewrd = 1), /field rewrd: expected a field of format version 1/],
+  [
+    "mask length",
+    (r) => (r.response_mask = [1, 1, 0]),
+    /field response_mask: expected 4 entries \(one per response token\), got 3 entries/,
+  ],
+  [
+    "mask vs role",
+    (r) => (r.response_mask = [1, 1, 1, 1]),
+    /field response_mask\[2\]: expected 0 \(token 2 is in turns\[1\], an observation turn\), got 1/,
+  ],
+  [
+    "gap in spans",
+    (r) => ((r.turns as { start: number }[])[1]!.start = 3),
+    /field turns\[1\]\.start: expected 2 \(turns tile response_ids in order, without gaps\), got 3/,
+  ],
+  [
+    "spans short",
+    (r) => {
+      (r.turns as unknown[]).pop();
+      r.response_ids = [7, 8, 9, 10];
+    },
+    /field turns: expected spans covering all 4 response tokens, got spans ending at 3/,
+  ],
+  [
+    "bad role",
+    (r) => ((r.turns as { role: string }[])[1]!.role = "tool"),
+    /field turns\[1\]\.role: expected policy, observation or feedback, got "tool"/,
+  ],
+  [
+    "bad token id",
+    (r) => ((r.response_ids as number[])[1] = -3),
+    /field response_ids\[1\]: expected a token id \(an integer >= 0\), got -3/,
+  ],
+  [
+    "non-finite log-prob",
+    (r) => ((r.rollout_log_probs as (number | null)[])[0] = null),
+    /field rollout_log_probs\[0\]: expected a finite number, got null/,
+  ],
+  [
+    "judge scores count",
+    (r) => (r.extras = { judge_scores: [] }),
+    /field extras\.judge_scores: expected 1 scores \(rounds 1\.\.K-1 of the 2 policy rounds\), got 0/,
+  ],
+  [
+    "judge score value",
+    (r) => (r.extras = { judge_scores: [{ round: 1, retrieval: 2, thinking: 0 }] }),
+    /field extras\.judge_scores\[0\]\.retrieval: expected 0 or 1, got 2/,
+  ],
+  [
+    "action kind",
+    (r) => ((r.turns as { action: unknown }[])[0]!.action = { kind: "jump" }),
+    /field turns\[0\]\.action\.kind: expected one of search, answer, feedback, invalid, got "jump"/,
+  ],
+  [
+    "empty target",
+    (r) => (r.ground_truth = { target: [] }),
+    /field ground_truth\.target: expected at least one accepted answer/,
+  ],
+  [
+    "duplicate id",
+    (r) => (r.trajectory_id = "a"),
+    /field trajectory_id: expected a unique id \(already used at line 1\), got "a"/,
+  ],
+  [
+    "group of two questions",
+    (r) => {
+      r.question_id = "q2";
+    },
+    /field question_id: expected "q1" \(group "g" is about question q1, line 1\), got "q2"/,
+  ],
+  [
+    "ground truth differs",
+    (r) => {
+      r.uid = "h";
+      r.ground_truth = { target: ["lyon"] };
+    },
+    /field ground_truth: expected \[\["paris"\],null\] \(as for question q1 at line 1\)/,
+  ],
+];
+
+Deno.test("validate: every broken field of a JSONL record is named with file and line", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "rollouts.jsonl");
+    for (const [name, change, want] of CASES) {
+      const r = structuredClone(good("b")) as unknown as Record<string, unknown>;
+      change(r);
+      await Deno.writeTextFile(path, formatJsonl([good("a"), r as unknown as TrajectoryRecord]));
+      await assert.rejects(
+        () => readRecords(path),
+        (e: Error) => {
+          assert.ok(e.message.startsWith(`${path}: line 2: `), `${name}: ${e.message}`);
+          assert.match(e.message, want, name);
+          return true;
+        },
+      );
+    }
+    await Deno.writeTextFile(path, formatJsonl([good("a")]) + "\n[1, 2]\n");
+    await assert.rejects(() => readRecords(path), /line 3: record: expected a JSON object/);
+    await Deno.writeTextFile(path, "{]");
+    await assert.rejects(
+      () => readRecords(path),
+      /line 1: record: expected one JSON object per line, got invalid JSON/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("validate: Parquet rows are checked the same way, naming the row", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "rollouts.parquet");
+    const r = good("b");
+    r.response_mask = [1, 1, 1, 1];
+    await writeRecords(path, [good("a"), r]);
+    await assert.rejects(
+      () => readRecords(path),
+      (e: Error) => {
+        assert.ok(
+          e.message.startsWith(`${path}: row 2: field response_mask[2]: expected 0`),
+          e.message,
+        );
+        return true;
+      },
+    );
+    await Deno.writeTextFile(join(dir, "junk.parquet"), "not parquet");
+    await assert.rejects(
+      () => readRecords(join(dir, "junk.parquet")),
+      /junk\.parquet: file: record: expected a Parquet file of trajectory records/,
+    );
+    await assert.rejects(
+      () => readRecords(join(dir, "x.csv")),
+      /x\.csv: expected a \.jsonl or \.parquet file/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("files: JSONL and Parquet round-trip every field", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const a = good("a");
+    a.advantages = [0.1, -0.3, 0, 1 / 3];
+    a.reward = 0.5;
+    a.method = "grpo";
+    a.method_record = { rounds: { label: "contribution", values: [1] }, calls: { judge: 1 } };
+    a.meta = { toolCalls: 1, nested: { x: [1, 2] } };
+    a.turns[1]!.reward = 0.25;
+    const b = good("b");
+    b.turns = [
+      { role: "policy", round: 1, start: 0, end: 2, text: "<feedback> x </feedback>" },
+      {
+        role: "feedback",
+        round: 1,
+        start: 2,
+        end: 3,
+        text: "<verifier> no </verifier>",
+        verdict: { correct: false, kind: "wrong-type" },
+      },
+      { role: "policy", round: 2, start: 3, end: 4, text: "<answer> paris </answer>" },
+    ];
+    b.ground_truth = { target: ["paris"] };
+    b.extras = { entity_matches: [{ entity: "paris", matched: true }], judge_scores: null };
+    b.uid = "h";
+    const f32 = (r: TrajectoryRecord) => ({
+      ...r,
+      ...(r.advantages ? { advantages: r.advantages.map(Math.fround) } : {}),
+      ...(r.rollout_log_probs ? { rollout_log_probs: r.rollout_log_probs.map(Math.fround) } : {}),
+    });
+    const jsonl = join(dir, "r.jsonl");
+    await writeRecords(jsonl, [a, b]);
+    assert.deepEqual(await readRecords(jsonl), [a, b]);
+    const parquet = join(dir, "r.parquet");
+    await writeRecords(parquet, [a, b]);
+    const back = await readRecords(parquet);
+    // Parquet drops nulls and absent optionals alike; compare through a normalising JSON pass.
+    const norm = (x: unknown) =>
+      JSON.parse(JSON.stringify(x, (_k, v) => (v === null ? undefined : v)));
+    assert.deepEqual(norm(back), norm([f32(a), f32(b)]));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
