@@ -196,83 +196,86 @@ export async function main(args: string[]): Promise<number> {
     });
     const results: EvalSummary[] = [];
     let failedTotal = 0;
-    for (const name of wanted) {
-      let questions: Question[];
-      let search: SearchTool;
-      let anonymizer: EntityAnonymizer | undefined;
-      if (name === "searchworld") {
-        questions = testbed!.test;
-        search = testbed!.search;
-        anonymizer = coding === "slots" ? testbed!.anonymizer : undefined;
-      } else if (name === "searchworld-ood") {
-        questions = testbed!.ood;
-        search = testbed!.oodSearch;
-        anonymizer = coding === "slots" ? testbed!.oodAnonymizer : undefined;
-      } else {
-        await ensureData(values["data-db"]);
-        questions = await loadQuestions(values["data-db"], { benchmark: name }) as Question[];
-        search = await qaSearchTool();
-      }
-      if (limit !== undefined) questions = questions.slice(0, limit);
-      const split = questions[0]?.split ?? "test";
-      const summary = local
-        ? await evaluateLocal(questions, {
-          model: local.model,
-          tokenizer: tokenizer!,
-          search,
-          config: rollout,
-          batchSize: preset.eval.batchSize,
-          seed,
+    // The run records how it ended: completed, failed with the error, or interrupted by a signal.
+    await ctx.store.track(runId, async () => {
+      for (const name of wanted) {
+        let questions: Question[];
+        let search: SearchTool;
+        let anonymizer: EntityAnonymizer | undefined;
+        if (name === "searchworld") {
+          questions = testbed!.test;
+          search = testbed!.search;
+          anonymizer = coding === "slots" ? testbed!.anonymizer : undefined;
+        } else if (name === "searchworld-ood") {
+          questions = testbed!.ood;
+          search = testbed!.oodSearch;
+          anonymizer = coding === "slots" ? testbed!.oodAnonymizer : undefined;
+        } else {
+          await ensureData(values["data-db"]);
+          questions = await loadQuestions(values["data-db"], { benchmark: name }) as Question[];
+          search = await qaSearchTool();
+        }
+        if (limit !== undefined) questions = questions.slice(0, limit);
+        const split = questions[0]?.split ?? "test";
+        const summary = local
+          ? await evaluateLocal(questions, {
+            model: local.model,
+            tokenizer: tokenizer!,
+            search,
+            config: rollout,
+            batchSize: preset.eval.batchSize,
+            seed,
+            benchmark: name,
+            split,
+            ...(anonymizer ? { anonymizer } : {}),
+          })
+          : await evaluateEndpoint(questions, {
+            policy: endpoint!,
+            search,
+            maxSearchTurns: rollout.maxSearchTurns,
+            topK: rollout.topK,
+            maxTurnTokens: rollout.maxTurnTokens,
+            temperature: 0,
+            seed,
+            ...(prompt === "search-r1" ? { prompt: (q: Question) => searchR1Prompt(q) } : {}),
+            ...(anonymizer ? { anonymizer } : {}),
+            benchmark: name,
+            split,
+          });
+        const failures: EndpointFailure[] = "failures" in summary
+          ? (summary as { failures: EndpointFailure[] }).failures
+          : [];
+        failedTotal += failures.length;
+        results.push(summary);
+        await ctx.store.logEval(runId, {
           benchmark: name,
           split,
-          ...(anonymizer ? { anonymizer } : {}),
-        })
-        : await evaluateEndpoint(questions, {
-          policy: endpoint!,
-          search,
-          maxSearchTurns: rollout.maxSearchTurns,
-          topK: rollout.topK,
-          maxTurnTokens: rollout.maxTurnTokens,
-          temperature: 0,
-          seed,
-          ...(prompt === "search-r1" ? { prompt: (q: Question) => searchR1Prompt(q) } : {}),
-          ...(anonymizer ? { anonymizer } : {}),
-          benchmark: name,
-          split,
+          n: summary.n,
+          em: summary.em,
+          f1: summary.f1,
+          step: 0,
+          extra: {
+            toolCalls: summary.toolCalls,
+            answered: summary.answered,
+            policy: values.policy,
+            prompt,
+            entityCoding: coding,
+            failed: failures.length,
+            failures: failures.slice(0, 20),
+            ...byHopsExtra(summary),
+          },
         });
-      const failures: EndpointFailure[] = "failures" in summary
-        ? (summary as { failures: EndpointFailure[] }).failures
-        : [];
-      failedTotal += failures.length;
-      results.push(summary);
-      await ctx.store.logEval(runId, {
-        benchmark: name,
-        split,
-        n: summary.n,
-        em: summary.em,
-        f1: summary.f1,
-        step: 0,
-        extra: {
-          toolCalls: summary.toolCalls,
-          answered: summary.answered,
-          policy: values.policy,
-          prompt,
-          entityCoding: coding,
-          failed: failures.length,
-          failures: failures.slice(0, 20),
-          ...byHopsExtra(summary),
-        },
-      });
-      ctx.log(
-        `${name}: n=${summary.n} em=${summary.em.toFixed(3)} f1=${summary.f1.toFixed(3)}` +
-          (failures.length > 0
-            ? ` failed=${failures.length} (scored 0; first: ${failures[0]!.questionId}: ${
-              failures[0]!.reason
-            })`
-            : ""),
-      );
-    }
-    await ctx.store.endRun(runId, "completed");
+        ctx.log(
+          `${name}: n=${summary.n} em=${summary.em.toFixed(3)} f1=${summary.f1.toFixed(3)}` +
+            (failures.length > 0
+              ? ` failed=${failures.length} (scored 0; first: ${failures[0]!.questionId}: ${
+                failures[0]!.reason
+              })`
+              : ""),
+        );
+      }
+      return { status: "completed" };
+    });
     console.log(
       searchR1Table(
         results.map((r) => ({

@@ -221,3 +221,26 @@ Deno.test("report: credit share per round is uniform for GRPO-like credit, conce
     }
   }, { prefix: "report_share_" });
 });
+
+Deno.test("report: a run's end reason is shown beside its status and kept in the JSON", async () => {
+  await withTempDir(async (root) => {
+    const storePath = `${root}/runs/creditlab.duckdb`;
+    const store = await RunStore.open(storePath);
+    const run = { method: "grpo", arm: "baseline", experiment: "probe", config: {}, seed: 1 };
+    const id = await store.startRun({ ...run, backend: "wasm", commit: "abc", preset: "smoke" });
+    await store.logStep(id, 1, { "reward/mean": 0.5 });
+    await assert.rejects(
+      store.track(id, () => Promise.reject(new RangeError("lr must be > 0"))),
+      /lr must be > 0/,
+    );
+    store.close();
+    await generateReport({ store: storePath, out: `${root}/out`, png: false });
+    const md = await Deno.readTextFile(`${root}/out/probe.md`);
+    assert.match(md, /\| failed \(RangeError: lr must be > 0\) \|/);
+    const json = JSON.parse(await Deno.readTextFile(`${root}/out/probe.json`));
+    assert.deepEqual(
+      [json.runs[0].status, json.runs[0].reason],
+      ["failed", "RangeError: lr must be > 0"],
+    );
+  });
+});

@@ -238,6 +238,7 @@ export function experimentJson(
       backend: x.backend,
       commit: x.gitCommit,
       status: x.status,
+      reason: x.reason ?? null,
       startedAt: x.startedAt,
       endedAt: x.endedAt,
       wallSeconds: wallSeconds(x),

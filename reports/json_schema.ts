@@ -162,6 +162,8 @@ export interface ReportJson {
     backend: string;
     commit: string;
     status: RunStatus;
+    /** Why the run ended as it did (an error, a signal, a reconciled dead process); null if unsaid. */
+    reason: string | null;
     startedAt: string;
     endedAt: string | null;
     wallSeconds: number | null;

@@ -97,7 +97,7 @@ function runRows(d: ExperimentData): string[][] {
     r.preset,
     r.backend,
     r.gitCommit,
-    r.status,
+    r.reason ? `${r.status} (${r.reason})` : r.status,
     r.startedAt,
     r.endedAt ?? "(not ended)",
     duration(wallSeconds(r)),
