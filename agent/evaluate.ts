@@ -44,6 +44,14 @@ export interface EvalSummary {
    */
   byHops: Record<string, HopScore>;
   records: EpisodeRecord[];
+  /** Questions that could not be answered at all (scored 0, counted in `n`), with the reason. */
+  failures?: EvalFailure[];
+}
+
+/** A question an evaluation could not put to the policy. */
+export interface EvalFailure {
+  questionId: string;
+  reason: string;
 }
 
 /**
@@ -143,6 +151,7 @@ export async function evaluateLocal(
 ): Promise<EvalSummary> {
   const rng = new Rng(opts.seed);
   const records: EpisodeRecord[] = [];
+  const failures: EvalFailure[] = [];
   for (let i = 0; i < questions.length; i += opts.batchSize) {
     const chunk = questions.slice(i, i + opts.batchSize);
     const trajs = await rollout(chunk, {
@@ -154,9 +163,17 @@ export async function evaluateLocal(
       groupIdBase: i,
       ...(opts.anonymizer ? { anonymizer: opts.anonymizer } : {}),
     });
-    trajs.forEach((t, j) =>
-      records.push(scoreEpisode(chunk[j]!, t.answer ?? null, Number(t.meta.toolCalls)))
-    );
+    trajs.forEach((t, j) => {
+      records.push(scoreEpisode(chunk[j]!, t.answer ?? null, Number(t.meta.toolCalls)));
+      if (t.meta.promptTooLong === true) {
+        failures.push({
+          questionId: chunk[j]!.id,
+          reason: `the prompt has ${t.turns[0]!.tokens.length} tokens, the rollout budget ` +
+            `(maxTotalTokens) ${opts.config.maxTotalTokens}: scored 0`,
+        });
+      }
+    });
   }
-  return summarise(records, { benchmark: opts.benchmark, split: opts.split });
+  const summary = summarise(records, { benchmark: opts.benchmark, split: opts.split });
+  return failures.length > 0 ? { ...summary, failures } : summary;
 }

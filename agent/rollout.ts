@@ -127,6 +127,8 @@ interface RowState {
   feedbackCalls: number;
   invalidActions: number;
   done: boolean;
+  /** The prompt alone fills the token budget: the episode never started. */
+  promptTooLong: boolean;
   answer?: string;
   totalTokens: number;
   pendingFeed: Int32Array | null;
@@ -195,8 +197,9 @@ export function feedbackOfferedPerGroup(share: number, groupSize: number): numbe
  * Sample G trajectories per question. Rewards are left at 0: the trainer scores them.
  *
  * `meta` of each trajectory holds `toolCalls`, `feedbackOffered` (whether its prompt offered the
- * feedback call), `feedbackCalls`, `invalidActions` and `truncated` (hit the token budget without
- * an answer).
+ * feedback call), `feedbackCalls`, `invalidActions`, `truncated` (hit the token budget without
+ * an answer) and `promptTooLong` (the prompt alone has `maxTotalTokens` tokens or more: the
+ * episode never started, with no answer).
  */
 export async function rollout(questions: Question[], opts: RolloutOptions): Promise<Trajectory[]> {
   const { model, tokenizer, search, config, rng } = opts;
@@ -218,6 +221,9 @@ export async function rollout(questions: Question[], opts: RolloutOptions): Prom
         maxSearchTurns: config.maxSearchTurns,
         episode,
       });
+      // A prompt that leaves no room to sample ends the episode before it starts (no answer),
+      // rather than overflowing the decoder and aborting every other row of the batch.
+      const tooLong = prompt.tokens.length >= config.maxTotalTokens;
       rows.push({
         question: q,
         groupId: base + i,
@@ -229,9 +235,10 @@ export async function rollout(questions: Question[], opts: RolloutOptions): Prom
         feedbackOffered,
         feedbackCalls: 0,
         invalidActions: 0,
-        done: false,
+        done: tooLong,
+        promptTooLong: tooLong,
         totalTokens: prompt.tokens.length,
-        pendingFeed: prompt.tokens,
+        pendingFeed: tooLong ? null : prompt.tokens,
         episode,
       });
     }
@@ -365,6 +372,7 @@ export async function rollout(questions: Question[], opts: RolloutOptions): Prom
         feedbackCalls: r.feedbackCalls,
         invalidActions: r.invalidActions,
         truncated: r.answer === undefined,
+        promptTooLong: r.promptTooLong,
       },
     };
     if (r.answer !== undefined) traj.answer = r.answer;
