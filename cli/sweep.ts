@@ -29,188 +29,40 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { backendLabel, loadCheckpoint, readCpuModel } from "@creditlab/kernels";
-import { getRegime, METRIC, NEAR_MISS_METRIC, type RegimeName } from "@creditlab/core";
+import { getRegime, METRIC, NEAR_MISS_METRIC } from "@creditlab/core";
 import {
   buildTestbed,
   ensureSft,
   evaluateOnTestbed,
-  type ExperimentPreset,
   getPreset,
   type TestbedEval,
 } from "@creditlab/experiments";
 import { dirCheckpoints, getMethod, trainRl } from "@creditlab/train";
 import { openContext, parseBackend, parsePositiveInt } from "./common.ts";
+import {
+  mergeMethodConfig,
+  parseNonNegative,
+  parsePositive,
+  parseSeeds,
+  sweepPreset,
+  type SweepSettings,
+  sweepUpdates,
+} from "./sweep_settings.ts";
+import { pairWorld, pts, sweepTable, type WorldResult } from "./sweep_results.ts";
 
-/** The settings of one sweep row (what a results line records under `settings`). */
-export interface SweepSettings {
-  preset: string;
-  /** Regime of the RL and held-out questions (core/regime.ts; absent in older lines: mixed). */
-  regime?: RegimeName;
-  /** Seed of the SFT warm start (absent in older lines: the RL seed). */
-  sftSeed?: number;
-  method: string;
-  methodConfig: Record<string, unknown>;
-  n: number;
-  sft: { steps: number; decayMinLrRatio: number | null; observationWeight: number };
-  rl: {
-    steps: number;
-    questionsPerStep: number;
-    groupSize: number;
-    lr: number;
-    warmupSteps: number;
-    temperature: number;
-    /** Optimizer updates per step (absent: one update on the whole batch). */
-    updates?: { groupsPerUpdate: number; epochs: number };
-  };
-}
-
-/** Per-world paired result of one seed. */
-export interface WorldResult {
-  before: number;
-  after: number;
-  /** Questions right after RL that were wrong before, and the reverse. */
-  gained: number;
-  lost: number;
-  lookupBefore: number;
-  lookupAfter: number;
-}
-
-/** Parse a positive number option. */
-function parsePositive(name: string, v: string | undefined, dflt: number): number {
-  if (v === undefined) return dflt;
-  const x = Number(v);
-  if (!(Number.isFinite(x) && x > 0)) {
-    throw new Error(`--${name}: expected a positive number, got "${v}"`);
-  }
-  return x;
-}
-
-/** Parse a number option that must be >= 0. */
-function parseNonNegative(name: string, v: string): number {
-  const x = Number(v);
-  if (v.trim() === "" || !(Number.isFinite(x) && x >= 0)) {
-    throw new Error(`--${name}: expected a number >= 0, got "${v}"`);
-  }
-  return x;
-}
-
-/** Parse `--seeds 1,2,3`. */
-export function parseSeeds(v: string): number[] {
-  const seeds = v.split(",").map((s) => s.trim());
-  return seeds.map((s) => {
-    const n = Number(s);
-    if (s === "" || !Number.isInteger(n) || n <= 0) {
-      throw new Error(`--seeds: expected positive integers separated by commas, got "${v}"`);
-    }
-    return n;
-  });
-}
-
-/** Merge a `--method-config` JSON object into a method's defaults, refusing unknown keys. */
-export function mergeMethodConfig(
-  method: string,
-  defaults: Record<string, unknown>,
-  json: string | undefined,
-): Record<string, unknown> {
-  if (json === undefined) return { ...defaults };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch (e) {
-    throw new Error(`--method-config: not valid JSON (${(e as Error).message}): ${json}`);
-  }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new Error(`--method-config: expected a JSON object, got ${json}`);
-  }
-  for (const k of Object.keys(parsed)) {
-    if (!(k in defaults)) {
-      throw new Error(
-        `--method-config: ${method} has no setting "${k}"; its settings are ${
-          Object.keys(defaults).join(", ")
-        }`,
-      );
-    }
-  }
-  return { ...defaults, ...(parsed as Record<string, unknown>) };
-}
-
-/** The preset with a sweep's overrides applied (a copy). */
-export function sweepPreset(base: ExperimentPreset, s: SweepSettings): ExperimentPreset {
-  const p = structuredClone(base);
-  p.world.testQuestions = Math.max(base.world.testQuestions, s.n);
-  p.eval.testQuestions = s.n;
-  p.eval.oodQuestions = s.n;
-  p.sft.steps = s.sft.steps;
-  p.sft.observationWeight = s.sft.observationWeight;
-  if (s.sft.decayMinLrRatio !== null) {
-    p.sft.optimizer.decay = { totalSteps: s.sft.steps, minLrRatio: s.sft.decayMinLrRatio };
-  }
-  p.rl.steps = s.rl.steps;
-  p.rl.questionsPerStep = s.rl.questionsPerStep;
-  p.rl.rollout.groupSize = s.rl.groupSize;
-  p.rl.rollout.temperature = s.rl.temperature;
-  p.rl.optimizer.lr = s.rl.lr;
-  p.rl.optimizer.warmupSteps = s.rl.warmupSteps;
-  p.rl.checkpointEvery = s.rl.steps;
-  if (s.rl.updates) p.rl.updates = { ...s.rl.updates };
-  else delete p.rl.updates;
-  return p;
-}
-
-/**
- * The optimizer updates per step of a sweep row: the preset's, overridden by
- * `--groups-per-update` (default: the step's questions) and `--epochs` (default 1); undefined
- * when neither the preset nor the options ask for more than one update.
- */
-export function sweepUpdates(
-  base: ExperimentPreset,
-  opts: { groupsPerUpdate: string | undefined; epochs: string | undefined; questions: number },
-): { groupsPerUpdate: number; epochs: number } | undefined {
-  if (opts.groupsPerUpdate === undefined && opts.epochs === undefined) return base.rl.updates;
-  return {
-    groupsPerUpdate: parsePositiveInt(
-      "groups-per-update",
-      opts.groupsPerUpdate,
-      base.rl.updates?.groupsPerUpdate ?? opts.questions,
-    ),
-    epochs: parsePositiveInt("epochs", opts.epochs, base.rl.updates?.epochs ?? 1),
-  };
-}
-
-/** Paired comparison of two evaluations of the same questions. */
-export function pairWorld(before: TestbedEval, after: TestbedEval): WorldResult {
-  if (before.records.length !== after.records.length) {
-    throw new Error(
-      `pairWorld: ${before.records.length} questions before RL, ${after.records.length} after`,
-    );
-  }
-  let gained = 0, lost = 0;
-  before.records.forEach((b, i) => {
-    const a = after.records[i]!;
-    if (a.questionId !== b.questionId) {
-      throw new Error(
-        `pairWorld: question ${i} is ${b.questionId} before RL, ${a.questionId} after`,
-      );
-    }
-    if (a.em > b.em) gained++;
-    if (a.em < b.em) lost++;
-  });
-  return {
-    before: before.em,
-    after: after.em,
-    gained,
-    lost,
-    lookupBefore: before.lookup.accuracy,
-    lookupAfter: after.lookup.accuracy,
-  };
-}
+export {
+  mergeMethodConfig,
+  parseSeeds,
+  sweepPreset,
+  type SweepSettings,
+  sweepUpdates,
+} from "./sweep_settings.ts";
+export { pairWorld, sweepTable, type WorldResult } from "./sweep_results.ts";
 
 function mean(xs: number[]): number {
   const f = xs.filter(Number.isFinite);
   return f.length === 0 ? Number.NaN : f.reduce((a, b) => a + b, 0) / f.length;
 }
-
-const pts = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(100 * x).toFixed(1)}`;
 
 /** The usage text of this verb (`--help`). */
 export const SWEEP_USAGE =
@@ -430,62 +282,4 @@ export async function main(args: string[]): Promise<number> {
   } finally {
     ctx.store.close();
   }
-}
-
-/** One results line, as far as {@link sweepTable} reads it. */
-interface ResultRow {
-  label: string | null;
-  seed: number;
-  settings: SweepSettings;
-  worlds: { in: WorldResult; ood: WorldResult };
-}
-
-/**
- * A markdown table of a results file: one row per (label, warm start), one column per seed,
- * cells "in-domain / OOD" EM change in points; the last line of a repeated (label, warm start,
- * seed) wins. Warm starts are named by SFT steps ("cosine" when decayed), the SFT loss weight
- * of observation tokens and, when every seed started from one warm start (`--sft-seed`), its seed;
- * a row in a regime other than `mixed` names it in brackets.
- */
-export function sweepTable(jsonl: string): string {
-  const rows = new Map<string, Map<number, ResultRow>>();
-  const seeds = new Set<number>();
-  jsonl.split("\n").forEach((line, i) => {
-    if (line.trim() === "") return;
-    let r: ResultRow;
-    try {
-      r = JSON.parse(line) as ResultRow;
-    } catch (e) {
-      throw new Error(`sweep results line ${i + 1}: not JSON (${(e as Error).message})`);
-    }
-    if (typeof r.seed !== "number" || !r.worlds?.in || !r.worlds?.ood || !r.settings?.sft) {
-      throw new Error(`sweep results line ${i + 1}: expected seed, settings.sft and worlds.in/ood`);
-    }
-    const sft = r.settings.sft;
-    const warm = `${sft.steps}${sft.decayMinLrRatio === null ? "" : " cosine"}, ${
-      sft.observationWeight ?? "?"
-    }${r.settings.sftSeed === undefined ? "" : `, seed ${r.settings.sftSeed}'s`}`;
-    const regime = r.settings.regime && r.settings.regime !== "mixed"
-      ? ` [${r.settings.regime}]`
-      : "";
-    const key = `${r.label ?? "(no label)"}${regime} | ${warm}`;
-    if (!rows.has(key)) rows.set(key, new Map());
-    rows.get(key)!.set(r.seed, r);
-    seeds.add(r.seed);
-  });
-  const cols = [...seeds].sort((a, b) => a - b);
-  const d = (w: WorldResult) => pts(w.after - w.before);
-  const out = [
-    `| setting | SFT steps, observation weight | ${cols.map((s) => `seed ${s}`).join(" | ")} |`,
-    `| --- | --- | ${cols.map(() => "---").join(" | ")} |`,
-  ];
-  for (const [key, bySeed] of rows) {
-    const [label, warm] = key.split(" | ");
-    const cells = cols.map((s) => {
-      const r = bySeed.get(s);
-      return r ? `${d(r.worlds.in)} / ${d(r.worlds.ood)}` : "";
-    });
-    out.push(`| ${label} | ${warm} | ${cells.join(" | ")} |`);
-  }
-  return out.join("\n");
 }

@@ -18,14 +18,10 @@
  * ```
  * @module
  */
-
 import * as tf from "@tensorflow/tfjs";
-import { getThreadsCount, setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { registerWasmKernels } from "./wasm_kernels.ts";
 import { envFlag, envVar, firstLine } from "./_util.ts";
+import { type BackendInfo, describe, type WasmEngines } from "./backend/describe.ts";
+import { type Probe, probeTensorflow, probeWasm, projectNodeModules } from "./backend/probe.ts";
 
 export { firstLine };
 import { type BlasStatus, disableBlasMatMul, enableBlasMatMul } from "./blas.ts";
@@ -36,66 +32,20 @@ import {
 } from "./native_elementwise.ts";
 
 export { tf };
+export { type BackendInfo, backendLabel } from "./backend/describe.ts";
+export {
+  importOneLine,
+  type Probe,
+  probeTensorflow,
+  projectNodeModules,
+  wasmBinaryDir,
+} from "./backend/probe.ts";
 
 /** The backends creditlab can run on. */
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 
 /** All backend names, in order of preference. */
 export const BACKEND_NAMES: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
-
-/** What {@link initBackend} chose, for run records. */
-export interface BackendInfo {
-  /** The active tfjs backend (`tensorflow`, `wasm` or `cpu`). */
-  name: BackendName;
-  /** One line: why this backend (override, or what the more preferred ones lacked). */
-  reason: string;
-  /** Worker threads the backend computes with (1 for single-threaded wasm and cpu). */
-  threads: number;
-  /** Whether the backend runs vectorised code (wasm SIMD; native TensorFlow always does). */
-  simd: boolean;
-  /**
-   * What computes matMul on wasm: `"openblas"` (kernels/blas.ts, multi-threaded, through FFI)
-   * or `"xnnpack"` (the wasm backend's own kernel). Absent on other backends.
-   */
-  matmul?: "openblas" | "xnnpack";
-  /** OpenBLAS threads when `matmul` is `"openblas"`. */
-  matmulThreads?: number;
-  /** OpenBLAS's kernel family when `matmul` is `"openblas"` (e.g. `SkylakeX`, `Zen`). */
-  matmulCore?: string;
-  /**
-   * What computes the elementwise kernels on wasm (Add, Multiply, Exp, Softmax, Sum, Transpose,
-   * ...): `"native"` (kernels/native_elementwise.ts, multi-threaded C through FFI) or `"wasm"`
-   * (the backend's own single-threaded kernels). Absent on other backends.
-   */
-  elementwise?: "native" | "wasm";
-  /** Threads of the native elementwise kernels when `elementwise` is `"native"`. */
-  elementwiseThreads?: number;
-}
-
-/**
- * A short label of the backend and its engines for run records, e.g.
- * `wasm (matMul openblas Haswell x2, elementwise native x2)`; the backend name alone on other
- * backends. Runs made with different engines are not bit-identical, so the store keeps this.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { backendLabel } from "./backend.ts";
- * assert.equal(backendLabel({ name: "cpu", reason: "forced", threads: 1, simd: false }), "cpu");
- * ```
- */
-export function backendLabel(info: BackendInfo): string {
-  if (info.name !== "wasm" || info.matmul === undefined) return info.name;
-  const mm = info.matmul === "openblas"
-    ? `matMul openblas${info.matmulCore ? ` ${info.matmulCore}` : ""} x${info.matmulThreads ?? 1}`
-    : "matMul xnnpack";
-  const ew = info.elementwise === "native"
-    ? `, elementwise native x${info.elementwiseThreads ?? 1}`
-    : info.elementwise === "wasm"
-    ? ", elementwise wasm"
-    : "";
-  return `wasm (${mm}${ew})`;
-}
 
 /** Options of {@link initBackend}. */
 export interface InitBackendOptions {
@@ -114,107 +64,6 @@ export interface InitBackendOptions {
    * (default true; the environment variable `CREDITLAB_NATIVE=0` turns it off).
    */
   native?: boolean | undefined;
-}
-
-/** The `node_modules` folder Deno populated for this project (from where tfjs resolved). */
-export function projectNodeModules(): string {
-  const tfjsPath = fileURLToPath(import.meta.resolve("@tensorflow/tfjs"));
-  const i = tfjsPath.indexOf(`/node_modules/`);
-  if (i < 0) throw new Error(`backend: cannot locate node_modules from ${tfjsPath}`);
-  return tfjsPath.slice(0, i + "/node_modules".length);
-}
-
-/** Folder holding the tfjs-backend-wasm `.wasm` binaries. */
-export function wasmBinaryDir(): string {
-  const entry = fileURLToPath(import.meta.resolve("@tensorflow/tfjs-backend-wasm"));
-  const dir = dirname(entry);
-  if (!existsSync(join(dir, "tfjs-backend-wasm-simd.wasm"))) {
-    throw new Error(`backend: tfjs-backend-wasm binaries not found in ${dir}`);
-  }
-  return dir;
-}
-
-/** Result of probing one way to get a backend. */
-export type Probe = { ok: true; detail: string } | { ok: false; reason: string };
-
-/**
- * Import a module, turning any failure into a one-line reason.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * const r = await importOneLine("file:///nonexistent.js");
- * assert.ok(!r.ok && !r.reason.includes("\n")); // one line
- * ```
- */
-export async function importOneLine(
-  specifier: string,
-): Promise<{ ok: true; module: unknown } | { ok: false; reason: string }> {
-  try {
-    return { ok: true, module: await import(specifier) };
-  } catch (e) {
-    return { ok: false, reason: firstLine(e) };
-  }
-}
-
-/**
- * Try the native TensorFlow backend: `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`.
- * A package is only imported when it is installed in `nodeModules` (importing an absent npm
- * package would make Deno download it and run without its native addon); the import itself is
- * guarded so a broken install yields a one-line reason.
- */
-export async function probeTensorflow(opts: { nodeModules: string }): Promise<Probe> {
-  const reasons: string[] = [];
-  for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
-    const manifest = join(opts.nodeModules, pkg, "package.json");
-    if (!existsSync(manifest)) {
-      reasons.push(`${pkg} not installed`);
-      continue;
-    }
-    let version: string;
-    try {
-      version = String(JSON.parse(readFileSync(manifest, "utf8")).version);
-    } catch (e) {
-      reasons.push(`${pkg}: unreadable package.json (${firstLine(e)})`);
-      continue;
-    }
-    const r = await importOneLine(`npm:${pkg}@${version}`);
-    if (!r.ok) {
-      reasons.push(`${pkg}@${version} failed to load: ${r.reason}`);
-      continue;
-    }
-    if (tf.findBackend("tensorflow") === null && tf.findBackendFactory("tensorflow") === null) {
-      reasons.push(`${pkg}@${version} loaded but registered no "tensorflow" backend`);
-      continue;
-    }
-    return { ok: true, detail: `${pkg}@${version}` };
-  }
-  return { ok: false, reason: reasons.join("; ") };
-}
-
-let wasmPathsSet = false;
-
-async function probeWasm(): Promise<Probe> {
-  try {
-    if (!wasmPathsSet) {
-      const dir = wasmBinaryDir();
-      setWasmPaths({
-        "tfjs-backend-wasm.wasm": join(dir, "tfjs-backend-wasm.wasm"),
-        "tfjs-backend-wasm-simd.wasm": join(dir, "tfjs-backend-wasm-simd.wasm"),
-        "tfjs-backend-wasm-threaded-simd.wasm": join(dir, "tfjs-backend-wasm-threaded-simd.wasm"),
-      });
-      setThreadsCount(1);
-      wasmPathsSet = true;
-    }
-    registerWasmKernels();
-    const ok = await tf.setBackend("wasm");
-    if (!ok) return { ok: false, reason: "tf.setBackend('wasm') returned false" };
-    await tf.ready();
-    const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
-    return { ok: true, detail: simd ? "SIMD" : "no SIMD" };
-  } catch (e) {
-    return { ok: false, reason: firstLine(e) };
-  }
 }
 
 async function activate(name: BackendName): Promise<Probe> {
@@ -264,63 +113,6 @@ function parseBackendName(value: string, source: string): BackendName {
 
 function envBackend(): string | undefined {
   return envVar("CREDITLAB_BACKEND");
-}
-
-/** What computes matMul and the elementwise kernels on wasm (null = disabled). */
-interface WasmEngines {
-  blas: BlasStatus | null;
-  native: NativeElementwiseStatus | null;
-}
-
-function describeWasm(
-  reason: string,
-  e: WasmEngines,
-): Omit<BackendInfo, "name" | "threads" | "simd"> {
-  const { blas, native } = e;
-  const mm: Omit<BackendInfo, "name" | "threads" | "simd" | "reason"> & { text: string } = blas?.ok
-    ? {
-      text: `matMul via OpenBLAS (${blas.threads} threads, ${
-        blas.core === null
-          ? ""
-          : `core ${blas.core}${blas.coreForced ? ` [${blas.coreForced}]` : ""}, `
-      }${blas.path})`,
-      matmul: "openblas",
-      matmulThreads: blas.threads,
-      ...(blas.core === null ? {} : { matmulCore: blas.core }),
-    }
-    : {
-      text: `matMul on XNNPACK (OpenBLAS ${blas === null ? "disabled" : blas.reason})`,
-      matmul: "xnnpack",
-    };
-  const { text, ...mmInfo } = mm;
-  const ew = native?.ok
-    ? {
-      text: `elementwise via native (${native.threads} threads, ${native.path})`,
-      info: { elementwise: "native" as const, elementwiseThreads: native.threads },
-    }
-    : {
-      text: `elementwise on wasm (${native === null ? "native disabled" : native.reason})`,
-      info: { elementwise: "wasm" as const },
-    };
-  return { reason: `${reason}; ${text}; ${ew.text}`, ...mmInfo, ...ew.info };
-}
-
-async function describe(
-  name: BackendName,
-  reason: string,
-  engines: WasmEngines | null,
-): Promise<BackendInfo> {
-  switch (name) {
-    case "wasm": {
-      const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
-      const e = engines ?? { blas: null, native: null };
-      return { name, threads: getThreadsCount(), simd, ...describeWasm(reason, e) };
-    }
-    case "tensorflow":
-      return { name, reason, threads: navigator.hardwareConcurrency ?? 1, simd: true };
-    case "cpu":
-      return { name, reason, threads: 1, simd: false };
-  }
 }
 
 const cache = new Map<string, BackendInfo>();

@@ -21,62 +21,24 @@
  * ```
  * @module
  */
-
 import * as tf from "@tensorflow/tfjs";
 import { nativeGemmBatch } from "./native_elementwise.ts";
 import { replaceWasmKernel, restoreWasmKernel } from "./wasm_kernels.ts";
+import {
+  BLAS_CANDIDATES,
+  type BlasCore,
+  type BlasLib,
+  envPaths,
+  NO_TRANS,
+  openWithCore,
+  ROW_MAJOR,
+  TRANS,
+} from "./blas/library.ts";
+
+export { chooseCoreType, PRE_AVX2_CORES, readCpuFlags, readCpuModel } from "./blas/cpu.ts";
+export { BLAS_CANDIDATES, type BlasCore, openBlas } from "./blas/library.ts";
 
 type TensorInfo = tf.TensorInfo;
-
-/** Where we look for OpenBLAS (Debian's pthread build first). */
-export const BLAS_CANDIDATES: readonly string[] = [
-  "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",
-  "libopenblas.so.0",
-  "libopenblas.so",
-  "/usr/lib/aarch64-linux-gnu/openblas-pthread/libopenblas.so.0",
-  "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
-  "/usr/local/opt/openblas/lib/libopenblas.dylib",
-];
-
-const SYMBOLS = {
-  cblas_sgemm: {
-    parameters: [
-      "i32", // order
-      "i32", // transA
-      "i32", // transB
-      "i32", // M
-      "i32", // N
-      "i32", // K
-      "f32", // alpha
-      "buffer", // A
-      "i32", // lda
-      "buffer", // B
-      "i32", // ldb
-      "f32", // beta
-      "buffer", // C
-      "i32", // ldc
-    ],
-    result: "void",
-  },
-  openblas_get_num_threads: { parameters: [], result: "i32" },
-  openblas_set_num_threads: { parameters: ["i32"], result: "void" },
-  // OpenBLAS only (absent from other CBLAS libraries given by CREDITLAB_BLAS_LIB).
-  openblas_get_corename: { parameters: [], result: "pointer", optional: true },
-} as const;
-
-type BlasLib = Deno.DynamicLibrary<typeof SYMBOLS>;
-
-const ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
-
-/** Which kernel family OpenBLAS runs, and whether it was forced ({@link chooseCoreType}). */
-export interface BlasCore {
-  /** OpenBLAS's kernel family (`openblas_get_corename`), null for other CBLAS libraries. */
-  core: string | null;
-  /** Why the core was forced, null when OpenBLAS's own choice stands. */
-  coreForced: string | null;
-  /** The core OpenBLAS picked by itself before a forced reopen (null when not forced). */
-  coreDetected: string | null;
-}
 
 /** Result of {@link enableBlasMatMul}. */
 export type BlasStatus =
@@ -91,26 +53,6 @@ export interface BlasOptions {
   minFlops?: number;
   /** OpenBLAS threads (default: OpenBLAS's own choice, i.e. all cores or OPENBLAS_NUM_THREADS). */
   threads?: number;
-}
-
-/** Open OpenBLAS from the first path that works; the reason lists every failure on one line. */
-export function openBlas(paths: readonly string[]): { ok: true; lib: BlasLib; path: string } | {
-  ok: false;
-  reason: string;
-} {
-  const errors: string[] = [];
-  for (const path of paths) {
-    try {
-      return { ok: true, lib: Deno.dlopen(path, SYMBOLS), path };
-    } catch (e) {
-      const msg = (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
-      errors.push(`${path}: ${msg}`);
-      if (e instanceof Deno.errors.NotCapable || /--allow-ffi|NotCapable|permission/i.test(msg)) {
-        return { ok: false, reason: `FFI not permitted (${msg})` };
-      }
-    }
-  }
-  return { ok: false, reason: `OpenBLAS not found (${errors.join("; ")})` };
 }
 
 interface WasmBackendLike {
@@ -226,151 +168,6 @@ function blasBatchMatMul(args: KernelArgs): TensorInfo {
   }
   blasCounters.blas++;
   return out;
-}
-
-/**
- * OpenBLAS x86-64 kernel families without AVX2: what a DYNAMIC_ARCH build falls back to
- * (Prescott, SSE3) on a CPU model its table does not know, e.g. a virtualised Sapphire Rapids
- * that reports "Intel(R) Xeon(R) Processor". Lower case.
- */
-export const PRE_AVX2_CORES: ReadonlySet<string> = new Set([
-  "unknown",
-  "katmai",
-  "coppermine",
-  "northwood",
-  "prescott",
-  "banias",
-  "atom",
-  "core2",
-  "penryn",
-  "dunnington",
-  "nehalem",
-  "opteron",
-  "opteron_sse3",
-  "barcelona",
-  "bobcat",
-  "nano",
-  "sandybridge",
-  "bulldozer",
-  "piledriver",
-]);
-
-/**
- * Whether to override OpenBLAS's kernel choice, and with what. OpenBLAS 0.3.21 (Debian 12)
- * picks `Prescott` on the 2-core Xeon this project is measured on (AVX-512, model name "Intel(R)
- * Xeon(R) Processor"): matMul then runs about 7x slower at n = 1024 than with the `SkylakeX`
- * kernels (`deno task bench kernels`, reports/experiments.md). Returns null (OpenBLAS's own
- * choice stands) when the
- * user set `OPENBLAS_CORETYPE`, when the detected core already uses AVX2 or newer, or when the
- * CPU has neither AVX-512 (F, CD, BW, DQ, VL) nor AVX2 with FMA; otherwise `SkylakeX` or
- * `Haswell`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * const r = chooseCoreType({ detected: "Prescott", cpuFlags: new Set(["avx2", "fma"]) });
- * // { coreType: "Haswell", reason: "OpenBLAS detected Prescott on a CPU with AVX2 + FMA; forced Haswell" }
- * assert.equal(r?.coreType, "Haswell");
- * ```
- */
-export function chooseCoreType(args: {
-  detected: string;
-  cpuFlags: ReadonlySet<string>;
-  userCoreType?: string | undefined;
-}): { coreType: string; reason: string } | null {
-  if (args.userCoreType) return null;
-  if (!PRE_AVX2_CORES.has(args.detected.toLowerCase())) return null;
-  const f = args.cpuFlags;
-  const pick = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].every((x) => f.has(x))
-    ? { coreType: "SkylakeX", isa: "AVX-512" }
-    : f.has("avx2") && f.has("fma")
-    ? { coreType: "Haswell", isa: "AVX2 + FMA" }
-    : null;
-  if (pick === null) return null;
-  return {
-    coreType: pick.coreType,
-    reason: `OpenBLAS detected ${args.detected} on a CPU with ${pick.isa}; forced ${pick.coreType}`,
-  };
-}
-
-/** The CPU's model name from /proc/cpuinfo (`"unknown"` where there is none, e.g. macOS). */
-export function readCpuModel(path = "/proc/cpuinfo"): string {
-  try {
-    return /^model name\s*:\s*(.+)$/m.exec(Deno.readTextFileSync(path))?.[1]?.trim() ?? "unknown";
-  } catch {
-    return "unknown";
-  }
-}
-
-/** The CPU's feature flags from /proc/cpuinfo (empty where there is none, e.g. macOS). */
-export function readCpuFlags(path = "/proc/cpuinfo"): Set<string> {
-  try {
-    const line = Deno.readTextFileSync(path).split("\n").find((l) => /^flags\s*:/.test(l));
-    return new Set(line ? line.slice(line.indexOf(":") + 1).trim().split(/\s+/) : []);
-  } catch {
-    return new Set();
-  }
-}
-
-function coreName(lib: BlasLib): string | null {
-  const f = lib.symbols.openblas_get_corename;
-  if (!f) return null;
-  const p = f();
-  return p === null ? null : Deno.UnsafePointerView.getCString(p);
-}
-
-function envOrUndefined(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Open OpenBLAS and, when {@link chooseCoreType} says so, reopen it with `OPENBLAS_CORETYPE` set
- * (OpenBLAS reads it once, when the library is loaded; the variable stays set, so child
- * processes such as the PyTorch anchor of the kernels bench get the same kernels).
- */
-function openWithCore(paths: readonly string[]):
-  | { ok: true; lib: BlasLib; path: string; core: BlasCore }
-  | { ok: false; reason: string } {
-  const opened = openBlas(paths);
-  if (!opened.ok) return opened;
-  let lib = opened.lib;
-  const detected = coreName(lib);
-  const keep = { ...opened, core: { core: detected, coreForced: null, coreDetected: null } };
-  if (detected === null) return keep;
-  const choice = chooseCoreType({
-    detected,
-    cpuFlags: readCpuFlags(),
-    userCoreType: envOrUndefined("OPENBLAS_CORETYPE"),
-  });
-  if (choice === null) return keep;
-  try {
-    Deno.env.set("OPENBLAS_CORETYPE", choice.coreType);
-  } catch {
-    return keep; // no env permission: OpenBLAS's own choice stands
-  }
-  lib.close();
-  lib = Deno.dlopen(opened.path, SYMBOLS);
-  const core = coreName(lib);
-  const kept = core?.toLowerCase() !== choice.coreType.toLowerCase();
-  return {
-    ok: true,
-    lib,
-    path: opened.path,
-    core: {
-      core,
-      coreForced: kept ? `${choice.reason}, but OpenBLAS kept ${core}` : choice.reason,
-      coreDetected: detected,
-    },
-  };
-}
-
-function envPaths(): string[] {
-  const p = envOrUndefined("CREDITLAB_BLAS_LIB");
-  return p ? [p] : [];
 }
 
 /**

@@ -40,112 +40,36 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { buildNativeElementwise } from "./native/build.ts";
-import { envVar, firstLine } from "./_util.ts";
+import { envVar } from "./_util.ts";
 import { replaceWasmKernel, restoreWasmKernel } from "./wasm_kernels.ts";
+import {
+  NATIVE_ELEMENTWISE_KERNELS,
+  type NativeElementwiseOptions,
+  type NativeElementwiseStatus,
+  type NativeKernelName,
+} from "./native/api.ts";
+import { count } from "./native/counters.ts";
+import {
+  BINARY,
+  MAX_RANK,
+  type NativeLib,
+  openNativeElementwise,
+  REDUCE,
+  UNARY,
+} from "./native/ffi.ts";
+import { collapseBroadcast, collapseTranspose, reductionBlock } from "./native/shapes.ts";
+
+export {
+  NATIVE_ELEMENTWISE_KERNELS,
+  type NativeElementwiseOptions,
+  type NativeElementwiseStatus,
+  type NativeKernelName,
+} from "./native/api.ts";
+export { nativeCounters } from "./native/counters.ts";
+export { openNativeElementwise } from "./native/ffi.ts";
+export { collapseBroadcast, collapseTranspose, reductionBlock } from "./native/shapes.ts";
 
 type TensorInfo = tf.TensorInfo;
-
-const SYMBOLS = {
-  ew_api_version: { parameters: [], result: "i32" },
-  ew_set_threads: { parameters: ["i32", "i32"], result: "i32" },
-  ew_worker_blocks: { parameters: [], result: "i64" },
-  ew_unary: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
-  ew_binary: {
-    parameters: ["i32", "buffer", "buffer", "buffer", "i32", "buffer", "buffer", "buffer"],
-    result: "i32",
-  },
-  ew_reduce: { parameters: ["i32", "buffer", "buffer", "i32", "i32", "i32"], result: "i32" },
-  ew_softmax: { parameters: ["buffer", "buffer", "i32", "i32"], result: "i32" },
-  ew_transpose: { parameters: ["buffer", "buffer", "i32", "buffer", "buffer"], result: "i32" },
-  ew_segment_sum: {
-    parameters: ["buffer", "buffer", "buffer", "i32", "i32", "i32"],
-    result: "i32",
-  },
-  ew_gemm_init: { parameters: ["buffer"], result: "i32" },
-  ew_gemm_batch: {
-    parameters: [
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "buffer",
-      "i32",
-      "buffer",
-      "i32",
-      "buffer",
-      "i32",
-    ],
-    result: "i32",
-  },
-} as const;
-
-type NativeLib = Deno.DynamicLibrary<typeof SYMBOLS>;
-
-const API_VERSION = 1;
-const UNARY = {
-  copy: 0,
-  neg: 1,
-  square: 2,
-  sqrt: 3,
-  exp: 4,
-  sigmoid: 5,
-  i32ToF32: 6,
-  boolToF32: 7,
-} as const;
-const BINARY = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
-const REDUCE = { Sum: 0, Mean: 1 } as const;
-const MAX_RANK = 8;
-
-/** The wasm kernels {@link enableNativeElementwise} replaces. */
-export const NATIVE_ELEMENTWISE_KERNELS = [
-  "Add",
-  "Sub",
-  "Multiply",
-  "RealDiv",
-  "Neg",
-  "Square",
-  "Sqrt",
-  "Exp",
-  "Sigmoid",
-  "Identity",
-  "Cast",
-  "Softmax",
-  "Sum",
-  "Mean",
-  "Transpose",
-  "UnsortedSegmentSum",
-] as const;
-
-/** One of {@link NATIVE_ELEMENTWISE_KERNELS}. */
-export type NativeKernelName = (typeof NATIVE_ELEMENTWISE_KERNELS)[number];
-
-/** Result of {@link enableNativeElementwise}. */
-export type NativeElementwiseStatus =
-  | { ok: true; path: string; threads: number; minSize: number; built: boolean }
-  | { ok: false; reason: string };
-
-/** Options of {@link enableNativeElementwise}. */
-export interface NativeElementwiseOptions {
-  /**
-   * The shared library to open (default: `CREDITLAB_NATIVE_LIB`, else the one
-   * kernels/native/build.ts builds or finds in its cache).
-   */
-  path?: string;
-  /** Threads of a parallel kernel, the caller included (default `CREDITLAB_NATIVE_THREADS` or 2). */
-  threads?: number;
-  /** Tensors with fewer output elements stay on the wasm kernel (default 4096). */
-  minSize?: number;
-  /** How long an idle pool thread spins before it sleeps, in microseconds (default 50). */
-  spinMicros?: number;
-}
-
-/** Counters for tests and benchmarks: kernel calls computed natively and by the fallback. */
-export const nativeCounters: {
-  native: number;
-  fallback: number;
-  byKernel: Record<string, { native: number; fallback: number }>;
-} = { native: 0, fallback: 0, byKernel: {} };
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
@@ -161,123 +85,8 @@ let state:
   | null = null;
 const originals = new Map<string, tf.KernelConfig>();
 
-/**
- * Open the native library at `path`; a missing file, a wrong library or a missing FFI
- * permission is a one-line reason.
- */
-export function openNativeElementwise(path: string): { ok: true; lib: NativeLib } | {
-  ok: false;
-  reason: string;
-} {
-  let lib: NativeLib;
-  try {
-    lib = Deno.dlopen(path, SYMBOLS);
-  } catch (e) {
-    const msg = firstLine(e);
-    if (e instanceof Deno.errors.NotCapable || /--allow-ffi|NotCapable|permission/i.test(msg)) {
-      return { ok: false, reason: `native elementwise: FFI not permitted (${msg})` };
-    }
-    return { ok: false, reason: `native elementwise library not loadable (${path}: ${msg})` };
-  }
-  const v = lib.symbols.ew_api_version();
-  if (v !== API_VERSION) {
-    lib.close();
-    return {
-      ok: false,
-      reason: `native elementwise library ${path} has API ${v}, want ${API_VERSION}`,
-    };
-  }
-  return { ok: true, lib };
-}
-
 function size(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
-}
-
-function count(name: string, native: boolean): void {
-  const c = nativeCounters.byKernel[name] ??= { native: 0, fallback: 0 };
-  if (native) {
-    nativeCounters.native++;
-    c.native++;
-  } else {
-    nativeCounters.fallback++;
-    c.fallback++;
-  }
-}
-
-/**
- * Numpy broadcasting of two shapes collapsed to at most {@link MAX_RANK} output dims with the
- * element strides of each input (0 = broadcast); null when the shapes do not broadcast.
- * Exported for the tests.
- */
-export function collapseBroadcast(
-  a: readonly number[],
-  b: readonly number[],
-): { out: number[]; dims: number[]; sa: number[]; sb: number[] } | null {
-  const r = Math.max(a.length, b.length);
-  const pa = [...Array(r - a.length).fill(1), ...a] as number[];
-  const pb = [...Array(r - b.length).fill(1), ...b] as number[];
-  const out: number[] = [];
-  for (let i = 0; i < r; i++) {
-    const x = pa[i]!, y = pb[i]!;
-    if (x !== y && x !== 1 && y !== 1) return null;
-    out.push(x === 1 ? y : x);
-  }
-  const dims: number[] = [], sa: number[] = [], sb: number[] = [];
-  let strideA = 1, strideB = 1;
-  const rev: Array<[number, number, number]> = [];
-  for (let i = r - 1; i >= 0; i--) {
-    const d = out[i]!;
-    const s1 = pa[i] === 1 ? 0 : strideA, s2 = pb[i] === 1 ? 0 : strideB;
-    strideA *= pa[i]!;
-    strideB *= pb[i]!;
-    if (d === 1) continue;
-    rev.push([d, s1, s2]);
-  }
-  for (let k = rev.length - 1; k >= 0; k--) {
-    const [d, s1, s2] = rev[k]!;
-    const n = dims.length;
-    if (n > 0 && sa[n - 1] === s1 * d && sb[n - 1] === s2 * d) {
-      dims[n - 1] = dims[n - 1]! * d;
-      sa[n - 1] = s1;
-      sb[n - 1] = s2;
-    } else {
-      dims.push(d);
-      sa.push(s1);
-      sb.push(s2);
-    }
-  }
-  return { out, dims, sa, sb };
-}
-
-/**
- * A transpose with size-1 dims dropped and runs of axes that stay adjacent merged: input dims
- * (in input order) and the permutation over them. Exported for the tests.
- */
-export function collapseTranspose(
-  shape: readonly number[],
-  perm: readonly number[],
-): { dims: number[]; perm: number[] } {
-  const kept: number[] = [];
-  const newIndex = new Map<number, number>();
-  shape.forEach((d, i) => {
-    if (d !== 1) {
-      newIndex.set(i, kept.length);
-      kept.push(d);
-    }
-  });
-  const p = perm.filter((a) => shape[a] !== 1).map((a) => newIndex.get(a)!);
-  // groups of consecutive output axes whose input axes are consecutive
-  const groups: number[][] = [];
-  for (const a of p) {
-    const g = groups[groups.length - 1];
-    if (g !== undefined && a === g[g.length - 1]! + 1) g.push(a);
-    else groups.push([a]);
-  }
-  const byInput = groups.map((g, k) => ({ first: g[0]!, k, g })).sort((x, y) => x.first - y.first);
-  const dims = byInput.map(({ g }) => g.reduce((s, a) => s * kept[a]!, 1));
-  const rankOf = new Map(byInput.map(({ k }, i) => [k, i]));
-  return { dims, perm: groups.map((_, k) => rankOf.get(k)!) };
 }
 
 function binary(name: keyof typeof BINARY): Impl {
@@ -353,33 +162,6 @@ const softmaxImpl: Impl = (args, lib) => {
   if (rc !== 0) throw new Error(`Softmax (native): ew_softmax returned ${rc}`);
   return out;
 };
-
-/**
- * `[outer, red, inner]` of a reduction over `axes` of `shape` when the reduced dims form one
- * contiguous block once size-1 dims are ignored; null otherwise. Exported for the tests.
- */
-export function reductionBlock(
-  shape: readonly number[],
-  axes: readonly number[],
-): { outer: number; red: number; inner: number } | null {
-  const isAxis = new Set(axes);
-  let outer = 1, red = 1, inner = 1;
-  let phase = 0; // 0 before the reduced block, 1 inside it, 2 after it
-  for (let i = 0; i < shape.length; i++) {
-    const d = shape[i]!;
-    if (d === 1) continue;
-    if (isAxis.has(i)) {
-      if (phase === 2) return null;
-      phase = 1;
-      red *= d;
-    } else {
-      if (phase === 1) phase = 2;
-      if (phase === 0) outer *= d;
-      else inner *= d;
-    }
-  }
-  return { outer, red, inner };
-}
 
 function reduce(name: keyof typeof REDUCE): Impl {
   return (args, lib) => {
@@ -570,7 +352,6 @@ export function nativeWorkerBlocks(): number | null {
   return state === null ? null : Number(state.lib.symbols.ew_worker_blocks());
 }
 
-/** Whether the wasm backend's elementwise kernels currently go through the native library. */
 /** One batched product for {@link nativeGemmBatch} (row-major; stride 0 broadcasts). */
 export interface NativeGemmBatch {
   /** The OpenBLAS library kernels/blas.ts loaded (looked up, never loaded again). */
@@ -621,6 +402,7 @@ export function nativeGemmBatch(g: NativeGemmBatch): boolean {
   return rc === 0;
 }
 
+/** Whether the wasm backend's elementwise kernels currently go through the native library. */
 export function nativeElementwiseEnabled(): boolean {
   return originals.size > 0;
 }

@@ -40,162 +40,23 @@
  * ```
  * @module
  */
+import { stopWordSet, tokenize } from "./tokenize.ts";
+import type { Doc, Passage } from "@creditlab/core";
+import { bm25Idf, type Bm25Options, type Bm25Params, resolveParams } from "./bm25_params.ts";
+import { type Bm25Arrays, buildPostings, checkArrays } from "./bm25_build.ts";
+import { BOUND_SLACK, kthLargest, offer, type TopK } from "./bm25_topk.ts";
 
-import { fnv1a, FNV_OFFSET, FNV_PRIME, TermTable } from "./term_table.ts";
-import { type StopWords, stopWordSet, tokenize } from "./tokenize.ts";
-import type { Doc, Passage, SearchTool } from "@creditlab/core";
+export { BM25_DEFAULTS, bm25Idf, type Bm25Options, type Bm25Params } from "./bm25_params.ts";
+export { type Bm25Arrays } from "./bm25_build.ts";
+export { type TopK } from "./bm25_topk.ts";
+export { bm25SearchTool } from "./bm25_tool.ts";
 
-/** BM25 parameters (all optional in {@link Bm25Index.build}). */
-export interface Bm25Options {
-  /** Term-frequency saturation k1 >= 0 (default 0.9, Pyserini). */
-  k1?: number;
-  /** Length normalisation b in [0, 1] (default 0.4, Pyserini). */
-  b?: number;
-  /** Stop words dropped by the tokenizer (default `{ kind: "lucene" }`, Pyserini's set). */
-  stopWords?: StopWords;
-}
-
-/** Resolved BM25 parameters. */
-export interface Bm25Params {
-  k1: number;
-  b: number;
-  stopWords: StopWords;
-}
-
-/** Defaults: Pyserini's k1 = 0.9, b = 0.4 and Lucene's English stop set. */
-export const BM25_DEFAULTS: Readonly<Bm25Params> = Object.freeze({
-  k1: 0.9,
-  b: 0.4,
-  stopWords: { kind: "lucene" } as StopWords,
-});
-
-/** Top-k result as parallel arrays (doc indices into the index, scores descending). */
-export interface TopK {
-  docs: Int32Array;
-  scores: Float64Array;
-}
-
-/** The raw arrays of an index (what {@link Bm25Index.save} writes). */
-export interface Bm25Arrays {
-  vocab: string[];
-  docLens: Uint32Array;
-  offsets: Uint32Array;
-  postDocs: Uint32Array;
-  postTf: Uint16Array;
-}
-
-const MAX_TF = 65535;
 /**
  * Memory the search may spend on dense per-document impact arrays of frequent terms
  * (df >= N/16), built on first use: probing such a term is then one array read per candidate
  * instead of a search in a long posting list.
  */
 const DENSE_BUDGET_BYTES = 256 * 1024 * 1024;
-// deno-lint-ignore no-control-regex
-const NON_ASCII = /[^\x00-\x7f]/;
-
-function resolveParams(opts: Bm25Options): Bm25Params {
-  const k1 = opts.k1 ?? BM25_DEFAULTS.k1;
-  const b = opts.b ?? BM25_DEFAULTS.b;
-  if (!Number.isFinite(k1) || k1 < 0) {
-    throw new RangeError(`Bm25Index: k1 must be a finite number >= 0, got ${k1}`);
-  }
-  if (!Number.isFinite(b) || b < 0 || b > 1) {
-    throw new RangeError(`Bm25Index: b must be in [0, 1], got ${b}`);
-  }
-  return { k1, b, stopWords: opts.stopWords ?? BM25_DEFAULTS.stopWords };
-}
-
-/**
- * Lucene's BM25 idf: ln(1 + (N - df + 0.5) / (df + 0.5)) (always > 0).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.equal(bm25Idf(1, 2), Math.log(2)); // ln(1 + 1.5 / 1.5)
- * ```
- */
-export function bm25Idf(df: number, numDocs: number): number {
-  return Math.log(1 + (numDocs - df + 0.5) / (df + 0.5));
-}
-
-/** Grow a typed array to at least `need` elements (doubling). */
-function grow<T extends Uint32Array | Uint16Array>(a: T, need: number, make: (n: number) => T): T {
-  if (need <= a.length) return a;
-  let n = a.length * 2;
-  while (n < need) n *= 2;
-  const b = make(n);
-  b.set(a);
-  return b;
-}
-
-/** Insert (doc, score) into a best-first list of size <= k, ties by lower doc index. */
-function offer(
-  bestDocs: Int32Array,
-  bestScores: Float64Array,
-  size: number,
-  k: number,
-  d: number,
-  s: number,
-): number {
-  if (size === k) {
-    const ws = bestScores[k - 1]!;
-    if (s < ws || (s === ws && d > bestDocs[k - 1]!)) return size;
-  } else {
-    size++;
-  }
-  let i = size - 1;
-  while (i > 0) {
-    const ps = bestScores[i - 1]!;
-    if (ps > s || (ps === s && bestDocs[i - 1]! < d)) break;
-    bestScores[i] = ps;
-    bestDocs[i] = bestDocs[i - 1]!;
-    i--;
-  }
-  bestScores[i] = s;
-  bestDocs[i] = d;
-  return size;
-}
-
-/** k-th largest of `acc[list[0..n)]` (n >= k >= 1), by a size-k min-heap. */
-function kthLargest(
-  acc: Float64Array,
-  list: Uint32Array,
-  n: number,
-  heap: Float64Array,
-  k: number,
-): number {
-  let size = 0;
-  for (let q = 0; q < n; q++) {
-    const v = acc[list[q]!]!;
-    if (size < k) {
-      let i = size++;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (heap[p]! <= v) break;
-        heap[i] = heap[p]!;
-        i = p;
-      }
-      heap[i] = v;
-    } else if (v > heap[0]!) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= k) break;
-        const r = l + 1;
-        const c = r < k && heap[r]! < heap[l]! ? r : l;
-        if (heap[c]! >= v) break;
-        heap[i] = heap[c]!;
-        i = c;
-      }
-      heap[i] = v;
-    }
-  }
-  return heap[0]!;
-}
-
-/** Relative safety margin on pruning bounds (float rounding of sums in different orders). */
-const BOUND_SLACK = 1 + 1e-9;
 
 /** An immutable BM25 index over a fixed list of passages. */
 export class Bm25Index {
@@ -295,110 +156,8 @@ export class Bm25Index {
    */
   static build(docs: readonly Doc[], opts: Bm25Options = {}): Bm25Index {
     const params = resolveParams(opts);
-    const stop = stopWordSet(params.stopWords);
-    const n = docs.length;
-    const ids = new Array<string>(n), titles = new Array<string>(n), texts = new Array<string>(n);
-    const table = new TermTable();
-    const stopTable = new TermTable();
-    for (const w of stop) stopTable.insert(w, 0, w.length, fnv1a(w, 0, w.length));
-    const df: number[] = [];
-    const lastDoc: number[] = [];
-    const cnt: number[] = [];
-    const uniq: number[] = [];
-    const docLens = new Uint32Array(n);
-    const docStart = new Uint32Array(n + 1);
-    let fwdTerms = new Uint32Array(1 << 16);
-    let fwdTf = new Uint16Array(1 << 16);
-    let nnz = 0;
-    let len = 0;
-    let d = 0;
-    // One token s[start, end) with hash h: count it for document d.
-    const add = (s: string, start: number, end: number, h: number): void => {
-      if (stopTable.size > 0 && stopTable.find(s, start, end, h) >= 0) return;
-      const t = table.insert(s, start, end, h);
-      if (t === df.length) {
-        df.push(0);
-        lastDoc.push(-1);
-        cnt.push(0);
-      }
-      len++;
-      if (lastDoc[t] !== d) {
-        lastDoc[t] = d;
-        cnt[t] = 0;
-        uniq.push(t);
-      }
-      cnt[t]!++;
-    };
-    for (d = 0; d < n; d++) {
-      const doc = docs[d]!;
-      if (
-        typeof doc.id !== "string" || typeof doc.title !== "string" || typeof doc.text !== "string"
-      ) {
-        throw new TypeError(`Bm25Index.build: docs[${d}] must have string id, title and text`);
-      }
-      ids[d] = doc.id;
-      titles[d] = doc.title;
-      texts[d] = doc.text;
-      uniq.length = 0;
-      len = 0;
-      const lower = (doc.title + "\n" + doc.text).toLowerCase();
-      if (NON_ASCII.test(lower)) {
-        // Unicode path: the reference tokenizer (folding), then hash each token.
-        for (const tok of tokenize(lower, {})) add(tok, 0, tok.length, fnv1a(tok, 0, tok.length));
-      } else {
-        // ASCII fast path, identical to tokenize(): maximal runs of [a-z0-9], no allocation.
-        let start = -1;
-        let h = FNV_OFFSET;
-        const m = lower.length;
-        for (let i = 0; i < m; i++) {
-          const c = lower.charCodeAt(i);
-          if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {
-            if (start < 0) {
-              start = i;
-              h = FNV_OFFSET;
-            }
-            h = Math.imul(h ^ c, FNV_PRIME);
-          } else if (start >= 0) {
-            add(lower, start, i, h >>> 0);
-            start = -1;
-          }
-        }
-        if (start >= 0) add(lower, start, m, h >>> 0);
-      }
-      docLens[d] = len;
-      const need = nnz + uniq.length;
-      fwdTerms = grow(fwdTerms, need, (m) => new Uint32Array(m));
-      fwdTf = grow(fwdTf, need, (m) => new Uint16Array(m));
-      for (const t of uniq) {
-        fwdTerms[nnz] = t;
-        fwdTf[nnz] = Math.min(cnt[t]!, MAX_TF);
-        nnz++;
-        df[t]!++;
-      }
-      docStart[d + 1] = nnz;
-    }
-    const terms = table.terms;
-    const v = terms.length;
-    const offsets = new Uint32Array(v + 1);
-    for (let t = 0; t < v; t++) offsets[t + 1] = offsets[t]! + df[t]!;
-    const cursor = offsets.slice(0, v);
-    const postDocs = new Uint32Array(nnz);
-    const postTf = new Uint16Array(nnz);
-    for (let d = 0; d < n; d++) {
-      for (let j = docStart[d]!, e = docStart[d + 1]!; j < e; j++) {
-        const t = fwdTerms[j]!;
-        const p = cursor[t]!++;
-        postDocs[p] = d;
-        postTf[p] = fwdTf[j]!;
-      }
-    }
-    return new Bm25Index({ ids, titles, texts }, {
-      vocab: terms,
-      docLens,
-      offsets,
-      postDocs,
-      postTf,
-    }, params);
+    const built = buildPostings(docs, params);
+    return new Bm25Index(built.docs, built.arrays, params);
   }
 
   /**
@@ -412,26 +171,7 @@ export class Bm25Index {
     saved: Bm25Params,
     opts: { k1?: number; b?: number } = {},
   ): Bm25Index {
-    const n = docs.ids.length;
-    const v = arrays.vocab.length;
-    const bad = (what: string) => {
-      throw new Error(`Bm25Index.fromArrays: inconsistent index arrays: ${what}`);
-    };
-    if (docs.titles.length !== n || docs.texts.length !== n) bad("ids/titles/texts lengths differ");
-    if (arrays.docLens.length !== n) {
-      bad(`docLens has ${arrays.docLens.length} entries, expected ${n}`);
-    }
-    if (arrays.offsets.length !== v + 1) {
-      bad(`offsets has ${arrays.offsets.length} entries, expected ${v + 1}`);
-    }
-    if (arrays.offsets[v] !== arrays.postDocs.length) bad("offsets[V] != number of postings");
-    if (arrays.postTf.length !== arrays.postDocs.length) bad("postTf and postDocs lengths differ");
-    for (let t = 0; t < v; t++) {
-      if (arrays.offsets[t]! > arrays.offsets[t + 1]!) bad(`offsets decrease at term ${t}`);
-    }
-    for (let p = 0; p < arrays.postDocs.length; p++) {
-      if (arrays.postDocs[p]! >= n) bad(`posting ${p} names doc ${arrays.postDocs[p]} >= N`);
-    }
+    checkArrays(docs, arrays);
     const params = resolveParams({
       k1: opts.k1 ?? saved.k1,
       b: opts.b ?? saved.b,
@@ -682,27 +422,4 @@ export class Bm25Index {
     }
     return out;
   }
-}
-
-/**
- * Wrap an index as the agent's asynchronous `SearchTool`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * const tool = bm25SearchTool(Bm25Index.build([{ id: "0", title: "Lilu", text: "a demon" }]));
- * const passages = await tool.search("lilu", 3);
- * assert.equal(passages[0]?.id, "0");
- * ```
- */
-export function bm25SearchTool(index: Bm25Index): SearchTool {
-  return {
-    search(query: string, k: number): Promise<Passage[]> {
-      try {
-        return Promise.resolve(index.search(query, k));
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    },
-  };
 }
