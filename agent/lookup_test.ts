@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, Rng, Transformer } from "@creditlab/kernels";
+import { tinyModelConfig } from "@creditlab/kernels/testing";
 import { lookupAccuracy, lookupTargets } from "./lookup.ts";
 import { WordTokenizer } from "./tokenizer.ts";
 import type { Question, Role, Trajectory } from "@creditlab/core";
@@ -106,18 +107,9 @@ Deno.test("lookupTargets: bad input names the demonstration", () => {
 Deno.test("lookupAccuracy: equals a plain per-row argmax loop, for any batch size", async () => {
   await initBackend({});
   for (const seed of [1, 2, 3]) {
-    const model = new Transformer({
-      vocabSize: tok.vocabSize,
-      dModel: 16,
-      nLayers: 1,
-      nHeads: 2,
-      nKvHeads: 1,
-      ffnHidden: 32,
-      maxSeqLen: 128,
-      ropeTheta: 10000,
-      normEps: 1e-6,
-      tiedEmbeddings: true,
-    }, { rng: new Rng(seed) });
+    const model = new Transformer(tinyModelConfig({ vocabSize: tok.vocabSize, maxSeqLen: 128 }), {
+      rng: new Rng(seed),
+    });
     const { targets } = lookupTargets(demos, { questions, objects });
     let hits = 0;
     for (const t of targets) {

@@ -22,7 +22,7 @@ import {
   readRecords,
   writeRecords,
 } from "@creditlab/interchange";
-import { LlmRoundJudge } from "@creditlab/methods";
+import { endpointJudge } from "./endpoint_judge.ts";
 import { judgedRounds } from "../methods/round_judge.ts";
 
 /** The verb's usage text. */
@@ -81,15 +81,7 @@ export async function main(args: string[]): Promise<number> {
   method.loss(config); // the method's config check, before any file is read
   const records = await readRecords(values.in!);
   const unit = fileFormat(values.in!) === "jsonl" ? "line" : "row";
-  // The endpoint client is loaded only when a judge endpoint is given.
-  const judge = values.judge
-    ? new LlmRoundJudge(
-      new (await import("@creditlab/serving")).EndpointPolicy({
-        baseUrl: values.judge,
-        ...(values["judge-model"] ? { model: values["judge-model"] } : {}),
-      }),
-    )
-    : undefined;
+  const judge = await endpointJudge(values.judge, values["judge-model"]);
   const seed = int("seed");
   const step = int("step");
   const t0 = performance.now();

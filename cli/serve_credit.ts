@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import { getMethod, methodNames } from "@creditlab/train";
 import { DEFAULT_MAX_BODY_BYTES, serveCredit } from "@creditlab/interchange";
-import { LlmRoundJudge } from "@creditlab/methods";
+import { endpointJudge } from "./endpoint_judge.ts";
 import { judgedRounds } from "../methods/round_judge.ts";
 
 /** The verb's usage text. */
@@ -54,15 +54,7 @@ export async function main(args: string[]): Promise<number> {
       }`,
     );
   }
-  // The endpoint client is loaded only when a judge endpoint is given.
-  const judge = values.judge
-    ? new LlmRoundJudge(
-      new (await import("@creditlab/serving")).EndpointPolicy({
-        baseUrl: values.judge,
-        ...(values["judge-model"] ? { model: values["judge-model"] } : {}),
-      }),
-    )
-    : undefined;
+  const judge = await endpointJudge(values.judge, values["judge-model"]);
   const { server } = serveCredit({
     method: getMethod,
     methodNames,

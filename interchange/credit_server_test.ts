@@ -5,10 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { getMethod, methodNames } from "@creditlab/train";
+import { readUntilMatch } from "@creditlab/serving/testing";
 import { judgedRounds } from "../methods/round_judge.ts";
 import { serveCredit } from "./credit_server.ts";
 import { ARROW_STREAM_TYPE, outputsFromArrow, recordsToArrow } from "./arrow.ts";
-import { exportRecords, inProcessCredit, ourRollouts } from "./testing.ts";
+import { exportRecords, inProcessCredit, rolloutTest } from "./testing.ts";
 
 function server(maxBodyBytes?: number) {
   const ac = new AbortController();
@@ -37,13 +38,26 @@ function post(url: string, body: unknown, type = "application/json"): Promise<Re
   });
 }
 
-Deno.test({
-  name: "serve-credit: POST /credit answers the trainer's advantages bit for bit, every method",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const rollouts = await ourRollouts();
-    const records = await exportRecords(rollouts, { judge: true });
+/** POST /credit?method=METHOD with an Arrow IPC stream body. */
+function postArrow(url: string, method: string, body: BodyInit): Promise<Response> {
+  return fetch(`${url}/credit?method=${method}`, {
+    method: "POST",
+    headers: { "content-type": ARROW_STREAM_TYPE },
+    body,
+  });
+}
+
+/** Assert the status of the response and discard its body. */
+async function expectStatus(response: Promise<Response>, status: number): Promise<void> {
+  const res = await response;
+  assert.equal(res.status, status);
+  await res.body?.cancel();
+}
+
+rolloutTest(
+  "serve-credit: POST /credit answers the trainer's advantages bit for bit, every method",
+  { judge: true },
+  async ({ rollouts, records }) => {
     const s = server();
     try {
       const health = await (await fetch(`${s.url}/health`)).json();
@@ -65,11 +79,7 @@ Deno.test({
           assert.deepEqual(o.method_record, want.records[i]);
         });
         // The same batch as an Arrow IPC stream, answered in Arrow.
-        const ar = await fetch(`${s.url}/credit?method=${name}`, {
-          method: "POST",
-          headers: { "content-type": ARROW_STREAM_TYPE },
-          body: recordsToArrow(records),
-        });
+        const ar = await postArrow(s.url, name, recordsToArrow(records));
         assert.equal(ar.status, 200, ar.status === 200 ? "" : await ar.clone().text());
         assert.equal(ar.headers.get("content-type"), ARROW_STREAM_TYPE);
         const got = outputsFromArrow(new Uint8Array(await ar.arrayBuffer()));
@@ -85,114 +95,94 @@ Deno.test({
       await s.close();
     }
   },
-});
+);
 
-Deno.test({
-  name: "serve-credit: 413 over the body limit, 400 naming the field, 404/405/415",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const rollouts = await ourRollouts();
-    const records = await exportRecords(rollouts, { judge: true });
-    const small = server(2048);
-    const s = server();
-    try {
-      // Declared length over the limit.
-      const big = await post(small.url, { method: "grpo", records });
-      assert.equal(big.status, 413);
-      assert.match((await big.json()).error, /over the limit of 2048 bytes/);
-      // A streamed body (no Content-Length) over the limit.
-      const bytes = new TextEncoder().encode(JSON.stringify({ method: "grpo", records }));
-      const stream = new ReadableStream<Uint8Array>({
-        start(c) {
-          for (let i = 0; i < bytes.length; i += 1000) c.enqueue(bytes.subarray(i, i + 1000));
-          c.close();
-        },
-      });
-      const streamed = await fetch(`${small.url}/credit`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: stream,
-      });
-      assert.equal(streamed.status, 413);
-      await streamed.body?.cancel();
+rolloutTest("serve-credit: 413 over the body limit, 400 naming the field, 404/405/415", {
+  judge: true,
+}, async ({ rollouts, records }) => {
+  const small = server(2048);
+  const s = server();
+  try {
+    // Declared length over the limit.
+    const big = await post(small.url, { method: "grpo", records });
+    assert.equal(big.status, 413);
+    assert.match((await big.json()).error, /over the limit of 2048 bytes/);
+    // A streamed body (no Content-Length) over the limit.
+    const bytes = new TextEncoder().encode(JSON.stringify({ method: "grpo", records }));
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < bytes.length; i += 1000) c.enqueue(bytes.subarray(i, i + 1000));
+        c.close();
+      },
+    });
+    const streamed = fetch(`${small.url}/credit`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: stream,
+    });
+    await expectStatus(streamed, 413);
 
-      const bad = structuredClone(records);
-      bad[3]!.response_mask[0] = 1 - bad[3]!.response_mask[0]!;
-      const r1 = await post(s.url, { method: "grpo", records: bad });
-      assert.equal(r1.status, 400);
-      const e1 = await r1.json();
-      assert.equal(e1.field, "response_mask[0]");
-      assert.equal(e1.at, "records[3]");
-      assert.match(e1.error, /request body: records\[3\]: field response_mask\[0\]: expected/);
+    const bad = structuredClone(records);
+    bad[3]!.response_mask[0] = 1 - bad[3]!.response_mask[0]!;
+    const r1 = await post(s.url, { method: "grpo", records: bad });
+    assert.equal(r1.status, 400);
+    const e1 = await r1.json();
+    assert.equal(e1.field, "response_mask[0]");
+    assert.equal(e1.at, "records[3]");
+    assert.match(e1.error, /request body: records\[3\]: field response_mask\[0\]: expected/);
 
-      const r2 = await post(s.url, { method: "nope", records });
-      assert.equal(r2.status, 400);
-      const e2 = await r2.json();
-      assert.equal(e2.field, "method");
-      assert.match(
-        e2.error,
-        /unknown method "nope"; registered: capf, cw-grpo, e-grpo, grpo, pure/,
-      );
+    const r2 = await post(s.url, { method: "nope", records });
+    assert.equal(r2.status, 400);
+    const e2 = await r2.json();
+    assert.equal(e2.field, "method");
+    assert.match(
+      e2.error,
+      /unknown method "nope"; registered: capf, cw-grpo, e-grpo, grpo, pure/,
+    );
 
-      const r3 = await post(s.url, {
-        method: "capf",
-        config: { attenuation: { factor: 7 } },
-        records,
-      });
-      assert.equal(r3.status, 400);
-      assert.equal((await r3.json()).field, "config");
+    const r3 = await post(s.url, {
+      method: "capf",
+      config: { attenuation: { factor: 7 } },
+      records,
+    });
+    assert.equal(r3.status, 400);
+    assert.equal((await r3.json()).field, "config");
 
-      const r4 = await post(s.url, "{not json");
-      assert.equal(r4.status, 400);
-      assert.equal((await r4.json()).field, "body");
+    const r4 = await post(s.url, "{not json");
+    assert.equal(r4.status, 400);
+    assert.equal((await r4.json()).field, "body");
 
-      const r5 = await post(s.url, { method: "grpo", records: [], extra: 1 });
-      assert.equal(r5.status, 400);
-      assert.equal((await r5.json()).field, "extra");
+    const r5 = await post(s.url, { method: "grpo", records: [], extra: 1 });
+    assert.equal(r5.status, 400);
+    assert.equal((await r5.json()).field, "extra");
 
-      const r6 = await post(s.url, { method: "grpo", records: [] });
-      assert.equal(r6.status, 400);
-      assert.equal((await r6.json()).field, "records");
+    const r6 = await post(s.url, { method: "grpo", records: [] });
+    assert.equal(r6.status, 400);
+    assert.equal((await r6.json()).field, "records");
 
-      const noScores = await exportRecords(rollouts, { judge: false });
-      const r7 = await post(s.url, { method: "cw-grpo", records: noScores });
-      assert.equal(r7.status, 400);
-      assert.equal((await r7.json()).field, "extras.judge_scores");
+    const noScores = await exportRecords(rollouts, { judge: false });
+    const r7 = await post(s.url, { method: "cw-grpo", records: noScores });
+    assert.equal(r7.status, 400);
+    assert.equal((await r7.json()).field, "extras.judge_scores");
 
-      const ra = await fetch(`${s.url}/credit?method=grpo`, {
-        method: "POST",
-        headers: { "content-type": ARROW_STREAM_TYPE },
-        body: recordsToArrow(bad),
-      });
-      assert.equal(ra.status, 400);
-      assert.deepEqual(
-        { field: (await ra.json()).field },
-        { field: "response_mask[0]" },
-        "an Arrow body's error is JSON and names the field",
-      );
-      const rb = await fetch(`${s.url}/credit?method=grpo`, {
-        method: "POST",
-        headers: { "content-type": ARROW_STREAM_TYPE },
-        body: "not arrow",
-      });
-      assert.equal(rb.status, 400);
-      assert.match((await rb.json()).error, /expected an Arrow IPC stream/);
+    const ra = await postArrow(s.url, "grpo", recordsToArrow(bad));
+    assert.equal(ra.status, 400);
+    assert.deepEqual(
+      { field: (await ra.json()).field },
+      { field: "response_mask[0]" },
+      "an Arrow body's error is JSON and names the field",
+    );
+    const rb = await postArrow(s.url, "grpo", "not arrow");
+    assert.equal(rb.status, 400);
+    assert.match((await rb.json()).error, /expected an Arrow IPC stream/);
 
-      const r8 = await post(s.url, "{}", "text/plain");
-      assert.equal(r8.status, 415);
-      await r8.body?.cancel();
-      const r9 = await fetch(`${s.url}/credit`);
-      assert.equal(r9.status, 405);
-      await r9.body?.cancel();
-      const r10 = await fetch(`${s.url}/nothing`);
-      assert.equal(r10.status, 404);
-      await r10.body?.cancel();
-    } finally {
-      await small.close();
-      await s.close();
-    }
-  },
+    await expectStatus(post(s.url, "{}", "text/plain"), 415);
+    await expectStatus(fetch(`${s.url}/credit`), 405);
+    await expectStatus(fetch(`${s.url}/nothing`), 404);
+  } finally {
+    await small.close();
+    await s.close();
+  }
 });
 
 Deno.test({
@@ -214,18 +204,12 @@ Deno.test({
     }).spawn();
     try {
       const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-      let text = "";
-      while (!/listening on (http:\S+)/.test(text)) {
-        const { done, value } = await reader.read();
-        if (done) throw new Error(`serve-credit exited: ${text}`);
-        text += value;
-      }
-      const url = text.match(/listening on (http:\S+)/)![1]!;
+      const { match, text } = await readUntilMatch(reader, /listening on (http:\S+)/);
+      if (!match) throw new Error(`serve-credit exited: ${text}`);
+      const url = match[1]!;
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.equal((await (await fetch(`${url}/health`)).json()).maxBodyBytes, 100);
-      const res = await post(url, { method: "grpo", records: [], pad: "x".repeat(200) });
-      assert.equal(res.status, 413);
-      await res.body?.cancel();
+      await expectStatus(post(url, { method: "grpo", records: [], pad: "x".repeat(200) }), 413);
       reader.releaseLock();
     } finally {
       child.kill("SIGTERM");

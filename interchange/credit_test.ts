@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { getMethod, methodNames } from "@creditlab/train";
 import { llmResourceProvider } from "@creditlab/methods";
 import { EndpointPolicy } from "@creditlab/serving";
-import { exportRecords, inProcessCredit, ourRollouts } from "./testing.ts";
+import { inProcessCredit, rolloutTest } from "./testing.ts";
+import type { TrajectoryRecord } from "./record.ts";
 import { readRecords, writeRecords } from "./files.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -25,15 +26,38 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-Deno.test({
-  name: "credit: our rollouts -> file -> `deno task credit` equal the trainer's credit bit for bit",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const rollouts = await ourRollouts();
-    const records = await exportRecords(rollouts, { judge: true });
-    const dir = await Deno.makeTempDir();
-    try {
+/** `deno task credit --method METHOD --in IN --out OUT` and any further flags. */
+function credit(method: string, inPath: string, outPath: string, ...flags: string[]) {
+  return cli(["credit", "--method", method, "--in", inPath, "--out", outPath, ...flags]);
+}
+
+/** Run `fn` in a fresh temporary folder, removed afterwards. */
+async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Run `fn` on `records` written to `in.jsonl` in a fresh temporary folder (`dir`). */
+function withRecordsFile(
+  records: TrajectoryRecord[],
+  fn: (path: string, dir: string) => Promise<void>,
+): Promise<void> {
+  return inTempDir(async (dir) => {
+    const path = join(dir, "in.jsonl");
+    await writeRecords(path, records);
+    await fn(path, dir);
+  });
+}
+
+rolloutTest(
+  "credit: our rollouts -> file -> `deno task credit` equal the trainer's credit bit for bit",
+  { judge: true },
+  async ({ rollouts, records }) => {
+    await inTempDir(async (dir) => {
       for (const ext of ["jsonl", "parquet"]) {
         await writeRecords(join(dir, `in.${ext}`), records);
       }
@@ -43,15 +67,7 @@ Deno.test({
         const want = await inProcessCredit(getMethod(name), { rollouts });
         for (const ext of ["jsonl", "parquet"]) {
           const outPath = join(dir, `${name}.out.${ext}`);
-          const r = await cli([
-            "credit",
-            "--method",
-            name,
-            "--in",
-            join(dir, `in.${ext}`),
-            "--out",
-            outPath,
-          ]);
+          const r = await credit(name, join(dir, `in.${ext}`), outPath);
           assert.equal(r.code, 0, `${name} (${ext}): ${r.stderr}`);
           assert.deepEqual(JSON.parse(r.stdout), want.metrics, `${name} (${ext}) metrics`);
           const got = await readRecords(outPath);
@@ -82,107 +98,53 @@ Deno.test({
         }
         assert.ok(want.advantages.some((a) => a.some((x) => x !== 0)), `${name}: some credit`);
       }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
-});
+);
 
-Deno.test({
-  name: "credit: a judged trajectory without judge scores fails naming the file, line and field",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const rollouts = await ourRollouts();
-    const records = await exportRecords(rollouts, { judge: false });
-    const dir = await Deno.makeTempDir();
-    try {
-      const path = join(dir, "in.jsonl");
-      await writeRecords(path, records);
-      const r = await cli([
-        "credit",
-        "--method",
-        "cw-grpo",
-        "--in",
-        path,
-        "--out",
-        join(dir, "o.jsonl"),
-      ]);
+rolloutTest(
+  "credit: a judged trajectory without judge scores fails naming the file, line and field",
+  { judge: false },
+  async ({ records }) => {
+    await withRecordsFile(records, async (path, dir) => {
+      const r = await credit("cw-grpo", path, join(dir, "o.jsonl"));
       assert.equal(r.code, 1);
       assert.match(
         r.stderr,
         /in\.jsonl: line \d+: field extras\.judge_scores: expected the round judge's scores of rounds 1\.\.\d+ .*--judge URL/,
       );
       // Methods that ask for no judge run on the same file.
-      const ok = await cli([
-        "credit",
-        "--method",
-        "e-grpo",
-        "--in",
-        path,
-        "--out",
-        join(dir, "o.jsonl"),
-      ]);
+      const ok = await credit("e-grpo", path, join(dir, "o.jsonl"));
       assert.equal(ok.code, 0, ok.stderr);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
-});
+);
 
-Deno.test({
-  name: "credit: --config overrides reach the method (bit for bit), bad ones fail naming the field",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const rollouts = await ourRollouts();
-    const records = await exportRecords(rollouts, { judge: true });
-    const dir = await Deno.makeTempDir();
-    try {
-      const path = join(dir, "in.jsonl");
-      await writeRecords(path, records);
+rolloutTest(
+  "credit: --config overrides reach the method (bit for bit), bad ones fail naming the field",
+  { judge: true },
+  async ({ rollouts, records }) => {
+    await withRecordsFile(records, async (path, dir) => {
       const capf = getMethod("capf");
       const override = { attenuation: { factor: 0.25 } };
       const config = structuredClone(capf.defaults) as { attenuation: { factor: number } };
       config.attenuation.factor = 0.25;
       const want = await inProcessCredit(capf, { rollouts, config });
       const out = join(dir, "o.jsonl");
-      const r = await cli([
-        "credit",
-        "--method",
-        "capf",
-        "--config",
-        JSON.stringify(override),
-        "--in",
-        path,
-        "--out",
-        out,
-      ]);
+      const r = await credit("capf", path, out, "--config", JSON.stringify(override));
       assert.equal(r.code, 0, r.stderr);
       (await readRecords(out)).forEach((rec, i) => {
         assert.deepEqual(Float32Array.from(rec.advantages!), want.advantages[i]);
       });
-      const bad = await cli([
-        "credit",
-        "--method",
-        "capf",
-        "--config",
-        '{"attenuation":{"factor":-1}}',
-        "--in",
-        path,
-        "--out",
-        out,
-      ]);
+      const bad = await credit("capf", path, out, "--config", '{"attenuation":{"factor":-1}}');
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /factor/);
       const help = await cli(["credit", "--help"]);
       assert.equal(help.code, 0);
       assert.match(help.stdout, /usage: deno task credit --method NAME/);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
-});
+);
 
 type Msg = { role: string; content: string };
 
@@ -214,51 +176,36 @@ function judgeServer(): { url: string; calls: () => number; close: () => Promise
   };
 }
 
-Deno.test({
-  name: "credit --judge URL: records without judge scores use the endpoint, as the trainer would",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const rollouts = await ourRollouts();
-    const records = await exportRecords(rollouts, { judge: false });
-    const dir = await Deno.makeTempDir();
+rolloutTest(
+  "credit --judge URL: records without judge scores use the endpoint, as the trainer would",
+  { judge: false },
+  async ({ rollouts, records }) => {
     const judge = judgeServer();
     try {
-      const path = join(dir, "in.jsonl");
-      await writeRecords(path, records);
-      for (const name of ["cw-grpo", "pure"]) {
-        const provide = llmResourceProvider(new EndpointPolicy({ baseUrl: judge.url }));
-        const want = await inProcessCredit(getMethod(name), {
-          rollouts,
-          resources: { search: rollouts.testbed.search, provide },
-        });
-        const before = judge.calls();
-        const out = join(dir, `${name}.jsonl`);
-        const r = await cli([
-          "credit",
-          "--method",
-          name,
-          "--in",
-          path,
-          "--out",
-          out,
-          "--judge",
-          judge.url,
-        ]);
-        assert.equal(r.code, 0, r.stderr);
-        assert.ok(judge.calls() > before, `${name} asked the endpoint`);
-        (await readRecords(out)).forEach((rec, i) => {
-          assert.deepEqual(
-            Float32Array.from(rec.advantages!),
-            want.advantages[i],
-            `${name} row ${i}`,
-          );
-          assert.deepEqual(rec.method_record ?? null, want.records[i]);
-        });
-      }
+      await withRecordsFile(records, async (path, dir) => {
+        for (const name of ["cw-grpo", "pure"]) {
+          const provide = llmResourceProvider(new EndpointPolicy({ baseUrl: judge.url }));
+          const want = await inProcessCredit(getMethod(name), {
+            rollouts,
+            resources: { search: rollouts.testbed.search, provide },
+          });
+          const before = judge.calls();
+          const out = join(dir, `${name}.jsonl`);
+          const r = await credit(name, path, out, "--judge", judge.url);
+          assert.equal(r.code, 0, r.stderr);
+          assert.ok(judge.calls() > before, `${name} asked the endpoint`);
+          (await readRecords(out)).forEach((rec, i) => {
+            assert.deepEqual(
+              Float32Array.from(rec.advantages!),
+              want.advantages[i],
+              `${name} row ${i}`,
+            );
+            assert.deepEqual(rec.method_record ?? null, want.records[i]);
+          });
+        }
+      });
     } finally {
       await judge.close();
-      await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);

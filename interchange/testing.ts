@@ -12,7 +12,8 @@
  */
 import type { Question, Trajectory } from "@creditlab/core";
 import { buildTestbed, getPreset, type Testbed } from "@creditlab/experiments";
-import { initBackend, Rng, Transformer } from "@creditlab/kernels";
+import { smallPolicy } from "@creditlab/experiments/testing";
+import { initBackend, Rng } from "@creditlab/kernels";
 import { buildBatch, encodeTurn, expertTrajectory, parseAction, rollout } from "@creditlab/agent";
 import {
   checkStepResult,
@@ -52,16 +53,7 @@ async function build(): Promise<OurRollouts> {
     throw new Error("test_rollouts: the smoke world has too few multi-hop questions");
   }
   const questions = new Map(testbed.rlTrain.map((q) => [q.id, q] as const));
-  const model = new Transformer(
-    {
-      ...preset.model,
-      nLayers: 1,
-      dModel: 32,
-      ffnHidden: 64,
-      vocabSize: testbed.tokenizer.vocabSize,
-    },
-    { rng: new Rng(7) },
-  );
+  const model = smallPolicy(testbed, { preset, seed: 7 });
   const ctx: MethodContext<unknown> = {
     config: capf.defaults,
     questions,
@@ -203,4 +195,25 @@ export async function exportRecords(
     }));
   }
   return out;
+}
+
+/**
+ * A test over the fixture: `fn` gets our rollouts (built once per process) and their records
+ * (`exportRecords`, with the judge's scores when `judge`). The sanitizers are off: the
+ * fixture's backend outlives one test.
+ */
+export function rolloutTest(
+  name: string,
+  opts: { judge: boolean },
+  fn: (fixture: { rollouts: OurRollouts; records: TrajectoryRecord[] }) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      const rollouts = await ourRollouts();
+      await fn({ rollouts, records: await exportRecords(rollouts, opts) });
+    },
+  });
 }

@@ -85,9 +85,10 @@ for (const backend of ["cpu", "wasm"] as const) {
   Deno.test(`checkpoint (${backend}): save/load gives identical weights and identical logits`, async () => {
     await initBackend({ backend });
     await withTmp(async (dir) => {
-      const m = new Transformer(cfg, { rng: new Rng(9) });
-      const p = join(dir, "model.safetensors");
-      await saveCheckpoint(p, m, { extra: { tokenizer: '{"v":1}', step: "3" } });
+      const { m, p } = await savedModel(dir, 9, "model.safetensors", {
+        tokenizer: '{"v":1}',
+        step: "3",
+      });
       const { model, extra, config } = await loadCheckpoint(p);
       assert.deepEqual(extra, { tokenizer: '{"v":1}', step: "3" });
       assert.deepEqual(config, { ...cfg, qkNorm: true });
@@ -105,19 +106,15 @@ for (const backend of ["cpu", "wasm"] as const) {
 Deno.test("checkpoint: corrupt, truncated and mismatched files give errors naming the file", async () => {
   await initBackend({ backend: "cpu" });
   await withTmp(async (dir) => {
-    const m = new Transformer(cfg, { rng: new Rng(1) });
-    const good = join(dir, "good.safetensors");
-    await saveCheckpoint(good, m);
+    const { m, p: good } = await savedModel(dir, 1);
     const bytes = await Deno.readFile(good);
-    const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    const { header, data } = split(bytes);
     const write = async (name: string, b: Uint8Array) => {
       const p = join(dir, name);
       await Deno.writeFile(p, b);
       return p;
     };
-    const withHeader = (h: unknown, data = bytes.subarray(8 + n)) =>
-      encodeRaw(JSON.stringify(h), data);
+    const withHeader = (h: unknown) => encodeRaw(JSON.stringify(h), data);
 
     const cases: [string, Uint8Array, RegExp][] = [
       ["short", bytes.subarray(0, 5), /too short/],
@@ -165,12 +162,10 @@ Deno.test("checkpoint: corrupt, truncated and mismatched files give errors namin
     const other = new Transformer({ ...cfg, ffnHidden: 24 }, { rng: new Rng(1) });
     const mism = join(dir, "mismatch.safetensors");
     await saveCheckpoint(mism, other);
-    const mb = await Deno.readFile(mism);
-    const mn = Number(new DataView(mb.buffer).getBigUint64(0, true));
-    const mh = JSON.parse(new TextDecoder().decode(mb.subarray(8, 8 + mn)));
+    const { header: mh, data: md } = split(await Deno.readFile(mism));
     mh.__metadata__.config = JSON.stringify(cfg);
     delete mh.__metadata__.checksum; // as an older file, or one whose editor dropped it
-    const pm = await write("mm.safetensors", encodeRaw(JSON.stringify(mh), mb.subarray(8 + mn)));
+    const pm = await write("mm.safetensors", encodeRaw(JSON.stringify(mh), md));
     await assert.rejects(
       loadCheckpoint(pm),
       /"layers.0.w_gate" has shape \[16,24\], config needs \[16,20\]/,
@@ -187,6 +182,19 @@ Deno.test("checkpoint: corrupt, truncated and mismatched files give errors namin
     other.dispose();
   });
 });
+
+/** A `cfg` model with weights from `seed`, saved (with `extra`) as `name` in `dir`. */
+async function savedModel(
+  dir: string,
+  seed: number,
+  name = "good.safetensors",
+  extra?: Record<string, string>,
+): Promise<{ m: Transformer; p: string }> {
+  const m = new Transformer(cfg, { rng: new Rng(seed) });
+  const p = join(dir, name);
+  await saveCheckpoint(p, m, extra ? { extra } : {});
+  return { m, p };
+}
 
 /** The header (parsed) and the data section of safetensors bytes. */
 // deno-lint-ignore no-explicit-any
@@ -214,9 +222,7 @@ async function loadError(path: string): Promise<string> {
 Deno.test("checkpoint: saved with a checksum; a file without one (older saver) still loads bit-exactly", async () => {
   await initBackend({ backend: "cpu" });
   await withTmp(async (dir) => {
-    const m = new Transformer(cfg, { rng: new Rng(3) });
-    const p = join(dir, "new.safetensors");
-    await saveCheckpoint(p, m, { extra: { step: "4" } });
+    const { m, p } = await savedModel(dir, 3, "new.safetensors", { step: "4" });
     const { header } = split(await Deno.readFile(p));
     const sums = JSON.parse(header.__metadata__.checksum).sha256;
     assert.match(sums.header, /^[0-9a-f]{64}$/);
@@ -281,9 +287,7 @@ Deno.test("checkpoint: NaN weights are refused naming the file and the tensor, w
 Deno.test("checkpoint: flipped bytes are refused naming the file and the tensor", async () => {
   await initBackend({ backend: "cpu" });
   await withTmp(async (dir) => {
-    const m = new Transformer(cfg, { rng: new Rng(5) });
-    const p = join(dir, "good.safetensors");
-    await saveCheckpoint(p, m);
+    const { m, p } = await savedModel(dir, 5);
     const bytes = await Deno.readFile(p);
     const dataStart = bytes.length - split(bytes).data.length;
     // One flipped low mantissa bit: the weight stays finite and plausible.
@@ -314,9 +318,7 @@ Deno.test("checkpoint: flipped bytes are refused naming the file and the tensor"
 Deno.test("checkpoint: an edited header is refused: maxSeqLen 1e9 (checksum or bounds), bounds named", async () => {
   await initBackend({ backend: "cpu" });
   await withTmp(async (dir) => {
-    const m = new Transformer(cfg, { rng: new Rng(7) });
-    const p = join(dir, "good.safetensors");
-    await saveCheckpoint(p, m);
+    const { m, p } = await savedModel(dir, 7);
     const { header, data } = split(await Deno.readFile(p));
     const edit = async (name: string, change: Partial<ModelConfig>, keepChecksum: boolean) => {
       const h = structuredClone(header);

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import type { Question, SearchTool } from "@creditlab/core";
 import { initBackend, Rng, Transformer } from "@creditlab/kernels";
+import { tinyModelConfig } from "@creditlab/kernels/testing";
 import { WordTokenizer } from "@creditlab/agent";
 import { EndpointPolicy } from "./endpoint.ts";
 import { evaluateEndpoint } from "./evaluate_endpoint.ts";
@@ -62,18 +63,12 @@ Deno.test("evaluateEndpoint: a question that keeps failing is recorded and score
 Deno.test("evaluateEndpoint through serve: a prompt over the model's context is one failure, not an abort", async () => {
   await initBackend();
   const tokenizer = WordTokenizer.build(["question : who ? tools : search answer bob alice"]);
-  const model = new Transformer({
-    vocabSize: tokenizer.vocabSize,
-    dModel: 16,
-    nLayers: 1,
-    nHeads: 2,
-    nKvHeads: 1,
-    ffnHidden: 32,
-    maxSeqLen: 128,
-    ropeTheta: 10000,
-    normEps: 1e-6,
-    tiedEmbeddings: true,
-  }, { rng: new Rng(1) });
+  const model = new Transformer(
+    tinyModelConfig({ vocabSize: tokenizer.vocabSize, maxSeqLen: 128 }),
+    {
+      rng: new Rng(1),
+    },
+  );
   const server = await startServer({ model, tokenizer, port: 0 });
   try {
     const policy = new EndpointPolicy({ baseUrl: server.url, retries: 0 });
@@ -93,18 +88,9 @@ Deno.test("evaluateEndpoint through serve: a prompt over the model's context is 
 Deno.test("eval protocol: adopted from serve's /v1/models, a contradicting flag refused naming it", async () => {
   await initBackend();
   const tokenizer = WordTokenizer.build(["question : who ? tools : search answer bob"]);
-  const model = new Transformer({
-    vocabSize: tokenizer.vocabSize,
-    dModel: 16,
-    nLayers: 1,
-    nHeads: 2,
-    nKvHeads: 1,
-    ffnHidden: 32,
-    maxSeqLen: 32,
-    ropeTheta: 10000,
-    normEps: 1e-6,
-    tiedEmbeddings: true,
-  }, { rng: new Rng(1) });
+  const model = new Transformer(tinyModelConfig({ vocabSize: tokenizer.vocabSize }), {
+    rng: new Rng(1),
+  });
   const server = await startServer({
     model,
     tokenizer,

@@ -7,15 +7,11 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { join } from "node:path";
-import {
-  initBackend,
-  type ModelConfig,
-  Rng,
-  saveCheckpoint,
-  Transformer,
-} from "@creditlab/kernels";
+import { initBackend, Rng, saveCheckpoint, Transformer } from "@creditlab/kernels";
+import { tinyModelConfig } from "@creditlab/kernels/testing";
 import { WordTokenizer } from "@creditlab/agent";
 import { startServer } from "./server.ts";
+import { readUntilMatch } from "./testing.ts";
 
 const CORPUS = [
   "question : who founded acme ? tools : search answer",
@@ -24,18 +20,7 @@ const CORPUS = [
 ];
 
 function tinyModel(vocabSize: number, seed: number, maxSeqLen = 48): Transformer {
-  const config: ModelConfig = {
-    vocabSize,
-    dModel: 16,
-    nLayers: 2,
-    nHeads: 2,
-    nKvHeads: 1,
-    ffnHidden: 32,
-    maxSeqLen,
-    ropeTheta: 10000,
-    normEps: 1e-6,
-    tiedEmbeddings: true,
-  };
+  const config = tinyModelConfig({ vocabSize, nLayers: 2, maxSeqLen });
   return new Transformer(config, { rng: new Rng(seed), initStd: 0.6 });
 }
 
@@ -187,13 +172,8 @@ Deno.test("serve: SIGTERM during a long generation stops the process within seco
   }).spawn();
   try {
     const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let out = "";
-    while (!/http:\/\/\S+\/v1/.test(out)) {
-      const r = await lines.read();
-      if (r.done) break;
-      out += r.value;
-    }
-    const url = /(http:\/\/\S+)\/v1/.exec(out)?.[1];
+    const { match, text: out } = await readUntilMatch(lines, /(http:\/\/\S+)\/v1/);
+    const url = match?.[1];
     assert.ok(url, `serve printed no URL: ${out}`);
     // 256 x 16 x 16 tokens: a minute of work for this model
     const long = fetch(`${url}/v1/completions`, {

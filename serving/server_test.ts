@@ -5,14 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  initBackend,
-  type ModelConfig,
-  Rng,
-  saveCheckpoint,
-  tf,
-  Transformer,
-} from "@creditlab/kernels";
+import { initBackend, Rng, saveCheckpoint, tf, Transformer } from "@creditlab/kernels";
+import { tinyModelConfig } from "@creditlab/kernels/testing";
 import { WordTokenizer } from "@creditlab/agent";
 import { type EndpointError, EndpointPolicy } from "./endpoint.ts";
 import { generateLocal } from "./generate.ts";
@@ -27,18 +21,7 @@ const CORPUS = [
 ];
 
 function tinyModel(vocabSize: number, seed: number): Transformer {
-  const config: ModelConfig = {
-    vocabSize,
-    dModel: 16,
-    nLayers: 2,
-    nHeads: 2,
-    nKvHeads: 1,
-    ffnHidden: 32,
-    maxSeqLen: 48,
-    ropeTheta: 10000,
-    normEps: 1e-6,
-    tiedEmbeddings: true,
-  };
+  const config = tinyModelConfig({ vocabSize, nLayers: 2, maxSeqLen: 48 });
   // a large init std gives peaked next-token distributions (no near-ties for greedy)
   return new Transformer(config, { rng: new Rng(seed), initStd: 0.6 });
 }

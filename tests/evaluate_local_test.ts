@@ -1,22 +1,14 @@
 import assert from "node:assert/strict";
-import { initBackend, Rng, Transformer } from "@creditlab/kernels";
+import { initBackend } from "@creditlab/kernels";
 import { evaluateLocal } from "@creditlab/agent";
 import { buildTestbed, getPreset } from "@creditlab/experiments";
+import { smallPolicy } from "@creditlab/experiments/testing";
 
 Deno.test("evaluateLocal: a prompt over the token budget is one recorded failure, not an abort", async () => {
   await initBackend({ backend: "cpu" });
   const preset = getPreset("smoke");
   const testbed = buildTestbed(preset);
-  const model = new Transformer(
-    {
-      ...preset.model,
-      nLayers: 1,
-      dModel: 32,
-      ffnHidden: 64,
-      vocabSize: testbed.tokenizer.vocabSize,
-    },
-    { rng: new Rng(4) },
-  );
+  const model = smallPolicy(testbed, { preset, seed: 4 });
   try {
     const [a, b] = testbed.test;
     // A question whose prompt alone exceeds the budget of 60 tokens.

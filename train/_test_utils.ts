@@ -4,22 +4,12 @@
  * @module
  */
 import type { ModelConfig, Rng } from "@creditlab/kernels";
+import { tinyModelConfig } from "@creditlab/kernels/testing";
 import type { Trajectory } from "@creditlab/core";
 import type { Method } from "./method.ts";
 
 /** A one-layer model small enough for exact gradient comparisons on the cpu backend. */
-export const TINY_MODEL: ModelConfig = {
-  vocabSize: 24,
-  dModel: 16,
-  nLayers: 1,
-  nHeads: 2,
-  nKvHeads: 1,
-  ffnHidden: 32,
-  maxSeqLen: 32,
-  ropeTheta: 10000,
-  normEps: 1e-6,
-  tiedEmbeddings: true,
-};
+export const TINY_MODEL: ModelConfig = tinyModelConfig({ vocabSize: 24 });
 
 /** Clipping and KL settings of the loss in these tests (the aggregation varies). */
 export const LOSS_BASE = {

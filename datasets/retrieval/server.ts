@@ -44,6 +44,7 @@
 import type { Passage } from "@creditlab/core";
 import { toContents } from "../corpus/contents.ts";
 import {
+  type GuardedServer,
   type HttpLimits,
   readBody,
   resolveLimits,
@@ -72,15 +73,10 @@ export interface RetrieverServerOptions extends HttpLimits {
   maxResults?: number;
 }
 
-/** A running server. */
-export interface RetrieverServer {
+/** A running server: the guarded server's port, `shutdown` and `finished`, and its URL. */
+export interface RetrieverServer extends Pick<GuardedServer, "port" | "shutdown" | "finished"> {
   /** Base URL, e.g. `http://127.0.0.1:8000` (POST `${url}/retrieve`). */
   url: string;
-  port: number;
-  /** Stop accepting connections and wait for in-flight requests. */
-  shutdown(): Promise<void>;
-  /** Resolves when the server has stopped. */
-  finished: Promise<void>;
 }
 
 function json(status: number, body: unknown): Response {

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import type { Question } from "@creditlab/core";
 import { buildTestbed, getPreset } from "@creditlab/experiments";
+import { smallPolicy } from "@creditlab/experiments/testing";
 import {
   type CheckpointStore,
   feedbackHook,
@@ -46,14 +47,6 @@ function spied(): { resources: TrainingResources; requests: ResourceRequest[] } 
 function wrongDraft(): { q: Question; draft: string } {
   const q = testbed.rlTrain.find((x) => (x.goldChain?.length ?? 0) === 2)!;
   return { q, draft: q.goldChain![0]!.entity };
-}
-
-/** A one-layer policy over the testbed's vocabulary, initialised from `seed`. */
-function smallPolicy(seed: number): Transformer {
-  const model = { ...preset.model, nLayers: 1, dModel: 32, ffnHidden: 64 };
-  return new Transformer({ ...model, vocabSize: testbed.tokenizer.vocabSize }, {
-    rng: new Rng(seed),
-  });
 }
 
 const noCheckpoints: CheckpointStore = {
@@ -108,7 +101,7 @@ async function trainSmall(
   config: unknown,
   opts: { steps: number; resources?: TrainingResources },
 ): Promise<{ weights: Float32Array[]; metrics: Record<string, number>[] }> {
-  const policy = smallPolicy(3);
+  const policy = smallPolicy(testbed, { preset, seed: 3 });
   const metrics: Record<string, number>[] = [];
   try {
     await trainRl({
@@ -180,7 +173,7 @@ Deno.test({
       step: 0,
     });
     assert.equal(hook?.offerShare, 0.4);
-    const model = smallPolicy(5);
+    const model = smallPolicy(testbed, { preset, seed: 5 });
     try {
       const trajs = await rollout(testbed.rlTrain.slice(0, 2), {
         model,
