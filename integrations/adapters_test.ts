@@ -18,6 +18,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { exportRecords, ourRollouts } from "../interchange/testing.ts";
 import { readRecords, writeRecords } from "../interchange/files.ts";
+import { aptInstall } from "../tools/apt.ts";
 
 const PYTHON = "/usr/bin/python3";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -52,15 +53,9 @@ async function torchMissing(): Promise<string | null> {
       `(sudo apt-get install -y python3-torch)`;
   }
   console.error("adapters test: installing python3-torch with apt-get");
-  const env = { DEBIAN_FRONTEND: "noninteractive" };
-  const args = ["install", "-y", "--no-install-recommends", "python3-torch"];
-  let r = await run("apt-get", args, env);
-  if (r.code !== 0) {
-    await run("apt-get", ["update"], env);
-    r = await run("apt-get", args, env);
-  }
+  const r = await aptInstall(["python3-torch"], { recommends: false });
   if ((await run(PYTHON, probe)).code === 0) return null;
-  return `apt-get install python3-torch failed: ${(r.out + r.err).trim().slice(-500)}`;
+  return `apt-get install python3-torch failed: ${r.output.trim().slice(-500)}`;
 }
 
 const missing = await torchMissing();

@@ -14,6 +14,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { aptInstall } from "../tools/apt.ts";
 
 const PYTHON = "/usr/bin/python3";
 const APT_PACKAGES = ["jupyter-nbconvert", "python3-nbclient", "jupyter-client", "python3-ipykernel"];
@@ -56,14 +57,9 @@ export async function ensureJupyter(log: (s: string) => void = console.error): P
     );
   }
   log(`notebooks: installing ${APT_PACKAGES.join(" ")} with apt-get`);
-  const env = { DEBIAN_FRONTEND: "noninteractive" };
-  let r = await exec("apt-get", ["install", "-y", ...APT_PACKAGES], { env });
-  if (r.code !== 0) {
-    await exec("apt-get", ["update"], { env });
-    r = await exec("apt-get", ["install", "-y", ...APT_PACKAGES], { env });
-  }
-  if (r.code !== 0 || (await exec(PYTHON, probe)).code !== 0) {
-    throw new Error(`notebooks: apt-get install failed:\n${(r.stdout + r.stderr).slice(-2000)}`);
+  const r = await aptInstall(APT_PACKAGES);
+  if (!r.ok || (await exec(PYTHON, probe)).code !== 0) {
+    throw new Error(`notebooks: apt-get install failed:\n${r.output.slice(-2000)}`);
   }
 }
 

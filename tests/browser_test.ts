@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { generateReport } from "../reports/generate.ts";
 import { writeFixtureStore, writePairedStore } from "../reports/testing.ts";
+import { aptInstall } from "../tools/apt.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const WIDTH = 1400;
@@ -25,17 +26,6 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-async function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
-  const o = await new Deno.Command(cmd, {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    env: { DEBIAN_FRONTEND: "noninteractive" },
-  }).output();
-  const td = new TextDecoder();
-  return { code: o.code, out: td.decode(o.stdout) + td.decode(o.stderr) };
-}
-
 /** Install Debian's chromium when it is missing (CI runs as root). */
 async function ensureChromium(): Promise<void> {
   if (await exists(CHROMIUM)) return;
@@ -45,13 +35,9 @@ async function ensureChromium(): Promise<void> {
       `browser check: ${CHROMIUM} is missing and this process is not root (uid ${uid}); install it with: sudo apt-get install -y chromium`,
     );
   }
-  let r = await run("apt-get", ["install", "-y", "chromium"]);
-  if (r.code !== 0) {
-    await run("apt-get", ["update"]);
-    r = await run("apt-get", ["install", "-y", "chromium"]);
-  }
-  if (r.code !== 0 || !(await exists(CHROMIUM))) {
-    throw new Error(`browser check: apt-get install -y chromium failed:\n${r.out.slice(-2000)}`);
+  const r = await aptInstall(["chromium"]);
+  if (!r.ok || !(await exists(CHROMIUM))) {
+    throw new Error(`browser check: apt-get install -y chromium failed:\n${r.output.slice(-2000)}`);
   }
 }
 

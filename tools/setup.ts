@@ -21,26 +21,9 @@
  */
 import { existsSync } from "node:fs";
 import { buildNativeElementwise } from "../kernels/native/build.ts";
+import { aptInstall, isRoot } from "./apt.ts";
 
 const BLAS_LIB = "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0";
-
-async function run(cmd: string, args: string[]): Promise<boolean> {
-  try {
-    const out = await new Deno.Command(cmd, {
-      args,
-      stdout: "null",
-      stderr: "piped",
-      env: { DEBIAN_FRONTEND: "noninteractive" },
-    }).output();
-    if (!out.success) {
-      console.error(new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join("\n"));
-    }
-    return out.success;
-  } catch (e) {
-    console.error(`setup: ${cmd}: ${e instanceof Error ? e.message : String(e)}`);
-    return false;
-  }
-}
 
 async function hasCompiler(): Promise<boolean> {
   try {
@@ -58,7 +41,7 @@ async function hasCompiler(): Promise<boolean> {
 
 async function install(packages: string[]): Promise<void> {
   const what = `${packages.join(" ")} (optional: fast matMul / native elementwise kernels)`;
-  if (Deno.uid() !== 0) {
+  if (!isRoot()) {
     console.error(
       `setup: missing ${what} and this is not root; the wasm kernels stay (sudo apt-get install ${
         packages.join(" ")
@@ -67,10 +50,11 @@ async function install(packages: string[]): Promise<void> {
     return;
   }
   console.error(`setup: installing ${what}`);
-  const args = ["install", "-y", "--no-install-recommends", ...packages];
-  const ok = await run("apt-get", args) ||
-    (await run("apt-get", ["update"]) && await run("apt-get", args));
-  if (!ok) console.error(`setup: could not install ${packages.join(" ")}; continuing without`);
+  const r = await aptInstall(packages, { recommends: false });
+  if (!r.ok) {
+    console.error(r.output.trim().split("\n").slice(-3).join("\n"));
+    console.error(`setup: could not install ${packages.join(" ")}; continuing without`);
+  }
 }
 
 async function main(): Promise<void> {

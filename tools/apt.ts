@@ -1,0 +1,54 @@
+/**
+ * Installing Debian packages on demand: what `tools/setup.ts` and the tests that need a system
+ * program (Chromium, Jupyter, python3-torch) share. Non-interactive `apt-get install -y`; when it
+ * fails (a stale package index on a fresh machine), `apt-get update` and one more try.
+ *
+ * @module
+ */
+
+/** What an apt-get call printed and whether it succeeded. */
+export interface AptResult {
+  ok: boolean;
+  /** Its stdout and stderr, joined. */
+  output: string;
+}
+
+async function aptGet(args: readonly string[]): Promise<AptResult> {
+  try {
+    const o = await new Deno.Command("apt-get", {
+      args: [...args],
+      stdout: "piped",
+      stderr: "piped",
+      env: { DEBIAN_FRONTEND: "noninteractive" },
+    }).output();
+    const td = new TextDecoder();
+    return { ok: o.success, output: td.decode(o.stdout) + td.decode(o.stderr) };
+  } catch (e) {
+    return { ok: false, output: `apt-get: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/**
+ * `apt-get install -y [--no-install-recommends] PACKAGES`, refreshing the index and retrying once
+ * on failure. The caller checks that it is root first (see {@link isRoot}).
+ */
+export async function aptInstall(
+  packages: readonly string[],
+  opts: { recommends?: boolean } = {},
+): Promise<AptResult> {
+  const args = [
+    "install",
+    "-y",
+    ...(opts.recommends === false ? ["--no-install-recommends"] : []),
+    ...packages,
+  ];
+  const first = await aptGet(args);
+  if (first.ok) return first;
+  await aptGet(["update"]);
+  return await aptGet(args);
+}
+
+/** Whether this process may install packages (root on Linux). */
+export function isRoot(): boolean {
+  return Deno.build.os === "linux" && Deno.uid() === 0;
+}
