@@ -57,6 +57,18 @@ class CreditServiceError(RuntimeError):
         self.at = at
 
 
+def find_on_stack(matches: Any, frame: Any) -> Any:
+    """The first local variable, from `frame` outward through its callers, for which
+    `matches(value)` is true; None when there is none. How an engine adapter finds the batch
+    object the engine's hook does not pass to it."""
+    while frame is not None:
+        for value in frame.f_locals.values():
+            if matches(value):
+                return value
+        frame = frame.f_back
+    return None
+
+
 def plain(value: Any) -> Any:
     """JSON-able copy of `value`: numpy / torch scalars and arrays become Python values and lists
     (verl keeps non-tensor columns as numpy object arrays; parquet gives numpy string arrays)."""

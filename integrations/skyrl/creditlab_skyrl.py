@@ -64,22 +64,25 @@ def using_batch(data: Any):
         _EXPLICIT.reset(token)
 
 
+def _holds_rows_of(value: Any, response_mask: Any) -> bool:
+    """Whether `value` is a batch with creditlab rows whose `["response_mask"]` is this one."""
+    meta = getattr(value, "metadata", None)
+    if not (isinstance(meta, dict) and "creditlab" in meta):
+        return False
+    try:
+        return value["response_mask"] is response_mask
+    except (KeyError, TypeError):
+        return False
+
+
 def find_training_input(response_mask: Any) -> Any:
     """The `TrainingInputBatch` whose `["response_mask"]` is `response_mask`."""
     data = _EXPLICIT.get()
     if data is not None:
         return data
-    frame = sys._getframe(1)
-    while frame is not None:
-        for value in frame.f_locals.values():
-            meta = getattr(value, "metadata", None)
-            if isinstance(meta, dict) and "creditlab" in meta:
-                try:
-                    if value["response_mask"] is response_mask:
-                        return value
-                except (KeyError, TypeError):
-                    pass
-        frame = frame.f_back
+    found = cc.find_on_stack(lambda v: _holds_rows_of(v, response_mask), sys._getframe(1))
+    if found is not None:
+        return found
     raise RuntimeError(
         "creditlab: no TrainingInputBatch with metadata['creditlab'] holding this response_mask "
         "on the call stack; keep the rows with creditlab_skyrl.attach_rows (see the docstring), "

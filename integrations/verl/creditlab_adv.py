@@ -89,12 +89,9 @@ def find_dataproto(response_mask: Any) -> Any:
     data = _EXPLICIT.get()
     if data is not None:
         return data
-    frame = sys._getframe(1)
-    while frame is not None:
-        for value in frame.f_locals.values():
-            if _is_batch_of(value, response_mask):
-                return value
-        frame = frame.f_back
+    found = cc.find_on_stack(lambda v: _is_batch_of(v, response_mask), sys._getframe(1))
+    if found is not None:
+        return found
     raise RuntimeError(
         "creditlab: no DataProto holding this response_mask on the call stack (verl's "
         "ray_trainer.compute_advantage passes it); call the estimator inside "
