@@ -3,7 +3,13 @@
  * @module
  */
 import { BACKEND_NAMES, type BackendInfo, type BackendName, initBackend } from "@creditlab/kernels";
-import type { RunContext } from "@creditlab/experiments";
+import {
+  type ArmExecutor,
+  ArmPool,
+  inProcessExecutor,
+  type RunContext,
+  type Testbed,
+} from "@creditlab/experiments";
 import { gitCommit, RunStore } from "@creditlab/runstore";
 import { join } from "node:path";
 import "../methods/mod.ts";
@@ -45,12 +51,60 @@ export async function openContext(
     backend?: BackendName | undefined;
     /** Results files this run appends to, left out of the commit's dirty check. */
     commitExclude?: readonly string[];
+    /** OpenBLAS and native threads of this process (default: the engines' own). */
+    threads?: number;
   },
 ): Promise<RunContext & { backend: BackendInfo }> {
-  const backend = await initBackend({ backend: opts.backend });
+  const backend = await initBackend({
+    backend: opts.backend,
+    ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+  });
   await Deno.mkdir(opts.out, { recursive: true });
   const store = await RunStore.open(join(opts.out, "creditlab.duckdb"));
   const commit = await gitCommit({ exclude: opts.commitExclude ?? [] });
   console.error(`backend: ${backend.name} (${backend.reason})`);
   return { store, out: opts.out, backend, commit, log: (l) => console.error(l) };
+}
+
+/**
+ * `--jobs N`: arms trained side by side, each in a worker on one core (default: the machine's
+ * cores). 1 trains them one after another in this process on every core.
+ */
+export function parseJobs(v: string | undefined): number {
+  return parsePositiveInt("jobs", v, Math.max(1, navigator.hardwareConcurrency || 1));
+}
+
+/**
+ * Where a verb's arms run: `jobs` workers with one engine thread each (process-wide, so the
+ * parent's records name the same engines), or this process for `jobs` 1.
+ */
+export function armExecutor(
+  testbed: Testbed,
+  opts: { jobs: number; backend: BackendInfo },
+): ArmExecutor {
+  if (opts.jobs <= 1) return inProcessExecutor(testbed);
+  return new ArmPool({
+    jobs: opts.jobs,
+    workerUrl: new URL("./arm_worker.ts", import.meta.url),
+    threads: 1,
+    backend: opts.backend.name,
+  });
+}
+
+/**
+ * Wait for every promise; throw the first rejection (all of them in an AggregateError when
+ * several failed) only after the others have ended, so no arm is left running unrecorded.
+ */
+export async function settleAll(work: readonly Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(work);
+  const failed = results.flatMap((r) => r.status === "rejected" ? [r.reason] : []);
+  if (failed.length === 1) throw failed[0];
+  if (failed.length > 1) {
+    throw new AggregateError(
+      failed,
+      `${failed.length} jobs failed: ${
+        failed.map((e) => e instanceof Error ? e.message : String(e)).join("; ")
+      }`,
+    );
+  }
 }

@@ -8,6 +8,10 @@
  * and regenerates the reports of every experiment in the store (the method's among them).
  * Interrupted runs resume; completed ones are reused.
  *
+ * `--jobs N` (default: the machine's cores) trains N arms side by side, each in a worker on one
+ * engine thread (experiments/arm_pool.ts), while this process keeps the run store; the warm
+ * start is trained first, on every core. `--jobs 1` runs the arms one after another here.
+ *
  * Reports go to `--reports DIR`; without it, to the repository's `reports/` when the run store
  * is the default `runs/`, and to `<out>/reports` otherwise (a run in another folder never
  * overwrites the committed reports).
@@ -27,13 +31,22 @@ import {
 } from "@creditlab/experiments";
 import { getMethod } from "@creditlab/train";
 import { generateReport } from "@creditlab/reports";
-import { openContext, parseBackend, parsePositiveInt } from "./common.ts";
+import { initBackend } from "@creditlab/kernels";
+import {
+  armExecutor,
+  openContext,
+  parseBackend,
+  parseJobs,
+  parsePositiveInt,
+  settleAll,
+} from "./common.ts";
 
 /** The usage text of this verb (`--help`). */
 export const REPRODUCE_USAGE =
   `usage: deno task reproduce <method> [--preset smoke|default|paper] [--regime NAME] [--seeds N]
-       [--out DIR] [--reports DIR] [--backend NAME]
-Trains the grpo baseline and <method> from one warm start, evaluates both, writes reports.`;
+       [--out DIR] [--reports DIR] [--backend NAME] [--jobs N]
+Trains the grpo baseline and <method> from one warm start, evaluates both, writes reports.
+--jobs N: arms side by side, one core each (default: the machine's cores; 1: one at a time).`;
 
 /** Entry point. */
 export async function main(args: string[]): Promise<number> {
@@ -48,6 +61,7 @@ export async function main(args: string[]): Promise<number> {
       reports: { type: "string" },
       backend: { type: "string" },
       regime: { type: "string" },
+      jobs: { type: "string" },
     },
   });
   if (values.help) {
@@ -62,7 +76,10 @@ export async function main(args: string[]): Promise<number> {
   const regime = getRegime(values.regime ?? defaultRegime(preset, method));
   const experiment = experimentName(method, { preset, regime: regime.name });
   const seeds = parsePositiveInt("seeds", values.seeds, preset.seeds);
-  const ctx = await openContext({ out: values.out, backend: parseBackend(values.backend) });
+  const jobs = parseJobs(values.jobs);
+  const backend = parseBackend(values.backend);
+  // The warm start trains on every core; then, with parallel arms, each arm gets one.
+  const ctx = await openContext({ out: values.out, backend });
   try {
     const testbed = buildTestbed(preset, { regime });
     ctx.log(
@@ -74,23 +91,34 @@ export async function main(args: string[]): Promise<number> {
     // One warm start per preset (seed 1) plays the role of the pretrained base model: every
     // seed and both arms start from it; the seeds vary the RL runs.
     const sft = await ensureSft(ctx, { preset, testbed, seed: 1 });
-    await recordStart(ctx, { preset, testbed, experiment, sftCheckpoint: sft });
-    for (let seed = 1; seed <= seeds; seed++) {
+    if (jobs > 1) ctx.backend = await initBackend({ ...(backend ? { backend } : {}), threads: 1 });
+    const executor = armExecutor(testbed, { jobs, backend: ctx.backend });
+    try {
       const arms = method.name === baseline.name
         ? [{ arm: "baseline", m: baseline }]
         : [{ arm: "baseline", m: baseline }, { arm: "method", m: method }];
-      for (const { arm, m } of arms) {
-        await runArm(ctx, {
-          preset,
-          testbed,
-          method: m,
-          methodConfig: m.defaults,
-          seed,
-          arm,
-          experiment,
-          sftCheckpoint: sft,
-        });
+      // Submitted together, run `jobs` at a time in this order: the start arm, then seed by seed.
+      const work: Promise<unknown>[] = [
+        recordStart(ctx, { preset, testbed, experiment, sftCheckpoint: sft, executor }),
+      ];
+      for (let seed = 1; seed <= seeds; seed++) {
+        for (const { arm, m } of arms) {
+          work.push(runArm(ctx, {
+            preset,
+            testbed,
+            method: m,
+            methodConfig: m.defaults,
+            seed,
+            arm,
+            experiment,
+            sftCheckpoint: sft,
+            executor,
+          }));
+        }
       }
+      await settleAll(work);
+    } finally {
+      await executor.close();
     }
     const written = await generateReport({
       store: ctx.store,

@@ -1,17 +1,19 @@
 /**
  * One RL arm of an experiment: trained from the SFT checkpoint, resumed after an interruption,
- * evaluated on the testbed, all recorded in the run store.
+ * evaluated on the testbed, all recorded in the run store. The bookkeeping is here; the compute
+ * is an `RlJob` (experiments/arm_job.ts) that runs in this process or in a worker.
  *
  * @module
  */
-import { backendLabel, loadCheckpoint } from "@creditlab/kernels";
-import { dirCheckpoints, type Method, trainRl } from "@creditlab/train";
-import { type RunEnd, trajectoryRowsFromBatch } from "@creditlab/runstore";
+import { backendLabel } from "@creditlab/kernels";
+import type { Method } from "@creditlab/train";
+import type { RunEnd } from "@creditlab/runstore";
 import { join } from "node:path";
+import { type ArmExecutor, type ArmRecorder, inProcessExecutor } from "./arm_job.ts";
 import { exists, type RunContext } from "./context.ts";
 import type { ExperimentPreset } from "./presets.ts";
-import { checkpointExtra, type Testbed } from "./testbed.ts";
-import { evaluateOnTestbed, logEvals } from "./testbed_eval.ts";
+import type { Testbed } from "./testbed.ts";
+import { logEvals } from "./testbed_eval.ts";
 
 /** Options of {@link runArm}. */
 export interface RunArmOptions<C> {
@@ -27,6 +29,11 @@ export interface RunArmOptions<C> {
   sftCheckpoint: string;
   /** Stop after this many steps (kill simulation in tests). */
   stopAfter?: number;
+  /**
+   * Where the training and evaluation run (default: this process, one job at a time); an
+   * `ArmPool` runs arms side by side in workers while this process keeps the run store.
+   */
+  executor?: ArmExecutor;
 }
 
 /**
@@ -94,55 +101,38 @@ export async function runArm<C>(ctx: RunContext, opts: RunArmOptions<C>): Promis
       commit: ctx.commit,
     });
   }
-  const sft = await loadCheckpoint(opts.sftCheckpoint);
-  const ref = await loadCheckpoint(opts.sftCheckpoint);
-  const model = sft.model;
-  try {
-    await ctx.store.track(runId, async (): Promise<RunEnd> => {
-      ctx.log(
-        `${opts.arm} ${method.name} seed ${seed}: RL ${preset.rl.steps} steps (run ${runId})`,
-      );
-      const result = await trainRl({
-        model,
-        refModel: ref.model,
-        tokenizer: testbed.tokenizer,
-        method,
-        methodConfig: opts.methodConfig,
-        questions: testbed.rlTrain,
-        resources: testbed.resources,
-        config: preset.rl,
-        seed,
-        sink: {
-          logStep: (step, metrics) => ctx.store.logStep(runId, step, metrics),
-          logTrajectories: async (step, batch, advantages, records) => {
-            await ctx.store.writeTrajectories(
-              runId,
-              step,
-              trajectoryRowsFromBatch(batch, advantages, { records }),
-            );
-          },
-          truncateAfter: async (step) => {
-            await ctx.store.truncateAfter(runId, step);
-          },
-        },
-        checkpoints: dirCheckpoints(ckptDir, { extra: checkpointExtra(testbed) }),
-        ...(testbed.anonymizer ? { anonymizer: testbed.anonymizer } : {}),
-        ...(opts.stopAfter !== undefined ? { stopAfter: opts.stopAfter } : {}),
-        log: ctx.log,
-      });
-      if (result.stopped === "stop-after") {
-        return { status: "interrupted", reason: `stopped after step ${opts.stopAfter} as asked` };
-      }
-      const evals = await evaluateOnTestbed(model, { testbed, preset, seed });
-      await logEvals(ctx, runId, { step: preset.rl.steps, evals });
-      return result.stopped === "done" ? { status: "completed" } : {
-        status: "diverged",
-        reason: `stopped after ${preset.rl.maxBadSteps} steps with a non-finite loss or gradient`,
-      };
-    });
-  } finally {
-    model.dispose();
-    ref.model.dispose();
-  }
+  const executor = opts.executor ?? inProcessExecutor(testbed);
+  const tag = executor.jobs > 1 ? `[${opts.arm} s${seed}] ` : "";
+  const recorder: ArmRecorder = {
+    logStep: (step, metrics) => ctx.store.logStep(runId, step, metrics),
+    writeTrajectories: async (step, rows) => {
+      await ctx.store.writeTrajectories(runId, step, rows);
+    },
+    truncateAfter: async (step) => {
+      await ctx.store.truncateAfter(runId, step);
+    },
+    log: (line) => ctx.log(tag + line),
+  };
+  await ctx.store.track(runId, async (): Promise<RunEnd> => {
+    ctx.log(`${opts.arm} ${method.name} seed ${seed}: RL ${preset.rl.steps} steps (run ${runId})`);
+    const result = await executor.train({
+      preset,
+      regime: testbed.regime.name,
+      method: method.name,
+      methodConfig: opts.methodConfig,
+      seed,
+      sftCheckpoint: opts.sftCheckpoint,
+      checkpointDir: ckptDir,
+      ...(opts.stopAfter !== undefined ? { stopAfter: opts.stopAfter } : {}),
+    }, recorder);
+    if (result.stopped === "stop-after") {
+      return { status: "interrupted", reason: `stopped after step ${opts.stopAfter} as asked` };
+    }
+    await logEvals(ctx, runId, { step: preset.rl.steps, evals: result.evals ?? [] });
+    return result.stopped === "done" ? { status: "completed" } : {
+      status: "diverged",
+      reason: `stopped after ${preset.rl.maxBadSteps} steps with a non-finite loss or gradient`,
+    };
+  });
   return runId;
 }

@@ -12,3 +12,14 @@ export { evaluateOnTestbed, type TestbedEval, worldFactObjects } from "./testbed
 export type { RunContext } from "./context.ts";
 export { ensureSft, recordStart, sftCheckpointPath, sftOnTestbed } from "./warm_start.ts";
 export { runArm, type RunArmOptions } from "./arm.ts";
+export {
+  type ArmExecutor,
+  type ArmRecorder,
+  type EvalJob,
+  inProcessExecutor,
+  type RlJob,
+  type RlJobResult,
+  runEvalJob,
+  runRlJob,
+} from "./arm_job.ts";
+export { ArmPool, type ArmPoolOptions, serveArmJobs } from "./arm_pool.ts";

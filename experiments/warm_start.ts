@@ -4,13 +4,14 @@
  *
  * @module
  */
-import { backendLabel, loadCheckpoint, Rng, saveCheckpoint, Transformer } from "@creditlab/kernels";
+import { backendLabel, Rng, saveCheckpoint, Transformer } from "@creditlab/kernels";
 import { type SftConfig, trainSft, type TrainSftOptions } from "@creditlab/train";
 import { join } from "node:path";
 import { exists, type RunContext } from "./context.ts";
 import type { ExperimentPreset } from "./presets.ts";
 import { checkpointExtra, SFT_VERIFIER_DETAIL, type Testbed } from "./testbed.ts";
-import { evaluateOnTestbed, logEvals } from "./testbed_eval.ts";
+import { logEvals } from "./testbed_eval.ts";
+import { type ArmExecutor, inProcessExecutor } from "./arm_job.ts";
 
 /** Path of the SFT checkpoint of a preset and seed. */
 export function sftCheckpointPath(out: string, opts: { preset: string; seed: number }): string {
@@ -126,6 +127,8 @@ export async function recordStart(
     sftCheckpoint: string;
     /** The warm start's SFT seed (the run's seed; default 1, the warm start `reproduce` uses). */
     sftSeed?: number;
+    /** Where the evaluation runs (default: this process). */
+    executor?: ArmExecutor;
   },
 ): Promise<string> {
   const { preset, testbed } = opts;
@@ -140,17 +143,16 @@ export async function recordStart(
     backend: backendLabel(ctx.backend),
     commit: ctx.commit,
   });
-  const { model } = await loadCheckpoint(opts.sftCheckpoint);
-  try {
-    // Recorded completed, failed (with the error) or interrupted (SIGINT/SIGTERM).
-    await ctx.store.track(runId, async () => {
-      ctx.log(`start (warm start) on ${testbed.regime.name} held-out questions (run ${runId})`);
-      const evals = await evaluateOnTestbed(model, { testbed, preset, seed });
-      await logEvals(ctx, runId, { step: 0, evals });
-      return { status: "completed" };
-    });
-  } finally {
-    model.dispose();
-  }
+  const executor = opts.executor ?? inProcessExecutor(testbed);
+  // Recorded completed, failed (with the error) or interrupted (SIGINT/SIGTERM).
+  await ctx.store.track(runId, async () => {
+    ctx.log(`start (warm start) on ${testbed.regime.name} held-out questions (run ${runId})`);
+    const evals = await executor.evaluate(
+      { preset, regime: testbed.regime.name, checkpoint: opts.sftCheckpoint, seed },
+      ctx.log,
+    );
+    await logEvals(ctx, runId, { step: 0, evals });
+    return { status: "completed" };
+  });
   return runId;
 }

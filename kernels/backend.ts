@@ -64,6 +64,12 @@ export interface InitBackendOptions {
    * (default true; the environment variable `CREDITLAB_NATIVE=0` turns it off).
    */
   native?: boolean | undefined;
+  /**
+   * On wasm, the threads of OpenBLAS and of the native elementwise pool (default: OpenBLAS's
+   * own choice and `CREDITLAB_NATIVE_THREADS` or 2). Both are process-wide: parallel arms in
+   * workers (experiments/arm_pool.ts) set 1, one core per arm.
+   */
+  threads?: number | undefined;
 }
 
 async function activate(name: BackendName): Promise<Probe> {
@@ -117,24 +123,28 @@ function envBackend(): string | undefined {
 
 const cache = new Map<string, BackendInfo>();
 
-function setBlas(on: boolean): BlasStatus | null {
+function setBlas(on: boolean, threads: number | undefined): BlasStatus | null {
   if (!on) {
     disableBlasMatMul();
     return null;
   }
-  return enableBlasMatMul();
+  return enableBlasMatMul(threads === undefined ? {} : { threads });
 }
 
-function setNative(on: boolean): NativeElementwiseStatus | null {
+function setNative(on: boolean, threads: number | undefined): NativeElementwiseStatus | null {
   if (!on) {
     disableNativeElementwise();
     return null;
   }
-  return enableNativeElementwise();
+  return enableNativeElementwise(threads === undefined ? {} : { threads });
 }
 
-function setWasmEngines(blas: boolean, native: boolean): WasmEngines {
-  return { blas: setBlas(blas), native: setNative(native) };
+function setWasmEngines(
+  blas: boolean,
+  native: boolean,
+  threads: number | undefined,
+): WasmEngines {
+  return { blas: setBlas(blas, threads), native: setNative(native, threads) };
 }
 
 /**
@@ -175,14 +185,20 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
     fallback: true,
     who: "initBackend",
   });
-  const key = `${source || "auto"}|${currentNodeModules}|blas=${blas}|native=${native}`;
+  const threads = opts.threads;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+    throw new Error(`initBackend: threads must be a positive integer, got ${threads}`);
+  }
+  const key = `${source || "auto"}|${currentNodeModules}|blas=${blas}|native=${native}|threads=${
+    threads ?? "default"
+  }`;
   const cached = cache.get(key);
   if (cached !== undefined) {
     if (tf.getBackend() !== cached.name) await tf.setBackend(cached.name);
     if (cached.name !== "wasm") return cached;
     // The engines are global state another caller may have changed (e.g. OpenBLAS's thread
     // count): report what is active now, not what was active when the entry was cached.
-    const e = setWasmEngines(blas, native);
+    const e = setWasmEngines(blas, native, threads);
     return {
       ...cached,
       ...(e.blas?.ok ? { matmulThreads: e.blas.threads } : {}),
@@ -198,7 +214,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
     info = await describe(
       forced,
       `forced by ${source} (${p.detail})`,
-      forced === "wasm" ? setWasmEngines(blas, native) : null,
+      forced === "wasm" ? setWasmEngines(blas, native, threads) : null,
     );
   } else {
     const skipped: string[] = [];
@@ -215,7 +231,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       throw new Error(`initBackend: no backend works: ${skipped.join("; ")}`);
     }
     const why = skipped.length > 0 ? `; ${skipped.join("; ")}` : "";
-    const status = chosen.name === "wasm" ? setWasmEngines(blas, native) : null;
+    const status = chosen.name === "wasm" ? setWasmEngines(blas, native, threads) : null;
     info = await describe(chosen.name, `auto: ${chosen.name} (${chosen.detail})${why}`, status);
   }
   cache.set(key, info);
