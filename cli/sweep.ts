@@ -20,7 +20,8 @@
  * `--steps N`, `--questions Q`, `--group G`, `--lr X`, `--warmup N`, `--temperature T`,
  * `--groups-per-update N` and `--epochs N` (optimizer updates per step, see `PolicyUpdates`),
  * `--label TEXT`, `--out DIR` (default runs/sweep), `--results FILE` (default
- * reports/sweeps/smoke.jsonl), `--backend`. `--table` only prints the results file as a
+ * reports/sweeps/smoke.jsonl), `--backend`, `--jobs N` (seeds side by side in workers, one core
+ * each; default: the machine's cores; lines are appended as seeds finish). `--table` only prints the results file as a
  * markdown table (one row per label and warm start, one column per seed: in-domain / OOD change
  * in EM points) and trains nothing.
  *
@@ -28,17 +29,18 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { backendLabel, loadCheckpoint, readCpuModel } from "@creditlab/kernels";
+import { backendLabel, initBackend, readCpuModel } from "@creditlab/kernels";
 import { getRegime, METRIC, NEAR_MISS_METRIC } from "@creditlab/core";
+import { buildTestbed, ensureSft, getPreset, type TestbedEval } from "@creditlab/experiments";
+import { getMethod } from "@creditlab/train";
 import {
-  buildTestbed,
-  ensureSft,
-  evaluateOnTestbed,
-  getPreset,
-  type TestbedEval,
-} from "@creditlab/experiments";
-import { dirCheckpoints, getMethod, trainRl } from "@creditlab/train";
-import { openContext, parseBackend, parsePositiveInt } from "./common.ts";
+  armExecutor,
+  openContext,
+  parseBackend,
+  parseJobs,
+  parsePositiveInt,
+  settleAll,
+} from "./common.ts";
 import {
   mergeMethodConfig,
   parseNonNegative,
@@ -70,7 +72,7 @@ export const SWEEP_USAGE =
        [--sft-steps N] [--sft-decay R] [--sft-observation-weight W] [--sft-seed N] [--steps N]
        [--questions Q] [--group G] [--lr X] [--warmup N] [--temperature T]
        [--groups-per-update N] [--epochs N] [--regime R] [--label TEXT] [--out DIR]
-       [--results FILE] [--backend NAME] [--table]
+       [--results FILE] [--backend NAME] [--jobs N] [--table]
 Paired held-out EM of the warm start and the policy after RL, per seed (see cli/sweep.ts).`;
 
 /** Entry point. */
@@ -102,6 +104,7 @@ export async function main(args: string[]): Promise<number> {
       table: { type: "boolean", default: false },
       regime: { type: "string", default: "mixed" },
       "sft-seed": { type: "string" },
+      jobs: { type: "string" },
     },
   });
   if (values.help) {
@@ -169,66 +172,85 @@ export async function main(args: string[]): Promise<number> {
   const sftKey = `${preset.name}-n${settings.n}-sft${settings.sft.steps}${
     decayRatio === null ? "" : `-cos${decayRatio}`
   }-obs${obs}`;
+  const backend = parseBackend(values.backend);
   const ctx = await openContext({
     out: join(values.out, sftKey),
-    backend: parseBackend(values.backend),
+    backend,
     // Each seed appends to the results file; only other changes make the commit "+dirty".
     commitExclude: [values.results],
   });
   const machine = { cpu: readCpuModel(), cores: navigator.hardwareConcurrency };
+  const jobs = parseJobs(values.jobs);
   try {
     const testbed = buildTestbed(preset, { regime });
-    // With one warm start for every seed (--sft-seed, as `reproduce` does), its greedy
-    // evaluation is the same for every seed and is made once.
-    let shared: TestbedEval[] | undefined;
+    // Warm starts first, on every core; then the seeds side by side, one core each.
+    const sftPaths = new Map<number, string>();
     for (const seed of seeds) {
+      const sftSeed = settings.sftSeed ?? seed;
+      if (!sftPaths.has(sftSeed)) {
+        sftPaths.set(sftSeed, await ensureSft(ctx, { preset, testbed, seed: sftSeed }));
+      }
+    }
+    if (jobs > 1) {
+      ctx.backend = await initBackend({ ...(backend ? { backend } : {}), threads: 1 });
+    }
+    const executor = armExecutor(testbed, { jobs, backend: ctx.backend });
+    // The warm start's greedy evaluation, once per warm start (the same for every seed that
+    // starts from it).
+    const before = new Map<number, Promise<TestbedEval[]>>();
+    const evalBefore = (sftSeed: number) => {
+      let p = before.get(sftSeed);
+      if (!p) {
+        p = executor.evaluate(
+          { preset, regime: regime.name, checkpoint: sftPaths.get(sftSeed)!, seed: sftSeed },
+          ctx.log,
+        );
+        before.set(sftSeed, p);
+      }
+      return p;
+    };
+    const runSeed = async (seed: number) => {
       const t0 = performance.now();
       const sftSeed = settings.sftSeed ?? seed;
-      const path = await ensureSft(ctx, { preset, testbed, seed: sftSeed });
-      // The warm start is evaluated before RL and then serves, frozen, as the KL reference.
-      const sft = await loadCheckpoint(path);
-      const policy = await loadCheckpoint(path);
+      const path = sftPaths.get(sftSeed)!;
       const ckDir = await Deno.makeTempDir({ prefix: "creditlab-sweep-" });
       try {
-        const before = settings.sftSeed !== undefined && shared
-          ? shared
-          : await evaluateOnTestbed(sft.model, { testbed, preset, seed: sftSeed });
-        if (settings.sftSeed !== undefined) shared = before;
+        // The warm start is evaluated before RL and then serves, frozen, as the KL reference.
+        const beforeEvals = await evalBefore(sftSeed);
         const t1 = performance.now();
         const rewards: number[] = [];
         const measures: Record<string, number>[] = [];
         let kl = Number.NaN;
-        await trainRl({
-          model: policy.model,
-          refModel: sft.model,
-          tokenizer: testbed.tokenizer,
-          method,
+        const tag = jobs > 1 ? `[seed ${seed}] ` : "";
+        const result = await executor.train({
+          preset,
+          regime: regime.name,
+          method: method.name,
           methodConfig: settings.methodConfig,
-          questions: testbed.rlTrain,
-          resources: testbed.resources,
-          config: preset.rl,
           seed,
-          sink: {
-            logStep: (_step, m) => {
-              rewards.push(m[METRIC.rewardMean] ?? Number.NaN);
-              measures.push({
-                noSuccess: m[METRIC.noSuccessShare] ?? Number.NaN,
-                toolCalls: m[METRIC.toolCallsMean] ?? Number.NaN,
-                nearMiss: m[NEAR_MISS_METRIC] ?? Number.NaN,
-              });
-              kl = m[METRIC.kl] ?? kl;
-              return Promise.resolve();
-            },
+          sftCheckpoint: path,
+          checkpointDir: ckDir,
+        }, {
+          logStep: (_step, m) => {
+            rewards.push(m[METRIC.rewardMean] ?? Number.NaN);
+            measures.push({
+              noSuccess: m[METRIC.noSuccessShare] ?? Number.NaN,
+              toolCalls: m[METRIC.toolCallsMean] ?? Number.NaN,
+              nearMiss: m[NEAR_MISS_METRIC] ?? Number.NaN,
+            });
+            kl = m[METRIC.kl] ?? kl;
+            return Promise.resolve();
           },
-          checkpoints: dirCheckpoints(ckDir, { extra: {} }),
-          ...(testbed.anonymizer ? { anonymizer: testbed.anonymizer } : {}),
-          log: ctx.log,
+          // A sweep keeps numbers, not trajectories (and never resumes: a fresh folder).
+          writeTrajectories: () => Promise.resolve(),
+          truncateAfter: () => Promise.resolve(),
+          log: (line) => ctx.log(tag + line),
         });
         const t2 = performance.now();
-        const after = await evaluateOnTestbed(policy.model, { testbed, preset, seed });
+        const after = result.evals!;
         const worlds = {
-          in: pairWorld(before[0]!, after[0]!),
-          ood: pairWorld(before[1]!, after[1]!),
+          in: pairWorld(beforeEvals[0]!, after[0]!),
+          ood: pairWorld(beforeEvals[1]!, after[1]!),
         };
         const k = Math.min(5, rewards.length);
         const w20 = Math.max(1, Math.ceil(0.2 * rewards.length));
@@ -256,6 +278,8 @@ export async function main(args: string[]): Promise<number> {
             nearMissShare: firstMeasures("nearMiss"),
           },
           finalKl: kl,
+          // With --jobs > 1 the RL seconds of seeds that ran side by side overlap.
+          jobs,
           seconds: { rl: (t2 - t1) / 1000, total: (performance.now() - t0) / 1000 },
         };
         await Deno.mkdir(join(values.results, ".."), { recursive: true });
@@ -272,10 +296,13 @@ export async function main(args: string[]): Promise<number> {
           } -> ${row.trainReward.last5.toFixed(2)} | RL ${row.seconds.rl.toFixed(0)} s`,
         );
       } finally {
-        sft.model.dispose();
-        policy.model.dispose();
         await Deno.remove(ckDir, { recursive: true });
       }
+    };
+    try {
+      await settleAll(seeds.map(runSeed));
+    } finally {
+      await executor.close();
     }
     console.log(`results appended to ${values.results}`);
     return 0;

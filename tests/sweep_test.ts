@@ -213,15 +213,21 @@ Deno.test({
         join(dir, "runs"),
         "--results",
         results,
+        // Both seeds side by side in workers (cli/arm_worker.ts), whatever the machine.
+        "--jobs",
+        "2",
       ]);
       assert.equal(code, 0);
       const rows = (await Deno.readTextFile(results)).trim().split("\n").map((l) => JSON.parse(l));
-      assert.deepEqual(rows.map((r) => r.seed), [1, 2]);
+      // Appended as the seeds finish: in either order.
+      assert.deepEqual(rows.map((r) => r.seed).sort(), [1, 2]);
       for (const r of rows) {
         assert.equal(r.label, "tiny");
         assert.equal(r.settings.rl.groupSize, 2);
         assert.equal(r.settings.sft.steps, 3);
         assert.equal(r.settings.n, 8);
+        assert.equal(r.jobs, 2);
+        assert.match(r.backend, /openblas .* x1|^(cpu|tensorflow)/, "one engine thread per seed");
         for (const w of [r.worlds.in, r.worlds.ood]) {
           assert.ok(w.before >= 0 && w.before <= 1 && w.after >= 0 && w.after <= 1);
           assert.ok(w.gained + w.lost <= 8);
