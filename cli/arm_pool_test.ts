@@ -32,6 +32,20 @@ function tinyPreset(): ExperimentPreset {
   };
 }
 
+/** Engines at one thread, the tiny preset's testbed and a warm start saved in a temp folder. */
+async function fixture(opts: { prefix: string; seed: number }) {
+  // One engine thread everywhere: the workers set it process-wide anyway.
+  const backend = await initBackend({ threads: 1 });
+  const preset = tinyPreset();
+  const testbed = buildTestbed(preset);
+  const dir = await Deno.makeTempDir({ prefix: opts.prefix });
+  const sft = join(dir, "sft.safetensors");
+  const model = smallPolicy(testbed, { preset, seed: opts.seed });
+  await saveCheckpoint(sft, model, { extra: checkpointExtra(testbed) });
+  model.dispose();
+  return { backend, preset, testbed, dir, sft };
+}
+
 async function record(store: RunStore) {
   const out: Record<string, unknown> = {};
   for (const r of await store.listRuns({})) {
@@ -51,15 +65,10 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    // One engine thread everywhere: the workers set it process-wide anyway.
-    const backend = await initBackend({ threads: 1 });
-    const preset = tinyPreset();
-    const testbed = buildTestbed(preset);
-    const dir = await Deno.makeTempDir({ prefix: "creditlab-armpool-" });
-    const sft = join(dir, "sft.safetensors");
-    const model = smallPolicy(testbed, { preset, seed: 7 });
-    await saveCheckpoint(sft, model, { extra: checkpointExtra(testbed) });
-    model.dispose();
+    const { backend, preset, testbed, dir, sft } = await fixture({
+      prefix: "creditlab-armpool-",
+      seed: 7,
+    });
     const arms = [
       { arm: "baseline", method: "grpo", seed: 1 },
       { arm: "method", method: "capf", seed: 1 },
@@ -119,10 +128,10 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const backend = await initBackend({ threads: 1 });
-    const preset = tinyPreset();
-    const testbed = buildTestbed(preset);
-    const dir = await Deno.makeTempDir({ prefix: "creditlab-armpool-fail-" });
+    const { backend, preset, testbed, dir, sft } = await fixture({
+      prefix: "creditlab-armpool-fail-",
+      seed: 3,
+    });
     const store = await RunStore.open(join(dir, "creditlab.duckdb"));
     const ctx: RunContext = { store, out: dir, backend, commit: "test", log: () => {} };
     const pool = new ArmPool({ jobs: 1, workerUrl: WORKER });
@@ -145,10 +154,6 @@ Deno.test({
       assert.equal(failed?.status, "failed");
       assert.match(failed?.reason ?? "", /missing\.safetensors/);
       // The same worker takes the next job.
-      const sft = join(dir, "sft.safetensors");
-      const model = smallPolicy(testbed, { preset, seed: 3 });
-      await saveCheckpoint(sft, model, { extra: checkpointExtra(testbed) });
-      model.dispose();
       const id = await runArm(ctx, { ...common, seed: 2, sftCheckpoint: sft });
       const ok = (await store.listRuns({})).find((r) => r.id === id);
       assert.equal(ok?.status, "completed");

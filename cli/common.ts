@@ -66,45 +66,76 @@ export async function openContext(
   return { store, out: opts.out, backend, commit, log: (l) => console.error(l) };
 }
 
-/**
- * `--jobs N`: arms trained side by side, each in a worker on one core (default: the machine's
- * cores). 1 trains them one after another in this process on every core.
- */
-export function parseJobs(v: string | undefined): number {
-  return parsePositiveInt("jobs", v, Math.max(1, navigator.hardwareConcurrency || 1));
+/** Where a verb's arms run (`--backend`, `--jobs`). */
+export interface Engines {
+  backend: BackendName | undefined;
+  /** Arms side by side, each in a worker on one core; 1: one after another here. */
+  jobs: number;
 }
 
 /**
- * Where a verb's arms run: `jobs` workers with one engine thread each (process-wide, so the
- * parent's records name the same engines), or this process for `jobs` 1.
+ * `--backend NAME` and `--jobs N` (default: the machine's cores). With more than one job, arms
+ * run side by side in workers, one engine thread each; with 1, one after another in this
+ * process on every core.
  */
-export function armExecutor(
+export function parseEngines(values: { backend?: string; jobs?: string }): Engines {
+  return {
+    backend: parseBackend(values.backend),
+    jobs: parsePositiveInt("jobs", values.jobs, Math.max(1, navigator.hardwareConcurrency || 1)),
+  };
+}
+
+/** The executor of a verb's arms and a way to wait for all of them (see {@link startArms}). */
+export interface Arms {
+  executor: ArmExecutor;
+  /**
+   * Wait for every job; throw the first failure (all of them in an AggregateError when several
+   * failed) only after the others have ended, so no arm is left running unrecorded. Closes
+   * the executor.
+   */
+  runAll(work: readonly Promise<unknown>[]): Promise<void>;
+}
+
+/**
+ * After the warm starts (trained on every core): the executor of the arms. With `jobs` > 1 it
+ * is an {@link ArmPool} of workers with one engine thread each, and this process's engines drop
+ * to one thread too (the setting is process-wide), so `ctx.backend` names what the arms run on.
+ */
+export async function startArms(
+  ctx: RunContext,
   testbed: Testbed,
-  opts: { jobs: number; backend: BackendInfo },
-): ArmExecutor {
-  if (opts.jobs <= 1) return inProcessExecutor(testbed);
-  return new ArmPool({
-    jobs: opts.jobs,
-    workerUrl: new URL("./arm_worker.ts", import.meta.url),
-    threads: 1,
-    backend: opts.backend.name,
-  });
-}
-
-/**
- * Wait for every promise; throw the first rejection (all of them in an AggregateError when
- * several failed) only after the others have ended, so no arm is left running unrecorded.
- */
-export async function settleAll(work: readonly Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(work);
-  const failed = results.flatMap((r) => r.status === "rejected" ? [r.reason] : []);
-  if (failed.length === 1) throw failed[0];
-  if (failed.length > 1) {
-    throw new AggregateError(
-      failed,
-      `${failed.length} jobs failed: ${
-        failed.map((e) => e instanceof Error ? e.message : String(e)).join("; ")
-      }`,
-    );
+  engines: Engines,
+): Promise<Arms> {
+  let executor: ArmExecutor;
+  if (engines.jobs <= 1) executor = inProcessExecutor(testbed);
+  else {
+    const { backend } = engines;
+    ctx.backend = await initBackend({ ...(backend ? { backend } : {}), threads: 1 });
+    executor = new ArmPool({
+      jobs: engines.jobs,
+      workerUrl: new URL("./arm_worker.ts", import.meta.url),
+      threads: 1,
+      backend: ctx.backend.name,
+    });
   }
+  return {
+    executor,
+    runAll: async (work) => {
+      try {
+        const results = await Promise.allSettled(work);
+        const failed = results.flatMap((r) => r.status === "rejected" ? [r.reason] : []);
+        if (failed.length === 1) throw failed[0];
+        if (failed.length > 1) {
+          throw new AggregateError(
+            failed,
+            `${failed.length} jobs failed: ${
+              failed.map((e) => e instanceof Error ? e.message : String(e)).join("; ")
+            }`,
+          );
+        }
+      } finally {
+        await executor.close();
+      }
+    },
+  };
 }

@@ -31,15 +31,7 @@ import {
 } from "@creditlab/experiments";
 import { getMethod } from "@creditlab/train";
 import { generateReport } from "@creditlab/reports";
-import { initBackend } from "@creditlab/kernels";
-import {
-  armExecutor,
-  openContext,
-  parseBackend,
-  parseJobs,
-  parsePositiveInt,
-  settleAll,
-} from "./common.ts";
+import { openContext, parseEngines, parsePositiveInt, startArms } from "./common.ts";
 
 /** The usage text of this verb (`--help`). */
 export const REPRODUCE_USAGE =
@@ -76,10 +68,8 @@ export async function main(args: string[]): Promise<number> {
   const regime = getRegime(values.regime ?? defaultRegime(preset, method));
   const experiment = experimentName(method, { preset, regime: regime.name });
   const seeds = parsePositiveInt("seeds", values.seeds, preset.seeds);
-  const jobs = parseJobs(values.jobs);
-  const backend = parseBackend(values.backend);
-  // The warm start trains on every core; then, with parallel arms, each arm gets one.
-  const ctx = await openContext({ out: values.out, backend });
+  const engines = parseEngines(values);
+  const ctx = await openContext({ out: values.out, backend: engines.backend });
   try {
     const testbed = buildTestbed(preset, { regime });
     ctx.log(
@@ -91,35 +81,30 @@ export async function main(args: string[]): Promise<number> {
     // One warm start per preset (seed 1) plays the role of the pretrained base model: every
     // seed and both arms start from it; the seeds vary the RL runs.
     const sft = await ensureSft(ctx, { preset, testbed, seed: 1 });
-    if (jobs > 1) ctx.backend = await initBackend({ ...(backend ? { backend } : {}), threads: 1 });
-    const executor = armExecutor(testbed, { jobs, backend: ctx.backend });
-    try {
-      const arms = method.name === baseline.name
-        ? [{ arm: "baseline", m: baseline }]
-        : [{ arm: "baseline", m: baseline }, { arm: "method", m: method }];
-      // Submitted together, run `jobs` at a time in this order: the start arm, then seed by seed.
-      const work: Promise<unknown>[] = [
-        recordStart(ctx, { preset, testbed, experiment, sftCheckpoint: sft, executor }),
-      ];
-      for (let seed = 1; seed <= seeds; seed++) {
-        for (const { arm, m } of arms) {
-          work.push(runArm(ctx, {
-            preset,
-            testbed,
-            method: m,
-            methodConfig: m.defaults,
-            seed,
-            arm,
-            experiment,
-            sftCheckpoint: sft,
-            executor,
-          }));
-        }
+    const { executor, runAll } = await startArms(ctx, testbed, engines);
+    const arms = method.name === baseline.name
+      ? [{ arm: "baseline", m: baseline }]
+      : [{ arm: "baseline", m: baseline }, { arm: "method", m: method }];
+    // Submitted together, run `jobs` at a time in this order: the start arm, then seed by seed.
+    const work: Promise<unknown>[] = [
+      recordStart(ctx, { preset, testbed, experiment, sftCheckpoint: sft, executor }),
+    ];
+    for (let seed = 1; seed <= seeds; seed++) {
+      for (const { arm, m } of arms) {
+        work.push(runArm(ctx, {
+          preset,
+          testbed,
+          method: m,
+          methodConfig: m.defaults,
+          seed,
+          arm,
+          experiment,
+          sftCheckpoint: sft,
+          executor,
+        }));
       }
-      await settleAll(work);
-    } finally {
-      await executor.close();
     }
+    await runAll(work);
     const written = await generateReport({
       store: ctx.store,
       out: values.reports ?? (values.out === "runs" ? "reports" : join(values.out, "reports")),

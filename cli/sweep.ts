@@ -29,18 +29,11 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { backendLabel, initBackend, readCpuModel } from "@creditlab/kernels";
+import { backendLabel, readCpuModel } from "@creditlab/kernels";
 import { getRegime, METRIC, NEAR_MISS_METRIC } from "@creditlab/core";
 import { buildTestbed, ensureSft, getPreset, type TestbedEval } from "@creditlab/experiments";
 import { getMethod } from "@creditlab/train";
-import {
-  armExecutor,
-  openContext,
-  parseBackend,
-  parseJobs,
-  parsePositiveInt,
-  settleAll,
-} from "./common.ts";
+import { openContext, parseEngines, parsePositiveInt, startArms } from "./common.ts";
 import {
   mergeMethodConfig,
   parseNonNegative,
@@ -172,15 +165,15 @@ export async function main(args: string[]): Promise<number> {
   const sftKey = `${preset.name}-n${settings.n}-sft${settings.sft.steps}${
     decayRatio === null ? "" : `-cos${decayRatio}`
   }-obs${obs}`;
-  const backend = parseBackend(values.backend);
+  const engines = parseEngines(values);
+  const { jobs } = engines;
   const ctx = await openContext({
     out: join(values.out, sftKey),
-    backend,
+    backend: engines.backend,
     // Each seed appends to the results file; only other changes make the commit "+dirty".
     commitExclude: [values.results],
   });
   const machine = { cpu: readCpuModel(), cores: navigator.hardwareConcurrency };
-  const jobs = parseJobs(values.jobs);
   try {
     const testbed = buildTestbed(preset, { regime });
     // Warm starts first, on every core; then the seeds side by side, one core each.
@@ -191,10 +184,7 @@ export async function main(args: string[]): Promise<number> {
         sftPaths.set(sftSeed, await ensureSft(ctx, { preset, testbed, seed: sftSeed }));
       }
     }
-    if (jobs > 1) {
-      ctx.backend = await initBackend({ ...(backend ? { backend } : {}), threads: 1 });
-    }
-    const executor = armExecutor(testbed, { jobs, backend: ctx.backend });
+    const { executor, runAll } = await startArms(ctx, testbed, engines);
     // The warm start's greedy evaluation, once per warm start (the same for every seed that
     // starts from it).
     const before = new Map<number, Promise<TestbedEval[]>>();
@@ -299,11 +289,7 @@ export async function main(args: string[]): Promise<number> {
         await Deno.remove(ckDir, { recursive: true });
       }
     };
-    try {
-      await settleAll(seeds.map(runSeed));
-    } finally {
-      await executor.close();
-    }
+    await runAll(seeds.map(runSeed));
     console.log(`results appended to ${values.results}`);
     return 0;
   } finally {
