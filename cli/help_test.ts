@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { main as evalMain } from "./eval.ts";
 import { main as reproduceMain } from "./reproduce.ts";
+import { main as runsMain } from "./runs.ts";
 import { main as sweepMain } from "./sweep.ts";
 import { main as trainMain } from "./train.ts";
 
@@ -14,6 +15,7 @@ Deno.test("cli: every verb answers --help", async () => {
       const [verb, main] of [
         ["eval", evalMain],
         ["reproduce", reproduceMain],
+        ["runs", runsMain],
         ["sweep", sweepMain],
         ["train", trainMain],
       ] as const

@@ -148,6 +148,12 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
     usage: "[--input DIR] [--file PATH]... [--db PATH] [--json]",
     run: (args) => import("./corpus/cli.ts").then((m) => m.corpusCli(args)),
   },
+  export: {
+    summary:
+      "write the benchmarks and SearchWorld worlds as Search-R1 / verl training parquet (--help)",
+    usage: "--format search-r1 --out DIR [--benchmarks all|NAME,...] [--searchworld PRESET] ...",
+    run: (args) => import("./export/cli.ts").then((m) => m.exportCli(args)),
+  },
 };
 
 function help(): number {

@@ -34,6 +34,22 @@ const WS_RUN_RE = new RegExp(`[${PY_WS}]+`, "g");
 const WS_TRIM_RE = new RegExp(`^[${PY_WS}]+|[${PY_WS}]+$`, "g");
 
 /**
+ * Python's `str.strip()` (no argument): remove leading and trailing characters for which
+ * `str.isspace()` is true (JavaScript's `trim` differs: it keeps U+001C-U+001F and U+0085 and
+ * removes U+FEFF).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(pyStrip("\u001f who ?\u00a0"), "who ?");
+ * assert.equal(pyStrip("\ufeffwho"), "\ufeffwho");
+ * ```
+ */
+export function pyStrip(text: string): string {
+  return text.replace(WS_TRIM_RE, "");
+}
+
+/**
  * Python's `str.split()` (no argument): split on runs of whitespace, no empty tokens.
  *
  * @example

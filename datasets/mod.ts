@@ -31,3 +31,4 @@ export type {
 export * from "./retrieval/mod.ts";
 export * from "./benchmarks/mod.ts";
 export * from "./corpus/mod.ts";
+export * from "./export/mod.ts";

@@ -11,7 +11,9 @@
  * - credit.ts, recorded_judge.ts, config.ts: a registered method's credit for records, exactly
  *   as our trainer computes it in-process (`deno task credit`);
  * - credit_server.ts, arrow.ts: the same over HTTP on 127.0.0.1 (`deno task serve-credit`), with
- *   JSON or Arrow IPC bodies.
+ *   JSON or Arrow IPC bodies;
+ * - import.ts: records with their advantages as a run of the run store (`deno task runs import`),
+ *   so that `deno task report` shows external rollouts.
  *
  * @example
  * ```ts
@@ -75,3 +77,11 @@ export {
   serveCredit,
   type ServeCreditOptions,
 } from "./credit_server.ts";
+export {
+  type CreditSource,
+  type ImportOptions,
+  importRecords,
+  type ImportResult,
+  type ImportSource,
+  rowsFromRecords,
+} from "./import.ts";

@@ -24,6 +24,9 @@
  * only then is its index row committed: a file without an index row is ignored by readers and
  * overwritten by the next write of that step.
  *
+ * A finished run can also be recorded at once, run, steps and trajectory files in one
+ * transaction ({@link RunStore.recordRun}; `deno task runs import` records external rollouts so).
+ *
  * Resuming: {@link RunStore.findRun} finds the run of an (experiment, method, arm, seed) and
  * {@link RunStore.truncateAfter} drops what was logged after the last checkpoint.
  *
@@ -62,6 +65,7 @@ export type {
   EvalItem,
   EvalItemRecord,
   EvalRecord,
+  RecordedRun,
   RunRecord,
   StartRunOptions,
   StepRecord,

@@ -7,6 +7,7 @@
 import type { RunProcess } from "./process.ts";
 import type { RunStatus } from "./schema.ts";
 import { assertFiniteInt } from "./sql.ts";
+import type { TrajectoryRow } from "./trajectory_row.ts";
 
 /** What {@link RunStore.startRun} needs. */
 export interface StartRunOptions {
@@ -27,6 +28,22 @@ export interface StartRunOptions {
   experiment?: string;
   /** Start time (default: now). Only stored, never used for ordering. */
   startedAt?: Date;
+}
+
+/** A finished run as {@link RunStore.recordRun} records it at once. */
+export interface RecordedRun {
+  /** How it ended (not "running"). */
+  status: Exclude<RunStatus, "running">;
+  /** Why it ended so (stored in `runs.reason`). */
+  reason?: string;
+  /** End time (default: now). */
+  endedAt?: Date;
+  /** Per step: its scalar metrics and its trajectories (either may be absent). */
+  steps: readonly {
+    step: number;
+    metrics?: Record<string, number>;
+    rows?: readonly TrajectoryRow[];
+  }[];
 }
 
 /** One row of `runs`. */

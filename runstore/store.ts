@@ -15,6 +15,7 @@ import {
   type EvalInput,
   type EvalItemRecord,
   type EvalRecord,
+  type RecordedRun,
   type RunRecord,
   type StartRunOptions,
   type StepRecord,
@@ -26,7 +27,7 @@ import { RUN_STATUSES, type RunStatus, SCHEMA, SCHEMA_VERSION } from "./schema.t
 import { assertFiniteInt, dirname, num, sqlString } from "./sql.ts";
 import { toStoredRow, validateRow } from "./trajectory_codec.ts";
 import type { TrajectoryRow, TrajectorySummary } from "./trajectory_row.ts";
-import { copyTrajectoryFile, deleteAfter, insertEval, insertRun } from "./writes.ts";
+import { copyTrajectoryFile, deleteAfter, insertEval, insertRun, insertSteps } from "./writes.ts";
 
 /** Options of {@link RunStore.open}. */
 export interface OpenOptions {
@@ -282,10 +283,7 @@ export class RunStore {
     if (entries.length === 0) return;
     await this.#tx(async (c) => {
       await this.#requireRun(c, runId, "logStep");
-      const values = entries.map((_, i) => `($1, $2, $${2 * i + 3}, $${2 * i + 4}::DOUBLE)`);
-      const params: DuckDBValue[] = [runId, step];
-      for (const [k, v] of entries) params.push(k, v);
-      await c.run(`INSERT OR REPLACE INTO steps VALUES ${values.join(", ")}`, params);
+      await insertSteps(c, { runId, step, metrics });
     });
   }
 
@@ -323,6 +321,86 @@ export class RunStore {
       throw e;
     }
     return final;
+  }
+
+  /**
+   * Record a finished run at once, in one transaction: the run, its step metrics and trajectory
+   * files, and how it ended (e.g. rollouts imported from another trainer). On any failure
+   * nothing is recorded and no file of it is left. Returns the run id.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { join } from "node:path";
+   * const dir = await Deno.makeTempDir();
+   * const store = await RunStore.open(join(dir, "creditlab.duckdb"));
+   * const run = { method: "grpo", config: {}, seed: 0, backend: "external", commit: "abc", preset: "import" };
+   * const id = await store.recordRun(run, { status: "completed", steps: [{ step: 0, metrics: { "reward/mean": 0.5 } }] });
+   * assert.equal((await store.findRun({ method: "grpo" }))?.status, "completed");
+   * assert.equal((await store.steps(id))[0]?.value, 0.5);
+   * store.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  async recordRun(opts: StartRunOptions, run: RecordedRun): Promise<string> {
+    this.#writable("recordRun");
+    if (!opts.method) throw new Error("run store: recordRun: method must be a non-empty string");
+    assertFiniteInt(opts.seed, "recordRun: seed");
+    if (!RUN_STATUSES.includes(run.status) || (run.status as RunStatus) === "running") {
+      throw new Error(`run store: recordRun: status must be a final status, got ${run.status}`);
+    }
+    const seen = new Set<number>();
+    for (const [i, s] of run.steps.entries()) {
+      assertFiniteInt(s.step, `recordRun: steps[${i}].step`);
+      if (seen.has(s.step)) throw new Error(`run store: recordRun: step ${s.step} given twice`);
+      seen.add(s.step);
+      for (const [k, v] of Object.entries(s.metrics ?? {})) {
+        if (typeof v !== "number") {
+          throw new Error(`run store: recordRun: steps[${i}].metrics.${k}: expected a number`);
+        }
+      }
+      (s.rows ?? []).forEach((r, j) => validateRow(r, `recordRun: steps[${i}].rows[${j}]`));
+    }
+    const written: string[] = [];
+    const started = (opts.startedAt ?? new Date()).toISOString();
+    try {
+      return await this.#tx(async (c) => {
+        const process = currentProcess();
+        const config = JSON.stringify(opts.config ?? null);
+        const id = await insertRun(c, { opts, config, started, process });
+        for (const s of run.steps) {
+          await insertSteps(c, { runId: id, step: s.step, metrics: s.metrics ?? {} });
+          if (s.rows === undefined) continue;
+          const rel = `trajectories/${id}/step-${String(s.step).padStart(6, "0")}.parquet`;
+          const final = `${this.dir}/${rel}`;
+          const tmp = `${final}.tmp-${Deno.pid}`;
+          await Deno.mkdir(dirname(final), { recursive: true });
+          written.push(tmp, final);
+          const json = JSON.stringify(s.rows.map(toStoredRow));
+          await copyTrajectoryFile(c, {
+            runId: id,
+            step: s.step,
+            json,
+            rows: s.rows.length,
+            rel,
+            tmp,
+            final,
+          });
+        }
+        await c.run(`UPDATE runs SET status = $2, ended_at = $3, reason = $4 WHERE id = $1`, [
+          id,
+          run.status,
+          (run.endedAt ?? new Date()).toISOString(),
+          run.reason ?? null,
+        ]);
+        return id;
+      });
+    } catch (e) {
+      for (const f of written) await Deno.remove(f).catch(() => undefined);
+      const dirs = new Set(written.map((f) => dirname(f)));
+      for (const d of dirs) await Deno.remove(d).catch(() => undefined); // only when empty
+      throw e;
+    }
   }
 
   /**

@@ -332,3 +332,32 @@ Deno.test("runstore: a malformed method record is refused", async () => {
     );
   });
 });
+
+Deno.test("runstore: recordRun writes a finished run, its steps and trajectories in one transaction", async () => {
+  await withStore(async (store, dir) => {
+    const id = await store.recordRun({ ...base, experiment: "ext", preset: "import" }, {
+      status: "completed",
+      steps: [{ step: 0, metrics: { [METRIC.rewardMean]: 0.5 }, rows: [row(0), row(1)] }],
+    });
+    const run = await store.findRun({ experiment: "ext" });
+    assert.deepEqual([run?.id, run?.status, run?.preset], [id, "completed", "import"]);
+    assert.ok(run?.endedAt);
+    assert.deepEqual(await store.trajectorySteps(id), [0]);
+    assert.deepEqual((await store.readTrajectories(id, 0)).map((r) => r.advantages[1]), [0, 0.5]);
+    assert.equal((await store.steps(id))[0]?.value, 0.5);
+    // A failure after the first step's file was written (step 2^31 overflows INTEGER): nothing
+    // of the run is recorded and none of its files is left.
+    await assert.rejects(
+      store.recordRun({ ...base, experiment: "ext2" }, {
+        status: "completed",
+        steps: [{ step: 0, rows: [row(0)] }, { step: 2 ** 31, rows: [row(1)] }],
+      }),
+    );
+    assert.deepEqual((await store.listRuns()).map((r) => r.id), [id]);
+    assert.deepEqual([...Deno.readDirSync(`${dir}/trajectories`)].map((e) => e.name), [id]);
+    await assert.rejects(
+      store.recordRun(base, { status: "completed", steps: [{ step: 1 }, { step: 1 }] }),
+      /step 1 given twice/,
+    );
+  });
+});

@@ -50,6 +50,19 @@ export async function insertRun(
   return id;
 }
 
+/** Insert (or replace) the scalar metrics of one step of a run. */
+export async function insertSteps(
+  c: DuckDBConnection,
+  opts: { runId: string; step: number; metrics: Record<string, number> },
+): Promise<void> {
+  const entries = Object.entries(opts.metrics);
+  if (entries.length === 0) return;
+  const values = entries.map((_, i) => `($1, $2, $${2 * i + 3}, $${2 * i + 4}::DOUBLE)`);
+  const params: DuckDBValue[] = [opts.runId, opts.step];
+  for (const [k, v] of entries) params.push(k, v);
+  await c.run(`INSERT OR REPLACE INTO steps VALUES ${values.join(", ")}`, params);
+}
+
 /**
  * Insert (or replace) an evaluation and replace its per-question items. Without `ev.step`, it
  * is the run's last logged step (0 when none).
