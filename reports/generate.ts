@@ -6,6 +6,10 @@
  * in the folder; and `<out>/report.css`, the stylesheet the pages link (copied from this package
  * unless `out` is the package folder itself, where the one copy already is).
  *
+ * Each experiment's report also shows the recorded sweeps of its method, read from
+ * `<out>/sweeps/*.jsonl` (the lines of `deno task sweep`; sweep_lines.ts, sweeps_section.ts): no
+ * folder, no section; a malformed line stops the generation before anything is written.
+ *
  * The index is built from every report JSON in `<out>` (not only the experiments of the store
  * just read), so regenerating from a store that holds one experiment keeps the others' rows.
  * Same store and folder in, same files out, byte for byte.
@@ -16,7 +20,7 @@
 import { fileURLToPath } from "node:url";
 import { DEFAULT_STORE_PATH, RunStore } from "@creditlab/runstore";
 import { collectExperiment } from "./collect.ts";
-import type { ExperimentData } from "./experiment_data.ts";
+import { baselineArm, type ExperimentData } from "./experiment_data.ts";
 import { decide } from "./decide.ts";
 import { indexHtml, readIndexEntries } from "./index_page.ts";
 import { experimentJson, jsonText } from "./json.ts";
@@ -38,6 +42,14 @@ import {
   type RenderedPlot,
   type RenderInput,
 } from "./render.ts";
+import { sweepPlotSpecs, SWEEPS_FOLDER } from "./render_sweeps.ts";
+import { readSweepFolder } from "./sweep_lines.ts";
+import {
+  recordedMethodConfigs,
+  SWEEP_BASELINE,
+  type SweepSection,
+  sweepSection,
+} from "./sweeps_section.ts";
 
 /** The stylesheet of the pages, in this package (the only copy in the repository). */
 const CSS_SOURCE = new URL(`./${CSS_FILE}`, import.meta.url);
@@ -89,6 +101,7 @@ function basename(p: string): string {
 async function plotsFor(
   d: ExperimentData,
   stem: string,
+  sweeps: SweepSection | null,
 ): Promise<{ plot: RenderedPlot; spec: VlSpec }[]> {
   const specs: { id: string; title: string; spec: VlSpec }[] = [];
   for (const c of d.curves) {
@@ -132,6 +145,7 @@ async function plotsFor(
       spec: heatSpec(h),
     });
   }
+  if (sweeps) specs.push(...sweepPlotSpecs(sweeps));
   const out: { plot: RenderedPlot; spec: VlSpec }[] = [];
   for (const s of specs) {
     const svg = await renderSvg(s.spec, { idPrefix: `${stem}-${s.id}` });
@@ -196,6 +210,8 @@ export async function generateReport(opts: GenerateOptions = {}): Promise<Genera
     files.push(rel);
   };
   try {
+    // Read (and check) every sweep line before writing anything.
+    const sweepLines = await readSweepFolder(`${out}/${SWEEPS_FOLDER}`);
     let names: string[];
     if (store === null) {
       names = opts.methods === "all" || opts.methods === undefined ? [] : opts.methods;
@@ -215,7 +231,13 @@ export async function generateReport(opts: GenerateOptions = {}): Promise<Genera
         cardMethod,
         opts.methodsDir ? { methodsDir: opts.methodsDir } : {},
       );
-      const plots = await plotsFor(data, stem);
+      const sweeps = sweepLines === null ? null : sweepSection(sweepLines.lines, {
+        method: cardMethod,
+        baseline: baselineArm(data)?.method ?? SWEEP_BASELINE,
+        defaults: recordedMethodConfigs(data.arms),
+        files: sweepLines.files,
+      });
+      const plots = await plotsFor(data, stem, sweeps);
       for (const { plot } of plots) {
         await write(plot.svgPath, plot.svg);
         if (png) await write(plot.pngPath, svgToPng(plot.svg));
@@ -227,6 +249,7 @@ export async function generateReport(opts: GenerateOptions = {}): Promise<Genera
         plots: plots.map((p) => p.plot),
         storeName,
         decisions: decide(data.comparisons, { card }),
+        sweeps,
         curveSmoothing: smoothingWindow(
           Math.max(0, ...data.curves.map((c) => new Set(c.points.map((p) => p.step)).size)),
         ),

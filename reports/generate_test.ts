@@ -6,6 +6,8 @@ import { writeFixtureStore } from "./testing.ts";
 import { tInterval } from "./stats.ts";
 import { pct } from "./format.ts";
 import { withTempDir } from "@creditlab/core/testing";
+import type { ReportJson } from "./json_schema.ts";
+import { goldenSweepLines, sweepLineText } from "./sweeps_testing.ts";
 
 async function readAll(dir: string, files: string[]): Promise<Map<string, Uint8Array>> {
   const m = new Map<string, Uint8Array>();
@@ -243,4 +245,95 @@ Deno.test("report: a run's end reason is shown beside its status and kept in the
       ["failed", "RangeError: lr must be > 0"],
     );
   });
+});
+
+Deno.test("report: the recorded sweeps of <out>/sweeps in the method's md, html, json and plots", async () => {
+  await withTempDir(async (root) => {
+    const storePath = `${root}/runs/creditlab.duckdb`;
+    await writeFixtureStore(storePath, { seeds: 1, steps: 2 });
+    const out = `${root}/out`;
+    await Deno.mkdir(`${out}/sweeps`, { recursive: true });
+    await Deno.writeTextFile(`${out}/sweeps/capf.jsonl`, goldenSweepLines().join("\n") + "\n");
+    const r = await generateReport({ store: storePath, out });
+    assert.ok(
+      r.files.includes("plots/capf-sweep-1.svg") && r.files.includes("plots/capf-sweep-1.png"),
+    );
+    assert.ok(
+      !r.files.some((f) => f.startsWith("sweeps/")),
+      "the sweep lines are read, not written",
+    );
+    const md = await Deno.readTextFile(`${out}/capf.md`);
+    assert.ok(md.includes("## Recorded sweeps\n"), "section in the markdown");
+    assert.ok(md.includes("### Design 1: preset smoke, regime mixed, 300 questions per world"));
+    assert.ok(
+      md.includes(
+        "| lambda 0.1 | capf | 0.1 | 1, 2, 3 | +2.0, +4.0, +6.0 | +1.0, +1.0, +4.0 | +4.0 ± 5.0 | +2.0 ± 4.3 | +2.0 ± 2.5 (3 seeds) | 0.0 ± 2.5 (3 seeds) | — |",
+      ),
+      "golden row",
+    );
+    assert.ok(
+      md.includes(
+        "![attenuation.factor: mean Δ EM over the warm start (design 1)](plots/capf-sweep-1.svg)",
+      ),
+    );
+    // Before the runs, after the other sections.
+    assert.ok(md.indexOf("## Recorded sweeps") < md.indexOf("## Runs"), "before the runs");
+    const page = await Deno.readTextFile(`${out}/capf.html`);
+    assert.ok(page.includes("<h2>Recorded sweeps</h2>"), "section on the page");
+    assert.ok(page.includes(`<figure class="plot" data-plot="sweep-1"><svg`), "plot inlined");
+    assert.ok(page.includes("<td>+2.0 ± 2.5 (3 seeds)</td>"), "paired cell on the page");
+    const j: ReportJson = JSON.parse(await Deno.readTextFile(`${out}/capf.json`));
+    assert.ok(j.files.plots.includes("plots/capf-sweep-1.svg"));
+    const d = j.sweeps!.designs[0]!;
+    assert.deepEqual([j.sweeps!.files, j.sweeps!.method, j.sweeps!.baseline], [
+      ["capf.jsonl"],
+      "capf",
+      "grpo",
+    ]);
+    assert.deepEqual([d.reference, d.plot, d.doseResponse], ["grpo", "plots/capf-sweep-1.svg", {
+      field: "attenuation.factor",
+      values: [0.1, 1],
+    }]);
+    assert.deepEqual(d.rows.map((x) => [x.label, x.in.seeds, x.vsReference?.seeds ?? null]), [
+      ["grpo", 3, null],
+      ["lambda 0.1", 3, [1, 2, 3]],
+      ["lambda 1", 3, [1, 2, 3]],
+    ]);
+    assert.equal(Math.round(1000 * d.rows[2]!.vsReference!.ood.mean!), -20, "lambda 1 − grpo OOD");
+    // Another experiment's method without sweep lines: no section, an empty list in the JSON.
+    assert.ok(!(await Deno.readTextFile(`${out}/cw-grpo.md`)).includes("Recorded sweeps"));
+    const cw: ReportJson = JSON.parse(await Deno.readTextFile(`${out}/cw-grpo.json`));
+    assert.deepEqual(cw.sweeps?.designs, []);
+
+    // No sweeps folder: no section, `sweeps: null`.
+    const none = `${root}/none`;
+    await generateReport({ store: storePath, out: none, methods: ["capf"], png: false });
+    assert.ok(!(await Deno.readTextFile(`${none}/capf.md`)).includes("Recorded sweeps"));
+    assert.equal(
+      (JSON.parse(await Deno.readTextFile(`${none}/capf.json`)) as ReportJson).sweeps,
+      null,
+    );
+
+    // A malformed line: an error naming file:line and field, and nothing written.
+    const bad = `${root}/bad`;
+    await Deno.mkdir(`${bad}/sweeps`, { recursive: true });
+    const line = sweepLineText({
+      label: "x",
+      method: "capf",
+      methodConfig: {},
+      seed: 1,
+      after: { in: 0.5, ood: 0.4 },
+    });
+    await Deno.writeTextFile(
+      `${bad}/sweeps/capf.jsonl`,
+      `${line}\n${line.replace(`"seed":1`, `"seed":"1"`)}\n`,
+    );
+    await assert.rejects(
+      generateReport({ store: storePath, out: bad, methods: ["capf"], png: false }),
+      new Error(`${bad}/sweeps/capf.jsonl:2: seed: expected a positive integer, got "1"`),
+    );
+    const written = [];
+    for await (const e of Deno.readDir(bad)) written.push(e.name);
+    assert.deepEqual(written, ["sweeps"], "nothing written");
+  }, { prefix: "report_sweeps_" });
 });

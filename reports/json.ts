@@ -29,6 +29,7 @@ import {
 } from "./json_schema.ts";
 import type { RenderInput } from "./render.ts";
 import { collapsedColumnsNote, keyLabel } from "./render_scores.ts";
+import { sweepsJson } from "./render_sweeps.ts";
 import { TREND_SHARE } from "./trend.ts";
 
 function num(x: number): number | null {
@@ -246,6 +247,7 @@ export function experimentJson(
     wallSeconds: { total, byArm },
     commits: [...new Set(d.runs.map((x) => x.gitCommit))].sort(),
     backends: [...new Set(d.runs.map((x) => x.backend))].sort(),
+    sweeps: sweepsJson(inp.sweeps ?? null, inp.plots),
   };
 }
 

@@ -89,6 +89,76 @@ export interface WorldJson {
   learns: { kind: string; answer: string; text: string } | null;
 }
 
+/** A mean Δ over seeds with its 95% t-interval (fractions; null where not computable). */
+export interface SweepEstimateJson {
+  mean: number | null;
+  /** Half-width of the 95% Student-t interval over seeds (null below 2 seeds). */
+  halfWidth: number | null;
+  lo: number | null;
+  hi: number | null;
+  seeds: number;
+}
+
+/** One row of a sweep design: a label (and method config) over its seeds. */
+export interface SweepRowJson {
+  label: string;
+  /** "line": the sweep's `--label`; "config": made from the method config (no label). */
+  labelSource: "line" | "config";
+  method: string;
+  /** The row's value of each of the design's `columns` (absent: the row does not set it). */
+  fields: Record<string, unknown>;
+  /** Δ EM after RL − warm start per world (fractions); `lines` > 1: that many lines averaged. */
+  perSeed: { seed: number; lines: number; in: number; ood: number }[];
+  in: SweepEstimateJson;
+  ood: SweepEstimateJson;
+  /** Paired Δ (this row − the reference row) over the seeds both have; null: no reference. */
+  vsReference: { seeds: number[]; in: SweepEstimateJson; ood: SweepEstimateJson } | null;
+  commits: string[];
+  backends: string[];
+  /** More than one commit or backend, repeated seeds: said, the lines kept. */
+  flags: string[];
+  /** `file:line` of every line of the row. */
+  sources: string[];
+}
+
+/** One design of the recorded sweeps: the settings its lines share. */
+export interface SweepDesignJson {
+  id: number;
+  settings: {
+    preset: string;
+    regime: string;
+    /** The warm start's seed shared by every seed; null: each seed its own. */
+    sftSeed: number | null;
+    n: number;
+    sft: Record<string, unknown>;
+    rl: Record<string, unknown>;
+  };
+  files: string[];
+  lines: number;
+  /** Method-config fields (dotted paths) whose value differs between the rows that set them. */
+  columns: string[];
+  /** Label of the baseline row the paired Δ is taken against, or null. */
+  reference: string | null;
+  /** The one numeric field the method's rows differ in, and its values in row order. */
+  doseResponse: { field: string; values: number[] } | null;
+  /** SVG of the dose-response plot, relative to the output folder. */
+  plot: string | null;
+  /** Baseline rows first (the reference first), then the method's rows. */
+  rows: SweepRowJson[];
+}
+
+/** The recorded sweeps of the experiment's method (`<out>/sweeps/*.jsonl`). */
+export interface SweepsJson {
+  /** The folder of the lines, relative to the output folder ("sweeps"). */
+  folder: string;
+  files: string[];
+  method: string;
+  baseline: string;
+  note: string;
+  /** The designs with at least one line of `method` (empty: none). */
+  designs: SweepDesignJson[];
+}
+
 /** The whole file. */
 export interface ReportJson {
   schema: typeof REPORT_SCHEMA;
@@ -171,4 +241,9 @@ export interface ReportJson {
   wallSeconds: { total: number; byArm: Record<string, number> };
   commits: string[];
   backends: string[];
+  /**
+   * The sweep lines of the experiment's method and its baseline ({@link SweepsJson}); null when
+   * the output folder has no `sweeps/` folder.
+   */
+  sweeps: SweepsJson | null;
 }

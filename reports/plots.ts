@@ -17,7 +17,17 @@ export type VlSpec = Record<string, unknown>;
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 const FONT = "DejaVu Sans";
 
-function base(title: string, extra: VlSpec): VlSpec {
+/**
+ * A Vega-Lite spec with the reports' title, font, white background and axis style.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const spec = baseSpec("EM", { mark: "point", data: { values: [{ x: 1 }] } });
+ * assert.equal(spec["background"], "white");
+ * ```
+ */
+export function baseSpec(title: string, extra: VlSpec): VlSpec {
   return {
     $schema: SCHEMA,
     title,
@@ -230,7 +240,7 @@ export function curveSpec(
       encoding: { x, y: { field: "smooth", type: "quantitative" }, color },
     });
   }
-  return base(metric, {
+  return baseSpec(metric, {
     title: { text: metric, subtitle: curveCaption(smooth), subtitleFontSize: 9 },
     width: 300,
     height: 170,
@@ -254,7 +264,7 @@ export function toolCallSpec(points: ToolCallPoint[]): VlSpec {
       }]
       : []),
   ]);
-  return base("search calls per trajectory", {
+  return baseSpec("search calls per trajectory", {
     width: 300,
     height: 170,
     data: { values },
@@ -280,7 +290,7 @@ export function contributionSpec(
   const values = sums.flatMap((s) =>
     s.byRank.map((w, i) => ({ arm: s.arm, rank: i + 1, weight: w }))
   );
-  return base(opts.title ?? "value by round rank (successful trajectories)", {
+  return baseSpec(opts.title ?? "value by round rank (successful trajectories)", {
     width: 300,
     height: 170,
     data: { values },
@@ -335,48 +345,51 @@ export function heatSpec(sample: HeatSample): VlSpec {
     if (v.advantage !== null) maxAbs = Math.max(maxAbs, Math.abs(v.advantage));
   }
   if (maxAbs === 0) maxAbs = 1;
-  return base(`${sample.arm} (${sample.method}): group ${sample.groupId}, step ${sample.step}`, {
-    width: 520,
-    height: { step: 16 },
-    data: { values },
-    layer: [
-      {
-        transform: [{ filter: "datum.advantage === null" }],
-        mark: { type: "rect" },
-        encoding: {
-          x: { field: "start", type: "quantitative", title: "token position" },
-          x2: { field: "end" },
-          y: {
-            field: "label",
-            type: "nominal",
-            title: null,
-            sort: null,
-            axis: { labelLimit: 400 },
-          },
-          fill: {
-            field: "kind",
-            type: "nominal",
-            title: "untrained",
-            scale: { domain: ["not trained", "feedback"], range: ["#e6e6e6", "#c9b3e6"] },
-          },
-        },
-      },
-      {
-        transform: [{ filter: "datum.advantage !== null" }],
-        mark: { type: "rect" },
-        encoding: {
-          x: { field: "start", type: "quantitative" },
-          x2: { field: "end" },
-          y: { field: "label", type: "nominal", sort: null },
-          color: {
-            field: "advantage",
-            type: "quantitative",
-            title: "advantage",
-            scale: { scheme: "redblue", domain: [-maxAbs, maxAbs], domainMid: 0 },
+  return baseSpec(
+    `${sample.arm} (${sample.method}): group ${sample.groupId}, step ${sample.step}`,
+    {
+      width: 520,
+      height: { step: 16 },
+      data: { values },
+      layer: [
+        {
+          transform: [{ filter: "datum.advantage === null" }],
+          mark: { type: "rect" },
+          encoding: {
+            x: { field: "start", type: "quantitative", title: "token position" },
+            x2: { field: "end" },
+            y: {
+              field: "label",
+              type: "nominal",
+              title: null,
+              sort: null,
+              axis: { labelLimit: 400 },
+            },
+            fill: {
+              field: "kind",
+              type: "nominal",
+              title: "untrained",
+              scale: { domain: ["not trained", "feedback"], range: ["#e6e6e6", "#c9b3e6"] },
+            },
           },
         },
-      },
-    ],
-    resolve: { scale: { color: "independent", fill: "independent" } },
-  });
+        {
+          transform: [{ filter: "datum.advantage !== null" }],
+          mark: { type: "rect" },
+          encoding: {
+            x: { field: "start", type: "quantitative" },
+            x2: { field: "end" },
+            y: { field: "label", type: "nominal", sort: null },
+            color: {
+              field: "advantage",
+              type: "quantitative",
+              title: "advantage",
+              scale: { scheme: "redblue", domain: [-maxAbs, maxAbs], domainMid: 0 },
+            },
+          },
+        },
+      ],
+      resolve: { scale: { color: "independent", fill: "independent" } },
+    },
+  );
 }

@@ -12,9 +12,11 @@ import type { Decisions } from "./decide.ts";
 import type { ExperimentData } from "./experiment_data.ts";
 import { esc } from "./format.ts";
 import type { PaperCard } from "./paper.ts";
+import type { SweepSection } from "./sweeps_section.ts";
 import { type Block, htmlBlocks, mdBlocks, para, type RenderedPlot } from "./render_blocks.ts";
 import { heatBlocks, roundBlocks } from "./render_credit.ts";
 import { runBlocks } from "./render_runs.ts";
+import { sweepBlocks } from "./render_sweeps.ts";
 import { paperBlocks, scoreBlocks, searchWorldBlocks } from "./render_scores.ts";
 import { curveBlocks, toolBlocks, trainingBlocks } from "./render_training.ts";
 import { pairedBlocks, verdictBlocks } from "./render_verdict.ts";
@@ -34,6 +36,8 @@ export interface RenderInput {
   decisions: Decisions;
   /** Moving-average window of the learning curves (0: off), for the caption. */
   curveSmoothing?: number;
+  /** The recorded sweeps of the experiment's method (none: no `sweeps/` folder). */
+  sweeps?: SweepSection | null;
 }
 
 /** The stylesheet every page links, beside the pages (the one copy: reports/report.css). */
@@ -42,7 +46,8 @@ export const CSS_FILE = "report.css";
 /**
  * Every section of one experiment's report, in order: where it came from, the verdict, the
  * paired comparisons, the score tables, the SearchWorld tables, the paper's claim, training,
- * learning curves, tool calls, per-round credit, per-token credit, checklist and runs.
+ * learning curves, tool calls, per-round credit, per-token credit, the recorded sweeps,
+ * checklist and runs.
  */
 export function reportBlocks(inp: RenderInput): Block[] {
   const d = inp.data;
@@ -64,6 +69,7 @@ export function reportBlocks(inp: RenderInput): Block[] {
     ...toolBlocks(d, plots),
     ...roundBlocks(d, plots),
     ...heatBlocks(d, plots),
+    ...sweepBlocks(inp.sweeps ?? null, plots),
     ...runBlocks(d),
   ];
 }
