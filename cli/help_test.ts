@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { main as evalMain } from "./eval.ts";
 import { main as reproduceMain } from "./reproduce.ts";
 import { main as runsMain } from "./runs.ts";
+import { main as serveEnvMain } from "./serve_env.ts";
 import { main as sweepMain } from "./sweep.ts";
 import { main as trainMain } from "./train.ts";
 
@@ -16,6 +17,7 @@ Deno.test("cli: every verb answers --help", async () => {
         ["eval", evalMain],
         ["reproduce", reproduceMain],
         ["runs", runsMain],
+        ["serve-env", serveEnvMain],
         ["sweep", sweepMain],
         ["train", trainMain],
       ] as const

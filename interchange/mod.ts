@@ -13,7 +13,9 @@
  * - credit_server.ts, arrow.ts: the same over HTTP on 127.0.0.1 (`deno task serve-credit`), with
  *   JSON or Arrow IPC bodies;
  * - import.ts: records with their advantages as a run of the run store (`deno task runs import`),
- *   so that `deno task report` shows external rollouts.
+ *   so that `deno task report` shows external rollouts;
+ * - env/: the environment as services (`deno task serve-env`): the privileged verifier, the
+ *   round judge and the reward over HTTP, for SearchWorld and the QA benchmarks.
  *
  * @example
  * ```ts
@@ -85,3 +87,4 @@ export {
   type ImportSource,
   rowsFromRecords,
 } from "./import.ts";
+export * from "./env/mod.ts";
