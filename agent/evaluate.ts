@@ -12,7 +12,7 @@
 import { Rng, type Transformer } from "@creditlab/kernels";
 import { exactMatch, tokenF1 } from "@creditlab/datasets";
 import { type HopScore, type Question, questionHops, type SearchTool } from "@creditlab/core";
-import { rollout, type RolloutConfig } from "./rollout.ts";
+import { type FeedbackHook, rollout, type RolloutConfig } from "./rollout.ts";
 import type { WordTokenizer } from "./tokenizer.ts";
 import type { EntityAnonymizer } from "./anonymize.ts";
 
@@ -46,6 +46,20 @@ export interface EvalSummary {
   records: EpisodeRecord[];
   /** Questions that could not be answered at all (scored 0, counted in `n`), with the reason. */
   failures?: EvalFailure[];
+  /** Set when the evaluation offered a training-only feedback call (a diagnostic). */
+  feedback?: FeedbackProbe;
+}
+
+/**
+ * What a policy did with a feedback call offered at evaluation, over episodes: how many called
+ * it, how many got a verdict other than "correct" on their first call, and how many of those
+ * still ended with the right answer (a repair).
+ */
+export interface FeedbackProbe {
+  episodes: number;
+  called: number;
+  notCorrect: number;
+  repaired: number;
 }
 
 /** A question an evaluation could not put to the policy. */
@@ -142,9 +156,18 @@ export interface EvaluateLocalOptions {
   split: string;
   /** Entity anonymisation of the policy's text (the checkpoint was trained with it). */
   anonymizer?: EntityAnonymizer;
+  /**
+   * Offer a training-only feedback call in every episode's prompt: a diagnostic of how much of
+   * a policy's success needs the call. Reported evaluations never pass it.
+   */
+  feedback?: FeedbackHook;
 }
 
-/** Evaluate a local policy. The rollout gets no feedback hook, so feedback is never offered. */
+/**
+ * Evaluate a local policy. The rollout gets no feedback hook, so feedback is never offered —
+ * unless `opts.feedback` asks for it as a diagnostic, and then the summary counts what the
+ * policy did with the call ({@link FeedbackProbe}).
+ */
 export async function evaluateLocal(
   questions: Question[],
   opts: EvaluateLocalOptions,
@@ -152,6 +175,7 @@ export async function evaluateLocal(
   const rng = new Rng(opts.seed);
   const records: EpisodeRecord[] = [];
   const failures: EvalFailure[] = [];
+  const offered: FeedbackEpisode[] = [];
   for (let i = 0; i < questions.length; i += opts.batchSize) {
     const chunk = questions.slice(i, i + opts.batchSize);
     const trajs = await rollout(chunk, {
@@ -162,9 +186,12 @@ export async function evaluateLocal(
       rng,
       groupIdBase: i,
       ...(opts.anonymizer ? { anonymizer: opts.anonymizer } : {}),
+      ...(opts.feedback ? { feedback: opts.feedback } : {}),
     });
     trajs.forEach((t, j) => {
-      records.push(scoreEpisode(chunk[j]!, t.answer ?? null, Number(t.meta.toolCalls)));
+      const record = scoreEpisode(chunk[j]!, t.answer ?? null, Number(t.meta.toolCalls));
+      records.push(record);
+      if (opts.feedback) offered.push({ turns: t.turns, em: record.em });
       if (t.meta.promptTooLong === true) {
         failures.push({
           questionId: chunk[j]!.id,
@@ -175,5 +202,43 @@ export async function evaluateLocal(
     });
   }
   const summary = summarise(records, { benchmark: opts.benchmark, split: opts.split });
-  return failures.length > 0 ? { ...summary, failures } : summary;
+  return {
+    ...summary,
+    ...(failures.length > 0 ? { failures } : {}),
+    ...(opts.feedback ? { feedback: feedbackProbe(offered) } : {}),
+  };
+}
+
+/** An episode as {@link feedbackProbe} reads it: its turns (feedback turns carry a verdict). */
+export interface FeedbackEpisode {
+  turns: readonly { verdict?: { correct: boolean } }[];
+  em: number;
+}
+
+/**
+ * Count what episodes offered a feedback call did with it: `called` (at least one answered
+ * call), `notCorrect` (the first verdict was not "correct"), `repaired` (of those, EM > 0).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const wrong = { verdict: { correct: false } };
+ * assert.deepEqual(
+ *   feedbackProbe([{ turns: [{}, wrong], em: 1 }, { turns: [{}], em: 0 }]),
+ *   { episodes: 2, called: 1, notCorrect: 1, repaired: 1 },
+ * );
+ * ```
+ */
+export function feedbackProbe(episodes: readonly FeedbackEpisode[]): FeedbackProbe {
+  const probe: FeedbackProbe = { episodes: 0, called: 0, notCorrect: 0, repaired: 0 };
+  for (const e of episodes) {
+    probe.episodes += 1;
+    const first = e.turns.find((t) => t.verdict !== undefined)?.verdict;
+    if (!first) continue;
+    probe.called += 1;
+    if (first.correct) continue;
+    probe.notCorrect += 1;
+    if (e.em > 0) probe.repaired += 1;
+  }
+  return probe;
 }

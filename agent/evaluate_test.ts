@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { emByHops, type EpisodeRecord, summarise } from "./evaluate.ts";
+import { emByHops, type EpisodeRecord, feedbackProbe, summarise } from "./evaluate.ts";
 
 const rec = (id: string, em: number, hops: number | null): EpisodeRecord => ({
   questionId: id,
@@ -36,4 +36,19 @@ Deno.test("summarise: carries byHops next to the overall EM", () => {
   });
   assert.equal(s.em, 2 / 3);
   assert.deepEqual(s.byHops, { "1": { n: 1, em: 1 }, "2": { n: 2, em: 0.5 } });
+});
+
+Deno.test("feedbackProbe: calls, first verdicts and repairs, counted by hand", () => {
+  const ok = { verdict: { correct: true } };
+  const wrong = { verdict: { correct: false } };
+  const plain = {};
+  const probe = feedbackProbe([
+    { turns: [plain, plain], em: 1 }, // no call
+    { turns: [plain, ok], em: 1 }, // confirmed
+    { turns: [plain, wrong, plain], em: 1 }, // repaired
+    { turns: [plain, wrong, ok], em: 0 }, // first verdict counts: not correct, not repaired
+    { turns: [plain, ok, wrong], em: 0 }, // first verdict correct
+  ]);
+  assert.deepEqual(probe, { episodes: 5, called: 4, notCorrect: 2, repaired: 1 });
+  assert.deepEqual(feedbackProbe([]), { episodes: 0, called: 0, notCorrect: 0, repaired: 0 });
 });

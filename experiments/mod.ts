@@ -8,7 +8,12 @@
 export * from "./presets.ts";
 export * from "./regimes.ts";
 export * from "./testbed.ts";
-export { evaluateOnTestbed, type TestbedEval, worldFactObjects } from "./testbed_eval.ts";
+export {
+  evaluateOnTestbed,
+  evaluateWithTrainingCall,
+  type TestbedEval,
+  worldFactObjects,
+} from "./testbed_eval.ts";
 export type { RunContext } from "./context.ts";
 export { ensureSft, recordStart, sftCheckpointPath, sftOnTestbed } from "./warm_start.ts";
 export { runArm, type RunArmOptions } from "./arm.ts";

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import type { Transformer } from "@creditlab/kernels";
+import { Rng, type Transformer } from "@creditlab/kernels";
+import { feedbackHook, grantResources, type Method, type MethodContext } from "@creditlab/train";
 import type { World } from "@creditlab/datasets";
 import {
   byHopsExtra,
@@ -20,7 +21,7 @@ import {
   lookupAccuracy,
   type LookupProbe,
 } from "@creditlab/agent";
-import type { Question, SearchTool } from "@creditlab/core";
+import type { MethodRecord, Question, SearchTool } from "@creditlab/core";
 import type { RunContext } from "./context.ts";
 import type { ExperimentPreset } from "./presets.ts";
 import type { Testbed } from "./testbed.ts";
@@ -157,4 +158,46 @@ export async function logEvals(
       }, n=${e.lookup.n})`,
     );
   }
+}
+
+/**
+ * The policy's greedy evaluation on the in-domain held-out questions with a method's
+ * training-only feedback call offered in every prompt (issue 19's experiment d): how much of its
+ * success needs the call, and what it does with it (`summary.feedback`). The call is answered by
+ * the training world's resources as in training; methods that offer no call are refused.
+ */
+export async function evaluateWithTrainingCall<C, R extends MethodRecord>(
+  model: Transformer,
+  opts: {
+    testbed: Testbed;
+    preset: ExperimentPreset;
+    seed: number;
+    method: Method<C, R>;
+    config: C;
+  },
+): Promise<EvalSummary> {
+  const { testbed, preset, method, config } = opts;
+  const ctx: MethodContext<C> = {
+    config,
+    questions: new Map(testbed.test.map((q) => [q.id, q] as const)),
+    resources: grantResources(method, config, testbed.resources),
+    rng: new Rng(opts.seed),
+    step: 0,
+  };
+  const feedback = feedbackHook(method, ctx);
+  if (!feedback) {
+    throw new Error(`evaluateWithTrainingCall: method ${method.name} offers no feedback call`);
+  }
+  return await evaluateLocal(testbed.test, {
+    model,
+    tokenizer: testbed.tokenizer,
+    search: testbed.search,
+    config: preset.eval.rollout,
+    batchSize: preset.eval.batchSize,
+    seed: opts.seed,
+    benchmark: testbed.world.benchmark,
+    split: "test",
+    feedback,
+    ...(testbed.anonymizer ? { anonymizer: testbed.anonymizer } : {}),
+  });
 }
