@@ -2,7 +2,7 @@
  * `deno task eval --policy CHECKPOINT|URL [--benchmarks searchworld,nq,...|all] [--limit N]
  *  [--retriever bm25|URL] [--preset smoke|default|paper] [--prompt short|search-r1]
  *  [--entity-coding slots|words] [--out DIR] [--model NAME] [--timeout SECONDS]
- *  [--retries N] [--concurrency N]`
+ *  [--retries N] [--concurrency N] [--fresh]`
  *
  * Evaluates a policy with the Search-R1 protocol (greedy, no training-only calls) and prints
  * EM in the Search-R1 table layout; results go to the run store as an `eval` run.
@@ -18,6 +18,12 @@
  * - A question whose request still fails after `--retries` (each attempt bounded by
  *   `--timeout`), e.g. a prompt over the served model's context, is a recorded failure scored
  *   0 (not dropped); failures are counted per benchmark and the evaluation goes on.
+ * - Resume: an interrupted evaluation (SIGINT, SIGKILL, a crash) continues when the same
+ *   command is run again: its run is reopened, benchmarks it recorded are kept, and with a URL
+ *   policy the questions already answered (each appended and synced to
+ *   `<out>/eval-progress/<run>/<benchmark>.jsonl` as it ends) are not asked again; the recorded
+ *   evaluation equals an uninterrupted one (same questions, order, seeds, EM and F1).
+ *   `--fresh` starts a new run instead (eval_resume.ts, serving's eval_progress.ts).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -38,7 +44,6 @@ import type { Question, SearchTool } from "@creditlab/core";
 import {
   byHopsExtra,
   type EntityAnonymizer,
-  type EvalSummary,
   evaluateLocal,
   searchR1Prompt,
   WordTokenizer,
@@ -48,11 +53,14 @@ import { searchR1Table } from "@creditlab/reports";
 import {
   type EndpointFailure,
   EndpointPolicy,
+  EvalProgress,
   evaluateEndpoint,
+  fetchServedModelIds,
   fetchServedProtocol,
   resolveEndpointProtocol,
 } from "@creditlab/serving";
 import { openContext, parseBackend, parsePositiveInt, RUN_OPTIONS } from "./common.ts";
+import { EVAL_RUN, progressPath, removeProgressDir, resumableEvalRun } from "./eval_resume.ts";
 
 const SEARCHWORLD = ["searchworld", "searchworld-ood"] as const;
 
@@ -62,9 +70,11 @@ export const EVAL_USAGE =
        [--limit N] [--retriever bm25|URL] [--preset smoke|default|paper] [--seed N]
        [--prompt short|search-r1] [--entity-coding slots|words] [--model NAME]
        [--timeout SECONDS (per attempt, default 120)] [--retries N (default 3)]
-       [--concurrency N (default 8)] [--data-db FILE] [--out DIR] [--backend NAME]
+       [--concurrency N (default 8)] [--data-db FILE] [--out DIR] [--backend NAME] [--fresh]
 A URL's prompt format and entity coding are adopted from its /v1/models when advertised.
-A question whose request fails after the retries is recorded as a failure and scored 0.`;
+A question whose request fails after the retries is recorded as a failure and scored 0.
+Run again after an interruption, the same command resumes: recorded benchmarks are kept and
+questions already answered (<out>/eval-progress/) are not asked again; --fresh starts over.`;
 
 /** Entry point. */
 export async function main(args: string[]): Promise<number> {
@@ -83,6 +93,7 @@ export async function main(args: string[]): Promise<number> {
       "data-db": { type: "string", default: DEFAULT_DB },
       model: { type: "string" },
       "entity-coding": { type: "string" },
+      fresh: { type: "boolean", default: false },
       ...RUN_OPTIONS,
     },
   });
@@ -121,6 +132,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const concurrency = parsePositiveInt("concurrency", values.concurrency, 8);
   const served = isUrl ? await fetchServedProtocol(values.policy) : null;
+  const servedModels = isUrl ? await fetchServedModelIds(values.policy) : null;
   const endpointProtocol = isUrl
     ? resolveEndpointProtocol(
       { prompt: values.prompt, entityCoding: values["entity-coding"] },
@@ -177,28 +189,59 @@ export async function main(args: string[]): Promise<number> {
       }
       return qaSearch;
     };
-    const runId = await ctx.store.startRun({
-      method: "eval",
-      arm: "eval",
-      experiment: "eval",
-      preset: preset.name,
-      seed,
-      config: {
-        policy: values.policy,
-        benchmarks: wanted,
-        limit: limit ?? null,
-        retriever: values.retriever,
-        prompt,
-        entityCoding: coding,
+    // What identifies the evaluation: a re-run with the same resumes it (eval_resume.ts).
+    const config = {
+      policy: values.policy,
+      model: values.model ?? null,
+      servedModels, // /v1/models: another model behind the same URL is another evaluation
+      benchmarks: wanted,
+      limit: limit ?? null,
+      retriever: values.retriever,
+      prompt,
+      entityCoding: coding,
+      decoding: {
+        temperature: 0,
+        maxSearchTurns: rollout.maxSearchTurns,
+        topK: rollout.topK,
+        maxTurnTokens: rollout.maxTurnTokens,
       },
-      backend: backendLabel(ctx.backend),
-      commit: ctx.commit,
-    });
-    const results: EvalSummary[] = [];
+    };
+    const previous = values.fresh
+      ? undefined
+      : await resumableEvalRun(ctx.store, { config, seed, preset: preset.name });
+    let runId: string;
+    if (previous) {
+      runId = previous.id;
+      await ctx.store.reopenRun(runId);
+      ctx.log(`eval: resuming run ${runId} (${previous.status}: ${previous.reason ?? "-"})`);
+    } else {
+      runId = await ctx.store.startRun({
+        ...EVAL_RUN,
+        preset: preset.name,
+        seed,
+        config,
+        backend: backendLabel(ctx.backend),
+        commit: ctx.commit,
+      });
+    }
+    const recorded = new Map(
+      (previous ? await ctx.store.evals(runId) : []).filter((e) => e.step === 0)
+        .map((e) => [e.benchmark, e]),
+    );
+    const results: { benchmark: string; em: number; f1: number; n: number }[] = [];
     let failedTotal = 0;
     // The run records how it ended: completed, failed with the error, or interrupted by a signal.
     await ctx.store.track(runId, async () => {
       for (const name of wanted) {
+        const done = recorded.get(name);
+        if (done) {
+          ctx.log(`${name}: recorded in run ${runId} before (n=${done.n}); kept`);
+          // a progress file left by a kill between recording and deleting it
+          await Deno.remove(progressPath(values.out, runId, name)).catch(() => {});
+          results.push(done);
+          failedTotal += typeof done.extra["failed"] === "number" ? done.extra["failed"] : 0;
+          continue;
+        }
         let questions: Question[];
         let search: SearchTool;
         let anonymizer: EntityAnonymizer | undefined;
@@ -217,6 +260,21 @@ export async function main(args: string[]): Promise<number> {
         }
         if (limit !== undefined) questions = questions.slice(0, limit);
         const split = questions[0]?.split ?? "test";
+        const progress = endpoint
+          ? await EvalProgress.open(progressPath(values.out, runId, name), {
+            run: runId,
+            benchmark: name,
+            config,
+            questions,
+            log: ctx.log,
+          })
+          : null;
+        if (progress && progress.answered.size > 0) {
+          ctx.log(
+            `${name}: ${progress.answered.size} of ${questions.length} questions answered before ` +
+              `(${progress.path}); asking the other ${questions.length - progress.answered.size}`,
+          );
+        }
         const summary = local
           ? await evaluateLocal(questions, {
             model: local.model,
@@ -241,7 +299,9 @@ export async function main(args: string[]): Promise<number> {
             ...(anonymizer ? { anonymizer } : {}),
             benchmark: name,
             split,
-          });
+            answered: progress!.answered,
+            onOutcome: (i, outcome) => progress!.record(i, outcome),
+          }).finally(() => progress!.close());
         const failures: EndpointFailure[] = "failures" in summary
           ? (summary as { failures: EndpointFailure[] }).failures
           : [];
@@ -264,7 +324,11 @@ export async function main(args: string[]): Promise<number> {
             failures: failures.slice(0, 20),
             ...byHopsExtra(summary),
           },
+          ...(new Set(summary.records.map((r) => r.questionId)).size === summary.n
+            ? { items: summary.records }
+            : {}),
         });
+        await progress?.remove(); // the run store holds the benchmark now
         ctx.log(
           `${name}: n=${summary.n} em=${summary.em.toFixed(3)} f1=${summary.f1.toFixed(3)}` +
             (failures.length > 0
@@ -276,6 +340,7 @@ export async function main(args: string[]): Promise<number> {
       }
       return { status: "completed" };
     });
+    await removeProgressDir(values.out, runId);
     console.log(
       searchR1Table(
         results.map((r) => ({

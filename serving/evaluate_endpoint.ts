@@ -10,6 +10,12 @@
  * flaky endpoint can never raise a score by dropping the questions it fails on; the count is
  * reported beside EM.
  *
+ * Resuming: questions answered before (read back from a progress file, eval_progress.ts) are
+ * passed as {@link EvaluateEndpointOptions.answered} and not asked again; each question asked
+ * is handed to {@link EvaluateEndpointOptions.onOutcome} as its episode ends. A question's
+ * seed is `seed + its index in the list`, so a resumed evaluation samples as an uninterrupted
+ * one would, and the summary is built in question order from both.
+ *
  * @module
  */
 import {
@@ -52,6 +58,23 @@ export interface EvaluateEndpointOptions {
    * anonymised and completions are restored to real names before they are executed.
    */
   anonymizer?: EntityAnonymizer;
+  /** Outcomes of questions answered before, by index in `questions`: reused, not asked. */
+  answered?: ReadonlyMap<number, QuestionOutcome>;
+  /**
+   * Called once per question asked, as its episode ends (awaited before the question counts
+   * as done; a throw stops the evaluation): where a progress file records it.
+   */
+  onOutcome?: (index: number, outcome: QuestionOutcome) => Promise<void> | void;
+}
+
+/** How one question's episode ended: what resuming needs to score it without asking again. */
+export interface QuestionOutcome {
+  /** The final answer, or null when the episode ended without one. */
+  answer: string | null;
+  /** Search calls made. */
+  toolCalls: number;
+  /** Why the question could not be answered (a recorded failure, scored 0), or null. */
+  failure: string | null;
 }
 
 /** One question that could not be answered, and why. */
@@ -69,7 +92,23 @@ export interface EndpointEvalSummary extends EvalSummary {
  * Evaluate a policy behind a completion endpoint, all questions' episodes advanced together
  * turn by turn. The context of turn k is the prompt, the policy's turns and the observations,
  * joined by single spaces (what the word-level tokenizer sees as the same token sequence as
- * the local rollout).
+ * the local rollout). Questions in `opts.answered` are scored from their outcomes, not asked.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const policy = { // any TextGenerator; EndpointPolicy is the HTTP one
+ *   generateCompletions: (prompts: readonly string[]) =>
+ *     Promise.resolve(prompts.map(() => ({ text: "<answer> bob", finishReason: "stop" as const, stopReason: "</answer>" }))),
+ * };
+ * const q = (id: string) => ({ id, question: "who ?", goldenAnswers: ["bob"], benchmark: "nq", split: "test" });
+ * const summary = await evaluateEndpoint([q("a"), q("b")], {
+ *   policy, search: { search: () => Promise.resolve([]) }, maxSearchTurns: 1, topK: 3,
+ *   maxTurnTokens: 8, temperature: 0, benchmark: "nq", split: "test",
+ *   answered: new Map([[1, { answer: "alice", toolCalls: 0, failure: null }]]), // b: not asked
+ * });
+ * assert.deepEqual(summary.records.map((r) => r.answer), ["bob", "alice"]);
+ * ```
  */
 export async function evaluateEndpoint(
   questions: Question[],
@@ -78,40 +117,49 @@ export async function evaluateEndpoint(
   const prompt = opts.prompt ??
     ((q: Question) =>
       buildPrompt(q, { feedbackOffered: false, maxSearchTurns: opts.maxSearchTurns }));
-  const state = questions.map((q) => {
-    const episode = opts.anonymizer?.episode();
+  const state = questions.map((q, index) => {
+    const before = opts.answered?.get(index);
+    const episode = before ? undefined : opts.anonymizer?.episode();
     const view = (text: string) => (episode ? episode.anonymize(text) : text);
     return {
       q,
+      index,
       episode,
       view,
-      context: view(prompt(q)),
-      searches: 0,
+      context: before ? "" : view(prompt(q)),
+      searches: before?.toolCalls ?? 0,
       rounds: 0,
-      answer: null as string | null,
-      done: false,
-      failure: null as string | null,
+      answer: before?.answer ?? null,
+      done: before !== undefined,
+      failure: before?.failure ?? null,
     };
   });
   const roundBudget = opts.maxSearchTurns + 2;
   while (state.some((s) => !s.done)) {
     const active = state.filter((s) => !s.done);
     // One request per question: a question whose request fails is recorded, not fatal.
-    await Promise.all(active.map(async (s, i) => {
+    await Promise.all(active.map(async (s) => {
       try {
-        await step(s, i);
+        await step(s);
       } catch (e) {
         s.failure = `round ${s.rounds + 1}: ${(e as Error).message}`;
         s.done = true;
       }
+      if (s.done && opts.onOutcome) {
+        await opts.onOutcome(s.index, {
+          answer: s.answer,
+          toolCalls: s.searches,
+          failure: s.failure,
+        });
+      }
     }));
   }
-  async function step(s: (typeof state)[number], i: number): Promise<void> {
+  async function step(s: (typeof state)[number]): Promise<void> {
     const outs = await opts.policy.generateCompletions([s.context], {
       stop: STOP_TAGS,
       maxTokens: opts.maxTurnTokens,
       temperature: opts.temperature,
-      ...(opts.seed !== undefined ? { seed: opts.seed + i } : {}),
+      ...(opts.seed !== undefined ? { seed: opts.seed + s.index } : {}),
     });
     const c = outs[0];
     if (c === undefined) {

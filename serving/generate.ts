@@ -21,7 +21,7 @@ export interface LocalGenerateOptions {
   /**
    * Yields to the event loop between tokens once its slice is used up, and stops the
    * generation (rejecting with the signal's reason) when its signal is aborted. Default: a
-   * 10 ms slicer without a signal.
+   * slicer of 10 ms (2 ms while other requests move) without a signal.
    */
   slicer?: TimeSlicer;
 }

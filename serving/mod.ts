@@ -8,6 +8,7 @@
 export * from "./completion.ts";
 export * from "./endpoint.ts";
 export * from "./evaluate_endpoint.ts";
+export * from "./eval_progress.ts";
 export * from "./generate.ts";
 export * from "./server.ts";
 export { serveMain } from "./serve_cli.ts";

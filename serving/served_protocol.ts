@@ -78,3 +78,37 @@ export function resolveEndpointProtocol(
   }
   return { promptFormat: prompt, entityCoding: coding };
 }
+
+/**
+ * The model ids listed at `${baseUrl}/v1/models` (vLLM: the served model's name; our `serve`:
+ * the checkpoint's file name), or null when they cannot be read. `deno task eval` records them
+ * in the run's config, so an evaluation is not resumed against another model behind the URL.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
+ *   Response.json({ object: "list", data: [{ id: "qwen", object: "model" }] }));
+ * assert.deepEqual(await fetchServedModelIds(`http://127.0.0.1:${server.addr.port}/v1`), ["qwen"]);
+ * await server.shutdown();
+ * ```
+ */
+export async function fetchServedModelIds(
+  baseUrl: string,
+  opts: { timeoutMs?: number } = {},
+): Promise<string[] | null> {
+  const url = `${baseUrl.replace(/\/+$/, "").replace(/\/v1$/, "")}/v1/models`;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) });
+    if (!res.ok) {
+      await res.body?.cancel();
+      return null;
+    }
+    const json = await res.json() as { data?: { id?: unknown }[] };
+    if (!Array.isArray(json.data)) return null;
+    const ids = json.data.map((m) => m?.id);
+    return ids.every((id): id is string => typeof id === "string") ? ids : null;
+  } catch {
+    return null;
+  }
+}

@@ -26,8 +26,10 @@
  * `maxBodyBytes` (4 MiB) gets 413; more than `maxPrompts` (256) prompts, `n` over 16, or
  * prompts x n x min(max_tokens, maxSeqLen) over `maxRequestTokens` (65,536) gets 400 naming
  * the limit; a request head must arrive within 10 s and its body within 30 s (408); other
- * methods get 405 with `Allow`. Generation yields to the event loop every 10 ms (between
- * tokens), so `/health` and small requests are answered while a large request runs;
+ * methods get 405 with `Allow`. A large body is parsed in pieces and generation yields to the
+ * event loop between tokens, every 10 ms, or every 2 ms while other requests are moving
+ * (datasets' time_slicer.ts), so `/health` and small requests are answered while a large
+ * request runs (p99 under 50 ms: `deno task bench server_latency`);
  * {@link RunningServer.close} aborts generations in flight (503) and returns promptly.
  *
  * @example
@@ -69,6 +71,7 @@ import { initBackend, Rng, type Transformer } from "@creditlab/kernels";
 import type { WordTokenizer } from "@creditlab/agent";
 import {
   type HttpLimits,
+  parseJsonSliced,
   readBody,
   resolveLimits,
   serveGuarded,
@@ -294,12 +297,15 @@ export async function startServer(opts: ServeSource & ServeOptions): Promise<Run
     if (!read.ok) return apiError(read.status, read.message, null);
     let body: Record<string, unknown>;
     try {
-      const parsed: unknown = JSON.parse(read.text);
+      // a large body is parsed in slices (sliced_json.ts), as generation runs
+      const slicer = new TimeSlicer({ signal: stopping.signal });
+      const parsed: unknown = await parseJsonSliced(read.text, { slicer });
       if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
         throw new BadRequest("the request body must be a JSON object");
       }
       body = parsed as Record<string, unknown>;
     } catch (e) {
+      if (stopping.signal.aborted) throw e;
       return apiError(
         400,
         e instanceof BadRequest

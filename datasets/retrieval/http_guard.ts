@@ -13,17 +13,25 @@
  *   at once and stops reading a streamed one at the limit (413), and answers 408 when the body
  *   has not arrived within `bodyTimeoutMs`.
  * - **Work**: handlers run long loops through a {@link TimeSlicer}, which yields to the event
- *   loop every `sliceMs` of work so that `/health` and small requests are answered between
- *   slices of a large one (cooperative time slicing; the size of a request's work is bounded
- *   by each server's own limits).
+ *   loop every `sliceMs` (10 ms) of work so that `/health` and small requests are answered
+ *   between slices of a large one (cooperative time slicing; the size of a request's work is
+ *   bounded by each server's own limits). Every step of a request through the guard calls
+ *   {@link noteActivity}, so while other requests move, slices are 2 ms (time_slicer.ts).
  *
  * @module
  */
 import { type HttpLimits, resolveLimits } from "./http_limits.ts";
+import { noteActivity } from "./time_slicer.ts";
 
 export { DEFAULT_HTTP_LIMITS, type HttpLimits, resolveLimits } from "./http_limits.ts";
 export { type BodyResult, readBody } from "./http_body.ts";
-export { TimeSlicer } from "./time_slicer.ts";
+export {
+  BUSY_WINDOW_MS,
+  noteActivity,
+  sinceActivityMs,
+  TimeSlicer,
+  type TimeSlicerOptions,
+} from "./time_slicer.ts";
 
 /** Largest request head accepted by {@link serveGuarded} (bytes); larger gets 431. */
 export const MAX_HEAD_BYTES = 64 * 1024;
@@ -78,6 +86,7 @@ async function relayResponse(from: Deno.Conn, to: Deno.Conn, isHead: boolean): P
   const chunk = new Uint8Array(64 * 1024);
   const more = async (): Promise<boolean> => {
     const n = await from.read(chunk);
+    noteActivity();
     if (n === null) return false;
     const next = new Uint8Array(buf.length + n);
     next.set(buf);
@@ -116,6 +125,7 @@ async function relayResponse(from: Deno.Conn, to: Deno.Conn, isHead: boolean): P
     let part = buf.subarray(0, Math.min(left, buf.length));
     for (;;) {
       await writeAll(to, part);
+      noteActivity();
       left -= part.length;
       if (left <= 0) return;
       const n = await from.read(chunk);
@@ -154,7 +164,9 @@ export function serveGuarded(
   // response ends (Deno.serve ignores a handler's "Connection: close" and may keep the
   // connection open, e.g. after an unread request body).
   const wrapped = async (req: Request): Promise<Response> => {
+    noteActivity();
     const res = await handler(req);
+    noteActivity();
     const body = res.body === null ? null : new Uint8Array(await res.arrayBuffer());
     const headers = new Headers(res.headers);
     headers.set("connection", "close");
@@ -175,6 +187,7 @@ export function serveGuarded(
   };
 
   const relay = async (client: Deno.Conn) => {
+    noteActivity();
     open.add(client);
     let upstream: Deno.Conn | null = null;
     const timer = setTimeout(async () => {
@@ -193,6 +206,7 @@ export function serveGuarded(
       const chunk = new Uint8Array(16 * 1024);
       for (;;) {
         const n = await client.read(chunk);
+        noteActivity();
         if (n === null) return;
         const next = new Uint8Array(buf.length + n);
         next.set(buf);
@@ -214,8 +228,10 @@ export function serveGuarded(
       }
       clearTimeout(timer);
       upstream = await Deno.connect(innerAddr as Deno.ConnectOptions);
+      noteActivity();
       open.add(upstream);
       await writeAll(upstream, buf);
+      noteActivity();
       const up = upstream;
       const head = new TextDecoder().decode(buf.subarray(0, endOfHead(buf, 0)));
       // client -> server until either side closes; server -> client until the response ends,

@@ -9,6 +9,7 @@ export * from "./bm25.ts";
 export * from "./persist.ts";
 export * from "./synthetic.ts";
 export * from "./http_guard.ts";
+export * from "./sliced_json.ts";
 export * from "./server.ts";
 export * from "./client.ts";
 export * from "./recall.ts";
