@@ -19,6 +19,7 @@ const verbs: Record<string, Verb> = {
   data: (args) => import("./datasets/data_cli.ts").then((m) => m.main(args)),
   credit: (args) => import("./cli/credit.ts").then((m) => m.main(args)),
   runs: (args) => import("./cli/runs.ts").then((m) => m.main(args)),
+  "probe-call": (args) => import("./cli/probe_call.ts").then((m) => m.main(args)),
   "serve-credit": (args) => import("./cli/serve_credit.ts").then((m) => m.main(args)),
   "serve-env": (args) => import("./cli/serve_env.ts").then((m) => m.main(args)),
   notebooks: async (args) => (await import("./notebooks/run.ts")).notebooksCli(args),

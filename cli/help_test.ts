@@ -1,6 +1,7 @@
 /** Every verb of cli/ answers `--help` with its usage and exit code 0, without doing any work. */
 import assert from "node:assert/strict";
 import { main as evalMain } from "./eval.ts";
+import { main as probeCallMain } from "./probe_call.ts";
 import { main as reproduceMain } from "./reproduce.ts";
 import { main as runsMain } from "./runs.ts";
 import { main as serveEnvMain } from "./serve_env.ts";
@@ -15,6 +16,7 @@ Deno.test("cli: every verb answers --help", async () => {
     for (
       const [verb, main] of [
         ["eval", evalMain],
+        ["probe-call", probeCallMain],
         ["reproduce", reproduceMain],
         ["runs", runsMain],
         ["serve-env", serveEnvMain],

@@ -104,6 +104,41 @@ Deno.test({
       const baseRun = byArm.get("capf/baseline/grpo")!;
       const baseCalls = (await store.steps(baseRun.id, "feedback_calls/mean")).map((s) => s.value);
       assert.ok(baseCalls.every((v) => v === 0), "the baseline is never offered the feedback call");
+      // Experiment (d) of issue 19 on the same store: the warm start and the CAPF checkpoint
+      // evaluated again without the call (the recorded in-domain EM, exactly) and with it.
+      const probeFile = join(out, "probe.jsonl");
+      const probe = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "main.ts",
+          "probe-call",
+          "capf",
+          "--preset",
+          "smoke",
+          "--out",
+          out,
+          "--seeds",
+          "1",
+          "--results",
+          probeFile,
+        ],
+        cwd: ROOT,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(probe.code, 0, new TextDecoder().decode(probe.stderr).slice(-2000));
+      const lines = (await Deno.readTextFile(probeFile)).trim().split("\n").map((l) =>
+        JSON.parse(l)
+      );
+      assert.deepEqual(lines.map((l) => l.arm), ["start", "method"]);
+      for (const l of lines) {
+        const run = byArm.get(l.arm === "start" ? "capf/start/sft" : "capf/method/capf")!;
+        const recorded = (await store.evals(run.id)).find((e) => e.benchmark === "searchworld")!;
+        assert.equal(l.emWithout, recorded.em, `${l.arm}: the deployment prompt's EM as recorded`);
+        assert.equal(l.feedback.episodes, l.n);
+        assert.ok(l.feedback.repaired <= l.feedback.notCorrect && l.feedback.called <= l.n);
+      }
       store.close();
       const report = await Deno.readTextFile(join(out, "reports", "capf.md"));
       assert.match(report, /searchworld/i);
