@@ -235,6 +235,25 @@ export function columnsWithData(d: ExperimentData): CellKey[] {
   );
 }
 
+/**
+ * Seconds from the first run's start to the last run's end over the ended runs (null when none
+ * ended): the experiment's wall-clock time, which arms run side by side (`reproduce --jobs`)
+ * make shorter than the sum of the runs' times.
+ */
+export function elapsedSeconds(runs: readonly RunRecord[]): number | null {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const r of runs) {
+    if (r.endedAt === null) continue;
+    const s = Date.parse(r.startedAt);
+    const e = Date.parse(r.endedAt);
+    if (!Number.isFinite(s) || !Number.isFinite(e)) continue;
+    first = Math.min(first, s);
+    last = Math.max(last, e);
+  }
+  return Number.isFinite(first) ? (last - first) / 1000 : null;
+}
+
 /** Wall time of a run in seconds (ended − started), null while running or unparsable. */
 export function wallSeconds(r: RunRecord): number | null {
   if (r.endedAt === null) return null;

@@ -238,7 +238,11 @@ export interface ReportJson {
     endedAt: string | null;
     wallSeconds: number | null;
   }[];
-  wallSeconds: { total: number; byArm: Record<string, number> };
+  /**
+   * Summed over the ended runs (`total`, per arm) and `elapsed` from the first run's start to
+   * the last one's end (null when none ended).
+   */
+  wallSeconds: { total: number; byArm: Record<string, number>; elapsed: number | null };
   commits: string[];
   backends: string[];
   /**

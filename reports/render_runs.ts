@@ -7,7 +7,12 @@
  */
 
 import { differenceText, splitConfigs } from "./config_split.ts";
-import { type ChecklistArm, type ExperimentData, wallSeconds } from "./experiment_data.ts";
+import {
+  type ChecklistArm,
+  elapsedSeconds,
+  type ExperimentData,
+  wallSeconds,
+} from "./experiment_data.ts";
 import { duration, pct } from "./format.ts";
 import { type Block, para } from "./render_blocks.ts";
 
@@ -114,9 +119,13 @@ function wallTimeLine(d: ExperimentData): string {
       .filter((x): x is number => x !== null).reduce((a, b) => a + b, 0);
     return `${arm} ${duration(t)}`;
   });
-  return `Wall time (ended − started, summed over ${done.length} ended run(s)${
+  const elapsed = elapsedSeconds(d.runs);
+  return `Wall time: ${duration(elapsed)} from the first run's start to the last one's end; ${
+    duration(total)
+  } summed over ${done.length} ended run(s)${
     done.length < secs.length ? `; ${secs.length - done.length} not ended` : ""
-  }): ${duration(total)}${arms.length ? ` (${arms.join(", ")})` : ""}.`;
+  }${arms.length ? ` (${arms.join(", ")})` : ""}. With arms side by side (\`--jobs\`) a run's ` +
+    "time includes its wait for a free worker.";
 }
 
 const RUN_HEAD = [
