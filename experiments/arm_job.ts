@@ -89,6 +89,8 @@ export async function runRlJob(
   const { testbed, recorder } = opts;
   checkTestbed(testbed, job, "runRlJob");
   const method = getMethod(job.method);
+  // Each stored trajectory keeps its question's data source and gold answers.
+  const questions = new Map(testbed.rlTrain.map((q) => [q.id, q] as const));
   const sft = await loadCheckpoint(job.sftCheckpoint);
   const ref = await loadCheckpoint(job.sftCheckpoint);
   try {
@@ -107,7 +109,7 @@ export async function runRlJob(
         logTrajectories: (step, batch, advantages, records) =>
           recorder.writeTrajectories(
             step,
-            trajectoryRowsFromBatch(batch, advantages, { records }),
+            trajectoryRowsFromBatch(batch, advantages, { records, questions }),
           ),
         truncateAfter: (step) => recorder.truncateAfter(step),
       },

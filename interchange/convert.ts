@@ -9,7 +9,10 @@
  */
 import type { Question, RoundScore, Trajectory, Turn } from "@creditlab/core";
 import { parseAction } from "@creditlab/agent";
-import { FORMAT_VERSION, type TrajectoryRecord, type TurnSpan } from "./record.ts";
+import { FORMAT_VERSION, type TrajectoryRecord } from "./record.ts";
+import { groupIdsOf, responseOfTurns } from "./response.ts";
+
+export { groupIdsOf };
 
 /** Options of {@link recordFromTrajectory}. */
 export interface RecordFromTrajectoryOptions {
@@ -59,26 +62,7 @@ export function recordFromTrajectory(
       `recordFromTrajectory: trajectory ${opts.trajectoryId}: turns[0] must be the prompt (role observation, round 0)`,
     );
   }
-  const ids: number[] = [];
-  const mask: number[] = [];
-  const logProbs: number[] = [];
-  let haveLogProbs = true;
-  const turns: TurnSpan[] = rest.map((t) => {
-    const start = ids.length;
-    const policy = t.role === "policy" ? 1 : 0;
-    for (let i = 0; i < t.tokens.length; i++) {
-      ids.push(t.tokens[i]!);
-      mask.push(policy);
-      logProbs.push(policy === 1 ? (t.sampledLogProbs?.[i] ?? 0) : 0);
-    }
-    if (policy === 1 && t.sampledLogProbs?.length !== t.tokens.length) haveLogProbs = false;
-    const span: TurnSpan = { role: t.role, round: t.round, start, end: ids.length, text: t.text };
-    if (t.action !== undefined) span.action = t.action;
-    if (t.verdict !== undefined) {
-      span.verdict = { correct: t.verdict.correct, kind: t.verdict.kind };
-    }
-    return span;
-  });
+  const response = responseOfTurns(rest);
   const rec: TrajectoryRecord = {
     version: FORMAT_VERSION,
     uid: String(traj.groupId),
@@ -92,10 +76,7 @@ export function recordFromTrajectory(
     },
     prompt_ids: Array.from(prompt.tokens),
     prompt_text: prompt.text,
-    response_ids: ids,
-    response_mask: mask,
-    rollout_log_probs: haveLogProbs && ids.length > 0 ? logProbs : null,
-    turns,
+    ...response,
     answer: traj.answer ?? null,
     outcome_reward: opts.outcome ?? null,
   };
@@ -118,24 +99,6 @@ export interface RecordBatch {
   trajectories: Trajectory[];
   /** The records' questions by id. */
   questions: Map<string, Question>;
-}
-
-/**
- * The group id of each `uid`: the uids themselves when every one is a canonical 32-bit integer
- * ("0", "17", "-3"), else 0, 1, 2, ... in order of first appearance.
- */
-export function groupIdsOf(uids: readonly string[]): Int32Array {
-  const canonical = uids.every((u) => {
-    const x = Number(u);
-    return Number.isInteger(x) && x >= -2147483648 && x <= 2147483647 && String(x) === u;
-  });
-  if (canonical) return Int32Array.from(uids, Number);
-  const index = new Map<string, number>();
-  return Int32Array.from(uids, (u) => {
-    let g = index.get(u);
-    if (g === undefined) index.set(u, g = index.size);
-    return g;
-  });
 }
 
 /**

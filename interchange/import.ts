@@ -8,7 +8,8 @@
  * batch `buildBatch` makes of them): tokens = `prompt_ids` then `response_ids`, roles and rounds
  * from the turn spans, loss mask 1 on policy tokens, the record's `advantages` at its response
  * tokens (0 on the prompt), its `method_record`, reward = `reward` (else `outcome_reward`, else
- * the outcome), outcome = Search-R1 exact match of `answer` against `ground_truth.target`, search
+ * the outcome), outcome = Search-R1 exact match of `answer` against `ground_truth.target` (its
+ * `outcome_reward` when the target is empty), its question and ground truth, search
  * calls counted from the policy turns' actions. One import is one step of one run (status
  * `completed`), with the harness's step metrics computed from the records; the run's config
  * names the source file, its format and version and where the credit came from. Everything is
@@ -143,7 +144,13 @@ export function rowsFromRecords(
     }
     const t = trajectories[i]!;
     const q = questions.get(t.questionId)!;
-    outcomes[i] = t.answer === undefined ? 0 : exactMatch(t.answer, q.goldenAnswers);
+    // A record without gold answers (allowed beside its outcome reward, e.g. a run-store file)
+    // keeps the outcome it was scored with.
+    outcomes[i] = q.goldenAnswers.length === 0
+      ? rec.outcome_reward ?? 0
+      : t.answer === undefined
+      ? 0
+      : exactMatch(t.answer, q.goldenAnswers);
     t.reward = rec.reward ?? rec.outcome_reward ?? outcomes[i]!;
     const mr = rec.method_record ?? undefined;
     if (mr !== undefined) {
@@ -164,7 +171,11 @@ export function rowsFromRecords(
   records.forEach((rec, i) =>
     advantages.set(rec.advantages!, i * batch.length + rec.prompt_ids.length)
   );
-  const rows = trajectoryRowsFromBatch(batch, advantages, { records: methodRecords, outcomes });
+  const rows = trajectoryRowsFromBatch(batch, advantages, {
+    records: methodRecords,
+    outcomes,
+    questions,
+  });
   rows.forEach((row, i) => {
     const rec = records[i]!;
     row.extra = {

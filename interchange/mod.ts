@@ -7,6 +7,9 @@
  *   `rollout_log_probs`, `uid`; SkyRL `GeneratorOutput`; slime `Sample`; rLLM `Step`);
  * - validate.ts, errors.ts: strict checks, errors naming file, line/row, field and expectation;
  * - jsonl.ts, parquet.ts, files.ts: JSON Lines and Parquet (DuckDB) encodings;
+ * - response.ts: the response layout (spans, mask, log-probs) of our turns, group ids of uids;
+ * - format.ts: all of the above, the format alone (`@creditlab/interchange/format`: core and
+ *   DuckDB only; the run store writes its trajectory files with it);
  * - convert.ts: to and from our `Trajectory` (and the questions a method's context needs);
  * - credit.ts, recorded_judge.ts, config.ts: a registered method's credit for records, exactly
  *   as our trainer computes it in-process (`deno task credit`);
@@ -38,21 +41,7 @@
  * ```
  * @module
  */
-export {
-  type EntityMatch,
-  type Extras,
-  FORMAT_NAME,
-  FORMAT_VERSION,
-  type GroundTruth,
-  type JudgeScore,
-  type TrajectoryRecord,
-  type TurnSpan,
-} from "./record.ts";
-export { InterchangeError, type InterchangeErrorInfo, type Where } from "./errors.ts";
-export { lastPolicyRound, validateBatch, validateRecord } from "./validate.ts";
-export { formatJsonl, parseJsonl } from "./jsonl.ts";
-export { PARQUET_COLUMNS, readParquet, writeParquet } from "./parquet.ts";
-export { fileFormat, readRecords, writeRecords } from "./files.ts";
+export * from "./format.ts";
 export {
   ARROW_STREAM_TYPE,
   type CreditAnswer,
@@ -63,7 +52,6 @@ export {
   recordsToArrow,
 } from "./arrow.ts";
 export {
-  groupIdsOf,
   type RecordBatch,
   recordFromTrajectory,
   type RecordFromTrajectoryOptions,

@@ -50,10 +50,11 @@ export const PARQUET_COLUMNS: Record<string, unknown> = {
 
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
+/** A DuckDB connection (of any instance: an in-memory one, or a run store's inside its transaction). */
+export type DuckDbConnection = Awaited<ReturnType<DuckDBInstance["connect"]>>;
+
 /** Run `fn` on a fresh in-memory DuckDB connection. */
-async function withDuckDb<T>(
-  fn: (c: Awaited<ReturnType<DuckDBInstance["connect"]>>) => Promise<T>,
-): Promise<T> {
+async function withDuckDb<T>(fn: (c: DuckDbConnection) => Promise<T>): Promise<T> {
   const db = await DuckDBInstance.create(":memory:");
   const c = await db.connect();
   try {
@@ -61,6 +62,46 @@ async function withDuckDb<T>(
   } finally {
     c.closeSync();
     db.closeSync();
+  }
+}
+
+/**
+ * Write `records` as a Parquet file (zstd) at exactly `path` through the DuckDB connection `c`,
+ * with no temporary name: the caller renames (the run store writes its trajectory files so,
+ * inside its transaction). {@link writeParquet} is this on a fresh in-memory DuckDB, then a
+ * rename. The records are not checked here.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DuckDBInstance } from "@duckdb/node-api";
+ * const path = await Deno.makeTempFile({ suffix: ".parquet" });
+ * const db = await DuckDBInstance.create(":memory:");
+ * const c = await db.connect();
+ * await copyRecordsToParquet(c, { records: [], path });
+ * c.closeSync();
+ * db.closeSync();
+ * assert.deepEqual(await readParquet(path), []);
+ * await Deno.remove(path);
+ * ```
+ */
+export async function copyRecordsToParquet(
+  c: DuckDbConnection,
+  opts: { records: readonly TrajectoryRecord[]; path: string },
+): Promise<void> {
+  const { records, path } = opts;
+  const cols = Object.keys(PARQUET_COLUMNS).map((k) => `"${k}"`).join(", ");
+  const spec = JSON.stringify([PARQUET_COLUMNS]);
+  const table = "creditlab_trajectory_records";
+  await c.run(
+    `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${cols} FROM (
+       SELECT unnest(r) FROM (SELECT unnest(from_json($1::JSON, ${sqlString(spec)})) AS r))`,
+    [JSON.stringify(records)],
+  );
+  try {
+    await c.run(`COPY ${table} TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`);
+  } finally {
+    await c.run(`DROP TABLE IF EXISTS ${table}`);
   }
 }
 
@@ -87,17 +128,8 @@ export async function writeParquet(
   records: readonly TrajectoryRecord[],
 ): Promise<void> {
   const tmp = `${path}.tmp-${Deno.pid}`;
-  const cols = Object.keys(PARQUET_COLUMNS).map((k) => `"${k}"`).join(", ");
-  const spec = JSON.stringify([PARQUET_COLUMNS]);
   try {
-    await withDuckDb(async (c) => {
-      await c.run(
-        `CREATE TEMP TABLE t AS SELECT ${cols} FROM (
-           SELECT unnest(r) FROM (SELECT unnest(from_json($1::JSON, ${sqlString(spec)})) AS r))`,
-        [JSON.stringify(records)],
-      );
-      await c.run(`COPY t TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
-    });
+    await withDuckDb((c) => copyRecordsToParquet(c, { records, path: tmp }));
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});

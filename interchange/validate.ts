@@ -209,8 +209,15 @@ export function validateRecord(value: unknown, where: Where): TrajectoryRecord {
   for (const k of Object.keys(gt)) {
     if (k !== "target" && k !== "entities") c.fail(`ground_truth.${k}`, "target or entities", k);
   }
-  if (c.strList(gt.target, "ground_truth.target").length === 0) {
-    c.fail("ground_truth.target", "at least one accepted answer", gt.target);
+  // An empty target is allowed only beside an outcome reward: the producer scored the outcome
+  // and did not carry its gold answers (our trainer's run-store files; README "Run-store files").
+  const scored = typeof v.outcome_reward === "number";
+  if (c.strList(gt.target, "ground_truth.target").length === 0 && !scored) {
+    c.fail(
+      "ground_truth.target",
+      "at least one accepted answer (or an outcome_reward: then it may be empty)",
+      gt.target,
+    );
   }
   if (gt.entities !== undefined && gt.entities !== null) {
     c.strList(gt.entities, "ground_truth.entities");

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { readRecords, writeRecords } from "./files.ts";
 import { formatJsonl } from "./jsonl.ts";
 import type { TrajectoryRecord } from "./record.ts";
+import { validateRecord } from "./validate.ts";
 
 function good(id: string, uid = "g"): TrajectoryRecord {
   return {
@@ -227,4 +228,16 @@ Deno.test("files: JSONL and Parquet round-trip every field", async () => {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("validate: an empty target is allowed only beside an outcome reward", () => {
+  const where = { source: "a.jsonl", at: "line 1" };
+  const r = { ...good("a"), ground_truth: { target: [] } };
+  assert.throws(
+    () => validateRecord(r, where),
+    /field ground_truth\.target: expected at least one accepted answer \(or an outcome_reward/,
+  );
+  // The producer scored the outcome (a run-store file of our trainer): no gold answers needed.
+  assert.equal(validateRecord({ ...r, outcome_reward: 0 }, where).outcome_reward, 0);
+  assert.throws(() => validateRecord({ ...r, outcome_reward: null }, where), /ground_truth/);
 });

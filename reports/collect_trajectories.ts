@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { RunRecord, RunStore } from "@creditlab/runstore";
+import type { RunRecord, RunStore, TrajectoryRow } from "@creditlab/runstore";
 import type {
   ArmSummary,
   CreditShareSummary,
@@ -20,23 +20,41 @@ import { mean } from "./stats.ts";
 /** Stored steps whose per-token advantages the credit shares read, per run (the last ones). */
 const SHARE_STEPS = 5;
 
-function sqlString(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
-}
-
+/** The stored steps of a run that have a trajectory file, and its trajectory count, by step. */
 async function trajectoryFiles(
   store: RunStore,
   runId: string,
-): Promise<{ step: number; path: string; rows: number }[]> {
+): Promise<{ step: number; rows: number }[]> {
   const rows = await store.query(
-    `SELECT step, path, rows FROM trajectory_files WHERE run_id = $1 ORDER BY step`,
+    `SELECT step, rows FROM trajectory_files WHERE run_id = $1 ORDER BY step`,
     [runId],
   );
-  return rows.map((r) => ({
-    step: Number(r["step"]),
-    path: `${store.dir}/${String(r["path"])}`,
-    rows: Number(r["rows"]),
-  }));
+  return rows.map((r) => ({ step: Number(r["step"]), rows: Number(r["rows"]) }));
+}
+
+/**
+ * The mean advantage of each policy round k >= 1 of a row over its trained tokens (mask > 0),
+ * rounds ascending; non-finite advantages are left out (a round with none has 0).
+ */
+function roundCredit(t: TrajectoryRow): Map<number, number> {
+  const sums = new Map<number, [number, number]>();
+  for (let i = 0; i < t.tokens.length; i++) {
+    const k = t.roundIds[i] ?? 0;
+    if (!((t.lossMask[i] ?? 0) > 0) || k <= 0) continue;
+    const s = sums.get(k) ?? [0, 0];
+    const a = t.advantages[i] ?? NaN;
+    if (Number.isFinite(a)) {
+      s[0] += a;
+      s[1]++;
+    }
+    sums.set(k, s);
+  }
+  const out = new Map<number, number>();
+  for (const k of [...sums.keys()].sort((a, b) => a - b)) {
+    const [sum, n] = sums.get(k)!;
+    out.set(k, n === 0 ? 0 : sum / n);
+  }
+  return out;
 }
 
 /** What {@link readTrajectoryFiles} finds in the runs' trajectory files. */
@@ -53,8 +71,24 @@ export interface TrajectoryFacts {
 }
 
 /**
- * Read every run's trajectory files: tool calls, method records (per-round series, calls),
- * credit shares of the last {@link SHARE_STEPS} stored steps, rollouts per step.
+ * Read every run's trajectory files through the run store's reader (interchange-format files, or
+ * legacy ones of older stores): tool calls, method records (per-round series, calls), credit
+ * shares of the last {@link SHARE_STEPS} stored steps, rollouts per step.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { RunStore } from "@creditlab/runstore";
+ * import { writeFixtureStore } from "./testing.ts";
+ * const dir = await Deno.makeTempDir();
+ * await writeFixtureStore(join(dir, "creditlab.duckdb"), { seeds: 1, steps: 2 });
+ * const store = await RunStore.open(join(dir, "creditlab.duckdb"), { readOnly: true });
+ * const facts = await readTrajectoryFiles(store, await store.listRuns({ experiment: "cw-grpo" }));
+ * assert.ok(facts.toolCalls.length > 0);
+ * store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function readTrajectoryFiles(
   store: RunStore,
@@ -69,20 +103,17 @@ export async function readTrajectoryFiles(
     const files = await trajectoryFiles(store, r.id);
     const rs = rolloutsByArm.get(r.arm) ?? new Set<number>();
     rolloutsByArm.set(r.arm, rs);
-    for (const f of files) {
+    const shareFrom = Math.max(0, files.length - SHARE_STEPS);
+    for (const [fi, f] of files.entries()) {
       rs.add(f.rows);
-      const agg = await store.query(
-        `SELECT count(*) AS n, avg(tool_calls) AS a,
-                avg(tool_calls) FILTER (WHERE outcome > 0) AS s
-         FROM read_parquet(${sqlString(f.path)})`,
-      );
-      const g = agg[0] ?? {};
-      const n = Number(g["n"] ?? 0);
-      if (n === 0) continue;
+      // Through the store's reader: interchange's for interchange-format files (turns from the
+      // spans, per-token advantages, roles), the legacy reader for files of older stores.
+      const rows = await store.readTrajectories(r.id, f.step);
+      if (rows.length === 0) continue;
       const calls: Record<string, number> = {};
       const series = seriesByArm.get(r.arm) ?? new Map<string, number[][]>();
       seriesByArm.set(r.arm, series);
-      for (const t of await store.readTrajectorySummaries(r.id, f.step)) {
+      for (const t of rows) {
         for (const [k, v] of Object.entries(t.methodRecord?.calls ?? {})) {
           calls[k] = (calls[k] ?? 0) + v;
         }
@@ -93,38 +124,24 @@ export async function readTrajectoryFiles(
           series.set(rounds.label, list);
         }
       }
+      const success = rows.filter((t) => t.outcome > 0);
       toolCalls.push({
         run: r.id,
         arm: r.arm,
         seed: r.seed,
         step: f.step,
-        all: Number(g["a"]),
-        success: g["s"] === null || g["s"] === undefined ? NaN : Number(g["s"]),
-        trajectories: n,
+        all: mean(rows.map((t) => t.toolCalls)),
+        success: success.length === 0 ? NaN : mean(success.map((t) => t.toolCalls)),
+        trajectories: rows.length,
         calls,
       });
       const byKind = recordCallsByArm.get(r.arm) ?? new Map<string, number[]>();
       recordCallsByArm.set(r.arm, byKind);
       for (const [k, v] of Object.entries(calls)) byKind.set(k, [...(byKind.get(k) ?? []), v]);
-    }
-    for (const f of files.slice(-SHARE_STEPS)) {
-      const per = await store.query(
-        `WITH t AS (
-           SELECT "row", unnest(advantages) AS a, unnest(round_ids) AS k, unnest(loss_mask) AS m
-           FROM read_parquet(${sqlString(f.path)}) WHERE outcome > 0)
-         SELECT "row", k, avg(a) AS adv FROM t WHERE m > 0 AND k > 0
-         GROUP BY "row", k ORDER BY "row", k`,
-      );
-      const byRow = new Map<number, number[]>();
-      for (const x of per) {
-        const row = Number(x["row"]);
-        const l = byRow.get(row) ?? [];
-        l.push(Math.abs(Number(x["adv"])));
-        byRow.set(row, l);
-      }
+      if (fi < shareFrom) continue;
       const list = sharesByArm.get(r.arm) ?? [];
-      for (const row of [...byRow.keys()].sort((a, b) => a - b)) {
-        const m = byRow.get(row)!;
+      for (const t of success) {
+        const m = [...roundCredit(t).values()].map(Math.abs);
         const tot = m.reduce((a, b) => a + b, 0);
         if (m.length >= 2 && tot > 0) list.push(m.map((v) => v / tot));
       }

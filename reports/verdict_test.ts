@@ -160,7 +160,15 @@ Deno.test("verdict: method right where the baseline is wrong on 20% of questions
     // Wall time: 7 runs of 90 s.
     assert.equal(json.wallSeconds.total, 7 * 90);
     assert.deepEqual(json.wallSeconds.byArm, { start: 90, baseline: 270, method: 270 });
-    assert.ok(md.includes("): 10m 30s (start 1m 30s, baseline 4m 30s, method 4m 30s)."));
+    assert.ok(
+      md.includes(
+        "10m 30s summed over 7 ended run(s) (start 1m 30s, baseline 4m 30s, method 4m 30s)",
+      ),
+    );
+    // Elapsed: the first start to the last end, computed apart from the code from the runs.
+    const starts = json.runs.map((r) => Date.parse(r.startedAt));
+    const ends = json.runs.map((r) => Date.parse(r.endedAt!));
+    assert.equal(json.wallSeconds.elapsed, (Math.max(...ends) - Math.min(...starts)) / 1000);
     // Run configs: shared once; the warm start has its checkpoint and lacks `rl`, the six RL
     // runs set nothing else.
     const shared = "<details><summary>config shared by the runs (7 runs)</summary>";

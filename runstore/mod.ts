@@ -9,19 +9,23 @@
  * - `evals(run_id, step, benchmark, split, n, em, f1, extra JSON)`
  * - `trajectory_files(run_id, step, path, rows)` — index of the Parquet files of sampled
  *   trajectories, which live beside the DuckDB file in `trajectories/<run id>/step-XXXXXX.parquet`.
- *   Their columns are harness facts (tokens, roles, rounds, advantages, reward, outcome, search
- *   calls, ...) plus one generic JSON column, `method_record`: the method's typed
- *   per-trajectory record (core's `MethodRecord`).
+ *   Each is a trajectory interchange-format v1 file (interchange/README.md, "Run-store files"):
+ *   one record per trajectory with its tokens, turn spans (roles, rounds, texts, actions,
+ *   verdicts), advantages, reward, outcome and `method_record`, the method's typed
+ *   per-trajectory record (core's `MethodRecord`); `deno task credit` and `runs import` read it
+ *   as any record file.
  *
  * Step metrics are named by core's convention (`METRIC` for the harness, `<method>/<name>` for
  * a method). Stores written before it are read under the new names (see
- * {@link LEGACY_METRIC_NAMES}); their trajectory files' `feedback_calls` and `contributions`
- * columns are read as a method record ({@link legacyMethodRecord}).
+ * {@link LEGACY_METRIC_NAMES}); their trajectory files, in the legacy encoding (one column per
+ * harness fact), are read by legacy_trajectories.ts, chosen by the file's Parquet schema, and the
+ * oldest ones' `feedback_calls` and `contributions` columns as a method record
+ * ({@link legacyMethodRecord}).
  *
  * Every write is one transaction (BEGIN ... COMMIT, ROLLBACK on error), so a writer killed at
  * any point leaves the store as it was before the write. A trajectory file is written to a
- * temporary name from inside the transaction (DuckDB `COPY ... TO`), renamed into place, and
- * only then is its index row committed: a file without an index row is ignored by readers and
+ * temporary name from inside the transaction (interchange's Parquet writer, DuckDB `COPY ... TO`
+ * on the store's connection), renamed into place, and only then is its index row committed: a file without an index row is ignored by readers and
  * overwritten by the next write of that step.
  *
  * A finished run can also be recorded at once, run, steps and trajectory files in one
@@ -39,8 +43,9 @@
  * One process at a time may open a store for writing (DuckDB holds a file lock).
  *
  * Files: schema.ts (tables), records.ts (what goes in and comes out), store.ts (the store),
- * writes.ts and queries.ts (its SQL), lifecycle.ts and process.ts (how runs end), trajectory_row.ts and trajectory_codec.ts (trajectory
- * files), eval_extra.ts (readers of evaluation extras), metric_names.ts (old metric names),
+ * writes.ts and queries.ts (its SQL), lifecycle.ts and process.ts (how runs end), trajectory_row.ts
+ * (rows), trajectory_codec.ts (rows as interchange records), trajectory_files.ts (the files),
+ * legacy_trajectories.ts (files of older stores), eval_extra.ts (readers of evaluation extras), metric_names.ts (old metric names),
  * git.ts (the commit a record is made from).
  *
  * @example
@@ -75,12 +80,26 @@ export { type EndStatus, errorReason, INTERRUPT_SIGNALS, type RunEnd } from "./l
 export { currentProcess, processAlive, type RunProcess } from "./process.ts";
 export type { RunFilter } from "./queries.ts";
 export {
+  countSearchCalls,
+  type RowQuestion,
   type RowsFromBatchOptions,
   type TrajectoryRow,
   trajectoryRowsFromBatch,
   type TrajectorySummary,
 } from "./trajectory_row.ts";
-export { legacyMethodRecord, validateMethodRecord } from "./trajectory_codec.ts";
+export {
+  recordFromRow,
+  recordsOfRows,
+  rowFromRecord,
+  UNKNOWN_DATA_SOURCE,
+  validateMethodRecord,
+} from "./trajectory_codec.ts";
+export {
+  readTrajectoryFile,
+  trajectoryFileEncoding,
+  trajectoryFilePaths,
+} from "./trajectory_files.ts";
+export { legacyMethodRecord } from "./legacy_trajectories.ts";
 export { type LookupScore, readByHops, readLookup } from "./eval_extra.ts";
 export { currentMetricName, LEGACY_METRIC_NAMES } from "./metric_names.ts";
 export { gitCommit, type GitCommitOptions } from "./git.ts";

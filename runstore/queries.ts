@@ -8,8 +8,8 @@ import type { DuckDBValue } from "@duckdb/node-api";
 import { currentMetricName, LEGACY_METRIC_NAMES } from "./metric_names.ts";
 import type { EvalItemRecord, EvalRecord, RunRecord, StepRecord } from "./records.ts";
 import { RUN_FILTER_KEYS, type RunStatus } from "./schema.ts";
-import { type Columns, columns, num, sqlString, str } from "./sql.ts";
-import { fromStoredRow, summaryFromStoredRow } from "./trajectory_codec.ts";
+import { type Columns, columns, num, str } from "./sql.ts";
+import { readTrajectoryFile, readTrajectoryFileSummaries } from "./trajectory_files.ts";
 import type { TrajectoryRow, TrajectorySummary } from "./trajectory_row.ts";
 
 /** Fields a run can be filtered by ({@link listRuns}); each given one must match. */
@@ -212,33 +212,32 @@ export async function trajectorySteps(db: StoreReader, runId: string): Promise<n
   return rows.map((r) => num(r["step"], "step"));
 }
 
-/**
- * The columns `select` of the trajectory file of one step of a run, in row order; empty when
- * the step has no file.
- */
-async function trajectoryFileRows(
+/** The path of the trajectory file of one step of a run, or undefined when it has none. */
+async function trajectoryFilePath(
   db: StoreReader,
   runId: string,
   step: number,
-  select: string,
-): Promise<Record<string, unknown>[]> {
+): Promise<string | undefined> {
   const f = await db.rows(
     `SELECT path FROM trajectory_files WHERE run_id = $1 AND step = $2`,
     [runId, step],
   );
   const rel = f[0]?.["path"];
-  if (rel === undefined) return [];
-  const path = `${db.dir}/${str(rel, "path")}`;
-  return await db.rows(`SELECT ${select} FROM read_parquet(${sqlString(path)}) ORDER BY "row"`);
+  return rel === undefined ? undefined : `${db.dir}/${str(rel, "path")}`;
 }
 
-/** Read back the trajectories of one step of a run (empty if none were written). */
+/**
+ * Read back the trajectories of one step of a run, in row order (empty if none were written):
+ * an interchange-format file through interchange's reader, a legacy one through the legacy
+ * reader (trajectory_files.ts).
+ */
 export async function readTrajectories(
   db: StoreReader,
   runId: string,
   step: number,
 ): Promise<TrajectoryRow[]> {
-  return (await trajectoryFileRows(db, runId, step, "*")).map(fromStoredRow);
+  const path = await trajectoryFilePath(db, runId, step);
+  return path === undefined ? [] : await readTrajectoryFile((sql) => db.rows(sql), path);
 }
 
 /**
@@ -251,11 +250,6 @@ export async function readTrajectorySummaries(
   runId: string,
   step: number,
 ): Promise<TrajectorySummary[]> {
-  const rows = await trajectoryFileRows(
-    db,
-    runId,
-    step,
-    "* EXCLUDE (tokens, roles, round_ids, loss_mask, advantages, texts, turn_roles)",
-  );
-  return rows.map(summaryFromStoredRow);
+  const path = await trajectoryFilePath(db, runId, step);
+  return path === undefined ? [] : await readTrajectoryFileSummaries((sql) => db.rows(sql), path);
 }

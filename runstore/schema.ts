@@ -1,6 +1,7 @@
 /**
- * The run store's layout: its tables (DuckDB DDL), the columns of its trajectory files, the
- * run statuses and the fields runs can be filtered by.
+ * The run store's layout: its tables (DuckDB DDL), the run statuses and the fields runs can be
+ * filtered by. Trajectory files are interchange-format v1 (trajectory_files.ts; the columns of
+ * older ones: legacy_trajectories.ts).
  *
  * @module
  */
@@ -27,26 +28,6 @@ export const RUN_STATUSES: readonly RunStatus[] = [
 
 /** Fields of `runs` that `listRuns` and `findRun` filter by. */
 export const RUN_FILTER_KEYS: readonly string[] = ["experiment", "method", "arm", "seed", "preset"];
-
-/** Columns of a trajectory file and their DuckDB types. */
-export const TRAJECTORY_COLUMNS: Record<string, string> = {
-  question_id: "VARCHAR",
-  group_id: "INTEGER",
-  row: "INTEGER",
-  tokens: "INTEGER[]",
-  roles: "TINYINT[]",
-  round_ids: "INTEGER[]",
-  loss_mask: "FLOAT[]",
-  advantages: "FLOAT[]",
-  texts: "VARCHAR[]",
-  turn_roles: "VARCHAR[]",
-  reward: "DOUBLE",
-  outcome: "DOUBLE",
-  tool_calls: "INTEGER",
-  method_record: "JSON",
-  answer: "VARCHAR",
-  extra: "JSON",
-};
 
 /** The tables of a run store (created if absent when a store is opened for writing). */
 export const SCHEMA = [

@@ -1,6 +1,6 @@
 /**
- * The run store: a DuckDB file with its tables (schema.ts) and the Parquet trajectory files
- * beside it; every write one transaction. See the package doc (mod.ts) for the layout and the
+ * The run store: a DuckDB file with its tables (schema.ts) and the trajectory files beside it
+ * (interchange-format v1 Parquet, trajectory_files.ts); every write one transaction. See the package doc (mod.ts) for the layout and the
  * guarantees.
  *
  * @module
@@ -25,9 +25,10 @@ import { errorReason, onInterrupt, type RunEnd } from "./lifecycle.ts";
 import { currentProcess, describeProcess, processAlive } from "./process.ts";
 import { RUN_STATUSES, type RunStatus, SCHEMA, SCHEMA_VERSION } from "./schema.ts";
 import { assertFiniteInt, dirname, num, sqlString } from "./sql.ts";
-import { toStoredRow, validateRow } from "./trajectory_codec.ts";
+import { recordsOfRows } from "./trajectory_codec.ts";
+import { trajectoryFilePaths, writeTrajectoryFile } from "./trajectory_files.ts";
 import type { TrajectoryRow, TrajectorySummary } from "./trajectory_row.ts";
-import { copyTrajectoryFile, deleteAfter, insertEval, insertRun, insertSteps } from "./writes.ts";
+import { deleteAfter, insertEval, insertRun, insertSteps } from "./writes.ts";
 
 /** Options of {@link RunStore.open}. */
 export interface OpenOptions {
@@ -298,29 +299,25 @@ export class RunStore {
   }
 
   /**
-   * Write the sampled trajectories of one step as Parquet
+   * Write the sampled trajectories of one step as an interchange-format v1 Parquet file
    * (`<dir>/trajectories/<run id>/step-<step>.parquet`), replacing an earlier file of that step.
    * Returns the file path.
    */
   async writeTrajectories(runId: string, step: number, rows: TrajectoryRow[]): Promise<string> {
     this.#writable("writeTrajectories");
     assertFiniteInt(step, `writeTrajectories(${runId}): step`);
-    rows.forEach((r, i) => validateRow(r, `writeTrajectories(${runId}, ${step}): rows[${i}]`));
-    const rel = `trajectories/${runId}/step-${String(step).padStart(6, "0")}.parquet`;
-    const final = `${this.dir}/${rel}`;
-    const tmp = `${final}.tmp-${Deno.pid}`;
-    await Deno.mkdir(dirname(final), { recursive: true });
-    const json = JSON.stringify(rows.map(toStoredRow));
+    const records = recordsOfRows(rows, (i) => `writeTrajectories(${runId}, ${step}): rows[${i}]`);
+    const file = trajectoryFilePaths(this.dir, { runId, step });
     try {
       await this.#tx(async (c) => {
         await this.#requireRun(c, runId, "writeTrajectories");
-        await copyTrajectoryFile(c, { runId, step, json, rows: rows.length, rel, tmp, final });
+        await writeTrajectoryFile(c, { runId, step, records, file });
       });
     } catch (e) {
-      await Deno.remove(tmp).catch(() => undefined);
+      await Deno.remove(file.tmp).catch(() => undefined);
       throw e;
     }
-    return final;
+    return file.final;
   }
 
   /**
@@ -359,8 +356,10 @@ export class RunStore {
           throw new Error(`run store: recordRun: steps[${i}].metrics.${k}: expected a number`);
         }
       }
-      (s.rows ?? []).forEach((r, j) => validateRow(r, `recordRun: steps[${i}].rows[${j}]`));
     }
+    const records = run.steps.map((s, i) =>
+      s.rows && recordsOfRows(s.rows, (j) => `recordRun: steps[${i}].rows[${j}]`)
+    );
     const written: string[] = [];
     const started = (opts.startedAt ?? new Date()).toISOString();
     try {
@@ -368,24 +367,13 @@ export class RunStore {
         const process = currentProcess();
         const config = JSON.stringify(opts.config ?? null);
         const id = await insertRun(c, { opts, config, started, process });
-        for (const s of run.steps) {
+        for (const [i, s] of run.steps.entries()) {
           await insertSteps(c, { runId: id, step: s.step, metrics: s.metrics ?? {} });
-          if (s.rows === undefined) continue;
-          const rel = `trajectories/${id}/step-${String(s.step).padStart(6, "0")}.parquet`;
-          const final = `${this.dir}/${rel}`;
-          const tmp = `${final}.tmp-${Deno.pid}`;
-          await Deno.mkdir(dirname(final), { recursive: true });
-          written.push(tmp, final);
-          const json = JSON.stringify(s.rows.map(toStoredRow));
-          await copyTrajectoryFile(c, {
-            runId: id,
-            step: s.step,
-            json,
-            rows: s.rows.length,
-            rel,
-            tmp,
-            final,
-          });
+          const recs = records[i];
+          if (recs === undefined) continue;
+          const file = trajectoryFilePaths(this.dir, { runId: id, step: s.step });
+          written.push(file.tmp, file.final);
+          await writeTrajectoryFile(c, { runId: id, step: s.step, records: recs, file });
         }
         await c.run(`UPDATE runs SET status = $2, ended_at = $3, reason = $4 WHERE id = $1`, [
           id,

@@ -1,17 +1,49 @@
 /**
- * Trajectory rows to and from the columns of a Parquet trajectory file: checks of a row before it
- * is written, the conversion both ways, and the method record of files written before the
- * `method_record` column.
+ * Trajectory rows to and from interchange-format v1 records (interchange/README.md, "Run-store
+ * files"): the checks of a row before it is written, a row as a record ({@link recordFromRow})
+ * and a record as a row ({@link rowFromRecord}). Legacy files: legacy_trajectories.ts.
+ *
+ * A row's tokens are the record's `prompt_ids` then `response_ids`; its turns after the prompt
+ * are the record's spans (the row's `spans`, else its runs of equal role and round); loss mask,
+ * roles and rounds of the response come from the spans, advantages of the response are the
+ * record's `advantages` (those of the prompt, always 0 in our methods, are not kept). The row
+ * index is `trajectory_id`, the group `uid`, the outcome `outcome_reward`, the search calls
+ * `meta.toolCalls` (when they differ from the policy turns' search actions), `extra` the rest of
+ * `meta`.
  *
  * @module
  */
-import type { MethodRecord, RoundSeries } from "@creditlab/core";
-import { type Columns, columns, num, parseJson, str } from "./sql.ts";
-import type { TrajectoryRow, TrajectorySummary } from "./trajectory_row.ts";
+import { type MethodRecord, ROLE_CODE, type RoundSeries } from "@creditlab/core";
+import {
+  FORMAT_VERSION,
+  InterchangeError,
+  type TrajectoryRecord,
+  type TurnSpan,
+  validateBatch,
+  validateRecord,
+} from "@creditlab/interchange/format";
+import { countSearchCalls, type TrajectoryRow, type TrajectorySummary } from "./trajectory_row.ts";
 
 const ROLE_NAMES = new Set(["policy", "observation", "feedback"]);
 
-/** Check a row before it is written (one entry per token, one role per turn text); throws naming the field. */
+/** The `data_source` of a row whose question the producer did not give. */
+export const UNKNOWN_DATA_SOURCE = "unknown";
+
+/**
+ * Check a row before it is written (one entry per token, one role per turn text); throws naming
+ * the field.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const row = {
+ *   questionId: "q", groupId: 0, row: 0, tokens: [1, 7], roles: [0, 1], roundIds: [0, 1],
+ *   lossMask: [0, 1], advantages: [0], texts: ["p", "<answer> x </answer>"],
+ *   turnRoles: ["observation", "policy"], reward: 1, outcome: 1, toolCalls: 0,
+ * };
+ * assert.throws(() => validateRow(row, "rows[0]"), /rows\[0\]\.advantages: length 1, expected 2/);
+ * ```
+ */
 export function validateRow(r: TrajectoryRow, where: string): void {
   const n = r.tokens.length;
   for (const k of ["roles", "roundIds", "lossMask", "advantages"] as const) {
@@ -46,6 +78,13 @@ export function validateRow(r: TrajectoryRow, where: string): void {
 /**
  * Check the generic parts of a method record: an object; `rounds` a label and a list of
  * numbers; `calls` non-negative integers by name. Throws naming the field.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * validateMethodRecord({ calls: { judge: 2 } }, "rec"); // passes
+ * assert.throws(() => validateMethodRecord({ calls: { judge: -1 } }, "rec"), /rec\.calls\.judge/);
+ * ```
  */
 export function validateMethodRecord(rec: unknown, where: string): asserts rec is MethodRecord {
   if (typeof rec !== "object" || rec === null || Array.isArray(rec)) {
@@ -73,127 +112,266 @@ export function validateMethodRecord(rec: unknown, where: string): asserts rec i
   }
 }
 
-/** The stored columns of a row (non-finite numbers become null). */
-export function toStoredRow(r: TrajectoryRow): Record<string, unknown> {
-  const finite = (a: ArrayLike<number>) => Array.from(a, (x) => (Number.isFinite(x) ? x : null));
-  return {
-    question_id: r.questionId,
-    group_id: r.groupId,
-    row: r.row,
-    tokens: Array.from(r.tokens),
-    roles: Array.from(r.roles),
-    round_ids: Array.from(r.roundIds),
-    loss_mask: finite(r.lossMask),
-    advantages: finite(r.advantages),
-    texts: r.texts,
-    turn_roles: r.turnRoles,
-    reward: Number.isFinite(r.reward) ? r.reward : null,
-    outcome: r.outcome,
-    tool_calls: r.toolCalls,
-    method_record: r.methodRecord ?? null,
-    answer: r.answer ?? null,
-    extra: r.extra ?? null,
-  };
+type Fail = (field: string, expected: string, got?: unknown) => never;
+
+/** The turns of a row without `spans`: one per run of equal (role, round) after the prompt. */
+function spansFromRuns(r: TrajectoryRow, prompt: number, fail: Fail): TurnSpan[] {
+  const names = ["", "policy", "observation", "feedback"] as const;
+  const spans: TurnSpan[] = [];
+  for (let t = prompt; t < r.tokens.length; t++) {
+    const role = names[r.roles[t]!];
+    if (role === undefined || role === "") {
+      fail(`roles[${t}]`, "1, 2 or 3 (policy, observation, feedback) after the prompt", r.roles[t]);
+    }
+    const round = r.roundIds[t]!;
+    const last = spans[spans.length - 1];
+    if (last !== undefined && last.role === role && last.round === round) last.end++;
+    else spans.push({ role, round, start: t - prompt, end: t - prompt + 1, text: "" });
+  }
+  if (spans.length !== r.texts.length - 1) {
+    fail(
+      "spans",
+      `the turns' spans: ${r.texts.length - 1} turn texts after the prompt, but roles and ` +
+        `rounds change ${spans.length} times (adjacent turns of one role and round)`,
+    );
+  }
+  spans.forEach((s, i) => (s.text = r.texts[i + 1]!));
+  return spans;
 }
 
-function numList(v: unknown, what: string): number[] {
-  if (!Array.isArray(v)) throw new Error(`run store: trajectory ${what}: expected a list`);
-  return v.map((x) => (x === null ? NaN : num(x, what)));
+/** Check that the row's per-token and per-turn arrays agree with `spans` after `prompt` tokens. */
+function checkAgainstSpans(r: TrajectoryRow, prompt: number, spans: TurnSpan[], fail: Fail): void {
+  for (let t = 0; t < prompt; t++) {
+    if (r.roles[t] !== ROLE_CODE.pad) fail(`roles[${t}]`, "0 (a prompt token)", r.roles[t]);
+    if (r.roundIds[t] !== 0) fail(`roundIds[${t}]`, "0 (a prompt token)", r.roundIds[t]);
+    if (r.lossMask[t] !== 0) fail(`lossMask[${t}]`, "0 (a prompt token)", r.lossMask[t]);
+  }
+  if (r.texts.length !== spans.length + 1) {
+    fail("texts", `${spans.length + 1} turn texts (the prompt's and one per span)`, r.texts);
+  }
+  if (r.turnRoles[0] !== "observation") {
+    fail("turnRoles[0]", `"observation" (the prompt)`, r.turnRoles[0]);
+  }
+  spans.forEach((s, i) => {
+    if (r.texts[i + 1] !== s.text) fail(`texts[${i + 1}]`, `spans[${i}].text`, r.texts[i + 1]);
+    if (r.turnRoles[i + 1] !== s.role) {
+      fail(`turnRoles[${i + 1}]`, `spans[${i}].role, ${s.role}`, r.turnRoles[i + 1]);
+    }
+    for (let t = prompt + s.start; t < prompt + s.end; t++) {
+      if (r.roles[t] !== ROLE_CODE[s.role]) {
+        fail(`roles[${t}]`, `${ROLE_CODE[s.role]} (a ${s.role} token of spans[${i}])`, r.roles[t]);
+      }
+      if (r.roundIds[t] !== s.round) {
+        fail(`roundIds[${t}]`, `${s.round} (the round of spans[${i}])`, r.roundIds[t]);
+      }
+      const m = s.role === "policy" ? 1 : 0;
+      if (r.lossMask[t] !== m) fail(`lossMask[${t}]`, `${m} (a ${s.role} token)`, r.lossMask[t]);
+    }
+  });
 }
 
-function strList(v: unknown, what: string): string[] {
-  if (!Array.isArray(v)) throw new Error(`run store: trajectory ${what}: expected a list`);
-  return v.map((x) => str(x, what));
-}
-
-/** The outcome columns of a stored row: reward (NaN where stored as null), outcome, search calls. */
-function outcomeColumns(c: Columns): Pick<TrajectorySummary, "reward" | "outcome" | "toolCalls"> {
-  return {
-    reward: c.numOrNaN("reward"),
-    outcome: c.num("outcome"),
-    toolCalls: c.num("tool_calls"),
-  };
-}
-
-/** `out` with the method record of stored row `r` ({@link storedMethodRecord}), if it has one. */
-function withMethodRecord<T extends { methodRecord?: MethodRecord }>(
-  out: T,
-  r: Record<string, unknown>,
-): T {
-  const rec = storedMethodRecord(r);
-  if (rec !== undefined) out.methodRecord = rec;
-  return out;
-}
-
-/** A row read back from its stored columns. */
-export function fromStoredRow(r: Record<string, unknown>): TrajectoryRow {
-  const c = columns(r);
-  const out = withMethodRecord<TrajectoryRow>({
-    questionId: c.str("question_id"),
-    groupId: c.num("group_id"),
-    row: c.num("row"),
-    tokens: numList(r["tokens"], "tokens"),
-    roles: numList(r["roles"], "roles"),
-    roundIds: numList(r["round_ids"], "round_ids"),
-    lossMask: numList(r["loss_mask"], "loss_mask"),
-    advantages: numList(r["advantages"], "advantages"),
-    texts: strList(r["texts"], "texts"),
-    turnRoles: strList(r["turn_roles"], "turn_roles"),
-    ...outcomeColumns(c),
-  }, r);
-  if (typeof r["answer"] === "string") out.answer = r["answer"];
-  const extra = parseJson(r["extra"]);
-  if (extra !== null && extra !== undefined) out.extra = extra as Record<string, unknown>;
-  return out;
+/** The record's `meta`: the row's `extra`, with `toolCalls` when the spans do not give them. */
+function metaOf(r: TrajectoryRow, spans: readonly TurnSpan[]): Record<string, unknown> | null {
+  const meta: Record<string, unknown> = r.extra ? JSON.parse(JSON.stringify(r.extra)) : {};
+  const given = meta["toolCalls"];
+  const read = Number.isInteger(given) ? given : countSearchCalls(spans);
+  if (read !== r.toolCalls) meta["toolCalls"] = r.toolCalls;
+  return Object.keys(meta).length > 0 ? meta : null;
 }
 
 /**
- * The method record of a trajectory file written before the `method_record` column: its
- * `contributions` column (per non-final round, one judged round each) becomes a per-round
- * series labelled "contribution" with that many `judge` calls, and a positive
- * `feedback_calls` becomes `feedback` calls. Undefined when neither holds anything.
+ * The interchange record of a stored row (checked by {@link validateRow} first). Throws an
+ * `InterchangeError` at `where` naming the field when the row's arrays disagree with its turns.
  *
  * @example
  * ```ts
- * legacyMethodRecord({ contributions: [1, 0], feedback_calls: 0 });
- * // { rounds: { label: "contribution", values: [1, 0] }, calls: { judge: 2 } }
+ * import assert from "node:assert/strict";
+ * const rec = recordFromRow({
+ *   questionId: "q", groupId: 3, row: 0, tokens: [1, 7, 8], roles: [0, 1, 1], roundIds: [0, 1, 1],
+ *   lossMask: [0, 1, 1], advantages: [0, 0.5, 0.5], texts: ["question : who ?", "<answer> x </answer>"],
+ *   turnRoles: ["observation", "policy"], reward: 1, outcome: 1, toolCalls: 0, answer: "x",
+ * }, { source: "run store", at: "rows[0]" });
+ * assert.deepEqual([rec.uid, rec.trajectory_id, rec.outcome_reward], ["3", "0", 1]);
+ * assert.deepEqual(rec.turns, [{ role: "policy", round: 1, start: 0, end: 2, text: "<answer> x </answer>" }]);
+ * assert.deepEqual(rec.advantages, [0.5, 0.5]);
  * ```
  */
-export function legacyMethodRecord(r: Record<string, unknown>): MethodRecord | undefined {
-  const c = r["contributions"];
-  const fb = r["feedback_calls"];
-  const calls: Record<string, number> = {};
-  let rounds: RoundSeries | undefined;
-  if (Array.isArray(c) && c.length > 0) {
-    rounds = { label: "contribution", values: numList(c, "contributions") };
-    calls.judge = c.length;
+export function recordFromRow(
+  r: TrajectoryRow,
+  where: { source: string; at: string },
+): TrajectoryRecord {
+  const fail: Fail = (field, expected, got) => {
+    throw new InterchangeError(where, {
+      field,
+      expected,
+      ...(got === undefined ? {} : { got: JSON.stringify(got)?.slice(0, 60) ?? String(got) }),
+    });
+  };
+  let prompt = 0;
+  let spans: TurnSpan[];
+  if (r.spans !== undefined) {
+    spans = r.spans.map((s) => ({ ...s }));
+    prompt = r.tokens.length - (spans[spans.length - 1]?.end ?? 0);
+    if (prompt < 0) fail("spans", `spans within the row's ${r.tokens.length} tokens`);
+  } else {
+    while (prompt < r.tokens.length && r.roles[prompt] === ROLE_CODE.pad) prompt++;
+    spans = spansFromRuns(r, prompt, fail);
   }
-  if (fb !== null && fb !== undefined && num(fb, "feedback_calls") > 0) {
-    calls.feedback = num(fb, "feedback_calls");
-  }
-  if (rounds === undefined && Object.keys(calls).length === 0) return undefined;
+  checkAgainstSpans(r, prompt, spans, fail);
+  const response = Array.from(r.advantages).slice(prompt);
+  const q = r.question;
   return {
-    ...(rounds ? { rounds } : {}),
-    ...(Object.keys(calls).length > 0 ? { calls } : {}),
+    version: FORMAT_VERSION,
+    uid: String(r.groupId),
+    trajectory_id: String(r.row),
+    data_source: q?.dataSource ?? UNKNOWN_DATA_SOURCE,
+    question_id: r.questionId,
+    question: q?.text ?? null,
+    ground_truth: q === undefined ? { target: [] } : {
+      target: [...q.goldenAnswers],
+      ...(q.goldEntities !== undefined ? { entities: [...q.goldEntities] } : {}),
+    },
+    prompt_ids: Array.from(r.tokens).slice(0, prompt),
+    prompt_text: r.texts[0] ?? "",
+    response_ids: Array.from(r.tokens).slice(prompt),
+    response_mask: Array.from(r.lossMask).slice(prompt),
+    rollout_log_probs: r.rolloutLogProbs ? [...r.rolloutLogProbs] : null,
+    turns: spans,
+    answer: r.answer ?? null,
+    outcome_reward: r.outcome,
+    meta: metaOf(r, spans),
+    reward: Number.isFinite(r.reward) ? r.reward : null,
+    // Non-finite advantages (a diverging step) cannot be stored: the record says "none".
+    advantages: response.every(Number.isFinite) ? response : null,
+    loss_weights: null,
+    method: null,
+    method_record: r.methodRecord ?? null,
   };
 }
 
-/** The method record of a stored row: `method_record`, or the legacy columns of older files. */
-export function storedMethodRecord(r: Record<string, unknown>): MethodRecord | undefined {
-  if (!("method_record" in r)) return legacyMethodRecord(r);
-  const v = parseJson(r["method_record"]);
-  if (v === null || v === undefined) return undefined;
-  validateMethodRecord(v, "trajectory method_record");
-  return v;
+/**
+ * The records of a step's rows, in row order, each checked ({@link validateRow}, then
+ * interchange's `validateRecord` and `validateBatch`); `whereOf(i)` names row i in errors.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const row = (i: number) => ({
+ *   questionId: "q", groupId: 0, row: i, tokens: [1, 7], roles: [0, 1], roundIds: [0, 1],
+ *   lossMask: [0, 1], advantages: [0, 0.5], texts: ["p", "<answer> x </answer>"],
+ *   turnRoles: ["observation", "policy"], reward: 1, outcome: 1, toolCalls: 0,
+ * });
+ * assert.deepEqual(recordsOfRows([row(1), row(0)], (i) => `rows[${i}]`).map((r) => r.trajectory_id), ["0", "1"]);
+ * assert.throws(() => recordsOfRows([row(0), row(0)], (i) => `rows[${i}]`), /rows\[1\]: field trajectory_id/);
+ * ```
+ */
+export function recordsOfRows(
+  rows: readonly TrajectoryRow[],
+  whereOf: (i: number) => string,
+): TrajectoryRecord[] {
+  rows.forEach((r, i) => validateRow(r, whereOf(i)));
+  const order = rows.map((_, i) => i).sort((a, b) => rows[a]!.row - rows[b]!.row);
+  const where = (i: number) => ({ source: "run store", at: whereOf(order[i]!) });
+  const records = order.map((j, i) => validateRecord(recordFromRow(rows[j]!, where(i)), where(i)));
+  validateBatch(records, where);
+  return records;
 }
 
-/** The summary of a stored row read without its per-token arrays and texts. */
-export function summaryFromStoredRow(r: Record<string, unknown>): TrajectorySummary {
-  const c = columns(r);
-  return withMethodRecord<TrajectorySummary>({
-    row: c.num("row"),
-    groupId: c.num("group_id"),
-    questionId: c.str("question_id"),
-    ...outcomeColumns(c),
-  }, r);
+/**
+ * A stored record as a row (group id `groupId`, from the file's uids); `index` is its position
+ * in the file, its row number when `trajectory_id` is not one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const row = rowFromRecord({
+ *   version: 1, uid: "3", trajectory_id: "5", data_source: "unknown", question_id: "q",
+ *   ground_truth: { target: [] }, outcome_reward: 1, prompt_ids: [1], prompt_text: "p",
+ *   response_ids: [7, 9], response_mask: [1, 0], advantages: [0.5, 0], reward: 1,
+ *   turns: [
+ *     { role: "policy", round: 1, start: 0, end: 1, text: "<search> a </search>" },
+ *     { role: "observation", round: 1, start: 1, end: 2, text: "<information> b </information>" },
+ *   ],
+ * }, { index: 0, groupId: 3 });
+ * assert.deepEqual([row.row, row.toolCalls, row.outcome], [5, 1, 1]);
+ * assert.deepEqual([row.roles, row.roundIds, row.advantages], [[0, 1, 2], [0, 1, 1], [0, 0.5, 0]]);
+ * ```
+ */
+export function rowFromRecord(
+  rec: TrajectoryRecord,
+  opts: { index: number; groupId: number },
+): TrajectoryRow {
+  const p = rec.prompt_ids.length;
+  const n = rec.response_ids.length;
+  const zeros = () => new Array<number>(p).fill(0);
+  const roles = zeros();
+  const roundIds = zeros();
+  for (const s of rec.turns) {
+    for (let t = s.start; t < s.end; t++) {
+      roles.push(ROLE_CODE[s.role]);
+      roundIds.push(s.round);
+    }
+  }
+  const adv = rec.advantages ?? rec.response_mask.map((m) => (m === 1 ? NaN : 0));
+  const id = Number(rec.trajectory_id);
+  const meta = rec.meta ?? undefined;
+  const given = meta?.["toolCalls"];
+  const row: TrajectoryRow = {
+    questionId: rec.question_id,
+    groupId: opts.groupId,
+    row: Number.isInteger(id) && id >= 0 && String(id) === rec.trajectory_id ? id : opts.index,
+    tokens: [...rec.prompt_ids, ...rec.response_ids],
+    roles,
+    roundIds,
+    lossMask: [...zeros(), ...rec.response_mask],
+    advantages: [...zeros(), ...adv.slice(0, n)],
+    texts: [rec.prompt_text, ...rec.turns.map((s) => s.text)],
+    turnRoles: ["observation", ...rec.turns.map((s) => s.role)],
+    reward: rec.reward ?? NaN,
+    outcome: rec.outcome_reward ?? 0,
+    toolCalls: Number.isInteger(given) ? given as number : countSearchCalls(rec.turns),
+  };
+  if (rec.method_record) {
+    validateMethodRecord(rec.method_record, "trajectory method_record");
+    row.methodRecord = rec.method_record;
+  }
+  if (typeof rec.answer === "string") row.answer = rec.answer;
+  if (meta !== undefined) row.extra = meta;
+  row.spans = rec.turns;
+  if (rec.rollout_log_probs) row.rolloutLogProbs = rec.rollout_log_probs;
+  if (rec.ground_truth.target.length > 0) {
+    row.question = {
+      dataSource: rec.data_source,
+      text: rec.question ?? rec.prompt_text,
+      goldenAnswers: rec.ground_truth.target,
+      ...(rec.ground_truth.entities ? { goldEntities: rec.ground_truth.entities } : {}),
+    };
+  }
+  return row;
+}
+
+/**
+ * The summary of a row (its facts without per-token arrays and texts).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const s = summaryOfRow({
+ *   questionId: "q", groupId: 0, row: 2, tokens: [1], roles: [0], roundIds: [0], lossMask: [0],
+ *   advantages: [0], texts: ["p"], turnRoles: ["observation"], reward: 0, outcome: 0, toolCalls: 0,
+ * });
+ * assert.deepEqual([s.row, s.toolCalls], [2, 0]);
+ * ```
+ */
+export function summaryOfRow(r: TrajectoryRow): TrajectorySummary {
+  const out: TrajectorySummary = {
+    row: r.row,
+    groupId: r.groupId,
+    questionId: r.questionId,
+    reward: r.reward,
+    outcome: r.outcome,
+    toolCalls: r.toolCalls,
+  };
+  if (r.methodRecord !== undefined) out.methodRecord = r.methodRecord;
+  return out;
 }

@@ -1,11 +1,13 @@
 /**
  * One sampled trajectory of one training step as the run store keeps it ({@link TrajectoryRow}),
  * its summary without per-token arrays, and the rows of a step built from the trainer's batch
- * ({@link trajectoryRowsFromBatch}).
+ * ({@link trajectoryRowsFromBatch}). A step's rows are stored as one interchange-format v1 file
+ * (trajectory_codec.ts, trajectory_files.ts).
  *
  * @module
  */
-import type { MethodRecord, RolloutBatch } from "@creditlab/core";
+import type { MethodRecord, Question, RolloutBatch } from "@creditlab/core";
+import { responseOfTurns, type TurnSpan } from "@creditlab/interchange/format";
 
 /**
  * One sampled trajectory of one training step, as stored in Parquet. Per-token arrays are
@@ -43,8 +45,29 @@ export interface TrajectoryRow {
   methodRecord?: MethodRecord;
   /** The final answer, if any. */
   answer?: string;
-  /** Anything else (stored as JSON). */
+  /**
+   * Anything else (stored as JSON: the record's `meta`). Rows of our trainer hold the rollout's
+   * `meta` (`toolCalls`, `feedbackCalls`, `invalidActions`, `truncated`, `outcome`, ...).
+   */
   extra?: Record<string, unknown>;
+  /**
+   * The turns after the prompt as the interchange format's spans of the response (`tokens`
+   * after the prompt): role, round, `[start, end)`, text, parsed action, verifier verdict. Set
+   * by {@link trajectoryRowsFromBatch} and on rows read back from a file; a row without them is
+   * split into turns at every change of (role, round).
+   */
+  spans?: TurnSpan[];
+  /** Sampling log-probs of the response tokens (0 off policy tokens), when the rollout kept them. */
+  rolloutLogProbs?: number[];
+  /** The row's question, when the producer gave it (else the file holds no gold answers). */
+  question?: RowQuestion;
+}
+/** A stored row's question: its dataset, text, gold answers and gold entities. */
+export interface RowQuestion {
+  dataSource: string;
+  text: string;
+  goldenAnswers: string[];
+  goldEntities?: string[];
 }
 /** Per-trajectory facts of a stored step without per-token arrays and texts. */
 export interface TrajectorySummary {
@@ -62,6 +85,47 @@ export interface RowsFromBatchOptions {
   records?: readonly (MethodRecord | undefined)[];
   /** Per-row outcome EM; default `trajectory.meta.outcome` (or `meta.em`), else 0/1 of reward > 0. */
   outcomes?: ArrayLike<number>;
+  /**
+   * The questions by id: each row then keeps its question's dataset, text, gold answers and
+   * entities (the file's `data_source`, `question`, `ground_truth`).
+   */
+  questions?: ReadonlyMap<string, Question>;
+}
+
+/**
+ * The search calls of a trajectory's turns: its policy turns whose parsed action is a search, or,
+ * without a parsed action, whose text holds a `<search>` tag.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(countSearchCalls([
+ *   { role: "policy", text: "<search> a </search>" },
+ *   { role: "policy", text: "<search> a", action: { kind: "invalid" } },
+ *   { role: "observation", text: "<search>" },
+ * ]), 1);
+ * ```
+ */
+export function countSearchCalls(
+  turns: readonly { role: string; text: string; action?: { kind: string } | null }[],
+): number {
+  let n = 0;
+  for (const t of turns) {
+    if (t.role !== "policy") continue;
+    const kind = t.action?.kind ?? (/<search>/.test(t.text) ? "search" : undefined);
+    if (kind === "search") n++;
+  }
+  return n;
+}
+
+function rowQuestion(q: Question): RowQuestion {
+  const out: RowQuestion = {
+    dataSource: q.benchmark,
+    text: q.question,
+    goldenAnswers: [...q.goldenAnswers],
+  };
+  if (q.goldEntities !== undefined) out.goldEntities = [...q.goldEntities];
+  return out;
 }
 
 function metaNumber(meta: Record<string, unknown>, keys: string[]): number | undefined {
@@ -76,7 +140,8 @@ function metaNumber(meta: Record<string, unknown>, keys: string[]): number | und
  * Build the stored rows of one step from the trainer's batch, the method's per-token
  * advantages (aligned with `batch.tokens`) and its per-row records. Search calls come from
  * `meta.toolCalls` when the rollout recorded them, else they are counted from the policy turns
- * (their parsed action, or the tag in the text).
+ * (their parsed action, or the tag in the text). Each row keeps its turns as the interchange
+ * format's spans (with actions and verdicts), the rollout's log-probs and `meta` (as `extra`).
  *
  * @example
  * ```ts
@@ -134,13 +199,7 @@ export function trajectoryRowsFromBatch(
     const meta = traj.meta ?? {};
     const outcome = opts.outcomes?.[i] ??
       metaNumber(meta, ["outcome", "em", "outcomeEm"]) ?? (traj.reward > 0 ? 1 : 0);
-    let countedSearch = 0;
-    for (const t of traj.turns) {
-      if (t.role !== "policy") continue;
-      const kind = t.action?.kind ?? (/<search>/.test(t.text) ? "search" : undefined);
-      if (kind === "search") countedSearch++;
-    }
-    const toolCalls = metaNumber(meta, ["toolCalls"]) ?? countedSearch;
+    const toolCalls = metaNumber(meta, ["toolCalls"]) ?? countSearchCalls(traj.turns);
     const row: TrajectoryRow = {
       questionId: traj.questionId,
       groupId: batch.groupIds[i] ?? traj.groupId,
@@ -159,6 +218,12 @@ export function trajectoryRowsFromBatch(
     const rec = opts.records?.[i];
     if (rec !== undefined) row.methodRecord = rec;
     if (traj.answer !== undefined) row.answer = traj.answer;
+    if (Object.keys(meta).length > 0) row.extra = JSON.parse(JSON.stringify(meta));
+    const response = responseOfTurns(traj.turns.slice(1));
+    row.spans = response.turns;
+    if (response.rollout_log_probs) row.rolloutLogProbs = response.rollout_log_probs;
+    const q = opts.questions?.get(traj.questionId);
+    if (q !== undefined) row.question = rowQuestion(q);
     rows.push(row);
   }
   return rows;

@@ -1,15 +1,14 @@
 /**
  * The SQL of the run store's writes, each run inside the caller's transaction on connection
- * `c`: a new run, an evaluation with its per-question items, a trajectory file and its index
- * row, and what a resumed run drops.
+ * `c`: a new run, an evaluation with its per-question items, and what a resumed run drops (the
+ * trajectory files: trajectory_files.ts).
  *
  * @module
  */
 import type { DuckDBConnection, DuckDBValue } from "@duckdb/node-api";
 import type { RunProcess } from "./process.ts";
 import type { EvalInput, EvalItem, StartRunOptions } from "./records.ts";
-import { TRAJECTORY_COLUMNS } from "./schema.ts";
-import { num, sqlString, str } from "./sql.ts";
+import { num, str } from "./sql.ts";
 
 /**
  * Insert a new run (status "running") under the next sequence number; returns its id,
@@ -101,44 +100,6 @@ export async function insertEval(
     });
     await c.run(`INSERT INTO eval_items VALUES ${values.join(", ")}`, params);
   }
-}
-
-/**
- * Write a step's rows (JSON of their stored columns) to a Parquet file at `tmp`, index it as
- * `rel`, and rename it to `final`: the index row commits with the caller's transaction.
- */
-export async function copyTrajectoryFile(
-  c: DuckDBConnection,
-  opts: {
-    runId: string;
-    step: number;
-    json: string;
-    rows: number;
-    rel: string;
-    tmp: string;
-    final: string;
-  },
-): Promise<void> {
-  const { runId, step, json, rel, tmp, final } = opts;
-  const structType = JSON.stringify([TRAJECTORY_COLUMNS]);
-  const cols = Object.keys(TRAJECTORY_COLUMNS).map((k) => `"${k}"`).join(", ");
-  await c.run(
-    `CREATE OR REPLACE TEMP TABLE traj_tmp AS SELECT ${cols} FROM (SELECT unnest(from_json($1::JSON, ${
-      sqlString(structType)
-    }), recursive := true))`,
-    [json],
-  );
-  await c.run(
-    `COPY (SELECT * FROM traj_tmp ORDER BY "row") TO ${
-      sqlString(tmp)
-    } (FORMAT parquet, COMPRESSION zstd)`,
-  );
-  await c.run(`DROP TABLE traj_tmp`);
-  await c.run(
-    `INSERT OR REPLACE INTO trajectory_files VALUES ($1, $2, $3, $4)`,
-    [runId, step, rel, opts.rows],
-  );
-  await Deno.rename(tmp, final);
 }
 
 /**
