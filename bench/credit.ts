@@ -25,7 +25,7 @@
  */
 import { parseArgs } from "node:util";
 import process from "node:process";
-import { initBackend, readCpuModel, Rng } from "@creditlab/kernels";
+import { initBackend, Rng } from "@creditlab/kernels";
 import { getMethod, methodNames } from "@creditlab/train";
 import {
   ARROW_STREAM_TYPE,
@@ -41,6 +41,7 @@ import {
 import { judgedRounds } from "../methods/round_judge.ts";
 import "../methods/mod.ts";
 import { benchCommit } from "./commit.ts";
+import { benchMachine, sharedMachineCaveat, writeBenchResult } from "./record.ts";
 
 const PROMPT = 256;
 
@@ -301,15 +302,7 @@ export async function main(args: string[]): Promise<number> {
   const worstArrow = worst("httpArrowSeconds"), worstArrowCpu = worst("httpArrowCpuSeconds");
   const result = {
     benchmark: "credit",
-    machine: {
-      cpu: readCpuModel(),
-      cores: navigator.hardwareConcurrency,
-      memoryBytes: Deno.systemMemoryInfo().total,
-      os: `${Deno.build.os} ${Deno.osRelease()}`,
-      deno: Deno.version.deno,
-      loadAverageAtStart,
-      loadAverageAtEnd: Deno.loadavg(),
-    },
+    machine: { ...benchMachine(), loadAverageAtStart, loadAverageAtEnd: Deno.loadavg() },
     backend,
     commit: await benchCommit(),
     setting: {
@@ -339,15 +332,10 @@ export async function main(args: string[]): Promise<number> {
         cpuSeconds: worstArrowCpu,
       },
     },
-    caveat: loadAverageAtStart[0]! > navigator.hardwareConcurrency
-      ? `shared machine: load average ${
-        loadAverageAtStart.map((x) => x.toFixed(1)).join(" ")
-      } on ${navigator.hardwareConcurrency} cores at start; times are inflated`
-      : undefined,
+    caveat: sharedMachineCaveat(loadAverageAtStart, "at start; times are inflated"),
   };
   const outPath = values.out ?? new URL("./results/credit.json", import.meta.url);
-  await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
-  await Deno.writeTextFile(outPath, JSON.stringify(result, null, 2) + "\n");
+  await writeBenchResult(outPath, result);
   console.log(JSON.stringify(perMethod, null, 2));
   return 0;
 }

@@ -19,9 +19,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { initBackend, parameterCount, readCpuModel, referenceConfig } from "@creditlab/kernels";
+import { initBackend, parameterCount, referenceConfig } from "@creditlab/kernels";
 import { benchMatmul, type MatmulBench } from "./matmul.ts";
 import { benchCommit } from "./commit.ts";
+import { benchMachine, sharedMachineCaveat, writeBenchResult } from "./record.ts";
 import {
   forwardFlopsPerToken,
   sampling,
@@ -31,16 +32,6 @@ import {
 import { detectedCoreMatmul, r3, torchAnchor } from "./kernels_anchors.ts";
 
 export { forwardFlopsPerToken } from "./kernels_workloads.ts";
-
-function machine(): Record<string, unknown> {
-  return {
-    cpu: readCpuModel(),
-    cores: navigator.hardwareConcurrency,
-    memoryBytes: Deno.systemMemoryInfo().total,
-    os: `${Deno.build.os} ${Deno.osRelease()}`,
-    deno: Deno.version.deno,
-  };
-}
 
 /** Entry point called by bench/main.ts. */
 export async function main(args: string[]): Promise<number> {
@@ -165,7 +156,7 @@ export async function main(args: string[]): Promise<number> {
     date: new Date().toISOString(),
     quick,
     commit: await benchCommit(),
-    machine: { ...machine(), loadAverageAtStart, loadAverageAtEnd: Deno.loadavg() },
+    machine: { ...benchMachine(), loadAverageAtStart, loadAverageAtEnd: Deno.loadavg() },
     backend: wasmTrain.info,
     model: { ...cfg, parameters: parameterCount(cfg) },
     flopsPerTrainToken: flopsPerToken,
@@ -242,16 +233,13 @@ export async function main(args: string[]): Promise<number> {
       },
     },
     seconds: r3((performance.now() - started) / 1000),
-    caveat: loadAverageAtStart[0]! > navigator.hardwareConcurrency
-      ? `shared machine: load average ${
-        loadAverageAtStart.map((x) => x.toFixed(1)).join(" ")
-      } on ` +
-        `${navigator.hardwareConcurrency} cores while measuring; every figure is noisy and the ` +
-        `multi-threaded ones (OpenBLAS, PyTorch) suffer most`
-      : null,
+    caveat: sharedMachineCaveat(
+      loadAverageAtStart,
+      "while measuring; every figure is noisy and the multi-threaded ones (OpenBLAS, PyTorch) " +
+        "suffer most",
+    ) ?? null,
   };
-  await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
-  await Deno.writeTextFile(values.out!, JSON.stringify(result, null, 2) + "\n");
+  await writeBenchResult(values.out!, result);
   log(`wrote ${values.out}`);
   console.log(JSON.stringify(result.ratios, null, 2));
   return 0;

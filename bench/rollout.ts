@@ -23,6 +23,7 @@ import {
 } from "@creditlab/train";
 import "../methods/mod.ts";
 import { benchCommit } from "./commit.ts";
+import { writeBenchResult } from "./record.ts";
 
 function rssBytes(): number {
   return Deno.memoryUsage().rss;
@@ -147,11 +148,7 @@ export async function main(args: string[]): Promise<number> {
     targets: { rlStepUnder20s: { target: 20, measured: stepSeconds, met: stepSeconds < 20 } },
     steps: perStep,
   };
-  await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
-  await Deno.writeTextFile(
-    new URL("./results/rollout.json", import.meta.url),
-    JSON.stringify(result, null, 2) + "\n",
-  );
+  await writeBenchResult(new URL("./results/rollout.json", import.meta.url), result);
   console.log(JSON.stringify(result.median, null, 2));
   return 0;
 }

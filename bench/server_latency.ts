@@ -22,12 +22,13 @@
  */
 import { parseArgs } from "node:util";
 import process from "node:process";
-import { initBackend, readCpuModel, Rng, Transformer } from "@creditlab/kernels";
+import { initBackend, Rng, Transformer } from "@creditlab/kernels";
 import { tinyModelConfig } from "@creditlab/kernels/testing";
 import { WordTokenizer } from "@creditlab/agent";
 import { Bm25Index, serveRetriever, syntheticCorpus } from "@creditlab/datasets";
 import { startServer } from "@creditlab/serving";
 import { benchCommit } from "./commit.ts";
+import { benchMachine, sharedMachineCaveat, writeBenchResult } from "./record.ts";
 
 /** Quantiles of a sample, in ms. */
 export interface LatencySummary {
@@ -314,29 +315,16 @@ export async function main(args: string[]): Promise<number> {
   }]));
   const result = {
     benchmark: "server_latency",
-    machine: {
-      cpu: readCpuModel(),
-      cores: navigator.hardwareConcurrency,
-      memoryBytes: Deno.systemMemoryInfo().total,
-      os: `${Deno.build.os} ${Deno.osRelease()}`,
-      deno: Deno.version.deno,
-      loadAverageAtStart,
-      loadAverageAtEnd: Deno.loadavg(),
-    },
+    machine: { ...benchMachine(), loadAverageAtStart, loadAverageAtEnd: Deno.loadavg() },
     backend,
     commit: await benchCommit(),
     setting: { samples, clients: 2, largeClient: "worker", sliceMs: 10, busySliceMs: 2 },
     servers: results,
     targets,
-    caveat: loadAverageAtStart[0]! > navigator.hardwareConcurrency
-      ? `shared machine: load average ${
-        loadAverageAtStart.map((x) => x.toFixed(1)).join(" ")
-      } on ${navigator.hardwareConcurrency} cores at start; wall times are inflated`
-      : undefined,
+    caveat: sharedMachineCaveat(loadAverageAtStart, "at start; wall times are inflated"),
   };
   const outPath = values.out ?? new URL("./results/server_latency.json", import.meta.url);
-  await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
-  await Deno.writeTextFile(outPath, JSON.stringify(result, null, 2) + "\n");
+  await writeBenchResult(outPath, result);
   console.log(JSON.stringify(targets, null, 2));
   return 0;
 }

@@ -3,13 +3,19 @@
  * @module
  */
 import { BACKEND_NAMES, type BackendInfo, type BackendName, initBackend } from "@creditlab/kernels";
+import { getRegime, type Regime } from "@creditlab/core";
 import {
   type ArmExecutor,
   ArmPool,
+  defaultRegime,
+  experimentName,
+  type ExperimentPreset,
+  getPreset,
   inProcessExecutor,
   type RunContext,
   type Testbed,
 } from "@creditlab/experiments";
+import { getMethod, type Method } from "@creditlab/train";
 import { gitCommit, RunStore } from "@creditlab/runstore";
 import { join } from "node:path";
 import "../methods/mod.ts";
@@ -24,6 +30,50 @@ export const RUN_OPTIONS = {
   out: { type: "string", default: "runs" },
   backend: { type: "string" },
 } as const;
+
+/**
+ * The options of a verb run as `<verb> <method>` on the method's experiment
+ * ({@link methodExperiment}): `--help`, `--preset` (default default), `--regime`, `--seeds`,
+ * `--out DIR` (default runs), `--backend`.
+ */
+export const METHOD_EXPERIMENT_OPTIONS = {
+  help: { type: "boolean", short: "h", default: false },
+  preset: { type: "string", default: "default" },
+  regime: { type: "string" },
+  seeds: { type: "string" },
+  out: { type: "string", default: "runs" },
+  backend: { type: "string" },
+} as const;
+
+/** The experiment of a verb run as `<verb> <method> [--preset P] [--regime R]`. */
+export interface MethodExperiment {
+  /** The method's name as given. */
+  name: string;
+  method: Method<unknown>;
+  preset: ExperimentPreset;
+  /** `--regime`, default the regime the method's paper targets (experiments/regimes.ts). */
+  regime: Regime;
+  /** The experiment's name, `<method>@<regime>` (experiments/regimes.ts). */
+  experiment: string;
+}
+
+/**
+ * The method named by the first positional, `--preset`, `--regime` and their experiment.
+ * Throws naming `verb` when no method is named, and for an unknown method, preset or regime.
+ */
+export function methodExperiment(
+  verb: string,
+  positionals: readonly string[],
+  values: { preset: string; regime?: string | undefined },
+): MethodExperiment {
+  const name = positionals[0];
+  if (!name) throw new Error(`${verb}: name a method, e.g. \`deno task ${verb} capf\``);
+  const method = getMethod(name);
+  const preset = getPreset(values.preset);
+  const regime = getRegime(values.regime ?? defaultRegime(preset, method));
+  const experiment = experimentName(method, { preset, regime: regime.name });
+  return { name, method, preset, regime, experiment };
+}
 
 /** Parse a `--backend` value. */
 export function parseBackend(v: string | undefined): BackendName | undefined {

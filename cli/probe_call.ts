@@ -15,18 +15,9 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { backendLabel, initBackend, loadCheckpoint, readCpuModel } from "@creditlab/kernels";
 import { gitCommit } from "@creditlab/runstore";
-import { getRegime } from "@creditlab/core";
 import { type EvalSummary, evaluateLocal } from "@creditlab/agent";
-import {
-  buildTestbed,
-  defaultRegime,
-  evaluateWithTrainingCall,
-  experimentName,
-  getPreset,
-  sftCheckpointPath,
-} from "@creditlab/experiments";
-import { getMethod } from "@creditlab/train";
-import { parseEngines } from "./common.ts";
+import { buildTestbed, evaluateWithTrainingCall, sftCheckpointPath } from "@creditlab/experiments";
+import { METHOD_EXPERIMENT_OPTIONS, methodExperiment, parseEngines } from "./common.ts";
 import { parseSeeds } from "./sweep_settings.ts";
 
 /** The usage text of this verb (`--help`). */
@@ -51,27 +42,21 @@ export async function main(args: string[]): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      help: { type: "boolean", short: "h", default: false },
-      preset: { type: "string", default: "default" },
-      regime: { type: "string" },
-      seeds: { type: "string" },
-      out: { type: "string", default: "runs" },
+      ...METHOD_EXPERIMENT_OPTIONS,
       arms: { type: "string", default: "start,method" },
       results: { type: "string" },
-      backend: { type: "string" },
     },
   });
   if (values.help) {
     console.log(PROBE_CALL_USAGE);
     return 0;
   }
-  const name = positionals[0];
-  if (!name) throw new Error("probe-call: name a method, e.g. `deno task probe-call capf`");
-  const method = getMethod(name);
+  const { name, method, preset, regime, experiment } = methodExperiment(
+    "probe-call",
+    positionals,
+    values,
+  );
   if (!method.rolloutHooks) throw new Error(`probe-call: method ${name} offers no feedback call`);
-  const preset = getPreset(values.preset);
-  const regime = getRegime(values.regime ?? defaultRegime(preset, method));
-  const experiment = experimentName(method, { preset, regime: regime.name });
   const seeds = parseSeeds(
     values.seeds ?? Array.from({ length: preset.seeds }, (_, i) => i + 1).join(","),
   );

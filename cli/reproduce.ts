@@ -19,19 +19,17 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { getRegime } from "@creditlab/core";
-import {
-  buildTestbed,
-  defaultRegime,
-  ensureSft,
-  experimentName,
-  getPreset,
-  recordStart,
-  runArm,
-} from "@creditlab/experiments";
+import { buildTestbed, ensureSft, recordStart, runArm } from "@creditlab/experiments";
 import { getMethod } from "@creditlab/train";
 import { generateReport } from "@creditlab/reports";
-import { openContext, parseEngines, parsePositiveInt, startArms } from "./common.ts";
+import {
+  METHOD_EXPERIMENT_OPTIONS,
+  methodExperiment,
+  openContext,
+  parseEngines,
+  parsePositiveInt,
+  startArms,
+} from "./common.ts";
 
 /** The usage text of this verb (`--help`). */
 export const REPRODUCE_USAGE =
@@ -46,13 +44,8 @@ export async function main(args: string[]): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      help: { type: "boolean", short: "h", default: false },
-      preset: { type: "string", default: "default" },
-      seeds: { type: "string" },
-      out: { type: "string", default: "runs" },
+      ...METHOD_EXPERIMENT_OPTIONS,
       reports: { type: "string" },
-      backend: { type: "string" },
-      regime: { type: "string" },
       jobs: { type: "string" },
     },
   });
@@ -60,13 +53,12 @@ export async function main(args: string[]): Promise<number> {
     console.log(REPRODUCE_USAGE);
     return 0;
   }
-  const name = positionals[0];
-  if (!name) throw new Error("reproduce: name a method, e.g. `deno task reproduce capf`");
-  const method = getMethod(name);
+  const { name, method, preset, regime, experiment } = methodExperiment(
+    "reproduce",
+    positionals,
+    values,
+  );
   const baseline = getMethod("grpo");
-  const preset = getPreset(values.preset);
-  const regime = getRegime(values.regime ?? defaultRegime(preset, method));
-  const experiment = experimentName(method, { preset, regime: regime.name });
   const seeds = parsePositiveInt("seeds", values.seeds, preset.seeds);
   const engines = parseEngines(values);
   const ctx = await openContext({ out: values.out, backend: engines.backend });

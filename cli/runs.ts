@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseVerbArgs } from "@creditlab/core/cli";
 import { resolve } from "node:path";
 import "@creditlab/methods";
 import { getMethod, methodNames } from "@creditlab/train";
@@ -105,33 +105,24 @@ async function credited(
 }
 
 async function importCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        experiment: { type: "string" },
-        store: { type: "string", default: DEFAULT_STORE_PATH },
-        method: { type: "string" },
-        arm: { type: "string" },
-        seed: { type: "string" },
-        step: { type: "string" },
-        config: { type: "string" },
-        judge: { type: "string" },
-        "judge-model": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    console.error(`runs import: ${(e as Error).message}\n${RUNS_USAGE}`);
-    return 2;
-  }
+  const parsed = parseVerbArgs("runs import", RUNS_USAGE, {
+    args,
+    allowPositionals: true,
+    options: {
+      experiment: { type: "string" },
+      store: { type: "string", default: DEFAULT_STORE_PATH },
+      method: { type: "string" },
+      arm: { type: "string" },
+      seed: { type: "string" },
+      step: { type: "string" },
+      config: { type: "string" },
+      judge: { type: "string" },
+      "judge-model": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(RUNS_USAGE);
-    return 0;
-  }
   if (positionals.length !== 1 || values.experiment === undefined) {
     console.error(`runs import: expected one FILE and --experiment NAME\n${RUNS_USAGE}`);
     return 2;

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseVerbArgs } from "@creditlab/core/cli";
 import type { FeedbackDetail } from "@creditlab/core";
 import { DEFAULT_HTTP_LIMITS, DEFAULT_QA_DIR, DEFAULT_WORLD_SEED } from "@creditlab/datasets";
 import {
@@ -67,40 +67,31 @@ function positiveInt(flag: string, v: string): number {
 
 /** Entry point: serves until SIGINT or SIGTERM. */
 export async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        world: { type: "string", multiple: true },
-        "world-seed": { type: "string", default: String(DEFAULT_WORLD_SEED) },
-        benchmarks: { type: "string" },
-        "qa-dir": { type: "string", default: DEFAULT_QA_DIR },
-        "judge-endpoint": { type: "string" },
-        "judge-model": { type: "string" },
-        "judge-api-key-env": { type: "string" },
-        "judge-concurrency": { type: "string", default: "8" },
-        "judge-timeout": { type: "string", default: "120" },
-        detail: { type: "string", default: "error-type" },
-        port: { type: "string", default: "8092" },
-        host: { type: "string", default: "127.0.0.1" },
-        "max-body-bytes": { type: "string", default: String(DEFAULT_HTTP_LIMITS.maxBodyBytes) },
-        "max-items": { type: "string", default: String(DEFAULT_WORK_LIMITS.maxItems) },
-        "max-rounds": { type: "string", default: String(DEFAULT_WORK_LIMITS.maxRounds) },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (e) {
-    console.error(`serve-env: ${(e as Error).message}\n${SERVE_ENV_USAGE}`);
-    return 2;
-  }
+  const parsed = parseVerbArgs("serve-env", SERVE_ENV_USAGE, {
+    args,
+    options: {
+      world: { type: "string", multiple: true },
+      "world-seed": { type: "string", default: String(DEFAULT_WORLD_SEED) },
+      benchmarks: { type: "string" },
+      "qa-dir": { type: "string", default: DEFAULT_QA_DIR },
+      "judge-endpoint": { type: "string" },
+      "judge-model": { type: "string" },
+      "judge-api-key-env": { type: "string" },
+      "judge-concurrency": { type: "string", default: "8" },
+      "judge-timeout": { type: "string", default: "120" },
+      detail: { type: "string", default: "error-type" },
+      port: { type: "string", default: "8092" },
+      host: { type: "string", default: "127.0.0.1" },
+      "max-body-bytes": { type: "string", default: String(DEFAULT_HTTP_LIMITS.maxBodyBytes) },
+      "max-items": { type: "string", default: String(DEFAULT_WORK_LIMITS.maxItems) },
+      "max-rounds": { type: "string", default: String(DEFAULT_WORK_LIMITS.maxRounds) },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (typeof parsed === "number") return parsed;
   const v = parsed.values;
-  if (v.help) {
-    console.log(SERVE_ENV_USAGE);
-    return 0;
-  }
   const detail = v.detail as FeedbackDetail;
   if (!FEEDBACK_DETAILS.includes(detail)) {
     throw new Error(

@@ -20,6 +20,7 @@ import {
   DEFAULT_QA_DIR,
 } from "./benchmarks/paths.ts";
 import { FORMAT_READERS } from "./benchmarks/formats.ts";
+import { printFilesReport } from "./cli_report.ts";
 
 /** One `data` subcommand. `run` returns the process exit code. */
 export interface Subcommand {
@@ -59,27 +60,21 @@ async function ingest(args: string[]): Promise<number> {
       replaceAll: values["replace-all"],
     });
     const seconds = (performance.now() - t0) / 1000;
-    if (values.json) {
-      console.log(JSON.stringify({ ...report, seconds }, null, 2));
-      return 0;
-    }
-    for (const f of report.files) {
-      console.log(
-        `${f.benchmark.padEnd(16)} ${f.split.padEnd(5)} ${String(f.rows).padStart(6)}  ${
-          f.format.padEnd(18)
-        } ${f.relPath}`,
-      );
-    }
-    for (const s of report.skipped) console.log(`skipped ${s.relPath}: ${s.reason}`);
-    console.log(
-      `ingested ${report.rows} questions from ${report.files.length} files into ${report.db} in ${
-        seconds.toFixed(2)
-      } s`,
-    );
-    console.log(
-      `parquet: ${report.parquetFiles.length} files; cards: ${report.cards.length / 2} benchmarks`,
-    );
-    return 0;
+    return printFilesReport(report, {
+      json: values.json,
+      seconds,
+      name: (f) => f.benchmark,
+      detail: (f) => `${f.format.padEnd(18)} ${f.relPath}`,
+      footer: [
+        ...report.skipped.map((s) => `skipped ${s.relPath}: ${s.reason}`),
+        `ingested ${report.rows} questions from ${report.files.length} files into ${report.db} in ${
+          seconds.toFixed(2)
+        } s`,
+        `parquet: ${report.parquetFiles.length} files; cards: ${
+          report.cards.length / 2
+        } benchmarks`,
+      ],
+    });
   } catch (e) {
     if (e instanceof IngestError) {
       console.error(`data ingest: ${e.message}\n(nothing was written)`);

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { parseVerbArgs } from "@creditlab/core/cli";
 import { DEFAULT_STORE_PATH } from "@creditlab/runstore";
 import { generateReport } from "./generate.ts";
 
@@ -25,26 +25,17 @@ const USAGE = "usage: deno task report [method|all ...] [--store PATH] [--out DI
  * ```
  */
 export async function reportCli(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        store: { type: "string", default: DEFAULT_STORE_PATH },
-        out: { type: "string", default: "reports" },
-        "no-png": { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    console.error(`creditlab report: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseVerbArgs("creditlab report", USAGE, {
+    args,
+    allowPositionals: true,
+    options: {
+      store: { type: "string", default: DEFAULT_STORE_PATH },
+      out: { type: "string", default: "reports" },
+      "no-png": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (typeof parsed === "number") return parsed;
   const pos = parsed.positionals;
   const methods = pos.length === 0 || pos.includes("all") ? "all" as const : pos;
   let res;

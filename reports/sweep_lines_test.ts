@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { withTempDir } from "@creditlab/core/testing";
 import { parseSweepLines, readSweepFolder } from "./sweep_lines.ts";
-import { sweepLineText } from "./sweeps_testing.ts";
+import { sweepLineText, sweepSettingsFixture } from "./sweeps_testing.ts";
 
 const good = sweepLineText({
   label: "lambda 1",
@@ -26,23 +26,10 @@ Deno.test("sweep lines: the fields the report reads, older lines' defaults", () 
     backend: "wasm",
     label: "lambda 1",
     seed: 2,
-    settings: {
-      preset: "smoke",
-      regime: "mixed",
-      sftSeed: 1,
+    settings: sweepSettingsFixture({
       method: "capf",
       methodConfig: { attenuation: { factor: 1 } },
-      n: 300,
-      sft: { steps: 200, decayMinLrRatio: null, observationWeight: 0 },
-      rl: {
-        steps: 20,
-        questionsPerStep: 16,
-        groupSize: 4,
-        lr: 0.0003,
-        warmupSteps: 6,
-        temperature: 0.5,
-      },
-    },
+    }),
     worlds: { in: { before: 0.5, after: 0.52 }, ood: { before: 0.4, after: 0.41 } },
   });
   // Older lines: no regime (mixed), no sftSeed (each seed its own warm start); a null label.

@@ -1,7 +1,8 @@
 /**
  * Fixtures of the sweep tests: hand-written sweep lines in cli/sweep.ts's format
- * ({@link sweepLineText}) and the golden 3 labels x 3 seeds sweep ({@link goldenSweepLines}),
- * whose numbers are worked by hand in sweeps_section_test.ts. They are never shown as results.
+ * ({@link sweepLineText}, their settings {@link sweepSettingsFixture}) and the golden 3 labels
+ * x 3 seeds sweep ({@link goldenSweepLines}), whose numbers are worked by hand in
+ * sweeps_section_test.ts. They are never shown as results.
  *
  * @module
  */
@@ -17,6 +18,38 @@ export interface SweepLineFixture {
   n?: number;
   commit?: string;
   backend?: string;
+}
+
+/**
+ * The `settings` of a fixture sweep line ({@link sweepLineText}): preset smoke, regime mixed,
+ * the warm start of SFT seed 1, 300 questions per world unless `n` says otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(sweepSettingsFixture({ method: "capf", methodConfig: {} }).n, 300);
+ * ```
+ */
+export function sweepSettingsFixture(
+  f: Pick<SweepLineFixture, "method" | "methodConfig" | "n">,
+): Record<string, unknown> {
+  return {
+    preset: "smoke",
+    regime: "mixed",
+    sftSeed: 1,
+    method: f.method,
+    methodConfig: f.methodConfig,
+    n: f.n ?? 300,
+    sft: { steps: 200, decayMinLrRatio: null, observationWeight: 0 },
+    rl: {
+      steps: 20,
+      questionsPerStep: 16,
+      groupSize: 4,
+      lr: 0.0003,
+      warmupSteps: 6,
+      temperature: 0.5,
+    },
+  };
 }
 
 /**
@@ -37,23 +70,7 @@ export function sweepLineText(f: SweepLineFixture): string {
     machine: { cpu: "fixture", cores: 2 },
     backend: f.backend ?? "wasm",
     label: f.label,
-    settings: {
-      preset: "smoke",
-      regime: "mixed",
-      sftSeed: 1,
-      method: f.method,
-      methodConfig: f.methodConfig,
-      n: f.n ?? 300,
-      sft: { steps: 200, decayMinLrRatio: null, observationWeight: 0 },
-      rl: {
-        steps: 20,
-        questionsPerStep: 16,
-        groupSize: 4,
-        lr: 0.0003,
-        warmupSteps: 6,
-        temperature: 0.5,
-      },
-    },
+    settings: sweepSettingsFixture(f),
     seed: f.seed,
     worlds: {
       in: {

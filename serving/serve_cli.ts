@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseVerbArgs } from "@creditlab/core/cli";
 import { type RunningServer, startServer } from "./server.ts";
 
 /**
@@ -13,33 +13,25 @@ import { type RunningServer, startServer } from "./server.ts";
  * exit code.
  */
 export async function serveMain(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        checkpoint: { type: "string" },
-        port: { type: "string", default: "8000" },
-        host: { type: "string", default: "127.0.0.1" },
-        seed: { type: "string", default: "0" },
-        "model-name": { type: "string" },
-        "no-bos": { type: "boolean", default: false },
-        "max-body-bytes": { type: "string" },
-        "max-prompts": { type: "string" },
-        "max-request-tokens": { type: "string" },
-        "stop-timeout": { type: "string", default: "5" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    console.error(`serve: ${(e as Error).message}\n${SERVE_USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(SERVE_USAGE);
-    return 0;
-  }
+  const parsed = parseVerbArgs("serve", SERVE_USAGE, {
+    args,
+    options: {
+      checkpoint: { type: "string" },
+      port: { type: "string", default: "8000" },
+      host: { type: "string", default: "127.0.0.1" },
+      seed: { type: "string", default: "0" },
+      "model-name": { type: "string" },
+      "no-bos": { type: "boolean", default: false },
+      "max-body-bytes": { type: "string" },
+      "max-prompts": { type: "string" },
+      "max-request-tokens": { type: "string" },
+      "stop-timeout": { type: "string", default: "5" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   if (values.checkpoint === undefined) {
     console.error(`serve: --checkpoint PATH is required\n${SERVE_USAGE}`);
     return 2;

@@ -9,13 +9,14 @@
 import type { ServedProtocol } from "./server.ts";
 
 /**
- * The protocol advertised at `${baseUrl}/v1/models`, or null when the server does not
- * advertise one (vLLM, llama.cpp, ...) or cannot be asked.
+ * What `read` makes of the JSON answer of `${baseUrl}/v1/models` (`baseUrl` with or without
+ * `/v1`), or null when the answer is not 200, not JSON, or `read` throws.
  */
-export async function fetchServedProtocol(
+async function readModels<T>(
   baseUrl: string,
-  opts: { timeoutMs?: number } = {},
-): Promise<ServedProtocol | null> {
+  opts: { timeoutMs?: number },
+  read: (json: unknown) => T | null,
+): Promise<T | null> {
   const url = `${baseUrl.replace(/\/+$/, "").replace(/\/v1$/, "")}/v1/models`;
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) });
@@ -23,16 +24,28 @@ export async function fetchServedProtocol(
       await res.body?.cancel();
       return null;
     }
-    const json = await res.json() as { data?: { creditlab?: Record<string, unknown> }[] };
-    const c = json.data?.[0]?.creditlab;
+    return read(await res.json());
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The protocol advertised at `${baseUrl}/v1/models`, or null when the server does not
+ * advertise one (vLLM, llama.cpp, ...) or cannot be asked.
+ */
+export function fetchServedProtocol(
+  baseUrl: string,
+  opts: { timeoutMs?: number } = {},
+): Promise<ServedProtocol | null> {
+  return readModels(baseUrl, opts, (json): ServedProtocol | null => {
+    const c = (json as { data?: { creditlab?: Record<string, unknown> }[] }).data?.[0]?.creditlab;
     if (c === undefined || c === null) return null;
     const promptFormat = c.prompt_format, entityCoding = c.entity_coding;
     if (promptFormat !== "short" && promptFormat !== "search-r1") return null;
     if (entityCoding !== "slots" && entityCoding !== "words") return null;
     return { promptFormat, entityCoding };
-  } catch {
-    return null;
-  }
+  });
 }
 
 /**
@@ -93,22 +106,14 @@ export function resolveEndpointProtocol(
  * await server.shutdown();
  * ```
  */
-export async function fetchServedModelIds(
+export function fetchServedModelIds(
   baseUrl: string,
   opts: { timeoutMs?: number } = {},
 ): Promise<string[] | null> {
-  const url = `${baseUrl.replace(/\/+$/, "").replace(/\/v1$/, "")}/v1/models`;
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) });
-    if (!res.ok) {
-      await res.body?.cancel();
-      return null;
-    }
-    const json = await res.json() as { data?: { id?: unknown }[] };
-    if (!Array.isArray(json.data)) return null;
-    const ids = json.data.map((m) => m?.id);
+  return readModels(baseUrl, opts, (json) => {
+    const data = (json as { data?: { id?: unknown }[] }).data;
+    if (!Array.isArray(data)) return null;
+    const ids = data.map((m) => m?.id);
     return ids.every((id): id is string => typeof id === "string") ? ids : null;
-  } catch {
-    return null;
-  }
+  });
 }

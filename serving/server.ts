@@ -70,6 +70,7 @@
 import { initBackend, Rng, type Transformer } from "@creditlab/kernels";
 import type { WordTokenizer } from "@creditlab/agent";
 import {
+  guardedUrl,
   type HttpLimits,
   parseJsonSliced,
   readBody,
@@ -369,10 +370,9 @@ export async function startServer(opts: ServeSource & ServeOptions): Promise<Run
     },
     { ...limits, hostname: opts.host ?? "127.0.0.1", port: opts.port ?? 8000 },
   );
-  const host = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
   let closed = false;
   return {
-    url: `http://${host}:${server.port}`,
+    url: guardedUrl(server),
     port: server.port,
     modelName,
     protocol,

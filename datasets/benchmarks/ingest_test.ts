@@ -12,6 +12,7 @@ import {
 import { upsertCardSection } from "./card.ts";
 import type { DatasetCard } from "./card.ts";
 import { withTempDir } from "@creditlab/core/testing";
+import { queryDuckDb as query } from "../testing.ts";
 
 /** Row counts per file as SOURCE.md states them: `| file | 1234 ...`. */
 async function sourceMdCounts(): Promise<Map<string, number>> {
@@ -24,17 +25,6 @@ async function sourceMdCounts(): Promise<Map<string, number>> {
     }
   }
   return out;
-}
-
-async function query(db: string, sql: string): Promise<Record<string, unknown>[]> {
-  const inst = await DuckDBInstance.create(db, { access_mode: "READ_ONLY" });
-  const conn = await inst.connect();
-  try {
-    return (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
-  } finally {
-    conn.closeSync();
-    inst.closeSync();
-  }
 }
 
 Deno.test("ingest of every shipped file: counts equal SOURCE.md, ids, defaults, Arrow, Parquet, cards", async (t) => {

@@ -4,7 +4,8 @@
  *
  * @module
  */
-export { benchmarkByAlias, BENCHMARKS } from "./schema.ts";
+export { benchmarkByAlias, BENCHMARKS, canonicalQuestion } from "./schema.ts";
+export { defaultVariantRows } from "./variants.ts";
 export type { BenchmarkSpec, Split as BenchmarkSplit, StoredQuestion } from "./schema.ts";
 export { IngestCommittedError, IngestError } from "./errors.ts";
 export type { IngestCommitted, InputLocation } from "./errors.ts";

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Question } from "@creditlab/core";
 
 /** A benchmark the ingest knows: canonical name, evaluation split and folder/file aliases. */
 export interface BenchmarkSpec {
@@ -71,4 +72,19 @@ export interface StoredQuestion {
   rowNumber: number;
   /** Name of the format reader that parsed the file. */
   format: string;
+}
+
+/**
+ * The canonical `Question` of a stored row: its provenance (variant, source file, row, format)
+ * dropped.
+ */
+export function canonicalQuestion(r: StoredQuestion): Question {
+  return {
+    id: r.id,
+    question: r.question,
+    goldenAnswers: r.goldenAnswers,
+    benchmark: r.benchmark,
+    split: r.split,
+    metadata: r.metadata,
+  };
 }

@@ -19,7 +19,7 @@
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { Field, Int32, List, Table, Utf8, vectorFromArray } from "apache-arrow";
 import type { Question } from "@creditlab/core";
-import { BENCHMARKS, type StoredQuestion } from "./schema.ts";
+import { BENCHMARKS, canonicalQuestion, type StoredQuestion } from "./schema.ts";
 
 /** DDL of the store. Idempotent. */
 export const SCHEMA_SQL = `
@@ -205,14 +205,7 @@ async function selectRows(conn: DuckDBConnection, q: QuestionQuery) {
  */
 export async function loadQuestions(src: StoreSource, q: QuestionQuery): Promise<Question[]> {
   const rows = await loadStoredQuestions(src, q);
-  return rows.map((r) => ({
-    id: r.id,
-    question: r.question,
-    goldenAnswers: r.goldenAnswers,
-    benchmark: r.benchmark,
-    split: r.split,
-    metadata: r.metadata,
-  }));
+  return rows.map(canonicalQuestion);
 }
 
 /** Like {@link loadQuestions} but with provenance (variant, source file, row, format). */

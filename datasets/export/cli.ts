@@ -12,6 +12,7 @@ import { DEFAULT_QA_DIR } from "../benchmarks/paths.ts";
 import { WORLD_PRESETS, type WorldPresetName } from "../searchworld/presets.ts";
 import { DEFAULT_WORLD_SEED, EXPORT_FORMATS, exportData, type ExportFormat } from "./export.ts";
 import { ExportError } from "./search_r1.ts";
+import { printFilesReport } from "../cli_report.ts";
 
 /** Usage of the subcommand (options after `data export`). */
 export const EXPORT_USAGE =
@@ -97,28 +98,22 @@ export async function exportCli(args: string[]): Promise<number> {
       ...(splits !== undefined ? { splits } : {}),
     });
     const seconds = (performance.now() - t0) / 1000;
-    if (values.json) {
-      console.log(JSON.stringify({ ...report, seconds }, null, 2));
-      return 0;
-    }
-    for (const f of report.files) {
-      console.log(
-        `${f.dataSource.padEnd(16)} ${f.split.padEnd(5)} ${String(f.rows).padStart(6)}  ${
-          f.path.padEnd(34)
-        } from ${f.source}`,
-      );
-    }
-    if (report.skipped.length > 0) {
-      console.log(`no questions of the requested splits: ${report.skipped.join(", ")}`);
-    }
-    console.log(
-      `exported ${
-        report.files.reduce((n, f) => n + f.rows, 0)
-      } rows in ${report.files.length} ${report.format} files to ${report.out} in ${
-        seconds.toFixed(2)
-      } s`,
-    );
-    return 0;
+    return printFilesReport(report, {
+      json: values.json,
+      seconds,
+      name: (f) => f.dataSource,
+      detail: (f) => `${f.path.padEnd(34)} from ${f.source}`,
+      footer: [
+        ...(report.skipped.length > 0
+          ? [`no questions of the requested splits: ${report.skipped.join(", ")}`]
+          : []),
+        `exported ${
+          report.files.reduce((n, f) => n + f.rows, 0)
+        } rows in ${report.files.length} ${report.format} files to ${report.out} in ${
+          seconds.toFixed(2)
+        } s`,
+      ],
+    });
   } catch (e) {
     if (e instanceof IngestError || e instanceof ExportError) {
       console.error(`data export: ${e.message}\n(nothing was written)`);

@@ -15,6 +15,7 @@ import { parseBenchmarkDir } from "../benchmarks/parse.ts";
 import { BENCHMARKS } from "../benchmarks/schema.ts";
 import { DEFAULT_QA_DIR } from "../benchmarks/paths.ts";
 import type { StoredQuestion } from "../benchmarks/schema.ts";
+import { defaultVariantRows } from "../benchmarks/variants.ts";
 import { generateWorld } from "../searchworld/generate.ts";
 import { WORLD_PRESETS, worldPreset, type WorldPresetName } from "../searchworld/presets.ts";
 import {
@@ -74,27 +75,6 @@ interface Planned extends ExportedFile {
   rowsOut: SearchR1Row[];
 }
 
-/** The default variant of each (benchmark, split): most rows, ties to the smaller name. */
-function defaultVariants(rows: readonly StoredQuestion[]): Map<string, StoredQuestion[]> {
-  const byVariant = new Map<string, StoredQuestion[]>();
-  for (const r of rows) {
-    const k = `${r.benchmark}\u0000${r.split}\u0000${r.variant}`;
-    const l = byVariant.get(k) ?? [];
-    l.push(r);
-    byVariant.set(k, l);
-  }
-  const best = new Map<string, StoredQuestion[]>();
-  for (const list of byVariant.values()) {
-    const k = `${list[0]!.benchmark}\u0000${list[0]!.split}`;
-    const prev = best.get(k);
-    if (
-      prev === undefined || list.length > prev.length ||
-      (list.length === prev.length && list[0]!.variant < prev[0]!.variant)
-    ) best.set(k, list);
-  }
-  return best;
-}
-
 async function benchmarkPlans(
   names: readonly string[],
   opts: { input: string; splits: readonly string[] | undefined; all: boolean },
@@ -108,14 +88,14 @@ async function benchmarkPlans(
       lineOf.set(r, f.lines[i]!);
     });
   }
-  const variants = defaultVariants(rows);
+  // Per split its default variant, in the store's order (by source file, then row).
+  const variants = defaultVariantRows(rows);
   const plans: Planned[] = [];
   const skipped: string[] = [];
   for (const name of names) {
-    const splits = [...variants.values()]
+    const splits = variants
       .filter((l) => l[0]!.benchmark === name)
-      .filter((l) => opts.splits === undefined || opts.splits.includes(l[0]!.split))
-      .sort((a, b) => (a[0]!.split < b[0]!.split ? -1 : 1));
+      .filter((l) => opts.splits === undefined || opts.splits.includes(l[0]!.split));
     if (splits.length === 0) {
       if (opts.all) {
         skipped.push(name);
@@ -128,16 +108,8 @@ async function benchmarkPlans(
       );
     }
     for (const list of splits) {
-      // In the store's order: by source file, then row.
-      const sorted = [...list].sort((a, b) =>
-        a.sourceFile < b.sourceFile
-          ? -1
-          : a.sourceFile > b.sourceFile
-          ? 1
-          : a.rowNumber - b.rowNumber
-      );
-      const { split, variant } = sorted[0]!;
-      const qs: ExportQuestion[] = sorted.map((r) => ({
+      const { split, variant } = list[0]!;
+      const qs: ExportQuestion[] = list.map((r) => ({
         id: r.id,
         question: r.question,
         goldenAnswers: r.goldenAnswers,

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { withTempDir } from "@creditlab/core/testing";
 import { exportData } from "./export.ts";
 import { exportCli } from "./cli.ts";
 import { main as dataMain } from "../data_cli.ts";
+import { queryDuckDb } from "../testing.ts";
 
 /** Search-R1's columns and the types pyarrow gives them, as DuckDB reads a parquet file. */
 const EXPECTED_COLUMNS: [string, string][] = [
@@ -18,16 +18,7 @@ const EXPECTED_COLUMNS: [string, string][] = [
   ["extra_info", "STRUCT(split VARCHAR, index BIGINT)"],
 ];
 
-async function query(sql: string): Promise<Record<string, unknown>[]> {
-  const inst = await DuckDBInstance.create(":memory:");
-  const conn = await inst.connect();
-  try {
-    return (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
-  } finally {
-    conn.closeSync();
-    inst.closeSync();
-  }
-}
+const query = (sql: string) => queryDuckDb(":memory:", sql);
 
 const unquote = (t: string) => t.replaceAll('"', "");
 

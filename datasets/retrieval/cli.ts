@@ -20,7 +20,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { parseVerbArgs } from "@creditlab/core/cli";
 import { parseCorpusFile } from "../corpus/parse.ts";
 import { DEFAULT_CORPUS_DIR, listCorpusFiles, loadPassages } from "../corpus/store.ts";
 import { Bm25Index } from "./bm25.ts";
@@ -115,37 +115,28 @@ export async function indexFromArgs(
 
 /** The `serve-retriever` verb; resolves with the exit code once the server stops. */
 export async function serveRetrieverCli(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        corpus: { type: "string", multiple: true },
-        db: { type: "string" },
-        index: { type: "string" },
-        port: { type: "string" },
-        host: { type: "string" },
-        topk: { type: "string" },
-        k1: { type: "string" },
-        b: { type: "string" },
-        "max-body-bytes": { type: "string" },
-        "max-queries": { type: "string" },
-        "max-topk": { type: "string" },
-        "max-results": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (e) {
-    console.error(`serve-retriever: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseVerbArgs("serve-retriever", USAGE, {
+    args,
+    options: {
+      corpus: { type: "string", multiple: true },
+      db: { type: "string" },
+      index: { type: "string" },
+      port: { type: "string" },
+      host: { type: "string" },
+      topk: { type: "string" },
+      k1: { type: "string" },
+      b: { type: "string" },
+      "max-body-bytes": { type: "string" },
+      "max-queries": { type: "string" },
+      "max-topk": { type: "string" },
+      "max-results": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (typeof parsed === "number") return parsed;
   const v = parsed.values;
-  if (v.help) {
-    console.log(USAGE);
-    return 0;
-  }
   try {
     const t0 = performance.now();
     const { index, source } = await indexFromArgs({

@@ -283,3 +283,33 @@ export function serveGuarded(
     finished: inner.finished.then(() => stopping ?? undefined),
   };
 }
+
+/**
+ * The base URL of a guarded server, e.g. `http://127.0.0.1:8000` (an IPv6 host in brackets).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(guardedUrl({ hostname: "::1", port: 8000 }), "http://[::1]:8000");
+ * ```
+ */
+export function guardedUrl(server: Pick<GuardedServer, "hostname" | "port">): string {
+  const host = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
+  return `http://${host}:${server.port}`;
+}
+
+/** A guarded server as a service returns it: its base URL, port, `shutdown` and `finished`. */
+export interface GuardedService extends Pick<GuardedServer, "port" | "shutdown" | "finished"> {
+  /** Base URL ({@link guardedUrl}). */
+  url: string;
+}
+
+/** `server` as a service returns it ({@link GuardedService}). */
+export function guardedService(server: GuardedServer): GuardedService {
+  return {
+    url: guardedUrl(server),
+    port: server.port,
+    shutdown: () => server.shutdown(),
+    finished: server.finished,
+  };
+}

@@ -47,6 +47,7 @@ import type { Passage } from "@creditlab/core";
 import { toContents } from "../corpus/contents.ts";
 import {
   type GuardedServer,
+  guardedService,
   type HttpLimits,
   readBody,
   resolveLimits,
@@ -232,11 +233,5 @@ export function serveRetriever(
     throw new RangeError(`serveRetriever: port must be an integer in [0, 65535], got ${port}`);
   }
   const server = serveGuarded(retrieveHandler(searcher, opts), { ...opts, hostname, port });
-  const host = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
-  return {
-    url: `http://${host}:${server.port}`,
-    port: server.port,
-    shutdown: () => server.shutdown(),
-    finished: server.finished,
-  };
+  return guardedService(server);
 }

@@ -12,9 +12,10 @@
  */
 import {
   BENCHMARKS,
+  canonicalQuestion,
   DEFAULT_QA_DIR,
+  defaultVariantRows,
   parseBenchmarkDir,
-  type StoredQuestion,
 } from "@creditlab/datasets";
 import type { Question } from "@creditlab/core";
 import { type EnvSource, indexQuestions } from "./sources.ts";
@@ -46,27 +47,6 @@ export function parseBenchmarkList(value: string): string[] {
     }
   }
   return [...new Set(names)];
-}
-
-/** Per (benchmark, split): the rows of the variant with the most rows (ties: smaller name). */
-function defaultVariants(rows: readonly StoredQuestion[]): StoredQuestion[][] {
-  const byVariant = new Map<string, StoredQuestion[]>();
-  for (const r of rows) {
-    const k = `${r.benchmark}\u0000${r.split}\u0000${r.variant}`;
-    const list = byVariant.get(k);
-    if (list) list.push(r);
-    else byVariant.set(k, [r]);
-  }
-  const best = new Map<string, StoredQuestion[]>();
-  for (const list of byVariant.values()) {
-    const k = `${list[0]!.benchmark}\u0000${list[0]!.split}`;
-    const prev = best.get(k);
-    if (
-      prev === undefined || list.length > prev.length ||
-      (list.length === prev.length && list[0]!.variant < prev[0]!.variant)
-    ) best.set(k, list);
-  }
-  return [...best.values()];
 }
 
 /**
@@ -125,34 +105,18 @@ export async function loadBenchmarkSources(
   const dir = opts.dir ?? DEFAULT_QA_DIR;
   const { files } = await parseBenchmarkDir(dir);
   const wanted = new Set(names);
-  const lists = defaultVariants(
+  // By split, each in the store's order (by source file, then row).
+  const lists = defaultVariantRows(
     files.flatMap((f) => f.rows.filter((r) => wanted.has(r.benchmark))),
   );
   return names.map((name) => {
-    const mine = lists.filter((l) => l[0]!.benchmark === name)
-      .sort((a, b) => (a[0]!.split < b[0]!.split ? -1 : 1));
+    const mine = lists.filter((l) => l[0]!.benchmark === name);
     if (mine.length === 0) throw new Error(`--benchmarks: no ${name} files under ${dir}`);
     const variants: Record<string, string> = {};
     const questions: Question[] = [];
     for (const list of mine) {
       variants[list[0]!.split] = list[0]!.variant;
-      const sorted = [...list].sort((a, b) =>
-        a.sourceFile < b.sourceFile
-          ? -1
-          : a.sourceFile > b.sourceFile
-          ? 1
-          : a.rowNumber - b.rowNumber
-      );
-      for (const r of sorted) {
-        questions.push({
-          id: r.id,
-          question: r.question,
-          goldenAnswers: r.goldenAnswers,
-          benchmark: r.benchmark,
-          split: r.split,
-          metadata: r.metadata,
-        });
-      }
+      questions.push(...list.map(canonicalQuestion));
     }
     return benchmarkSource(name, questions, { variants, dir });
   });

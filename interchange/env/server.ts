@@ -29,6 +29,7 @@
 import type { FeedbackDetail } from "@creditlab/core";
 import {
   type GuardedServer,
+  guardedService,
   type HttpLimits,
   readBody,
   resolveLimits,
@@ -234,11 +235,5 @@ export function serveEnv(opts: ServeEnvOptions): EnvServer {
   const hostname = opts.host ?? "127.0.0.1";
   const port = opts.port ?? 8092;
   const server = serveGuarded(envHandler(opts), { ...opts, hostname, port });
-  const host = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
-  return {
-    url: `http://${host}:${server.port}`,
-    port: server.port,
-    shutdown: () => server.shutdown(),
-    finished: server.finished,
-  };
+  return guardedService(server);
 }

@@ -4,7 +4,7 @@
  * requests answered while a large one runs, and the `serve-env` verb as a subprocess.
  */
 import assert from "node:assert/strict";
-import { readUntilMatch } from "@creditlab/serving/testing";
+import { spawnServer } from "@creditlab/serving/testing";
 import { loadBenchmarkSources } from "./benchmark_source.ts";
 import { loadWorldSource } from "./searchworld_source.ts";
 import { postJson, withEnvServer } from "./testing.ts";
@@ -112,27 +112,17 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const main = new URL("../../main.ts", import.meta.url).pathname;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        main,
-        "serve-env",
-        "--world",
-        "searchworld:easy",
-        "--port",
-        "0",
-        "--max-items",
-        "3",
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
+    const server = await spawnServer(main, [
+      "serve-env",
+      "--world",
+      "searchworld:easy",
+      "--port",
+      "0",
+      "--max-items",
+      "3",
+    ]);
     try {
-      const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-      const { match, text } = await readUntilMatch(reader, /listening on (http:\S+)/);
-      if (!match) throw new Error(`serve-env exited: ${text}`);
-      const url = match[1]!;
+      const { url, text } = server;
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.match(text, /searchworld \(1800\)/);
       const res = await postJson(url, "/verify", {
@@ -141,11 +131,8 @@ Deno.test({
       });
       assert.deepEqual(res.body.verdict, { correct: true, kind: "correct" });
       assert.equal((await (await fetch(`${url}/v1/info`)).json()).limits.max_items, 3);
-      reader.releaseLock();
     } finally {
-      child.kill("SIGTERM");
-      assert.equal((await child.status).code, 0);
-      await child.stderr.cancel().catch(() => {});
+      assert.equal((await server.stop()).code, 0);
     }
     const bad = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", main, "serve-env", "--world", "searchworld:tiny"],

@@ -17,7 +17,7 @@ import {
   type TrainingResources,
   trainRl,
 } from "@creditlab/train";
-import { initBackend, Rng, Transformer } from "@creditlab/kernels";
+import { initBackend, Rng } from "@creditlab/kernels";
 import { rollout } from "@creditlab/agent";
 import { grpo } from "../grpo/mod.ts";
 import { capf, CAPF_DEFAULTS, type CapfConfig } from "./mod.ts";
