@@ -86,7 +86,8 @@ function cfg(
     ...base,
     feedback: patch.enabled === false ? { enabled: false } : feedback,
     attenuation: {
-      factor: patch.factor ?? base.attenuation.factor,
+      // The golden values below are worked by hand at lambda 0.1, whatever the default.
+      factor: patch.factor ?? 0.1,
       reach: patch.reach ?? base.attenuation.reach,
       when: patch.when ?? base.attenuation.when,
     },
