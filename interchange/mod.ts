@@ -26,6 +26,7 @@
  * import { getMethod } from "@creditlab/train";
  * import "../methods/mod.ts";
  * import { judgedRounds } from "../methods/round_judge.ts";
+ * import { readRecords, writeRecords } from "./format.ts";
  * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
  * const rec = (id: string, answer: string) => ({
  *   version: 1, uid: "g", trajectory_id: id, data_source: "nq", question_id: "q1",
