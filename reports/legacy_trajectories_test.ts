@@ -5,30 +5,10 @@
  * they came from (tool calls, per-round series, credit shares, heat maps, turn texts).
  */
 import assert from "node:assert/strict";
-import { RunStore, type TrajectoryRow } from "@creditlab/runstore";
+import { LEGACY_TRAJECTORY_COLUMNS, RunStore, type TrajectoryRow } from "@creditlab/runstore";
 import { withTempDir } from "@creditlab/core/testing";
 import { generateReport } from "./generate.ts";
 import { writeFixtureStore } from "./testing.ts";
-
-/** The columns (and their types) of a trajectory file of an older store. */
-const LEGACY_COLUMNS: Record<string, string> = {
-  question_id: "VARCHAR",
-  group_id: "INTEGER",
-  row: "INTEGER",
-  tokens: "INTEGER[]",
-  roles: "TINYINT[]",
-  round_ids: "INTEGER[]",
-  loss_mask: "FLOAT[]",
-  advantages: "FLOAT[]",
-  texts: "VARCHAR[]",
-  turn_roles: "VARCHAR[]",
-  reward: "DOUBLE",
-  outcome: "DOUBLE",
-  tool_calls: "INTEGER",
-  method_record: "JSON",
-  answer: "VARCHAR",
-  extra: "JSON",
-};
 
 function legacyColumns(r: TrajectoryRow): Record<string, unknown> {
   return {
@@ -56,7 +36,7 @@ async function toLegacyFiles(path: string): Promise<number> {
   const store = await RunStore.open(path);
   try {
     const files = await store.query(`SELECT run_id, step, path FROM trajectory_files`);
-    const spec = JSON.stringify([LEGACY_COLUMNS]);
+    const spec = JSON.stringify([LEGACY_TRAJECTORY_COLUMNS]);
     for (const f of files) {
       const rows = await store.readTrajectories(String(f["run_id"]), Number(f["step"]));
       await store.query(

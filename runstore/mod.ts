@@ -99,7 +99,7 @@ export {
   trajectoryFileEncoding,
   trajectoryFilePaths,
 } from "./trajectory_files.ts";
-export { legacyMethodRecord } from "./legacy_trajectories.ts";
+export { LEGACY_TRAJECTORY_COLUMNS, legacyMethodRecord } from "./legacy_trajectories.ts";
 export { type LookupScore, readByHops, readLookup } from "./eval_extra.ts";
 export { currentMetricName, LEGACY_METRIC_NAMES } from "./metric_names.ts";
 export { gitCommit, type GitCommitOptions } from "./git.ts";
