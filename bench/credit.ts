@@ -23,8 +23,9 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { HELP_OPTION, parseArgsOrHelp, stringDefaults, stringOptions } from "@creditlab/core/cli";
 import process from "node:process";
+import type { Action, FeedbackVerdict, Role } from "@creditlab/core";
 import { initBackend, Rng } from "@creditlab/kernels";
 import { getMethod, methodNames } from "@creditlab/train";
 import {
@@ -40,6 +41,7 @@ import {
 } from "@creditlab/interchange";
 import { judgedRounds } from "../methods/round_judge.ts";
 import "../methods/mod.ts";
+import { BASELINE } from "../methods/mod.ts";
 import { benchCommit } from "./commit.ts";
 import { benchMachine, sharedMachineCaveat, writeBenchResult } from "./record.ts";
 
@@ -86,52 +88,27 @@ export function syntheticRecords(opts: SyntheticOptions): TrajectoryRecord[] {
       const last = k === rounds;
       const end = last ? opts.tokens : pos + per;
       const policyEnd = last ? end : pos + Math.max(1, Math.floor(per / 3));
+      // Round k: the policy's turn, then (but in the last round) the environment's answer.
+      const policy = (text: string, action: Action) =>
+        turns.push({ role: "policy", round: k, start: pos, end: policyEnd, text, action });
+      const reply = (role: Role, turn: { text: string; verdict?: FeedbackVerdict }) =>
+        turns.push({ role, round: k, start: policyEnd, end, ...turn });
       if (last) {
         const right = rng.int(3) === 0;
         const said = right ? answer : entities[rng.int(3)]!;
-        turns.push({
-          role: "policy",
-          round: k,
-          start: pos,
-          end,
-          text: `<answer> ${said} </answer>`,
-          action: { kind: "answer", text: said },
-        });
+        policy(`<answer> ${said} </answer>`, { kind: "answer", text: said });
       } else if (withFeedback && k === rounds - 1) {
         const draft = entities[0]!;
-        turns.push({
-          role: "policy",
-          round: k,
-          start: pos,
-          end: policyEnd,
-          text: `<feedback> ${draft} </feedback>`,
-          action: { kind: "feedback", draft },
-        });
-        turns.push({
-          role: "feedback",
-          round: k,
-          start: policyEnd,
-          end,
+        policy(`<feedback> ${draft} </feedback>`, { kind: "feedback", draft });
+        reply("feedback", {
           text: "<verifier> not the answer </verifier>",
           verdict: { correct: false, kind: "wrong-hop" },
         });
       } else {
         const query = `${entities[rng.int(3)]} relation ${k} of t${i}`;
-        turns.push({
-          role: "policy",
-          round: k,
-          start: pos,
-          end: policyEnd,
-          text: `<search> ${query} </search>`,
-          action: { kind: "search", query },
-        });
-        turns.push({
-          role: "observation",
-          round: k,
-          start: policyEnd,
-          end,
-          text: `<information> Doc 1 (Title: ${entities[rng.int(3)]}) ... </information>`,
-        });
+        policy(`<search> ${query} </search>`, { kind: "search", query });
+        const title = entities[rng.int(3)];
+        reply("observation", { text: `<information> Doc 1 (Title: ${title}) ... </information>` });
       }
       pos = end;
     }
@@ -187,27 +164,22 @@ async function timed(fn: () => Promise<unknown>): Promise<{ wall: number; cpu: n
   return { wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
 }
 
+/** The usage text (`--help`). */
+const USAGE = "usage: deno task bench credit [--trajectories 512] [--tokens 4096] [--group 8] " +
+  "[--repeats 3] [--methods a,b] [--out PATH]";
+
 /** Entry point. */
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const parsed = parseArgsOrHelp(USAGE, {
     args,
     options: {
-      trajectories: { type: "string", default: "512" },
-      tokens: { type: "string", default: "4096" },
-      group: { type: "string", default: "8" },
-      repeats: { type: "string", default: "3" },
-      methods: { type: "string" },
-      out: { type: "string" },
-      help: { type: "boolean", short: "h" },
+      ...stringDefaults({ trajectories: "512", tokens: "4096", group: "8", repeats: "3" }),
+      ...stringOptions("methods", "out"),
+      help: HELP_OPTION,
     },
   });
-  if (values.help) {
-    console.log(
-      "usage: deno task bench credit [--trajectories 512] [--tokens 4096] [--group 8] " +
-        "[--repeats 3] [--methods a,b] [--out PATH]",
-    );
-    return 0;
-  }
+  if (parsed === 0) return 0;
+  const { values } = parsed;
   const n = Number(values.trajectories), tokens = Number(values.tokens);
   const group = Number(values.group), repeats = Number(values.repeats);
   const names = values.methods ? values.methods.split(",") : methodNames();
@@ -215,7 +187,7 @@ export async function main(args: string[]): Promise<number> {
   const loadAverageAtStart = Deno.loadavg();
   const records = syntheticRecords({ trajectories: n, tokens, group });
   const body = (method: string) => JSON.stringify({ method, records });
-  const requestBytes = body("grpo").length;
+  const requestBytes = body(BASELINE.name).length;
   const arrowRequestBytes = recordsToArrow(records).length;
   const dir = await Deno.makeTempDir();
   const jsonl = `${dir}/in.jsonl`;

@@ -21,6 +21,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { stringDefaults } from "@creditlab/core/cli";
 import process from "node:process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -257,10 +258,8 @@ export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      docs: { type: "string", default: "1000000" },
-      queries: { type: "string", default: "2000" },
+      ...stringDefaults({ docs: "1000000", queries: "2000", out: RESULTS }),
       "skip-ingest": { type: "boolean", default: false },
-      out: { type: "string", default: RESULTS },
     },
     strict: true,
     allowPositionals: false,

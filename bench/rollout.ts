@@ -11,17 +11,13 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { stringDefaults } from "@creditlab/core/cli";
 import { initBackend, Rng, Transformer } from "@creditlab/kernels";
 import { buildBatch, rollout } from "@creditlab/agent";
 import { buildTestbed, getPreset, sftOnTestbed } from "@creditlab/experiments";
-import {
-  AdamW,
-  getMethod,
-  gradientStep,
-  grantResources,
-  scoreTrajectories,
-} from "@creditlab/train";
+import { AdamW, gradientStep, grantResources, scoreTrajectories } from "@creditlab/train";
 import "../methods/mod.ts";
+import { BASELINE } from "../methods/mod.ts";
 import { benchCommit } from "./commit.ts";
 import { writeBenchResult } from "./record.ts";
 
@@ -33,12 +29,7 @@ function rssBytes(): number {
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: {
-      steps: { type: "string", default: "3" },
-      questions: { type: "string", default: "16" },
-      group: { type: "string", default: "8" },
-      "sft-steps": { type: "string", default: "60" },
-    },
+    options: stringDefaults({ steps: "3", questions: "16", group: "8", "sft-steps": "60" }),
   });
   const steps = Number(values.steps), B = Number(values.questions), G = Number(values.group);
   const backend = await initBackend();
@@ -53,7 +44,7 @@ export async function main(args: string[]): Promise<number> {
     config: { ...preset.sft, steps: Number(values["sft-steps"]) },
     rng: new Rng(2),
   });
-  const grpo = getMethod("grpo");
+  const baseline = BASELINE;
   const optimizer = new AdamW(model.variables(), preset.rl.optimizer);
   const rng = new Rng(3);
   const byId = new Map(testbed.train.map((q) => [q.id, q] as const));
@@ -72,15 +63,18 @@ export async function main(args: string[]): Promise<number> {
     });
     const t1 = performance.now();
     const ctx = {
-      config: grpo.defaults,
+      config: baseline.defaults,
       questions: byId,
-      resources: grantResources(grpo, grpo.defaults, testbed.resources),
+      resources: grantResources(baseline, baseline.defaults, testbed.resources),
       rng,
       step: s,
     };
-    const scored = scoreTrajectories(trajs, { questions: byId, method: grpo, ctx });
+    const scored = scoreTrajectories(trajs, { questions: byId, method: baseline, ctx });
     const batch = buildBatch(trajs);
-    const { advantages: adv } = await grpo.step({ ...batch, rewardRecords: scored.records }, ctx);
+    const { advantages: adv } = await baseline.step(
+      { ...batch, rewardRecords: scored.records },
+      ctx,
+    );
     const t2 = performance.now();
     gradientStep({
       model,
@@ -89,7 +83,7 @@ export async function main(args: string[]): Promise<number> {
       batch,
       advantages: adv,
       weights: undefined,
-      loss: { ...grpo.loss(grpo.defaults), klCoef: 0 },
+      loss: { ...baseline.loss(baseline.defaults), klCoef: 0 },
     });
     const t3 = performance.now();
     peak = Math.max(peak, rssBytes());

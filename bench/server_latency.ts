@@ -1,15 +1,31 @@
 /**
- * `deno task bench server_latency [--samples 600] [--servers serve,retriever] [--trace]
- * [--out FILE]`: latency of small requests while large ones run, on `serve` (a tiny checkpoint)
- * and `serve-retriever` (BM25 over a synthetic corpus), issue 23's target being p99 < 50 ms.
- * Written to bench/results/server_latency.json with the machine, backend and commit.
+ * `deno task bench server_latency [--samples 600] [--servers serve,retriever,credit,env]
+ * [--trace] [--out FILE]`: latency of small requests while large ones run, on `serve` (a tiny
+ * checkpoint), `serve-retriever` (BM25 over a synthetic corpus), `serve-credit` (credit of
+ * interchange records) and `serve-env` (the environment services over a SearchWorld world),
+ * issue 23's target being p99 < 50 ms. Written to bench/results/server_latency.json with the
+ * machine, backend and commit.
  *
  * Per server: two clients send small requests back to back (alternately `GET /health` and one
- * small request: a 2-token completion, a 1-query retrieval) while large requests run back to
- * back (serve: 16 prompts x n 8 x 40 sampled tokens; retriever: 12,000 queries, topk 1), until
- * `--samples` small requests have been answered. The large requests' client runs in a worker
- * (its own event loop, as another process would be), so its reading of 3.5 MB answers is not
- * charged to the server; the load tests (`*_limits_test.ts`) keep every client in-process. Latencies are given as wall time and as
+ * small request) while large requests run back to back, until `--samples` small requests have
+ * been answered:
+ *
+ * - `serve`: a 2-token greedy completion; large: 16 prompts x n 8 x 40 sampled tokens.
+ * - `retriever`: a 1-query retrieval; large: 12,000 queries, topk 1 (a ~3.5 MB answer).
+ * - `credit`: `POST /credit` of one group of 8 trajectories x 64 response tokens for the
+ *   baseline method (`BASELINE.name`, JSON); large: the same for 2,048 trajectories (256 groups
+ *   of 8) x 512 response tokens, a JSON body of ~25 MB (the default limit is 512 MiB).
+ * - `env`: `POST /verify` (detail hint) or `POST /reward` of one SearchWorld question by id;
+ *   large: `POST /reward` of 1,024 items (the default `--max-items`), full multi-turn responses
+ *   that fill the default 4 MiB body limit.
+ *
+ * The credit records are bench/credit.ts's synthetic ones (judge scores included, so no LLM
+ * call); the env world is `searchworld:default` as `serve-env --world` serves it, and its
+ * requests name questions by id. Every large request is within its server's default limits.
+ *
+ * The large requests' client runs in a worker (its own event loop, as another process would
+ * be), so its reading of large answers is not charged to the server; the load tests
+ * (`*_limits_test.ts`) keep every client in-process. Latencies are given as wall time and as
  * "charged" time (wall time capped by this process's CPU time meanwhile, as the load tests do:
  * on an idle machine they are equal, on a shared one time given to other processes is not
  * counted). Also recorded: the small requests' latency with no large request running, and the
@@ -20,14 +36,35 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { HELP_OPTION, parseArgsOrHelp, stringDefaults } from "@creditlab/core/cli";
 import process from "node:process";
 import { initBackend, Rng, Transformer } from "@creditlab/kernels";
 import { tinyModelConfig } from "@creditlab/kernels/testing";
 import { WordTokenizer } from "@creditlab/agent";
-import { Bm25Index, serveRetriever, syntheticCorpus } from "@creditlab/datasets";
+import type { Question } from "@creditlab/core";
+import {
+  Bm25Index,
+  DEFAULT_HTTP_LIMITS,
+  DEFAULT_WORLD_SEED,
+  generateWorld,
+  serveRetriever,
+  syntheticCorpus,
+  worldPreset,
+} from "@creditlab/datasets";
 import { startServer } from "@creditlab/serving";
+import { getMethod, methodNames } from "@creditlab/train";
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_WORK_LIMITS,
+  serveCredit,
+  serveEnv,
+  worldSource,
+} from "@creditlab/interchange";
+import "../methods/mod.ts";
+import { BASELINE } from "../methods/mod.ts";
+import { judgedRounds } from "../methods/round_judge.ts";
 import { benchCommit } from "./commit.ts";
+import { type SyntheticOptions, syntheticRecords } from "./credit.ts";
 import { benchMachine, sharedMachineCaveat, writeBenchResult } from "./record.ts";
 
 /** Quantiles of a sample, in ms. */
@@ -61,7 +98,7 @@ interface LoadResult {
   charged: LatencySummary;
   largeRequests: number;
   largeSeconds: number;
-  /** Sum of the large answers' sizes in their unit (completion tokens, queries). */
+  /** Sum of the large answers' sizes in their unit (completion tokens, queries, outputs). */
   largeUnits: number;
 }
 
@@ -73,22 +110,33 @@ interface LargeClient {
 }
 
 /**
- * The large requests' client in a worker (its own event loop, as a separate client process
- * would be): POST `body` to `url` back to back; `units` reads a JSON answer's size.
+ * How a large JSON answer's size is read: `usage.completion_tokens`, or the length of the
+ * array `result` (serve-retriever), `outputs` (serve-credit) or `results` (serve-env).
  */
-function workerClient(url: string, body: string, units: "usage" | "result"): LargeClient {
+type AnswerUnits = "usage" | "result" | "outputs" | "results";
+
+/** Headers of every JSON request (serve-credit refuses a body without its content type). */
+const JSON_HEADERS = { "content-type": "application/json" };
+
+/**
+ * The large requests' client in a worker (its own event loop, as a separate client process
+ * would be): POST `body` (JSON) to `url` back to back; `units` reads a JSON answer's size.
+ */
+function workerClient(url: string, body: string, units: AnswerUnits): LargeClient {
   const code = `
     let on = true, requests = 0, ms = 0, units = 0;
     self.onmessage = async (e) => {
       if (e.data === "stop") { on = false; return; }
       while (on) {
         const t = performance.now();
-        const res = await fetch(${JSON.stringify(url)}, { method: "POST", body: e.data });
+        const res = await fetch(${JSON.stringify(url)}, {
+          method: "POST", headers: ${JSON.stringify(JSON_HEADERS)}, body: e.data,
+        });
         const json = await res.json();
         if (res.status !== 200) { self.postMessage({ error: JSON.stringify(json) }); return; }
         ms += performance.now() - t;
         requests++;
-        units += ${units === "usage" ? "json.usage.completion_tokens" : "json.result.length"};
+        units += ${units === "usage" ? "json.usage.completion_tokens" : `json.${units}.length`};
       }
       self.postMessage({ requests, ms, units });
     };`;
@@ -115,12 +163,15 @@ function workerClient(url: string, body: string, units: "usage" | "result"): Lar
   };
 }
 
+/** A server's small requests: the `i`th of client `client`. */
+type SmallRequest = (client: number, i: number) => Promise<Response>;
+
 /**
  * Two clients of small requests (alternating `small(client, i)`) until `samples` were answered
  * (at most `maxSeconds`), while `large` runs back to back (none: the idle latency).
  */
 async function underLoad(
-  small: (client: number, i: number) => Promise<Response>,
+  small: SmallRequest,
   opts: { large: LargeClient | null; samples: number; maxSeconds: number },
 ): Promise<LoadResult> {
   for (let i = 0; i < 10; i++) await (await small(0, i)).text(); // warm up
@@ -181,6 +232,36 @@ function stallMonitor(overMs = 10): { stop(): LatencySummary & { over10ms: numbe
   };
 }
 
+/**
+ * One server's figures: the small requests' latency idle and while large ones (POST `body` to
+ * `url`) run back to back, and the large requests' throughput, in `rate` (units per second).
+ */
+async function measure(
+  small: SmallRequest,
+  opts: {
+    large: { url: string; body: string; units: AnswerUnits; rate: string };
+    setting: Record<string, string>;
+    samples: number;
+    trace: boolean;
+  },
+) {
+  const idle = await underLoad(small, { large: null, samples: 100, maxSeconds: 30 });
+  const monitor = opts.trace ? stallMonitor() : null;
+  const large = workerClient(opts.large.url, opts.large.body, opts.large.units);
+  const loaded = await underLoad(small, { large, samples: opts.samples, maxSeconds: 120 });
+  return {
+    setting: opts.setting,
+    idle: { wall: idle.wall, charged: idle.charged },
+    underLoad: { wall: loaded.wall, charged: loaded.charged },
+    large: {
+      requests: loaded.largeRequests,
+      meanSeconds: loaded.largeSeconds / Math.max(1, loaded.largeRequests),
+      [opts.large.rate]: Math.round(loaded.largeUnits / loaded.largeSeconds),
+    },
+    ...(monitor ? { stalls: monitor.stop() } : {}),
+  };
+}
+
 async function measureServe(samples: number, trace: boolean) {
   const corpus = [
     "question : who founded acme ? tools : search answer",
@@ -194,37 +275,28 @@ async function measureServe(samples: number, trace: boolean) {
   );
   const server = await startServer({ model, tokenizer, port: 0 });
   const url = server.url;
-  const small = (_c: number, i: number) =>
+  const small: SmallRequest = (_c, i) =>
     i % 2 === 0 ? fetch(`${url}/health`) : fetch(`${url}/v1/completions`, {
       method: "POST",
       body: JSON.stringify({ prompt: "alice", max_tokens: 2, temperature: 0 }),
     });
-  const largeBody = JSON.stringify({
+  const body = JSON.stringify({
     prompt: Array.from({ length: 16 }, () => "question : who founded acme ?"),
     n: 8,
     max_tokens: 40,
     temperature: 1,
   });
   try {
-    const idle = await underLoad(small, { large: null, samples: 100, maxSeconds: 30 });
-    const monitor = trace ? stallMonitor() : null;
-    const large = workerClient(`${url}/v1/completions`, largeBody, "usage");
-    const loaded = await underLoad(small, { large, samples, maxSeconds: 120 });
-    return {
+    return await measure(small, {
+      large: { url: `${url}/v1/completions`, body, units: "usage", rate: "tokensPerSecond" },
       setting: {
         model: "tiny (2 layers, dModel 16, maxSeqLen 48)",
         small: "alternately GET /health and a 2-token greedy completion",
         large: "16 prompts x n 8 x 40 tokens at temperature 1",
       },
-      idle: { wall: idle.wall, charged: idle.charged },
-      underLoad: { wall: loaded.wall, charged: loaded.charged },
-      large: {
-        requests: loaded.largeRequests,
-        meanSeconds: loaded.largeSeconds / Math.max(1, loaded.largeRequests),
-        tokensPerSecond: Math.round(loaded.largeUnits / loaded.largeSeconds),
-      },
-      ...(monitor ? { stalls: monitor.stop() } : {}),
-    };
+      samples,
+      trace,
+    });
   } finally {
     await server.close();
     model.dispose();
@@ -237,72 +309,256 @@ async function measureRetriever(samples: number, trace: boolean) {
   });
   const server = serveRetriever(Bm25Index.build(docs), { port: 0, maxQueries: 12_000 });
   const url = server.url;
-  const small = (c: number, i: number) =>
+  const small: SmallRequest = (c, i) =>
     i % 2 === 0 ? fetch(`${url}/health`) : fetch(`${url}/retrieve`, {
       method: "POST",
       body: JSON.stringify({ queries: [queries[(c * 1000 + i) % 1000]] }),
     });
-  const largeBody = JSON.stringify({ queries, topk: 1 });
+  const body = JSON.stringify({ queries, topk: 1 });
   try {
-    const idle = await underLoad(small, { large: null, samples: 100, maxSeconds: 30 });
-    const monitor = trace ? stallMonitor() : null;
-    const large = workerClient(`${url}/retrieve`, largeBody, "result");
-    const loaded = await underLoad(small, { large, samples, maxSeconds: 120 });
-    return {
+    return await measure(small, {
+      large: { url: `${url}/retrieve`, body, units: "result", rate: "queriesPerSecond" },
       setting: {
         index: "BM25 over 3,000 synthetic passages (Zipf words)",
         small: "alternately GET /health and a 1-query retrieval (topk 3)",
         large: "12,000 queries, topk 1 (the answer is ~3.5 MB)",
       },
-      idle: { wall: idle.wall, charged: idle.charged },
-      underLoad: { wall: loaded.wall, charged: loaded.charged },
-      large: {
-        requests: loaded.largeRequests,
-        meanSeconds: loaded.largeSeconds / Math.max(1, loaded.largeRequests),
-        queriesPerSecond: Math.round(loaded.largeUnits / loaded.largeSeconds),
-      },
-      ...(monitor ? { stalls: monitor.stop() } : {}),
-    };
+      samples,
+      trace,
+    });
   } finally {
     await server.shutdown();
   }
 }
 
+/** serve-credit's small request: one group of the baseline method (seeded, judge scores in). */
+export const CREDIT_SMALL: Readonly<SyntheticOptions> = { trajectories: 8, tokens: 64, group: 8 };
+
+/** serve-credit's large request: 2,048 trajectories in groups of 8, 512 response tokens. */
+export const CREDIT_LARGE: Readonly<SyntheticOptions> = {
+  trajectories: 2048,
+  tokens: 512,
+  group: 8,
+};
+
+/**
+ * A `POST /credit` JSON body: bench/credit.ts's synthetic records for the baseline method.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BASELINE } from "../methods/mod.ts";
+ * const body = JSON.parse(creditBody({ trajectories: 4, tokens: 16, group: 4 }));
+ * assert.equal(body.method, BASELINE.name);
+ * assert.equal(body.records.length, 4);
+ * ```
+ */
+export function creditBody(opts: SyntheticOptions): string {
+  return JSON.stringify({ method: BASELINE.name, records: syntheticRecords(opts) });
+}
+
+/** A body's size: `24.9 MB`, `21.6 kB`; a limit's: `512 MiB`. */
+const size = (bytes: number) =>
+  bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
+const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
+
+async function measureCredit(samples: number, trace: boolean) {
+  const small = creditBody({ ...CREDIT_SMALL, seed: 2 });
+  const large = creditBody(CREDIT_LARGE);
+  if (large.length > DEFAULT_MAX_BODY_BYTES) {
+    throw new Error(`bench server_latency: the large /credit body is over the server's limit`);
+  }
+  const ac = new AbortController();
+  const { url, server } = serveCredit({
+    method: getMethod,
+    methodNames,
+    judgedRounds,
+    port: 0,
+    signal: ac.signal,
+  });
+  const smallRequest: SmallRequest = (_c, i) =>
+    i % 2 === 0
+      ? fetch(`${url}/health`)
+      : fetch(`${url}/credit`, { method: "POST", headers: JSON_HEADERS, body: small });
+  const shape = (o: Readonly<SyntheticOptions>) =>
+    `${o.trajectories} trajectories (groups of ${o.group}) x ${o.tokens} response tokens`;
+  try {
+    return await measure(smallRequest, {
+      large: { url: `${url}/credit`, body: large, units: "outputs", rate: "trajectoriesPerSecond" },
+      setting: {
+        method: BASELINE.name,
+        records: "bench/credit.ts syntheticRecords: 256 prompt tokens, judge scores included",
+        small: `alternately GET /health and POST /credit of ${shape(CREDIT_SMALL)} (${
+          size(small.length)
+        } JSON)`,
+        large: `POST /credit of ${shape(CREDIT_LARGE)} (${size(large.length)} JSON; limit ${
+          mib(DEFAULT_MAX_BODY_BYTES)
+        })`,
+      },
+      samples,
+      trace,
+    });
+  } finally {
+    ac.abort();
+    await server.finished;
+  }
+}
+
+/** Passage text that pads an observation (no entity of the world, nothing to escape). */
+const FILLER = "the passage goes on about other matters of the place and its people . ";
+
+/**
+ * A Search-R1 style response to a SearchWorld question along its gold chain: per hop a thought,
+ * a search and its passage (the first one `pad` characters longer), then the answer: the gold
+ * one when `right`, else the chain's first entity that is not a gold answer (or "nobody").
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const q = {
+ *   id: "q", question: "where ?", goldenAnswers: ["b"], benchmark: "searchworld", split: "train",
+ *   goldChain: [{ query: "a r1", entity: "c", relation: "r1" }, { query: "c r2", entity: "b", relation: "r2" }],
+ * };
+ * const r = agentResponse(q, true, 10);
+ * assert.match(r, /<answer> b <\/answer>$/);
+ * assert.equal(agentResponse(q, true).length + 10, r.length);
+ * assert.match(agentResponse(q, false), /<answer> c <\/answer>$/);
+ * ```
+ */
+export function agentResponse(q: Question, right: boolean, pad = 0): string {
+  const chain = q.goldChain ?? [];
+  const parts = chain.map((step, k) =>
+    `<think> next : the ${step.relation} . </think>\n<search> ${step.query} </search>\n` +
+    `<information> Doc 1(Title: ${step.entity}) ${step.query} is ${step.entity} . ${
+      k === 0 ? FILLER.repeat(Math.ceil(pad / FILLER.length)).slice(0, pad) : ""
+    }</information>\n`
+  );
+  const gold = q.goldenAnswers[0]!;
+  const wrong = chain.find((step) => !q.goldenAnswers.includes(step.entity))?.entity ?? "nobody";
+  const answer = right ? gold : wrong;
+  return `${parts.join("")}<think> so it is ${answer} . </think>\n<answer> ${answer} </answer>`;
+}
+
+/** serve-env's world: `serve-env --world searchworld:default`'s. */
+const ENV_PRESET = "default";
+
+/**
+ * The largest `POST /reward` body serve-env's default limits accept: `maxItems` items (a
+ * question by id and a response, a third of them right), responses padded so that the body
+ * fills `maxBodyBytes` (less 1 KiB).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const q = {
+ *   id: "q", question: "where ?", goldenAnswers: ["b"], benchmark: "searchworld", split: "train",
+ *   goldChain: [{ query: "a r1", entity: "b", relation: "r1" }],
+ * };
+ * const body = envLargeBody([q], { maxItems: 4, maxBodyBytes: 8192 });
+ * assert.equal(JSON.parse(body).items.length, 4);
+ * assert.ok(body.length <= 8192 - 1024 && body.length > 8192 - 1024 - 4);
+ * ```
+ */
+export function envLargeBody(
+  questions: readonly Question[],
+  limits: { maxItems: number; maxBodyBytes: number } = {
+    maxItems: DEFAULT_WORK_LIMITS.maxItems,
+    maxBodyBytes: DEFAULT_HTTP_LIMITS.maxBodyBytes,
+  },
+): string {
+  const body = (pad: number) =>
+    JSON.stringify({
+      items: Array.from({ length: limits.maxItems }, (_, i) => {
+        const q = questions[i % questions.length]!;
+        return { question_id: q.id, response: agentResponse(q, i % 3 === 0, pad) };
+      }),
+    });
+  const target = limits.maxBodyBytes - 1024;
+  const pad = Math.floor((target - body(0).length) / limits.maxItems);
+  if (pad < 0) throw new Error("bench server_latency: the /reward items do not fit the body limit");
+  return body(pad);
+}
+
+async function measureEnv(samples: number, trace: boolean) {
+  const world = generateWorld(worldPreset(ENV_PRESET), { seed: DEFAULT_WORLD_SEED });
+  const questions = world.questions("train");
+  const large = envLargeBody(questions);
+  const server = serveEnv({ sources: [worldSource(world, { preset: ENV_PRESET })], port: 0 });
+  const url = server.url;
+  const smallRequest: SmallRequest = (c, i) => {
+    if (i % 2 === 0) return fetch(`${url}/health`);
+    const q = questions[(c * 1000 + i) % questions.length]!;
+    const [path, item] = i % 4 === 1
+      ? ["/verify", { question_id: q.id, draft: q.goldChain?.[0]?.entity ?? "", detail: "hint" }]
+      : ["/reward", { question_id: q.id, response: agentResponse(q, i % 3 === 0) }];
+    return fetch(`${url}${path}`, {
+      method: "POST",
+      headers: JSON_HEADERS,
+      body: JSON.stringify(item),
+    });
+  };
+  try {
+    return await measure(smallRequest, {
+      large: { url: `${url}/reward`, body: large, units: "results", rate: "itemsPerSecond" },
+      setting: {
+        world: `searchworld:${ENV_PRESET} (seed ${DEFAULT_WORLD_SEED}), questions by id`,
+        small: "alternately GET /health and one item: POST /verify (detail hint) or POST /reward",
+        large: `POST /reward of ${DEFAULT_WORK_LIMITS.maxItems} items (the default limit), ` +
+          `full responses, ${size(large.length)} (limit ${mib(DEFAULT_HTTP_LIMITS.maxBodyBytes)})`,
+      },
+      samples,
+      trace,
+    });
+  } finally {
+    await server.shutdown();
+  }
+}
+
+/** The measured servers by `--servers` name. */
+const SERVERS = {
+  serve: measureServe,
+  retriever: measureRetriever,
+  credit: measureCredit,
+  env: measureEnv,
+} as const;
+
+/** The usage text (`--help`). */
+const USAGE = "usage: deno task bench server_latency [--samples 600] " +
+  `[--servers ${Object.keys(SERVERS).join(",")}] [--trace] [--out FILE]`;
+
 /** Entry point. */
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const parsed = parseArgsOrHelp(USAGE, {
     args,
     options: {
-      samples: { type: "string", default: "600" },
-      servers: { type: "string", default: "serve,retriever" },
+      ...stringDefaults({ samples: "600", servers: Object.keys(SERVERS).join(",") }),
       trace: { type: "boolean", default: false },
       out: { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
+      help: HELP_OPTION,
     },
   });
-  if (values.help) {
-    console.log(
-      "usage: deno task bench server_latency [--samples 600] [--servers serve,retriever] [--trace] [--out FILE]",
-    );
-    return 0;
-  }
+  if (parsed === 0) return 0;
+  const { values } = parsed;
   const samples = Number(values.samples);
   if (!Number.isInteger(samples) || samples < 10) {
     throw new Error(`bench server_latency: --samples: expected an integer >= 10, got ${samples}`);
   }
   const servers = values.servers.split(",").map((s) => s.trim());
+  const isServer = (s: string): s is keyof typeof SERVERS => Object.hasOwn(SERVERS, s);
   for (const s of servers) {
-    if (s !== "serve" && s !== "retriever") {
-      throw new Error(`bench server_latency: --servers: unknown server "${s}" (serve, retriever)`);
+    if (!isServer(s)) {
+      throw new Error(
+        `bench server_latency: --servers: unknown server "${s}" (${
+          Object.keys(SERVERS).join(", ")
+        })`,
+      );
     }
   }
   const loadAverageAtStart = Deno.loadavg();
   const backend = await initBackend();
   const results: Record<string, unknown> = {};
-  for (const s of servers) {
-    results[s] = s === "serve"
-      ? await measureServe(samples, values.trace)
-      : await measureRetriever(samples, values.trace);
+  for (const s of servers.filter(isServer)) {
+    results[s] = await SERVERS[s](samples, values.trace);
     console.error(`${s}: ${JSON.stringify(results[s])}`);
   }
   const p99 = (s: string) =>

@@ -18,6 +18,8 @@ import {
 import { getMethod, type Method } from "@creditlab/train";
 import { gitCommit, RunStore } from "@creditlab/runstore";
 import { join } from "node:path";
+import type { ParseArgsOptionsConfig } from "node:util";
+import { parseArgsOrHelp, type ParsedArgs } from "@creditlab/core/cli";
 import "../methods/mod.ts";
 
 /**
@@ -73,6 +75,39 @@ export function methodExperiment(
   const regime = getRegime(values.regime ?? defaultRegime(preset, method));
   const experiment = experimentName(method, { preset, regime: regime.name });
   return { name, method, preset, regime, experiment };
+}
+
+/** What a verb run as `<verb> <method>` was given, and the method's experiment. */
+export type MethodExperimentArgs<O extends ParseArgsOptionsConfig> = MethodExperiment & {
+  values: ParsedArgs<
+    { args: string[]; allowPositionals: true; options: typeof METHOD_EXPERIMENT_OPTIONS & O }
+  >["values"];
+};
+
+/**
+ * Parse the arguments of a verb run as `<verb> <method> [options]` ({@link
+ * METHOD_EXPERIMENT_OPTIONS} and the verb's own `options`) and name the method's experiment
+ * ({@link methodExperiment}); 0 after `--help` (`usage` printed). An unknown option throws.
+ */
+export function parseMethodExperimentArgs<const O extends ParseArgsOptionsConfig>(
+  verb: string,
+  usage: string,
+  args: string[],
+  options: O,
+): MethodExperimentArgs<O> | 0 {
+  const parsed = parseArgsOrHelp(usage, {
+    args,
+    allowPositionals: true,
+    options: { ...METHOD_EXPERIMENT_OPTIONS, ...options },
+  });
+  if (parsed === 0) return 0;
+  const { values, positionals } = parsed;
+  // The options every such verb has (the verb's own are `O`, generic here).
+  const common = values as ParsedArgs<{ options: typeof METHOD_EXPERIMENT_OPTIONS }>["values"];
+  return {
+    ...methodExperiment(verb, positionals, common),
+    values: values as MethodExperimentArgs<O>["values"],
+  };
 }
 
 /** Parse a `--backend` value. */

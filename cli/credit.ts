@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { HELP_OPTION, parseArgsOrHelp, stringOptions } from "@creditlab/core/cli";
 import { getMethod, methodNames } from "@creditlab/train";
 import {
   creditRecords,
@@ -45,24 +45,15 @@ judged record carries extras.judge_scores, else with --judge.`;
 
 /** Entry point. */
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const parsed = parseArgsOrHelp(CREDIT_USAGE, {
     args,
     options: {
-      method: { type: "string" },
-      config: { type: "string" },
-      in: { type: "string" },
-      out: { type: "string" },
-      judge: { type: "string" },
-      "judge-model": { type: "string" },
-      seed: { type: "string" },
-      step: { type: "string" },
-      help: { type: "boolean", short: "h" },
+      ...stringOptions("method", "config", "in", "out", "judge", "judge-model", "seed", "step"),
+      help: HELP_OPTION,
     },
   });
-  if (values.help) {
-    console.log(CREDIT_USAGE);
-    return 0;
-  }
+  if (parsed === 0) return 0;
+  const { values } = parsed;
   for (const k of ["method", "in", "out"] as const) {
     if (!values[k]) throw new Error(`credit: --${k} is required\n${CREDIT_USAGE}`);
   }

@@ -26,7 +26,7 @@
  *   `--fresh` starts a new run instead (eval_resume.ts, serving's eval_progress.ts).
  * @module
  */
-import { parseArgs } from "node:util";
+import { HELP_OPTION, parseArgsOrHelp, stringDefaults, stringOptions } from "@creditlab/core/cli";
 import { existsSync } from "node:fs";
 import { backendLabel, loadCheckpoint } from "@creditlab/kernels";
 import {
@@ -78,29 +78,19 @@ questions already answered (<out>/eval-progress/) are not asked again; --fresh s
 
 /** Entry point. */
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const parsed = parseArgsOrHelp(EVAL_USAGE, {
     args,
     options: {
-      help: { type: "boolean", short: "h", default: false },
-      timeout: { type: "string", default: "120" },
-      retries: { type: "string", default: "3" },
-      concurrency: { type: "string", default: "8" },
-      policy: { type: "string" },
-      benchmarks: { type: "string", default: "searchworld,searchworld-ood" },
-      limit: { type: "string" },
-      retriever: { type: "string", default: "bm25" },
-      prompt: { type: "string" },
-      "data-db": { type: "string", default: DEFAULT_DB },
-      model: { type: "string" },
-      "entity-coding": { type: "string" },
+      help: HELP_OPTION,
+      ...stringDefaults({ timeout: "120", retries: "3", concurrency: "8", retriever: "bm25" }),
+      ...stringDefaults({ benchmarks: SEARCHWORLD.join(","), "data-db": DEFAULT_DB }),
+      ...stringOptions("policy", "limit", "prompt", "model", "entity-coding"),
       fresh: { type: "boolean", default: false },
       ...RUN_OPTIONS,
     },
   });
-  if (values.help) {
-    console.log(EVAL_USAGE);
-    return 0;
-  }
+  if (parsed === 0) return 0;
+  const { values } = parsed;
   if (!values.policy) throw new Error("eval: --policy CHECKPOINT|URL is required");
   const isUrl = /^https?:\/\//.test(values.policy);
   if (!isUrl && !existsSync(values.policy)) {

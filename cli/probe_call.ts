@@ -11,13 +11,13 @@
  * `reports/probes/<experiment>.jsonl`); a markdown table is printed.
  * @module
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { backendLabel, initBackend, loadCheckpoint, readCpuModel } from "@creditlab/kernels";
 import { gitCommit } from "@creditlab/runstore";
 import { type EvalSummary, evaluateLocal } from "@creditlab/agent";
 import { buildTestbed, evaluateWithTrainingCall, sftCheckpointPath } from "@creditlab/experiments";
-import { METHOD_EXPERIMENT_OPTIONS, methodExperiment, parseEngines } from "./common.ts";
+import { parseEngines, parseMethodExperimentArgs } from "./common.ts";
+import { BASELINE } from "@creditlab/methods";
 import { parseSeeds } from "./sweep_settings.ts";
 
 /** The usage text of this verb (`--help`). */
@@ -38,24 +38,12 @@ async function latestModel(dir: string): Promise<string> {
 
 /** Entry point. */
 export async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      ...METHOD_EXPERIMENT_OPTIONS,
-      arms: { type: "string", default: "start,method" },
-      results: { type: "string" },
-    },
+  const parsed = parseMethodExperimentArgs("probe-call", PROBE_CALL_USAGE, args, {
+    arms: { type: "string", default: "start,method" },
+    results: { type: "string" },
   });
-  if (values.help) {
-    console.log(PROBE_CALL_USAGE);
-    return 0;
-  }
-  const { name, method, preset, regime, experiment } = methodExperiment(
-    "probe-call",
-    positionals,
-    values,
-  );
+  if (parsed === 0) return 0;
+  const { name, method, preset, regime, experiment, values } = parsed;
   if (!method.rolloutHooks) throw new Error(`probe-call: method ${name} offers no feedback call`);
   const seeds = parseSeeds(
     values.seeds ?? Array.from({ length: preset.seeds }, (_, i) => i + 1).join(","),
@@ -84,7 +72,7 @@ export async function main(args: string[]): Promise<number> {
   for (const seed of seeds) {
     for (const arm of ["baseline", "method"] as const) {
       if (!arms.includes(arm)) continue;
-      const m = arm === "baseline" ? "grpo" : method.name;
+      const m = arm === "baseline" ? BASELINE.name : method.name;
       const dir = join(
         out,
         "checkpoints",

@@ -17,16 +17,14 @@
  * overwrites the committed reports).
  * @module
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { buildTestbed, ensureSft, recordStart, runArm } from "@creditlab/experiments";
-import { getMethod } from "@creditlab/train";
+import { BASELINE } from "@creditlab/methods";
 import { generateReport } from "@creditlab/reports";
 import {
-  METHOD_EXPERIMENT_OPTIONS,
-  methodExperiment,
   openContext,
   parseEngines,
+  parseMethodExperimentArgs,
   parsePositiveInt,
   startArms,
 } from "./common.ts";
@@ -40,25 +38,13 @@ Trains the grpo baseline and <method> from one warm start, evaluates both, write
 
 /** Entry point. */
 export async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      ...METHOD_EXPERIMENT_OPTIONS,
-      reports: { type: "string" },
-      jobs: { type: "string" },
-    },
+  const parsed = parseMethodExperimentArgs("reproduce", REPRODUCE_USAGE, args, {
+    reports: { type: "string" },
+    jobs: { type: "string" },
   });
-  if (values.help) {
-    console.log(REPRODUCE_USAGE);
-    return 0;
-  }
-  const { name, method, preset, regime, experiment } = methodExperiment(
-    "reproduce",
-    positionals,
-    values,
-  );
-  const baseline = getMethod("grpo");
+  if (parsed === 0) return 0;
+  const { name, method, preset, regime, experiment, values } = parsed;
+  const baseline = BASELINE;
   const seeds = parsePositiveInt("seeds", values.seeds, preset.seeds);
   const engines = parseEngines(values);
   const ctx = await openContext({ out: values.out, backend: engines.backend });

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { parseVerbArgs } from "@creditlab/core/cli";
+import { HELP_OPTION, parseVerbArgs, stringOptions } from "@creditlab/core/cli";
 import { resolve } from "node:path";
 import "@creditlab/methods";
 import { getMethod, methodNames } from "@creditlab/train";
@@ -109,16 +109,10 @@ async function importCommand(args: string[]): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      experiment: { type: "string" },
       store: { type: "string", default: DEFAULT_STORE_PATH },
-      method: { type: "string" },
-      arm: { type: "string" },
-      seed: { type: "string" },
-      step: { type: "string" },
-      config: { type: "string" },
-      judge: { type: "string" },
-      "judge-model": { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
+      ...stringOptions("experiment", "method", "arm", "seed", "step"),
+      ...stringOptions("config", "judge", "judge-model"), // as for `deno task credit`
+      help: HELP_OPTION,
     },
   });
   if (typeof parsed === "number") return parsed;

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { HELP_OPTION, parseArgsOrHelp, stringOptions } from "@creditlab/core/cli";
 import { getMethod, methodNames } from "@creditlab/train";
 import { DEFAULT_MAX_BODY_BYTES, serveCredit } from "@creditlab/interchange";
 import { endpointJudge } from "./endpoint_judge.ts";
@@ -28,20 +28,17 @@ records without extras.judge_scores.`;
 
 /** Entry point: serves until interrupted. */
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const parsed = parseArgsOrHelp(SERVE_CREDIT_USAGE, {
     args,
     options: {
       port: { type: "string", default: "8091" },
       "max-body-bytes": { type: "string", default: String(DEFAULT_MAX_BODY_BYTES) },
-      judge: { type: "string" },
-      "judge-model": { type: "string" },
-      help: { type: "boolean", short: "h" },
+      ...stringOptions("judge", "judge-model"),
+      help: HELP_OPTION,
     },
   });
-  if (values.help) {
-    console.log(SERVE_CREDIT_USAGE);
-    return 0;
-  }
+  if (parsed === 0) return 0;
+  const { values } = parsed;
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`serve-credit: --port: expected an integer in 0..65535, got ${values.port}`);

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { parseVerbArgs } from "@creditlab/core/cli";
+import { HELP_OPTION, parseVerbArgs, stringOptions } from "@creditlab/core/cli";
 import type { FeedbackDetail } from "@creditlab/core";
 import { DEFAULT_HTTP_LIMITS, DEFAULT_QA_DIR, DEFAULT_WORLD_SEED } from "@creditlab/datasets";
 import {
@@ -71,12 +71,9 @@ export async function main(args: string[]): Promise<number> {
     args,
     options: {
       world: { type: "string", multiple: true },
+      ...stringOptions("benchmarks", "judge-endpoint", "judge-model", "judge-api-key-env"),
       "world-seed": { type: "string", default: String(DEFAULT_WORLD_SEED) },
-      benchmarks: { type: "string" },
       "qa-dir": { type: "string", default: DEFAULT_QA_DIR },
-      "judge-endpoint": { type: "string" },
-      "judge-model": { type: "string" },
-      "judge-api-key-env": { type: "string" },
       "judge-concurrency": { type: "string", default: "8" },
       "judge-timeout": { type: "string", default: "120" },
       detail: { type: "string", default: "error-type" },
@@ -85,7 +82,7 @@ export async function main(args: string[]): Promise<number> {
       "max-body-bytes": { type: "string", default: String(DEFAULT_HTTP_LIMITS.maxBodyBytes) },
       "max-items": { type: "string", default: String(DEFAULT_WORK_LIMITS.maxItems) },
       "max-rounds": { type: "string", default: String(DEFAULT_WORK_LIMITS.maxRounds) },
-      help: { type: "boolean", short: "h" },
+      help: HELP_OPTION,
     },
     strict: true,
     allowPositionals: false,

@@ -27,12 +27,13 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { HELP_OPTION, parseArgsOrHelp, stringDefaults, stringOptions } from "@creditlab/core/cli";
 import { join } from "node:path";
 import { backendLabel, readCpuModel } from "@creditlab/kernels";
 import { getRegime, METRIC, NEAR_MISS_METRIC } from "@creditlab/core";
 import { buildTestbed, ensureSft, getPreset, type TestbedEval } from "@creditlab/experiments";
 import { getMethod } from "@creditlab/train";
+import { BASELINE } from "@creditlab/methods";
 import { openContext, parseEngines, parsePositiveInt, startArms } from "./common.ts";
 import {
   mergeMethodConfig,
@@ -70,40 +71,21 @@ Paired held-out EM of the warm start and the policy after RL, per seed (see cli/
 
 /** Entry point. */
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const parsed = parseArgsOrHelp(SWEEP_USAGE, {
     args,
     options: {
-      help: { type: "boolean", short: "h", default: false },
-      preset: { type: "string", default: "smoke" },
-      method: { type: "string", default: "grpo" },
-      "method-config": { type: "string" },
-      seeds: { type: "string", default: "1" },
-      n: { type: "string" },
-      "sft-steps": { type: "string" },
-      "sft-decay": { type: "string" },
-      "sft-observation-weight": { type: "string" },
-      steps: { type: "string" },
-      questions: { type: "string" },
-      group: { type: "string" },
-      lr: { type: "string" },
-      warmup: { type: "string" },
-      temperature: { type: "string" },
-      "groups-per-update": { type: "string" },
-      epochs: { type: "string" },
-      label: { type: "string" },
-      out: { type: "string", default: "runs/sweep" },
-      results: { type: "string", default: "reports/sweeps/smoke.jsonl" },
-      backend: { type: "string" },
+      help: HELP_OPTION,
+      ...stringDefaults({ preset: "smoke", regime: "mixed", method: BASELINE.name, seeds: "1" }),
+      ...stringDefaults({ out: "runs/sweep", results: "reports/sweeps/smoke.jsonl" }),
+      ...stringOptions("method-config", "n", "label", "backend", "jobs"),
+      ...stringOptions("sft-steps", "sft-decay", "sft-observation-weight", "sft-seed"),
+      ...stringOptions("steps", "questions", "group", "lr", "warmup", "temperature"),
+      ...stringOptions("groups-per-update", "epochs"),
       table: { type: "boolean", default: false },
-      regime: { type: "string", default: "mixed" },
-      "sft-seed": { type: "string" },
-      jobs: { type: "string" },
     },
   });
-  if (values.help) {
-    console.log(SWEEP_USAGE);
-    return 0;
-  }
+  if (parsed === 0) return 0;
+  const { values } = parsed;
   if (values.table) {
     console.log(sweepTable(await Deno.readTextFile(values.results)));
     return 0;

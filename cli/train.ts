@@ -5,11 +5,12 @@
  * command after a kill resumes from the last checkpoint.
  * @module
  */
-import { parseArgs } from "node:util";
+import { HELP_OPTION, parseArgsOrHelp, stringOptions } from "@creditlab/core/cli";
 import type { HopScore } from "@creditlab/core";
 import { buildTestbed, ensureSft, getPreset, recordStart, runArm } from "@creditlab/experiments";
 import { readByHops } from "@creditlab/runstore";
 import { getMethod } from "@creditlab/train";
+import { BASELINE } from "@creditlab/methods";
 import { openContext, parseBackend, parsePositiveInt, RUN_OPTIONS } from "./common.ts";
 
 /** The usage text of this verb (`--help`). */
@@ -20,19 +21,16 @@ SFT warm start (reused when recorded), then RL with the method; resumes after a 
 
 /** Entry point. */
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const parsed = parseArgsOrHelp(TRAIN_USAGE, {
     args,
     options: {
-      help: { type: "boolean", short: "h", default: false },
-      method: { type: "string" },
-      "stop-after": { type: "string" },
+      help: HELP_OPTION,
+      ...stringOptions("method", "stop-after"),
       ...RUN_OPTIONS,
     },
   });
-  if (values.help) {
-    console.log(TRAIN_USAGE);
-    return 0;
-  }
+  if (parsed === 0) return 0;
+  const { values } = parsed;
   if (!values.method) throw new Error("train: --method is required (e.g. --method grpo)");
   const method = getMethod(values.method);
   const preset = getPreset(values.preset);
@@ -51,7 +49,7 @@ export async function main(args: string[]): Promise<number> {
       method,
       methodConfig: method.defaults,
       seed,
-      arm: method.name === "grpo" ? "baseline" : "method",
+      arm: method.name === BASELINE.name ? "baseline" : "method",
       experiment,
       sftCheckpoint: sft,
       ...(stopAfter !== undefined ? { stopAfter } : {}),

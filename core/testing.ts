@@ -107,3 +107,35 @@ export async function withEnv<T>(
     put(old);
   }
 }
+
+/**
+ * Run `fn` with `console.log` and `console.error` captured (restored afterwards, also on a
+ * throw): its result and the printed lines joined by newlines.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { captureConsole } from "./testing.ts";
+ * const r = await captureConsole(() => {
+ *   console.log("a", 1);
+ *   console.error("b");
+ *   return Promise.resolve(7);
+ * });
+ * assert.deepEqual(r, { out: 7, text: "a 1\nb" });
+ * ```
+ */
+export async function captureConsole<T>(
+  fn: () => Promise<T>,
+): Promise<{ out: T; text: string }> {
+  const lines: string[] = [];
+  const log = console.log;
+  const err = console.error;
+  console.log = (...a: unknown[]) => lines.push(a.join(" "));
+  console.error = (...a: unknown[]) => lines.push(a.join(" "));
+  try {
+    return { out: await fn(), text: lines.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = err;
+  }
+}

@@ -9,38 +9,49 @@ import {
   tokenScores,
 } from "./metrics.ts";
 
+/** Assert that normalizeAnswer maps each input to its expected form. */
+function assertNormalizes(cases: readonly (readonly [input: string, expected: string])[]): void {
+  for (const [input, expected] of cases) {
+    assert.equal(normalizeAnswer(input), expected, `normalizeAnswer(${JSON.stringify(input)})`);
+  }
+}
+
 Deno.test("normalizeAnswer: lower-case, punctuation, articles, whitespace", () => {
-  assert.equal(normalizeAnswer("The  Eiffel-Tower!"), "eiffeltower");
-  assert.equal(normalizeAnswer("A Tale of Two Cities"), "tale of two cities");
-  assert.equal(normalizeAnswer("an apple, a pear & the plum."), "apple pear plum");
-  // Articles only as whole words: "theatre", "another", "banana" keep their letters.
-  assert.equal(normalizeAnswer("Theatre another banana"), "theatre another banana");
-  // Punctuation is removed before articles: "the-a" -> "thea" (one word, kept).
-  assert.equal(normalizeAnswer("the-a"), "thea");
-  // Underscore is punctuation; "_the_" -> "the" -> "".
-  assert.equal(normalizeAnswer("_the_"), "");
-  // Apostrophes are removed: "O'Neil's" -> "oneils".
-  assert.equal(normalizeAnswer("O'Neil's"), "oneils");
-  assert.equal(normalizeAnswer(""), "");
-  assert.equal(normalizeAnswer("   "), "");
-  assert.equal(normalizeAnswer("The"), "");
-  assert.equal(normalizeAnswer("a an the"), "");
+  assertNormalizes([
+    ["The  Eiffel-Tower!", "eiffeltower"],
+    ["A Tale of Two Cities", "tale of two cities"],
+    ["an apple, a pear & the plum.", "apple pear plum"],
+    // Articles only as whole words: "theatre", "another", "banana" keep their letters.
+    ["Theatre another banana", "theatre another banana"],
+    // Punctuation is removed before articles: "the-a" -> "thea" (one word, kept).
+    ["the-a", "thea"],
+    // Underscore is punctuation; "_the_" -> "the" -> "".
+    ["_the_", ""],
+    // Apostrophes are removed: "O'Neil's" -> "oneils".
+    ["O'Neil's", "oneils"],
+    ["", ""],
+    ["   ", ""],
+    ["The", ""],
+    ["a an the", ""],
+  ]);
 });
 
 Deno.test("normalizeAnswer: unicode follows CPython semantics", () => {
-  // Non-ASCII punctuation is not in string.punctuation: kept.
-  assert.equal(normalizeAnswer("1914 – 1918"), "1914 – 1918");
-  assert.equal(normalizeAnswer("Nobel’s prize"), "nobel’s prize");
-  // Unicode-aware \b: "ñ" is a word character, so the "a" of "aña" stays (JS \b would drop it).
-  assert.equal(normalizeAnswer("Aña"), "aña");
-  assert.equal(normalizeAnswer("éthe"), "éthe");
-  assert.equal(normalizeAnswer("Wilhelm Conrad Röntgen"), "wilhelm conrad röntgen");
-  assert.equal(normalizeAnswer("Estádio do Maracanã"), "estádio do maracanã");
-  // Greek final sigma and German sharp s lower-case as in Python.
-  assert.equal(normalizeAnswer("ΣΟΦΟΣ"), "σοφος");
-  // Python whitespace: NBSP, NEL (U+0085) and ideographic space split; BOM (U+FEFF) does not.
-  assert.equal(normalizeAnswer("a\u00a0b\u0085c\u3000d"), "b c d");
-  assert.equal(normalizeAnswer("x\ufeffy"), "x\ufeffy");
+  assertNormalizes([
+    // Non-ASCII punctuation is not in string.punctuation: kept.
+    ["1914 – 1918", "1914 – 1918"],
+    ["Nobel’s prize", "nobel’s prize"],
+    // Unicode-aware \b: "ñ" is a word character, so the "a" of "aña" stays (JS \b would drop it).
+    ["Aña", "aña"],
+    ["éthe", "éthe"],
+    ["Wilhelm Conrad Röntgen", "wilhelm conrad röntgen"],
+    ["Estádio do Maracanã", "estádio do maracanã"],
+    // Greek final sigma and German sharp s lower-case as in Python.
+    ["ΣΟΦΟΣ", "σοφος"],
+    // Python whitespace: NBSP, NEL (U+0085) and ideographic space split; BOM (U+FEFF) does not.
+    ["a\u00a0b\u0085c\u3000d", "b c d"],
+    ["x\ufeffy", "x\ufeffy"],
+  ]);
   assert.deepEqual(pySplit("\x1c a \x1f b "), ["a", "b"]);
   assert.deepEqual(pySplit(""), []);
 });

@@ -14,6 +14,7 @@
  * python3-torch is installed with apt-get when missing and this process is root (as CI is);
  * when it cannot be installed the test is skipped, saying why.
  */
+import { runCommand } from "@creditlab/core/command";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { exportRecords, ourRollouts } from "../interchange/testing.ts";
@@ -25,36 +26,17 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const DRIVER = new URL("./tests/run_adapters.py", import.meta.url).pathname;
 const METHODS = ["grpo", "capf", "e-grpo", "cw-grpo", "pure"];
 
-async function run(
-  cmd: string,
-  args: string[],
-  env?: Record<string, string>,
-): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const o = await new Deno.Command(cmd, {
-      args,
-      stdout: "piped",
-      stderr: "piped",
-      ...(env ? { env } : {}),
-    }).output();
-    const td = new TextDecoder();
-    return { code: o.code, out: td.decode(o.stdout), err: td.decode(o.stderr) };
-  } catch (e) {
-    return { code: 127, out: "", err: `${cmd}: ${(e as Error).message}` };
-  }
-}
-
 /** Null when Debian's python3 imports torch (installing python3-torch if root), else why not. */
 async function torchMissing(): Promise<string | null> {
   const probe = ["-c", "import torch, numpy"];
-  if ((await run(PYTHON, probe)).code === 0) return null;
+  if ((await runCommand(PYTHON, probe)).code === 0) return null;
   if (Deno.build.os !== "linux" || Deno.uid() !== 0) {
     return `${PYTHON} cannot import torch and this process is not root to install it ` +
       `(sudo apt-get install -y python3-torch)`;
   }
   console.error("adapters test: installing python3-torch with apt-get");
   const r = await aptInstall(["python3-torch"], { recommends: false });
-  if ((await run(PYTHON, probe)).code === 0) return null;
+  if ((await runCommand(PYTHON, probe)).code === 0) return null;
   return `apt-get install python3-torch failed: ${r.output.trim().slice(-500)}`;
 }
 
@@ -123,7 +105,7 @@ Deno.test({
       let outcomes: Record<string, number> = {};
       for (const m of METHODS) {
         const out = join(dir, `${m}.out.jsonl`);
-        const r = await run(Deno.execPath(), [
+        const r = await runCommand(Deno.execPath(), [
           "run",
           "-A",
           MAIN,
@@ -135,7 +117,7 @@ Deno.test({
           "--out",
           out,
         ]);
-        assert.equal(r.code, 0, `credit ${m}: ${r.err}`);
+        assert.equal(r.code, 0, `credit ${m}: ${r.stderr}`);
         const got = await readRecords(out);
         want[m] = got.map((g) => Float32Array.from(g.advantages!));
         assert.ok(want[m]!.some((a) => a.some((x) => x !== 0)), `${m}: some credit`);
@@ -151,7 +133,7 @@ Deno.test({
       const outcomesPath = join(dir, "outcomes.json");
       await Deno.writeTextFile(outcomesPath, JSON.stringify(outcomes));
       const resultPath = join(dir, "result.json");
-      const py = await run(PYTHON, [
+      const py = await runCommand(PYTHON, [
         DRIVER,
         "--url",
         server.url,
@@ -163,8 +145,8 @@ Deno.test({
         METHODS.join(","),
         "--out",
         resultPath,
-      ], { PYTHONDONTWRITEBYTECODE: "1" });
-      assert.equal(py.code, 0, `run_adapters.py:\n${py.out}\n${py.err}`);
+      ], { env: { PYTHONDONTWRITEBYTECODE: "1" } });
+      assert.equal(py.code, 0, `run_adapters.py:\n${py.stdout}\n${py.stderr}`);
       const res = JSON.parse(await Deno.readTextFile(resultPath)) as Out;
 
       for (const name of METHODS) {

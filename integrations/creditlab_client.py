@@ -9,7 +9,9 @@ advantages for a batch of trajectory records in the interchange format, version 
   question, ground truth), see :func:`records_from_rows`;
 - sends them as a JSON body with urllib (no third-party HTTP client), :class:`CreditClient`;
 - turns the answer back into a torch tensor laid out like the engine's own advantages
-  (right-padded as verl, right-aligned as SkyRL), :func:`advantages_tensor`.
+  (right-padded as verl, right-aligned as SkyRL), :func:`advantages_tensor` (the whole round
+  trip: :func:`request_advantages`);
+- finds the engine batch an estimator hook does not receive, :class:`BatchFinder`.
 
 torch is imported only by the functions that build tensors, so the record builders and the HTTP
 client work without it.
@@ -33,12 +35,14 @@ columns and read the rest from a per-row dict the engine's rollout code attaches
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import os
 import urllib.error
 from collections.abc import Sequence as _Seq
 import urllib.request
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 FORMAT_VERSION = 1
 METHODS = ("grpo", "capf", "cw-grpo", "e-grpo", "pure")
@@ -67,6 +71,43 @@ def find_on_stack(matches: Any, frame: Any) -> Any:
                 return value
         frame = frame.f_back
     return None
+
+
+class BatchFinder:
+    """How an engine adapter finds the batch object its engine's estimator hook does not pass:
+    the one given with :meth:`using`, else the first local, from `frame` outward, for which
+    `matches(value, response_mask)` holds (:func:`find_on_stack`). `missing` is the error of
+    :meth:`find` when there is neither."""
+
+    def __init__(self, name: str, matches: Callable[[Any, Any], bool], missing: str):
+        self._explicit: contextvars.ContextVar[Any] = contextvars.ContextVar(name, default=None)
+        self._matches = matches
+        self._missing = missing
+
+    @contextlib.contextmanager
+    def using(self, data: Any):
+        """Make `data` the batch :meth:`find` returns, within the `with` block."""
+        token = self._explicit.set(data)
+        try:
+            yield data
+        finally:
+            self._explicit.reset(token)
+
+    def find(self, response_mask: Any, frame: Any) -> Any:
+        """The batch of :meth:`using`, else the one holding `response_mask` on the stack."""
+        data = self._explicit.get()
+        if data is not None:
+            return data
+        found = find_on_stack(lambda v: self._matches(v, response_mask), frame)
+        if found is not None:
+            return found
+        raise RuntimeError(self._missing)
+
+
+def estimator_names(method: str) -> list[str]:
+    """The names an adapter registers `method` under: `creditlab_cw-grpo` and its underscore
+    spelling `creditlab_cw_grpo`."""
+    return sorted({f"creditlab_{method}", f"creditlab_{method.replace('-', '_')}"})
 
 
 def plain(value: Any) -> Any:
@@ -275,6 +316,21 @@ class CreditClient:
                 o["trajectory_id"] != r["trajectory_id"] for o, r in zip(outs, records)):
             raise CreditServiceError(200, "outputs do not match the records' trajectory ids")
         return ans
+
+
+def request_advantages(method: str, records: Sequence[Mapping], like: Any,
+                       starts: Sequence[int], lengths: Sequence[int], s: Mapping,
+                       client: Optional[CreditClient] = None) -> tuple[Any, dict]:
+    """`(advantages, metrics)` of `method` for an engine batch's `records`, with the adapter
+    settings `s` (:func:`settings`; `client` defaults to one on `s["url"]`): the advantages laid
+    out like the engine's `like` tensor (:func:`advantages_tensor`), the method's metrics."""
+    import torch
+
+    client = client or CreditClient(s.get("url"), float(s.get("timeout", 600)))
+    ans = client.credit(method, records, config=s.get("config"), seed=s.get("seed"))
+    with torch.no_grad():
+        adv = advantages_tensor(ans["outputs"], like, starts, lengths)
+    return adv, ans.get("metrics", {})
 
 
 def settings(config: Any = None) -> dict:

@@ -1,7 +1,8 @@
 /** Our trajectories survive the interchange record unchanged (turns, tokens, actions, verdicts). */
 import assert from "node:assert/strict";
 import { groupIdsOf, recordFromTrajectory, trajectoriesFromRecords } from "./convert.ts";
-import { validateBatch, validateRecord } from "./validate.ts";
+import { validateRecord } from "./validate.ts";
+import { validateBatch } from "./validate_batch.ts";
 import { ourRollouts } from "./testing.ts";
 
 Deno.test({

@@ -26,7 +26,8 @@ import { creditRecords } from "./credit.ts";
 import { ARROW_STREAM_TYPE, outputsToArrow, recordsFromArrow } from "./arrow.ts";
 import { InterchangeError } from "./errors.ts";
 import { FORMAT_NAME, FORMAT_VERSION, type TrajectoryRecord } from "./record.ts";
-import { validateBatch, validateRecord } from "./validate.ts";
+import { validateRecord } from "./validate.ts";
+import { validateBatch } from "./validate_batch.ts";
 
 /** Default body limit: 512 MiB (a 512 x 4,096-token batch with log-probs is about 60 MB). */
 export const DEFAULT_MAX_BODY_BYTES = 512 * 1024 * 1024;

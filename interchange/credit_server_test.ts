@@ -5,8 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { getMethod, methodNames } from "@creditlab/train";
-import { readUntilMatch } from "@creditlab/serving/testing";
+import { spawnServer } from "@creditlab/serving/testing";
 import { judgedRounds } from "../methods/round_judge.ts";
+import { MAIN, runMain } from "./cli_testing.ts";
 import { serveCredit } from "./credit_server.ts";
 import { ARROW_STREAM_TYPE, outputsFromArrow, recordsToArrow } from "./arrow.ts";
 import { exportRecords, inProcessCredit, rolloutTest } from "./testing.ts";
@@ -190,31 +191,23 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const main = new URL("../main.ts", import.meta.url).pathname;
-    const help = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", main, "serve-credit", "--help"],
-      stdout: "piped",
-    }).output();
+    const help = await runMain(["serve-credit", "--help"]);
     assert.equal(help.code, 0);
-    assert.match(new TextDecoder().decode(help.stdout), /usage: deno task serve-credit/);
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", main, "serve-credit", "--port", "0", "--max-body-bytes", "100"],
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
+    assert.match(help.stdout, /usage: deno task serve-credit/);
+    const server = await spawnServer(MAIN, [
+      "serve-credit",
+      "--port",
+      "0",
+      "--max-body-bytes",
+      "100",
+    ]);
     try {
-      const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-      const { match, text } = await readUntilMatch(reader, /listening on (http:\S+)/);
-      if (!match) throw new Error(`serve-credit exited: ${text}`);
-      const url = match[1]!;
+      const { url } = server;
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.equal((await (await fetch(`${url}/health`)).json()).maxBodyBytes, 100);
       await expectStatus(post(url, { method: "grpo", records: [], pad: "x".repeat(200) }), 413);
-      reader.releaseLock();
     } finally {
-      child.kill("SIGTERM");
-      await child.status;
-      await child.stderr.cancel().catch(() => {});
+      await server.stop();
     }
   },
 });

@@ -10,35 +10,15 @@ import { join } from "node:path";
 import { getMethod, methodNames } from "@creditlab/train";
 import { llmResourceProvider } from "@creditlab/methods";
 import { EndpointPolicy } from "@creditlab/serving";
+import { withTempDir } from "@creditlab/core/testing";
+import { runMain } from "./cli_testing.ts";
 import { inProcessCredit, rolloutTest } from "./testing.ts";
 import type { TrajectoryRecord } from "./record.ts";
 import { readRecords, writeRecords } from "./files.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
 /** `deno task credit --method METHOD --in IN --out OUT` and any further flags. */
 function credit(method: string, inPath: string, outPath: string, ...flags: string[]) {
-  return cli(["credit", "--method", method, "--in", inPath, "--out", outPath, ...flags]);
-}
-
-/** Run `fn` in a fresh temporary folder, removed afterwards. */
-async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  return runMain(["credit", "--method", method, "--in", inPath, "--out", outPath, ...flags]);
 }
 
 /** Run `fn` on `records` written to `in.jsonl` in a fresh temporary folder (`dir`). */
@@ -46,7 +26,7 @@ function withRecordsFile(
   records: TrajectoryRecord[],
   fn: (path: string, dir: string) => Promise<void>,
 ): Promise<void> {
-  return inTempDir(async (dir) => {
+  return withTempDir(async (dir) => {
     const path = join(dir, "in.jsonl");
     await writeRecords(path, records);
     await fn(path, dir);
@@ -57,7 +37,7 @@ rolloutTest(
   "credit: our rollouts -> file -> `deno task credit` equal the trainer's credit bit for bit",
   { judge: true },
   async ({ rollouts, records }) => {
-    await inTempDir(async (dir) => {
+    await withTempDir(async (dir) => {
       for (const ext of ["jsonl", "parquet"]) {
         await writeRecords(join(dir, `in.${ext}`), records);
       }
@@ -139,7 +119,7 @@ rolloutTest(
       const bad = await credit("capf", path, out, "--config", '{"attenuation":{"factor":-1}}');
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /factor/);
-      const help = await cli(["credit", "--help"]);
+      const help = await runMain(["credit", "--help"]);
       assert.equal(help.code, 0);
       assert.match(help.stdout, /usage: deno task credit --method NAME/);
     });
@@ -149,10 +129,13 @@ rolloutTest(
 type Msg = { role: string; content: string };
 
 /**
- * A real OpenAI-compatible chat server on 127.0.0.1 whose "model" is a rule-based round judge:
- * retrieval = the current round's observation holds a passage, thinking = the round searched.
+ * Run `fn` against a real OpenAI-compatible chat server on 127.0.0.1 whose "model" is a
+ * rule-based round judge (retrieval = the current round's observation holds a passage, thinking
+ * = the round searched), then shut it down; `calls()` counts the requests it answered.
  */
-function judgeServer(): { url: string; calls: () => number; close: () => Promise<void> } {
+async function withJudgeServer(
+  fn: (judge: { url: string; calls: () => number }) => Promise<void>,
+): Promise<void> {
   let calls = 0;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const body = await req.json() as { messages: Msg[] };
@@ -169,19 +152,18 @@ function judgeServer(): { url: string; calls: () => number; close: () => Promise
       choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
     });
   });
-  return {
-    url: `http://127.0.0.1:${server.addr.port}`,
-    calls: () => calls,
-    close: () => server.shutdown(),
-  };
+  try {
+    await fn({ url: `http://127.0.0.1:${server.addr.port}`, calls: () => calls });
+  } finally {
+    await server.shutdown();
+  }
 }
 
 rolloutTest(
   "credit --judge URL: records without judge scores use the endpoint, as the trainer would",
   { judge: false },
   async ({ rollouts, records }) => {
-    const judge = judgeServer();
-    try {
+    await withJudgeServer(async (judge) => {
       await withRecordsFile(records, async (path, dir) => {
         for (const name of ["cw-grpo", "pure"]) {
           const provide = llmResourceProvider(new EndpointPolicy({ baseUrl: judge.url }));
@@ -204,8 +186,6 @@ rolloutTest(
           });
         }
       });
-    } finally {
-      await judge.close();
-    }
+    });
   },
 );

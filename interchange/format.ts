@@ -32,7 +32,8 @@ export {
   type TurnSpan,
 } from "./record.ts";
 export { InterchangeError, type InterchangeErrorInfo, type Where } from "./errors.ts";
-export { lastPolicyRound, validateBatch, validateRecord } from "./validate.ts";
+export { lastPolicyRound, validateRecord } from "./validate.ts";
+export { validateBatch } from "./validate_batch.ts";
 export { formatJsonl, parseJsonl } from "./jsonl.ts";
 export {
   copyRecordsToParquet,

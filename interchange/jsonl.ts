@@ -6,7 +6,8 @@
  */
 import { InterchangeError } from "./errors.ts";
 import type { TrajectoryRecord } from "./record.ts";
-import { validateBatch, validateRecord } from "./validate.ts";
+import { validateRecord } from "./validate.ts";
+import { validateBatch } from "./validate_batch.ts";
 
 /**
  * Parse and check JSON Lines text; errors name `source`, the line and the field.

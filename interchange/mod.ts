@@ -5,7 +5,8 @@
  * - record.ts: the record type ({@link TrajectoryRecord}), one per trajectory, every per-token
  *   array aligned to the response tokens (verl `responses` / `response_mask` /
  *   `rollout_log_probs`, `uid`; SkyRL `GeneratorOutput`; slime `Sample`; rLLM `Step`);
- * - validate.ts, errors.ts: strict checks, errors naming file, line/row, field and expectation;
+ * - validate.ts, checker.ts, validate_batch.ts, errors.ts: strict checks (of a record, its values,
+ *   a batch), errors naming file, line/row, field and expectation;
  * - jsonl.ts, parquet.ts, files.ts: JSON Lines and Parquet (DuckDB) encodings;
  * - response.ts: the response layout (spans, mask, log-probs) of our turns, group ids of uids;
  * - format.ts: all of the above, the format alone (`@creditlab/interchange/format`: core and

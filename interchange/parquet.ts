@@ -8,7 +8,8 @@
 import { DuckDBInstance } from "@duckdb/node-api";
 import { InterchangeError } from "./errors.ts";
 import type { TrajectoryRecord } from "./record.ts";
-import { validateBatch, validateRecord } from "./validate.ts";
+import { validateRecord } from "./validate.ts";
+import { validateBatch } from "./validate_batch.ts";
 
 /** The Parquet columns of the format and their DuckDB types (as `from_json` takes them). */
 export const PARQUET_COLUMNS: Record<string, unknown> = {

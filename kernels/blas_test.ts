@@ -15,8 +15,7 @@ import {
   readCpuModel,
 } from "./blas.ts";
 import { Rng } from "./rng.ts";
-import { allclose, randn, valuesOn as on } from "./ops/test_util.ts";
-import { withEnv } from "@creditlab/core/testing";
+import { allclose, checkEngineSwitch, randn, valuesOn as on } from "./ops/test_util.ts";
 
 await initBackend({ backend: "wasm", blas: false });
 const probe = enableBlasMatMul({ minFlops: 0 });
@@ -182,17 +181,14 @@ Deno.test({
   name: "initBackend reports the matMul engine; CREDITLAB_BLAS=0 turns OpenBLAS off",
   ignore: !available,
   fn: async () => {
-    const on1 = await initBackend({ backend: "wasm", blas: true });
-    assert.equal(on1.matmul, "openblas");
-    assert.ok((on1.matmulThreads ?? 0) >= 1);
-    assert.match(on1.reason, /matMul via OpenBLAS \(\d+ threads, /);
-    assert.ok(blasMatMulEnabled());
     try {
-      await withEnv("CREDITLAB_BLAS", "0", async () => {
-        const off = await initBackend({ backend: "wasm" });
-        assert.equal(off.matmul, "xnnpack");
-        assert.match(off.reason, /matMul on XNNPACK \(OpenBLAS disabled\)/);
-        assert.equal(blasMatMulEnabled(), false);
+      await checkEngineSwitch({
+        field: "matmul",
+        request: { blas: true },
+        env: "CREDITLAB_BLAS",
+        on: { engine: "openblas", reason: /matMul via OpenBLAS \(\d+ threads, / },
+        off: { engine: "xnnpack", reason: /matMul on XNNPACK \(OpenBLAS disabled\)/ },
+        enabled: blasMatMulEnabled,
       });
     } finally {
       disableBlasMatMul();

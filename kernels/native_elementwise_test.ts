@@ -13,7 +13,7 @@ import {
 } from "./native_elementwise.ts";
 import { buildNativeElementwise } from "./native/build.ts";
 import { Rng } from "./rng.ts";
-import { withEnv } from "@creditlab/core/testing";
+import { checkEngineSwitch } from "./ops/test_util.ts";
 
 await initBackend({ backend: "wasm" });
 const probe = enableNativeElementwise();
@@ -516,17 +516,17 @@ Deno.test({
   name: "initBackend reports the elementwise engine; CREDITLAB_NATIVE=0 turns it off",
   ignore: !available,
   fn: async () => {
-    const on = await initBackend({ backend: "wasm", native: true });
-    assert.equal(on.elementwise, "native");
-    assert.ok((on.elementwiseThreads ?? 0) >= 1);
-    assert.match(on.reason, /; elementwise via native \(\d+ threads, .*libcreditlab_elementwise-/);
-    assert.ok(nativeElementwiseEnabled());
     try {
-      await withEnv("CREDITLAB_NATIVE", "0", async () => {
-        const off = await initBackend({ backend: "wasm" });
-        assert.equal(off.elementwise, "wasm");
-        assert.match(off.reason, /; elementwise on wasm \(native disabled\)/);
-        assert.equal(nativeElementwiseEnabled(), false);
+      await checkEngineSwitch({
+        field: "elementwise",
+        request: { native: true },
+        env: "CREDITLAB_NATIVE",
+        on: {
+          engine: "native",
+          reason: /; elementwise via native \(\d+ threads, .*libcreditlab_elementwise-/,
+        },
+        off: { engine: "wasm", reason: /; elementwise on wasm \(native disabled\)/ },
+        enabled: nativeElementwiseEnabled,
       });
     } finally {
       await initBackend({ backend: "wasm" });

@@ -24,6 +24,7 @@ export type {
   PaperClaim,
   PaperRecord,
 } from "./grpo/mod.ts";
+export { BASELINE } from "./baseline.ts";
 export { capf, CAPF_DEFAULTS, CAPF_PAPER, capfVerifierDetail } from "./capf/mod.ts";
 export type { CapfConfig, CapfRecord } from "./capf/mod.ts";
 export { CW_GRPO_DEFAULTS, CW_GRPO_PAPER, cwGrpo } from "./cw-grpo/mod.ts";

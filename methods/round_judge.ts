@@ -3,8 +3,9 @@
  * resource (CW-GRPO, PURE): what a judge sees of a trajectory ({@link judgedRounds}: its
  * non-final rounds, each with the policy's text, the parsed action and the observation that
  * answered it), {@link judgeRows}, which scores chosen rows of a batch with the granted judge
- * and counts what it judged and the judge's model calls during the step, and
- * {@link judgeStepMetrics}, the metrics of those counts every such method reports.
+ * and counts what it judged and the judge's model calls during the step,
+ * {@link judgeStepMetrics}, the metrics of those counts every such method reports, and
+ * {@link JudgedRecord}, the part of their per-trajectory records the reports read.
  *
  * @module
  */
@@ -13,6 +14,7 @@ import {
   type JudgeStats,
   methodCallMetric,
   methodMetric,
+  type MethodRecord,
   type RolloutBatch,
   type RoundJudge,
   type RoundScore,
@@ -99,6 +101,17 @@ function judgeCounters(judge: RoundJudge): JudgeStats {
   };
 }
 
+/**
+ * What a round-judge method keeps of a judged trajectory (the run store's `method_record`), as
+ * its record type extends it: a per-round series labelled `L` and the judge's calls.
+ */
+export interface JudgedRecord<L extends string> extends MethodRecord {
+  /** The method's value of each non-final round k = 1..K-1 (reports summarise it by round). */
+  rounds: { label: L; values: number[] };
+  /** Rounds scored by the judge (K - 1). */
+  calls: { judge: number };
+}
+
 /** What a round-judge method's step judged, as {@link judgeRows} counts it. */
 export interface JudgeCounts {
   /** Trajectories sent to the judge. */
@@ -113,11 +126,12 @@ export interface JudgeCounts {
 }
 
 /**
- * Score the {@link judgedRounds} of the trajectories in `rows` of `batch` with the context's
- * granted round judge (all rows concurrently), and hand each row's scores to `use` (called as
- * soon as that row is scored; its results come back in the order of `rows`). `counts` says how
- * many trajectories and rounds were judged and counts the judge's model calls, cache hits and
- * parse failures made meanwhile. With no rows the judge is not asked for.
+ * Score the {@link judgedRounds} of the rows of `batch` that `judged` selects with the
+ * context's granted round judge (all of them concurrently), and hand each row's scores to `use`
+ * (called as soon as that row is scored). `byRow` holds, aligned with the batch's rows, what
+ * `use` made of each judged row's scores and null for the other rows. `counts` says how many
+ * trajectories and rounds were judged and counts the judge's model calls, cache hits and parse
+ * failures made meanwhile. With no row selected the judge is not asked for.
  *
  * Throws, prefixed with `method`, when a row's question is not in the context or the judge
  * returns a score count other than the number of rounds.
@@ -139,8 +153,8 @@ export interface JudgeCounts {
  *   }],
  * })]);
  * const ctx = contextOf({}, { questions: [question("q")], resources: { "round-judge": judge } });
- * const { results, counts } = await judgeRows("demo", batch, [0], ctx, (scores) => scores.length);
- * assert.deepEqual(results, [1]);
+ * const { byRow, counts } = await judgeRows("demo", batch, ctx, (r) => r === 0, (s) => s.length);
+ * assert.deepEqual(byRow, [1]);
  * assert.deepEqual(counts, {
  *   judgedTrajectories: 1,
  *   judgedRounds: 1,
@@ -151,19 +165,22 @@ export interface JudgeCounts {
 export async function judgeRows<T>(
   method: string,
   batch: RolloutBatch,
-  rows: readonly number[],
   ctx: Pick<MethodContext<unknown>, "questions" | "resources">,
+  judged: (row: number) => boolean,
   use: (scores: RoundScore[], row: number) => T,
-): Promise<{ results: T[]; counts: JudgeCounts }> {
+): Promise<{ byRow: (T | null)[]; counts: JudgeCounts }> {
+  const rows: number[] = [];
+  for (let r = 0; r < batch.n; r++) if (judged(r)) rows.push(r);
+  const byRow: (T | null)[] = new Array(batch.n).fill(null);
   const counts: JudgeCounts = {
     judgedTrajectories: rows.length,
     judgedRounds: 0,
     llm: { calls: 0, cacheHits: 0, parseFailures: 0 },
   };
-  if (rows.length === 0) return { results: [], counts };
+  if (rows.length === 0) return { byRow, counts };
   const judge = ctx.resources.get("round-judge");
   const before = judgeCounters(judge);
-  const results = await Promise.all(rows.map(async (r) => {
+  await Promise.all(rows.map(async (r) => {
     const traj = batch.trajectories[r]!;
     const q = ctx.questions.get(traj.questionId);
     if (!q) {
@@ -177,7 +194,7 @@ export async function judgeRows<T>(
       );
     }
     counts.judgedRounds += rounds.length;
-    return use(scores, r);
+    byRow[r] = use(scores, r);
   }));
   const after = judgeCounters(judge);
   counts.llm = {
@@ -185,7 +202,7 @@ export async function judgeRows<T>(
     cacheHits: after.cacheHits - before.cacheHits,
     parseFailures: after.parseFailures - before.parseFailures,
   };
-  return { results, counts };
+  return { byRow, counts };
 }
 
 /**

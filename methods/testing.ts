@@ -19,6 +19,7 @@
  * ```
  * @module
  */
+import assert from "node:assert/strict";
 import {
   type Action,
   type FeedbackVerdict,
@@ -147,6 +148,67 @@ export function referenceGroup(
     ? 1
     : Math.sqrt(mates.reduce((x, y) => x + (y - mean) ** 2, 0) / (mates.length - 1));
   return { single, mean, sd };
+}
+
+/**
+ * Plain reference of GRPO's advantage of trajectory `t` of `trajs`: (r - mean) / (sd + eps)
+ * over its group ({@link referenceGroup}), r - mean without `normalizeStd`; exactly 0 when r is
+ * the group's mean.
+ *
+ * @example
+ * ```ts
+ * const g = groupOf(0, [{ reward: 1, rounds: [] }, { reward: 0, rounds: [] }]);
+ * referenceAdvantage(g, g[0]!, { normalizeStd: false, eps: 1e-6 }); // 0.5
+ * ```
+ */
+export function referenceAdvantage(
+  trajs: readonly Trajectory[],
+  t: Trajectory,
+  cfg: { normalizeStd: boolean; eps: number },
+): number {
+  const { mean, sd } = referenceGroup(trajs, t);
+  const d = t.reward - mean;
+  return d === 0 ? 0 : cfg.normalizeStd ? d / (sd + cfg.eps) : d;
+}
+
+/**
+ * Check a method's per-token advantages `got` of `batchOf(trajs, { padTo: length })` against
+ * a plain reference walked turn by turn (not through the batch's layout): `row(t, r)` gives,
+ * for trajectory `t` (row r), the expected value of each token of a policy turn, checked
+ * within `tol`; the tokens of other turns and the padding must be exactly 0. Failure messages
+ * start with `label`.
+ *
+ * @example
+ * ```ts
+ * const g = groupOf(0, [{ reward: 1, rounds: [{ policy: "<answer> a </answer>" }] }]);
+ * const batch = batchOf(g, { padTo: 8 });
+ * const got = batch.lossMask.map((m) => m * 2);
+ * assertPerToken(got, g, batch.length, () => () => 2, { tol: 1e-6, label: "demo" });
+ * ```
+ */
+export function assertPerToken(
+  got: Float32Array,
+  trajs: readonly Trajectory[],
+  length: number,
+  row: (t: Trajectory, r: number) => (turn: Turn) => number,
+  opts: { tol: number; label: string },
+): void {
+  let i = 0;
+  trajs.forEach((t, r) => {
+    const value = row(t, r);
+    const start = i;
+    for (const turn of t.turns) {
+      const want = turn.role === "policy" ? value(turn) : 0;
+      for (let j = 0; j < turn.tokens.length; j++, i++) {
+        const ok = turn.role === "policy" ? Math.abs(got[i]! - want) < opts.tol : got[i] === 0;
+        assert.ok(ok, `${opts.label} row ${r} token ${i - start}: ${got[i]} vs ${want}`);
+      }
+    }
+    for (; i < start + length; i++) {
+      assert.equal(got[i], 0, `${opts.label} row ${r} token ${i - start} (padding)`);
+    }
+  });
+  assert.equal(got.length, i, `${opts.label}: ${got.length} advantages for ${i} tokens`);
 }
 
 /**

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { runCommand } from "../core/command.ts";
 import { parseArgs } from "node:util";
 import { aptInstall } from "../tools/apt.ts";
 
@@ -25,30 +26,11 @@ const NOTEBOOK_DIR = `${REPO_ROOT}/notebooks`;
 const JUPYTER_DIR = `${REPO_ROOT}/.jupyter`;
 const KERNEL_DATA = `${JUPYTER_DIR}/data/jupyter`;
 
-async function exec(
-  cmd: string,
-  args: string[],
-  opts: { env?: Record<string, string>; cwd?: string } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const o = await new Deno.Command(cmd, {
-      args,
-      stdout: "piped",
-      stderr: "piped",
-      ...(opts.env ? { env: opts.env } : {}),
-      ...(opts.cwd ? { cwd: opts.cwd } : {}),
-    }).output();
-    const td = new TextDecoder();
-    return { code: o.code, stdout: td.decode(o.stdout), stderr: td.decode(o.stderr) };
-  } catch (e) {
-    return { code: 127, stdout: "", stderr: `${cmd}: ${(e as Error).message}` };
-  }
-}
 
 /** Install Debian's Jupyter packages when `/usr/bin/python3` cannot import them. */
 export async function ensureJupyter(log: (s: string) => void = console.error): Promise<void> {
   const probe = ["-c", "import nbconvert, nbclient, jupyter_client, ipykernel"];
-  if ((await exec(PYTHON, probe)).code === 0) return;
+  if ((await runCommand(PYTHON, probe)).code === 0) return;
   if (Deno.uid() !== 0) {
     throw new Error(
       `notebooks: ${PYTHON} lacks nbconvert/nbclient/jupyter_client/ipykernel and this process is not root; install with: sudo apt-get install -y ${
@@ -58,7 +40,7 @@ export async function ensureJupyter(log: (s: string) => void = console.error): P
   }
   log(`notebooks: installing ${APT_PACKAGES.join(" ")} with apt-get`);
   const r = await aptInstall(APT_PACKAGES);
-  if (!r.ok || (await exec(PYTHON, probe)).code !== 0) {
+  if (!r.ok || (await runCommand(PYTHON, probe)).code !== 0) {
     throw new Error(`notebooks: apt-get install failed:\n${r.output.slice(-2000)}`);
   }
 }
@@ -74,7 +56,7 @@ export async function ensureDenoKernel(log: (s: string) => void = console.error)
     // not installed yet
   }
   log(`notebooks: registering the Deno kernel (${exe}) in ${KERNEL_DATA}`);
-  const r = await exec(exe, ["jupyter", "--install", "--force"], {
+  const r = await runCommand(exe, ["jupyter", "--install", "--force"], {
     env: { XDG_DATA_HOME: `${JUPYTER_DIR}/data` },
   });
   let ok = false;
@@ -150,7 +132,7 @@ export async function runNotebooks(
       const file = name.endsWith(".ipynb") ? name : `${name}.ipynb`;
       const path = `${NOTEBOOK_DIR}/${file}`;
       const nb = JSON.parse(await Deno.readTextFile(path)) as NotebookJson;
-      const r = await exec(PYTHON, [
+      const r = await runCommand(PYTHON, [
         "-m",
         "nbconvert",
         "--to",

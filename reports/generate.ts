@@ -44,12 +44,7 @@ import {
 } from "./render.ts";
 import { sweepPlotSpecs, SWEEPS_FOLDER } from "./render_sweeps.ts";
 import { readSweepFolder } from "./sweep_lines.ts";
-import {
-  recordedMethodConfigs,
-  SWEEP_BASELINE,
-  type SweepSection,
-  sweepSection,
-} from "./sweeps_section.ts";
+import { recordedMethodConfigs, type SweepSection, sweepSection } from "./sweeps_section.ts";
 
 /** The stylesheet of the pages, in this package (the only copy in the repository). */
 const CSS_SOURCE = new URL(`./${CSS_FILE}`, import.meta.url);
@@ -233,7 +228,7 @@ export async function generateReport(opts: GenerateOptions = {}): Promise<Genera
       );
       const sweeps = sweepLines === null ? null : sweepSection(sweepLines.lines, {
         method: cardMethod,
-        baseline: baselineArm(data)?.method ?? SWEEP_BASELINE,
+        baseline: baselineArm(data)?.method ?? null,
         defaults: recordedMethodConfigs(data.arms),
         files: sweepLines.files,
       });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { RunStore } from "@creditlab/runstore";
 import { generateReport } from "./generate.ts";
 import { collectExperiment } from "./collect.ts";
-import { writeFixtureStore } from "./testing.ts";
+import { writeFixtureStore, writePairedStore } from "./testing.ts";
 import { tInterval } from "./stats.ts";
 import { pct } from "./format.ts";
 import { withTempDir } from "@creditlab/core/testing";
@@ -249,8 +249,18 @@ Deno.test("report: a run's end reason is shown beside its status and kept in the
 
 Deno.test("report: the recorded sweeps of <out>/sweeps in the method's md, html, json and plots", async () => {
   await withTempDir(async (root) => {
+    // capf and cw-grpo, each with a baseline arm (method grpo): grpo's lines are the reference.
     const storePath = `${root}/runs/creditlab.duckdb`;
-    await writeFixtureStore(storePath, { seeds: 1, steps: 2 });
+    for (const experiment of ["capf", "cw-grpo"]) {
+      await writePairedStore(storePath, {
+        experiment,
+        seeds: 1,
+        steps: 2,
+        start: () => 0,
+        baseline: () => 0,
+        methodEm: () => 0,
+      });
+    }
     const out = `${root}/out`;
     await Deno.mkdir(`${out}/sweeps`, { recursive: true });
     await Deno.writeTextFile(`${out}/sweeps/capf.jsonl`, goldenSweepLines().join("\n") + "\n");
@@ -304,6 +314,21 @@ Deno.test("report: the recorded sweeps of <out>/sweeps in the method's md, html,
     assert.ok(!(await Deno.readTextFile(`${out}/cw-grpo.md`)).includes("Recorded sweeps"));
     const cw: ReportJson = JSON.parse(await Deno.readTextFile(`${out}/cw-grpo.json`));
     assert.deepEqual(cw.sweeps?.designs, []);
+
+    // An experiment without a baseline arm (the fixture's capf): no reference row, and no
+    // baseline's lines join the design.
+    const partialStore = `${root}/partial/creditlab.duckdb`;
+    await writeFixtureStore(partialStore, { seeds: 1, steps: 2 });
+    const alone = `${root}/alone`;
+    await Deno.mkdir(`${alone}/sweeps`, { recursive: true });
+    await Deno.writeTextFile(`${alone}/sweeps/capf.jsonl`, goldenSweepLines().join("\n") + "\n");
+    await generateReport({ store: partialStore, out: alone, methods: ["capf"], png: false });
+    const a: ReportJson = JSON.parse(await Deno.readTextFile(`${alone}/capf.json`));
+    assert.equal(a.sweeps!.baseline, null);
+    assert.deepEqual(
+      a.sweeps!.designs.map((x) => [x.reference, x.rows.map((row) => row.label)]),
+      [[null, ["lambda 0.1", "lambda 1"]]],
+    );
 
     // No sweeps folder: no section, `sweeps: null`.
     const none = `${root}/none`;

@@ -153,7 +153,8 @@ export interface SweepsJson {
   folder: string;
   files: string[];
   method: string;
-  baseline: string;
+  /** The baseline arm's method, whose lines are the reference rows; null without one. */
+  baseline: string | null;
   note: string;
   /** The designs with at least one line of `method` (empty: none). */
   designs: SweepDesignJson[];

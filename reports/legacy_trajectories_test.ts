@@ -5,45 +5,20 @@
  * they came from (tool calls, per-round series, credit shares, heat maps, turn texts).
  */
 import assert from "node:assert/strict";
-import { LEGACY_TRAJECTORY_COLUMNS, RunStore, type TrajectoryRow } from "@creditlab/runstore";
+import { RunStore } from "@creditlab/runstore";
+import { writeLegacyTrajectoryFile } from "@creditlab/runstore/testing";
 import { withTempDir } from "@creditlab/core/testing";
 import { generateReport } from "./generate.ts";
 import { writeFixtureStore } from "./testing.ts";
-
-function legacyColumns(r: TrajectoryRow): Record<string, unknown> {
-  return {
-    question_id: r.questionId,
-    group_id: r.groupId,
-    row: r.row,
-    tokens: r.tokens,
-    roles: r.roles,
-    round_ids: r.roundIds,
-    loss_mask: r.lossMask,
-    advantages: r.advantages,
-    texts: r.texts,
-    turn_roles: r.turnRoles,
-    reward: r.reward,
-    outcome: r.outcome,
-    tool_calls: r.toolCalls,
-    method_record: r.methodRecord ?? null,
-    answer: r.answer ?? null,
-    extra: r.extra ?? null,
-  };
-}
 
 /** Rewrite every trajectory file of the store at `path` in the legacy encoding, in place. */
 async function toLegacyFiles(path: string): Promise<number> {
   const store = await RunStore.open(path);
   try {
     const files = await store.query(`SELECT run_id, step, path FROM trajectory_files`);
-    const spec = JSON.stringify([LEGACY_TRAJECTORY_COLUMNS]);
     for (const f of files) {
       const rows = await store.readTrajectories(String(f["run_id"]), Number(f["step"]));
-      await store.query(
-        `COPY (SELECT unnest(from_json($1::JSON, '${spec}'), recursive := true))
-         TO '${store.dir}/${f["path"]}' (FORMAT parquet, COMPRESSION zstd)`,
-        [JSON.stringify(rows.map(legacyColumns))],
-      );
+      await writeLegacyTrajectoryFile(store, `${store.dir}/${f["path"]}`, rows);
     }
     const [probe] = await store.query(
       `SELECT count(*) AS n FROM read_parquet('${store.dir}/${files[0]!["path"]}')

@@ -50,6 +50,30 @@ function mdEscape(s: string): string {
   return s.replaceAll("|", "\\|").replaceAll("\n", " ");
 }
 
+/** One column of a table: its header and how a row's item gives its cell. */
+export type Column<T> = readonly [head: string, cell: (item: T) => string];
+
+/**
+ * A table block from columns and items, so that a header and its cells are declared together.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { columnTable } from "./render_blocks.ts";
+ * const t = columnTable([["n", (x: number) => String(x)], ["n²", (x) => String(x * x)]], [2, 3]);
+ * assert.deepEqual(t, { kind: "table", head: ["n", "n²"], rows: [["2", "4"], ["3", "9"]] });
+ * ```
+ */
+export function columnTable<T>(
+  columns: readonly Column<T>[],
+  items: readonly T[],
+  cls?: string,
+): Block {
+  const head = columns.map(([h]) => h);
+  const rows = items.map((it) => columns.map(([, cell]) => cell(it)));
+  return cls === undefined ? { kind: "table", head, rows } : { kind: "table", head, rows, cls };
+}
+
 /** A markdown table (cells escaped: `|` and line breaks). */
 export function mdTable(head: string[], rows: string[][]): string {
   const line = (r: string[]) => `| ${r.map(mdEscape).join(" | ")} |`;

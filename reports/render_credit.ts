@@ -10,7 +10,7 @@
 import type { TrajectoryRow } from "@creditlab/runstore";
 import type { ExperimentData, HeatSample } from "./experiment_data.ts";
 import { esc } from "./format.ts";
-import { type Block, para, type RenderedPlot } from "./render_blocks.ts";
+import { type Block, type Column, columnTable, para, type RenderedPlot } from "./render_blocks.ts";
 import { plotsOf } from "./render_training.ts";
 
 const NO_ROUND_SERIES =
@@ -21,46 +21,29 @@ const ROUND_SERIES_NOTE =
   "labelled by the method), over the successful trajectories of the stored steps; values are " +
   "normalised per trajectory as max(0, v_k) / sum_j max(0, v_j).";
 
-function contribRows(d: ExperimentData): string[][] {
-  return d.roundSeries.map((c) => [
-    c.arm,
-    c.label,
-    String(c.trajectories),
-    String(c.allZero),
-    c.topShare.toFixed(3),
-    c.activeFraction.toFixed(3),
-    c.byRound.map((w, i) => `k${i + 1}: ${w.toFixed(3)}`).join(", "),
-  ]);
-}
+type RoundSeries = ExperimentData["roundSeries"][number];
+type CreditShare = ExperimentData["creditShares"][number];
 
-const CONTRIB_HEAD = [
-  "arm",
-  "series",
-  "successful trajectories",
-  "all values <= 0",
-  "mean top-round share",
-  "mean share of rounds > 0",
-  "mean normalised value by round",
+const ROUND_SERIES_COLUMNS: Column<RoundSeries>[] = [
+  ["arm", (c) => c.arm],
+  ["series", (c) => c.label],
+  ["successful trajectories", (c) => String(c.trajectories)],
+  ["all values <= 0", (c) => String(c.allZero)],
+  ["mean top-round share", (c) => c.topShare.toFixed(3)],
+  ["mean share of rounds > 0", (c) => c.activeFraction.toFixed(3)],
+  [
+    "mean normalised value by round",
+    (c) => c.byRound.map((w, i) => `k${i + 1}: ${w.toFixed(3)}`).join(", "),
+  ],
 ];
 
-function shareRows(d: ExperimentData): string[][] {
-  return d.creditShares.map((c) => [
-    c.arm,
-    String(c.trajectories),
-    c.meanRounds.toFixed(2),
-    c.topShare.toFixed(3),
-    c.uniformTopShare.toFixed(3),
-    c.byRank.map((w, i) => `#${i + 1}: ${w.toFixed(3)}`).join(", "),
-  ]);
-}
-
-const SHARE_HEAD = [
-  "arm",
-  "successful trajectories (K ≥ 2)",
-  "mean rounds K",
-  "mean top-round share",
-  "uniform top share (mean 1/K)",
-  "mean share by rank",
+const SHARE_COLUMNS: Column<CreditShare>[] = [
+  ["arm", (c) => c.arm],
+  ["successful trajectories (K ≥ 2)", (c) => String(c.trajectories)],
+  ["mean rounds K", (c) => c.meanRounds.toFixed(2)],
+  ["mean top-round share", (c) => c.topShare.toFixed(3)],
+  ["uniform top share (mean 1/K)", (c) => c.uniformTopShare.toFixed(3)],
+  ["mean share by rank", (c) => c.byRank.map((w, i) => `#${i + 1}: ${w.toFixed(3)}`).join(", ")],
 ];
 
 const SHARE_NOTE =
@@ -136,7 +119,7 @@ export function roundBlocks(d: ExperimentData, plots: readonly RenderedPlot[]): 
   else {
     out.push(
       para(ROUND_SERIES_NOTE, "note"),
-      { kind: "table", head: CONTRIB_HEAD, rows: contribRows(d) },
+      columnTable(ROUND_SERIES_COLUMNS, d.roundSeries),
       { kind: "plots", plots: plotsOf(plots, "rounds-") },
     );
   }
@@ -151,7 +134,7 @@ export function roundBlocks(d: ExperimentData, plots: readonly RenderedPlot[]): 
     );
   } else {
     out.push(
-      { kind: "table", head: SHARE_HEAD, rows: shareRows(d) },
+      columnTable(SHARE_COLUMNS, d.creditShares),
       { kind: "plots", plots: plotsOf(plots, "credit-share") },
     );
   }

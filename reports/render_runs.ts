@@ -14,7 +14,7 @@ import {
   wallSeconds,
 } from "./experiment_data.ts";
 import { duration, pct } from "./format.ts";
-import { type Block, para } from "./render_blocks.ts";
+import { type Block, type Column, columnTable, para } from "./render_blocks.ts";
 
 function listOr(xs: (string | number)[], none: string): string {
   return xs.length ? xs.join(", ") : none;
@@ -93,22 +93,6 @@ function checklistRows(d: ExperimentData): { head: string[]; rows: string[][] } 
   return { head, rows };
 }
 
-function runRows(d: ExperimentData): string[][] {
-  return d.runs.map((r) => [
-    r.id,
-    r.method,
-    r.arm,
-    String(r.seed),
-    r.preset,
-    r.backend,
-    r.gitCommit,
-    r.reason ? `${r.status} (${r.reason})` : r.status,
-    r.startedAt,
-    r.endedAt ?? "(not ended)",
-    duration(wallSeconds(r)),
-  ]);
-}
-
 /** One line: total wall time of the runs and per arm. */
 function wallTimeLine(d: ExperimentData): string {
   const secs = d.runs.map(wallSeconds);
@@ -128,31 +112,31 @@ function wallTimeLine(d: ExperimentData): string {
     "time includes its wait for a free worker.";
 }
 
-const RUN_HEAD = [
-  "run",
-  "method",
-  "arm",
-  "seed",
-  "preset",
-  "backend",
-  "commit",
-  "status",
-  "started",
-  "ended",
-  "wall time",
+type Run = ExperimentData["runs"][number];
+
+const RUN_COLUMNS: Column<Run>[] = [
+  ["run", (r) => r.id],
+  ["method", (r) => r.method],
+  ["arm", (r) => r.arm],
+  ["seed", (r) => String(r.seed)],
+  ["preset", (r) => r.preset],
+  ["backend", (r) => r.backend],
+  ["commit", (r) => r.gitCommit],
+  ["status", (r) => r.reason ? `${r.status} (${r.reason})` : r.status],
+  ["started", (r) => r.startedAt],
+  ["ended", (r) => r.endedAt ?? "(not ended)"],
+  ["wall time", (r) => duration(wallSeconds(r))],
 ];
 
-function otherEvalRows(d: ExperimentData): string[][] {
-  return d.otherEvals.map((e) => [
-    e.runId,
-    e.benchmark,
-    e.split,
-    String(e.step),
-    String(e.n),
-    pct(e.em),
-    pct(e.f1),
-  ]);
-}
+const OTHER_EVAL_COLUMNS: Column<ExperimentData["otherEvals"][number]>[] = [
+  ["run", (e) => e.runId],
+  ["benchmark", (e) => e.benchmark],
+  ["split", (e) => e.split],
+  ["step", (e) => String(e.step)],
+  ["n", (e) => String(e.n)],
+  ["EM %", (e) => pct(e.em)],
+  ["F1 %", (e) => pct(e.f1)],
+];
 
 const CONFIG_NOTE =
   "Each run's config is the shared config (folded below) with the run's own fields applied: a " +
@@ -213,17 +197,16 @@ export function runBlocks(d: ExperimentData): Block[] {
       : para("n/a: no runs.", "missing"),
   ];
   if (d.otherEvals.length) {
-    out.push({ kind: "h", text: "Other evaluations" }, {
-      kind: "table",
-      head: ["run", "benchmark", "split", "step", "n", "EM %", "F1 %"],
-      rows: otherEvalRows(d),
-    });
+    out.push(
+      { kind: "h", text: "Other evaluations" },
+      columnTable(OTHER_EVAL_COLUMNS, d.otherEvals),
+    );
   }
   out.push({ kind: "h", text: "Runs" });
   if (d.runs.length === 0) return [...out, para("none")];
   return [
     ...out,
-    { kind: "table", head: RUN_HEAD, rows: runRows(d) },
+    columnTable(RUN_COLUMNS, d.runs),
     para(wallTimeLine(d), "note"),
     ...configBlocks(d),
   ];

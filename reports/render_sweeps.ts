@@ -60,7 +60,9 @@ function designText(d: SweepDesign, s: SweepSection): string {
     ? "each seed's own warm start (SFT seed = RL seed)"
     : `the warm start of SFT seed ${st.sftSeed}, shared by every seed`;
   const ref = d.reference === null
-    ? (s.method === s.baseline ? "" : ` No ${s.baseline} row in this design: no paired Δ.`)
+    ? (s.baseline === null || s.method === s.baseline
+      ? ""
+      : ` No ${s.baseline} row in this design: no paired Δ.`)
     : ` Paired Δ against the ${s.baseline} row "${d.reference}", over the seeds both have.`;
   return `${d.lines} line(s) from ${d.files.map((f) => `\`${SWEEPS_FOLDER}/${f}\``).join(", ")}; ` +
     `${warm}. SFT: ${settingsText(st.sft)}. RL: ${settingsText(st.rl)}.${ref}`;
@@ -114,7 +116,7 @@ export function sweepBlocks(s: SweepSection | null, plots: readonly RenderedPlot
     para(
       `From the sweep lines in \`${SWEEPS_FOLDER}/*.jsonl\` (\`deno task sweep\`; ` +
         `${s.files.join(", ")}) of ${s.method}` +
-        (s.method === s.baseline ? "" : ` and its baseline ${s.baseline}`) +
+        (s.baseline === null || s.method === s.baseline ? "" : ` and its baseline ${s.baseline}`) +
         `, grouped by design (preset, regime, held-out questions, warm start, SFT and RL ` +
         `settings). They are sweep lines, not the reproduction's paired design: each is one ` +
         `seed's Δ EM (after RL − the warm start, the same held-out questions, in points), and ` +
@@ -165,7 +167,7 @@ export function sweepBlocks(s: SweepSection | null, plots: readonly RenderedPlot
  * import { sweepSection } from "./sweeps_section.ts";
  * import { goldenSweepLines } from "./sweeps_testing.ts";
  * const lines = parseSweepLines(goldenSweepLines().join("\n"), { file: "capf.jsonl" });
- * const [plot] = sweepPlotSpecs(sweepSection(lines, { method: "capf" }));
+ * const [plot] = sweepPlotSpecs(sweepSection(lines, { method: "capf", baseline: "grpo" }));
  * assert.equal(plot!.id, "sweep-1"); // render with renderSvg(plot.spec) (plots.ts)
  * ```
  */

@@ -19,9 +19,6 @@
 import { tInterval } from "./stats.ts";
 import type { SweepLine, SweepLineSettings } from "./sweep_lines.ts";
 
-/** The baseline whose sweep lines join a method's designs when none is given (the harness's). */
-export const SWEEP_BASELINE = "grpo";
-
 /** A mean over seeds with its 95% t-interval (fractions; NaN half-width below 2 seeds). */
 export interface SweepEstimate {
   mean: number;
@@ -79,7 +76,8 @@ export interface SweepDesign {
 /** The recorded sweeps of one experiment's method. */
 export interface SweepSection {
   method: string;
-  baseline: string;
+  /** The baseline arm's method (its lines are the reference rows), or null without one. */
+  baseline: string | null;
   /** Every `*.jsonl` file of the sweeps folder, by name. */
   files: string[];
   designs: SweepDesign[];
@@ -281,8 +279,11 @@ function pickReference(base: SweepRow[], method: SweepRow[]): SweepRow | null {
 export interface SweepSectionOptions {
   /** The experiment's method M: designs with at least one line of M are shown. */
   method: string;
-  /** The baseline whose lines join M's designs (default {@link SWEEP_BASELINE}). */
-  baseline?: string;
+  /**
+   * The method of the experiment's baseline arm, whose lines join M's designs as the reference
+   * rows; null when the experiment has no baseline arm (then a design has no reference).
+   */
+  baseline: string | null;
   /** Per method, its default config: the label of a line without one names what differs. */
   defaults?: Record<string, Record<string, unknown>>;
   /** The files of the sweeps folder (default: those the lines come from). */
@@ -303,13 +304,13 @@ export interface SweepSectionOptions {
  *     methodConfig: { attenuation: { factor } }, sft: {}, rl: {} },
  *   worlds: { in: { before: 0.5, after }, ood: { before: 0.4, after: 0.4 } },
  * });
- * const s = sweepSection([line("lambda 0.1", 0.1, 1, 0.52), line("lambda 1", 1, 1, 0.5)], { method: "capf" });
+ * const s = sweepSection([line("lambda 0.1", 0.1, 1, 0.52), line("lambda 1", 1, 1, 0.5)], { method: "capf", baseline: null });
  * assert.deepEqual(s.designs[0]!.doseResponse, { field: "attenuation.factor", values: [0.1, 1] });
  * ```
  */
 export function sweepSection(lines: readonly SweepLine[], opts: SweepSectionOptions): SweepSection {
   const method = opts.method;
-  const baseline = opts.baseline ?? SWEEP_BASELINE;
+  const baseline = opts.baseline;
   const byDesign = new Map<string, SweepLine[]>();
   for (const l of lines) {
     if (l.settings.method !== method && l.settings.method !== baseline) continue;

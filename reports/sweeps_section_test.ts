@@ -35,7 +35,7 @@ function row(rows: SweepRow[], label: string): SweepRow {
 }
 
 Deno.test("sweeps: golden means, t-intervals and paired Δ vs grpo, 3 labels x 3 seeds", () => {
-  const s = sweepSection(parse(goldenSweepLines()), { method: "capf" });
+  const s = sweepSection(parse(goldenSweepLines()), { method: "capf", baseline: "grpo" });
   assert.equal(s.designs.length, 1);
   const d = s.designs[0]!;
   assert.deepEqual(d.rows.map((r) => r.label), ["grpo", "lambda 0.1", "lambda 1"]);
@@ -152,7 +152,7 @@ Deno.test("sweeps: designs group by settings; other methods and baseline-only de
       after: { in: 0.6, ood: 0.4 },
     }),
   ];
-  const s = sweepSection(parse(lines), { method: "capf" });
+  const s = sweepSection(parse(lines), { method: "capf", baseline: "grpo" });
   assert.deepEqual(s.designs.map((d) => [d.settings.n, d.lines, d.rows.length]), [[300, 9, 3], [
     200,
     1,
@@ -172,8 +172,11 @@ Deno.test("sweeps: designs group by settings; other methods and baseline-only de
     md,
   );
   // A method without lines: no design, no section.
-  assert.deepEqual(sweepSection(parse(lines), { method: "e-grpo" }).designs, []);
-  assert.deepEqual(sweepBlocks(sweepSection(parse(lines), { method: "e-grpo" }), []), []);
+  assert.deepEqual(sweepSection(parse(lines), { method: "e-grpo", baseline: "grpo" }).designs, []);
+  assert.deepEqual(
+    sweepBlocks(sweepSection(parse(lines), { method: "e-grpo", baseline: "grpo" }), []),
+    [],
+  );
 });
 
 Deno.test("sweeps: rows from several commits or backends are flagged and kept; repeated seeds averaged", () => {
@@ -190,9 +193,7 @@ Deno.test("sweeps: rows from several commits or backends are flagged and kept; r
     });
   const s = sweepSection(
     parse([line(1, 0.52, "aaa"), line(1, 0.54, "bbb", "cpu"), line(2, 0.5, "aaa")]),
-    {
-      method: "capf",
-    },
+    { method: "capf", baseline: "grpo" },
   );
   const r = s.designs[0]!.rows[0]!;
   assert.deepEqual(r.perSeed.map((p) => [p.seed, p.lines, Math.round(1000 * p.in)]), [[1, 2, 30], [
@@ -220,12 +221,12 @@ Deno.test("sweeps: a line without label is named by what its config changes from
       after: { in: 0.5, ood: 0.4 },
     });
   const lines = parse([line(defaults), line({ ...defaults, attenuation: { factor: 0.5 } })]);
-  const s = sweepSection(lines, { method: "capf", defaults: { capf: defaults } });
+  const s = sweepSection(lines, { method: "capf", baseline: "grpo", defaults: { capf: defaults } });
   assert.deepEqual(s.designs[0]!.rows.map((r) => [r.label, r.labelSource]), [
     ["capf defaults", "config"],
     ["capf: attenuation.factor=0.5", "config"],
   ]);
-  const unknown = sweepSection(lines, { method: "capf" });
+  const unknown = sweepSection(lines, { method: "capf", baseline: "grpo" });
   assert.deepEqual(unknown.designs[0]!.rows.map((r) => r.label), [
     "capf (no label)",
     "capf (no label) [2]",
@@ -270,7 +271,7 @@ Deno.test("sweeps: dose-response needs exactly one differing field, numeric in e
         after: { in: 0.5, ood: 0.4 },
       }),
     ]),
-    { method: "capf" },
+    { method: "capf", baseline: "grpo" },
   );
   assert.deepEqual(s.designs[0]!.columns, ["klCoef", "attenuation.factor"]);
   assert.equal(s.designs[0]!.doseResponse, null);

@@ -80,3 +80,50 @@ export function errorReason(e: unknown): string {
   const text = e instanceof Error ? `${e.name}: ${e.message}` : `thrown: ${String(e)}`;
   return text.length > 2000 ? `${text.slice(0, 1997)}...` : text;
 }
+
+/**
+ * Do the work of a run and record how it ended through `record`: the {@link RunEnd} `work`
+ * returns; `failed` with the error when it throws (the error is rethrown, with the recording's
+ * own error beside it when recording fails too); `interrupted` with the signal when the process
+ * gets SIGINT or SIGTERM meanwhile ({@link onInterrupt}). `runId` names the run in errors.
+ * Returns what `work` returned.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const ends: RunEnd[] = [];
+ * const record = (end: RunEnd) => Promise.resolve(void ends.push(end));
+ * await trackRun("r0001-grpo-s1", () => Promise.resolve({ status: "completed" }), record);
+ * await assert.rejects(trackRun("r0001-grpo-s1", () => Promise.reject(new Error("x")), record));
+ * assert.deepEqual(ends, [{ status: "completed" }, { status: "failed", reason: "Error: x" }]);
+ * ```
+ */
+export async function trackRun(
+  runId: string,
+  work: () => Promise<RunEnd>,
+  record: (end: RunEnd) => Promise<void>,
+): Promise<RunEnd> {
+  const stop = onInterrupt((signal) =>
+    record({ status: "interrupted", reason: `signal ${signal}` })
+  );
+  let end: RunEnd;
+  try {
+    end = await work();
+  } catch (e) {
+    stop();
+    try {
+      await record({ status: "failed", reason: errorReason(e) });
+    } catch (recording) {
+      throw new AggregateError(
+        [e, recording],
+        `${errorReason(e)} (recording run ${runId} as failed failed too: ${
+          errorReason(recording)
+        })`,
+      );
+    }
+    throw e;
+  }
+  stop();
+  await record(end);
+  return end;
+}

@@ -42,11 +42,14 @@
  *
  * One process at a time may open a store for writing (DuckDB holds a file lock).
  *
- * Files: schema.ts (tables), records.ts (what goes in and comes out), store.ts (the store),
- * writes.ts and queries.ts (its SQL), lifecycle.ts and process.ts (how runs end), trajectory_row.ts
- * (rows), trajectory_codec.ts (rows as interchange records), trajectory_files.ts (the files),
- * legacy_trajectories.ts (files of older stores), eval_extra.ts (readers of evaluation extras), metric_names.ts (old metric names),
- * git.ts (the commit a record is made from).
+ * Files: schema.ts (tables), records.ts (what goes in and comes out, and its checks), store.ts
+ * (the store: opening it, the writes), store_reader.ts (its reads), connection.ts (the DuckDB
+ * file, one transaction per write), writes.ts and queries.ts (its SQL), lifecycle.ts,
+ * reconcile.ts and process.ts (how runs end), trajectory_row.ts (rows), trajectory_codec.ts
+ * (rows as interchange records), trajectory_files.ts (the files), legacy_trajectories.ts (files
+ * of older stores), eval_extra.ts (readers of evaluation extras), metric_names.ts (old metric
+ * names), git.ts (the commit a record is made from), testing.ts (test helpers,
+ * `@creditlab/runstore/testing`).
  *
  * @example
  * ```ts
@@ -71,11 +74,13 @@ export type {
   EvalItemRecord,
   EvalRecord,
   RecordedRun,
+  RecordedStep,
   RunRecord,
   StartRunOptions,
   StepRecord,
 } from "./records.ts";
 export { type EndRunOptions, type OpenOptions, type ReconciledRun, RunStore } from "./store.ts";
+export type { RunStoreReader } from "./store_reader.ts";
 export { type EndStatus, errorReason, INTERRUPT_SIGNALS, type RunEnd } from "./lifecycle.ts";
 export { currentProcess, processAlive, type RunProcess } from "./process.ts";
 export type { RunFilter } from "./queries.ts";

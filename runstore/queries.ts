@@ -6,11 +6,10 @@
  */
 import type { DuckDBValue } from "@duckdb/node-api";
 import { currentMetricName, LEGACY_METRIC_NAMES } from "./metric_names.ts";
-import type { EvalItemRecord, EvalRecord, RunRecord, StepRecord } from "./records.ts";
+import type { EvalItemRecord, EvalKey, EvalRecord, RunRecord, StepRecord } from "./records.ts";
 import { RUN_FILTER_KEYS, type RunStatus } from "./schema.ts";
 import { type Columns, columns, num, str } from "./sql.ts";
-import { readTrajectoryFile, readTrajectoryFileSummaries } from "./trajectory_files.ts";
-import type { TrajectoryRow, TrajectorySummary } from "./trajectory_row.ts";
+import type { ReadRows } from "./trajectory_files.ts";
 
 /** Fields a run can be filtered by ({@link listRuns}); each given one must match. */
 export interface RunFilter {
@@ -129,14 +128,6 @@ export async function lastStep(db: StoreReader, runId: string): Promise<number |
   return s === null || s === undefined ? null : num(s, "step");
 }
 
-/** The columns that key an evaluation, which its per-question items share. */
-interface EvalKey {
-  runId: string;
-  step: number;
-  benchmark: string;
-  split: string;
-}
-
 /**
  * The records of an evaluation table whose columns equal the defined `filter` values: the key
  * columns, then what `read` makes of the table's own; ordered by run (creation order), then step,
@@ -212,44 +203,25 @@ export async function trajectorySteps(db: StoreReader, runId: string): Promise<n
   return rows.map((r) => num(r["step"], "step"));
 }
 
-/** The path of the trajectory file of one step of a run, or undefined when it has none. */
-async function trajectoryFilePath(
+/** A reader of one trajectory file (trajectory_files.ts): its rows, or their summaries. */
+export type TrajectoryFileReader<T> = (rows: ReadRows, path: string) => Promise<T[]>;
+
+/**
+ * What `read` makes of the trajectory file of one step of a run, in row order (empty if the step
+ * has none): trajectory_files.ts's `readTrajectoryFile` reads its rows (an interchange-format
+ * file through interchange's reader, a legacy one through the legacy reader),
+ * `readTrajectoryFileSummaries` their per-trajectory facts alone.
+ */
+export async function readStepFile<T>(
   db: StoreReader,
-  runId: string,
-  step: number,
-): Promise<string | undefined> {
+  at: { runId: string; step: number },
+  read: TrajectoryFileReader<T>,
+): Promise<T[]> {
   const f = await db.rows(
     `SELECT path FROM trajectory_files WHERE run_id = $1 AND step = $2`,
-    [runId, step],
+    [at.runId, at.step],
   );
   const rel = f[0]?.["path"];
-  return rel === undefined ? undefined : `${db.dir}/${str(rel, "path")}`;
-}
-
-/**
- * Read back the trajectories of one step of a run, in row order (empty if none were written):
- * an interchange-format file through interchange's reader, a legacy one through the legacy
- * reader (trajectory_files.ts).
- */
-export async function readTrajectories(
-  db: StoreReader,
-  runId: string,
-  step: number,
-): Promise<TrajectoryRow[]> {
-  const path = await trajectoryFilePath(db, runId, step);
-  return path === undefined ? [] : await readTrajectoryFile((sql) => db.rows(sql), path);
-}
-
-/**
- * The per-trajectory facts of one stored step without the per-token arrays and texts: row,
- * group, reward, outcome, search calls and the method record (read from the legacy columns
- * in older files). Empty if the step has no file.
- */
-export async function readTrajectorySummaries(
-  db: StoreReader,
-  runId: string,
-  step: number,
-): Promise<TrajectorySummary[]> {
-  const path = await trajectoryFilePath(db, runId, step);
-  return path === undefined ? [] : await readTrajectoryFileSummaries((sql) => db.rows(sql), path);
+  if (rel === undefined) return [];
+  return await read((sql) => db.rows(sql), `${db.dir}/${str(rel, "path")}`);
 }

@@ -1,11 +1,12 @@
 /**
  * The records the run store takes and gives back: what starting a run needs, the rows of
- * `runs`, `steps`, `evals` and `eval_items`, and the checks of an evaluation before it is logged.
+ * `runs`, `steps`, `evals` and `eval_items`, and the checks of what is logged before it is
+ * (a new run, step metrics, an evaluation, a finished run recorded at once).
  *
  * @module
  */
 import type { RunProcess } from "./process.ts";
-import type { RunStatus } from "./schema.ts";
+import { RUN_STATUSES, type RunStatus } from "./schema.ts";
 import { assertFiniteInt } from "./sql.ts";
 import type { TrajectoryRow } from "./trajectory_row.ts";
 
@@ -30,6 +31,13 @@ export interface StartRunOptions {
   startedAt?: Date;
 }
 
+/** One step of a {@link RecordedRun}: its metrics and its trajectories (either may be absent). */
+export interface RecordedStep {
+  step: number;
+  metrics?: Record<string, number>;
+  rows?: readonly TrajectoryRow[];
+}
+
 /** A finished run as {@link RunStore.recordRun} records it at once. */
 export interface RecordedRun {
   /** How it ended (not "running"). */
@@ -38,12 +46,8 @@ export interface RecordedRun {
   reason?: string;
   /** End time (default: now). */
   endedAt?: Date;
-  /** Per step: its scalar metrics and its trajectories (either may be absent). */
-  steps: readonly {
-    step: number;
-    metrics?: Record<string, number>;
-    rows?: readonly TrajectoryRow[];
-  }[];
+  /** Its steps, each given once. */
+  steps: readonly RecordedStep[];
 }
 
 /** One row of `runs`. */
@@ -124,20 +128,19 @@ export interface EvalItem {
   answer: string | null;
 }
 
-/** One row of `eval_items`, with its evaluation's key. */
-export interface EvalItemRecord extends EvalItem {
+/** The columns that key an evaluation, which its per-question items share. */
+export interface EvalKey {
   runId: string;
   step: number;
   benchmark: string;
   split: string;
 }
 
+/** One row of `eval_items`, with its evaluation's key. */
+export interface EvalItemRecord extends EvalKey, EvalItem {}
+
 /** One row of `evals`. */
-export interface EvalRecord {
-  runId: string;
-  step: number;
-  benchmark: string;
-  split: string;
+export interface EvalRecord extends EvalKey {
   n: number;
   em: number;
   f1: number;
@@ -185,4 +188,40 @@ export function validateEvalInput(runId: string, ev: EvalInput): readonly EvalIt
     );
   }
   return items;
+}
+
+/** Check what starting a run needs: a method name and an integer seed; `op` names the caller. */
+export function validateStartRun(opts: StartRunOptions, op: string): void {
+  if (!opts.method) throw new Error(`run store: ${op}: method must be a non-empty string`);
+  assertFiniteInt(opts.seed, `${op}: seed`);
+}
+
+/**
+ * Check the scalar metrics of a step: every value a number (NaN and infinities are stored as
+ * they are, so a diverging run shows); `field(k)` names metric `k` in the error.
+ */
+export function validateMetrics(
+  metrics: Record<string, number>,
+  field: (k: string) => string,
+): void {
+  for (const [k, v] of Object.entries(metrics)) {
+    if (typeof v !== "number") throw new Error(`run store: ${field(k)}: expected a number`);
+  }
+}
+
+/**
+ * Check a finished run before it is recorded at once: a final status, and each step given once,
+ * with an integer step number and numeric metrics.
+ */
+export function validateRecordedRun(run: RecordedRun): void {
+  if (!RUN_STATUSES.includes(run.status) || (run.status as RunStatus) === "running") {
+    throw new Error(`run store: recordRun: status must be a final status, got ${run.status}`);
+  }
+  const seen = new Set<number>();
+  for (const [i, s] of run.steps.entries()) {
+    assertFiniteInt(s.step, `recordRun: steps[${i}].step`);
+    if (seen.has(s.step)) throw new Error(`run store: recordRun: step ${s.step} given twice`);
+    seen.add(s.step);
+    validateMetrics(s.metrics ?? {}, (k) => `recordRun: steps[${i}].metrics.${k}`);
+  }
 }

@@ -1,34 +1,41 @@
 /**
  * The run store: a DuckDB file with its tables (schema.ts) and the trajectory files beside it
- * (interchange-format v1 Parquet, trajectory_files.ts); every write one transaction. See the package doc (mod.ts) for the layout and the
- * guarantees.
+ * (interchange-format v1 Parquet, trajectory_files.ts); every write one transaction
+ * (connection.ts). The reads are store_reader.ts's; here, opening a store and the writes. See
+ * the package doc (mod.ts) for the layout and the guarantees.
  *
  * @module
  */
-
-import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
-import { tableFromArrays } from "apache-arrow";
-import type { Table } from "apache-arrow";
-import * as queries from "./queries.ts";
-import type { RunFilter, StoreReader } from "./queries.ts";
+import { StoreConnection } from "./connection.ts";
+import { type RunEnd, trackRun } from "./lifecycle.ts";
+import { currentProcess } from "./process.ts";
+import { type ReconciledRun, reconcileRuns } from "./reconcile.ts";
 import {
   type EvalInput,
-  type EvalItemRecord,
-  type EvalRecord,
   type RecordedRun,
-  type RunRecord,
   type StartRunOptions,
-  type StepRecord,
   validateEvalInput,
+  validateMetrics,
+  validateRecordedRun,
+  validateStartRun,
 } from "./records.ts";
-import { errorReason, onInterrupt, type RunEnd } from "./lifecycle.ts";
-import { currentProcess, describeProcess, processAlive } from "./process.ts";
 import { RUN_STATUSES, type RunStatus, SCHEMA, SCHEMA_VERSION } from "./schema.ts";
 import { assertFiniteInt, dirname, num, sqlString } from "./sql.ts";
+import { RunStoreReader } from "./store_reader.ts";
 import { recordsOfRows } from "./trajectory_codec.ts";
 import { trajectoryFilePaths, writeTrajectoryFile } from "./trajectory_files.ts";
-import type { TrajectoryRow, TrajectorySummary } from "./trajectory_row.ts";
-import { deleteAfter, insertEval, insertRun, insertSteps } from "./writes.ts";
+import type { TrajectoryRow } from "./trajectory_row.ts";
+import {
+  deleteAfter,
+  insertEval,
+  insertRun,
+  insertSteps,
+  requireRun,
+  setRunEnd,
+  setRunning,
+} from "./writes.ts";
+
+export type { ReconciledRun } from "./reconcile.ts";
 
 /** Options of {@link RunStore.open}. */
 export interface OpenOptions {
@@ -44,62 +51,29 @@ export interface EndRunOptions {
   reason?: string;
 }
 
-/** A run found `running` on opening the store whose process had gone, now `interrupted`. */
-export interface ReconciledRun {
-  id: string;
-  /** The reason recorded. */
-  reason: string;
-}
-
 /**
- * A DuckDB-backed run store. Create with {@link RunStore.open}; close with {@link RunStore.close}.
- * Writes from one process are serialised (each is one transaction).
+ * A DuckDB-backed run store: the reads ({@link RunStoreReader}) and the writes. Create with
+ * {@link RunStore.open}; close with {@link RunStore.close}. Writes from one process are
+ * serialised (each is one transaction).
  */
-export class RunStore {
-  /** Path of the DuckDB file. */
-  readonly path: string;
-  /** Folder holding the DuckDB file and `trajectories/`. */
-  readonly dir: string;
-  readonly readOnly: boolean;
-  #instance: DuckDBInstance;
-  #conn: DuckDBConnection;
-  #queue: Promise<unknown> = Promise.resolve();
-  #closed = false;
+export class RunStore extends RunStoreReader {
   /**
    * Runs found `running` when this store was opened for writing whose process had gone (killed
    * or crashed without recording an end), now recorded `interrupted` with the reason. Empty
    * when opened read-only.
    */
   reconciled: readonly ReconciledRun[] = [];
-  /** The store as the read queries see it. */
-  readonly #reader: StoreReader;
 
-  private constructor(
-    path: string,
-    instance: DuckDBInstance,
-    conn: DuckDBConnection,
-    readOnly: boolean,
-  ) {
-    this.path = path;
-    this.dir = dirname(path);
-    this.#reader = { dir: this.dir, rows: (sql, params) => this.#rows(sql, params) };
-    this.instance = instance;
-    this.#instance = instance;
-    this.#conn = conn;
-    this.readOnly = readOnly;
+  private constructor(db: StoreConnection) {
+    super(db);
   }
-
-  /** The underlying DuckDB instance (for ad-hoc queries in notebooks). */
-  readonly instance: DuckDBInstance;
 
   /**
    * Open (and create if needed) the store at `path`. Opened for writing, it brings an older
    * store's tables up to date and records as `interrupted` every `running` run whose process is
-   * gone ({@link RunStore.reconciled}): one recorded by another process of this host that no
-   * longer runs (or whose liveness cannot be read), or one recorded before processes were.
-   * DuckDB lets one process at a time open a store for writing and every writer keeps it open
-   * while its runs run, so no process is left working on such a run. Runs recorded on another
-   * host are left as they are.
+   * gone ({@link RunStore.reconciled}; reconcile.ts): one recorded by another process of this
+   * host that no longer runs (or whose liveness cannot be read), or one recorded before
+   * processes were. Runs recorded on another host are left as they are.
    *
    * @example
    * ```ts
@@ -114,43 +88,23 @@ export class RunStore {
    */
   static async open(path: string, opts: OpenOptions = {}): Promise<RunStore> {
     const readOnly = opts.readOnly ?? false;
-    if (readOnly) {
-      try {
-        await Deno.stat(path);
-      } catch {
-        throw new Error(
-          `run store: ${path}: no such store (open read-only needs an existing file)`,
-        );
-      }
-    } else {
-      await Deno.mkdir(dirname(path), { recursive: true });
-    }
-    let instance: DuckDBInstance;
-    try {
-      instance = await DuckDBInstance.create(
-        path,
-        readOnly ? { access_mode: "READ_ONLY" } : {},
-      );
-    } catch (e) {
-      throw new Error(`run store: cannot open ${path}: ${(e as Error).message}`);
-    }
-    const conn = await instance.connect();
-    const store = new RunStore(path, instance, conn, readOnly);
+    const db = await StoreConnection.open(path, { readOnly });
+    const store = new RunStore(db);
     if (!readOnly) {
-      await store.#tx(async (c) => {
+      await db.tx(async (c) => {
         for (const sql of SCHEMA) await c.run(sql);
         await c.run(
           `INSERT OR REPLACE INTO meta VALUES ('schema_version', ${sqlString(SCHEMA_VERSION)})`,
         );
       });
       try {
-        store.reconciled = await store.#reconcile();
+        store.reconciled = await reconcileRuns(db, await store.listRuns());
       } catch (e) {
         store.close();
         throw e;
       }
     } else {
-      const t = await store.#rows(
+      const t = await db.rows(
         `SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'runs'`,
       );
       if (num(t[0]?.["n"], "tables") === 0) {
@@ -159,75 +113,6 @@ export class RunStore {
       }
     }
     return store;
-  }
-
-  /** Close the connection and the database file. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#conn.closeSync();
-    this.#instance.closeSync();
-  }
-
-  /** Record as interrupted every running run whose process is gone (see {@link RunStore.open}). */
-  async #reconcile(): Promise<ReconciledRun[]> {
-    const me = currentProcess();
-    const found = new Date().toISOString();
-    const out: ReconciledRun[] = [];
-    for (const run of await this.listRuns()) {
-      if (run.status !== "running") continue;
-      const p = run.process ?? null;
-      let reason: string;
-      if (p === null) {
-        reason =
-          `no process recorded (a run from before processes were) and none holds the store: found on opening it at ${found}`;
-      } else {
-        if (p.pid === me.pid && p.host === me.host && p.start === me.start) continue;
-        // Another host (a shared file system, whose locks may not hold): cannot tell. A live
-        // process on this host does not hold the store now, but may open it again: leave it.
-        if (p.host !== me.host || processAlive(p) === true) continue;
-        reason = `${
-          describeProcess(p, run.startedAt)
-        } ended without recording how the run ended (killed, e.g. SIGKILL or out of memory, or crashed): found on opening the store at ${found}`;
-      }
-      await this.#tx(async (c) => {
-        await c.run(
-          `UPDATE runs SET status = 'interrupted', reason = $2 WHERE id = $1 AND status = 'running'`,
-          [run.id, reason],
-        );
-      });
-      out.push({ id: run.id, reason });
-    }
-    return out;
-  }
-
-  async #rows(sql: string, params?: DuckDBValue[]): Promise<Record<string, unknown>[]> {
-    const r = await this.#conn.runAndReadAll(sql, params);
-    return r.getRowObjectsJS() as Record<string, unknown>[];
-  }
-
-  /** Run `fn` inside one transaction, serialised with every other write of this store. */
-  #tx<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(new Error(`run store: ${this.path} is closed`));
-    const run = async (): Promise<T> => {
-      const c = this.#conn;
-      await c.run("BEGIN TRANSACTION");
-      try {
-        const out = await fn(c);
-        await c.run("COMMIT");
-        return out;
-      } catch (e) {
-        try {
-          await c.run("ROLLBACK");
-        } catch {
-          // the transaction may already be aborted; the original error matters
-        }
-        throw e;
-      }
-    };
-    const p = this.#queue.then(run, run);
-    this.#queue = p.catch(() => undefined);
-    return p;
   }
 
   #writable(op: string): void {
@@ -252,20 +137,12 @@ export class RunStore {
    */
   async startRun(opts: StartRunOptions): Promise<string> {
     this.#writable("startRun");
-    if (!opts.method) throw new Error("run store: startRun: method must be a non-empty string");
-    assertFiniteInt(opts.seed, "startRun: seed");
+    validateStartRun(opts, "startRun");
     const config = JSON.stringify(opts.config ?? null);
     const started = (opts.startedAt ?? new Date()).toISOString();
-    return await this.#tx(async (c) => {
+    return await this.db.tx(async (c) => {
       return await insertRun(c, { opts, config, started, process: currentProcess() });
     });
-  }
-
-  async #requireRun(c: DuckDBConnection, runId: string, op: string): Promise<void> {
-    const r = await c.runAndReadAll(`SELECT count(*) AS n FROM runs WHERE id = $1`, [runId]);
-    if (num(r.getRowObjectsJS()[0]?.["n"], "count") === 0) {
-      throw new Error(`run store: ${op}: unknown run id ${JSON.stringify(runId)}`);
-    }
   }
 
   /**
@@ -275,15 +152,10 @@ export class RunStore {
   async logStep(runId: string, step: number, metrics: Record<string, number>): Promise<void> {
     this.#writable("logStep");
     assertFiniteInt(step, `logStep(${runId}): step`);
-    const entries = Object.entries(metrics);
-    for (const [k, v] of entries) {
-      if (typeof v !== "number") {
-        throw new Error(`run store: logStep(${runId}, ${step}): metric ${k}: expected a number`);
-      }
-    }
-    if (entries.length === 0) return;
-    await this.#tx(async (c) => {
-      await this.#requireRun(c, runId, "logStep");
+    validateMetrics(metrics, (k) => `logStep(${runId}, ${step}): metric ${k}`);
+    if (Object.keys(metrics).length === 0) return;
+    await this.db.tx(async (c) => {
+      await requireRun(c, runId, "logStep");
       await insertSteps(c, { runId, step, metrics });
     });
   }
@@ -292,8 +164,8 @@ export class RunStore {
   async logEval(runId: string, ev: EvalInput): Promise<void> {
     this.#writable("logEval");
     const items = validateEvalInput(runId, ev);
-    await this.#tx(async (c) => {
-      await this.#requireRun(c, runId, "logEval");
+    await this.db.tx(async (c) => {
+      await requireRun(c, runId, "logEval");
       await insertEval(c, { runId, ev, items });
     });
   }
@@ -309,8 +181,8 @@ export class RunStore {
     const records = recordsOfRows(rows, (i) => `writeTrajectories(${runId}, ${step}): rows[${i}]`);
     const file = trajectoryFilePaths(this.dir, { runId, step });
     try {
-      await this.#tx(async (c) => {
-        await this.#requireRun(c, runId, "writeTrajectories");
+      await this.db.tx(async (c) => {
+        await requireRun(c, runId, "writeTrajectories");
         await writeTrajectoryFile(c, { runId, step, records, file });
       });
     } catch (e) {
@@ -341,29 +213,15 @@ export class RunStore {
    */
   async recordRun(opts: StartRunOptions, run: RecordedRun): Promise<string> {
     this.#writable("recordRun");
-    if (!opts.method) throw new Error("run store: recordRun: method must be a non-empty string");
-    assertFiniteInt(opts.seed, "recordRun: seed");
-    if (!RUN_STATUSES.includes(run.status) || (run.status as RunStatus) === "running") {
-      throw new Error(`run store: recordRun: status must be a final status, got ${run.status}`);
-    }
-    const seen = new Set<number>();
-    for (const [i, s] of run.steps.entries()) {
-      assertFiniteInt(s.step, `recordRun: steps[${i}].step`);
-      if (seen.has(s.step)) throw new Error(`run store: recordRun: step ${s.step} given twice`);
-      seen.add(s.step);
-      for (const [k, v] of Object.entries(s.metrics ?? {})) {
-        if (typeof v !== "number") {
-          throw new Error(`run store: recordRun: steps[${i}].metrics.${k}: expected a number`);
-        }
-      }
-    }
+    validateStartRun(opts, "recordRun");
+    validateRecordedRun(run);
     const records = run.steps.map((s, i) =>
       s.rows && recordsOfRows(s.rows, (j) => `recordRun: steps[${i}].rows[${j}]`)
     );
     const written: string[] = [];
     const started = (opts.startedAt ?? new Date()).toISOString();
     try {
-      return await this.#tx(async (c) => {
+      return await this.db.tx(async (c) => {
         const process = currentProcess();
         const config = JSON.stringify(opts.config ?? null);
         const id = await insertRun(c, { opts, config, started, process });
@@ -375,12 +233,8 @@ export class RunStore {
           written.push(file.tmp, file.final);
           await writeTrajectoryFile(c, { runId: id, step: s.step, records: recs, file });
         }
-        await c.run(`UPDATE runs SET status = $2, ended_at = $3, reason = $4 WHERE id = $1`, [
-          id,
-          run.status,
-          (run.endedAt ?? new Date()).toISOString(),
-          run.reason ?? null,
-        ]);
+        const endedAt = (run.endedAt ?? new Date()).toISOString();
+        await setRunEnd(c, { runId: id, status: run.status, endedAt, reason: run.reason ?? null });
         return id;
       });
     } catch (e) {
@@ -408,14 +262,10 @@ export class RunStore {
     if (o.reason !== undefined && typeof o.reason !== "string") {
       throw new Error(`run store: endRun(${runId}): reason must be a string`);
     }
-    await this.#tx(async (c) => {
-      await this.#requireRun(c, runId, "endRun");
-      await c.run(`UPDATE runs SET status = $2, ended_at = $3, reason = $4 WHERE id = $1`, [
-        runId,
-        status,
-        (o.endedAt ?? new Date()).toISOString(),
-        o.reason ?? null,
-      ]);
+    await this.db.tx(async (c) => {
+      await requireRun(c, runId, "endRun");
+      const endedAt = (o.endedAt ?? new Date()).toISOString();
+      await setRunEnd(c, { runId, status, endedAt, reason: o.reason ?? null });
     });
   }
 
@@ -426,13 +276,9 @@ export class RunStore {
   async reopenRun(runId: string): Promise<void> {
     this.#writable("reopenRun");
     const p = currentProcess();
-    await this.#tx(async (c) => {
-      await this.#requireRun(c, runId, "reopenRun");
-      await c.run(
-        `UPDATE runs SET status = 'running', ended_at = NULL, reason = NULL, pid = $2, host = $3,
-           process_start = $4 WHERE id = $1`,
-        [runId, p.pid, p.host, p.start],
-      );
+    await this.db.tx(async (c) => {
+      await requireRun(c, runId, "reopenRun");
+      await setRunning(c, runId, p);
     });
   }
 
@@ -458,29 +304,12 @@ export class RunStore {
    */
   async track(runId: string, work: () => Promise<RunEnd>): Promise<RunEnd> {
     this.#writable("track");
-    const stop = onInterrupt((signal) =>
-      this.endRun(runId, "interrupted", { reason: `signal ${signal}` })
+    return await trackRun(
+      runId,
+      work,
+      (end) =>
+        this.endRun(runId, end.status, end.reason === undefined ? {} : { reason: end.reason }),
     );
-    let end: RunEnd;
-    try {
-      end = await work();
-    } catch (e) {
-      stop();
-      try {
-        await this.endRun(runId, "failed", { reason: errorReason(e) });
-      } catch (recording) {
-        throw new AggregateError(
-          [e, recording],
-          `${errorReason(e)} (recording run ${runId} as failed failed too: ${
-            errorReason(recording)
-          })`,
-        );
-      }
-      throw e;
-    }
-    stop();
-    await this.endRun(runId, end.status, end.reason === undefined ? {} : { reason: end.reason });
-    return end;
   }
 
   /**
@@ -494,109 +323,13 @@ export class RunStore {
     this.#writable("truncateAfter");
     assertFiniteInt(step, `truncateAfter(${runId}): step`);
     const removedFiles: string[] = [];
-    const out = await this.#tx(async (c) => {
-      await this.#requireRun(c, runId, "truncateAfter");
+    const out = await this.db.tx(async (c) => {
+      await requireRun(c, runId, "truncateAfter");
       const { removed, files } = await deleteAfter(c, { runId, step });
       removedFiles.push(...files);
       return removed;
     });
     for (const f of removedFiles) await Deno.remove(`${this.dir}/${f}`).catch(() => undefined);
     return out;
-  }
-
-  /**
-   * The latest run (highest sequence number) matching every given field, or undefined.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { join } from "node:path";
-   * const dir = await Deno.makeTempDir();
-   * const store = await RunStore.open(join(dir, "creditlab.duckdb"));
-   * const run = { experiment: "capf", method: "grpo", arm: "baseline", seed: 1 };
-   * await store.startRun({ ...run, config: {}, backend: "wasm", commit: "abc", preset: "smoke" });
-   * const prev = await store.findRun({ experiment: "capf", method: "grpo", arm: "baseline", seed: 1 });
-   * assert.equal(prev?.status, "running");
-   * store.close();
-   * await Deno.remove(dir, { recursive: true });
-   * ```
-   */
-  async findRun(
-    q: RunFilter,
-  ): Promise<RunRecord | undefined> {
-    const runs = await this.listRuns(q);
-    return runs[runs.length - 1];
-  }
-
-  /** Runs matching the filter, in creation order. */
-  async listRuns(
-    q: RunFilter = {},
-  ): Promise<RunRecord[]> {
-    return await queries.listRuns(this.#reader, q);
-  }
-
-  /**
-   * Step metrics of a run (optionally one metric), ordered by step then metric. Names logged
-   * before the current convention come back under their current names
-   * ({@link LEGACY_METRIC_NAMES}).
-   */
-  async steps(runId: string, metric?: string): Promise<StepRecord[]> {
-    return await queries.steps(this.#reader, runId, metric);
-  }
-
-  /** The last step logged for a run, or null if none. */
-  async lastStep(runId: string): Promise<number | null> {
-    return await queries.lastStep(this.#reader, runId);
-  }
-
-  /** Evaluations (of one run, or all), ordered by run, step, benchmark, split. */
-  async evals(runId?: string): Promise<EvalRecord[]> {
-    return await queries.evals(this.#reader, runId);
-  }
-
-  /**
-   * Per-question outcomes of evaluations (of one run, or all), ordered by run, step, benchmark,
-   * split and question id.
-   */
-  async evalItems(
-    q: { runId?: string; benchmark?: string; step?: number } = {},
-  ): Promise<EvalItemRecord[]> {
-    return await queries.evalItems(this.#reader, q);
-  }
-
-  /** Steps of a run that have a trajectory file, ascending. */
-  async trajectorySteps(runId: string): Promise<number[]> {
-    return await queries.trajectorySteps(this.#reader, runId);
-  }
-
-  /** Read back the trajectories of one step of a run (empty if none were written). */
-  async readTrajectories(runId: string, step: number): Promise<TrajectoryRow[]> {
-    return await queries.readTrajectories(this.#reader, runId, step);
-  }
-
-  /**
-   * The per-trajectory facts of one stored step without the per-token arrays and texts: row,
-   * group, reward, outcome, search calls and the method record (read from the legacy columns
-   * in older files). Empty if the step has no file.
-   */
-  async readTrajectorySummaries(runId: string, step: number): Promise<TrajectorySummary[]> {
-    return await queries.readTrajectorySummaries(this.#reader, runId, step);
-  }
-
-  /** Run a read query and return row objects (JS values; BIGINT becomes bigint). */
-  async query(sql: string, params: DuckDBValue[] = []): Promise<Record<string, unknown>[]> {
-    return await this.#rows(sql, params);
-  }
-
-  /** Run a read query and return it as an Apache Arrow table (numbers, strings, lists). */
-  async queryArrow(sql: string, params: DuckDBValue[] = []): Promise<Table> {
-    const r = await this.#conn.runAndReadAll(sql, params);
-    const cols = r.getColumnsObjectJS();
-    const out: Record<string, unknown[]> = {};
-    for (const [k, v] of Object.entries(cols)) {
-      out[k] = v.map((x) => (typeof x === "bigint" ? Number(x) : x));
-    }
-    // deno-lint-ignore no-explicit-any
-    return tableFromArrays(out as any);
   }
 }

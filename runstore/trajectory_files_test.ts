@@ -4,7 +4,7 @@ import { withTempDir } from "@creditlab/core/testing";
 import { RunStore } from "./store.ts";
 import type { TrajectoryRow } from "./trajectory_row.ts";
 import { trajectoryFileEncoding } from "./trajectory_files.ts";
-import { LEGACY_TRAJECTORY_COLUMNS } from "./legacy_trajectories.ts";
+import { writeLegacyTrajectoryFile } from "./testing.ts";
 
 const base = {
   method: "capf",
@@ -175,38 +175,11 @@ Deno.test("trajectory files: rows without spans, search counts, non-finite advan
   });
 });
 
-/** Write `rows` as a legacy trajectory file (the columns the store wrote before) at `path`. */
-async function writeLegacyFile(store: RunStore, path: string, rows: TrajectoryRow[]) {
-  const json = JSON.stringify(rows.map((r) => ({
-    question_id: r.questionId,
-    group_id: r.groupId,
-    row: r.row,
-    tokens: r.tokens,
-    roles: r.roles,
-    round_ids: r.roundIds,
-    loss_mask: r.lossMask,
-    advantages: r.advantages,
-    texts: r.texts,
-    turn_roles: r.turnRoles,
-    reward: r.reward,
-    outcome: r.outcome,
-    tool_calls: r.toolCalls,
-    method_record: r.methodRecord ?? null,
-    answer: r.answer ?? null,
-    extra: r.extra ?? null,
-  })));
-  const spec = JSON.stringify([LEGACY_TRAJECTORY_COLUMNS]).replaceAll("'", "''");
-  await store.query(
-    `COPY (SELECT unnest(from_json($1::JSON, '${spec}'), recursive := true)) TO '${path}' (FORMAT parquet)`,
-    [json],
-  );
-}
-
 Deno.test("trajectory files: a legacy file (older stores) is read by the legacy reader", async () => {
   await withStore(async (store, id) => {
     const rows = [trainerRow(0), trainerRow(1)];
     const path = await store.writeTrajectories(id, 3, rows);
-    await writeLegacyFile(store, path, rows); // the same step, as an older store wrote it
+    await writeLegacyTrajectoryFile(store, path, rows); // the same step, as an older store wrote it
     assert.equal(await trajectoryFileEncoding((sql) => store.query(sql), path), "legacy");
     const strip = (
       { spans: _s, rolloutLogProbs: _l, question: _q, ...r }: TrajectoryRow,

@@ -1,13 +1,14 @@
 /**
  * The SQL of the run store's writes, each run inside the caller's transaction on connection
- * `c`: a new run, an evaluation with its per-question items, and what a resumed run drops (the
- * trajectory files: trajectory_files.ts).
+ * `c`: a new run, how a run ends (or runs again), step metrics, an evaluation with its
+ * per-question items, and what a resumed run drops (the trajectory files: trajectory_files.ts).
  *
  * @module
  */
 import type { DuckDBConnection, DuckDBValue } from "@duckdb/node-api";
 import type { RunProcess } from "./process.ts";
 import type { EvalInput, EvalItem, StartRunOptions } from "./records.ts";
+import type { RunStatus } from "./schema.ts";
 import { num, str } from "./sql.ts";
 
 /**
@@ -47,6 +48,46 @@ export async function insertRun(
     ],
   );
   return id;
+}
+
+/** Throw, naming the caller `op`, unless run `runId` exists. */
+export async function requireRun(c: DuckDBConnection, runId: string, op: string): Promise<void> {
+  const r = await c.runAndReadAll(`SELECT count(*) AS n FROM runs WHERE id = $1`, [runId]);
+  if (num(r.getRowObjectsJS()[0]?.["n"], "count") === 0) {
+    throw new Error(`run store: ${op}: unknown run id ${JSON.stringify(runId)}`);
+  }
+}
+
+/** Set a run's status, end time (ISO) and reason (null: none). */
+export async function setRunEnd(
+  c: DuckDBConnection,
+  end: { runId: string; status: RunStatus; endedAt: string; reason: string | null },
+): Promise<void> {
+  await c.run(
+    `UPDATE runs SET status = $2, ended_at = $3, reason = $4 WHERE id = $1`,
+    [end.runId, end.status, end.endedAt, end.reason],
+  );
+}
+
+/** Record a `running` run as `interrupted` with `reason`, its end time unknown. */
+export async function setInterrupted(
+  c: DuckDBConnection,
+  runId: string,
+  reason: string,
+): Promise<void> {
+  await c.run(
+    `UPDATE runs SET status = 'interrupted', reason = $2 WHERE id = $1 AND status = 'running'`,
+    [runId, reason],
+  );
+}
+
+/** Mark a run as running again in process `p`: no end time, no reason. */
+export async function setRunning(c: DuckDBConnection, runId: string, p: RunProcess): Promise<void> {
+  await c.run(
+    `UPDATE runs SET status = 'running', ended_at = NULL, reason = NULL, pid = $2, host = $3,
+       process_start = $4 WHERE id = $1`,
+    [runId, p.pid, p.host, p.start],
+  );
 }
 
 /** Insert (or replace) the scalar metrics of one step of a run. */

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { runCommand } from "../core/command.ts";
 
 /** What an apt-get call printed and whether it succeeded. */
 export interface AptResult {
@@ -14,18 +15,8 @@ export interface AptResult {
 }
 
 async function aptGet(args: readonly string[]): Promise<AptResult> {
-  try {
-    const o = await new Deno.Command("apt-get", {
-      args: [...args],
-      stdout: "piped",
-      stderr: "piped",
-      env: { DEBIAN_FRONTEND: "noninteractive" },
-    }).output();
-    const td = new TextDecoder();
-    return { ok: o.success, output: td.decode(o.stdout) + td.decode(o.stderr) };
-  } catch (e) {
-    return { ok: false, output: `apt-get: ${e instanceof Error ? e.message : String(e)}` };
-  }
+  const r = await runCommand("apt-get", args, { env: { DEBIAN_FRONTEND: "noninteractive" } });
+  return { ok: r.code === 0, output: r.stdout + r.stderr };
 }
 
 /**

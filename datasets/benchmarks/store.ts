@@ -105,6 +105,23 @@ export async function ensureSchema(
 /** A store to read from: an open connection, or the path of a DuckDB file (opened read-only). */
 export type StoreSource = DuckDBConnection | string;
 
+/** Run `f` on a connection to DuckDB database `db` (a file, or ":memory:"), closed afterwards. */
+async function withDuckDb<T>(
+  db: string,
+  config: Record<string, string>,
+  f: (c: DuckDBConnection) => Promise<T>,
+): Promise<T> {
+  const inst = await DuckDBInstance.create(db, config);
+  const conn = await inst.connect();
+  try {
+    return await f(conn);
+  } finally {
+    conn.closeSync();
+    inst.closeSync();
+  }
+}
+
+/** Run `f` on the store `src`: its open connection, or its file opened read-only. */
 async function withConnection<T>(
   src: StoreSource,
   f: (c: DuckDBConnection) => Promise<T>,
@@ -115,14 +132,7 @@ async function withConnection<T>(
   } catch {
     throw new Error(`no benchmark store at ${src} (run \`deno task data ingest\`)`);
   }
-  const inst = await DuckDBInstance.create(src, { access_mode: "READ_ONLY" });
-  const conn = await inst.connect();
-  try {
-    return await f(conn);
-  } finally {
-    conn.closeSync();
-    inst.closeSync();
-  }
+  return await withDuckDb(src, { access_mode: "READ_ONLY" }, f);
 }
 
 /** Which rows to read. */
@@ -299,16 +309,11 @@ export async function loadBenchmarkArrow(src: StoreSource, q: QuestionQuery): Pr
  * ```
  */
 export async function loadParquetArrow(path: string): Promise<Table> {
-  const inst = await DuckDBInstance.create(":memory:");
-  const conn = await inst.connect();
-  try {
+  return await withDuckDb(":memory:", {}, async (conn) => {
     const reader = await conn.runAndReadAll(
       `SELECT ${SELECT_COLS} FROM read_parquet($1) ORDER BY split, variant, source_file, row_number`,
       [path],
     );
     return columnsToArrow(reader.getColumnsObjectJS() as Record<string, unknown[]>);
-  } finally {
-    conn.closeSync();
-    inst.closeSync();
-  }
+  });
 }

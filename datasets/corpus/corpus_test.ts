@@ -27,24 +27,23 @@ Deno.test("corpus parse: FlashRAG jsonl splits the quoted title line and keeps e
 });
 
 Deno.test("corpus parse: HippoRAG dict joins sentences; list keeps title and text", () => {
-  const dict = parseHippoJson('{"Lilu": ["Lilu is a demon.", " It is Akkadian."]}', "d.json");
-  assert.equal(dict.format, "hipporag-dict");
-  assert.deepEqual(dict.passages[0], {
-    id: "0",
-    title: "Lilu",
-    text: "Lilu is a demon. It is Akkadian.",
-    metadata: null,
-    sourceRow: 0,
-  });
-  const list = parseHippoJson('[{"title": "A", "text": "x", "idx": 3}]', "l.json");
-  assert.equal(list.format, "hipporag-list");
-  assert.deepEqual(list.passages[0], {
-    id: "0",
-    title: "A",
-    text: "x",
-    metadata: { idx: 3 },
-    sourceRow: 0,
-  });
+  const cases = [
+    {
+      json: '{"Lilu": ["Lilu is a demon.", " It is Akkadian."]}',
+      format: "hipporag-dict",
+      passage: { title: "Lilu", text: "Lilu is a demon. It is Akkadian.", metadata: null },
+    },
+    {
+      json: '[{"title": "A", "text": "x", "idx": 3}]',
+      format: "hipporag-list",
+      passage: { title: "A", text: "x", metadata: { idx: 3 } },
+    },
+  ];
+  for (const { json, format, passage } of cases) {
+    const parsed = parseHippoJson(json, `${format}.json`);
+    assert.equal(parsed.format, format);
+    assert.deepEqual(parsed.passages, [{ id: "0", ...passage, sourceRow: 0 }]);
+  }
 });
 
 Deno.test("corpus parse: bad input names file, line and field", () => {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { HELP_OPTION, parseArgsOrHelp, stringOptions } from "@creditlab/core/cli";
 import { resolve } from "node:path";
 import { IngestError } from "../benchmarks/errors.ts";
 import { DEFAULT_QA_DIR } from "../benchmarks/paths.ts";
@@ -46,26 +46,18 @@ function list(v: string | undefined): string[] | undefined {
  * ```
  */
 export async function exportCli(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const parsed = parseArgsOrHelp(HELP, {
     args,
     options: {
-      format: { type: "string" },
-      out: { type: "string" },
-      benchmarks: { type: "string" },
-      searchworld: { type: "string" },
-      seed: { type: "string" },
-      split: { type: "string" },
-      input: { type: "string" },
+      ...stringOptions("format", "out", "benchmarks", "searchworld", "seed", "split", "input"),
       json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
+      help: HELP_OPTION,
     },
     strict: true,
     allowPositionals: false,
   });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  if (parsed === 0) return 0;
+  const { values } = parsed;
   const usage = (msg: string) => {
     console.error(`data export: ${msg}\nusage: deno task data export ${EXPORT_USAGE}`);
     return 2;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { withTempDir } from "@creditlab/core/testing";
+import { captureConsole, withTempDir } from "@creditlab/core/testing";
 import { exportData } from "./export.ts";
 import { exportCli } from "./cli.ts";
 import { main as dataMain } from "../data_cli.ts";
@@ -182,20 +182,12 @@ Deno.test("data export: --split and --benchmarks select files; bad input names f
 });
 
 Deno.test("data export: --help and option errors", async () => {
-  const printed: string[] = [];
-  const log = console.log;
-  const err = console.error;
-  console.log = (...a: unknown[]) => printed.push(a.join(" "));
-  console.error = (...a: unknown[]) => printed.push(a.join(" "));
-  try {
+  const { text } = await captureConsole(async () => {
     assert.equal(await dataMain(["export", "--help"]), 0);
-    assert.match(printed.join("\n"), /^usage: deno task data export --format search-r1/);
     assert.equal(await exportCli(["--out", "x"]), 2);
     assert.equal(await exportCli(["--format", "csv", "--out", "x"]), 2);
     assert.equal(await exportCli(["--format", "search-r1", "--out", "x", "--searchworld", "z"]), 2);
     assert.equal(await dataMain(["export", "--bogus"]), 2);
-  } finally {
-    console.log = log;
-    console.error = err;
-  }
+  });
+  assert.match(text, /^usage: deno task data export --format search-r1/);
 });

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { parseVerbArgs } from "@creditlab/core/cli";
+import { HELP_OPTION, parseVerbArgs, stringOptions } from "@creditlab/core/cli";
 import { parseCorpusFile } from "../corpus/parse.ts";
 import { DEFAULT_CORPUS_DIR, listCorpusFiles, loadPassages } from "../corpus/store.ts";
 import { Bm25Index } from "./bm25.ts";
@@ -119,18 +119,9 @@ export async function serveRetrieverCli(args: string[]): Promise<number> {
     args,
     options: {
       corpus: { type: "string", multiple: true },
-      db: { type: "string" },
-      index: { type: "string" },
-      port: { type: "string" },
-      host: { type: "string" },
-      topk: { type: "string" },
-      k1: { type: "string" },
-      b: { type: "string" },
-      "max-body-bytes": { type: "string" },
-      "max-queries": { type: "string" },
-      "max-topk": { type: "string" },
-      "max-results": { type: "string" },
-      help: { type: "boolean", short: "h" },
+      ...stringOptions("db", "index", "port", "host", "topk", "k1", "b"),
+      ...stringOptions("max-body-bytes", "max-queries", "max-topk", "max-results"),
+      help: HELP_OPTION,
     },
     strict: true,
     allowPositionals: false,

@@ -32,17 +32,12 @@ an all-ones mask; it is refused with an error.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import os
 import sys
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import creditlab_client as cc  # noqa: E402
-
-_EXPLICIT: contextvars.ContextVar[Any] = contextvars.ContextVar("creditlab_skyrl_batch",
-                                                                  default=None)
 
 
 def attach_rows(training_input: Any, rows: list) -> Any:
@@ -52,16 +47,6 @@ def attach_rows(training_input: Any, rows: list) -> Any:
                          f"{len(training_input['response_mask'])}")
     training_input.metadata["creditlab"] = list(rows)
     return training_input
-
-
-@contextlib.contextmanager
-def using_batch(data: Any):
-    """Run estimators with `data` (a `TrainingInputBatch`) instead of looking on the stack."""
-    token = _EXPLICIT.set(data)
-    try:
-        yield data
-    finally:
-        _EXPLICIT.reset(token)
 
 
 def _holds_rows_of(value: Any, response_mask: Any) -> bool:
@@ -75,18 +60,21 @@ def _holds_rows_of(value: Any, response_mask: Any) -> bool:
         return False
 
 
+_BATCH = cc.BatchFinder(
+    "creditlab_skyrl_batch", _holds_rows_of,
+    "creditlab: no TrainingInputBatch with metadata['creditlab'] holding this response_mask "
+    "on the call stack; keep the rows with creditlab_skyrl.attach_rows (see the docstring), "
+    "and do not use step-wise trajectories")
+
+
+def using_batch(data: Any):
+    """Run estimators with `data` (a `TrainingInputBatch`) instead of looking on the stack."""
+    return _BATCH.using(data)
+
+
 def find_training_input(response_mask: Any) -> Any:
     """The `TrainingInputBatch` whose `["response_mask"]` is `response_mask`."""
-    data = _EXPLICIT.get()
-    if data is not None:
-        return data
-    found = cc.find_on_stack(lambda v: _holds_rows_of(v, response_mask), sys._getframe(1))
-    if found is not None:
-        return found
-    raise RuntimeError(
-        "creditlab: no TrainingInputBatch with metadata['creditlab'] holding this response_mask "
-        "on the call stack; keep the rows with creditlab_skyrl.attach_rows (see the docstring), "
-        "and do not use step-wise trajectories")
+    return _BATCH.find(response_mask, sys._getframe(1))
 
 
 def records_from_training_input(data: Any, token_level_rewards: Any, response_mask: Any,
@@ -122,17 +110,12 @@ def make_estimator(method: str) -> Callable:
     """The function registered as `creditlab_<method>` (SkyRL's estimator keyword arguments)."""
 
     def estimator(token_level_rewards, response_mask, index, config=None, **_unused):
-        import torch
-
         data = find_training_input(response_mask)
         s = cc.settings(config)
         records, starts, lengths = records_from_training_input(data, token_level_rewards,
                                                                response_mask, index)
-        client = cc.CreditClient(s.get("url"), float(s.get("timeout", 600)))
-        ans = client.credit(method, records, config=s.get("config"), seed=s.get("seed"))
-        with torch.no_grad():
-            adv = cc.advantages_tensor(ans["outputs"], response_mask, starts, lengths)
-        data.metadata["creditlab_metrics"] = ans.get("metrics", {})
+        adv, metrics = cc.request_advantages(method, records, response_mask, starts, lengths, s)
+        data.metadata["creditlab_metrics"] = metrics
         return adv, adv.clone()
 
     estimator.__name__ = f"creditlab_{method.replace('-', '_')}"
@@ -152,7 +135,7 @@ def register(methods=cc.METHODS, registry: Any = None) -> list[str]:
     names = []
     for m in methods:
         fn = make_estimator(m)
-        for name in sorted({f"creditlab_{m}", f"creditlab_{m.replace('-', '_')}"}):
+        for name in cc.estimator_names(m):
             if name not in registry.list_available():
                 registry.register(name, fn)
             names.append(name)

@@ -50,28 +50,12 @@ and is a no-op otherwise, so the conversions run (and are tested) without verl.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import os
 import sys
 from typing import Any, Callable, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import creditlab_client as cc  # noqa: E402
-
-_EXPLICIT: contextvars.ContextVar[Any] = contextvars.ContextVar("creditlab_verl_batch",
-                                                                  default=None)
-
-
-@contextlib.contextmanager
-def using_batch(data: Any):
-    """Run estimators with `data` (a verl `DataProto`) as their batch, instead of looking for it
-    on the call stack."""
-    token = _EXPLICIT.set(data)
-    try:
-        yield data
-    finally:
-        _EXPLICIT.reset(token)
 
 
 def _is_batch_of(obj: Any, response_mask: Any) -> bool:
@@ -83,19 +67,23 @@ def _is_batch_of(obj: Any, response_mask: Any) -> bool:
         return False
 
 
+_BATCH = cc.BatchFinder(
+    "creditlab_verl_batch", _is_batch_of,
+    "creditlab: no DataProto holding this response_mask on the call stack (verl's "
+    "ray_trainer.compute_advantage passes it); call the estimator inside "
+    "`with creditlab_adv.using_batch(data):`")
+
+
+def using_batch(data: Any):
+    """Run estimators with `data` (a verl `DataProto`) as their batch, instead of looking for it
+    on the call stack."""
+    return _BATCH.using(data)
+
+
 def find_dataproto(response_mask: Any) -> Any:
     """The `DataProto` whose `batch["response_mask"]` is `response_mask`: the explicit one of
     :func:`using_batch`, else the caller's (ray_trainer.compute_advantage's `data`)."""
-    data = _EXPLICIT.get()
-    if data is not None:
-        return data
-    found = cc.find_on_stack(lambda v: _is_batch_of(v, response_mask), sys._getframe(1))
-    if found is not None:
-        return found
-    raise RuntimeError(
-        "creditlab: no DataProto holding this response_mask on the call stack (verl's "
-        "ray_trainer.compute_advantage passes it); call the estimator inside "
-        "`with creditlab_adv.using_batch(data):`")
+    return _BATCH.find(response_mask, sys._getframe(1))
 
 
 def _row_defaults(ntb: dict, i: int) -> dict:
@@ -175,18 +163,14 @@ def compute_creditlab_advantage(method: str, token_level_rewards: Any, response_
                                 client: Optional[cc.CreditClient] = None):
     """`(advantages, returns)` [bs, resp_len] of `method` for the verl batch `data` (found on
     the call stack when None)."""
-    import torch
-
     s = cc.settings(config)
     data = data if data is not None else find_dataproto(response_mask)
     records, lengths = records_from_dataproto(data, token_level_rewards, response_mask, index,
                                               s.get("outcome", "rewards"))
-    client = client or cc.CreditClient(s.get("url"), float(s.get("timeout", 600)))
-    ans = client.credit(method, records, config=s.get("config"), seed=s.get("seed"))
-    with torch.no_grad():
-        adv = cc.advantages_tensor(ans["outputs"], response_mask, [0] * len(lengths), lengths)
+    adv, metrics = cc.request_advantages(method, records, response_mask, [0] * len(lengths),
+                                         lengths, s, client)
     if isinstance(getattr(data, "meta_info", None), dict):  # the method's metrics, for logging
-        data.meta_info["creditlab_metrics"] = ans.get("metrics", {})
+        data.meta_info["creditlab_metrics"] = metrics
     return adv, adv.clone()
 
 
@@ -203,9 +187,7 @@ def make_estimator(method: str) -> Callable:
     return estimator
 
 
-def estimator_names(method: str) -> list[str]:
-    """`creditlab_cw-grpo` and its underscore spelling `creditlab_cw_grpo`."""
-    return sorted({f"creditlab_{method}", f"creditlab_{method.replace('-', '_')}"})
+estimator_names = cc.estimator_names  # `creditlab_cw-grpo` and `creditlab_cw_grpo`
 
 
 def register(methods=cc.METHODS, register_adv_est: Optional[Callable] = None) -> list[str]:

@@ -1,7 +1,8 @@
 /**
  * What a route of the environment service sees while answering one request: the served
  * sources, the request's LLM session (null without `--judge-endpoint`), the server's defaults
- * and limits, and {@link requireLlm}, the 501 of a route that needs the LLM backend.
+ * and limits ({@link RequestContext}, given with the item's place as {@link ItemOptions}), and
+ * {@link requireLlm}, the 501 of a route that needs the LLM backend.
  *
  * @module
  */
@@ -35,6 +36,13 @@ export interface RequestContext {
   /** Detail level of `/verify` items that name none. */
   defaultDetail: FeedbackDetail;
   limits: EnvWorkLimits;
+}
+
+/** What a route's parser of one item gets: the item's place in the body and its request. */
+export interface ItemOptions {
+  /** The item's place in the body: "" for the body itself, `items[2]`. */
+  at: string;
+  ctx: RequestContext;
 }
 
 /**

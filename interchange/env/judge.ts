@@ -27,9 +27,9 @@
 import type { Action, JudgedRound, Question, RoundJudge, RoundScore } from "@creditlab/core";
 import { formatPassages, parseAction } from "@creditlab/agent";
 import { fromContents } from "@creditlab/datasets";
-import { type RequestContext, requireLlm } from "./context.ts";
+import { type ItemOptions, requireLlm } from "./context.ts";
 import { FieldReader, isObject, typeName } from "./request.ts";
-import { QUESTION_FIELDS, resolveQuestion } from "./sources.ts";
+import { QUESTION_FIELDS, questionLabel, resolveQuestion } from "./sources.ts";
 
 /** Fields of a `/judge` item. */
 export const JUDGE_FIELDS: readonly string[] = [...QUESTION_FIELDS, "rounds", "answer"];
@@ -144,12 +144,8 @@ function roundOf(value: unknown, opts: { at: string; round: number }): JudgedRou
  * assert.deepEqual(await runJudge(job), { scores: [{ round: 1, retrieval: 0, thinking: 0 }] });
  * ```
  */
-export function parseJudgeItem(
-  value: unknown,
-  opts: { at: string; ctx: RequestContext },
-): JudgeJob {
-  const { ctx } = opts;
-  const item = FieldReader.of(value, { at: opts.at, allowed: JUDGE_FIELDS });
+export function parseJudgeItem(value: unknown, { at, ctx }: ItemOptions): JudgeJob {
+  const item = FieldReader.of(value, { at, allowed: JUDGE_FIELDS });
   item.optionalString("answer");
   const list = item.array("rounds", { max: ctx.limits.maxRounds, limitFlag: "--max-rounds" });
   const rounds = list.map((r, i) => roundOf(r, { at: item.path(`rounds[${i}]`), round: i + 1 }));
@@ -159,7 +155,7 @@ export function parseJudgeItem(
   });
   const judge = source?.oracle ? source.oracle.judge : requireLlm(ctx, item, {
     what: "the round judge",
-    why: source ? `question ${source.dataSource}/${question.id}` : "an inline question",
+    why: questionLabel(question, source),
   }).judge();
   return { question, rounds, judge };
 }

@@ -38,6 +38,7 @@ export {
 export {
   DEFAULT_WORK_LIMITS,
   type EnvWorkLimits,
+  type ItemOptions,
   LLM_FLAGS,
   type RequestContext,
   requireLlm,
@@ -48,6 +49,7 @@ export {
   type InlineNeeds,
   type OracleBackend,
   QUESTION_FIELDS,
+  questionLabel,
   type ResolvedQuestion,
   resolveQuestion,
   type SourceKind,

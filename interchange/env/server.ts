@@ -40,6 +40,7 @@ import { E_GRPO_DEFAULTS } from "@creditlab/methods";
 import {
   DEFAULT_WORK_LIMITS,
   type EnvWorkLimits,
+  type ItemOptions,
   LLM_FLAGS,
   type RequestContext,
 } from "./context.ts";
@@ -78,7 +79,7 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
 
 /** A route's work: check an item into a job, run a job. */
 interface Route<J, R> {
-  parse(value: unknown, opts: { at: string; ctx: RequestContext }): J;
+  parse(value: unknown, opts: ItemOptions): J;
   run(job: J): R | Promise<R>;
 }
 

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnServer } from "@creditlab/serving/testing";
+import { MAIN, runMain } from "../cli_testing.ts";
 import { loadBenchmarkSources } from "./benchmark_source.ts";
 import { loadWorldSource } from "./searchworld_source.ts";
 import { postJson, withEnvServer } from "./testing.ts";
@@ -111,8 +112,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const main = new URL("../../main.ts", import.meta.url).pathname;
-    const server = await spawnServer(main, [
+    const server = await spawnServer(MAIN, [
       "serve-env",
       "--world",
       "searchworld:easy",
@@ -134,11 +134,8 @@ Deno.test({
     } finally {
       assert.equal((await server.stop()).code, 0);
     }
-    const bad = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", main, "serve-env", "--world", "searchworld:tiny"],
-      stderr: "piped",
-    }).output();
+    const bad = await runMain(["serve-env", "--world", "searchworld:tiny"]);
     assert.equal(bad.code, 1);
-    assert.match(new TextDecoder().decode(bad.stderr), /unknown preset "tiny"/);
+    assert.match(bad.stderr, /unknown preset "tiny"/);
   },
 });

@@ -93,6 +93,21 @@ export class SourceSet {
 /** The fields an item uses to name its question (every route accepts them). */
 export const QUESTION_FIELDS = ["data_source", "question_id", "split", "question", "answers"];
 
+/**
+ * An item's question as errors name it: `question <data source>/<id>` when `source` serves it,
+ * else "an inline question".
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const q = { id: "q1", question: "who?", goldenAnswers: ["Ann"], benchmark: "nq", split: "test" };
+ * assert.equal(questionLabel(q, null), "an inline question");
+ * ```
+ */
+export function questionLabel(question: Question, source: EnvSource | null): string {
+  return source ? `question ${source.dataSource}/${question.id}` : "an inline question";
+}
+
 /** An item's question and the source that serves it (null for an inline question). */
 export interface ResolvedQuestion {
   question: Question;

@@ -24,10 +24,10 @@ import type {
 } from "@creditlab/core";
 import { formatFeedback } from "@creditlab/agent";
 import { LlmVerifier } from "@creditlab/methods";
-import { type RequestContext, requireLlm } from "./context.ts";
+import { type ItemOptions, requireLlm } from "./context.ts";
 import { NO_CHAT_CLIENT } from "./llm_backend.ts";
 import { FieldReader } from "./request.ts";
-import { QUESTION_FIELDS, resolveQuestion } from "./sources.ts";
+import { QUESTION_FIELDS, questionLabel, resolveQuestion } from "./sources.ts";
 
 /** The detail levels, least revealing first. */
 export const FEEDBACK_DETAILS: readonly FeedbackDetail[] = ["correctness", "error-type", "hint"];
@@ -74,12 +74,8 @@ export interface VerifyJob {
  * });
  * ```
  */
-export function parseVerifyItem(
-  value: unknown,
-  opts: { at: string; ctx: RequestContext },
-): VerifyJob {
-  const { ctx } = opts;
-  const item = FieldReader.of(value, { at: opts.at, allowed: VERIFY_FIELDS });
+export function parseVerifyItem(value: unknown, { at, ctx }: ItemOptions): VerifyJob {
+  const item = FieldReader.of(value, { at, allowed: VERIFY_FIELDS });
   const draft = item.string("draft");
   const detail = item.optionalOneOf("detail", FEEDBACK_DETAILS) ?? ctx.defaultDetail;
   const { question, source } = resolveQuestion(item, ctx.sources, {
@@ -91,7 +87,7 @@ export function parseVerifyItem(
   else if (ctx.llm === null && detail === "correctness") {
     verifier = new LlmVerifier(NO_CHAT_CLIENT, { detail });
   } else {
-    const why = source ? `question ${source.dataSource}/${question.id}` : "an inline question";
+    const why = questionLabel(question, source);
     verifier = requireLlm(ctx, item, { what: `the ${detail} verifier`, why }).verifier(detail);
   }
   return { question, draft, verifier };

@@ -15,6 +15,22 @@ import { loadWorldSource } from "./searchworld_source.ts";
 import { postJson, startChatStub, withEnvServer } from "./testing.ts";
 import { FEEDBACK_DETAILS } from "./verify.ts";
 
+/** Verdicts the tests expect. */
+const CORRECT = { correct: true, kind: "correct" };
+const WRONG = { correct: false, kind: "wrong" };
+const WRONG_TYPE = { correct: false, kind: "wrong-type" };
+
+/** POST `items` to `/verify` as one batch, answered 200: its verdicts in order and its LLM use. */
+async function verifyBatch(
+  url: string,
+  items: Record<string, string>[],
+): Promise<{ verdicts: unknown[]; llm: unknown }> {
+  const res = await postJson(url, "/verify", { items });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const verdicts = res.body.results.map((r: { verdict: unknown }) => r.verdict);
+  return { verdicts, llm: res.body.llm };
+}
+
 /** Drafts that reach every rule of the SearchWorld verifier. */
 function draftsFor(q: Question, names: { wrongType: string; sameType: string }): string[] {
   const chain = q.goldChain!;
@@ -108,7 +124,7 @@ Deno.test({
           draft: "Sochi",
         });
         assert.equal(one.status, 200);
-        assert.deepEqual(one.body.verdict, { correct: false, kind: "wrong-type" });
+        assert.deepEqual(one.body.verdict, WRONG_TYPE);
         assert.equal(one.body.text, "Sochi is a city; a country is asked for.");
         // The request reached the chat server, with the model, the question and the draft.
         assert.equal(stub.requests.length, 1);
@@ -122,20 +138,18 @@ Deno.test({
 
         // A batch of benchmark questions by id: a repeated draft is answered from the request's
         // cache, an exact match needs no call; the request's calls are reported.
-        const batch = await postJson(url, "/verify", {
-          items: [
-            { data_source: "bamboogle", question_id: "test_0", draft: "George Washington" },
-            { data_source: "bamboogle", question_id: "test_0", draft: "George Washington" },
-            { question_id: "test_0", draft: "James Madison", detail: "hint" },
-          ],
-        });
-        assert.equal(batch.status, 200);
-        assert.deepEqual(batch.body.results.map((r: { verdict: unknown }) => r.verdict), [
-          { correct: false, kind: "wrong-type" },
-          { correct: false, kind: "wrong-type" },
-          { correct: true, kind: "correct" },
+        const washington = {
+          data_source: "bamboogle",
+          question_id: "test_0",
+          draft: "George Washington",
+        };
+        const batch = await verifyBatch(url, [
+          washington,
+          washington,
+          { question_id: "test_0", draft: "James Madison", detail: "hint" },
         ]);
-        assert.deepEqual(batch.body.llm, { calls: 1, cache_hits: 1, parse_failures: 0 });
+        assert.deepEqual(batch.verdicts, [WRONG_TYPE, WRONG_TYPE, CORRECT]);
+        assert.deepEqual(batch.llm, { calls: 1, cache_hits: 1, parse_failures: 0 });
         assert.equal(stub.requests.length, 2);
         assert.match(stub.requests[1]!.messages[1]!.content, /Reference answers: "james madison"/);
       });
@@ -154,17 +168,11 @@ Deno.test("serve-env /verify: 501 naming the flag without an LLM, except at corr
     const inline = await postJson(url, "/verify", { question: "q?", answers: ["a"], draft: "b" });
     assert.equal(inline.status, 501);
     // correctness is exact match: no model needed.
-    const ok = await postJson(url, "/verify", {
-      items: [
-        { question_id: "test_0", draft: "James Madison", detail: "correctness" },
-        { question_id: "test_0", draft: "x", detail: "correctness" },
-      ],
-    });
-    assert.equal(ok.status, 200);
-    assert.deepEqual(ok.body.results.map((r: { verdict: unknown }) => r.verdict), [
-      { correct: true, kind: "correct" },
-      { correct: false, kind: "wrong" },
+    const ok = await verifyBatch(url, [
+      { question_id: "test_0", draft: "James Madison", detail: "correctness" },
+      { question_id: "test_0", draft: "x", detail: "correctness" },
     ]);
+    assert.deepEqual(ok.verdicts, [CORRECT, WRONG]);
   });
 });
 

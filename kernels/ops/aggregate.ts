@@ -31,17 +31,8 @@
 
 import type { Aggregation } from "@creditlab/core";
 import { tf } from "../backend.ts";
-import {
-  binaryCheck,
-  checkArray,
-  checkNumber,
-  checkOneOf,
-  checkTensor,
-  finiteCheck,
-  nonEmptyMaskCheck,
-  opError,
-  runChecks,
-} from "./validate.ts";
+import { maskedRowTotalsRef } from "./masked.ts";
+import { checkMaskedValues, checkNumber, checkOneOf, opError } from "./validate.ts";
 
 /** The mode names. */
 export const AGGREGATION_MODES: readonly Aggregation[] = [
@@ -75,15 +66,7 @@ export function aggregateLoss(
   if (opts.maxLength !== undefined) {
     checkNumber(op, "maxLength", opts.maxLength, { min: 0, minExclusive: true });
   }
-  if (opts.validate !== false) {
-    checkTensor(op, "perToken", perToken, { dtype: "float32", rank: 2 });
-    checkTensor(op, "mask", mask, { dtype: "float32", shape: perToken.shape });
-    runChecks(op, [
-      finiteCheck("perToken", perToken),
-      binaryCheck("mask", mask),
-      nonEmptyMaskCheck("mask", mask),
-    ]);
-  }
+  if (opts.validate !== false) checkMaskedValues(op, "perToken", perToken, mask, { rank: 2 });
   const T = perToken.shape[1]!;
   return tf.tidy(() => {
     const masked = tf.mul(perToken, mask);
@@ -108,20 +91,11 @@ export function aggregateLossRef(
 ): number {
   const op = "aggregateLossRef";
   const mode = checkMode(op, "mode", opts.mode);
-  checkArray(op, "perToken", perToken);
-  checkArray(op, "mask", mask, { length: perToken.length, binary: true });
-  const L = opts.rowLength;
-  if (!Number.isInteger(L) || L <= 0 || perToken.length % L !== 0) {
-    throw opError(op, "rowLength", `must divide perToken.length=${perToken.length}, got ${L}`);
-  }
-  const norm = opts.maxLength ?? L;
+  const { sums, counts } = maskedRowTotalsRef(op, "perToken", perToken, mask, opts.rowLength);
+  const norm = opts.maxLength ?? opts.rowLength;
   let total = 0, count = 0, rowsUsed = 0, rowAcc = 0;
-  for (let r = 0; r < perToken.length / L; r++) {
-    let s = 0, n = 0;
-    for (let t = 0; t < L; t++) {
-      s += mask[r * L + t]! * perToken[r * L + t]!;
-      n += mask[r * L + t]!;
-    }
+  for (let r = 0; r < sums.length; r++) {
+    const s = sums[r]!, n = counts[r]!;
     total += s;
     count += n;
     if (n > 0) {

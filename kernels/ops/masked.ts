@@ -24,15 +24,7 @@
  */
 
 import { tf } from "../backend.ts";
-import {
-  binaryCheck,
-  checkArray,
-  checkTensor,
-  finiteCheck,
-  nonEmptyMaskCheck,
-  opError,
-  runChecks,
-} from "./validate.ts";
+import { checkArray, checkMaskedValues, opError } from "./validate.ts";
 
 /** Options of the masked reductions. */
 export interface MaskedOptions {
@@ -43,19 +35,7 @@ export interface MaskedOptions {
 }
 
 function check(op: string, x: tf.Tensor, mask: tf.Tensor, opts: MaskedOptions): void {
-  if (opts.validate === false) return;
-  checkTensor(op, "x", x, { dtype: "float32" });
-  checkTensor(op, "mask", mask, { dtype: "float32", shape: x.shape });
-  if (opts.axis !== undefined) {
-    if (!Number.isInteger(opts.axis) || opts.axis < -x.rank || opts.axis >= x.rank) {
-      throw opError(op, "axis", `must be an integer in [${-x.rank}, ${x.rank}), got ${opts.axis}`);
-    }
-  }
-  runChecks(op, [
-    finiteCheck("x", x),
-    binaryCheck("mask", mask),
-    ...(opts.axis === undefined ? [nonEmptyMaskCheck("mask", mask)] : []),
-  ]);
+  if (opts.validate !== false) checkMaskedValues(op, "x", x, mask, { axis: opts.axis });
 }
 
 /** Σ mask·x over all entries (scalar) or along `opts.axis`. See the module doc. */
@@ -116,14 +96,45 @@ export function maskedVar(
 // ---------------------------------------------------------------------------------------------
 // Plain-TypeScript references (the oracles of the tests).
 
-function checkPair(op: string, x: ArrayLike<number>, mask: ArrayLike<number>): void {
-  checkArray(op, "x", x);
+function checkPair(op: string, arg: string, x: ArrayLike<number>, mask: ArrayLike<number>): void {
+  checkArray(op, arg, x);
   checkArray(op, "mask", mask, { length: x.length, binary: true });
+}
+
+/**
+ * Per-row Σ mask·x (`sums`) and Σ mask (`counts`) of row-major [rows, rowLength] arrays, after
+ * checking them: `x` (named `arg` in errors) finite, `mask` 0/1 of its length, `rowLength`
+ * dividing it. The loop of the per-row references.
+ */
+export function maskedRowTotalsRef(
+  op: string,
+  arg: string,
+  x: ArrayLike<number>,
+  mask: ArrayLike<number>,
+  rowLength: number,
+): { sums: Float64Array; counts: Float64Array } {
+  checkPair(op, arg, x, mask);
+  const L = rowLength;
+  if (!Number.isInteger(L) || L <= 0 || x.length % L !== 0) {
+    throw opError(op, "rowLength", `must divide ${arg}.length=${x.length}, got ${L}`);
+  }
+  const rows = x.length / L;
+  const sums = new Float64Array(rows), counts = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let s = 0, n = 0;
+    for (let t = 0; t < L; t++) {
+      s += mask[r * L + t]! * x[r * L + t]!;
+      n += mask[r * L + t]!;
+    }
+    sums[r] = s;
+    counts[r] = n;
+  }
+  return { sums, counts };
 }
 
 /** Reference Σ mask·x. */
 export function maskedSumRef(x: ArrayLike<number>, mask: ArrayLike<number>): number {
-  checkPair("maskedSumRef", x, mask);
+  checkPair("maskedSumRef", "x", x, mask);
   let s = 0;
   for (let i = 0; i < x.length; i++) s += mask[i]! * x[i]!;
   return s;
@@ -131,7 +142,7 @@ export function maskedSumRef(x: ArrayLike<number>, mask: ArrayLike<number>): num
 
 /** Reference Σ mask·x / Σ mask (all-zero mask: Error). */
 export function maskedMeanRef(x: ArrayLike<number>, mask: ArrayLike<number>): number {
-  checkPair("maskedMeanRef", x, mask);
+  checkPair("maskedMeanRef", "x", x, mask);
   let s = 0, n = 0;
   for (let i = 0; i < x.length; i++) {
     s += mask[i]! * x[i]!;
@@ -164,21 +175,12 @@ export function maskedRowsRef(
   mask: ArrayLike<number>,
   opts: { rowLength: number; reduce: "sum" | "mean" | "var"; unbiased?: boolean },
 ): Float64Array {
-  const op = "maskedRowsRef";
-  checkPair(op, x, mask);
   const L = opts.rowLength;
-  if (!Number.isInteger(L) || L <= 0 || x.length % L !== 0) {
-    throw opError(op, "rowLength", `must divide x.length=${x.length}, got ${L}`);
-  }
-  const rows = x.length / L;
-  const out = new Float64Array(rows);
+  const { sums, counts } = maskedRowTotalsRef("maskedRowsRef", "x", x, mask, L);
+  const out = new Float64Array(sums.length);
   const delta = opts.unbiased ? 1 : 0;
-  for (let r = 0; r < rows; r++) {
-    let s = 0, n = 0;
-    for (let t = 0; t < L; t++) {
-      s += mask[r * L + t]! * x[r * L + t]!;
-      n += mask[r * L + t]!;
-    }
+  for (let r = 0; r < sums.length; r++) {
+    const s = sums[r]!, n = counts[r]!;
     if (opts.reduce === "sum") out[r] = s;
     else if (opts.reduce === "mean") out[r] = n > 0 ? s / n : 0;
     else {

@@ -1,12 +1,13 @@
 /**
- * Helpers shared by the kernel tests: seeded random arrays, allclose, a mask generator, and
- * the values of a computation on a given backend.
+ * Helpers shared by the kernel tests: seeded random arrays, allclose, a mask generator, the
+ * values of a computation on a given backend, and the check of a wasm engine's on/off switch.
  * @module
  */
 
 import assert from "node:assert/strict";
+import { withEnv } from "@creditlab/core/testing";
 import type { Rng } from "../rng.ts";
-import { tf } from "../backend.ts";
+import { initBackend, type InitBackendOptions, tf } from "../backend.ts";
 
 /** Assert |a − b| ≤ atol + rtol·|b| elementwise. */
 export function allclose(
@@ -63,4 +64,38 @@ export async function valuesOn(backend: "wasm" | "cpu", f: () => tf.Tensor): Pro
   const v = Array.from(await t.data());
   t.dispose();
   return v;
+}
+
+/** One of the wasm backend's optional native engines, for {@link checkEngineSwitch}. */
+export interface EngineSwitch {
+  /** The `BackendInfo` field naming the engine (its thread count is in `<field>Threads`). */
+  field: "matmul" | "elementwise";
+  /** The `initBackend` option that asks for the engine, e.g. `{ blas: true }`. */
+  request: InitBackendOptions;
+  /** The environment variable whose value `0` turns the engine off. */
+  env: string;
+  /** The engine `initBackend` reports, and a pattern of its reason, with the engine on / off. */
+  on: { engine: string; reason: RegExp };
+  off: { engine: string; reason: RegExp };
+  /** Whether the engine's kernels are installed now. */
+  enabled: () => boolean;
+}
+
+/**
+ * `initBackend` on wasm with the engine requested reports it on (with at least one thread) and
+ * installs it; with `env=0` a plain `initBackend` on wasm reports it off and leaves it out. The
+ * caller puts its own engine settings back afterwards.
+ */
+export async function checkEngineSwitch(e: EngineSwitch): Promise<void> {
+  const on = await initBackend({ ...e.request, backend: "wasm" });
+  assert.equal(on[e.field], e.on.engine);
+  assert.ok((on[`${e.field}Threads`] ?? 0) >= 1);
+  assert.match(on.reason, e.on.reason);
+  assert.ok(e.enabled());
+  await withEnv(e.env, "0", async () => {
+    const off = await initBackend({ backend: "wasm" });
+    assert.equal(off[e.field], e.off.engine);
+    assert.match(off.reason, e.off.reason);
+    assert.equal(e.enabled(), false);
+  });
 }

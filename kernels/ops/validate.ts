@@ -124,6 +124,34 @@ export function runChecks(op: string, checks: readonly TensorCheck[]): void {
   }
 }
 
+/**
+ * Check a value tensor and its mask, with one read-back: `x` float32 (of `rank`, when given) and
+ * finite, `mask` float32 of x's shape holding only 0 and 1 and selecting at least one entry.
+ * With `axis` (an integer in [−rank, rank)) an all-zero mask is allowed: each slice is reduced on
+ * its own and an empty one gives 0.
+ */
+export function checkMaskedValues(
+  op: string,
+  arg: string,
+  x: tf.Tensor,
+  mask: tf.Tensor,
+  opts: { rank?: number; axis?: number | undefined } = {},
+): void {
+  const spec: TensorSpec = { dtype: "float32" };
+  if (opts.rank !== undefined) spec.rank = opts.rank;
+  checkTensor(op, arg, x, spec);
+  checkTensor(op, "mask", mask, { dtype: "float32", shape: x.shape });
+  const axis = opts.axis;
+  if (axis !== undefined && (!Number.isInteger(axis) || axis < -x.rank || axis >= x.rank)) {
+    throw opError(op, "axis", `must be an integer in [${-x.rank}, ${x.rank}), got ${axis}`);
+  }
+  runChecks(op, [
+    finiteCheck(arg, x),
+    binaryCheck("mask", mask),
+    ...(axis === undefined ? [nonEmptyMaskCheck("mask", mask)] : []),
+  ]);
+}
+
 /** Check a finite number option (optionally with bounds). */
 export function checkNumber(
   op: string,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { configChecks, GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "../grpo/mod.ts";
+import { GRPO_DEFAULTS, type GrpoConfig, grpoConfigChecks } from "../grpo/mod.ts";
 import type { FeedbackDetail } from "../llm.ts";
 
 export type { FeedbackDetail } from "../llm.ts";
@@ -106,8 +106,7 @@ export const CAPF_DEFAULTS: Readonly<CapfConfig> = Object.freeze({
 
 /** Check a CAPF config; throws naming the field. */
 export function validateCapfConfig(cfg: CapfConfig): void {
-  validateGrpoConfig(cfg, "capf config");
-  const check = configChecks("capf config");
+  const check = grpoConfigChecks(cfg, "capf config");
   const fb = cfg.feedback as FeedbackConfig | undefined;
   if (!fb || typeof fb.enabled !== "boolean") {
     return check.fail(

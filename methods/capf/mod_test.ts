@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
-import type { Trajectory } from "@creditlab/core";
+import type { Trajectory, Turn } from "@creditlab/core";
 import { getMethod } from "@creditlab/train";
 import { generateWorld, worldPreset } from "@creditlab/datasets";
 import { Rng } from "@creditlab/kernels";
 import { grpo } from "../grpo/mod.ts";
 import {
   advantagesOf,
+  assertPerToken,
   batchOf,
   contextOf,
   groupOf,
-  referenceGroup,
+  referenceAdvantage,
   rewardsOf,
   type RoundSpec,
   rowsOf,
@@ -318,36 +319,22 @@ Deno.test("capf: rollout hooks use SearchWorld's privileged verifier; limits and
   );
 });
 
-/** Plain per-token reference of CAPF's advantages. */
-function reference(trajs: Trajectory[], c: CapfConfig, length: number): number[] {
-  const out: number[] = [];
-  for (const t of trajs) {
-    const { mean, sd } = referenceGroup(trajs, t);
-    const adv = (r: number) => (r - mean === 0 ? 0 : (r - mean) / (sd + c.eps));
-    const fbs = t.turns.filter((u) =>
-      u.role === "feedback" &&
-      (c.attenuation.when === "every-call" || u.verdict?.correct !== true)
-    ).map((u) => u.round);
-    const inReach = (k: number) =>
-      fbs.some((f) =>
-        c.attenuation.reach.kind === "feedback-call-only"
-          ? k === f
-          : c.attenuation.reach.kind === "all-before-feedback"
-          ? k <= Math.max(...fbs)
-          : k <= f && k > f - c.attenuation.reach.n
-      );
-    const row: number[] = [];
-    for (const turn of t.turns) {
-      for (let j = 0; j < turn.tokens.length; j++) {
-        if (turn.role !== "policy") row.push(0);
-        else if (!inReach(turn.round)) row.push(adv(t.reward));
-        else row.push(c.attenuation.factor * adv(t.reward));
-      }
-    }
-    while (row.length < length) row.push(0);
-    out.push(...row);
-  }
-  return out;
+/** Plain reference of CAPF's advantage on the policy turns of trajectory `t` of `trajs`. */
+function reference(trajs: Trajectory[], c: CapfConfig, t: Trajectory): (turn: Turn) => number {
+  const a = referenceAdvantage(trajs, t, c);
+  const fbs = t.turns.filter((u) =>
+    u.role === "feedback" &&
+    (c.attenuation.when === "every-call" || u.verdict?.correct !== true)
+  ).map((u) => u.round);
+  const inReach = (k: number) =>
+    fbs.some((f) =>
+      c.attenuation.reach.kind === "feedback-call-only"
+        ? k === f
+        : c.attenuation.reach.kind === "all-before-feedback"
+        ? k <= Math.max(...fbs)
+        : k <= f && k > f - c.attenuation.reach.n
+    );
+  return (turn) => (inReach(turn.round) ? c.attenuation.factor * a : a);
 }
 
 Deno.test("capf: fast kernel equals a plain per-token loop across seeds", async () => {
@@ -380,9 +367,9 @@ Deno.test("capf: fast kernel equals a plain per-token loop across seeds", async 
       when: (["every-call", "not-correct"] as const)[rng.int(2)]!,
     });
     const fast = await advantagesOf(capf, batch, contextOf(c));
-    const want = reference(trajs, c, batch.length);
-    fast.forEach((v, i) =>
-      assert.ok(Math.abs(v - want[i]!) < 1e-4, `seed ${seed} token ${i}: ${v} vs ${want[i]}`)
-    );
+    assertPerToken(fast, trajs, batch.length, (t) => reference(trajs, c, t), {
+      tol: 1e-4,
+      label: `seed ${seed}`,
+    });
   }
 });

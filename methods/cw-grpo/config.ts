@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { configChecks, GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "../grpo/mod.ts";
+import { GRPO_DEFAULTS, type GrpoConfig, grpoConfigChecks } from "../grpo/mod.ts";
 
 /**
  * How contribution scores c_k of the K-1 non-final rounds become weights w_k.
@@ -40,8 +40,7 @@ export const CW_GRPO_DEFAULTS: Readonly<CwGrpoConfig> = Object.freeze({
 
 /** Check a CW-GRPO config; throws naming the field. */
 export function validateCwGrpoConfig(cfg: CwGrpoConfig): void {
-  validateGrpoConfig(cfg, "cw-grpo config");
-  const check = configChecks("cw-grpo config");
+  const check = grpoConfigChecks(cfg, "cw-grpo config");
   const w = cfg.weighting as ContributionWeighting | undefined;
   if (w?.kind === "softmax") {
     check.number("weighting.gamma", w.gamma, { above: 0 });

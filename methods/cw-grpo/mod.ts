@@ -16,11 +16,16 @@
  * ```
  * @module
  */
-import { methodMetric, type MethodRecord, type RolloutBatch } from "@creditlab/core";
+import { methodMetric, type RolloutBatch } from "@creditlab/core";
 import { type Method, type MethodContext, registerMethod, type StepResult } from "@creditlab/train";
 import { grpoFamily, grpoRowAdvantages } from "../grpo/mod.ts";
 import { CW_GRPO_DEFAULTS, type CwGrpoConfig, validateCwGrpoConfig } from "./config.ts";
-import { type JudgeCounts, judgeRows, judgeStepMetrics } from "../round_judge.ts";
+import {
+  type JudgeCounts,
+  type JudgedRecord,
+  judgeRows,
+  judgeStepMetrics,
+} from "../round_judge.ts";
 import { contributions, contributionWeights, cwTokenAdvantages, roundScales } from "./weights.ts";
 
 export * from "./config.ts";
@@ -34,13 +39,12 @@ export { CW_GRPO_PAPER } from "./paper.ts";
 /** The method's registry name (the prefix of its metrics). */
 const NAME = "cw-grpo";
 
-/** What CW-GRPO keeps of a judged trajectory (the run store's `method_record`). */
-export interface CwGrpoRecord extends MethodRecord {
-  /** c_k = retrieval_k * thinking_k of the non-final rounds k = 1..K-1. */
-  rounds: { label: "contribution"; values: number[] };
-  /** Rounds scored by the judge (K - 1). */
-  calls: { judge: number };
-}
+/**
+ * What CW-GRPO keeps of a judged trajectory (the run store's `method_record`): the
+ * contributions c_k = retrieval_k * thinking_k of its non-final rounds k = 1..K-1, a per-round
+ * series the report summarises (the paper's concentration claim).
+ */
+export type CwGrpoRecord = JudgedRecord<"contribution">;
 
 /** What one step's credit assignment did (its metrics). */
 export interface CwStepStats extends JudgeCounts {
@@ -63,39 +67,34 @@ export async function cwGrpoStep(
   const cfg = ctx.config;
   validateCwGrpoConfig(cfg);
   const rowAdv = grpoRowAdvantages(batch, cfg);
-  const todo: number[] = [];
-  for (let r = 0; r < batch.n; r++) {
-    if (batch.rewards[r]! > 0 && rowAdv[r]! > 0 && batch.numRounds[r]! > 1) todo.push(r);
-  }
-  const { results: scored, counts } = await judgeRows(
+  const { byRow: contribution, counts } = await judgeRows(
     NAME,
     batch,
-    todo,
     ctx,
-    (scores, r) => ({ r, c: contributions(scores) }),
+    (r) => batch.rewards[r]! > 0 && rowAdv[r]! > 0 && batch.numRounds[r]! > 1,
+    (scores) => contributions(scores),
   );
   const stats: CwStepStats = { ...counts, contributionSum: 0, allZeroTrajectories: 0 };
-  const scales: (Float32Array | null)[] = new Array(batch.n).fill(null);
-  const records: (CwGrpoRecord | undefined)[] = new Array(batch.n).fill(undefined);
-  for (const { r, c } of scored) {
+  for (const c of contribution) {
+    if (c === null) continue;
     let sum = 0;
     for (const v of c) sum += v;
     stats.contributionSum += sum;
     if (sum === 0) stats.allZeroTrajectories++;
-    // Kept with the trajectory (the run store's method record) for the report's per-round
-    // series (the paper's concentration claim).
-    records[r] = {
-      rounds: { label: "contribution", values: Array.from(c) },
-      calls: { judge: c.length },
-    };
-    scales[r] = roundScales(
-      contributionWeights(c, { weighting: cfg.weighting, allZero: cfg.allZeroContributions }),
-    );
   }
+  const rule = { weighting: cfg.weighting, allZero: cfg.allZeroContributions };
+  const scales = contribution.map((c) =>
+    c === null ? null : roundScales(contributionWeights(c, rule))
+  );
   return {
     advantages: cwTokenAdvantages(rowAdv, scales, batch),
     metrics: cwStepMetrics(stats),
-    records,
+    records: contribution.map((c): CwGrpoRecord | undefined =>
+      c === null ? undefined : {
+        rounds: { label: "contribution", values: Array.from(c) },
+        calls: { judge: c.length },
+      }
+    ),
   };
 }
 

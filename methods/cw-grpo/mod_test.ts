@@ -6,12 +6,13 @@ import { Rng } from "@creditlab/kernels";
 import { grpo } from "../grpo/mod.ts";
 import {
   advantagesOf,
+  assertPerToken,
   batchOf,
   contextOf,
   groupOf,
   question,
   randomTrajectories,
-  referenceGroup,
+  referenceAdvantage,
   rowsOf,
   ScriptedChat,
   TableJudge,
@@ -330,10 +331,8 @@ Deno.test("cw-grpo: fast kernel equals a plain per-token loop across seeds", asy
       batch,
       contextOf(c, { resources: { "round-judge": new TableJudge(table) } }),
     );
-    let i = 0;
-    for (const t of trajs) {
-      const { mean, sd } = referenceGroup(trajs, t);
-      const a = t.reward - mean === 0 ? 0 : (t.reward - mean) / (sd + c.eps);
+    assertPerToken(fast, trajs, batch.length, (t) => {
+      const a = referenceAdvantage(trajs, t, c);
       const K = Math.max(...t.turns.filter((u) => u.role === "policy").map((u) => u.round));
       const cs = t.turns.filter((u) => u.role === "policy" && u.round < K).map((u) => {
         const s = table[u.text]!;
@@ -349,21 +348,7 @@ Deno.test("cw-grpo: fast kernel equals a plain per-token loop across seeds", asy
         return cs[k - 1]! / Math.max(sum, 1e-6);
       };
       const judged = t.reward > 0 && a > 0 && K > 1;
-      let count = 0;
-      for (const turn of t.turns) {
-        for (let j = 0; j < turn.tokens.length; j++, count++, i++) {
-          const want = turn.role !== "policy"
-            ? 0
-            : judged && turn.round < K
-            ? a * (K - 1) * w(turn.round)
-            : a;
-          assert.ok(
-            Math.abs(fast[i]! - want) < 1e-4,
-            `seed ${seed} token ${i}: ${fast[i]} vs ${want}`,
-          );
-        }
-      }
-      for (; count < batch.length; count++, i++) assert.equal(fast[i], 0);
-    }
+      return (turn) => (judged && turn.round < K ? a * (K - 1) * w(turn.round) : a);
+    }, { tol: 1e-4, label: `seed ${seed}` });
   }
 });

@@ -12,7 +12,7 @@
 import type { RoundScore } from "@creditlab/core";
 import { checkRoundScore } from "../round_judge.ts";
 import type { AllZeroContributions, ContributionWeighting } from "./config.ts";
-import { tokenAdvantagesByRow } from "../grpo/advantages.ts";
+import { type RoundLayout, tokenAdvantagesByRound } from "../grpo/advantages.ts";
 
 /** The released normaliser's floor: w_k = c_k / max(sum c, 1e-6). */
 export const NORMALIZE_FLOOR = 1e-6;
@@ -98,21 +98,12 @@ export function roundScales(weights: Float64Array): Float32Array {
 export function cwTokenAdvantages(
   rowAdv: Float32Array,
   scales: readonly (Float32Array | null)[],
-  layout: { n: number; length: number; lossMask: Float32Array; roundIds: Int32Array },
+  layout: RoundLayout,
 ): Float32Array {
-  const { lossMask, roundIds } = layout;
-  return tokenAdvantagesByRow(
-    "cwTokenAdvantages",
-    layout,
-    { perRow: { rowAdv, scales }, perToken: { lossMask, roundIds } },
-    (r) => {
-      const a = rowAdv[r]!;
-      if (a === 0) return null;
-      const s = scales[r] ?? null;
-      return (i) => {
-        const k = roundIds[i]!;
-        return s !== null && k >= 1 && k <= s.length ? a * s[k - 1]! : a;
-      };
-    },
-  );
+  return tokenAdvantagesByRound("cwTokenAdvantages", layout, { rowAdv, scales }, (r) => {
+    const a = rowAdv[r]!;
+    if (a === 0) return null;
+    const s = scales[r] ?? null;
+    return (k) => (s !== null && k >= 1 && k <= s.length ? a * s[k - 1]! : a);
+  });
 }

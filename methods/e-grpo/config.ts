@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { configChecks, GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "../grpo/mod.ts";
+import { GRPO_DEFAULTS, type GrpoConfig, grpoConfigChecks } from "../grpo/mod.ts";
 
 /**
  * How a gold entity is found in the agent's text (both sides normalised like Search-R1's
@@ -69,8 +69,7 @@ export const E_GRPO_DEFAULTS: Readonly<EGrpoConfig> = Object.freeze({
 
 /** Check an E-GRPO config; throws naming the field. */
 export function validateEGrpoConfig(cfg: EGrpoConfig): void {
-  validateGrpoConfig(cfg, "e-grpo config");
-  const check = configChecks("e-grpo config");
+  const check = grpoConfigChecks(cfg, "e-grpo config");
   check.number(
     "alpha",
     cfg.alpha,

@@ -115,3 +115,42 @@ export function tokenAdvantagesByRow(
   }
   return out;
 }
+
+/** The part of a batch the round-wise kernels read: its layout, loss mask and round ids. */
+export interface RoundLayout {
+  n: number;
+  length: number;
+  lossMask: Float32Array;
+  /** Round of each token (0 = prompt, k = the policy's k-th round and what answered it). */
+  roundIds: Int32Array;
+}
+
+/**
+ * Per-token advantages built row by row from each trainable token's round, the loop of the
+ * kernels that credit a trajectory's rounds differently (cw-grpo, pure): {@link
+ * tokenAdvantagesByRow} with `lossMask` and `roundIds` checked as per-token arrays, where
+ * `row(r)` gives the value of a trainable token from its round k, or null to leave the row 0.
+ *
+ * @example
+ * ```ts
+ * const rowAdv = new Float32Array([2]);
+ * tokenAdvantagesByRound(
+ *   "example",
+ *   { n: 1, length: 4, lossMask: new Float32Array([0, 1, 0, 1]), roundIds: new Int32Array([0, 1, 1, 2]) },
+ *   { rowAdv },
+ *   (r) => (k) => (k === 1 ? 0.5 * rowAdv[r]! : rowAdv[r]!),
+ * ); // [0, 1, 0, 2]
+ * ```
+ */
+export function tokenAdvantagesByRound(
+  op: string,
+  layout: RoundLayout,
+  perRow: Record<string, { length: number }>,
+  row: (r: number) => ((k: number) => number) | null,
+): Float32Array {
+  const { lossMask, roundIds } = layout;
+  return tokenAdvantagesByRow(op, layout, { perRow, perToken: { lossMask, roundIds } }, (r) => {
+    const value = row(r);
+    return value === null ? null : (i) => value(roundIds[i]!);
+  });
+}

@@ -1,7 +1,8 @@
 /**
  * The GRPO family's config (GRPO, Dr. GRPO, DAPO options), its defaults and validation, and
  * the checks every method's validation is written with ({@link configChecks}). Methods that
- * extend the baseline (capf, cw-grpo, e-grpo, pure) extend {@link GrpoConfig}.
+ * extend the baseline (capf, cw-grpo, e-grpo, pure) extend {@link GrpoConfig} and validate it
+ * with {@link grpoConfigChecks}.
  *
  * @module
  */
@@ -223,6 +224,27 @@ export function validateGrpoConfig(cfg: GrpoConfig, where = "grpo config"): void
       ds,
     );
   }
+}
+
+/**
+ * The checks of a method's config that extends {@link GrpoConfig}: validates its GRPO fields
+ * ({@link validateGrpoConfig}), then returns the {@link ConfigChecks} of the method's own fields.
+ * `where` prefixes every message (e.g. "capf config").
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const check = grpoConfigChecks({ ...GRPO_DEFAULTS }, "demo config");
+ * assert.throws(() => check.number("alpha", 2, { max: 1 }), /demo config: field "alpha"/);
+ * assert.throws(
+ *   () => grpoConfigChecks({ ...GRPO_DEFAULTS, eps: -1 }, "demo config"),
+ *   /demo config: field "eps"/,
+ * );
+ * ```
+ */
+export function grpoConfigChecks(cfg: GrpoConfig, where: string): ConfigChecks {
+  validateGrpoConfig(cfg, where);
+  return configChecks(where);
 }
 
 /** The policy loss of a GRPO-family config (the fields the trainer's loss reads). */

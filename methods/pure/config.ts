@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { configChecks, GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from "../grpo/mod.ts";
+import { GRPO_DEFAULTS, type GrpoConfig, grpoConfigChecks } from "../grpo/mod.ts";
 
 /**
  * How the per-round process rewards r_1..r_{K-1} become returns G_1..G_{K-1} (credit.ts).
@@ -92,8 +92,7 @@ export const PURE_DEFAULTS: Readonly<PureConfig> = Object.freeze({
  * ```
  */
 export function validatePureConfig(cfg: PureConfig): void {
-  validateGrpoConfig(cfg, "pure config");
-  const check = configChecks("pure config");
+  const check = grpoConfigChecks(cfg, "pure config");
   const c = cfg.credit as CreditForm | undefined;
   if (c?.kind === "soft-min") {
     check.number(

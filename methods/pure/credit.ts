@@ -16,7 +16,7 @@
 import type { RoundScore } from "@creditlab/core";
 import { checkRoundScore } from "../round_judge.ts";
 import { groupAdvantages } from "@creditlab/kernels";
-import { tokenAdvantagesByRow } from "../grpo/mod.ts";
+import { type RoundLayout, tokenAdvantagesByRound } from "../grpo/mod.ts";
 import type { CreditForm, ProcessNormalization, ProcessRange, ProcessScore } from "./config.ts";
 
 /**
@@ -233,22 +233,13 @@ export function processAdvantages(
 export function pureTokenAdvantages(
   rowAdv: Float32Array,
   roundAdv: readonly (Float32Array | null)[],
-  layout: { n: number; length: number; lossMask: Float32Array; roundIds: Int32Array },
+  layout: RoundLayout,
   coef: number,
 ): Float32Array {
-  const { lossMask, roundIds } = layout;
-  return tokenAdvantagesByRow(
-    "pureTokenAdvantages",
-    layout,
-    { perRow: { rowAdv, roundAdv }, perToken: { lossMask, roundIds } },
-    (r) => {
-      const a = rowAdv[r]!;
-      const p = roundAdv[r] ?? null;
-      if (p === null || coef === 0) return a === 0 ? null : () => a;
-      return (i) => {
-        const k = roundIds[i]!;
-        return k >= 1 && k <= p.length ? a + coef * p[k - 1]! : a;
-      };
-    },
-  );
+  return tokenAdvantagesByRound("pureTokenAdvantages", layout, { rowAdv, roundAdv }, (r) => {
+    const a = rowAdv[r]!;
+    const p = roundAdv[r] ?? null;
+    if (p === null || coef === 0) return a === 0 ? null : () => a;
+    return (k) => (k >= 1 && k <= p.length ? a + coef * p[k - 1]! : a);
+  });
 }

@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import type { RoundJudge, RoundScore, Trajectory } from "@creditlab/core";
 import { Rng } from "@creditlab/kernels";
 import { grpoTokenAdvantages } from "../grpo/mod.ts";
-import { batchOf, contextOf, randomTrajectories, referenceGroup, TableJudge } from "../testing.ts";
+import {
+  assertPerToken,
+  batchOf,
+  contextOf,
+  randomTrajectories,
+  referenceAdvantage,
+  TableJudge,
+} from "../testing.ts";
 import {
   type CreditForm,
   minFormReturns,
@@ -286,25 +293,9 @@ Deno.test("pure credit: the method's per-token advantages equal a plain per-toke
         return Math.abs(g - mean) < 1e-12 ? 0 : (g - mean) / (c.normalizeStd ? sd + c.eps : 1);
       })
     );
-    let i = 0;
-    trajs.forEach((t, row) => {
-      const { mean, sd } = referenceGroup(trajs, t);
-      const a = t.reward - mean === 0 ? 0 : (t.reward - mean) / (c.normalizeStd ? sd + c.eps : 1);
-      let count = 0;
-      for (const turn of t.turns) {
-        for (let j = 0; j < turn.tokens.length; j++, count++, i++) {
-          const want = turn.role !== "policy"
-            ? 0
-            : turn.round < K(t)
-            ? a + c.processCoef * P[row]![turn.round - 1]!
-            : a;
-          assert.ok(
-            Math.abs(fast[i]! - want) < 1e-4,
-            `seed ${seed} token ${i}: ${fast[i]} vs ${want}`,
-          );
-        }
-      }
-      for (; count < batch.length; count++, i++) assert.equal(fast[i], 0);
-    });
+    assertPerToken(fast, trajs, batch.length, (t, row) => {
+      const a = referenceAdvantage(trajs, t, c);
+      return (turn) => (turn.round < K(t) ? a + c.processCoef * P[row]![turn.round - 1]! : a);
+    }, { tol: 1e-4, label: `seed ${seed}` });
   }
 });

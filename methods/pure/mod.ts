@@ -20,10 +20,15 @@
  * ```
  * @module
  */
-import { methodMetric, type MethodRecord, type RolloutBatch } from "@creditlab/core";
+import { methodMetric, type RolloutBatch } from "@creditlab/core";
 import { type Method, type MethodContext, registerMethod, type StepResult } from "@creditlab/train";
 import { grpoFamily, grpoRowAdvantages } from "../grpo/mod.ts";
-import { type JudgeCounts, judgeRows, judgeStepMetrics } from "../round_judge.ts";
+import {
+  type JudgeCounts,
+  type JudgedRecord,
+  judgeRows,
+  judgeStepMetrics,
+} from "../round_judge.ts";
 import { PURE_DEFAULTS, type PureConfig, validatePureConfig } from "./config.ts";
 import {
   minFormReturns,
@@ -39,14 +44,13 @@ export { PURE_PAPER } from "./paper.ts";
 /** The method's registry name (the prefix of its metrics). */
 const NAME = "pure";
 
-/** What PURE keeps of a judged trajectory (the run store's `method_record`). */
-export interface PureRecord extends MethodRecord {
-  /** Process rewards r_k of the non-final rounds k = 1..K-1. */
-  rounds: { label: "process reward"; values: number[] };
+/**
+ * What PURE keeps of a judged trajectory (the run store's `method_record`): the process rewards
+ * r_k of its non-final rounds k = 1..K-1 as its per-round series, and their min-form returns.
+ */
+export interface PureRecord extends JudgedRecord<"process reward"> {
   /** Min-form returns G_1..G_{K-1} before normalisation (G_1: the trajectory's value). */
   returns: number[];
-  /** Rounds scored by the judge (K - 1). */
-  calls: { judge: number };
 }
 
 /** What one step's credit assignment did (its metrics). */
@@ -69,26 +73,20 @@ export async function pureStep(
   const cfg = ctx.config;
   validatePureConfig(cfg);
   const rowAdv = grpoRowAdvantages(batch, cfg);
-  const rows: number[] = [];
-  for (let r = 0; r < batch.n; r++) if (batch.numRounds[r]! > 1) rows.push(r);
-  const { results: scored, counts } = await judgeRows(NAME, batch, rows, ctx, (scores, r) => ({
-    r,
-    rewards: processRewards(scores, { score: cfg.processScore, range: cfg.processRange }),
-  }));
+  const { byRow: rewards, counts } = await judgeRows(
+    NAME,
+    batch,
+    ctx,
+    (r) => batch.numRounds[r]! > 1,
+    (scores) => processRewards(scores, { score: cfg.processScore, range: cfg.processRange }),
+  );
+  const returns = rewards.map((p) => (p === null ? null : minFormReturns(p, cfg.credit)));
   const stats: PureStepStats = { ...counts, processRewardSum: 0, valueSum: 0 };
-  const returns: (Float64Array | null)[] = new Array(batch.n).fill(null);
-  const records: (PureRecord | undefined)[] = new Array(batch.n).fill(undefined);
-  for (const { r, rewards } of scored) {
-    const g = minFormReturns(rewards, cfg.credit);
-    returns[r] = g;
-    for (const v of rewards) stats.processRewardSum += v;
-    stats.valueSum += g[0] ?? 0;
-    records[r] = {
-      rounds: { label: "process reward", values: Array.from(rewards) },
-      returns: Array.from(g),
-      calls: { judge: rewards.length },
-    };
-  }
+  rewards.forEach((p, r) => {
+    if (p === null) return;
+    for (const v of p) stats.processRewardSum += v;
+    stats.valueSum += returns[r]![0] ?? 0;
+  });
   const roundAdv = processAdvantages(returns, batch.groupIds, {
     normalization: cfg.processNormalization,
     normalizeStd: cfg.normalizeStd,
@@ -97,7 +95,13 @@ export async function pureStep(
   return {
     advantages: pureTokenAdvantages(rowAdv, roundAdv, batch, cfg.processCoef),
     metrics: pureStepMetrics(stats),
-    records,
+    records: rewards.map((p, r): PureRecord | undefined =>
+      p === null ? undefined : {
+        rounds: { label: "process reward", values: Array.from(p) },
+        returns: Array.from(returns[r]!),
+        calls: { judge: p.length },
+      }
+    ),
   };
 }
 

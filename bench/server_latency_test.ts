@@ -1,0 +1,82 @@
+/**
+ * bench/server_latency.ts's requests to the newer servers are accepted by those servers with
+ * their default limits: the largest `/reward` batch of serve-env, serve-credit's small group and
+ * the size of its large batch; and `--servers` refuses an unknown name.
+ */
+import assert from "node:assert/strict";
+import {
+  DEFAULT_HTTP_LIMITS,
+  DEFAULT_WORLD_SEED,
+  generateWorld,
+  worldPreset,
+} from "@creditlab/datasets";
+import { getMethod, methodNames } from "@creditlab/train";
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_WORK_LIMITS,
+  serveCredit,
+  serveEnv,
+  worldSource,
+} from "@creditlab/interchange";
+import { judgedRounds } from "../methods/round_judge.ts";
+import { BASELINE } from "../methods/mod.ts";
+import { CREDIT_LARGE, CREDIT_SMALL, creditBody, envLargeBody, main } from "./server_latency.ts";
+
+Deno.test("server_latency: serve-env's defaults accept the large /reward batch", async () => {
+  const world = generateWorld(worldPreset("default"), { seed: DEFAULT_WORLD_SEED });
+  const body = envLargeBody(world.questions("train"));
+  const bytes = new TextEncoder().encode(body).length;
+  assert.ok(bytes <= DEFAULT_HTTP_LIMITS.maxBodyBytes, `${bytes} bytes`);
+  assert.ok(bytes > DEFAULT_HTTP_LIMITS.maxBodyBytes - 64 * 1024, `${bytes} bytes`);
+  const server = serveEnv({ sources: [worldSource(world)], port: 0 });
+  try {
+    const res = await fetch(`${server.url}/reward`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    const json = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(json));
+    assert.equal(json.results.length, DEFAULT_WORK_LIMITS.maxItems);
+    const right = json.results.filter((r: { reward: number }) => r.reward === 1).length;
+    assert.equal(right, Math.ceil(DEFAULT_WORK_LIMITS.maxItems / 3));
+    assert.ok(json.results.every((r: { entity_match: number | null }) => r.entity_match !== null));
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("server_latency: serve-credit answers the small group; the large batch fits", async () => {
+  const large = creditBody(CREDIT_LARGE);
+  assert.ok(large.length < DEFAULT_MAX_BODY_BYTES);
+  assert.ok(CREDIT_LARGE.trajectories >= 1000);
+  const ac = new AbortController();
+  const { url, server } = serveCredit({
+    method: getMethod,
+    methodNames,
+    judgedRounds,
+    port: 0,
+    signal: ac.signal,
+  });
+  try {
+    const res = await fetch(`${url}/credit`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: creditBody({ ...CREDIT_SMALL, seed: 2 }),
+    });
+    const json = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(json));
+    assert.equal(json.method, BASELINE.name);
+    assert.equal(json.outputs.length, CREDIT_SMALL.trajectories);
+  } finally {
+    ac.abort();
+    await server.finished;
+  }
+});
+
+Deno.test("server_latency: --servers refuses an unknown server, naming the four", async () => {
+  await assert.rejects(
+    () => main(["--servers", "credit,nope"]),
+    /unknown server "nope" \(serve, retriever, credit, env\)/,
+  );
+});
