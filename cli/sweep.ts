@@ -13,7 +13,7 @@
  *     deno task sweep --seeds 1,2,3 --n 300 --sft-steps 250 --questions 16 --group 8 \
  *       --lr 3e-4 --warmup 6 --label "16 x 8, lr 3e-4"
  *
- * Options: `--preset`, `--method` (default grpo), `--method-config JSON` (merged into the
+ * Options: `--preset`, `--method` (default grpo), `--method-config JSON` (merged key by key into the
  * method's defaults; unknown keys are refused), `--seeds LIST`, `--n N` (held-out questions per
  * world), `--sft-steps N`, `--sft-decay R` (cosine decay of the SFT learning rate to R x lr),
  * `--sft-observation-weight W` (weight of the SFT loss on observation tokens),

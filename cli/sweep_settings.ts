@@ -61,32 +61,70 @@ export function parseSeeds(v: string): number[] {
   });
 }
 
-/** Merge a `--method-config` JSON object into a method's defaults, refusing unknown keys. */
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/**
+ * `over` merged into `base` key by key: a nested object merges into the default's object of the
+ * same key, so `{"attenuation":{"factor":0.5}}` keeps the other attenuation settings; an object
+ * with a `kind` (a tagged choice such as `reach`) or any other value replaces the default whole.
+ * A key the default lacks is refused, named by its dotted path.
+ */
+function mergeInto(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+  where: { method: string; path: string },
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const path = where.path ? `${where.path}.${k}` : k;
+    if (!(k in base)) {
+      throw new Error(
+        `--method-config: ${where.method} has no setting "${path}"; ${
+          where.path ? `"${where.path}" has` : "its settings are"
+        } ${Object.keys(base).join(", ")}`,
+      );
+    }
+    const d = base[k];
+    out[k] = isPlainObject(v) && isPlainObject(d) && !("kind" in v) && !("kind" in d)
+      ? mergeInto(d, v, { method: where.method, path })
+      : v;
+  }
+  return out;
+}
+
+/**
+ * Merge a `--method-config` JSON object into a method's defaults, nested objects key by key
+ * (tagged choices with a `kind` replaced whole), refusing unknown keys.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mergeMethodConfig } from "./sweep_settings.ts";
+ * const defaults = { klCoef: 0.001, attenuation: { factor: 0, when: "every-call" } };
+ * assert.deepEqual(mergeMethodConfig("capf", defaults, '{"attenuation":{"factor":0.5}}'), {
+ *   klCoef: 0.001,
+ *   attenuation: { factor: 0.5, when: "every-call" },
+ * });
+ * ```
+ */
 export function mergeMethodConfig(
   method: string,
   defaults: Record<string, unknown>,
   json: string | undefined,
 ): Record<string, unknown> {
-  if (json === undefined) return { ...defaults };
+  if (json === undefined) return structuredClone(defaults);
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
   } catch (e) {
     throw new Error(`--method-config: not valid JSON (${(e as Error).message}): ${json}`);
   }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+  if (!isPlainObject(parsed)) {
     throw new Error(`--method-config: expected a JSON object, got ${json}`);
   }
-  for (const k of Object.keys(parsed)) {
-    if (!(k in defaults)) {
-      throw new Error(
-        `--method-config: ${method} has no setting "${k}"; its settings are ${
-          Object.keys(defaults).join(", ")
-        }`,
-      );
-    }
-  }
-  return { ...defaults, ...(parsed as Record<string, unknown>) };
+  return mergeInto(structuredClone(defaults), parsed, { method, path: "" });
 }
 
 /** The preset with a sweep's overrides applied (a copy). */

@@ -33,6 +33,31 @@ Deno.test("sweep: seeds and method-config overrides are checked", () => {
   assert.throws(() => mergeMethodConfig("grpo", d, "[1]"), /expected a JSON object/);
 });
 
+Deno.test("sweep: a nested method-config merges key by key; a tagged choice is replaced", () => {
+  const c = {
+    klCoef: 0.001,
+    feedback: { enabled: true, offerShare: 0.5 },
+    attenuation: { factor: 0, reach: { kind: "last-n-rounds", n: 2 }, when: "every-call" },
+  };
+  assert.deepEqual(
+    mergeMethodConfig("capf", c, '{"attenuation":{"factor":0.5}}'),
+    { ...c, attenuation: { ...c.attenuation, factor: 0.5 } },
+  );
+  // `reach` has a kind: the override replaces it whole (no stray `n`).
+  assert.deepEqual(
+    mergeMethodConfig("capf", c, '{"attenuation":{"reach":{"kind":"feedback-call-only"}}}')
+      .attenuation,
+    { factor: 0, reach: { kind: "feedback-call-only" }, when: "every-call" },
+  );
+  assert.throws(
+    () => mergeMethodConfig("capf", c, '{"attenuation":{"factr":0.5}}'),
+    /capf has no setting "attenuation\.factr"; "attenuation" has factor, reach, when/,
+  );
+  // The defaults are not changed by a merge.
+  mergeMethodConfig("capf", c, '{"feedback":{"offerShare":1}}');
+  assert.equal(c.feedback.offerShare, 0.5);
+});
+
 Deno.test("sweep: overrides reach a copy of the preset", () => {
   const base = getPreset("smoke");
   const p = sweepPreset(base, {
