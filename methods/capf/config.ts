@@ -67,9 +67,10 @@ export interface AttenuationConfig {
    * lambda in [0, 1]: 1 leaves the credit as GRPO's; 0 removes it from the attenuated rounds, so
    * a repaired trajectory's credit sits on the rounds after the feedback only (the behaviour
    * that transfers to deployment, where the call does not exist). The paper gives no value.
-   * Default 0: in CAPF's regime (sparse-success, offerShare 0.5, RL seeds 1-4) lambda 0 beat
-   * 0.1 on 3 of 4 seeds in-domain and 4 of 4 out of domain, +3.4 / +6.0 EM points on average
-   * (reports/sweeps/capf-sparse.jsonl; methods/capf/README.md).
+   * Default 0.5: in CAPF's regime (sparse-success, offerShare 0.5, RL seeds 1-4) the sweep of
+   * lambda over 0, 0.1, 0.5 and 1 gave 0.5 the highest mean EM after RL in both worlds; it beat
+   * lambda 0 on 3 of 4 seeds in each world, +6.8 / +4.4 EM points on average
+   * (reports/sweeps/capf-sparse.jsonl; methods/capf/README.md), within 4 seeds' noise.
    */
   factor: number;
   /** Default `all-before-feedback` (the paper's wording). */
@@ -98,7 +99,7 @@ export const CAPF_DEFAULTS: Readonly<CapfConfig> = Object.freeze({
     repairReward: 1,
   }) as FeedbackConfig,
   attenuation: Object.freeze({
-    factor: 0,
+    factor: 0.5,
     reach: Object.freeze({ kind: "all-before-feedback" }) as AttenuationReach,
     when: "every-call",
   }) as AttenuationConfig,
