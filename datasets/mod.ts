@@ -5,6 +5,7 @@
  */
 export {};
 export * from "./metrics.ts";
+export * from "./entities.ts";
 export * as searchworld from "./searchworld/mod.ts";
 export {
   generateWorld,

@@ -15,24 +15,28 @@
  *   question's `goldEntities`, SearchWorld's, or the item's `entities`) found in the agent's own
  *   text of `response` — `<information>` and `<verifier>` blocks removed (observations never
  *   count) and, with scope `before-final-answer`, the text from the last `<answer>` on — exactly
- *   E-GRPO's `entityMatchRate` over `agentText` (methods/e-grpo/entities.ts), with its default
+ *   `entityMatchRate` over `agentText` (datasets/entities.ts, which E-GRPO uses), with the default
  *   matching and scope unless the item names others. Null without entities or without a
  *   `response`. E-GRPO's shaped reward (alpha * gamma normalised over the group) is the
  *   engine's or `serve-credit`'s: it needs the whole group.
  *
  * @module
  */
-import { answerScores } from "@creditlab/datasets";
-import { E_GRPO_DEFAULTS, type EGrpoConfig } from "@creditlab/methods";
-import { entityFound, entityMatchRate } from "../../methods/e-grpo/entities.ts";
+import {
+  answerScores,
+  ENTITY_MATCH_DEFAULTS,
+  entityFound,
+  type EntityMatching,
+  entityMatchRate,
+  type EntityTextScope,
+} from "@creditlab/datasets";
 import type { RequestContext } from "./context.ts";
 import { FieldReader } from "./request.ts";
 import { QUESTION_FIELDS, resolveQuestion } from "./sources.ts";
 
-/** E-GRPO's entity matching rules. */
-export type EntityMatching = EGrpoConfig["matching"];
-/** E-GRPO's text scopes. */
-export type EntityScope = EGrpoConfig["textScope"];
+/** The text scopes of the entity match (datasets/entities.ts). */
+export type EntityScope = EntityTextScope;
+export type { EntityMatching };
 
 /** Fields of a `/reward` item. */
 export const REWARD_FIELDS: readonly string[] = [
@@ -145,9 +149,9 @@ export function parseRewardItem(
     response,
     entities: given ?? question.goldEntities,
     matching: item.optionalOneOf("entity_matching", ["normalized-substring", "token-set"]) ??
-      E_GRPO_DEFAULTS.matching,
+      ENTITY_MATCH_DEFAULTS.matching,
     scope: item.optionalOneOf("entity_scope", ["before-final-answer", "all-policy-text"]) ??
-      E_GRPO_DEFAULTS.textScope,
+      ENTITY_MATCH_DEFAULTS.textScope,
   };
 }
 

@@ -17,7 +17,7 @@ import {
   parseBenchmarkDir,
   worldPreset,
 } from "@creditlab/datasets";
-import { agentText, entityMatchRate } from "../../methods/e-grpo/entities.ts";
+import { agentText, entityMatchRate } from "@creditlab/datasets";
 import { loadBenchmarkSources } from "./benchmark_source.ts";
 import { agentResponseText, extractAnswer } from "./reward.ts";
 import { loadWorldSource } from "./searchworld_source.ts";

@@ -28,6 +28,7 @@
  */
 import type { FeedbackDetail } from "@creditlab/core";
 import {
+  ENTITY_MATCH_DEFAULTS,
   type GuardedServer,
   guardedService,
   type HttpLimits,
@@ -36,7 +37,6 @@ import {
   serveGuarded,
   TimeSlicer,
 } from "@creditlab/datasets";
-import { E_GRPO_DEFAULTS } from "@creditlab/methods";
 import {
   DEFAULT_WORK_LIMITS,
   type EnvWorkLimits,
@@ -141,8 +141,8 @@ export function envHandler(opts: EnvServiceOptions): (req: Request) => Promise<R
     reward: {
       metrics: ["em", "f1", "cover_em", "entity_match"],
       reward: "em",
-      entity_matching: E_GRPO_DEFAULTS.matching,
-      entity_scope: E_GRPO_DEFAULTS.textScope,
+      entity_matching: ENTITY_MATCH_DEFAULTS.matching,
+      entity_scope: ENTITY_MATCH_DEFAULTS.textScope,
     },
     limits: {
       max_body_bytes: httpLimits.maxBodyBytes,

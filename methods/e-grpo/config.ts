@@ -3,24 +3,14 @@
  *
  * @module
  */
+import {
+  ENTITY_MATCH_DEFAULTS,
+  type EntityMatching,
+  type EntityTextScope,
+} from "@creditlab/datasets";
 import { GRPO_DEFAULTS, type GrpoConfig, grpoConfigChecks } from "../grpo/mod.ts";
 
-/**
- * How a gold entity is found in the agent's text (both sides normalised like Search-R1's
- * `normalize_answer`: lower-case, ASCII punctuation and the articles a/an/the removed).
- * - `"normalized-substring"`: the entity's normalised words appear consecutively, as whole words.
- * - `"token-set"`: every word of the entity appears somewhere in the text (any order).
- */
-export type EntityMatching = "normalized-substring" | "token-set";
-
-/**
- * Which text counts as the agent's "reasoning and queries".
- * - `"before-final-answer"`: every policy turn's text, the final answer round cut before its
- *   `<answer>` tag (the answer itself does not count: it is already scored by EM).
- * - `"all-policy-text"`: every policy turn's text including the answer.
- * Observations (retrieved passages) never count: entities must be identified BY the agent.
- */
-export type EntityTextScope = "before-final-answer" | "all-policy-text";
+export type { EntityMatching, EntityTextScope };
 
 /**
  * gamma_hat from gamma.
@@ -61,8 +51,8 @@ export interface EGrpoConfig extends GrpoConfig {
 export const E_GRPO_DEFAULTS: Readonly<EGrpoConfig> = Object.freeze({
   ...GRPO_DEFAULTS,
   alpha: 0.3,
-  matching: "normalized-substring",
-  textScope: "before-final-answer",
+  matching: ENTITY_MATCH_DEFAULTS.matching,
+  textScope: ENTITY_MATCH_DEFAULTS.textScope,
   normalization: "group-max",
   noAnswer: "zero",
 });

@@ -30,11 +30,11 @@ import {
 } from "@creditlab/train";
 import { checkOutcome, grpoFamily, grpoTokenAdvantages } from "../grpo/mod.ts";
 import { E_GRPO_DEFAULTS, type EGrpoConfig, validateEGrpoConfig } from "./config.ts";
-import { agentText, entityMatchRate } from "./entities.ts";
+import { agentText, entityMatchRate } from "@creditlab/datasets";
 import { entityRewards, normalizeGamma } from "./reward.ts";
 
 export * from "./config.ts";
-export * from "./entities.ts";
+export { agentText, entityFound, entityMatchRate } from "@creditlab/datasets";
 export * from "./reward.ts";
 export { E_GRPO_PAPER } from "./paper.ts";
 

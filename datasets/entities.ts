@@ -1,5 +1,8 @@
 /**
- * E-GRPO's entity match rate (Zhao et al., arXiv 2510.24694):
+ * Gold entities in an agent's own text: which text is the agent's (its policy turns, the final
+ * answer optionally cut), and whether a gold entity is found there. The testbed's matching, used by
+ * E-GRPO's entity match rate (Zhao et al., arXiv 2510.24694) and by the environment service's
+ * `/reward`:
  *
  *     gamma_i = |{ e in E : e is found in the agent's reasoning and queries of o_i }| / |E|
  *
@@ -8,8 +11,29 @@
  * @module
  */
 import type { Trajectory } from "@creditlab/core";
-import { normalizeAnswer } from "@creditlab/datasets";
-import type { EntityMatching, EntityTextScope } from "./config.ts";
+import { normalizeAnswer } from "./metrics.ts";
+
+/**
+ * How a gold entity is found in the agent's text (both sides normalised like Search-R1's
+ * `normalize_answer`: lower-case, ASCII punctuation and the articles a/an/the removed).
+ * - `"normalized-substring"`: the entity's normalised words appear consecutively, as whole words.
+ * - `"token-set"`: every word of the entity appears somewhere in the text (any order).
+ */
+export type EntityMatching = "normalized-substring" | "token-set";
+
+/**
+ * Which text counts as the agent's "reasoning and queries".
+ * - `"before-final-answer"`: every policy turn's text, the final answer round cut before its
+ *   `<answer>` tag (the answer itself does not count: it is already scored by EM).
+ * - `"all-policy-text"`: every policy turn's text including the answer.
+ * Observations (retrieved passages) never count: entities must be identified BY the agent.
+ */
+export type EntityTextScope = "before-final-answer" | "all-policy-text";
+
+/** The matching and scope used when a caller names none (E-GRPO's defaults too). */
+export const ENTITY_MATCH_DEFAULTS: Readonly<
+  { matching: EntityMatching; textScope: EntityTextScope }
+> = Object.freeze({ matching: "normalized-substring", textScope: "before-final-answer" });
 
 /**
  * The agent's own text of a trajectory: its policy turns, joined by newlines. With
