@@ -155,6 +155,11 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+/** `serve-credit` on a free port of 127.0.0.1 with every registered method, until `signal`. */
+export function serveRegisteredCredit(signal: AbortSignal): ReturnType<typeof serveCredit> {
+  return serveCredit({ method: getMethod, methodNames, judgedRounds, port: 0, signal });
+}
+
 /** Wall-clock and CPU seconds (user + system, this process: the HTTP client and server both). */
 async function timed(fn: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
   const c0 = process.cpuUsage();
@@ -193,13 +198,7 @@ export async function main(args: string[]): Promise<number> {
   const jsonl = `${dir}/in.jsonl`;
   await writeRecords(jsonl, records);
   const ac = new AbortController();
-  const { url, server } = serveCredit({
-    method: getMethod,
-    methodNames,
-    judgedRounds,
-    port: 0,
-    signal: ac.signal,
-  });
+  const { url, server } = serveRegisteredCredit(ac.signal);
   const perMethod: Record<string, Record<string, number>> = {};
   try {
     for (const name of names) {

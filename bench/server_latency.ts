@@ -51,21 +51,18 @@ import {
   worldPreset,
 } from "@creditlab/datasets";
 import { startServer } from "@creditlab/serving";
-import { getMethod, methodNames } from "@creditlab/train";
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_WORK_LIMITS,
-  serveCredit,
   serveEnv,
   worldSource,
 } from "@creditlab/interchange";
 import "../methods/mod.ts";
 import { BASELINE } from "../methods/mod.ts";
-import { judgedRounds } from "../methods/round_judge.ts";
 import { benchCommit } from "./commit.ts";
 import { JSON_HEADERS, type LatencySummary, measure, type SmallRequest } from "./latency_load.ts";
 export { type LatencySummary, summarizeLatencies } from "./latency_load.ts";
-import { type SyntheticOptions, syntheticRecords } from "./credit.ts";
+import { serveRegisteredCredit, type SyntheticOptions, syntheticRecords } from "./credit.ts";
 import { benchMachine, sharedMachineCaveat, writeBenchResult } from "./record.ts";
 
 async function measureServe(samples: number, trace: boolean) {
@@ -175,13 +172,7 @@ async function measureCredit(samples: number, trace: boolean) {
     throw new Error(`bench server_latency: the large /credit body is over the server's limit`);
   }
   const ac = new AbortController();
-  const { url, server } = serveCredit({
-    method: getMethod,
-    methodNames,
-    judgedRounds,
-    port: 0,
-    signal: ac.signal,
-  });
+  const { url, server } = serveRegisteredCredit(ac.signal);
   const smallRequest: SmallRequest = (_c, i) =>
     i % 2 === 0
       ? fetch(`${url}/health`)

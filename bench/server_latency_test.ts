@@ -10,17 +10,15 @@ import {
   generateWorld,
   worldPreset,
 } from "@creditlab/datasets";
-import { getMethod, methodNames } from "@creditlab/train";
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_WORK_LIMITS,
-  serveCredit,
   serveEnv,
   worldSource,
 } from "@creditlab/interchange";
-import { judgedRounds } from "../methods/round_judge.ts";
 import { BASELINE } from "../methods/mod.ts";
 import { CREDIT_LARGE, CREDIT_SMALL, creditBody, envLargeBody, main } from "./server_latency.ts";
+import { serveRegisteredCredit } from "./credit.ts";
 
 Deno.test("server_latency: serve-env's defaults accept the large /reward batch", async () => {
   const world = generateWorld(worldPreset("default"), { seed: DEFAULT_WORLD_SEED });
@@ -51,13 +49,7 @@ Deno.test("server_latency: serve-credit answers the small group; the large batch
   assert.ok(large.length < DEFAULT_MAX_BODY_BYTES);
   assert.ok(CREDIT_LARGE.trajectories >= 1000);
   const ac = new AbortController();
-  const { url, server } = serveCredit({
-    method: getMethod,
-    methodNames,
-    judgedRounds,
-    port: 0,
-    signal: ac.signal,
-  });
+  const { url, server } = serveRegisteredCredit(ac.signal);
   try {
     const res = await fetch(`${url}/credit`, {
       method: "POST",

@@ -2,7 +2,8 @@
  * `deno task serve-credit [--port 8091] [--max-body-bytes N] [--judge URL]`: the credit
  * service on 127.0.0.1 (interchange/credit_server.ts): `POST /credit` with a batch of
  * interchange records answers each trajectory's advantages, exactly as `deno task credit` and
- * our trainer compute them; `GET /health`.
+ * our trainer compute them; `GET /health`. Bounded and time-sliced like the other servers (see
+ * credit_server.ts).
  *
  * @module
  */
@@ -22,7 +23,9 @@ Serves credit assignment on http://127.0.0.1:PORT (this host only):
   POST /credit   {"method": NAME, "config"?: {...}, "records": [...]} (application/json)
                  -> {"metrics": {...}, "outputs": [{trajectory_id, uid, reward, advantages,
                     loss_weights, method_record}, ...]}
-Bodies over --max-body-bytes get 413; a bad record, method or config gets 400 naming the field.
+Bodies over --max-body-bytes get 413; a bad record, method or config gets 400 naming the field;
+a request head must arrive within 10 s and its body within 30 s (else 408). Large batches are
+credited in time slices, so /health and small batches are answered meanwhile.
 --judge URL: an OpenAI-compatible endpoint answering the round judge (cw-grpo, pure) for
 records without extras.judge_scores.`;
 

@@ -29,3 +29,37 @@ export async function queryDuckDb(db: string, sql: string): Promise<Record<strin
     inst.closeSync();
   }
 }
+
+/**
+ * Send raw bytes on a fresh connection to 127.0.0.1:`port` and read until the server closes it
+ * or `waitMs` pass: what came back, and after how long the server closed the connection (null:
+ * still open), for tests of half-sent requests and read timeouts.
+ */
+export async function rawExchange(
+  port: number,
+  data: string,
+  waitMs: number,
+): Promise<{ reply: string; closedAfterMs: number | null }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode(data));
+  const t0 = performance.now();
+  let reply = "";
+  const buf = new Uint8Array(4096);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"open">((r) => {
+    timer = setTimeout(() => r("open"), waitMs);
+  });
+  try {
+    for (;;) {
+      const n = await Promise.race([conn.read(buf).catch(() => null), deadline]);
+      if (n === "open") return { reply, closedAfterMs: null };
+      if (n === null) return { reply, closedAfterMs: performance.now() - t0 };
+      reply += new TextDecoder().decode(buf.subarray(0, n));
+    }
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch { /* closed by the server */ }
+  }
+}

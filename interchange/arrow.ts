@@ -11,6 +11,10 @@
  * them), `method_record` (JSON text); the schema metadata holds `format`, `version`, `method`
  * and `metrics` (JSON).
  *
+ * The credit service decodes and encodes in slices ({@link recordsFromArrowSliced},
+ * {@link outputsToArrowSliced}: a few rows at a time, awaiting a pause in between; its answer
+ * then holds one record batch per slice of rows).
+ *
  * @module
  */
 import {
@@ -22,6 +26,7 @@ import {
   List,
   makeData,
   RecordBatch,
+  RecordBatchStreamWriter,
   Schema,
   Struct,
   Table,
@@ -116,7 +121,11 @@ function tableOf(columns: [string, Data][], metadata: Map<string, string>, lengt
 
 /** A table as IPC stream bytes (in an ArrayBuffer of their own, as fetch bodies need). */
 function ipcBytes(t: Table): Uint8Array<ArrayBuffer> {
-  const b = tableToIPC(t, "stream");
+  return ownBytes(tableToIPC(t, "stream"));
+}
+
+/** `b`, or a copy of it, in an ArrayBuffer of its own. */
+function ownBytes(b: Uint8Array): Uint8Array<ArrayBuffer> {
   return b.buffer instanceof ArrayBuffer && b.byteOffset === 0 &&
       b.byteLength === b.buffer.byteLength
     ? b as Uint8Array<ArrayBuffer>
@@ -182,11 +191,40 @@ function plain(v: unknown): unknown {
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
 }
 
+/** Rows decoded between two pauses of {@link recordsFromArrowSliced}. */
+const ROWS_PER_SLICE = 16;
+
 /**
  * The records of an Arrow IPC stream, as plain objects to validate (`validateRecord`). Errors
  * name `source` and the row.
  */
 export function recordsFromArrow(bytes: Uint8Array, source: string): unknown[] {
+  const rows = decodeRecords(bytes, source);
+  for (;;) {
+    const r = rows.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * {@link recordsFromArrow} a few rows at a time, awaiting `pause()` in between (e.g. a
+ * `TimeSlicer`'s): the same records and errors.
+ */
+export async function recordsFromArrowSliced(
+  bytes: Uint8Array,
+  source: string,
+  pause: () => Promise<void>,
+): Promise<unknown[]> {
+  const rows = decodeRecords(bytes, source);
+  for (;;) {
+    await pause();
+    const r = rows.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** The records of an Arrow IPC stream, yielding every {@link ROWS_PER_SLICE} rows of a column. */
+function* decodeRecords(bytes: Uint8Array, source: string): Generator<void, unknown[]> {
   let table: Table;
   try {
     table = tableFromIPC(bytes);
@@ -200,6 +238,7 @@ export function recordsFromArrow(bytes: Uint8Array, source: string): unknown[] {
   const n = table.numRows;
   const out: Record<string, unknown>[] = Array.from({ length: n }, () => ({}));
   for (const field of table.schema.fields) {
+    yield;
     const name = field.name;
     const vec = table.getChild(name)!;
     if (name in TOKEN_COLUMNS && field.type instanceof List) {
@@ -210,6 +249,7 @@ export function recordsFromArrow(bytes: Uint8Array, source: string): unknown[] {
         const child = d.children[0]!;
         const values = child.values as ArrayLike<number>;
         for (let j = 0; j < d.length; j++, row++) {
+          if (row % ROWS_PER_SLICE === 0) yield;
           if (!d.getValid(j)) continue;
           const a = offsets[d.offset + j]! + child.offset;
           const b = offsets[d.offset + j + 1]! + child.offset;
@@ -221,6 +261,7 @@ export function recordsFromArrow(bytes: Uint8Array, source: string): unknown[] {
       continue;
     }
     for (let i = 0; i < n; i++) {
+      if (i % ROWS_PER_SLICE === 0) yield;
       const v = vec.get(i);
       if (v === null || v === undefined) continue;
       if (JSON_COLUMNS.includes(name) && typeof v === "string") {
@@ -248,27 +289,91 @@ export interface CreditAnswer {
 
 /** The answer of `POST /credit` as an Arrow IPC stream (one row per record, in order). */
 export function outputsToArrow(answer: CreditAnswer): Uint8Array<ArrayBuffer> {
-  const recs = answer.records;
-  const cols: [string, Data][] = [
-    ["trajectory_id", textData(recs.map((r) => r.trajectory_id))],
-    ["uid", textData(recs.map((r) => r.uid))],
-    ["reward", vectorFromArray(recs.map((r) => r.reward ?? null), new Float64()).data[0]!],
-    ["advantages", listData(recs.map((r) => r.advantages ?? null), "float32")],
-  ];
-  if (recs.some((r) => r.loss_weights)) {
-    cols.push(["loss_weights", listData(recs.map((r) => r.loss_weights ?? null), "float32")]);
+  const batches = encodeOutputs(answer, Math.max(1, answer.records.length));
+  for (;;) {
+    const r = batches.next();
+    if (r.done) return r.value;
   }
-  cols.push([
-    "method_record",
-    textData(recs.map((r) => (r.method_record ? JSON.stringify(r.method_record) : null))),
-  ]);
+}
+
+/**
+ * {@link outputsToArrow} in record batches of `rowsPerBatch` rows, awaiting `pause()` before
+ * each (e.g. a `TimeSlicer`'s): the same table, in several record batches.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const rec = (i: number) => ({ trajectory_id: `t${i}`, uid: "0", reward: i, advantages: [i, 0] }) as never;
+ * const bytes = await outputsToArrowSliced(
+ *   { method: "grpo", metrics: { m: 1 }, records: [rec(0), rec(1), rec(2)] },
+ *   () => Promise.resolve(),
+ *   2,
+ * );
+ * const back = outputsFromArrow(bytes);
+ * assert.deepEqual(back.outputs.map((o) => [...o.advantages]), [[0, 0], [1, 0], [2, 0]]);
+ * assert.deepEqual(back.metrics, { m: 1 });
+ * ```
+ */
+export async function outputsToArrowSliced(
+  answer: CreditAnswer,
+  pause: () => Promise<void>,
+  rowsPerBatch = 128,
+): Promise<Uint8Array<ArrayBuffer>> {
+  if (!Number.isInteger(rowsPerBatch) || rowsPerBatch < 1) {
+    throw new RangeError(`outputsToArrowSliced: rowsPerBatch must be a positive integer`);
+  }
+  const batches = encodeOutputs(answer, rowsPerBatch);
+  for (;;) {
+    await pause();
+    const r = batches.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** The answer's IPC stream, one record batch of `rowsPerBatch` rows at a time (yielding after each). */
+function* encodeOutputs(
+  answer: CreditAnswer,
+  rowsPerBatch: number,
+): Generator<void, Uint8Array<ArrayBuffer>> {
+  const all = answer.records;
+  const weights = all.some((r) => r.loss_weights);
   const meta = new Map([
     ["format", FORMAT_NAME],
     ["version", String(FORMAT_VERSION)],
     ["method", answer.method],
     ["metrics", JSON.stringify(answer.metrics)],
   ]);
-  return ipcBytes(tableOf(cols, meta, recs.length));
+  const writer = new RecordBatchStreamWriter();
+  let schema: Schema | null = null;
+  let from = 0;
+  do {
+    const recs = all.slice(from, from + rowsPerBatch);
+    const cols: [string, Data][] = [
+      ["trajectory_id", textData(recs.map((r) => r.trajectory_id))],
+      ["uid", textData(recs.map((r) => r.uid))],
+      ["reward", vectorFromArray(recs.map((r) => r.reward ?? null), new Float64()).data[0]!],
+      ["advantages", listData(recs.map((r) => r.advantages ?? null), "float32")],
+    ];
+    if (weights) {
+      cols.push(["loss_weights", listData(recs.map((r) => r.loss_weights ?? null), "float32")]);
+    }
+    cols.push([
+      "method_record",
+      textData(recs.map((r) => (r.method_record ? JSON.stringify(r.method_record) : null))),
+    ]);
+    schema ??= new Schema(cols.map(([name, d]) => new Field(name, d.type, true)), meta);
+    const data = makeData({
+      type: new Struct(schema.fields),
+      length: recs.length,
+      nullCount: 0,
+      children: cols.map(([, d]) => d),
+    });
+    writer.write(new RecordBatch(schema, data));
+    from += rowsPerBatch;
+    yield;
+  } while (from < all.length);
+  writer.finish();
+  return ownBytes(writer.toUint8Array(true));
 }
 
 /** One output row of {@link outputsFromArrow}. */

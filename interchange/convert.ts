@@ -121,50 +121,61 @@ export interface RecordBatch {
 export function trajectoriesFromRecords(records: readonly TrajectoryRecord[]): RecordBatch {
   const groupIds = groupIdsOf(records.map((r) => r.uid));
   const questions = new Map<string, Question>();
-  const trajectories = records.map((rec, i): Trajectory => {
-    if (!questions.has(rec.question_id)) {
-      const q: Question = {
-        id: rec.question_id,
-        question: rec.question ?? rec.prompt_text,
-        goldenAnswers: [...rec.ground_truth.target],
-        benchmark: rec.data_source,
-        split: "train",
-      };
-      if (rec.ground_truth.entities) q.goldEntities = [...rec.ground_truth.entities];
-      questions.set(rec.question_id, q);
-    }
-    const ids = rec.response_ids;
-    const lp = rec.rollout_log_probs;
-    const turns: Turn[] = [{
-      role: "observation",
-      tokens: Int32Array.from(rec.prompt_ids),
-      text: rec.prompt_text,
-      round: 0,
-    }];
-    for (const s of rec.turns) {
-      const turn: Turn = {
-        role: s.role,
-        tokens: Int32Array.from(ids.slice(s.start, s.end)),
-        text: s.text,
-        round: s.round,
-      };
-      if (s.role === "policy") {
-        turn.action = s.action ??
-          parseAction(s.text, { feedbackOffered: true, searchAllowed: true });
-        if (lp) turn.sampledLogProbs = Float32Array.from(lp.slice(s.start, s.end));
-      }
-      if (s.verdict) turn.verdict = { correct: s.verdict.correct, kind: s.verdict.kind };
-      turns.push(turn);
-    }
-    const traj: Trajectory = {
-      questionId: rec.question_id,
-      groupId: groupIds[i]!,
-      turns,
-      reward: rec.reward ?? 0,
-      meta: rec.meta ? { ...rec.meta } : {},
-    };
-    if (rec.answer !== undefined && rec.answer !== null) traj.answer = rec.answer;
-    return traj;
-  });
+  const trajectories = records.map((rec, i) => trajectoryFromRecord(rec, groupIds[i]!, questions));
   return { trajectories, questions };
+}
+
+/**
+ * One record of {@link trajectoriesFromRecords}: its trajectory in group `groupId`, adding its
+ * question to `questions` when that has none of its id yet (records in batch order give the
+ * same questions as the whole batch).
+ */
+export function trajectoryFromRecord(
+  rec: TrajectoryRecord,
+  groupId: number,
+  questions: Map<string, Question>,
+): Trajectory {
+  if (!questions.has(rec.question_id)) {
+    const q: Question = {
+      id: rec.question_id,
+      question: rec.question ?? rec.prompt_text,
+      goldenAnswers: [...rec.ground_truth.target],
+      benchmark: rec.data_source,
+      split: "train",
+    };
+    if (rec.ground_truth.entities) q.goldEntities = [...rec.ground_truth.entities];
+    questions.set(rec.question_id, q);
+  }
+  const ids = rec.response_ids;
+  const lp = rec.rollout_log_probs;
+  const turns: Turn[] = [{
+    role: "observation",
+    tokens: Int32Array.from(rec.prompt_ids),
+    text: rec.prompt_text,
+    round: 0,
+  }];
+  for (const s of rec.turns) {
+    const turn: Turn = {
+      role: s.role,
+      tokens: Int32Array.from(ids.slice(s.start, s.end)),
+      text: s.text,
+      round: s.round,
+    };
+    if (s.role === "policy") {
+      turn.action = s.action ??
+        parseAction(s.text, { feedbackOffered: true, searchAllowed: true });
+      if (lp) turn.sampledLogProbs = Float32Array.from(lp.slice(s.start, s.end));
+    }
+    if (s.verdict) turn.verdict = { correct: s.verdict.correct, kind: s.verdict.kind };
+    turns.push(turn);
+  }
+  const traj: Trajectory = {
+    questionId: rec.question_id,
+    groupId,
+    turns,
+    reward: rec.reward ?? 0,
+    meta: rec.meta ? { ...rec.meta } : {},
+  };
+  if (rec.answer !== undefined && rec.answer !== null) traj.answer = rec.answer;
+  return traj;
 }

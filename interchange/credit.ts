@@ -12,9 +12,23 @@
  * rollouts; CAPF's rewards and step read the verdicts recorded on feedback turns). No
  * dynamic-sampling filter is applied: the batch is scored as given (the engine filters).
  *
+ * With `pause` (the credit service's time slicer), the same result is computed in slices that
+ * yield between them: the per-record work record by record, the batch in chunks of rows
+ * (credit_slices.ts), and a method's calls that it declares group-local (`Method.groupLocal`:
+ * grpo's step; the rewards of every shipped method) on slices of whole groups. A step that is
+ * not group-local (capf, cw-grpo, e-grpo and pure report metrics over the whole batch) runs on
+ * the whole batch at once.
+ *
  * @module
  */
-import type { JudgedRound, MethodRecord, RoundJudge, Trajectory } from "@creditlab/core";
+import type {
+  JudgedRound,
+  MethodRecord,
+  Question,
+  RolloutBatch,
+  RoundJudge,
+  Trajectory,
+} from "@creditlab/core";
 import { buildBatch } from "@creditlab/agent";
 import { exactMatch } from "@creditlab/datasets";
 import { Rng } from "@creditlab/kernels";
@@ -26,12 +40,15 @@ import {
   type MethodBatch,
   type MethodContext,
   resourceProvider,
+  type Rewards,
+  type StepResult,
   type TrainingResources,
 } from "@creditlab/train";
-import { trajectoriesFromRecords } from "./convert.ts";
+import { groupIdsOf, trajectoryFromRecord } from "./convert.ts";
+import { buildBatchInChunks, groupSlices, SLICE_TOKENS } from "./credit_slices.ts";
 import type { Where } from "./errors.ts";
 import type { TrajectoryRecord } from "./record.ts";
-import { recordedRoundJudge } from "./recorded_judge.ts";
+import { RecordedScores } from "./recorded_judge.ts";
 
 /** Options of {@link creditRecords}. */
 export interface CreditOptions {
@@ -47,6 +64,17 @@ export interface CreditOptions {
   seed?: number;
   /** The context's step number. Default 0. */
   step?: number;
+  /**
+   * Work in slices, awaiting `pause()` between them (a `TimeSlicer`'s pause, which yields to the
+   * event loop once its slice is used up): the same result, bit for bit (see the module doc).
+   * Absent: the trainer's calls on the whole batch, in one stretch.
+   */
+  pause?: () => Promise<void>;
+  /**
+   * With `pause`: padded tokens (rows x longest row) per slice of whole groups and per chunk of
+   * the batch (default 65,536, about a millisecond of a step).
+   */
+  sliceTokens?: number;
 }
 
 /** What {@link creditRecords} returns. */
@@ -66,6 +94,18 @@ function numbers(a: Float32Array, from: number, to: number): number[] {
 
 function plain(rec: MethodRecord | undefined): MethodRecord | null {
   return rec === undefined ? null : JSON.parse(JSON.stringify(rec));
+}
+
+const noPause = (): Promise<void> => Promise.resolve();
+
+/** A call's metrics, refused when the method declared the call group-local (it has none). */
+function noMetrics(method: string, call: string, metrics: Record<string, number> | undefined) {
+  if (metrics !== undefined && Object.keys(metrics).length > 0) {
+    throw new Error(
+      `method ${method}: ${call} returned metrics, but the method declares it group-local ` +
+        "(Method.groupLocal: no metrics)",
+    );
+  }
 }
 
 /**
@@ -97,12 +137,31 @@ export async function creditRecords(
   if (records.length === 0) throw new Error("credit: no records (a batch needs at least one)");
   const whereOf = opts.whereOf ?? ((i: number) => ({ source: "records", at: `records[${i}]` }));
   const config = opts.config ?? method.defaults;
-  const { trajectories, questions } = trajectoriesFromRecords(records);
-  const judge = recordedRoundJudge(records, trajectories, {
+  const pause = opts.pause ?? noPause;
+  const sliceTokens = opts.sliceTokens ?? SLICE_TOKENS;
+  if (!Number.isInteger(sliceTokens) || sliceTokens < 1) {
+    throw new RangeError(`credit: sliceTokens must be a positive integer, got ${sliceTokens}`);
+  }
+  const n = records.length;
+  // The records' trajectories and questions (convert.ts trajectoriesFromRecords) and the
+  // round judge of their scores (recorded_judge.ts), record by record.
+  const groupIds = groupIdsOf(records.map((r) => r.uid));
+  const questions = new Map<string, Question>();
+  const trajectories: Trajectory[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    await pause();
+    trajectories[i] = trajectoryFromRecord(records[i]!, groupIds[i]!, questions);
+  }
+  const scores = new RecordedScores({
     judgedRounds: opts.judgedRounds,
     whereOf,
     ...(opts.judge ? { fallback: opts.judge } : {}),
   });
+  for (let i = 0; i < n; i++) {
+    await pause();
+    scores.add(records[i]!, trajectories[i]!, i);
+  }
+  const judge = scores.judge();
   const env: TrainingResources = {
     search: {
       search: () => Promise.reject(new Error("credit: no search tool (nothing is rolled out)")),
@@ -129,56 +188,130 @@ export async function creditRecords(
   };
   // The trainer's scoring (train/method_calls.ts scoreTrajectories), with the record's outcome
   // reward taking the place of the exact match when the engine gives one.
-  const outcomes = new Float32Array(records.length);
-  records.forEach((rec, i) => {
+  const outcomes = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    await pause();
+    const rec = records[i]!;
     const t = trajectories[i]!;
     const q = questions.get(t.questionId)!;
     const o = rec.outcome_reward ??
       (t.answer === undefined ? 0 : exactMatch(t.answer, q.goldenAnswers));
     t.meta.outcome = o;
     outcomes[i] = o;
-  });
-  const groupIds = Int32Array.from(trajectories, (t) => t.groupId);
-  const shaped = method.rewards
-    ? method.rewards({ trajectories, outcomes, groupIds }, ctx)
-    : { rewards: outcomes };
-  const n = records.length;
-  if (!(shaped.rewards instanceof Float32Array) || shaped.rewards.length !== n) {
-    throw new Error(`method ${method.name}: rewards() must return a Float32Array of ${n} rewards`);
   }
-  if (shaped.records !== undefined && shaped.records.length !== n) {
-    throw new Error(
-      `method ${method.name}: rewards() returned ${shaped.records.length} records for ${n} trajectories`,
-    );
+  const sliced = opts.pause !== undefined;
+  const local = method.groupLocal ?? {};
+  const slices = sliced && (local.rewards || local.step || !method.rewards)
+    ? groupSlices(trajectories, sliceTokens)
+    : null;
+
+  // Rewards: one call on the whole batch, or one per slice of whole groups.
+  const rewards = new Float32Array(n);
+  const rewardRecords: (MethodRecord | undefined)[] = new Array(n).fill(undefined);
+  const metrics: Record<string, number> = {};
+  const shape = (rows: readonly number[] | null): Rewards<MethodRecord> => {
+    const ts = rows === null ? trajectories : rows.map((r) => trajectories[r]!);
+    const os = rows === null ? outcomes : Float32Array.from(rows, (r) => outcomes[r]!);
+    const gs = Int32Array.from(ts, (t) => t.groupId);
+    const shaped = method.rewards
+      ? method.rewards({ trajectories: ts, outcomes: os, groupIds: gs }, ctx)
+      : { rewards: os };
+    const m = ts.length;
+    if (!(shaped.rewards instanceof Float32Array) || shaped.rewards.length !== m) {
+      throw new Error(
+        `method ${method.name}: rewards() must return a Float32Array of ${m} rewards`,
+      );
+    }
+    if (shaped.records !== undefined && shaped.records.length !== m) {
+      throw new Error(
+        `method ${method.name}: rewards() returned ${shaped.records.length} records for ${m} trajectories`,
+      );
+    }
+    return shaped;
+  };
+  if (slices !== null && (local.rewards || !method.rewards)) {
+    for (const rows of slices) {
+      await pause();
+      const shaped = shape(rows);
+      noMetrics(method.name, "rewards()", shaped.metrics);
+      rows.forEach((r, j) => {
+        rewards[r] = shaped.rewards[j]!;
+        rewardRecords[r] = shaped.records?.[j];
+      });
+    }
+  } else {
+    await pause();
+    const shaped = shape(null);
+    rewards.set(shaped.rewards);
+    shaped.records?.forEach((rec, i) => rewardRecords[i] = rec);
+    Object.assign(metrics, shaped.metrics ?? {});
   }
-  trajectories.forEach((t, i) => {
-    const r = shaped.rewards[i]!;
+  for (let i = 0; i < n; i++) {
+    const r = rewards[i]!;
     if (!Number.isFinite(r)) {
       throw new Error(`method ${method.name}: reward of ${whereOf(i).at} is ${r}`);
     }
-    t.reward = r;
-  });
-  const metrics: Record<string, number> = { ...(shaped.metrics ?? {}) };
+    trajectories[i]!.reward = r;
+  }
   checkMethodMetrics(method.name, metrics, "rewards()");
-  const batch: MethodBatch<MethodRecord> = {
-    ...buildBatch(trajectories),
-    rewardRecords: shaped.records ? [...shaped.records] : trajectories.map(() => undefined),
+
+  // The step: one call on the whole batch, or one per slice of whole groups. Each row's outputs
+  // are read off the batch its step saw.
+  const rowReward = new Float32Array(n);
+  const advantages: number[][] = new Array(n);
+  const lossWeights: (number[] | null)[] = new Array(n);
+  const kept: (MethodRecord | undefined)[] = new Array(n);
+  const read = async (
+    rows: readonly number[] | null,
+    batch: MethodBatch<MethodRecord>,
+    result: StepResult<MethodRecord>,
+  ) => {
+    const L = batch.length;
+    const keep = result.records ?? batch.rewardRecords;
+    for (let j = 0; j < batch.n; j++) {
+      await pause();
+      const i = rows === null ? j : rows[j]!;
+      const from = j * L + records[i]!.prompt_ids.length;
+      const to = from + records[i]!.response_ids.length;
+      rowReward[i] = batch.rewards[j]!;
+      advantages[i] = numbers(result.advantages, from, to);
+      lossWeights[i] = result.lossWeights ? numbers(result.lossWeights, from, to) : null;
+      kept[i] = keep[j];
+    }
   };
-  const result = checkStepResult(method.name, await method.step(batch, ctx), batch);
-  Object.assign(metrics, result.metrics);
-  const kept = result.records ?? batch.rewardRecords;
-  const L = batch.length;
-  const out = records.map((rec, i): TrajectoryRecord => {
-    const from = i * L + rec.prompt_ids.length;
-    const to = from + rec.response_ids.length;
-    return {
-      ...rec,
-      reward: batch.rewards[i]!,
-      advantages: numbers(result.advantages, from, to),
-      loss_weights: result.lossWeights ? numbers(result.lossWeights, from, to) : null,
+  if (slices !== null && local.step) {
+    for (const rows of slices) {
+      await pause();
+      const ts = rows.map((r) => trajectories[r]!);
+      const batch: MethodBatch<MethodRecord> = {
+        ...buildBatch(ts),
+        rewardRecords: rows.map((r) => rewardRecords[r]),
+      };
+      const result = checkStepResult(method.name, await method.step(batch, ctx), batch);
+      noMetrics(method.name, "step()", result.metrics);
+      await read(rows, batch, result);
+    }
+  } else {
+    const built: RolloutBatch = sliced
+      ? await buildBatchInChunks(trajectories, pause, sliceTokens)
+      : buildBatch(trajectories);
+    const batch: MethodBatch<MethodRecord> = { ...built, rewardRecords };
+    await pause();
+    const result = checkStepResult(method.name, await method.step(batch, ctx), batch);
+    Object.assign(metrics, result.metrics);
+    await read(null, batch, result);
+  }
+  const out: TrajectoryRecord[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    await pause();
+    out[i] = {
+      ...records[i]!,
+      reward: rowReward[i]!,
+      advantages: advantages[i]!,
+      loss_weights: lossWeights[i]!,
       method: method.name,
       method_record: plain(kept[i]),
     };
-  });
+  }
   return { records: out, metrics };
 }

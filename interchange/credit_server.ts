@@ -12,22 +12,43 @@
  *       200 the outputs as an Arrow IPC stream (or JSON with Accept: application/json)
  *
  * Errors are JSON `{"error", "field"?, "at"?}`: 400 for a bad body, record, method name or config
- * (the field named), 404 / 405 for other paths and verbs, 411 without a length, 413 for a body
- * over the limit (checked on `Content-Length` and while reading), 415 for a body neither JSON nor
- * Arrow, 500
- * otherwise.
+ * (the field named), 404 / 405 for other paths and verbs (405 with `Allow`), 408 for a body
+ * slower than `bodyTimeoutMs`, 413 for a body over `maxBodyBytes` (checked on `Content-Length`
+ * and while reading), 415 for a body neither JSON nor Arrow, 500 otherwise.
+ *
+ * Bounded like the other servers (datasets/retrieval/http_guard.ts `serveGuarded`): a request
+ * head must arrive within `headerTimeoutMs` (10 s; else 408 and the connection closed), a body
+ * within `bodyTimeoutMs` (30 s) and `maxBodyBytes` (512 MiB), one request per connection. A
+ * request's work runs in slices of a `TimeSlicer` (10 ms, 2 ms while other requests move) that
+ * yield to the event loop, so `/health` and small batches are answered while a large batch
+ * runs: the JSON body is parsed from its bytes in pieces (sliced_json.ts `parseJsonSliced`), an
+ * Arrow body decoded a few rows at a time; records are validated one by one; the credit is
+ * computed in slices (credit.ts: per record, the batch in chunks of rows, and on slices of whole
+ * groups the calls a method declares group-local — grpo's step, every method's rewards; the
+ * steps of capf, cw-grpo, e-grpo and pure report metrics over the whole batch and run on it at
+ * once); the JSON answer is written output by output and encoded in chunks (`JsonChunks`), an
+ * Arrow answer in record batches of 128 rows. The advantages are the same bit for bit.
  *
  * @module
  */
 import type { JudgedRound, RoundJudge, Trajectory } from "@creditlab/core";
+import {
+  type GuardedService,
+  guardedService,
+  JsonChunks,
+  parseJsonSliced,
+  resolveLimits,
+  serveGuarded,
+  TimeSlicer,
+} from "@creditlab/datasets";
 import type { Method } from "@creditlab/train";
 import { mergeConfig } from "./config.ts";
 import { creditRecords } from "./credit.ts";
-import { ARROW_STREAM_TYPE, outputsToArrow, recordsFromArrow } from "./arrow.ts";
+import { ARROW_STREAM_TYPE, outputsToArrowSliced, recordsFromArrowSliced } from "./arrow.ts";
 import { InterchangeError } from "./errors.ts";
 import { FORMAT_NAME, FORMAT_VERSION, type TrajectoryRecord } from "./record.ts";
 import { validateRecord } from "./validate.ts";
-import { validateBatch } from "./validate_batch.ts";
+import { BatchChecker } from "./validate_batch.ts";
 
 /** Default body limit: 512 MiB (a 512 x 4,096-token batch with log-probs is about 60 MB). */
 export const DEFAULT_MAX_BODY_BYTES = 512 * 1024 * 1024;
@@ -44,49 +65,86 @@ export interface CreditServiceOptions {
   judge?: RoundJudge;
   /** Largest accepted body in bytes (default {@link DEFAULT_MAX_BODY_BYTES}). */
   maxBodyBytes?: number;
+  /** Time for the whole body to arrive once the head has (ms, default 30000); else 408. */
+  bodyTimeoutMs?: number;
 }
 
-/** A 4xx answer with the field at fault. */
+/** A 4xx answer with the field at fault (and headers, e.g. `Allow`). */
 class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
     readonly extra: Record<string, string> = {},
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
 }
 
-function json(status: number, body: unknown): Response {
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...headers },
   });
 }
 
-/** The body's bytes, refusing more than `max` (413) whatever the declared length. */
-async function readBody(req: Request, max: number): Promise<Uint8Array> {
+/** The server's resolved limits. */
+interface Limits {
+  maxBodyBytes: number;
+  bodyTimeoutMs: number;
+}
+
+/**
+ * The body's bytes, refusing more than `maxBodyBytes` (413) whatever the declared length, and
+ * a body that has not arrived within `bodyTimeoutMs` (408). The chunks are joined with
+ * `pause()` between copies.
+ */
+async function readBody(
+  req: Request,
+  limits: Limits,
+  pause: () => Promise<void>,
+): Promise<Uint8Array> {
+  const max = limits.maxBodyBytes;
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > max) {
+    await req.body?.cancel().catch(() => {});
     throw new HttpError(413, `body of ${declared} bytes is over the limit of ${max} bytes`);
   }
   if (req.body === null) throw new HttpError(400, "expected a JSON body", { field: "body" });
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = req.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > max) {
-      await reader.cancel().catch(() => {});
-      throw new HttpError(413, `body is over the limit of ${max} bytes`);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), limits.bodyTimeoutMs);
+  });
+  try {
+    for (;;) {
+      const r = await Promise.race([reader.read(), timeout]);
+      if (r === "timeout") {
+        await reader.cancel().catch(() => {});
+        throw new HttpError(
+          408,
+          `the request body did not arrive within ${limits.bodyTimeoutMs} ms`,
+          { field: "body" },
+        );
+      }
+      if (r.done) break;
+      size += r.value.length;
+      if (size > max) {
+        await reader.cancel().catch(() => {});
+        throw new HttpError(413, `body is over the limit of ${max} bytes`);
+      }
+      chunks.push(r.value);
     }
-    chunks.push(value);
+  } finally {
+    clearTimeout(timer);
   }
+  if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(size);
   let off = 0;
   for (const c of chunks) {
+    await pause();
     out.set(c, off);
     off += c.length;
   }
@@ -108,10 +166,10 @@ interface CreditRequest {
   step: unknown;
 }
 
-function jsonRequest(bytes: Uint8Array): CreditRequest {
+async function jsonRequest(bytes: Uint8Array, slicer: TimeSlicer): Promise<CreditRequest> {
   let body: unknown;
   try {
-    body = JSON.parse(new TextDecoder().decode(bytes));
+    body = await parseJsonSliced(bytes, { slicer }); // JSON.parse's value or error, in pieces
   } catch (e) {
     throw new HttpError(400, `body is not valid JSON (${(e as Error).message})`, { field: "body" });
   }
@@ -139,7 +197,11 @@ function jsonRequest(bytes: Uint8Array): CreditRequest {
 }
 
 /** An Arrow body: the records; method, config, seed and step from the query string. */
-function arrowRequest(bytes: Uint8Array, url: URL): CreditRequest {
+async function arrowRequest(
+  bytes: Uint8Array,
+  url: URL,
+  pause: () => Promise<void>,
+): Promise<CreditRequest> {
   const q = url.searchParams;
   const num = (k: string): unknown => {
     const v = q.get(k);
@@ -159,13 +221,18 @@ function arrowRequest(bytes: Uint8Array, url: URL): CreditRequest {
   return {
     method: q.get("method") ?? undefined,
     config,
-    records: recordsFromArrow(bytes, "request body"),
+    records: await recordsFromArrowSliced(bytes, "request body", pause),
     seed: num("seed"),
     step: num("step"),
   };
 }
 
-async function credit(req: Request, url: URL, opts: CreditServiceOptions): Promise<Response> {
+async function credit(
+  req: Request,
+  url: URL,
+  opts: CreditServiceOptions,
+  limits: Limits,
+): Promise<Response> {
   const type = (req.headers.get("content-type") ?? "").toLowerCase();
   const arrow = type.startsWith(ARROW_STREAM_TYPE);
   if (!arrow && !/^application\/json\b/.test(type)) {
@@ -174,8 +241,11 @@ async function credit(req: Request, url: URL, opts: CreditServiceOptions): Promi
       `expected Content-Type application/json or ${ARROW_STREAM_TYPE}, got ${JSON.stringify(type)}`,
     );
   }
-  const bytes = await readBody(req, opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
-  const body = arrow ? arrowRequest(bytes, url) : jsonRequest(bytes);
+  // Every long loop below pauses here: it yields to the event loop once its slice is used up.
+  const slicer = new TimeSlicer();
+  const pause = () => slicer.pause();
+  const bytes = await readBody(req, limits, pause);
+  const body = arrow ? await arrowRequest(bytes, url, pause) : await jsonRequest(bytes, slicer);
   const name = url.searchParams.get("method") ?? body.method;
   if (typeof name !== "string") {
     throw new HttpError(400, 'expected the method\'s name in "method" (or ?method=)', {
@@ -219,12 +289,23 @@ async function credit(req: Request, url: URL, opts: CreditServiceOptions): Promi
     });
   }
   const whereOf = (i: number) => ({ source: "request body", at: `records[${i}]` });
-  const records: TrajectoryRecord[] = body.records.map((r, i) => validateRecord(r, whereOf(i)));
-  validateBatch(records, whereOf);
+  // validate.ts validateRecord of every record, then validate_batch.ts's checks, one by one
+  const raw = body.records;
+  const records: TrajectoryRecord[] = new Array(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    await pause();
+    records[i] = validateRecord(raw[i], whereOf(i));
+  }
+  const batch = new BatchChecker(records, whereOf);
+  for (let i = 0; i < records.length; i++) {
+    await pause();
+    batch.check(i);
+  }
   const out = await creditRecords(records, method, {
     config,
     judgedRounds: opts.judgedRounds,
     whereOf,
+    pause,
     ...(opts.judge ? { judge: opts.judge } : {}),
     ...(seed !== undefined ? { seed } : {}),
     ...(step !== undefined ? { step } : {}),
@@ -233,24 +314,36 @@ async function credit(req: Request, url: URL, opts: CreditServiceOptions): Promi
   const answerArrow = accept.includes(ARROW_STREAM_TYPE) ||
     (arrow && !accept.includes("application/json"));
   if (answerArrow) {
-    return new Response(
-      outputsToArrow({ method: method.name, metrics: out.metrics, records: out.records }),
-      { status: 200, headers: { "content-type": ARROW_STREAM_TYPE } },
-    );
+    const answer = { method: method.name, metrics: out.metrics, records: out.records };
+    return new Response(await outputsToArrowSliced(answer, pause), {
+      status: 200,
+      headers: { "content-type": ARROW_STREAM_TYPE },
+    });
   }
-  return json(200, {
-    format: FORMAT_NAME,
-    version: FORMAT_VERSION,
-    method: method.name,
-    metrics: out.metrics,
-    outputs: out.records.map((r) => ({
-      trajectory_id: r.trajectory_id,
-      uid: r.uid,
-      reward: r.reward,
-      advantages: r.advantages,
-      loss_weights: r.loss_weights,
-      method_record: r.method_record,
-    })),
+  // JSON.stringify of {format, version, method, metrics, outputs}, written output by output
+  const answer = new JsonChunks();
+  answer.write(
+    `{"format":${JSON.stringify(FORMAT_NAME)},"version":${JSON.stringify(FORMAT_VERSION)},` +
+      `"method":${JSON.stringify(method.name)},"metrics":${JSON.stringify(out.metrics)},` +
+      `"outputs":[`,
+  );
+  for (const [i, r] of out.records.entries()) {
+    await pause();
+    answer.write(`${i > 0 ? "," : ""}${
+      JSON.stringify({
+        trajectory_id: r.trajectory_id,
+        uid: r.uid,
+        reward: r.reward,
+        advantages: r.advantages,
+        loss_weights: r.loss_weights,
+        method_record: r.method_record,
+      })
+    }`);
+  }
+  answer.write("]}");
+  return new Response(await answer.bytes(slicer), {
+    status: 200,
+    headers: { "content-type": "application/json" },
   });
 }
 
@@ -269,26 +362,35 @@ async function credit(req: Request, url: URL, opts: CreditServiceOptions): Promi
  * ```
  */
 export function creditHandler(opts: CreditServiceOptions): (req: Request) => Promise<Response> {
+  const { maxBodyBytes, bodyTimeoutMs } = resolveLimits({
+    maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    ...(opts.bodyTimeoutMs !== undefined ? { bodyTimeoutMs: opts.bodyTimeoutMs } : {}),
+  }, "creditHandler");
+  const limits: Limits = { maxBodyBytes, bodyTimeoutMs };
   return async (req) => {
     const url = new URL(req.url);
     try {
       if (url.pathname === "/health") {
-        if (req.method !== "GET") throw new HttpError(405, "use GET /health");
+        if (req.method !== "GET") throw new HttpError(405, "use GET /health", {}, { allow: "GET" });
         return json(200, {
           status: "ok",
           format: FORMAT_NAME,
           version: FORMAT_VERSION,
           methods: opts.methodNames(),
-          maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+          maxBodyBytes,
         });
       }
       if (url.pathname === "/credit") {
-        if (req.method !== "POST") throw new HttpError(405, "use POST /credit with a JSON body");
-        return await credit(req, url, opts);
+        if (req.method !== "POST") {
+          throw new HttpError(405, "use POST /credit with a JSON body", {}, { allow: "POST" });
+        }
+        return await credit(req, url, opts, limits);
       }
       throw new HttpError(404, `no route ${url.pathname} (routes: GET /health, POST /credit)`);
     } catch (e) {
-      if (e instanceof HttpError) return json(e.status, { error: e.message, ...e.extra });
+      if (e instanceof HttpError) {
+        return json(e.status, { error: e.message, ...e.extra }, e.headers);
+      }
       if (e instanceof InterchangeError) {
         return json(400, { error: e.message, field: e.field, at: e.at });
       }
@@ -301,28 +403,47 @@ export function creditHandler(opts: CreditServiceOptions): (req: Request) => Pro
 export interface ServeCreditOptions extends CreditServiceOptions {
   /** Port on 127.0.0.1 (0 = any free port). Default 8091. */
   port?: number;
+  /** Time for a request head to arrive after the connection opens (ms, default 10000). */
+  headerTimeoutMs?: number;
   /** Called once listening, with the base URL. */
   onListen?: (url: string) => void;
+  /** Aborting it shuts the server down (as `shutdown()`). */
   signal?: AbortSignal;
 }
 
+/** A running credit service. */
+export interface CreditServer extends GuardedService {
+  /** The same service (`server.finished` resolves once it has stopped). */
+  server: GuardedService;
+}
+
 /**
- * Serve the credit service on 127.0.0.1 (never another interface: it has no authentication).
- * Returns the server and its base URL.
+ * Serve the credit service on 127.0.0.1 (never another interface: it has no authentication),
+ * behind the bounded-HTTP guard (see the module doc), until `shutdown()` or `signal` aborts.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { getMethod, methodNames } from "@creditlab/train";
+ * import "../methods/mod.ts";
+ * import { judgedRounds } from "../methods/round_judge.ts";
+ * const s = serveCredit({ method: getMethod, methodNames, judgedRounds, port: 0 });
+ * const res = await fetch(`${s.url}/health`, { method: "POST" });
+ * assert.deepEqual([res.status, res.headers.get("allow")], [405, "GET"]);
+ * await res.body?.cancel();
+ * await s.shutdown();
+ * ```
  */
-export function serveCredit(opts: ServeCreditOptions): { server: Deno.HttpServer; url: string } {
+export function serveCredit(opts: ServeCreditOptions): CreditServer {
   const handler = creditHandler(opts);
-  let url = "";
-  const server = Deno.serve({
+  const service = guardedService(serveGuarded(handler, {
     hostname: "127.0.0.1",
     port: opts.port ?? 8091,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    onListen: ({ port }) => {
-      url = `http://127.0.0.1:${port}`;
-      opts.onListen?.(url);
-    },
-  }, handler);
-  const addr = server.addr as Deno.NetAddr;
-  url = `http://127.0.0.1:${addr.port}`;
-  return { server, url };
+    ...(opts.headerTimeoutMs !== undefined ? { headerTimeoutMs: opts.headerTimeoutMs } : {}),
+  }));
+  const signal = opts.signal;
+  if (signal?.aborted) void service.shutdown();
+  else signal?.addEventListener("abort", () => void service.shutdown(), { once: true });
+  opts.onListen?.(service.url);
+  return { ...service, server: service };
 }

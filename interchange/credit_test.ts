@@ -7,11 +7,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { getMethod, methodNames } from "@creditlab/train";
+import { getMethod, type Method, methodNames } from "@creditlab/train";
 import { llmResourceProvider } from "@creditlab/methods";
 import { EndpointPolicy } from "@creditlab/serving";
 import { withTempDir } from "@creditlab/core/testing";
+import { judgedRounds } from "../methods/round_judge.ts";
 import { runMain } from "./cli_testing.ts";
+import { creditRecords } from "./credit.ts";
 import { inProcessCredit, rolloutTest } from "./testing.ts";
 import type { TrajectoryRecord } from "./record.ts";
 import { readRecords, writeRecords } from "./files.ts";
@@ -123,6 +125,60 @@ rolloutTest(
       assert.equal(help.code, 0);
       assert.match(help.stdout, /usage: deno task credit --method NAME/);
     });
+  },
+);
+
+rolloutTest(
+  "credit in slices (serve-credit's): the trainer's credit bit for bit, every method, one group per slice",
+  { judge: true },
+  async ({ rollouts, records }) => {
+    for (const name of methodNames()) {
+      const method = getMethod(name);
+      const want = await inProcessCredit(method, { rollouts });
+      const whole = await creditRecords(records, method, { judgedRounds });
+      let pauses = 0;
+      // sliceTokens 1: every group in a slice of its own, the batch built row by row
+      const sliced = await creditRecords(records, method, {
+        judgedRounds,
+        pause: () => {
+          pauses++;
+          return Promise.resolve();
+        },
+        sliceTokens: 1,
+      });
+      assert.ok(pauses > 4 * records.length, `${name}: ${pauses} pauses`);
+      assert.deepEqual(sliced, whole, `${name}: sliced and whole`);
+      assert.deepEqual(sliced.metrics, want.metrics, `${name} metrics`);
+      sliced.records.forEach((rec, i) => {
+        assert.deepEqual(Float32Array.from(rec.advantages!), want.advantages[i], `${name} ${i}`);
+        assert.equal(rec.reward, want.rewards[i]);
+        assert.deepEqual(rec.method_record ?? null, want.records[i]);
+      });
+    }
+    // The groups of the fixture are interleaved (rows of a group are not contiguous), and the
+    // methods that declare a group-local call are sliced by group.
+    assert.equal(getMethod("grpo").groupLocal?.step, true);
+    assert.ok(methodNames().every((m) => getMethod(m).groupLocal?.rewards === true));
+  },
+);
+
+rolloutTest(
+  "credit in slices: a method declaring a group-local step that returns metrics is refused",
+  { judge: true },
+  async ({ records }) => {
+    const grpo = getMethod("grpo");
+    const liar: Method<unknown> = {
+      ...grpo,
+      name: "liar",
+      step: async (batch, ctx) => ({ ...(await grpo.step(batch, ctx)), metrics: { "liar/x": 1 } }),
+    };
+    await assert.rejects(
+      creditRecords(records, liar, { judgedRounds, pause: () => Promise.resolve() }),
+      /method liar: step\(\) returned metrics, but the method declares it group-local/,
+    );
+    // Whole, as the trainer calls it, the same method is fine.
+    const whole = await creditRecords(records, liar, { judgedRounds });
+    assert.deepEqual(whole.metrics, { "liar/x": 1 });
   },
 );
 

@@ -33,7 +33,7 @@ export {
 } from "./record.ts";
 export { InterchangeError, type InterchangeErrorInfo, type Where } from "./errors.ts";
 export { lastPolicyRound, validateRecord } from "./validate.ts";
-export { validateBatch } from "./validate_batch.ts";
+export { BatchChecker, validateBatch } from "./validate_batch.ts";
 export { formatJsonl, parseJsonl } from "./jsonl.ts";
 export {
   copyRecordsToParquet,

@@ -12,10 +12,11 @@
  * - format.ts: all of the above, the format alone (`@creditlab/interchange/format`: core and
  *   DuckDB only; the run store writes its trajectory files with it);
  * - convert.ts: to and from our `Trajectory` (and the questions a method's context needs);
- * - credit.ts, recorded_judge.ts, config.ts: a registered method's credit for records, exactly
- *   as our trainer computes it in-process (`deno task credit`);
+ * - credit.ts, credit_slices.ts, recorded_judge.ts, config.ts: a registered method's credit for
+ *   records, exactly as our trainer computes it in-process (`deno task credit`), at once or in
+ *   slices that yield between them;
  * - credit_server.ts, arrow.ts: the same over HTTP on 127.0.0.1 (`deno task serve-credit`), with
- *   JSON or Arrow IPC bodies;
+ *   JSON or Arrow IPC bodies, bounded and time-sliced like the other servers;
  * - import.ts: records with their advantages as a run of the run store (`deno task runs import`),
  *   so that `deno task report` shows external rollouts;
  * - env/: the environment as services (`deno task serve-env`): the privileged verifier, the
@@ -50,7 +51,9 @@ export {
   type CreditOutput,
   outputsFromArrow,
   outputsToArrow,
+  outputsToArrowSliced,
   recordsFromArrow,
+  recordsFromArrowSliced,
   recordsToArrow,
 } from "./arrow.ts";
 export {
@@ -58,12 +61,14 @@ export {
   recordFromTrajectory,
   type RecordFromTrajectoryOptions,
   trajectoriesFromRecords,
+  trajectoryFromRecord,
 } from "./convert.ts";
 export { mergeConfig, parseConfigOverride } from "./config.ts";
-export { type RecordedJudgeOptions, recordedRoundJudge } from "./recorded_judge.ts";
+export { type RecordedJudgeOptions, recordedRoundJudge, RecordedScores } from "./recorded_judge.ts";
 export { type CreditOptions, creditRecords, type CreditResult } from "./credit.ts";
 export {
   creditHandler,
+  type CreditServer,
   type CreditServiceOptions,
   DEFAULT_MAX_BODY_BYTES,
   serveCredit,

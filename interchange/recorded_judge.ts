@@ -55,14 +55,32 @@ export function recordedRoundJudge(
   trajectories: readonly Trajectory[],
   opts: RecordedJudgeOptions,
 ): RoundJudge {
-  const index = new Map<string, { scores?: RoundScore[]; at: number; rounds: number }>();
-  records.forEach((rec, i) => {
-    const rounds = opts.judgedRounds(trajectories[i]!);
+  const scores = new RecordedScores(opts);
+  records.forEach((rec, i) => scores.add(rec, trajectories[i]!, i));
+  return scores.judge();
+}
+
+/**
+ * The scores of {@link recordedRoundJudge}, gathered record by record ({@link add}, in batch
+ * order: the same checks and judge as the whole batch at once).
+ */
+export class RecordedScores {
+  readonly #opts: RecordedJudgeOptions;
+  readonly #index = new Map<string, { scores?: RoundScore[]; at: number; rounds: number }>();
+
+  constructor(opts: RecordedJudgeOptions) {
+    this.#opts = opts;
+  }
+
+  /** Add record `i` and its trajectory; throws when its scores contradict an earlier record's. */
+  add(rec: TrajectoryRecord, trajectory: Trajectory, i: number): void {
+    const opts = this.#opts;
+    const rounds = opts.judgedRounds(trajectory);
     if (rounds.length === 0) return;
     const k = key(rec.question_id, rounds);
     const js = rec.extras?.judge_scores ?? undefined;
     const scores = js?.map((s) => ({ retrieval: s.retrieval, thinking: s.thinking }));
-    const seen = index.get(k);
+    const seen = this.#index.get(k);
     if (seen?.scores !== undefined && scores !== undefined) {
       if (JSON.stringify(seen.scores) !== JSON.stringify(scores)) {
         throw new InterchangeError(opts.whereOf(i), {
@@ -75,29 +93,35 @@ export function recordedRoundJudge(
       }
     }
     if (seen === undefined || (seen.scores === undefined && scores !== undefined)) {
-      index.set(k, { ...(scores ? { scores } : {}), at: i, rounds: rounds.length });
+      this.#index.set(k, { ...(scores ? { scores } : {}), at: i, rounds: rounds.length });
     }
-  });
-  const fallback = opts.fallback;
-  const judge: RoundJudge = {
-    score(question, rounds) {
-      const hit = index.get(key(question.id, rounds));
-      if (hit?.scores !== undefined) return Promise.resolve(hit.scores.map((s) => ({ ...s })));
-      if (fallback) return fallback.score(question, rounds);
-      const where = hit
-        ? opts.whereOf(hit.at)
-        : { source: "records", at: `question ${question.id}` };
-      return Promise.reject(
-        new InterchangeError(where, {
-          field: "extras.judge_scores",
-          expected: `the round judge's scores of rounds 1..${rounds.length} (the method judges ` +
-            "this trajectory; record them, or give a judge endpoint: --judge URL)",
-          got: "none",
-        }),
-      );
-    },
-  };
-  // The fallback's counters, so that a method reports the LLM calls made during its step.
-  if (fallback?.stats) Object.defineProperty(judge, "stats", { get: () => fallback.stats });
-  return judge;
+  }
+
+  /** The round judge of the records added (and of those added later). */
+  judge(): RoundJudge {
+    const opts = this.#opts;
+    const index = this.#index;
+    const fallback = opts.fallback;
+    const judge: RoundJudge = {
+      score(question, rounds) {
+        const hit = index.get(key(question.id, rounds));
+        if (hit?.scores !== undefined) return Promise.resolve(hit.scores.map((s) => ({ ...s })));
+        if (fallback) return fallback.score(question, rounds);
+        const where = hit
+          ? opts.whereOf(hit.at)
+          : { source: "records", at: `question ${question.id}` };
+        return Promise.reject(
+          new InterchangeError(where, {
+            field: "extras.judge_scores",
+            expected: `the round judge's scores of rounds 1..${rounds.length} (the method judges ` +
+              "this trajectory; record them, or give a judge endpoint: --judge URL)",
+            got: "none",
+          }),
+        );
+      },
+    };
+    // The fallback's counters, so that a method reports the LLM calls made during its step.
+    if (fallback?.stats) Object.defineProperty(judge, "stats", { get: () => fallback.stats });
+    return judge;
+  }
 }

@@ -28,20 +28,38 @@ export function validateBatch(
   records: readonly TrajectoryRecord[],
   whereOf: (i: number) => Where,
 ): void {
-  const ids = new Map<string, number>();
-  const groups = new Map<string, number>();
-  const questions = new Map<string, number>();
-  records.forEach((r, i) => {
+  const batch = new BatchChecker(records, whereOf);
+  for (let i = 0; i < records.length; i++) batch.check(i);
+}
+
+/**
+ * The checks of {@link validateBatch}, record by record: {@link check} record i after records
+ * 0..i-1 (the same errors as the whole batch at once).
+ */
+export class BatchChecker {
+  readonly #ids = new Map<string, number>();
+  readonly #groups = new Map<string, number>();
+  readonly #questions = new Map<string, number>();
+
+  constructor(
+    readonly records: readonly TrajectoryRecord[],
+    readonly whereOf: (i: number) => Where,
+  ) {}
+
+  /** Check record `i` against the records before it. */
+  check(i: number): void {
+    const { records, whereOf } = this;
+    const r = records[i]!;
     const fail = (field: string, expected: string, got: unknown): never => {
       throw new InterchangeError(whereOf(i), { field, expected, got: shown(got) });
     };
-    const seen = ids.get(r.trajectory_id);
+    const seen = this.#ids.get(r.trajectory_id);
     if (seen !== undefined) {
       fail("trajectory_id", `a unique id (already used at ${whereOf(seen).at})`, r.trajectory_id);
     }
-    ids.set(r.trajectory_id, i);
-    const g = groups.get(r.uid);
-    if (g === undefined) groups.set(r.uid, i);
+    this.#ids.set(r.trajectory_id, i);
+    const g = this.#groups.get(r.uid);
+    if (g === undefined) this.#groups.set(r.uid, i);
     else if (records[g]!.question_id !== r.question_id) {
       fail(
         "question_id",
@@ -51,8 +69,8 @@ export function validateBatch(
         r.question_id,
       );
     }
-    const q = questions.get(r.question_id);
-    if (q === undefined) questions.set(r.question_id, i);
+    const q = this.#questions.get(r.question_id);
+    if (q === undefined) this.#questions.set(r.question_id, i);
     else {
       const first = records[q]!;
       const at = `question ${r.question_id} at ${whereOf(q).at}`;
@@ -65,5 +83,5 @@ export function validateBatch(
         fail("ground_truth", `${gt(first)} (as for ${at})`, gt(r));
       }
     }
-  });
+  }
 }

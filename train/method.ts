@@ -199,6 +199,15 @@ export interface Method<C = unknown, R extends MethodRecord = MethodRecord> {
   rewards?(input: RewardInput, ctx: MethodContext<C>): Rewards<R>;
   /** The credit assignment of one batch: a function of its typed arrays. */
   step(batch: MethodBatch<R>, ctx: MethodContext<C>): Promise<StepResult<R>> | StepResult<R>;
+  /**
+   * Which of `rewards` and `step` are group-local: called on any set of a batch's whole groups
+   * (their rows in batch order), the call returns for those rows bit for bit what one call on
+   * the whole batch returns for them (rewards, records, advantages, loss weights), and no
+   * metrics. A caller that must stay responsive (the credit service) may then run it on slices
+   * of whole groups. Absent or false: the call needs the whole batch (e.g. for batch-wide
+   * metrics). A method without `rewards` has group-local rewards.
+   */
+  groupLocal?: { rewards?: boolean; step?: boolean };
   /** The policy loss to use with this config. */
   loss(config: C): PolicyLossConfig;
   /** DAPO-style dynamic sampling, if the config asks for it. */

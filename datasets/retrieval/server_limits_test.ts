@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { Rng } from "@creditlab/kernels";
+import { rawExchange } from "../testing.ts";
 import { Bm25Index } from "./bm25.ts";
 import { serveRetriever } from "./server.ts";
 import { syntheticCorpus } from "./synthetic.ts";
@@ -15,36 +16,6 @@ const index = Bm25Index.build([
   { id: "d0", title: "Lilu", text: "Lilu is a demon." },
   { id: "d1", title: "Gallu", text: "Gallu were demons of the underworld." },
 ]);
-
-/** Send raw bytes on a fresh connection and read until the server closes it (or `waitMs`). */
-async function rawExchange(
-  port: number,
-  data: string,
-  waitMs: number,
-): Promise<{ reply: string; closedAfterMs: number | null }> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  await conn.write(new TextEncoder().encode(data));
-  const t0 = performance.now();
-  let reply = "";
-  const buf = new Uint8Array(4096);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<"open">((r) => {
-    timer = setTimeout(() => r("open"), waitMs);
-  });
-  try {
-    for (;;) {
-      const n = await Promise.race([conn.read(buf).catch(() => null), deadline]);
-      if (n === "open") return { reply, closedAfterMs: null };
-      if (n === null) return { reply, closedAfterMs: performance.now() - t0 };
-      reply += new TextDecoder().decode(buf.subarray(0, n));
-    }
-  } finally {
-    clearTimeout(timer);
-    try {
-      conn.close();
-    } catch { /* closed by the server */ }
-  }
-}
 
 Deno.test("retriever limits: body size 413, queries x topk 422, 405 with Allow, /health", async () => {
   const server = serveRetriever(index, { port: 0, maxBodyBytes: 1000 });

@@ -1,7 +1,8 @@
 /**
  * parseJsonSliced against JSON.parse (values, key order, `__proto__`, errors) on random and
- * hand-made documents, with pieces small enough that every document is split; JsonChunks'
- * bytes against TextEncoder; and that a large body is parsed with yields in between.
+ * hand-made documents, as text and as UTF-8 bytes, with pieces small enough that every document
+ * is split; JsonChunks' bytes against TextEncoder; and that a large body is parsed with yields in
+ * between.
  */
 import assert from "node:assert/strict";
 import { Rng } from "@creditlab/kernels";
@@ -135,6 +136,86 @@ Deno.test("parseJsonSliced: a 4 MB body of 100,000 queries is parsed in pieces w
     clearInterval(timer);
   }
   assert.ok(yields > 2, `the parse yielded to the event loop ${yields} times`);
+});
+
+/** JSON.parse's value or error message for `text` (bytes: decoded as a body is). */
+function native(text: string | Uint8Array): { value: unknown } | { error: string } {
+  try {
+    return { value: JSON.parse(typeof text === "string" ? text : new TextDecoder().decode(text)) };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+async function sliced(
+  text: string | Uint8Array,
+  pieceChars: number,
+): Promise<{ value: unknown } | { error: string }> {
+  try {
+    return { value: await parseJsonSliced(text, { pieceChars }) };
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
+    return { error: e.message };
+  }
+}
+
+Deno.test("parseJsonSliced on UTF-8 bytes and text: JSON.parse's value or error, mutated documents", async () => {
+  const rng = new Rng(13);
+  const noise = [",", "]", "}", "[", "{", '"', ":", "\\", " ", "1", "é"];
+  const enc = new TextEncoder();
+  // and records of token arrays (the small arrays of numbers the scan skips by indexOf)
+  const ids = () =>
+    Array.from({ length: rng.int(12) }, () => rng.int(100) - (rng.int(4) === 0 ? 50 : 0));
+  const records = () => ({
+    records: Array.from({ length: 1 + rng.int(6) }, () => ({ ids: ids(), t: [ids(), ids()] })),
+  });
+  for (let t = 0; t < 600; t++) {
+    const text = JSON.stringify(t % 3 === 2 ? records() : randomValue(rng, 0), null, rng.int(2));
+    const at = rng.int(text.length + 1);
+    const mutated = t % 2 === 0
+      ? text
+      : rng.int(2) === 0
+      ? text.slice(0, at) + text.slice(at + 1)
+      : text.slice(0, at) + noise[rng.int(noise.length)] + text.slice(at);
+    const bytes = enc.encode(mutated);
+    for (const pieceChars of [1, 3, 17, 60]) {
+      assert.deepEqual(
+        await sliced(bytes, pieceChars),
+        native(bytes),
+        `${mutated} (${pieceChars})`,
+      );
+      assert.deepEqual(await sliced(mutated, pieceChars), native(mutated), `${mutated} (text)`);
+    }
+  }
+  // a byte order mark is skipped; one inside is refused as JSON.parse refuses it
+  const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...enc.encode('{"a": [1, 2, 3], "b": "x"}')]);
+  assert.deepEqual(await sliced(bom, 2), { value: { a: [1, 2, 3], b: "x" } });
+  const inner = enc.encode("[1, \ufeff2, 3]");
+  assert.deepEqual(await sliced(inner, 2), native(inner));
+  assert.ok("error" in native(inner));
+  // malformed UTF-8 inside a string becomes U+FFFD, as the whole text decodes
+  const bad = new Uint8Array([...enc.encode('["a", "'), 0xc3, 0x28, ...enc.encode('", "b"]')]);
+  assert.deepEqual(await sliced(bad, 2), native(bad));
+  assert.deepEqual(native(bad), { value: ["a", "\ufffd(", "b"] });
+});
+
+Deno.test("parseJsonSliced: a 25 MB body of bytes is parsed as JSON.parse does, with yields in between", async () => {
+  const row = (i: number) => ({ id: `t${i}`, ids: Array.from({ length: 512 }, (_, j) => i + j) });
+  const text = JSON.stringify({
+    method: "grpo",
+    records: Array.from({ length: 8000 }, (_, i) => row(i)),
+  });
+  const bytes = new TextEncoder().encode(text);
+  assert.ok(bytes.length > 20_000_000, `${bytes.length} bytes`);
+  const slicer = new TimeSlicer({ sliceMs: 5, busySliceMs: 5 });
+  let yields = 0;
+  const timer = setInterval(() => yields++, 0);
+  try {
+    assert.deepEqual(await parseJsonSliced(bytes, { slicer }), JSON.parse(text));
+  } finally {
+    clearInterval(timer);
+  }
+  assert.ok(yields > 10, `the parse yielded to the event loop ${yields} times`);
 });
 
 Deno.test("JsonChunks: the bytes of the joined text, across chunk boundaries and multi-byte characters", async () => {

@@ -173,6 +173,8 @@ export const capf: Method<CapfConfig, CapfRecord> = registerMethod(
       return detail === null ? [] : [{ kind: "privileged-verifier", detail }];
     },
     rolloutHooks: capfRolloutHooks,
+    // Rewards row by row. The step is not group-local: its metrics are shares of the batch.
+    groupLocal: { rewards: true },
     rewards: (input, ctx) => ({ rewards: capfRewards(input, ctx.config) }),
     step(batch, ctx) {
       return {

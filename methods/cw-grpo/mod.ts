@@ -123,6 +123,8 @@ export const cwGrpo: Method<CwGrpoConfig, CwGrpoRecord> = registerMethod(
     regime: "long-chains",
     validate: validateCwGrpoConfig,
     resources: () => [{ kind: "round-judge" }],
+    // Not group-local (Method.groupLocal): the step's metrics are over the batch (mean
+    // contribution, the judge's model calls during the step).
     step: cwGrpoStep,
   }),
 );

@@ -167,6 +167,9 @@ export const eGrpo: Method<EGrpoConfig, EGrpoRecord> = registerMethod(
     defaults: { ...E_GRPO_DEFAULTS },
     regime: "near-misses",
     validate: validateEGrpoConfig,
+    // Rewards row by row with the group maximum of gamma. The step is not group-local: its
+    // metrics are means over the batch.
+    groupLocal: { rewards: true },
     rewards: eGrpoRewards,
     step: eGrpoStep,
   }),

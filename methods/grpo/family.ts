@@ -68,6 +68,13 @@ export interface GrpoFamilySpec<C extends GrpoConfig, R extends MethodRecord> {
   rewards?(input: RewardInput, ctx: MethodContext<C>): Rewards<R>;
   /** The method's credit assignment (the config is validated before it runs). */
   step(batch: MethodBatch<R>, ctx: MethodContext<C>): Promise<StepResult<R>> | StepResult<R>;
+  /**
+   * Which of its `rewards` and `step` are group-local (`Method.groupLocal`: on any set of whole
+   * groups they return bit for bit what one call on the whole batch returns for those rows, and
+   * no metrics). Default: the family's default reward ({@link outcomeRewards}, row by row) is;
+   * a spec's own `rewards` and `step` are not unless declared.
+   */
+  groupLocal?: { rewards?: boolean; step?: boolean };
 }
 
 /**
@@ -100,6 +107,10 @@ export function grpoFamily<C extends GrpoConfig, R extends MethodRecord = Method
     ...(spec.regime !== undefined ? { regime: spec.regime } : {}),
     ...(spec.resources ? { resources: spec.resources } : {}),
     ...(spec.rolloutHooks ? { rolloutHooks: spec.rolloutHooks } : {}),
+    groupLocal: {
+      rewards: shape ? spec.groupLocal?.rewards ?? false : true,
+      step: spec.groupLocal?.step ?? false,
+    },
     rewards(input, ctx) {
       validate(ctx.config);
       return shape ? shape(input, ctx) : { rewards: outcomeRewards(input, spec.name) };

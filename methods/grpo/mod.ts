@@ -33,6 +33,9 @@ export const grpo: Method<GrpoConfig> = registerMethod(grpoFamily<GrpoConfig>({
   summary: "Outcome-only GRPO: exact-match reward, group-relative advantage on every policy token.",
   defaults: { ...GRPO_DEFAULTS },
   validate: (config) => validateGrpoConfig(config),
+  // Advantages per group (group mean and std), no metrics or records: slices of whole groups
+  // give the whole batch's advantages bit for bit.
+  groupLocal: { step: true },
   step(batch, ctx) {
     return { advantages: grpoTokenAdvantages(batch, ctx.config), metrics: {} };
   },

@@ -129,6 +129,8 @@ export const pure: Method<PureConfig, PureRecord> = registerMethod(
     regime: "long-chains",
     validate: validatePureConfig,
     resources: () => [{ kind: "round-judge" }],
+    // Not group-local (Method.groupLocal): the step's metrics are over the batch (mean process
+    // reward and value, the judge's model calls during the step).
     step: pureStep,
   }),
 );
