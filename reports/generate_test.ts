@@ -303,6 +303,7 @@ Deno.test("report: the recorded sweeps of <out>/sweeps in the method's md, html,
     assert.deepEqual([d.reference, d.plot, d.doseResponse], ["grpo", "plots/capf-sweep-1.svg", {
       field: "attenuation.factor",
       values: [0.1, 1],
+      rows: ["lambda 0.1", "lambda 1"],
     }]);
     assert.deepEqual(d.rows.map((x) => [x.label, x.in.seeds, x.vsReference?.seeds ?? null]), [
       ["grpo", 3, null],

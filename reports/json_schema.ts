@@ -139,8 +139,11 @@ export interface SweepDesignJson {
   columns: string[];
   /** Label of the baseline row the paired Δ is taken against, or null. */
   reference: string | null;
-  /** The one numeric field the method's rows differ in, and its values in row order. */
-  doseResponse: { field: string; values: number[] } | null;
+  /**
+   * The method's rows (labels) that differ in one numeric field only, the field, and its values
+   * in the rows' order (increasing).
+   */
+  doseResponse: { field: string; values: number[]; rows: string[] } | null;
   /** SVG of the dose-response plot, relative to the output folder. */
   plot: string | null;
   /** Baseline rows first (the reference first), then the method's rows. */

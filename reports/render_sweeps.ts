@@ -88,11 +88,20 @@ function rowCells(r: SweepRow, d: SweepDesign): string[] {
   ];
 }
 
+/** The rows of a design's dose-response, in order of the field's values. */
+function doseRows(d: SweepDesign): SweepRow[] {
+  const byLabel = new Map(d.rows.map((r) => [r.label, r] as const));
+  return (d.doseResponse?.rows ?? []).map((l) => byLabel.get(l)!);
+}
+
 function doseText(d: SweepDesign, s: SweepSection): string {
   const dr = d.doseResponse!;
-  const rows = d.rows.filter((r) => r.method === s.method);
+  const rows = doseRows(d);
   const means = (w: "in" | "ood") => rows.map((r) => signed(r[w].mean)).join(", ");
-  return `Dose-response: the ${s.method} rows of this design differ only in \`${dr.field}\` ` +
+  const which = rows.length === d.rows.filter((r) => r.method === s.method).length
+    ? `the ${s.method} rows of this design`
+    : `the ${s.method} rows ${rows.map((r) => `"${r.label}"`).join(", ")}`;
+  return `Dose-response: ${which} differ only in \`${dr.field}\` ` +
     `(${dr.values.join(", ")}); mean Δ EM in-domain ${means("in")}, OOD ${means("ood")} points, ` +
     `plotted with their 95% t-intervals over seeds` +
     (d.reference === null ? "." : ` (dashed: the ${s.baseline} reference's mean Δ).`);
@@ -177,7 +186,7 @@ export function sweepPlotSpecs(s: SweepSection): { id: string; title: string; sp
     const field = d.doseResponse.field;
     const worlds = [["in", "in-domain"], ["ood", "OOD"]] as const;
     const ref = d.rows.find((r) => r.label === d.reference);
-    const values = d.rows.filter((r) => r.method === s.method).flatMap((r, i) =>
+    const values = doseRows(d).flatMap((r, i) =>
       worlds.map(([w, world]) => {
         const e = r[w];
         const hw = Number.isFinite(e.halfWidth) ? e.halfWidth : null;

@@ -69,8 +69,19 @@ export interface SweepDesign {
   rows: SweepRow[];
   /** Label of the reference row (a baseline row), or null when the design has none. */
   reference: string | null;
-  /** The one numeric config field the method's rows differ in (≥ 2 rows), or null. */
-  doseResponse: { field: string; values: number[] } | null;
+  /**
+   * The method's rows that differ in one numeric config field only (≥ 2 rows; when the rows
+   * differ in several fields, the largest such subset), with the field and their values in
+   * increasing order, or null.
+   */
+  doseResponse: DoseResponse | null;
+}
+
+/** A dose-response: rows (by label) that differ only in `field`, in order of its `values`. */
+export interface DoseResponse {
+  field: string;
+  values: number[];
+  rows: string[];
 }
 
 /** The recorded sweeps of one experiment's method. */
@@ -175,6 +186,48 @@ export function singleNumericField(configs: readonly unknown[]): string | null {
   const values = configs.map((c) => flattenConfig(c).get(field));
   if (!values.every((v) => typeof v === "number" && Number.isFinite(v))) return null;
   return new Set(values).size === values.length ? field : null;
+}
+
+/**
+ * The largest subset of `configs` (at least two) that differ in one numeric field only, as
+ * indices in increasing order of that field, with the field; all of them when
+ * {@link singleNumericField} finds one. Ties go to the subset that appears first.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const c = (factor: number, when = "every-call") => ({ attenuation: { factor, when } });
+ * const configs = [c(0.5), c(0), c(0, "not-correct"), c(1)];
+ * assert.deepEqual(doseResponseSubset(configs), { field: "attenuation.factor", indices: [1, 0, 3] });
+ * ```
+ */
+export function doseResponseSubset(
+  configs: readonly unknown[],
+): { field: string; indices: number[] } | null {
+  const flat = configs.map((c) => flattenConfig(c));
+  const byValue = (field: string, idx: number[]) =>
+    [...idx].sort((a, b) =>
+      (flat[a]!.get(field) as number) - (flat[b]!.get(field) as number) || a - b
+    );
+  const all = singleNumericField(configs);
+  if (all) return { field: all, indices: byValue(all, configs.map((_, i) => i)) };
+  let best: { field: string; indices: number[] } | null = null;
+  for (const field of differingFields(configs, { absentDiffers: true })) {
+    const groups = new Map<string, number[]>();
+    flat.forEach((f, i) => {
+      const v = f.get(field);
+      if (typeof v !== "number" || !Number.isFinite(v)) return;
+      const rest = canonicalJson([...f].filter(([k]) => k !== field).sort());
+      groups.set(rest, [...(groups.get(rest) ?? []), i]);
+    });
+    for (const idx of groups.values()) {
+      const distinct = new Set(idx.map((i) => flat[i]!.get(field))).size === idx.length;
+      if (distinct && idx.length >= 2 && idx.length > (best?.indices.length ?? 0)) {
+        best = { field, indices: byValue(field, idx) };
+      }
+    }
+  }
+  return best;
 }
 
 function estimate(xs: readonly number[]): SweepEstimate {
@@ -305,7 +358,11 @@ export interface SweepSectionOptions {
  *   worlds: { in: { before: 0.5, after }, ood: { before: 0.4, after: 0.4 } },
  * });
  * const s = sweepSection([line("lambda 0.1", 0.1, 1, 0.52), line("lambda 1", 1, 1, 0.5)], { method: "capf", baseline: null });
- * assert.deepEqual(s.designs[0]!.doseResponse, { field: "attenuation.factor", values: [0.1, 1] });
+ * assert.deepEqual(s.designs[0]!.doseResponse, {
+ *   field: "attenuation.factor",
+ *   values: [0.1, 1],
+ *   rows: ["lambda 0.1", "lambda 1"],
+ * });
  * ```
  */
 export function sweepSection(lines: readonly SweepLine[], opts: SweepSectionOptions): SweepSection {
@@ -341,9 +398,17 @@ export function sweepSection(lines: readonly SweepLine[], opts: SweepSectionOpti
     let methodRows = rows.filter((r) => !isBase(r));
     const ref = pickReference(rows.filter(isBase), methodRows);
     const baseRows = ref ? [ref, ...rows.filter((r) => isBase(r) && r !== ref)] : [];
-    const field = singleNumericField(methodRows.map((r) => r.methodConfig));
-    const value = (r: SweepRow) => flattenConfig(r.methodConfig).get(field ?? "") as number;
-    if (field) methodRows = [...methodRows].sort((a, b) => value(a) - value(b));
+    const dose = doseResponseSubset(methodRows.map((r) => r.methodConfig));
+    let doseResponse: DoseResponse | null = null;
+    if (dose) {
+      const inDose = dose.indices.map((i) => methodRows[i]!);
+      doseResponse = {
+        field: dose.field,
+        values: inDose.map((r) => flattenConfig(r.methodConfig).get(dose.field) as number),
+        rows: inDose.map((r) => r.label),
+      };
+      methodRows = [...inDose, ...methodRows.filter((r) => !inDose.includes(r))];
+    }
     const ordered = [...baseRows, ...methodRows];
     const columns = differingFields(ordered.map((r) => r.methodConfig));
     for (const r of ordered) {
@@ -360,7 +425,7 @@ export function sweepSection(lines: readonly SweepLine[], opts: SweepSectionOpti
       columns,
       rows: ordered,
       reference: ref?.label ?? null,
-      doseResponse: field ? { field, values: methodRows.map(value) } : null,
+      doseResponse,
     });
   }
   const files = opts.files ?? [...new Set(lines.map((l) => l.file))];

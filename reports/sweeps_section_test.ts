@@ -64,7 +64,11 @@ Deno.test("sweeps: golden means, t-intervals and paired Δ vs grpo, 3 labels x 3
   closeEstimate(b.vsReference!.in, 0, hw3(1), "lambda 1 − grpo in");
   closeEstimate(b.vsReference!.ood, -2, 0, "lambda 1 − grpo ood"); // the same −2 every seed
   // One numeric field among the capf rows: a dose-response over it.
-  assert.deepEqual(d.doseResponse, { field: "attenuation.factor", values: [0.1, 1] });
+  assert.deepEqual(d.doseResponse, {
+    field: "attenuation.factor",
+    values: [0.1, 1],
+    rows: ["lambda 0.1", "lambda 1"],
+  });
   assert.deepEqual([g.fields, a.fields, b.fields], [{}, { "attenuation.factor": 0.1 }, {
     "attenuation.factor": 1,
   }]);
@@ -276,4 +280,42 @@ Deno.test("sweeps: dose-response needs exactly one differing field, numeric in e
   assert.deepEqual(s.designs[0]!.columns, ["klCoef", "attenuation.factor"]);
   assert.equal(s.designs[0]!.doseResponse, null);
   assert.deepEqual(sweepPlotSpecs(s), []);
+
+  // Three rows over lambda plus one that also changes klCoef: the dose-response is the three,
+  // in increasing lambda, and the fourth row is listed after them, outside the plot.
+  const line = (label: string, config: Record<string, unknown>, after: number) =>
+    sweepLineText({
+      label,
+      method: "capf",
+      methodConfig: config,
+      seed: 1,
+      after: { in: after, ood: 0.4 },
+    });
+  const sub = sweepSection(
+    parse([
+      line("lambda 0.5", c(0.5), 0.53),
+      line("lambda 0, kl 0", c(0, { klCoef: 0 }), 0.9),
+      line("lambda 0", c(0), 0.51),
+      line("lambda 1", c(1), 0.52),
+    ]),
+    { method: "capf", baseline: "grpo" },
+  );
+  const dd = sub.designs[0]!;
+  assert.deepEqual(dd.doseResponse, {
+    field: "attenuation.factor",
+    values: [0, 0.5, 1],
+    rows: ["lambda 0", "lambda 0.5", "lambda 1"],
+  });
+  assert.deepEqual(dd.rows.map((r) => r.label), [
+    "lambda 0",
+    "lambda 0.5",
+    "lambda 1",
+    "lambda 0, kl 0",
+  ]);
+  const [spec] = sweepPlotSpecs(sub);
+  const points = (spec!.spec as { data: { values: { x: number; world: string; mean: number }[] } })
+    .data.values.filter((v) => v.world === "in-domain").map((
+      v,
+    ) => [v.x, Math.round(v.mean * 10) / 10]);
+  assert.deepEqual(points, [[0, 1], [0.5, 3], [1, 2]], "each value plotted with its own row's Δ");
 });
