@@ -4,6 +4,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { DuckDBInstance } from "@duckdb/node-api";
 
 /**
@@ -62,4 +63,32 @@ export async function rawExchange(
       conn.close();
     } catch { /* closed by the server */ }
   }
+}
+
+/**
+ * The latency charged to a request that started at wall time `t0` (ms, `performance.now()`) and
+ * CPU usage `cpu0`: its wall time, but at most the CPU time this process used meanwhile (every
+ * thread: server, clients, GC). On an idle machine the two are equal; on a loaded one the time
+ * the OS gave to other processes is not counted, while time spent on the server's own large
+ * request is. The load tests of the servers bound this, not raw wall time.
+ */
+export function chargedMs(t0: number, cpu0: NodeJS.CpuUsage): number {
+  const cpu = process.cpuUsage(cpu0);
+  return Math.min(performance.now() - t0, (cpu.user + cpu.system) / 1000);
+}
+
+/**
+ * The p-quantile of `xs` (nearest rank).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { quantile } from "./testing.ts";
+ * assert.equal(quantile([5, 1, 4, 2, 3], 0.5), 3);
+ * assert.equal(quantile([5, 1, 4, 2, 3], 1), 5);
+ * ```
+ */
+export function quantile(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
 }

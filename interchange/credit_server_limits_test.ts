@@ -3,7 +3,7 @@
  * bodies (408), and a bounded load test: `/health` and small batches stay answered while large
  * batches (2,048 trajectories x 512 tokens, an 11 MB JSON body) run back to back.
  */
-import { rawExchange } from "@creditlab/datasets/testing";
+import { chargedMs, quantile, rawExchange } from "@creditlab/datasets/testing";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { getMethod, methodNames } from "@creditlab/train";
@@ -102,18 +102,6 @@ Deno.test("serve-credit limits: 405 with Allow, half-sent heads and bodies get 4
     await s.shutdown();
   }
 });
-
-/** Wall time since `t0`, but at most the CPU time this process used meanwhile (see below). */
-function chargedMs(t0: number, cpu0: NodeJS.CpuUsage): number {
-  const cpu = process.cpuUsage(cpu0);
-  return Math.min(performance.now() - t0, (cpu.user + cpu.system) / 1000);
-}
-
-/** p-quantile of latencies (nearest rank). */
-function quantile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
-}
 
 Deno.test("serve-credit load: /health and small batches stay answered while large batches run", async () => {
   // Latency is charged as wall time capped by this process's CPU time meanwhile: on an idle

@@ -11,6 +11,7 @@ import { initBackend, Rng, saveCheckpoint, Transformer } from "@creditlab/kernel
 import { tinyModelConfig } from "@creditlab/kernels/testing";
 import { WordTokenizer } from "@creditlab/agent";
 import { startServer } from "./server.ts";
+import { chargedMs } from "@creditlab/datasets/testing";
 import { readUntilMatch } from "./testing.ts";
 
 const CORPUS = [
@@ -207,12 +208,6 @@ Deno.test("serve: SIGTERM during a long generation stops the process within seco
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-/** Wall time since `t0`, but at most the CPU time this process used meanwhile (see below). */
-function chargedMs(t0: number, cpu0: NodeJS.CpuUsage): number {
-  const cpu = process.cpuUsage(cpu0);
-  return Math.min(performance.now() - t0, (cpu.user + cpu.system) / 1000);
-}
 
 Deno.test("serve load: two clients of small requests stay answered (median < 50 ms) while large requests run", async () => {
   // Latency is charged as wall time capped by this process's CPU time meanwhile: on an idle

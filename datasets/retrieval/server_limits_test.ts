@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { Rng } from "@creditlab/kernels";
-import { rawExchange } from "../testing.ts";
+import { chargedMs, quantile, rawExchange } from "../testing.ts";
 import { Bm25Index } from "./bm25.ts";
 import { serveRetriever } from "./server.ts";
 import { syntheticCorpus } from "./synthetic.ts";
@@ -103,23 +103,6 @@ Deno.test("retriever limits: half-sent heads and bodies are timed out with 408",
     await server.shutdown();
   }
 });
-
-/**
- * The latency charged to a request that started at wall time `t0` and CPU usage `cpu0`: its
- * wall time, but at most the CPU time this process used meanwhile (every thread: server,
- * clients, GC). On an idle machine the two are equal; on a loaded one the time the OS gave to
- * other processes is not counted, while time spent on this server's large request is.
- */
-function chargedMs(t0: number, cpu0: NodeJS.CpuUsage): number {
-  const cpu = process.cpuUsage(cpu0);
-  return Math.min(performance.now() - t0, (cpu.user + cpu.system) / 1000);
-}
-
-/** p-quantile of latencies (nearest rank). */
-function quantile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
-}
 
 Deno.test("retriever load: two clients of small requests stay answered (median < 50 ms) while large requests run", async () => {
   const { docs, queries } = syntheticCorpus({ numDocs: 3000, numQueries: 12_000 }, {
