@@ -4,6 +4,7 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import process from "node:process";
 import { DuckDBInstance } from "@duckdb/node-api";
 
@@ -91,4 +92,14 @@ export function chargedMs(t0: number, cpu0: NodeJS.CpuUsage): number {
 export function quantile(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
+}
+
+/**
+ * Assert that a {@link rawExchange} of a half-sent request ended as a read timeout must: the
+ * server closed the connection within 3 s and answered 408.
+ */
+export function assertTimedOut(r: { reply: string; closedAfterMs: number | null }): void {
+  assert.ok(r.closedAfterMs !== null, `the connection is still open after 5 s: ${r.reply}`);
+  assert.ok(r.closedAfterMs < 3000, `closed only after ${r.closedAfterMs} ms`);
+  assert.match(r.reply, /^HTTP\/1\.1 408/);
 }
