@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { initBackend, saveCheckpoint } from "@creditlab/kernels";
+import { isTimingMetric } from "@creditlab/core";
 import {
   ArmPool,
   buildTestbed,
@@ -52,7 +53,8 @@ async function record(store: RunStore) {
     const key = `${r.arm}/${r.method}/s${r.seed}`;
     out[key] = {
       status: r.status,
-      steps: (await store.steps(r.id)).map((s) => [s.step, s.metric, s.value]),
+      steps: (await store.steps(r.id)).filter((s) => !isTimingMetric(s.metric))
+        .map((s) => [s.step, s.metric, s.value]),
       evals: (await store.evals(r.id)).map((e) => [e.benchmark, e.n, e.em, e.f1]),
       answers: (await store.evalItems({ runId: r.id })).map((i) => [i.questionId, i.answer]),
     };

@@ -59,10 +59,37 @@ export const METRIC = {
   updates: "optim/updates",
   /** 1 when the step's update was skipped for a non-finite loss or gradient. */
   skippedNonFinite: "optim/skipped_nonfinite",
+  /** Wall seconds of the whole step (sampling, credit, update); see {@link isTimingMetric}. */
+  stepSeconds: "time/step_s",
+  /** Wall seconds of the step's rollouts (sampling and search, every dynamic-sampling round). */
+  rolloutSeconds: "time/rollout_s",
+  /**
+   * Wall seconds of the method's calls of the step (`rewards` and `step`), with the judge,
+   * verifier and policy-scorer calls they make; rollout hooks (e.g. feedback calls) count in
+   * {@link METRIC.rolloutSeconds}.
+   */
+  creditSeconds: "time/credit_s",
+  /** Wall seconds of the policy update (log-probs, loss, gradients, optimizer). */
+  updateSeconds: "time/update_s",
 } as const;
 
 /** A harness metric name. */
 export type HarnessMetric = typeof METRIC[keyof typeof METRIC];
+
+/**
+ * Whether `metric` is a wall-time measurement (`time/...`): the only step metrics that differ
+ * between two runs of the same seed, so every bit-for-bit comparison of runs leaves them out.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(isTimingMetric(METRIC.stepSeconds), true);
+ * assert.equal(isTimingMetric(METRIC.rewardMean), false);
+ * ```
+ */
+export function isTimingMetric(metric: string): boolean {
+  return metric.startsWith("time/");
+}
 
 /**
  * The name of method `method`'s metric `name`: `<method>/<name>`.

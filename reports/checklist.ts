@@ -9,7 +9,7 @@
 import { isMethodCallMetric, METRIC } from "@creditlab/core";
 import type { EvalRecord, StepRecord } from "@creditlab/runstore";
 import { perRunScores } from "./arm_tables.ts";
-import type { ArmSummary, ChecklistArm } from "./experiment_data.ts";
+import type { ArmSummary, ChecklistArm, StepSeconds } from "./experiment_data.ts";
 import { mean, sampleStd } from "./stats.ts";
 
 /**
@@ -50,6 +50,50 @@ export function requestedResources(config: unknown): string[] {
     if (typeof kind !== "string") return [];
     return [typeof detail === "string" ? `${kind} (detail ${detail})` : kind];
   });
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Median wall seconds per step of the given step records (pooled over runs), whole and by
+ * part; null when no step logged its wall time.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { METRIC } from "@creditlab/core";
+ * const rec = (step: number, metric: string, value: number) => ({ step, metric, value });
+ * const steps = [1, 3, 2].flatMap((t, i) => [
+ *   rec(i, METRIC.stepSeconds, t),
+ *   rec(i, METRIC.rolloutSeconds, t / 2),
+ *   rec(i, METRIC.creditSeconds, 0.1),
+ *   rec(i, METRIC.updateSeconds, t / 4),
+ * ]);
+ * assert.deepEqual(stepSeconds(steps), { step: 2, rollout: 1, credit: 0.1, update: 0.5, steps: 3 });
+ * ```
+ */
+export function stepSeconds(
+  steps: readonly { metric: string; value: number }[],
+): StepSeconds | null {
+  const of = (metric: string) =>
+    steps.filter((s) => s.metric === metric && Number.isFinite(s.value)).map((s) => s.value);
+  const whole = of(METRIC.stepSeconds);
+  if (whole.length === 0) return null;
+  const part = (metric: string) => {
+    const xs = of(metric);
+    return xs.length ? median(xs) : 0;
+  };
+  return {
+    step: median(whole),
+    rollout: part(METRIC.rolloutSeconds),
+    credit: part(METRIC.creditSeconds),
+    update: part(METRIC.updateSeconds),
+    steps: whole.length,
+  };
 }
 
 /** What {@link checklistArm} reads besides the arm: the runs' step metrics and evaluations, and the trajectory files' facts. */
@@ -98,6 +142,7 @@ export function checklistArm(a: ArmSummary, inputs: ChecklistInputs): ChecklistA
       metric: k,
       perStep: mean(extra.get(k) ?? []),
     })),
+    secondsPerStep: stepSeconds(a.runs.flatMap((r) => stepsByRun.get(r.id) ?? [])),
     stdAvgEm: sampleStd(finite(per.map((p) => p.avg))),
     stdSearchWorldEm: sampleStd(finite(per.map((p) => p.searchworld))),
     statuses: a.runs.map((r) => r.status),

@@ -158,10 +158,26 @@ export interface ChecklistArm {
   recordCallsPerStep: { kind: string; perStep: number }[];
   /** Mean per step of each logged extra-call metric ({@link isExtraCallMetric}). */
   extraCallsPerStep: { metric: string; perStep: number }[];
+  /**
+   * Median wall seconds per RL step over the arm's logged steps (core's `time/...` metrics):
+   * the whole step, its rollouts, the method's calls and the update; null for runs that did
+   * not log them (stores older than the timing metrics).
+   */
+  secondsPerStep: StepSeconds | null;
   /** Standard deviation over seeds of the seven-benchmark average EM, SearchWorld EM. */
   stdAvgEm: number;
   stdSearchWorldEm: number;
   statuses: string[];
+}
+
+/** Median wall seconds of an arm's RL steps, whole and by part. */
+export interface StepSeconds {
+  step: number;
+  rollout: number;
+  credit: number;
+  update: number;
+  /** Steps measured (over all runs of the arm). */
+  steps: number;
 }
 
 /** Everything a report shows about one experiment. */

@@ -87,6 +87,20 @@ function checklistRows(d: ExperimentData): { head: string[]; rows: string[][] } 
         return parts.length ? parts.join("; ") : "n/a (not recorded)";
       }),
     ],
+    [
+      "wall time per step, median s: whole (rollouts / method / update)",
+      ...f((a) => {
+        const t = a.secondsPerStep;
+        if (t === null) return "n/a (not logged by these runs)";
+        const base = baseline?.secondsPerStep;
+        const ratio = base && a !== baseline && base.step > 0
+          ? `; ${(t.step / base.step).toFixed(2)}x ${baseline.arm}'s`
+          : "";
+        return `${t.step.toFixed(2)} (${t.rollout.toFixed(2)} / ${t.credit.toFixed(2)} / ${
+          t.update.toFixed(2)
+        }) over ${t.steps} steps${ratio}`;
+      }),
+    ],
     ["variance across seeds: std of avg EM (7)", ...f((a) => std(a.stdAvgEm))],
     ["variance across seeds: std of SearchWorld EM", ...f((a) => std(a.stdSearchWorldEm))],
   ];

@@ -22,6 +22,7 @@ import { RunStore } from "@creditlab/runstore";
 import { getMethod } from "@creditlab/train";
 import "../methods/mod.ts";
 import { withTempDir } from "@creditlab/core/testing";
+import { isTimingMetric, METRIC } from "@creditlab/core";
 
 const base = getPreset("smoke");
 // Small enough for CI, large enough that the sampled groups hold successes (rewards vary within
@@ -51,7 +52,9 @@ async function context(out: string): Promise<RunContext> {
 
 async function metricsOf(store: RunStore, runId: string): Promise<string> {
   const steps = await store.steps(runId);
-  return JSON.stringify(steps.map((s) => [s.step, s.metric, s.value]));
+  return JSON.stringify(
+    steps.filter((s) => !isTimingMetric(s.metric)).map((s) => [s.step, s.metric, s.value]),
+  );
 }
 
 async function weightsOf(path: string): Promise<Float32Array[]> {
@@ -95,6 +98,17 @@ Deno.test({
         const changed = w.some((x, j) => x !== after[i]![j]);
         assert.ok(changed, `parameter ${i} did not change during RL`);
       });
+      // Every step records its wall time, split into rollouts, the method's calls and the update.
+      const steps = await a.store.steps(runA);
+      const stepNumbers = [...new Set(steps.map((s) => s.step))];
+      for (const n of stepNumbers) {
+        const t = (m: string) => steps.find((s) => s.step === n && s.metric === m)?.value ?? NaN;
+        const parts = [METRIC.rolloutSeconds, METRIC.creditSeconds, METRIC.updateSeconds].map(t);
+        assert.ok(parts.every((x) => x >= 0), `step ${n}: parts ${parts}`);
+        assert.ok(t(METRIC.rolloutSeconds) > 0, `step ${n}: rollouts take time`);
+        const sum = parts.reduce((x, y) => x + y, 0);
+        assert.ok(t(METRIC.stepSeconds) >= sum, `step ${n}: ${t(METRIC.stepSeconds)} < ${sum}`);
+      }
       const evalsA = await a.store.evals(runA);
       assert.deepEqual(evalsA.map((e) => e.benchmark).sort(), ["searchworld", "searchworld-ood"]);
 

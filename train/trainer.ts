@@ -147,6 +147,9 @@ export async function trainRl<C, R extends MethodRecord = MethodRecord>(
       stopped = "stop-after";
       break;
     }
+    const stepStart = performance.now();
+    let rolloutMs = 0;
+    let creditMs = 0;
     const rng = stepRng(opts.seed, step);
     const ctx: MethodContext<C> = {
       config: methodConfig,
@@ -170,6 +173,7 @@ export async function trainRl<C, R extends MethodRecord = MethodRecord>(
         { length: config.questionsPerStep },
         () => opts.questions[rng.int(opts.questions.length)]!,
       );
+      let t0 = performance.now();
       const got = await rollout(qs, {
         model,
         tokenizer,
@@ -180,7 +184,10 @@ export async function trainRl<C, R extends MethodRecord = MethodRecord>(
         ...(feedback ? { feedback } : {}),
         ...(opts.anonymizer ? { anonymizer: opts.anonymizer } : {}),
       });
+      rolloutMs += performance.now() - t0;
+      t0 = performance.now();
       const scored = scoreTrajectories(got, { questions: byId, method, ctx });
+      creditMs += performance.now() - t0;
       scored.records.forEach((rec, i) => {
         if (rec !== undefined) rewardRecords.set(got[i]!, rec);
       });
@@ -224,7 +231,10 @@ export async function trainRl<C, R extends MethodRecord = MethodRecord>(
         ...rolloutBatch,
         rewardRecords: trajs.map((t) => rewardRecords.get(t)),
       };
+      const t0 = performance.now();
       const result = checkStepResult(method.name, await method.step(batch, ctx), batch);
+      creditMs += performance.now() - t0;
+      const updateStart = performance.now();
       const advantages = result.advantages;
       const weights = result.lossWeights;
       const clipScale = lossClipScale(result.clipScale, batch.lossMask);
@@ -264,6 +274,7 @@ export async function trainRl<C, R extends MethodRecord = MethodRecord>(
       }
       if (plan.length > 1) res.metrics[METRIC.updates] = plan.length;
       Object.assign(metrics, res.metrics);
+      metrics[METRIC.updateSeconds] = (performance.now() - updateStart) / 1000;
       if (!res.applied) {
         badSteps++;
         metrics[METRIC.skippedNonFinite] = 1;
@@ -281,6 +292,9 @@ export async function trainRl<C, R extends MethodRecord = MethodRecord>(
         );
       }
     }
+    metrics[METRIC.rolloutSeconds] = rolloutMs / 1000;
+    metrics[METRIC.creditSeconds] = creditMs / 1000;
+    metrics[METRIC.stepSeconds] = (performance.now() - stepStart) / 1000;
     await sink.logStep(step, metrics);
     progress.tick(step + 1, {
       reward: metrics[METRIC.rewardMean]!,
