@@ -14,8 +14,9 @@
  *
  * @module
  */
-import type { PolicyScorer, Question, RolloutBatch, ScoreRequest } from "@creditlab/core";
+import type { PolicyScorer, Question, RolloutBatch } from "@creditlab/core";
 import { contextsAfterRounds, informationGains } from "../igpo/mod.ts";
+import { scoreGoldAfterRounds } from "../policy_scoring.ts";
 import type { AnswerSpan, GoldChoice, GoldEpisode } from "./config.ts";
 
 // The contexts after each round and the gains p_k - p_{k-1} (or of log-probabilities) are
@@ -40,11 +41,6 @@ export interface GoldOptions {
   goldEpisode: GoldEpisode;
 }
 
-function goldsOf(q: Question, gold: GoldChoice): string[] {
-  const all = q.goldenAnswers.filter((g) => typeof g === "string" && g.trim() !== "");
-  return gold === "first" ? all.slice(0, 1) : all;
-}
-
 /**
  * Score the gold answer after every non-final round of every row with K ≥ 2, in one
  * `scorer.logProbs` call for the batch. Throws on a question missing from `questions`, or a
@@ -55,69 +51,31 @@ export async function scoreGold(
   opts: GoldOptions & { questions: ReadonlyMap<string, Question>; scorer: PolicyScorer },
 ): Promise<GoldScores> {
   const { scorer } = opts;
-  if (batch.trajectories.length !== batch.n) {
-    throw new RangeError(
-      `a2tgpo: the batch has ${batch.trajectories.length} trajectories for n = ${batch.n} rows`,
-    );
-  }
   const open = scorer.encode("<answer>");
   const close = opts.answerSpan === "answer-and-close" ? scorer.encode("</answer>") : undefined;
-  const requests: ScoreRequest[] = [];
-  // Per row: the first request index of each gold scored (then K requests, t = 0..K-1).
-  const plan: { first: number[]; k: number }[] = [];
-  const counts = new Int32Array(batch.n);
-  batch.trajectories.forEach((traj, r) => {
-    const k = batch.numRounds[r]!;
-    plan.push({ first: [], k });
-    if (k < 2) return;
-    const q = opts.questions.get(traj.questionId);
-    if (q === undefined) {
-      throw new RangeError(
-        `a2tgpo: row ${r}: question ${JSON.stringify(traj.questionId)} is unknown`,
-      );
-    }
-    const contexts = contextsAfterRounds(traj.turns, k - 1);
-    const episodes = Array.from(
-      { length: k },
-      (_, t) => opts.goldEpisode === "full" ? traj.turns : traj.turns.filter((u) => u.round <= t),
-    );
-    for (const g of goldsOf(q, opts.gold)) {
-      const bodies = episodes.map((episode) => scorer.encode(g, { episode }));
-      if (bodies.some((b) => b.length === 0)) continue;
-      plan[r]!.first.push(requests.length);
-      contexts.forEach((context, t) => {
-        const body = bodies[t]!;
+  const got = await scoreGoldAfterRounds(batch, {
+    method: "a2tgpo",
+    questions: opts.questions,
+    scorer,
+    gold: opts.gold,
+    targets: (traj, golden, k) => {
+      // The answer as the episode after round t would show it (its entity slots), or the full one.
+      const bodies = Array.from({ length: k }, (_, t) =>
+        scorer.encode(golden, {
+          episode: opts.goldEpisode === "full"
+            ? traj.turns
+            : traj.turns.filter((u) => u.round <= t),
+        }));
+      if (bodies.some((b) => b.length === 0)) return null;
+      const ids = bodies.map((body) => {
         const target = new Int32Array(open.length + body.length + (close?.length ?? 0));
         target.set(open);
         target.set(body, open.length);
         if (close) target.set(close, open.length + body.length);
-        requests.push({ context, target });
+        return target;
       });
-      counts[r]! += k;
-    }
+      return { ids, skip: open.length, note: null };
+    },
   });
-  const logProbs = requests.length === 0 ? [] : await scorer.logProbs(requests);
-  if (logProbs.length !== requests.length) {
-    throw new RangeError(
-      `a2tgpo: the policy scorer returned ${logProbs.length} results for ${requests.length} requests`,
-    );
-  }
-  const averaged = (i: number): number => {
-    const lp = logProbs[i]!, want = requests[i]!.target.length;
-    if (lp.length !== want) {
-      throw new RangeError(
-        `a2tgpo: the policy scorer returned ${lp.length} log-probabilities for a target of ${want}`,
-      );
-    }
-    let sum = 0;
-    for (let j = open.length; j < lp.length; j++) sum += lp[j]!;
-    return sum / (lp.length - open.length);
-  };
-  const values = plan.map(({ first, k }) => {
-    if (first.length === 0) return null;
-    const v = new Float64Array(k).fill(-Infinity);
-    for (const f of first) for (let t = 0; t < k; t++) v[t] = Math.max(v[t]!, averaged(f + t));
-    return v;
-  });
-  return { values, requests: counts };
+  return { values: got.values, requests: got.requests };
 }
