@@ -1,33 +1,10 @@
 import assert from "node:assert/strict";
 import { batchOf, groupOf, question } from "../testing.ts";
+import { pair } from "./test_fixtures.ts";
 import { contextsAfterRounds, type GoldOptions, informationGains, scoreGold } from "./mod.ts";
 import { TableScorer, wordIds } from "./test_scorer.ts";
 
 const DEFAULT: GoldOptions = { gold: "first", answerSpan: "answer", goldEpisode: "prefix" };
-
-/**
- * One group: A searches, reads "paris" and answers it; B searches, reads "x" and answers "x".
- * Ids (testing.ts: 4 + word length): Question: 13, who 7, ? 5, <search> 12, a 5, </search> 13,
- * <information> 17, paris 9, </information> 18, <answer> 12, x 5.
- */
-function pair() {
-  return groupOf(0, [
-    {
-      reward: 1,
-      rounds: [
-        { policy: "<search> a </search>", obs: "<information> paris </information>" },
-        { policy: "<answer> paris </answer>" },
-      ],
-    },
-    {
-      reward: 0,
-      rounds: [
-        { policy: "<search> b </search>", obs: "<information> x </information>" },
-        { policy: "<answer> x </answer>" },
-      ],
-    },
-  ]);
-}
 
 const questions = new Map([["q0", question("q0", { goldenAnswers: ["paris"] })]]);
 

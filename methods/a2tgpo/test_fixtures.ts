@@ -15,7 +15,8 @@ export function cfg(patch: Partial<A2tgpoConfig> = {}): A2tgpoConfig {
 
 /**
  * One group of two 2-round trajectories: A searches, reads "paris" (the gold) and answers it
- * (reward 1); B searches, reads "x" and answers "x" (reward 0).
+ * (reward 1); B searches, reads "x" and answers "x" (reward 0). Ids: Question 13, who 7, ? 5,
+ * <search> 12, a 5, </search> 13, <information> 17, paris 9, </information> 18, <answer> 12, x 5.
  */
 export function pair(groupId = 0): Trajectory[] {
   return groupOf(groupId, [
