@@ -24,7 +24,7 @@
  * ```
  * @module
  */
-import { ROLE_CODE, type RolloutBatch, type Trajectory } from "@creditlab/core";
+import { type BatchTrees, ROLE_CODE, type RolloutBatch, type Trajectory } from "@creditlab/core";
 
 /** Options of {@link buildBatch}. */
 export interface BuildBatchOptions {
@@ -76,6 +76,7 @@ export function buildBatch(trajectories: Trajectory[], opts: BuildBatchOptions =
       pos = end;
     }
   });
+  const trees = batchTrees(trajectories);
   return {
     trajectories,
     n,
@@ -88,5 +89,54 @@ export function buildBatch(trajectories: Trajectory[], opts: BuildBatchOptions =
     rewards,
     numRounds,
     lengths,
+    ...(trees ? { trees } : {}),
   };
+}
+
+/**
+ * The per-row tree ids of tree rollouts ({@link BatchTrees}): undefined when no trajectory has
+ * a `tree` (flat rollouts); throws when only some have one. Tree ids are dense over the
+ * (group id, tree index) pairs, in order of first appearance.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const leaf = (groupId: number, tree: number, leaf: number, parent: number | null, branchRound: number) => ({
+ *   questionId: "q", groupId, reward: 0, meta: {}, turns: [],
+ *   tree: { tree, leaf, parent, branchRound, iteration: parent === null ? 0 : 1 },
+ * });
+ * const t = batchTrees([leaf(7, 0, 0, null, 0), leaf(7, 1, 0, null, 0), leaf(7, 0, 1, 0, 2)])!;
+ * assert.deepEqual([...t.treeIds], [0, 1, 0]);
+ * assert.deepEqual([...t.parentLeafIds], [-1, -1, 0]);
+ * assert.equal(batchTrees([{ questionId: "q", groupId: 0, reward: 0, meta: {}, turns: [] }]), undefined);
+ * ```
+ */
+export function batchTrees(trajectories: readonly Trajectory[]): BatchTrees | undefined {
+  const withTree = trajectories.filter((t) => t.tree !== undefined).length;
+  if (withTree === 0) return undefined;
+  if (withTree !== trajectories.length) {
+    throw new Error(
+      `buildBatch: ${withTree} of ${trajectories.length} trajectories have tree information; ` +
+        "a batch is either all tree rollouts or none",
+    );
+  }
+  const n = trajectories.length;
+  const out: BatchTrees = {
+    treeIds: new Int32Array(n),
+    leafIds: new Int32Array(n),
+    parentLeafIds: new Int32Array(n),
+    branchRounds: new Int32Array(n),
+  };
+  const ids = new Map<string, number>();
+  trajectories.forEach((t, r) => {
+    const tree = t.tree!;
+    const key = `${t.groupId}:${tree.tree}`;
+    let id = ids.get(key);
+    if (id === undefined) ids.set(key, id = ids.size);
+    out.treeIds[r] = id;
+    out.leafIds[r] = tree.leaf;
+    out.parentLeafIds[r] = tree.parent ?? -1;
+    out.branchRounds[r] = tree.branchRound;
+  });
+  return out;
 }

@@ -64,6 +64,53 @@ export interface Trajectory {
   answer?: string;
   /** Free-form per-trajectory facts (outcome EM, tool calls, feedback calls, ...). */
   meta: Record<string, unknown>;
+  /** Set by tree rollouts (agent/tree_rollout.ts): where this leaf sits in its prompt's trees. */
+  tree?: TrajectoryTree;
+}
+
+/**
+ * Where a trajectory sits in a rollout tree. A tree rollout samples M trees per prompt, all
+ * under the prompt's one group id; each tree starts from one full chain (leaf 0), and later
+ * leaves branch from an earlier leaf at a turn boundary (after a policy round and its
+ * observation): leaf j copies its parent's turns up to and including round `branchRound`
+ * (tokens and the log-probs recorded when they were sampled) and samples the rest itself.
+ * Every leaf is a full trajectory.
+ */
+export interface TrajectoryTree {
+  /** Index of its tree among its prompt's trees (0..M-1); (groupId, tree) names the tree. */
+  tree: number;
+  /** Index of this leaf in its tree, in sampling order (0 = the tree's initial chain). */
+  leaf: number;
+  /**
+   * The leaf (of the same tree) whose prefix it continues; null when sampled from the prompt
+   * alone (the initial chain, or a branch at the tree's root).
+   */
+  parent: number | null;
+  /**
+   * Policy rounds (each with its observation) copied from the parent: the leaf's own rounds
+   * are branchRound + 1..K. 0 for the initial chain (and for a branch from the prompt alone).
+   */
+  branchRound: number;
+  /** The expansion iteration that sampled it (0 = the initial chains, then 1..L). */
+  iteration: number;
+}
+
+/**
+ * Per-row tree ids of a batch of tree rollouts (each array has n entries), copied from the
+ * rows' {@link TrajectoryTree}s: explicit, never inferred from the row order.
+ */
+export interface BatchTrees {
+  /**
+   * Tree of each row: rows with the same group id and tree index share it (dense ids
+   * 0, 1, ... in order of first appearance in the batch).
+   */
+  treeIds: Int32Array;
+  /** The row's leaf index within its tree. */
+  leafIds: Int32Array;
+  /** Leaf index of the row's parent within its tree; -1 when sampled from the prompt alone. */
+  parentLeafIds: Int32Array;
+  /** Policy rounds the row copied from its parent (0 for an initial chain). */
+  branchRounds: Int32Array;
 }
 
 /**
@@ -94,6 +141,11 @@ export interface RolloutBatch {
   numRounds: Int32Array;
   /** Real (unpadded) length per row (length n). */
   lengths: Int32Array;
+  /**
+   * Present when the rows are tree rollouts (every trajectory has a `tree`): their tree ids.
+   * Absent for flat rollouts and for batches read from files without tree information.
+   */
+  trees?: BatchTrees;
 }
 
 /** Numeric codes of {@link RolloutBatch.roles}. */

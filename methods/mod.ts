@@ -62,6 +62,13 @@ export {
   type A2tgpoConfig,
   type A2tgpoRecord,
 } from "./a2tgpo/mod.ts";
+export {
+  TREE_GRPO_DEFAULTS,
+  TREE_GRPO_PAPER,
+  treeGrpo,
+  type TreeGrpoConfig,
+  type TreeGrpoRecord,
+} from "./tree-grpo/mod.ts";
 export { LlmVerifier } from "./llm.ts";
 export { LlmRoundJudge } from "./llm_judge.ts";
 export type { ChatClient, ChatMessage, ChatOptions, FeedbackDetail } from "./llm.ts";

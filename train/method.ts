@@ -6,7 +6,8 @@
  *
  * One training step, as the trainer runs it (train/trainer.ts):
  *
- *     rollout (with rolloutHooks) -> rewards(sampled trajectories) -> [dynamic sampling]
+ *     rollout (flat or tree: rolloutStrategy; with rolloutHooks) -> rewards(sampled trajectories)
+ *       -> [dynamic sampling]
  *       -> batch -> step(batch) -> loss(config) on step's advantages, loss weights and clip
  *          scales
  *
@@ -33,6 +34,7 @@ import type {
   VerifierFeedback,
 } from "@creditlab/core";
 import type { Rng } from "@creditlab/kernels";
+import type { RolloutConfig, TreeShape } from "@creditlab/agent";
 
 /**
  * A training-only resource a method asks the environment for, at the level it needs. Every
@@ -132,6 +134,17 @@ export interface RolloutHooks<C> {
   ): Promise<VerifierFeedback | null>;
 }
 
+/**
+ * How the trainer samples a step's training rollouts for a method (evaluation is always flat).
+ * - `flat`: G independent chains per prompt (`rollout`, agent/rollout.ts); every method's
+ *   default.
+ * - `tree`: per prompt, M trees that branch at turn boundaries (`treeRollout`,
+ *   agent/tree_rollout.ts; Tree-GRPO): M (1 + L·N) leaves, all under the prompt's group id,
+ *   each with its `tree` information; the rollout config's `groupSize` is not used by the
+ *   rollout (a method sizes its trees from it, e.g. to an equal token budget).
+ */
+export type RolloutStrategy = { kind: "flat" } | ({ kind: "tree" } & TreeShape);
+
 /** The trajectories of one sampling round, as `rewards` sees them. */
 export interface RewardInput {
   /** Every trajectory of the round; groups are whole. */
@@ -208,6 +221,12 @@ export interface Method<C = unknown, R extends MethodRecord = MethodRecord> {
   resources?(config: C): readonly ResourceRequest[];
   /** Training-only rollout extensions. */
   rolloutHooks?: RolloutHooks<C>;
+  /**
+   * How training rollouts are sampled under this config, given the run's rollout config (e.g.
+   * its `groupSize`, to size trees to the same budget). Absent: flat. A tree strategy cannot be
+   * combined with a feedback call (`rolloutHooks`).
+   */
+  rolloutStrategy?(config: C, rollout: RolloutConfig): RolloutStrategy;
   /**
    * Rewards of the trajectories of one sampling round (whole groups, so shaping may be
    * group-aware). Default: the exact-match outcome.

@@ -12,10 +12,12 @@
 import { Rng, type Transformer } from "@creditlab/kernels";
 import {
   buildBatch,
+  checkTreeShape,
   type EntityAnonymizer,
   rollout,
   type RolloutConfig,
   samplingTemperature,
+  treeRollout,
   type WordTokenizer,
 } from "@creditlab/agent";
 import {
@@ -26,7 +28,13 @@ import {
   type RolloutBatch,
   type Trajectory,
 } from "@creditlab/core";
-import type { Method, MethodBatch, MethodContext, TrainingResources } from "./method.ts";
+import type {
+  Method,
+  MethodBatch,
+  MethodContext,
+  RolloutStrategy,
+  TrainingResources,
+} from "./method.ts";
 import { grantResources } from "./resources.ts";
 import { TransformerPolicyScorer, withPolicyScorer } from "./policy_scorer.ts";
 import type { CheckpointStore, TrainState } from "./checkpoint.ts";
@@ -103,6 +111,40 @@ export function stepRng(seed: number, step: number): Rng {
   return new Rng((Math.imul(seed >>> 0, 0x85ebca6b) ^ Math.imul(step + 1, 0x9e3779b1)) >>> 0);
 }
 
+/**
+ * The strategy of a method's training rollouts under its config and the run's rollout config
+ * (`Method.rolloutStrategy`; flat when it names none), checked: a tree's shape must be valid,
+ * and a tree cannot be combined with the method's feedback call.
+ *
+ * @example
+ * ```ts
+ * import type { Method } from "./method.ts";
+ * const flat = { name: "m" } as Method<null>;
+ * const rollout = { groupSize: 4, maxSearchTurns: 4, topK: 3, maxTurnTokens: 24, maxTotalTokens: 480, temperature: 1, topP: 1 };
+ * rolloutStrategyOf(flat, null, rollout); // { kind: "flat" }
+ * ```
+ */
+export function rolloutStrategyOf<C, R extends MethodRecord>(
+  method: Method<C, R>,
+  config: C,
+  rollout: RolloutConfig,
+): RolloutStrategy {
+  const strategy = method.rolloutStrategy?.(config, rollout) ?? { kind: "flat" };
+  if (strategy.kind === "tree") {
+    checkTreeShape(strategy, `method ${method.name}: tree rollout strategy`);
+    if (method.rolloutHooks?.offersFeedback(config)) {
+      throw new Error(
+        `method ${method.name}: a tree rollout strategy cannot be combined with the feedback call`,
+      );
+    }
+  } else if (strategy.kind !== "flat") {
+    throw new Error(
+      `method ${method.name}: unknown rollout strategy ${JSON.stringify(strategy)}`,
+    );
+  }
+  return strategy;
+}
+
 function mean(xs: number[]): number {
   return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
@@ -139,6 +181,7 @@ export async function trainRl<C, R extends MethodRecord = MethodRecord>(
     await sink.truncateAfter?.(start - 1);
     log(`resumed from checkpoint at step ${start}`);
   }
+  const strategy = rolloutStrategyOf(method, methodConfig, config.rollout);
   const byId = new Map(opts.questions.map((q) => [q.id, q] as const));
   const progress = new Progress({ total: config.steps, label: method.name });
   let stopped: "done" | "bad-steps" | "stop-after" = "done";
@@ -174,16 +217,27 @@ export async function trainRl<C, R extends MethodRecord = MethodRecord>(
         () => opts.questions[rng.int(opts.questions.length)]!,
       );
       let t0 = performance.now();
-      const got = await rollout(qs, {
-        model,
-        tokenizer,
-        search: opts.resources.search,
-        config: config.rollout,
-        rng,
-        groupIdBase: step * 1_000_000 + r * config.questionsPerStep,
-        ...(feedback ? { feedback } : {}),
-        ...(opts.anonymizer ? { anonymizer: opts.anonymizer } : {}),
-      });
+      const got = strategy.kind === "tree"
+        ? await treeRollout(qs, {
+          model,
+          tokenizer,
+          search: opts.resources.search,
+          config: config.rollout,
+          rng,
+          groupIdBase: step * 1_000_000 + r * config.questionsPerStep,
+          ...(opts.anonymizer ? { anonymizer: opts.anonymizer } : {}),
+          shape: strategy,
+        })
+        : await rollout(qs, {
+          model,
+          tokenizer,
+          search: opts.resources.search,
+          config: config.rollout,
+          rng,
+          groupIdBase: step * 1_000_000 + r * config.questionsPerStep,
+          ...(feedback ? { feedback } : {}),
+          ...(opts.anonymizer ? { anonymizer: opts.anonymizer } : {}),
+        });
       rolloutMs += performance.now() - t0;
       t0 = performance.now();
       const scored = scoreTrajectories(got, { questions: byId, method, ctx });
