@@ -1,5 +1,5 @@
 /**
- * `deno task report [method|all] [--store PATH] [--out DIR]`.
+ * `deno task report [method|all ...] [--store PATH] [--out DIR] [--no-png] [--variant JSON]`.
  *
  * @module
  */
@@ -8,7 +8,12 @@ import { parseVerbArgs } from "@creditlab/core/cli";
 import { DEFAULT_STORE_PATH } from "@creditlab/runstore";
 import { generateReport } from "./generate.ts";
 
-const USAGE = "usage: deno task report [method|all ...] [--store PATH] [--out DIR] [--no-png]";
+const USAGE =
+  `usage: deno task report [method|all ...] [--store PATH] [--out DIR] [--no-png] [--variant JSON]
+
+  --variant JSON  an override of the method arm's recorded config (e.g. its unbiased variant):
+                  adds "Credit by turn count" to the named experiments' reports (the method's
+                  credit as recorded and replayed under the variant, and the baseline's)`;
 
 /**
  * Run the report verb; returns the exit code.
@@ -32,6 +37,7 @@ export async function reportCli(args: string[]): Promise<number> {
       store: { type: "string", default: DEFAULT_STORE_PATH },
       out: { type: "string", default: "reports" },
       "no-png": { type: "boolean", default: false },
+      variant: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -40,11 +46,17 @@ export async function reportCli(args: string[]): Promise<number> {
   const methods = pos.length === 0 || pos.includes("all") ? "all" as const : pos;
   let res;
   try {
+    const text = parsed.values.variant;
+    // The credit machinery (and its config parser) is loaded only for a variant.
+    const variant = text === undefined
+      ? undefined
+      : (await import("@creditlab/interchange")).parseConfigOverride(text, "--variant");
     res = await generateReport({
       store: parsed.values.store,
       out: parsed.values.out,
       methods,
       png: !parsed.values["no-png"],
+      ...(variant === undefined ? {} : { variant }),
     });
   } catch (e) {
     console.error(`creditlab report: ${(e as Error).message}`);

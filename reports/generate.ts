@@ -14,6 +14,11 @@
  * just read), so regenerating from a store that holds one experiment keeps the others' rows.
  * Same store and folder in, same files out, byte for byte.
  *
+ * With `variant` (an override of the method arm's recorded config, `--variant JSON`), each named
+ * experiment's report also gets the "Credit by turn count" section (turn_count_section.ts): the
+ * method's credit as recorded and replayed under the variant, and the baseline's, on every stored
+ * step. Its replay machinery (the methods, the testbed) is loaded only then.
+ *
  * @module
  */
 
@@ -45,6 +50,7 @@ import {
 import { sweepPlotSpecs, SWEEPS_FOLDER } from "./render_sweeps.ts";
 import { readSweepFolder } from "./sweep_lines.ts";
 import { recordedMethodConfigs, type SweepSection, sweepSection } from "./sweeps_section.ts";
+import type { TurnCountSection } from "./turn_count_types.ts";
 
 /** The stylesheet of the pages, in this package (the only copy in the repository). */
 const CSS_SOURCE = new URL(`./${CSS_FILE}`, import.meta.url);
@@ -72,6 +78,11 @@ export interface GenerateOptions {
   methodsDir?: URL;
   /** Also write PNGs of every plot (default true). */
   png?: boolean;
+  /**
+   * An override of the method arm's recorded config (its unbiased variant): adds the "Credit by
+   * turn count" section. Needs the experiments named (`methods` not "all").
+   */
+  variant?: Record<string, unknown>;
 }
 
 /** What {@link generateReport} wrote. */
@@ -214,12 +225,22 @@ export async function generateReport(opts: GenerateOptions = {}): Promise<Genera
       const rows = await store.query(`SELECT DISTINCT experiment FROM runs ORDER BY experiment`);
       names = rows.map((r) => String(r["experiment"]));
     } else names = opts.methods;
+    if (opts.variant !== undefined && (opts.methods === undefined || opts.methods === "all")) {
+      throw new Error(
+        "--variant: name the experiment(s) it is for (a variant overrides one method's config)",
+      );
+    }
     for (const name of names) {
       const stem = safe(name);
       let data: ExperimentData;
       if (store === null) {
         data = emptyExperiment(name, `no run store at ${storeName}`);
       } else data = await collectExperiment(store, name);
+      let turnCount: TurnCountSection | null = null;
+      if (opts.variant !== undefined && store !== null) {
+        const { turnCountSection } = await import("./turn_count_section.ts");
+        turnCount = await turnCountSection(store, data, { variant: opts.variant });
+      }
       const methodArm = data.arms.find((a) => a.arm !== "baseline") ?? data.arms[0];
       const cardMethod = methodArm?.method.split("+")[0] ?? name;
       const card: PaperCard = await loadPaperCard(
@@ -245,6 +266,7 @@ export async function generateReport(opts: GenerateOptions = {}): Promise<Genera
         storeName,
         decisions: decide(data.comparisons, { card }),
         sweeps,
+        turnCount,
         curveSmoothing: smoothingWindow(
           Math.max(0, ...data.curves.map((c) => new Set(c.points.map((p) => p.step)).size)),
         ),
@@ -253,10 +275,8 @@ export async function generateReport(opts: GenerateOptions = {}): Promise<Genera
       const html = `${stem}.html`;
       await write(`${stem}.md`, experimentMarkdown(inp));
       await write(html, experimentHtml(inp, { anchor, stem }));
-      await write(
-        `${stem}.json`,
-        jsonText(experimentJson(inp, { anchor, markdown: `${stem}.md`, html })),
-      );
+      const json = experimentJson(inp, { anchor, markdown: `${stem}.md`, html });
+      await write(`${stem}.json`, jsonText(turnCount ? { ...json, turnCount } : json));
     }
     const { entries, notes } = await readIndexEntries(out);
     if (store === null) notes.unshift(`No run store at ${storeName}.`);

@@ -10,6 +10,7 @@
  */
 
 import type { RunStatus } from "@creditlab/runstore";
+import type { TurnCountSection } from "./turn_count_types.ts";
 
 /** Marker of a report file: the index reads only JSON files that carry it. */
 export const REPORT_SCHEMA = "creditlab.report/1";
@@ -254,4 +255,26 @@ export interface ReportJson {
    * the output folder has no `sweeps/` folder.
    */
   sweeps: SweepsJson | null;
+  /**
+   * Credit by turn count (turn_count_types.ts), only in reports generated with `--variant`:
+   * `variant`, `level`, `resamples`, `seed`, `rows[]` (`role` default / variant / reference,
+   * `arm`, `method`, `source` stored / replayed, `measure` (`runs[]`, `steps`, `trajectories`,
+   * `excluded`, `groups`, `informativeCells`, `informativeTrajectories`, `slope` (`value`,
+   * `bootstrap` (`lo`, `hi`, `resamples`, `degenerate`), `perRun[]`, `overSeeds` (`mean`,
+   * `halfWidth`, `seeds`)), `profile[]` (`outcome`, `turns`, `trajectories`, `meanCredit`,
+   * `informative`, `meanDeviation`)) or null with `missing`), `paired` (variant − recorded, as
+   * `slope`), `changed` (`trajectories`, `of`, `informative`, `tolerance`), `replay`
+   * (`environments`, `fidelity`, `tolerance`, `tokens`, `chainsFilled`, `chainsMismatched`),
+   * `notes`. Slopes in advantage units per extra policy round.
+   */
+  turnCount?: TurnCountJson;
 }
+
+/** A value with its numbers as JSON writes them: NaN becomes null. */
+export type JsonNumbers<T> = T extends number ? number | null
+  : T extends readonly (infer U)[] ? JsonNumbers<U>[]
+  : T extends object ? { [K in keyof T]: JsonNumbers<T[K]> }
+  : T;
+
+/** The "Credit by turn count" section in `<experiment>.json`. */
+export type TurnCountJson = JsonNumbers<TurnCountSection>;

@@ -36,3 +36,7 @@ export { sweepBlocks, sweepPlotSpecs, SWEEPS_FOLDER, sweepsJson } from "./render
 export { collapsedColumnsNote } from "./render_scores.ts";
 export { roundAdvantages } from "./render_credit.ts";
 export { reportCli } from "./cli.ts";
+export * from "./turn_count.ts";
+export * from "./turn_count_bootstrap.ts";
+export type * from "./turn_count_types.ts";
+export { num as turnCountNumber, turnCountBlocks } from "./render_turn_count.ts";

@@ -2,8 +2,8 @@
  * One experiment's report, as markdown (`<experiment>.md`) and as a standalone HTML page
  * (`<experiment>.html`): the same blocks ({@link reportBlocks}), rendered twice. Pure functions
  * of the data (plus the already rendered SVGs), so the output is byte-stable. The sections
- * live in render_verdict.ts, render_scores.ts, render_training.ts, render_credit.ts and
- * render_runs.ts; the blocks and their two renderings in render_blocks.ts.
+ * live in render_verdict.ts, render_scores.ts, render_training.ts, render_credit.ts,
+ * render_turn_count.ts and render_runs.ts; the blocks and their two renderings in render_blocks.ts.
  *
  * @module
  */
@@ -13,8 +13,10 @@ import type { ExperimentData } from "./experiment_data.ts";
 import { esc } from "./format.ts";
 import type { PaperCard } from "./paper.ts";
 import type { SweepSection } from "./sweeps_section.ts";
+import type { TurnCountSection } from "./turn_count_types.ts";
 import { type Block, htmlBlocks, mdBlocks, para, type RenderedPlot } from "./render_blocks.ts";
 import { heatBlocks, roundBlocks } from "./render_credit.ts";
+import { turnCountBlocks } from "./render_turn_count.ts";
 import { runBlocks } from "./render_runs.ts";
 import { sweepBlocks } from "./render_sweeps.ts";
 import { paperBlocks, scoreBlocks, searchWorldBlocks } from "./render_scores.ts";
@@ -38,6 +40,8 @@ export interface RenderInput {
   curveSmoothing?: number;
   /** The recorded sweeps of the experiment's method (none: no `sweeps/` folder). */
   sweeps?: SweepSection | null;
+  /** Credit by turn count (only when the report was asked for a variant: `--variant`). */
+  turnCount?: TurnCountSection | null;
 }
 
 /** The stylesheet every page links, beside the pages (the one copy: reports/report.css). */
@@ -46,8 +50,8 @@ export const CSS_FILE = "report.css";
 /**
  * Every section of one experiment's report, in order: where it came from, the verdict, the
  * paired comparisons, the score tables, the SearchWorld tables, the paper's claim, training,
- * learning curves, tool calls, per-round credit, per-token credit, the recorded sweeps,
- * checklist and runs.
+ * learning curves, tool calls, per-round credit, per-token credit, credit by turn count (with a
+ * variant), the recorded sweeps, checklist and runs.
  */
 export function reportBlocks(inp: RenderInput): Block[] {
   const d = inp.data;
@@ -69,6 +73,7 @@ export function reportBlocks(inp: RenderInput): Block[] {
     ...toolBlocks(d, plots),
     ...roundBlocks(d, plots),
     ...heatBlocks(d, plots),
+    ...turnCountBlocks(inp.turnCount ?? null),
     ...sweepBlocks(inp.sweeps ?? null, plots),
     ...runBlocks(d),
   ];
