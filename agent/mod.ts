@@ -10,6 +10,7 @@ export * from "./protocol.ts";
 export * from "./tokenizer.ts";
 export * from "./anonymize.ts";
 export * from "./rollout.ts";
+export * from "./continue_rollout.ts";
 export * from "./tree_rollout.ts";
 export * from "./batch.ts";
 export * from "./expert.ts";

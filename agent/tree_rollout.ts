@@ -24,7 +24,8 @@
  * @module
  */
 import type { Question, Trajectory, TrajectoryTree, Turn } from "@creditlab/core";
-import { continueRollouts, rollout, type RolloutOptions, type RolloutPrefix } from "./rollout.ts";
+import { rollout, type RolloutOptions } from "./rollout.ts";
+import { continueRollouts, type RolloutPrefix } from "./continue_rollout.ts";
 
 /** The shape of a prompt's trees (the paper's M, L, N) and the node-selection rule. */
 export interface TreeShape {

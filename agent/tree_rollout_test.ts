@@ -4,7 +4,8 @@ import type { Trajectory, Turn } from "@creditlab/core";
 import { buildTestbed, getPreset } from "@creditlab/experiments";
 import { smallPolicy } from "@creditlab/experiments/testing";
 import { buildBatch } from "./batch.ts";
-import { continueRollouts, rollout, type RolloutConfig } from "./rollout.ts";
+import { rollout, type RolloutConfig } from "./rollout.ts";
+import { continueRollouts } from "./continue_rollout.ts";
 import {
   equalBudgetBranches,
   expectedChainCost,
