@@ -18,11 +18,27 @@ import {
   type RunContext,
 } from "@creditlab/experiments";
 import { smallPolicy } from "@creditlab/experiments/testing";
-import { getMethod } from "@creditlab/train";
+import { getMethod, methodNames } from "@creditlab/train";
 import { RunStore } from "@creditlab/runstore";
-import "../methods/mod.ts";
+import { BASELINE } from "../methods/mod.ts";
 
 const WORKER = new URL("./arm_worker.ts", import.meta.url);
+
+/**
+ * The method arm's method, from the registry: one other than the baseline whose rollouts make a
+ * training-only call under its defaults (rollout hooks served by a resource, which the workers
+ * must reproduce as this process does), else the first other registered method.
+ */
+function methodArmName(): string {
+  const others = methodNames().filter((n) => n !== BASELINE.name);
+  const calling = others.find((n) => {
+    const m = getMethod(n);
+    return m.rolloutHooks?.offersFeedback(m.defaults) ?? false;
+  });
+  const name = calling ?? others[0];
+  if (name === undefined) throw new Error("no registered method besides the baseline");
+  return name;
+}
 
 function tinyPreset(): ExperimentPreset {
   const smoke = getPreset("smoke");
@@ -71,10 +87,11 @@ Deno.test({
       prefix: "creditlab-armpool-",
       seed: 7,
     });
+    const [base, other] = [BASELINE.name, methodArmName()];
     const arms = [
-      { arm: "baseline", method: "grpo", seed: 1 },
-      { arm: "method", method: "capf", seed: 1 },
-      { arm: "baseline", method: "grpo", seed: 2 },
+      { arm: "baseline", method: base, seed: 1 },
+      { arm: "method", method: other, seed: 1 },
+      { arm: "baseline", method: base, seed: 2 },
     ];
     const results: Record<string, unknown>[] = [];
     try {
@@ -108,9 +125,9 @@ Deno.test({
       }
       const [serial, pooled] = results;
       assert.deepEqual(Object.keys(serial!).sort(), [
-        "baseline/grpo/s1",
-        "baseline/grpo/s2",
-        "method/capf/s1",
+        `baseline/${base}/s1`,
+        `baseline/${base}/s2`,
+        `method/${other}/s1`,
       ]);
       for (const [key, rec] of Object.entries(serial!)) {
         const r = rec as { status: string; steps: unknown[]; answers: unknown[] };
@@ -138,12 +155,12 @@ Deno.test({
     const ctx: RunContext = { store, out: dir, backend, commit: "test", log: () => {} };
     const pool = new ArmPool({ jobs: 1, workerUrl: WORKER });
     try {
-      const grpo = getMethod("grpo");
+      const baseline = getMethod(BASELINE.name);
       const common = {
         preset,
         testbed,
-        method: grpo,
-        methodConfig: grpo.defaults,
+        method: baseline,
+        methodConfig: baseline.defaults,
         arm: "baseline",
         experiment: "pool-fail",
         executor: pool,

@@ -67,7 +67,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * `over` merged into `base` key by key: a nested object merges into the default's object of the
- * same key, so `{"attenuation":{"factor":0.5}}` keeps the other attenuation settings; an object
+ * same key, so `{"shaping":{"factor":0.5}}` keeps the other shaping settings; an object
  * with a `kind` (a tagged choice such as `reach`) or any other value replaces the default whole.
  * A key the default lacks is refused, named by its dotted path.
  */
@@ -102,10 +102,10 @@ function mergeInto(
  * ```ts
  * import assert from "node:assert/strict";
  * import { mergeMethodConfig } from "./sweep_settings.ts";
- * const defaults = { klCoef: 0.001, attenuation: { factor: 0, when: "every-call" } };
- * assert.deepEqual(mergeMethodConfig("capf", defaults, '{"attenuation":{"factor":0.5}}'), {
+ * const defaults = { klCoef: 0.001, shaping: { factor: 0, when: "always" } };
+ * assert.deepEqual(mergeMethodConfig("alpha", defaults, '{"shaping":{"factor":0.5}}'), {
  *   klCoef: 0.001,
- *   attenuation: { factor: 0.5, when: "every-call" },
+ *   shaping: { factor: 0.5, when: "always" },
  * });
  * ```
  */

@@ -96,7 +96,7 @@ export function isTimingMetric(metric: string): boolean {
  *
  * @example
  * ```ts
- * methodMetric("capf", "repair_success_share"); // "capf/repair_success_share"
+ * methodMetric("alpha", "success_share"); // "alpha/success_share"
  * ```
  */
 export function methodMetric(method: string, name: string): string {
@@ -109,7 +109,7 @@ export function methodMetric(method: string, name: string): string {
  *
  * @example
  * ```ts
- * methodCallMetric("capf", "feedback"); // "capf/calls/feedback"
+ * methodCallMetric("alpha", "feedback"); // "alpha/calls/feedback"
  * ```
  */
 export function methodCallMetric(method: string, name: string): string {

@@ -24,7 +24,7 @@ const USAGE =
  * import { join } from "node:path";
  * const out = await Deno.makeTempDir(); // defaults: --out reports --store runs/creditlab.duckdb
  * const store = join(out, "none.duckdb");
- * const code = await reportCli(["capf", "--store", store, "--out", out, "--no-png"]);
+ * const code = await reportCli(["alpha", "--store", store, "--out", out, "--no-png"]);
  * assert.equal(code, 0); // a missing store gives an empty report, not an error
  * await Deno.remove(out, { recursive: true });
  * ```

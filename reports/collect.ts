@@ -68,7 +68,7 @@ export async function selectRuns(
  * import { RunStore } from "@creditlab/runstore";
  * const tmp = await Deno.makeTempDir();
  * const store = await RunStore.open(join(tmp, "runs.duckdb")); // a new, empty store
- * const data = await collectExperiment(store, "capf");
+ * const data = await collectExperiment(store, "alpha");
  * assert.deepEqual(data.runs, []); // no runs yet
  * store.close();
  * await Deno.remove(tmp, { recursive: true });

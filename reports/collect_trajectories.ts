@@ -84,7 +84,7 @@ export interface TrajectoryFacts {
  * const dir = await Deno.makeTempDir();
  * await writeFixtureStore(join(dir, "creditlab.duckdb"), { seeds: 1, steps: 2 });
  * const store = await RunStore.open(join(dir, "creditlab.duckdb"), { readOnly: true });
- * const facts = await readTrajectoryFiles(store, await store.listRuns({ experiment: "cw-grpo" }));
+ * const facts = await readTrajectoryFiles(store, await store.listRuns({ experiment: "beta" }));
  * assert.ok(facts.toolCalls.length > 0);
  * store.close();
  * await Deno.remove(dir, { recursive: true });

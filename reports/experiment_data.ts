@@ -79,8 +79,8 @@ export interface ToolCallPoint {
 }
 
 /**
- * A per-round series the method recorded (a record's `rounds`, e.g. CW-GRPO's contribution
- * c_k), over the successful trajectories of an arm's runs (stored steps, pooled). Values are
+ * A per-round series the method recorded (a record's `rounds`, e.g. a judged weight c_k per
+ * round), over the successful trajectories of an arm's runs (stored steps, pooled). Values are
  * normalised per trajectory as max(0, v_k) / sum_j max(0, v_j).
  */
 export interface RoundSeriesSummary {

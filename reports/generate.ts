@@ -178,8 +178,8 @@ async function plotsFor(
  * import { join } from "node:path";
  * const out = await Deno.makeTempDir(); // default: reports/ from runs/creditlab.duckdb
  * const store = join(out, "none.duckdb"); // missing: an empty report
- * const r = await generateReport({ store, out, methods: ["capf"], png: false });
- * assert.deepEqual(r.files, ["capf.html", "capf.json", "capf.md", "index.html", "report.css"]);
+ * const r = await generateReport({ store, out, methods: ["alpha"], png: false });
+ * assert.deepEqual(r.files, ["alpha.html", "alpha.json", "alpha.md", "index.html", "report.css"]);
  * await Deno.remove(out, { recursive: true });
  * ```
  */

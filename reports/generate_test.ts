@@ -17,10 +17,10 @@ async function readAll(dir: string, files: string[]): Promise<Map<string, Uint8A
 
 async function methodsDirWithCard(root: string): Promise<URL> {
   const dir = `${root}/methods`;
-  await Deno.mkdir(`${dir}/cw-grpo`, { recursive: true });
+  await Deno.mkdir(`${dir}/beta`, { recursive: true });
   await Deno.writeTextFile(
-    `${dir}/cw-grpo/paper.ts`,
-    `export const paper = { title: "Contribution-Weighted GRPO", arxiv: "2604.14267", authors: [], venue: "ACL", year: 2026,
+    `${dir}/beta/paper.ts`,
+    `export const paper = { title: "Beta", arxiv: "0000.00000", authors: [], venue: "ACL", year: 2026,
        claims: [{ metric: "average EM gain over GRPO (points)", setting: "Qwen3-8B", value: 5.0, source: "Table 1" }] };`,
   );
   return new URL(`file://${dir}/`);
@@ -33,9 +33,9 @@ Deno.test("report: same store in, same report out, byte for byte; numbers match 
     const methodsDir = await methodsDirWithCard(root);
     const a = await generateReport({ store: storePath, out: `${root}/a`, methodsDir });
     const b = await generateReport({ store: storePath, out: `${root}/b`, methodsDir });
-    assert.deepEqual(a.experiments, ["capf", "cw-grpo", "sft"]);
+    assert.deepEqual(a.experiments, ["alpha", "beta", "sft"]);
     assert.deepEqual(a.files, b.files);
-    for (const f of ["index.html", "report.css", "cw-grpo.md", "cw-grpo.html", "capf.html"]) {
+    for (const f of ["index.html", "report.css", "beta.md", "beta.html", "alpha.html"]) {
       assert.ok(a.files.includes(f), f);
     }
     assert.ok(!a.files.some((f) => f.startsWith("plots/sections/")), "no section fragments");
@@ -52,14 +52,14 @@ Deno.test("report: same store in, same report out, byte for byte; numbers match 
 
     // The NQ cell of the baseline is the mean ± t-interval of the stored evals.
     const store = await RunStore.open(storePath, { readOnly: true });
-    const runs = await store.listRuns({ experiment: "cw-grpo", arm: "baseline" });
+    const runs = await store.listRuns({ experiment: "beta", arm: "baseline" });
     const nq = (await store.evals()).filter((e) =>
       e.benchmark === "nq" && runs.some((r) => r.id === e.runId)
     ).map((e) => e.em);
     store.close();
     assert.equal(nq.length, 2);
     const iv = tInterval(nq);
-    const md = new TextDecoder().decode(fa.get("cw-grpo.md"));
+    const md = new TextDecoder().decode(fa.get("beta.md"));
     assert.ok(md.includes(`${pct(iv.mean)} ± ${pct(iv.halfWidth)}`), "NQ cell");
     assert.ok(
       md.includes(
@@ -98,24 +98,26 @@ Deno.test("report: same store in, same report out, byte for byte; numbers match 
     assert.ok(md.includes(`${pct(0.15)} ± ${pct(tInterval([0.1, 0.2]).halfWidth)}`), "SFT EM cell");
     assert.ok(md.includes("average EM gain over GRPO (points)"), "paper claim shown");
     assert.ok(
-      md.includes("cw-grpo/calls/judged_rounds 5"),
+      md.includes("beta/calls/judged_rounds 5"),
       "judge calls per step in the checklist",
     );
     assert.ok(md.includes("training-only: round-judge"), "extra signal named");
     assert.ok(md.includes("mean top-round share"), "per-round series table");
-    assert.ok(md.includes("| method | contribution |"), "the series labelled by the method");
+    assert.ok(md.includes("| method | weight |"), "the series labelled by the method");
     assert.ok(md.includes("judge "), "record calls per stored step");
     assert.ok(md.includes("Not logged (no curve): loss/total"), "missing metrics named");
 
     // Partial experiment: missing evals and missing paper card are said in place of numbers;
     // the seven QA columns nobody evaluated collapse into one note.
-    const capf = new TextDecoder().decode(fa.get("capf.md"));
-    assert.ok(capf.includes("| arm | method | seeds | SearchWorld | SearchWorld-OOD |"));
-    assert.ok(capf.includes("| method | capf | 1 | 25.0 (1 seed, no interval) | n/a (no eval) |"));
-    assert.ok(capf.includes("The seven open-domain QA benchmarks (NQ, TriviaQA"), "collapse note");
-    assert.ok(!capf.includes("needs all 7 benchmarks"), "no Avg (7) cells");
-    assert.ok(capf.includes("no paper card (methods/capf/paper.ts not found)"));
-    assert.ok(capf.includes("no baseline arm and method arm"));
+    const alpha = new TextDecoder().decode(fa.get("alpha.md"));
+    assert.ok(alpha.includes("| arm | method | seeds | SearchWorld | SearchWorld-OOD |"));
+    assert.ok(
+      alpha.includes("| method | alpha | 1 | 25.0 (1 seed, no interval) | n/a (no eval) |"),
+    );
+    assert.ok(alpha.includes("The seven open-domain QA benchmarks (NQ, TriviaQA"), "collapse note");
+    assert.ok(!alpha.includes("needs all 7 benchmarks"), "no Avg (7) cells");
+    assert.ok(alpha.includes("no paper card (methods/alpha/paper.ts not found)"));
+    assert.ok(alpha.includes("no baseline arm and method arm"));
     // An old store (no per-question outcomes): Welch over seeds, labelled.
     assert.ok(md.includes("No per-question outcomes recorded in this store"), "fallback said");
     assert.ok(md.includes("(Welch over 2 vs 2 seeds; no per-question outcomes)"), "Welch verdict");
@@ -123,7 +125,7 @@ Deno.test("report: same store in, same report out, byte for byte; numbers match 
     // A method that is not an experiment name: the experiments it ran in are reported.
     await generateReport({ store: storePath, out: `${root}/c`, methods: ["grpo"], png: false });
     const g = await Deno.readTextFile(`${root}/c/grpo.md`);
-    assert.ok(g.includes(`all runs of the experiment(s) with method "grpo": cw-grpo`));
+    assert.ok(g.includes(`all runs of the experiment(s) with method "grpo": beta`));
     assert.ok(g.includes("| baseline | grpo | 2 |"));
     // The stylesheet: one copy in the repository, copied as is; linked, never inlined.
     assert.deepEqual(
@@ -138,10 +140,10 @@ Deno.test("report: same store in, same report out, byte for byte; numbers match 
       assert.ok(!/<style|<script/i.test(html), `${f}: no inline CSS, no scripts`);
     }
     // The experiment page: the markdown's report, section for section, plots inlined.
-    const page = td.decode(fa.get("cw-grpo.html"));
+    const page = td.decode(fa.get("beta.html"));
     assert.ok(page.includes("<svg"), "plots inlined in the page");
-    assert.ok(page.includes(`<main id="exp-cw-grpo"><h1>cw-grpo</h1>`));
-    assert.ok(page.includes(`<a href="index.html">`) && page.includes(`<a href="cw-grpo.md">`));
+    assert.ok(page.includes(`<main id="exp-beta"><h1>beta</h1>`));
+    assert.ok(page.includes(`<a href="index.html">`) && page.includes(`<a href="beta.md">`));
     const mdHeads = md.split("\n").filter((l) => /^##+ /.test(l)).map((l) =>
       l.startsWith("### ") ? `h3 ${l.slice(4)}` : `h2 ${l.slice(3)}`
     );
@@ -175,17 +177,17 @@ Deno.test("report: same store in, same report out, byte for byte; numbers match 
     assert.ok(spans.every((sp) => !sp.includes("\n")), "no raw line break in a turn");
     assert.ok(spans.some((sp) => sp.includes("<br>")), "observations keep their lines");
     assert.equal(count(md, "**: `resources: []`\n"), 2, "baseline runs: their resources");
-    assert.match(md, /^- \*\*r\d+-cw-grpo-s2\*\*: `resources: \[\{"kind":"round-judge"\}\]`$/m);
+    assert.match(md, /^- \*\*r\d+-beta-s2\*\*: `resources: \[\{"kind":"round-judge"\}\]`$/m);
     assert.match(
       page,
-      /<li><strong>r\d+-cw-grpo-s1<\/strong>: <code>resources: \[\{&quot;kind&quot;:&quot;round-judge&quot;\}\]<\/code><\/li>/,
+      /<li><strong>r\d+-beta-s1<\/strong>: <code>resources: \[\{&quot;kind&quot;:&quot;round-judge&quot;\}\]<\/code><\/li>/,
     );
     const mdTables = md.split("\n").filter((l) => /^\| (---)( \| ---)* \|$/.test(l)).length;
     assert.equal((page.match(/<table/g) ?? []).length, mdTables, "as many tables as the markdown");
     // The index: one row per experiment with its verdict, links, no inlined sections.
     const index = td.decode(fa.get("index.html"));
     assert.ok(!index.includes("<svg") && !index.includes("<h2>"), "no sections inlined");
-    for (const name of ["capf", "cw-grpo", "sft"]) {
+    for (const name of ["alpha", "beta", "sft"]) {
       assert.ok(
         index.includes(`<tr id="exp-${name}"><td><a href="${name}.html">${name}</a>`),
         name,
@@ -207,25 +209,31 @@ Deno.test("report: an empty store and a missing store say so instead of crashing
     const r2 = await generateReport({
       store: `${root}/none.duckdb`,
       out: `${root}/o2`,
-      methods: ["capf"],
+      methods: ["alpha"],
       png: false,
     });
-    assert.deepEqual(r2.files, ["capf.html", "capf.json", "capf.md", "index.html", "report.css"]);
-    const page = await Deno.readTextFile(`${root}/o2/capf.html`);
-    assert.ok(page.includes(`<p class="missing">No runs recorded for &quot;capf&quot;`));
-    const md = await Deno.readTextFile(`${root}/o2/capf.md`);
+    assert.deepEqual(r2.files, [
+      "alpha.html",
+      "alpha.json",
+      "alpha.md",
+      "index.html",
+      "report.css",
+    ]);
+    const page = await Deno.readTextFile(`${root}/o2/alpha.html`);
+    assert.ok(page.includes(`<p class="missing">No runs recorded for &quot;alpha&quot;`));
+    const md = await Deno.readTextFile(`${root}/o2/alpha.md`);
     assert.ok(md.includes("no run store at none.duckdb"));
     assert.ok(md.includes("n/a (no runs)"));
   }, { prefix: "report_empty_" });
 });
 
-Deno.test("report: credit share per round is uniform for GRPO-like credit, concentrated otherwise", async () => {
+Deno.test("report: credit share per round is uniform for outcome-only credit, concentrated otherwise", async () => {
   await withTempDir(async (root) => {
     const storePath = `${root}/s.duckdb`;
     await writeFixtureStore(storePath, { seeds: 1, steps: 2 });
     const store = await RunStore.open(storePath, { readOnly: true });
     try {
-      const d = await collectExperiment(store, "cw-grpo");
+      const d = await collectExperiment(store, "beta");
       const base = d.creditShares.find((c) => c.arm === "baseline")!;
       const meth = d.creditShares.find((c) => c.arm === "method")!;
       assert.ok(base.trajectories > 0 && meth.trajectories > 0);
@@ -262,9 +270,9 @@ Deno.test("report: a run's end reason is shown beside its status and kept in the
 
 Deno.test("report: the recorded sweeps of <out>/sweeps in the method's md, html, json and plots", async () => {
   await withTempDir(async (root) => {
-    // capf and cw-grpo, each with a baseline arm (method grpo): grpo's lines are the reference.
+    // alpha and beta, each with a baseline arm (method grpo): grpo's lines are the reference.
     const storePath = `${root}/runs/creditlab.duckdb`;
-    for (const experiment of ["capf", "cw-grpo"]) {
+    for (const experiment of ["alpha", "beta"]) {
       await writePairedStore(storePath, {
         experiment,
         seeds: 1,
@@ -276,80 +284,80 @@ Deno.test("report: the recorded sweeps of <out>/sweeps in the method's md, html,
     }
     const out = `${root}/out`;
     await Deno.mkdir(`${out}/sweeps`, { recursive: true });
-    await Deno.writeTextFile(`${out}/sweeps/capf.jsonl`, goldenSweepLines().join("\n") + "\n");
+    await Deno.writeTextFile(`${out}/sweeps/alpha.jsonl`, goldenSweepLines().join("\n") + "\n");
     const r = await generateReport({ store: storePath, out });
     assert.ok(
-      r.files.includes("plots/capf-sweep-1.svg") && r.files.includes("plots/capf-sweep-1.png"),
+      r.files.includes("plots/alpha-sweep-1.svg") && r.files.includes("plots/alpha-sweep-1.png"),
     );
     assert.ok(
       !r.files.some((f) => f.startsWith("sweeps/")),
       "the sweep lines are read, not written",
     );
-    const md = await Deno.readTextFile(`${out}/capf.md`);
+    const md = await Deno.readTextFile(`${out}/alpha.md`);
     assert.ok(md.includes("## Recorded sweeps\n"), "section in the markdown");
     assert.ok(md.includes("### Design 1: preset smoke, regime mixed, 300 questions per world"));
     assert.ok(
       md.includes(
-        "| lambda 0.1 | capf | 0.1 | 1, 2, 3 | +2.0, +4.0, +6.0 | +1.0, +1.0, +4.0 | +4.0 ± 5.0 | +2.0 ± 4.3 | +2.0 ± 2.5 (3 seeds) | 0.0 ± 2.5 (3 seeds) | — |",
+        "| factor 0.1 | alpha | 0.1 | 1, 2, 3 | +2.0, +4.0, +6.0 | +1.0, +1.0, +4.0 | +4.0 ± 5.0 | +2.0 ± 4.3 | +2.0 ± 2.5 (3 seeds) | 0.0 ± 2.5 (3 seeds) | — |",
       ),
       "golden row",
     );
     assert.ok(
       md.includes(
-        "![attenuation.factor: mean Δ EM over the warm start (design 1)](plots/capf-sweep-1.svg)",
+        "![shaping.factor: mean Δ EM over the warm start (design 1)](plots/alpha-sweep-1.svg)",
       ),
     );
     // Before the runs, after the other sections.
     assert.ok(md.indexOf("## Recorded sweeps") < md.indexOf("## Runs"), "before the runs");
-    const page = await Deno.readTextFile(`${out}/capf.html`);
+    const page = await Deno.readTextFile(`${out}/alpha.html`);
     assert.ok(page.includes("<h2>Recorded sweeps</h2>"), "section on the page");
     assert.ok(page.includes(`<figure class="plot" data-plot="sweep-1"><svg`), "plot inlined");
     assert.ok(page.includes("<td>+2.0 ± 2.5 (3 seeds)</td>"), "paired cell on the page");
-    const j: ReportJson = JSON.parse(await Deno.readTextFile(`${out}/capf.json`));
-    assert.ok(j.files.plots.includes("plots/capf-sweep-1.svg"));
+    const j: ReportJson = JSON.parse(await Deno.readTextFile(`${out}/alpha.json`));
+    assert.ok(j.files.plots.includes("plots/alpha-sweep-1.svg"));
     const d = j.sweeps!.designs[0]!;
     assert.deepEqual([j.sweeps!.files, j.sweeps!.method, j.sweeps!.baseline], [
-      ["capf.jsonl"],
-      "capf",
+      ["alpha.jsonl"],
+      "alpha",
       "grpo",
     ]);
-    assert.deepEqual([d.reference, d.plot, d.doseResponse], ["grpo", "plots/capf-sweep-1.svg", {
-      field: "attenuation.factor",
+    assert.deepEqual([d.reference, d.plot, d.doseResponse], ["grpo", "plots/alpha-sweep-1.svg", {
+      field: "shaping.factor",
       values: [0.1, 1],
-      rows: ["lambda 0.1", "lambda 1"],
+      rows: ["factor 0.1", "factor 1"],
     }]);
     assert.deepEqual(d.rows.map((x) => [x.label, x.in.seeds, x.vsReference?.seeds ?? null]), [
       ["grpo", 3, null],
-      ["lambda 0.1", 3, [1, 2, 3]],
-      ["lambda 1", 3, [1, 2, 3]],
+      ["factor 0.1", 3, [1, 2, 3]],
+      ["factor 1", 3, [1, 2, 3]],
     ]);
-    assert.equal(Math.round(1000 * d.rows[2]!.vsReference!.ood.mean!), -20, "lambda 1 − grpo OOD");
+    assert.equal(Math.round(1000 * d.rows[2]!.vsReference!.ood.mean!), -20, "factor 1 − grpo OOD");
     // Another experiment's method without sweep lines: no section, an empty list in the JSON.
-    assert.ok(!(await Deno.readTextFile(`${out}/cw-grpo.md`)).includes("Recorded sweeps"));
-    const cw: ReportJson = JSON.parse(await Deno.readTextFile(`${out}/cw-grpo.json`));
-    assert.deepEqual(cw.sweeps?.designs, []);
+    assert.ok(!(await Deno.readTextFile(`${out}/beta.md`)).includes("Recorded sweeps"));
+    const betaJson: ReportJson = JSON.parse(await Deno.readTextFile(`${out}/beta.json`));
+    assert.deepEqual(betaJson.sweeps?.designs, []);
 
-    // An experiment without a baseline arm (the fixture's capf): no reference row, and no
+    // An experiment without a baseline arm (the fixture's alpha): no reference row, and no
     // baseline's lines join the design.
     const partialStore = `${root}/partial/creditlab.duckdb`;
     await writeFixtureStore(partialStore, { seeds: 1, steps: 2 });
     const alone = `${root}/alone`;
     await Deno.mkdir(`${alone}/sweeps`, { recursive: true });
-    await Deno.writeTextFile(`${alone}/sweeps/capf.jsonl`, goldenSweepLines().join("\n") + "\n");
-    await generateReport({ store: partialStore, out: alone, methods: ["capf"], png: false });
-    const a: ReportJson = JSON.parse(await Deno.readTextFile(`${alone}/capf.json`));
+    await Deno.writeTextFile(`${alone}/sweeps/alpha.jsonl`, goldenSweepLines().join("\n") + "\n");
+    await generateReport({ store: partialStore, out: alone, methods: ["alpha"], png: false });
+    const a: ReportJson = JSON.parse(await Deno.readTextFile(`${alone}/alpha.json`));
     assert.equal(a.sweeps!.baseline, null);
     assert.deepEqual(
       a.sweeps!.designs.map((x) => [x.reference, x.rows.map((row) => row.label)]),
-      [[null, ["lambda 0.1", "lambda 1"]]],
+      [[null, ["factor 0.1", "factor 1"]]],
     );
 
     // No sweeps folder: no section, `sweeps: null`.
     const none = `${root}/none`;
-    await generateReport({ store: storePath, out: none, methods: ["capf"], png: false });
-    assert.ok(!(await Deno.readTextFile(`${none}/capf.md`)).includes("Recorded sweeps"));
+    await generateReport({ store: storePath, out: none, methods: ["alpha"], png: false });
+    assert.ok(!(await Deno.readTextFile(`${none}/alpha.md`)).includes("Recorded sweeps"));
     assert.equal(
-      (JSON.parse(await Deno.readTextFile(`${none}/capf.json`)) as ReportJson).sweeps,
+      (JSON.parse(await Deno.readTextFile(`${none}/alpha.json`)) as ReportJson).sweeps,
       null,
     );
 
@@ -358,18 +366,18 @@ Deno.test("report: the recorded sweeps of <out>/sweeps in the method's md, html,
     await Deno.mkdir(`${bad}/sweeps`, { recursive: true });
     const line = sweepLineText({
       label: "x",
-      method: "capf",
+      method: "alpha",
       methodConfig: {},
       seed: 1,
       after: { in: 0.5, ood: 0.4 },
     });
     await Deno.writeTextFile(
-      `${bad}/sweeps/capf.jsonl`,
+      `${bad}/sweeps/alpha.jsonl`,
       `${line}\n${line.replace(`"seed":1`, `"seed":"1"`)}\n`,
     );
     await assert.rejects(
-      generateReport({ store: storePath, out: bad, methods: ["capf"], png: false }),
-      new Error(`${bad}/sweeps/capf.jsonl:2: seed: expected a positive integer, got "1"`),
+      generateReport({ store: storePath, out: bad, methods: ["alpha"], png: false }),
+      new Error(`${bad}/sweeps/alpha.jsonl:2: seed: expected a positive integer, got "1"`),
     );
     const written = [];
     for await (const e of Deno.readDir(bad)) written.push(e.name);

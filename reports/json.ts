@@ -102,11 +102,11 @@ function comparisonJson(c: Comparison, decided: Decided | undefined): Comparison
  * import { loadPaperCard } from "./paper.ts";
  * const tmp = await Deno.makeTempDir();
  * const store = await RunStore.open(join(tmp, "runs.duckdb")); // empty: no runs yet
- * const data = await collectExperiment(store, "capf");
- * const card = await loadPaperCard("capf");
+ * const data = await collectExperiment(store, "alpha");
+ * const card = await loadPaperCard("alpha"); // no methods/alpha/paper.ts: a "missing" card
  * const decisions = decide(data.comparisons, { card });
- * const inp = { data, card, cardMethod: "capf", plots: [], storeName: "runs.duckdb", decisions };
- * const j = experimentJson(inp, { anchor: "exp-capf", markdown: "capf.md", html: "capf.html" });
+ * const inp = { data, card, cardMethod: "alpha", plots: [], storeName: "runs.duckdb", decisions };
+ * const j = experimentJson(inp, { anchor: "exp-alpha", markdown: "alpha.md", html: "alpha.html" });
  * assert.equal(j.schema, REPORT_SCHEMA);
  * j.headline?.kind; // e.g. "inconclusive" once the store has runs
  * store.close();

@@ -44,7 +44,7 @@ Deno.test("report: a store with legacy trajectory files renders as with intercha
       const [x, y] = [await Deno.readFile(`${root}/a/${f}`), await Deno.readFile(`${root}/b/${f}`)];
       assert.deepEqual(y, x, `${f} differs between the legacy and the interchange files`);
     }
-    const md = await Deno.readTextFile(`${root}/b/cw-grpo.md`);
+    const md = await Deno.readTextFile(`${root}/b/beta.md`);
     assert.match(md, /Tool calls per trajectory/);
   });
 });

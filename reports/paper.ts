@@ -84,8 +84,16 @@ export function papersFromModule(mod: Record<string, unknown>): CardPaper[] {
  *
  * @example
  * ```ts
- * const card = await loadPaperCard("capf");
- * if (card.kind === "missing") console.log(card.reason);
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir(); // a methods folder with one card: alpha/paper.ts
+ * await Deno.mkdir(`${dir}/alpha`);
+ * await Deno.writeTextFile(`${dir}/alpha/paper.ts`, `export const paper = { title: "Alpha", claims: [] };`);
+ * const methodsDir = new URL(`file://${dir}/`);
+ * const card = await loadPaperCard("alpha", { methodsDir });
+ * assert.deepEqual(card.kind === "card" && card.papers.map((p) => p.title), ["Alpha"]);
+ * const none = await loadPaperCard("beta", { methodsDir });
+ * assert.equal(none.kind === "missing" && none.reason, "no paper card (methods/beta/paper.ts not found)");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function loadPaperCard(
@@ -139,8 +147,13 @@ export interface PaperEffect {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const card = await loadPaperCard("capf"); // methods/capf/paper.ts
- * paperEffects(card); // [{ metric: "average EM ...", how: "Qwen3-4B, CAPF − Qwen3-4B, outcome-only RLVR", points: 3.8 }]
+ * const claim = (setting: string, value: number) =>
+ *   ({ metric: "average EM", setting, value, source: "Table 1" });
+ * const claims = [claim("outcome-only RLVR", 0.447), claim("Alpha", 0.485)];
+ * const paper = { title: "Alpha", arxiv: "", venue: "", year: null, code: null, claims };
+ * const [effect] = paperEffects({ kind: "card", papers: [paper] });
+ * assert.equal(effect!.how, "Alpha − outcome-only RLVR");
+ * assert.ok(Math.abs(effect!.points - 3.8) < 1e-9); // (0.485 − 0.447) x 100 points
  * assert.deepEqual(paperEffects({ kind: "missing", reason: "no paper card" }), []);
  * ```
  */

@@ -2,27 +2,27 @@ import assert from "node:assert/strict";
 import { loadPaperCard, paperEffects, papersFromModule } from "./paper.ts";
 import { withTempDir } from "@creditlab/core/testing";
 
-const capfLike = {
-  CAPF_PAPER: {
-    title: "CAPF",
-    arxiv: "2606.01830",
+const alphaLike = {
+  ALPHA_PAPER: {
+    title: "Alpha",
+    arxiv: "0000.00001",
     venue: "arXiv",
     year: 2026,
     claims: [
       { metric: "average EM", setting: "outcome-only RLVR", value: 0.447, source: "abstract" },
-      { metric: "average EM", setting: "CAPF", value: 0.485, source: "abstract" },
+      { metric: "average EM", setting: "Alpha", value: 0.485, source: "abstract" },
     ],
   },
   helper: () => 1,
 };
 
 Deno.test("paper: records are found under `paper` or any export, effects read off the card", () => {
-  const ps = papersFromModule(capfLike);
+  const ps = papersFromModule(alphaLike);
   assert.equal(ps.length, 1);
-  assert.equal(ps[0]!.arxiv, "2606.01830");
+  assert.equal(ps[0]!.arxiv, "0000.00001");
   const fx = paperEffects({ kind: "card", papers: ps });
   assert.equal(fx.length, 1);
-  assert.equal(fx[0]!.how, "CAPF − outcome-only RLVR");
+  assert.equal(fx[0]!.how, "Alpha − outcome-only RLVR");
   assert.ok(Math.abs(fx[0]!.points - 3.8) < 1e-9);
   // A record of records under `paper`, and a "gain (points)" claim that is itself an effect.
   const gain = papersFromModule({

@@ -14,7 +14,7 @@ export interface RenderedPlot {
   /** Short id, e.g. "curve-kl". */
   id: string;
   title: string;
-  /** Path relative to the output folder (e.g. "plots/capf-curve-kl.svg"). */
+  /** Path relative to the output folder (e.g. "plots/<experiment>-curve-kl.svg"). */
   svgPath: string;
   pngPath: string;
   svg: string;

@@ -115,7 +115,7 @@ function doseText(d: SweepDesign, s: SweepSection): string {
  * ```ts
  * import assert from "node:assert/strict";
  * assert.deepEqual(sweepBlocks(null, []), []);
- * assert.deepEqual(sweepBlocks({ method: "capf", baseline: "grpo", files: [], designs: [] }, []), []);
+ * assert.deepEqual(sweepBlocks({ method: "alpha", baseline: "grpo", files: [], designs: [] }, []), []);
  * ```
  */
 export function sweepBlocks(s: SweepSection | null, plots: readonly RenderedPlot[]): Block[] {
@@ -175,8 +175,8 @@ export function sweepBlocks(s: SweepSection | null, plots: readonly RenderedPlot
  * import { parseSweepLines } from "./sweep_lines.ts";
  * import { sweepSection } from "./sweeps_section.ts";
  * import { goldenSweepLines } from "./sweeps_testing.ts";
- * const lines = parseSweepLines(goldenSweepLines().join("\n"), { file: "capf.jsonl" });
- * const [plot] = sweepPlotSpecs(sweepSection(lines, { method: "capf", baseline: "grpo" }));
+ * const lines = parseSweepLines(goldenSweepLines().join("\n"), { file: "alpha.jsonl" });
+ * const [plot] = sweepPlotSpecs(sweepSection(lines, { method: "alpha", baseline: "grpo" }));
  * assert.equal(plot!.id, "sweep-1"); // render with renderSvg(plot.spec) (plots.ts)
  * ```
  */
@@ -272,7 +272,7 @@ function estimateJson(e: SweepEstimate): SweepEstimateJson {
  * ```ts
  * import assert from "node:assert/strict";
  * assert.equal(sweepsJson(null, []), null);
- * const empty = { method: "capf", baseline: "grpo", files: ["capf.jsonl"], designs: [] };
+ * const empty = { method: "alpha", baseline: "grpo", files: ["alpha.jsonl"], designs: [] };
  * assert.deepEqual(sweepsJson(empty, [])?.designs, []);
  * ```
  */

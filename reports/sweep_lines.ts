@@ -6,7 +6,7 @@
  *
  * A strict parser ({@link parseSweepLines}): a line that is not JSON, or lacks a field the report
  * reads, or holds one of the wrong type, is an error naming the file, the line and the field
- * (`sweeps/capf.jsonl:3: settings.n: expected a positive integer, got "300"`). cli/sweep_results.ts
+ * (`sweeps/alpha.jsonl:3: settings.n: expected a positive integer, got "300"`). cli/sweep_results.ts
  * has its own, looser reader for `--table`; it cannot be imported from here (the CLI sits on top
  * of the reports package), so this one keeps its error style.
  *
@@ -145,11 +145,11 @@ function parseLine(text: string, where: string): Omit<SweepLine, "file" | "line"
  * ```ts
  * import assert from "node:assert/strict";
  * const line = JSON.stringify({
- *   commit: "abc", backend: "wasm", label: "lambda 1", seed: 2,
- *   settings: { preset: "smoke", method: "capf", methodConfig: {}, n: 300, sft: {}, rl: {} },
+ *   commit: "abc", backend: "wasm", label: "factor 1", seed: 2,
+ *   settings: { preset: "smoke", method: "alpha", methodConfig: {}, n: 300, sft: {}, rl: {} },
  *   worlds: { in: { before: 0.5, after: 0.52 }, ood: { before: 0.4, after: 0.4 } },
  * });
- * const [l] = parseSweepLines(line + "\n", { file: "capf.jsonl" });
+ * const [l] = parseSweepLines(line + "\n", { file: "alpha.jsonl" });
  * assert.deepEqual([l!.line, l!.settings.regime, l!.settings.sftSeed], [1, "mixed", null]);
  * assert.throws(() => parseSweepLines(line.replace('"n":300', '"n":"300"'), { file: "x.jsonl" }),
  *   /^Error: x\.jsonl:1: settings\.n: expected a positive integer, got "300"$/);

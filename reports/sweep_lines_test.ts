@@ -4,9 +4,9 @@ import { parseSweepLines, readSweepFolder } from "./sweep_lines.ts";
 import { sweepLineText, sweepSettingsFixture } from "./sweeps_testing.ts";
 
 const good = sweepLineText({
-  label: "lambda 1",
-  method: "capf",
-  methodConfig: { attenuation: { factor: 1 } },
+  label: "factor 1",
+  method: "alpha",
+  methodConfig: { shaping: { factor: 1 } },
   seed: 2,
   after: { in: 0.52, ood: 0.41 },
 });
@@ -18,23 +18,23 @@ function withField(from: string, to: string): string {
 }
 
 Deno.test("sweep lines: the fields the report reads, older lines' defaults", () => {
-  const [l] = parseSweepLines(`${good}\n\n`, { file: "capf.jsonl" });
+  const [l] = parseSweepLines(`${good}\n\n`, { file: "alpha.jsonl" });
   assert.deepEqual(l, {
-    file: "capf.jsonl",
+    file: "alpha.jsonl",
     line: 1,
     commit: "c0ffee",
     backend: "wasm",
-    label: "lambda 1",
+    label: "factor 1",
     seed: 2,
     settings: sweepSettingsFixture({
-      method: "capf",
-      methodConfig: { attenuation: { factor: 1 } },
+      method: "alpha",
+      methodConfig: { shaping: { factor: 1 } },
     }),
     worlds: { in: { before: 0.5, after: 0.52 }, ood: { before: 0.4, after: 0.41 } },
   });
   // Older lines: no regime (mixed), no sftSeed (each seed its own warm start); a null label.
   const old = good.replace(`"regime":"mixed",`, "").replace(`"sftSeed":1,`, "")
-    .replace(`"label":"lambda 1"`, `"label":null`);
+    .replace(`"label":"factor 1"`, `"label":null`);
   const [o] = parseSweepLines(old, { file: "smoke.jsonl" });
   assert.deepEqual([o!.settings.regime, o!.settings.sftSeed, o!.label], ["mixed", null, null]);
 });
@@ -45,22 +45,23 @@ Deno.test("sweep lines: a malformed line is an error naming file:line and the fi
     [`"seed":2`, `"seed":0`, `seed: expected a positive integer, got 0`],
     [`"after":0.41`, `"after":"0.41"`, `worlds.ood.after: expected a number in [0, 1], got "0.41"`],
     [`"before":0.5`, `"before":50`, `worlds.in.before: expected a number in [0, 1], got 50`],
-    [`"method":"capf"`, `"method":7`, `settings.method: expected a string, got 7`],
-    [`"label":"lambda 1"`, `"label":1`, `label: expected a string or null, got 1`],
+    [`"method":"alpha"`, `"method":7`, `settings.method: expected a string, got 7`],
+    [`"label":"factor 1"`, `"label":1`, `label: expected a string or null, got 1`],
     [`"sftSeed":1`, `"sftSeed":1.5`, `settings.sftSeed: expected a positive integer, got 1.5`],
     [`"regime":"mixed"`, `"regime":null`, `settings.regime: expected a string, got null`],
     [`"commit":"c0ffee"`, `"commitx":"c0ffee"`, `commit: expected a string, got nothing`],
     [
-      `"methodConfig":{"attenuation":{"factor":1}}`,
+      `"methodConfig":{"shaping":{"factor":1}}`,
       `"methodConfig":[1]`,
       `settings.methodConfig: expected an object, got [1]`,
     ],
   ];
   for (const [from, to, msg] of cases) {
     assert.throws(
-      () => parseSweepLines(withField(from, to), { file: "capf.jsonl", path: "sweeps/capf.jsonl" }),
+      () =>
+        parseSweepLines(withField(from, to), { file: "alpha.jsonl", path: "sweeps/alpha.jsonl" }),
       (e: Error) => {
-        assert.equal(e.message, `sweeps/capf.jsonl:2: ${msg}`);
+        assert.equal(e.message, `sweeps/alpha.jsonl:2: ${msg}`);
         return true;
       },
     );

@@ -125,8 +125,8 @@ export function canonicalJson(v: unknown): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const f = flattenConfig({ klCoef: 0.001, attenuation: { factor: 0.1, reach: { kind: "all" } } });
- * assert.deepEqual([...f], [["klCoef", 0.001], ["attenuation.factor", 0.1], ["attenuation.reach.kind", "all"]]);
+ * const f = flattenConfig({ klCoef: 0.001, shaping: { factor: 0.1, reach: { kind: "all" } } });
+ * assert.deepEqual([...f], [["klCoef", 0.001], ["shaping.factor", 0.1], ["shaping.reach.kind", "all"]]);
  * ```
  */
 export function flattenConfig(config: unknown, prefix = ""): Map<string, unknown> {
@@ -173,8 +173,8 @@ export function differingFields(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const c = (factor: number) => ({ klCoef: 0.001, attenuation: { factor } });
- * assert.equal(singleNumericField([c(0.1), c(0.5), c(1)]), "attenuation.factor");
+ * const c = (factor: number) => ({ klCoef: 0.001, shaping: { factor } });
+ * assert.equal(singleNumericField([c(0.1), c(0.5), c(1)]), "shaping.factor");
  * assert.equal(singleNumericField([c(0.1), { ...c(1), klCoef: 0 }]), null); // two fields
  * ```
  */
@@ -196,9 +196,9 @@ export function singleNumericField(configs: readonly unknown[]): string | null {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const c = (factor: number, when = "every-call") => ({ attenuation: { factor, when } });
- * const configs = [c(0.5), c(0), c(0, "not-correct"), c(1)];
- * assert.deepEqual(doseResponseSubset(configs), { field: "attenuation.factor", indices: [1, 0, 3] });
+ * const c = (factor: number, when = "always") => ({ shaping: { factor, when } });
+ * const configs = [c(0.5), c(0), c(0, "sometimes"), c(1)];
+ * assert.deepEqual(doseResponseSubset(configs), { field: "shaping.factor", indices: [1, 0, 3] });
  * ```
  */
 export function doseResponseSubset(
@@ -352,16 +352,16 @@ export interface SweepSectionOptions {
  * ```ts
  * import assert from "node:assert/strict";
  * const line = (label: string, factor: number, seed: number, after: number) => ({
- *   file: "capf.jsonl", line: seed, commit: "c", backend: "wasm", label, seed,
- *   settings: { preset: "smoke", regime: "mixed", sftSeed: 1, method: "capf", n: 300,
- *     methodConfig: { attenuation: { factor } }, sft: {}, rl: {} },
+ *   file: "alpha.jsonl", line: seed, commit: "c", backend: "wasm", label, seed,
+ *   settings: { preset: "smoke", regime: "mixed", sftSeed: 1, method: "alpha", n: 300,
+ *     methodConfig: { shaping: { factor } }, sft: {}, rl: {} },
  *   worlds: { in: { before: 0.5, after }, ood: { before: 0.4, after: 0.4 } },
  * });
- * const s = sweepSection([line("lambda 0.1", 0.1, 1, 0.52), line("lambda 1", 1, 1, 0.5)], { method: "capf", baseline: null });
+ * const s = sweepSection([line("factor 0.1", 0.1, 1, 0.52), line("factor 1", 1, 1, 0.5)], { method: "alpha", baseline: null });
  * assert.deepEqual(s.designs[0]!.doseResponse, {
- *   field: "attenuation.factor",
+ *   field: "shaping.factor",
  *   values: [0.1, 1],
- *   rows: ["lambda 0.1", "lambda 1"],
+ *   rows: ["factor 0.1", "factor 1"],
  * });
  * ```
  */
@@ -439,8 +439,8 @@ export function sweepSection(lines: readonly SweepLine[], opts: SweepSectionOpti
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const arm = { method: "capf", runs: [{ config: { method: { factor: 0.1 } } }] };
- * assert.deepEqual(recordedMethodConfigs([arm]), { capf: { factor: 0.1 } });
+ * const arm = { method: "alpha", runs: [{ config: { method: { factor: 0.1 } } }] };
+ * assert.deepEqual(recordedMethodConfigs([arm]), { alpha: { factor: 0.1 } });
  * ```
  */
 export function recordedMethodConfigs(

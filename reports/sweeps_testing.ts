@@ -27,7 +27,7 @@ export interface SweepLineFixture {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * assert.equal(sweepSettingsFixture({ method: "capf", methodConfig: {} }).n, 300);
+ * assert.equal(sweepSettingsFixture({ method: "alpha", methodConfig: {} }).n, 300);
  * ```
  */
 export function sweepSettingsFixture(
@@ -59,7 +59,7 @@ export function sweepSettingsFixture(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const text = sweepLineText({ label: "x", method: "capf", methodConfig: {}, seed: 1, after: { in: 0.5, ood: 0.4 } });
+ * const text = sweepLineText({ label: "x", method: "alpha", methodConfig: {}, seed: 1, after: { in: 0.5, ood: 0.4 } });
  * assert.equal(JSON.parse(text).settings.n, 300);
  * ```
  */
@@ -100,8 +100,8 @@ export function sweepLineText(f: SweepLineFixture): string {
 
 /**
  * The golden sweep of the tests, 3 labels x 3 seeds, one design (Δ in points, per seed 1, 2, 3):
- * grpo in +1 +2 +3, OOD 0 +2 +4; "lambda 0.1" (attenuation.factor 0.1) in +2 +4 +6, OOD +1 +1 +4;
- * "lambda 1" (factor 1) in 0 +3 +3, OOD -2 0 +2.
+ * grpo in +1 +2 +3, OOD 0 +2 +4; "factor 0.1" (method alpha, shaping.factor 0.1) in +2 +4 +6,
+ * OOD +1 +1 +4; "factor 1" (shaping.factor 1) in 0 +3 +3, OOD -2 0 +2.
  *
  * @example
  * ```ts
@@ -111,11 +111,11 @@ export function sweepLineText(f: SweepLineFixture): string {
  */
 export function goldenSweepLines(): string[] {
   const grpo = { klCoef: 0.001 };
-  const capf = (factor: number) => ({ klCoef: 0.001, attenuation: { factor, when: "every-call" } });
+  const alpha = (factor: number) => ({ klCoef: 0.001, shaping: { factor, when: "always" } });
   const rows: [string, string, Record<string, unknown>, number[], number[]][] = [
     ["grpo", "grpo", grpo, [0.51, 0.52, 0.53], [0.40, 0.42, 0.44]],
-    ["lambda 0.1", "capf", capf(0.1), [0.52, 0.54, 0.56], [0.41, 0.41, 0.44]],
-    ["lambda 1", "capf", capf(1), [0.50, 0.53, 0.53], [0.38, 0.40, 0.42]],
+    ["factor 0.1", "alpha", alpha(0.1), [0.52, 0.54, 0.56], [0.41, 0.41, 0.44]],
+    ["factor 1", "alpha", alpha(1), [0.50, 0.53, 0.53], [0.38, 0.40, 0.42]],
   ];
   return rows.flatMap(([label, method, methodConfig, ins, oods]) =>
     [1, 2, 3].map((seed) =>

@@ -22,8 +22,8 @@ const BENCHMARKS: [string, string][] = [
   ["searchworld-ood", "test"],
 ];
 
-function fakeRow(rng: Rng, i: number, group: number, withContrib: boolean): TrajectoryRow {
-  // withContrib: CW-GRPO-like rows (round weights vary); else GRPO-like (uniform credit).
+function fakeRow(rng: Rng, i: number, group: number, withWeights: boolean): TrajectoryRow {
+  // withWeights: the method's rows (round weights vary); else uniform credit (every round alike).
   const rounds = 1 + rng.int(3);
   const tokens: number[] = [];
   const roles: number[] = [];
@@ -42,7 +42,7 @@ function fakeRow(rng: Rng, i: number, group: number, withContrib: boolean): Traj
     advantages.push(0);
   }
   for (let k = 1; k <= rounds; k++) {
-    const w = withContrib && k < rounds ? a * (0.5 + rng.next()) : a;
+    const w = withWeights && k < rounds ? a * (0.5 + rng.next()) : a;
     for (let t = 0; t < 3 + rng.int(3); t++) {
       tokens.push(10 + t);
       roles.push(1);
@@ -82,10 +82,10 @@ function fakeRow(rng: Rng, i: number, group: number, withContrib: boolean): Traj
     toolCalls: rounds - 1,
     answer: `x${i}`,
   };
-  if (withContrib && rounds > 1) {
+  if (withWeights && rounds > 1) {
     const values = Array.from({ length: rounds - 1 }, () => (rng.next() < 0.5 ? 1 : 0));
     row.methodRecord = {
-      rounds: { label: "contribution", values },
+      rounds: { label: "weight", values },
       calls: { judge: values.length },
     };
   }
@@ -93,8 +93,8 @@ function fakeRow(rng: Rng, i: number, group: number, withContrib: boolean): Traj
 }
 
 /**
- * Write a fixture store: experiment "cw-grpo" (baseline grpo and method cw-grpo, `seeds`
- * seeds each, full evals, curves, trajectories with contributions) and experiment "capf"
+ * Write a fixture store: experiment "beta" (baseline grpo and method beta, `seeds` seeds each,
+ * full evals, curves, trajectories with a per-round "weight" series) and experiment "alpha"
  * (method arm only, one seed, SearchWorld eval only, no trajectories) — a partial case.
  */
 export async function writeFixtureStore(
@@ -127,19 +127,19 @@ export async function writeFixtureStore(
       });
       await store.endRun(id, "completed", t0);
     }
-    for (const [arm, method] of [["baseline", "grpo"], ["method", "cw-grpo"]] as const) {
+    for (const [arm, method] of [["baseline", "grpo"], ["method", "beta"]] as const) {
       for (let seed = 1; seed <= seeds; seed++) {
         const rng = new Rng(seed * 100 + (arm === "baseline" ? 1 : 2));
         const id = await store.startRun({
           method,
           arm,
-          experiment: "cw-grpo",
+          experiment: "beta",
           config: {
             groupSize: 4,
             questionsPerStep: 2,
             lr: 1e-3,
             loss: { klCoef: 0.001, aggregation: "token-mean" },
-            resources: method === "cw-grpo" ? [{ kind: "round-judge" }] : [],
+            resources: method === "beta" ? [{ kind: "round-judge" }] : [],
           },
           seed,
           backend: "wasm",
@@ -154,16 +154,16 @@ export async function writeFixtureStore(
             [METRIC.kl]: 0.001 * s,
             [METRIC.clipFraction]: 0.02 * rng.next(),
             "tool_calls/mean": 1 + rng.next(),
-            ...(method === "cw-grpo" ? { "cw-grpo/calls/judged_rounds": 4 + rng.int(3) } : {}),
+            ...(method === "beta" ? { "beta/calls/judged_rounds": 4 + rng.int(3) } : {}),
           });
           const rows = Array.from(
             { length: 8 },
-            (_, i) => fakeRow(rng, i, i >> 2, method === "cw-grpo"),
+            (_, i) => fakeRow(rng, i, i >> 2, method === "beta"),
           );
           await store.writeTrajectories(id, s, rows);
         }
         for (const [b, split] of BENCHMARKS) {
-          const em = 0.2 + 0.3 * rng.next() + (method === "cw-grpo" ? 0.05 : 0);
+          const em = 0.2 + 0.3 * rng.next() + (method === "beta" ? 0.05 : 0);
           await store.logEval(id, {
             benchmark: b,
             split,
@@ -186,9 +186,9 @@ export async function writeFixtureStore(
       }
     }
     const id = await store.startRun({
-      method: "capf",
+      method: "alpha",
       arm: "method",
-      experiment: "capf",
+      experiment: "alpha",
       config: {},
       seed: 1,
       backend: "wasm",

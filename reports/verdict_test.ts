@@ -263,10 +263,10 @@ Deno.test("index: regenerating from a store of one experiment keeps the other ex
       methodsDir: await methodsDir(root),
     });
     assert.deepEqual(r.experiments, ["probe"]);
-    assert.deepEqual(r.indexed, ["capf", "cw-grpo", "probe", "sft"]);
+    assert.deepEqual(r.indexed, ["alpha", "beta", "probe", "sft"]);
     const html = await Deno.readTextFile(`${out}/index.html`);
     const rows = [...html.matchAll(/<tr id="exp-([^"]+)">(.*?)<\/tr>/g)];
-    assert.deepEqual(rows.map((m) => m[1]), ["capf", "cw-grpo", "probe", "sft"], "one row each");
+    assert.deepEqual(rows.map((m) => m[1]), ["alpha", "beta", "probe", "sft"], "one row each");
     for (const [, name, cells] of rows) {
       assert.ok(cells!.includes(`<a href="${name}.html">page</a>`), `page link of ${name}`);
       assert.ok(await Deno.stat(`${out}/${name}.html`), `page of ${name} kept`);

@@ -93,8 +93,8 @@ export function errorReason(e: unknown): string {
  * import assert from "node:assert/strict";
  * const ends: RunEnd[] = [];
  * const record = (end: RunEnd) => Promise.resolve(void ends.push(end));
- * await trackRun("r0001-grpo-s1", () => Promise.resolve({ status: "completed" }), record);
- * await assert.rejects(trackRun("r0001-grpo-s1", () => Promise.reject(new Error("x")), record));
+ * await trackRun("r0001-alpha-s1", () => Promise.resolve({ status: "completed" }), record);
+ * await assert.rejects(trackRun("r0001-alpha-s1", () => Promise.reject(new Error("x")), record));
  * assert.deepEqual(ends, [{ status: "completed" }, { status: "failed", reason: "Error: x" }]);
  * ```
  */

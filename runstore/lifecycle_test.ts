@@ -136,7 +136,7 @@ Deno.test("open: a store of schema 1 reads read-only as it is and is migrated on
     await c.run(`INSERT INTO runs VALUES
       ('r0001-grpo-s1', 1, 'grpo', 'baseline', 'smoke', 'x', '{}', 1, 'wasm', 'c', 'completed',
        '2026-01-01T00:00:00.000Z', '2026-01-01T01:00:00.000Z'),
-      ('r0002-capf-s1', 2, 'capf', 'method', 'smoke', 'x', '{}', 1, 'wasm', 'c', 'running',
+      ('r0002-alpha-s1', 2, 'alpha', 'method', 'smoke', 'x', '{}', 1, 'wasm', 'c', 'running',
        '2026-01-01T00:00:00.000Z', NULL)`);
     c.closeSync();
     inst.closeSync();

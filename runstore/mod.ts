@@ -57,7 +57,7 @@
  * import { join } from "node:path";
  * const tmp = await Deno.makeTempDir();
  * const store = await RunStore.open(join(tmp, "creditlab.duckdb"));
- * const id = await store.startRun({ method: "grpo", config: {}, seed: 1, backend: "wasm", commit: "abc", preset: "smoke" });
+ * const id = await store.startRun({ method: "alpha", config: {}, seed: 1, backend: "wasm", commit: "abc", preset: "smoke" });
  * await store.logStep(id, 1, { "reward/mean": 0.25 });
  * await store.logEval(id, { benchmark: "searchworld", split: "test", n: 100, em: 0.31, f1: 0.4 });
  * await store.endRun(id, "completed");

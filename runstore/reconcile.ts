@@ -31,8 +31,8 @@ export interface ReconciledRun {
  * ```ts
  * import assert from "node:assert/strict";
  * import { currentProcess } from "./process.ts";
- * const run = { id: "r0001-grpo-s1", method: "grpo", arm: "method", preset: "smoke",
- *   experiment: "grpo", config: {}, seed: 1, backend: "wasm", gitCommit: "abc",
+ * const run = { id: "r0001-alpha-s1", method: "alpha", arm: "method", preset: "smoke",
+ *   experiment: "alpha", config: {}, seed: 1, backend: "wasm", gitCommit: "abc",
  *   status: "running" as const, startedAt: "2025-01-01T00:00:00.000Z", endedAt: null };
  * const me = currentProcess();
  * assert.equal(goneRunReason({ ...run, process: me }, me, "now"), undefined);

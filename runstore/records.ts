@@ -12,7 +12,7 @@ import type { TrajectoryRow } from "./trajectory_row.ts";
 
 /** What {@link RunStore.startRun} needs. */
 export interface StartRunOptions {
-  /** Registry name of the method trained (e.g. "grpo", "capf"). */
+  /** Registry name of the method trained. */
   method: string;
   /** The full typed config of the run (stored as JSON). */
   config: unknown;
@@ -25,7 +25,7 @@ export interface StartRunOptions {
   preset: string;
   /** Arm of the experiment: conventionally "baseline" or "method" (default "method"). */
   arm?: string;
-  /** Experiment the run belongs to (default: the method name). `reproduce capf` uses "capf". */
+  /** Experiment the run belongs to (default: the method name, as `reproduce <method>` uses). */
   experiment?: string;
   /** Start time (default: now). Only stored, never used for ordering. */
   startedAt?: Date;

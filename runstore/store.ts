@@ -129,8 +129,8 @@ export class RunStore extends RunStoreReader {
    * const dir = await Deno.makeTempDir();
    * const store = await RunStore.open(join(dir, "creditlab.duckdb"));
    * const config = { method: { clipLow: 0.2 } };
-   * const id = await store.startRun({ method: "capf", arm: "method", experiment: "capf", config, seed: 1, backend: "wasm", commit: "abc", preset: "smoke" });
-   * assert.equal(id, "r0001-capf-s1");
+   * const id = await store.startRun({ method: "alpha", arm: "method", experiment: "alpha", config, seed: 1, backend: "wasm", commit: "abc", preset: "smoke" });
+   * assert.equal(id, "r0001-alpha-s1");
    * store.close();
    * await Deno.remove(dir, { recursive: true });
    * ```
@@ -203,9 +203,9 @@ export class RunStore extends RunStoreReader {
    * import { join } from "node:path";
    * const dir = await Deno.makeTempDir();
    * const store = await RunStore.open(join(dir, "creditlab.duckdb"));
-   * const run = { method: "grpo", config: {}, seed: 0, backend: "external", commit: "abc", preset: "import" };
+   * const run = { method: "alpha", config: {}, seed: 0, backend: "external", commit: "abc", preset: "import" };
    * const id = await store.recordRun(run, { status: "completed", steps: [{ step: 0, metrics: { "reward/mean": 0.5 } }] });
-   * assert.equal((await store.findRun({ method: "grpo" }))?.status, "completed");
+   * assert.equal((await store.findRun({ method: "alpha" }))?.status, "completed");
    * assert.equal((await store.steps(id))[0]?.value, 0.5);
    * store.close();
    * await Deno.remove(dir, { recursive: true });
@@ -294,9 +294,9 @@ export class RunStore extends RunStoreReader {
    * import { join } from "node:path";
    * const dir = await Deno.makeTempDir();
    * const store = await RunStore.open(join(dir, "creditlab.duckdb"));
-   * const id = await store.startRun({ method: "grpo", config: {}, seed: 1, backend: "wasm", commit: "abc", preset: "smoke" });
+   * const id = await store.startRun({ method: "alpha", config: {}, seed: 1, backend: "wasm", commit: "abc", preset: "smoke" });
    * await assert.rejects(store.track(id, () => Promise.reject(new RangeError("lr must be > 0"))));
-   * const run = await store.findRun({ method: "grpo" });
+   * const run = await store.findRun({ method: "alpha" });
    * assert.deepEqual([run?.status, run?.reason], ["failed", "RangeError: lr must be > 0"]);
    * store.close();
    * await Deno.remove(dir, { recursive: true });

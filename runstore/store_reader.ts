@@ -49,9 +49,9 @@ export class RunStoreReader {
    * import { RunStore } from "./store.ts";
    * const dir = await Deno.makeTempDir();
    * const store = await RunStore.open(join(dir, "creditlab.duckdb"));
-   * const run = { experiment: "capf", method: "grpo", arm: "baseline", seed: 1 };
+   * const run = { experiment: "alpha", method: "grpo", arm: "baseline", seed: 1 };
    * await store.startRun({ ...run, config: {}, backend: "wasm", commit: "abc", preset: "smoke" });
-   * const prev = await store.findRun({ experiment: "capf", method: "grpo", arm: "baseline", seed: 1 });
+   * const prev = await store.findRun({ experiment: "alpha", method: "grpo", arm: "baseline", seed: 1 });
    * assert.equal(prev?.status, "running");
    * store.close();
    * await Deno.remove(dir, { recursive: true });

@@ -46,7 +46,7 @@ function row(i: number, over: Partial<TrajectoryRow> = {}): TrajectoryRow {
 
 Deno.test("runstore: runs, steps and evals round-trip through a real DuckDB file", async () => {
   await withStore(async (store) => {
-    const id = await store.startRun({ ...base, experiment: "capf", arm: "baseline" });
+    const id = await store.startRun({ ...base, experiment: "alpha", arm: "baseline" });
     assert.equal(id, "r0001-grpo-s1");
     await store.logStep(id, 1, { "reward/mean": 0.25, "kl/ref": 0.01 });
     await store.logStep(id, 2, { "reward/mean": 0.5 });
@@ -58,7 +58,7 @@ Deno.test("runstore: runs, steps and evals round-trip through a real DuckDB file
     const r = runs[0]!;
     assert.deepEqual(
       [r.method, r.arm, r.experiment, r.preset, r.seed, r.status],
-      ["grpo", "baseline", "capf", "smoke", 1, "completed"],
+      ["grpo", "baseline", "alpha", "smoke", 1, "completed"],
     );
     assert.deepEqual(r.config, { lr: 1e-3, group: 4 });
     assert.ok(r.endedAt !== null);
@@ -74,8 +74,8 @@ Deno.test("runstore: runs, steps and evals round-trip through a real DuckDB file
     const id2 = await store.startRun({ ...base, seed: 2 });
     assert.equal(id2, "r0002-grpo-s2");
     assert.equal((await store.findRun({ method: "grpo", seed: 2 }))?.id, id2);
-    assert.equal((await store.findRun({ experiment: "capf", arm: "baseline" }))?.id, id);
-    assert.equal(await store.findRun({ method: "capf" }), undefined);
+    assert.equal((await store.findRun({ experiment: "alpha", arm: "baseline" }))?.id, id);
+    assert.equal(await store.findRun({ method: "alpha" }), undefined);
     await assert.rejects(
       () => store.listRuns({ "1=1; --": "x" } as unknown as { method: string }),
       /unknown filter field/,
@@ -133,7 +133,7 @@ Deno.test("runstore: trajectories are written as Parquet and read back", async (
   await withStore(async (store) => {
     const id = await store.startRun(base);
     const record = {
-      rounds: { label: "contribution", values: [1, 0] },
+      rounds: { label: "weight", values: [1, 0] },
       calls: { judge: 2 },
       kept: "x",
     };
@@ -182,7 +182,7 @@ function item(questionId: string, em: number): EvalItem {
 
 Deno.test("runstore: per-question eval items round-trip, are replaced, and are validated", async () => {
   await withStore(async (store) => {
-    const id = await store.startRun({ ...base, experiment: "capf", arm: "baseline" });
+    const id = await store.startRun({ ...base, experiment: "alpha", arm: "baseline" });
     const ev = { benchmark: "searchworld", split: "test", n: 3, em: 1 / 3, f1: 1 / 3, step: 7 };
     await store.logEval(id, { ...ev, items: [item("b", 0), item("a", 1), item("c", 0)] });
     const got = await store.evalItems({ runId: id });

@@ -38,9 +38,9 @@ export interface TrajectoryFilePaths {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const p = trajectoryFilePaths("runs", { runId: "r0001-grpo-s1", step: 9 });
- * assert.equal(p.rel, "trajectories/r0001-grpo-s1/step-000009.parquet");
- * assert.equal(p.final, "runs/trajectories/r0001-grpo-s1/step-000009.parquet");
+ * const p = trajectoryFilePaths("runs", { runId: "r0001-alpha-s1", step: 9 });
+ * assert.equal(p.rel, "trajectories/r0001-alpha-s1/step-000009.parquet");
+ * assert.equal(p.final, "runs/trajectories/r0001-alpha-s1/step-000009.parquet");
  * ```
  */
 export function trajectoryFilePaths(
@@ -65,7 +65,7 @@ export function trajectoryFilePaths(
  * import { RunStore } from "./store.ts";
  * const dir = await Deno.makeTempDir();
  * const store = await RunStore.open(join(dir, "creditlab.duckdb"));
- * const id = await store.startRun({ method: "grpo", config: {}, seed: 1, backend: "wasm", commit: "abc", preset: "smoke" });
+ * const id = await store.startRun({ method: "alpha", config: {}, seed: 1, backend: "wasm", commit: "abc", preset: "smoke" });
  * const path = await store.writeTrajectories(id, 0, []); // writeTrajectoryFile, in one transaction
  * assert.equal(path, trajectoryFilePaths(dir, { runId: id, step: 0 }).final);
  * store.close();
@@ -144,7 +144,7 @@ function rowsOfRecords(records: readonly TrajectoryRecord[]): TrajectoryRow[] {
  * import { RunStore } from "./store.ts";
  * const dir = await Deno.makeTempDir();
  * const store = await RunStore.open(join(dir, "creditlab.duckdb"));
- * const id = await store.startRun({ method: "grpo", config: {}, seed: 1, backend: "wasm", commit: "abc", preset: "smoke" });
+ * const id = await store.startRun({ method: "alpha", config: {}, seed: 1, backend: "wasm", commit: "abc", preset: "smoke" });
  * const path = await store.writeTrajectories(id, 0, [{
  *   questionId: "q", groupId: 0, row: 0, tokens: [1, 7], roles: [0, 1], roundIds: [0, 1],
  *   lossMask: [0, 1], advantages: [0, 0.5], texts: ["p", "<answer> x </answer>"],

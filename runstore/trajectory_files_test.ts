@@ -7,7 +7,7 @@ import { trajectoryFileEncoding } from "./trajectory_files.ts";
 import { writeLegacyTrajectoryFile } from "./testing.ts";
 
 const base = {
-  method: "capf",
+  method: "alpha",
   config: {},
   seed: 1,
   backend: "wasm",
@@ -52,7 +52,7 @@ function trainerRow(i: number): TrajectoryRow {
     reward: 0.5,
     outcome: 1,
     toolCalls: 1,
-    methodRecord: { rounds: { label: "attenuation", values: [0.1, 1] }, calls: { feedback: 1 } },
+    methodRecord: { rounds: { label: "weight", values: [0.1, 1] }, calls: { feedback: 1 } },
     answer: "bob",
     extra: { toolCalls: 1, feedbackCalls: 1, truncated: false },
     spans: [
@@ -111,7 +111,7 @@ Deno.test("trajectory files: the store writes interchange v1 records and reads t
     const r = recs[1]!;
     assert.deepEqual(
       [r.version, r.uid, r.data_source, r.question_id, r.question, r.method, r.outcome_reward],
-      [1, "70", "searchworld", "q7", "who ?", "capf", 1],
+      [1, "70", "searchworld", "q7", "who ?", "alpha", 1],
     );
     assert.deepEqual(r.ground_truth, {
       target: ["bob"],
@@ -174,7 +174,7 @@ Deno.test("trajectory files: rows without spans, search counts, non-finite advan
     // A loss mask that disagrees with the roles cannot be stored: refused, naming the token.
     await assert.rejects(
       store.writeTrajectories(id, 2, [{ ...simple, lossMask: [0, 0, 1, 1, 1, 1, 0, 1] }]),
-      /writeTrajectories\(r0001-capf-s1, 2\): rows\[0\]: field lossMask\[5\]: expected 0 \(a feedback token\)/,
+      /writeTrajectories\(r0001-alpha-s1, 2\): rows\[0\]: field lossMask\[5\]: expected 0 \(a feedback token\)/,
     );
     assert.deepEqual(await store.trajectorySteps(id), [1]);
   });

@@ -34,7 +34,7 @@ Deno.test("trajectoryRowsFromBatch: slices the padded batch per row", () => {
     lengths: tok([3, 1]),
   };
   const rows = trajectoryRowsFromBatch(batch, Float32Array.from([0, 0.5, 0.5, 0, 0, 0]), {
-    records: [{ rounds: { label: "contribution", values: [1] } }, undefined],
+    records: [{ rounds: { label: "weight", values: [1] } }, undefined],
   });
   assert.deepEqual(rows[0]!.tokens, [1, 2, 2]);
   assert.deepEqual(rows[0]!.advantages, [0, 0.5, 0.5]);
@@ -42,7 +42,7 @@ Deno.test("trajectoryRowsFromBatch: slices the padded batch per row", () => {
   assert.equal(rows[0]!.toolCalls, 2);
   assert.equal(rows[1]!.toolCalls, 0);
   assert.equal(rows[0]!.groupId, 7);
-  assert.deepEqual(rows[0]!.methodRecord, { rounds: { label: "contribution", values: [1] } });
+  assert.deepEqual(rows[0]!.methodRecord, { rounds: { label: "weight", values: [1] } });
   // meta counts win; without them, untagged policy turns are counted from their text.
   batch.trajectories[0]!.meta = { outcome: 1, toolCalls: 5 };
   batch.trajectories[1]!.turns.push({

@@ -158,7 +158,7 @@ Deno.test({
         const rows = page.locator("table.overview tbody tr");
         assert.deepEqual(
           await rows.evaluateAll((trs) => trs.map((tr) => tr.id)),
-          ["exp-capf", "exp-cw-grpo", "exp-probe", "exp-sft"],
+          ["exp-alpha", "exp-beta", "exp-probe", "exp-sft"],
         );
         assert.equal(await page.locator("figure.plot").count(), 0, "no sections inlined");
         await inView("#exp-probe td", "overview cell of probe");
@@ -169,7 +169,7 @@ Deno.test({
         const pages = await page.locator('table.overview a:text-is("page")').evaluateAll((as) =>
           as.map((a) => a.getAttribute("href") ?? "")
         );
-        assert.deepEqual(pages, ["capf.html", "cw-grpo.html", "probe.html", "sft.html"]);
+        assert.deepEqual(pages, ["alpha.html", "beta.html", "probe.html", "sft.html"]);
 
         // Follow the probe's link: its page, as reproduce records an experiment now.
         await page.click('#exp-probe a:text-is("page")');

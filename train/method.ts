@@ -205,7 +205,7 @@ export interface StepResult<R> {
  * `C` is its config, `R` its per-trajectory record.
  */
 export interface Method<C = unknown, R extends MethodRecord = MethodRecord> {
-  /** Registry name, e.g. "grpo", "capf"; also the prefix of its metric names. */
+  /** Registry name (lower-case letters, digits, dashes); also the prefix of its metric names. */
   name: string;
   /** One line: what the method does. */
   summary: string;
