@@ -15,7 +15,7 @@ import {
   type RunContext,
   type Testbed,
 } from "@creditlab/experiments";
-import { getMethod, type Method } from "@creditlab/train";
+import { getMethod, type Method, methodNames } from "@creditlab/train";
 import { gitCommit, RunStore } from "@creditlab/runstore";
 import { join } from "node:path";
 import type { ParseArgsOptionsConfig } from "node:util";
@@ -69,7 +69,7 @@ export function methodExperiment(
   values: { preset: string; regime?: string | undefined },
 ): MethodExperiment {
   const name = positionals[0];
-  if (!name) throw new Error(`${verb}: name a method, e.g. \`deno task ${verb} capf\``);
+  if (!name) throw new Error(`${verb}: name a method (${methodNames().join(", ")})`);
   const method = getMethod(name);
   const preset = getPreset(values.preset);
   const regime = getRegime(values.regime ?? defaultRegime(preset, method));

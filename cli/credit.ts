@@ -7,15 +7,17 @@
  * input records with `reward`, `advantages`, `loss_weights`, `method` and `method_record` set.
  * The method's metrics of the batch go to stdout as JSON.
  *
- * Offline (no endpoint): grpo, e-grpo, capf (verdicts on feedback turns), and cw-grpo and pure
- * when the records carry `extras.judge_scores`; otherwise those two need `--judge URL`, an
- * OpenAI-compatible endpoint serving the round judge. stepsearch needs `--retriever URL`: the
- * Search-R1 `/retrieve` server the rollouts searched (`deno task serve-retriever`).
+ * What a method needs follows from the training-only resources its defaults ask for
+ * ({@link methodsAsking}): none, or a privileged verifier (its verdicts are read from the feedback
+ * turns), runs offline; a round judge reads `extras.judge_scores` of the records, else needs
+ * `--judge URL` (an OpenAI-compatible endpoint serving the judge); the policy scorer needs the
+ * weights being trained and is refused. A method whose credit searches (e.g. for gold passages)
+ * needs `--retriever URL`: the Search-R1 `/retrieve` server the rollouts searched.
  *
  * @module
  */
 import { HELP_OPTION, parseArgsOrHelp, stringOptions } from "@creditlab/core/cli";
-import { getMethod, methodNames } from "@creditlab/train";
+import { getMethod, methodNames, type ResourceKind } from "@creditlab/train";
 import {
   creditRecords,
   fileFormat,
@@ -27,6 +29,17 @@ import {
 import { RetrieverClient } from "@creditlab/datasets";
 import { endpointJudge } from "./endpoint_judge.ts";
 import { judgedRounds } from "../methods/round_judge.ts";
+
+/**
+ * The registered methods whose defaults ask for a training-only resource of `kind`, e.g. the
+ * ones that need a round judge.
+ */
+export function methodsAsking(kind: ResourceKind): string[] {
+  return methodNames().filter((n) => {
+    const m = getMethod(n);
+    return (m.resources?.(m.defaults) ?? []).some((r) => r.kind === kind);
+  });
+}
 
 /** The verb's usage text. */
 export const CREDIT_USAGE =
@@ -40,14 +53,21 @@ bit for bit what creditlab's trainer computes in-process. FILE: .jsonl or .parqu
   --config JSON      override of the method's defaults (objects merge field by field)
   --in FILE          the records (inputs); --out FILE: the records with outputs set
   --judge URL        OpenAI-compatible endpoint answering the round judge for records without
-                     extras.judge_scores (cw-grpo, pure); --judge-model: its model name
+                     extras.judge_scores (${
+    methodsAsking("round-judge").join(", ")
+  }); --judge-model:
+                     its model name
   --retriever URL    the search tool the rollouts used: a Search-R1 /retrieve server (a running
-                     deno task serve-retriever over their corpus); stepsearch looks up each
-                     question's gold passages with it (by the ground_truth.chain queries)
+                     deno task serve-retriever over their corpus), for methods whose credit
+                     searches (e.g. for gold passages, by the ground_truth.chain queries); they
+                     fail naming --retriever without it
   --seed N, --step N the method context's seed and step (default 0; no shipped method uses them)
 
-Offline: grpo, e-grpo, capf (reads verdicts on feedback turns); cw-grpo and pure when every
-judged record carries extras.judge_scores, else with --judge; stepsearch with --retriever.`;
+Offline: methods that ask for no training-only resource or for a verifier (its verdicts are read
+from the feedback turns); judged ones when every judged record carries extras.judge_scores, else
+with --judge. Refused (they score with the weights being trained): ${
+    methodsAsking("policy-scorer").join(", ")
+  }.`;
 
 /** Entry point. */
 export async function main(args: string[]): Promise<number> {

@@ -12,6 +12,7 @@ import { getMethod, methodNames } from "@creditlab/train";
 import { DEFAULT_MAX_BODY_BYTES, serveCredit } from "@creditlab/interchange";
 import { RetrieverClient } from "@creditlab/datasets";
 import { endpointJudge } from "./endpoint_judge.ts";
+import { methodsAsking } from "./credit.ts";
 import { judgedRounds } from "../methods/round_judge.ts";
 
 /** The verb's usage text. */
@@ -27,11 +28,12 @@ Serves credit assignment on http://127.0.0.1:PORT (this host only):
 Bodies over --max-body-bytes get 413; a bad record, method or config gets 400 naming the field;
 a request head must arrive within 10 s and its body within 30 s (else 408). Large batches are
 credited in time slices, so /health and small batches are answered meanwhile.
---judge URL: an OpenAI-compatible endpoint answering the round judge (cw-grpo, pure) for
-records without extras.judge_scores.
+--judge URL: an OpenAI-compatible endpoint answering the round judge (${
+    methodsAsking("round-judge").join(", ")
+  }) for records without extras.judge_scores.
 --retriever URL: the search tool the rollouts used, a Search-R1 /retrieve server (a running
-deno task serve-retriever over their corpus); stepsearch looks up each question's gold passages
-with it (by the ground_truth.chain queries).`;
+deno task serve-retriever over their corpus), for methods whose credit searches (e.g. for gold
+passages, by the ground_truth.chain queries).`;
 
 /** Entry point: serves until interrupted. */
 export async function main(args: string[]): Promise<number> {

@@ -108,7 +108,7 @@ export const PRESETS: Readonly<Record<PresetName, ExperimentPreset>> = {
     model,
     sft: {
       // 200 steps: held-out EM 0.52-0.66 against 0.30-0.35 after 100 steps (n = 300, seeds
-      // 1-5); 250 steps overran the 2-minute budget of `reproduce capf --preset smoke`
+      // 1-5); 250 steps overran the 2-minute budget of `reproduce <method> --preset smoke`
       // (reports/sweeps/smoke.jsonl, reports/experiments.md).
       steps: 200,
       batchSize: 16,

@@ -21,7 +21,7 @@
  * yield between them: the per-record work record by record, the batch in chunks of rows
  * (credit_slices.ts), and a method's calls that it declares group-local (`Method.groupLocal`:
  * grpo's step; the rewards of every shipped method) on slices of whole groups. A step that is
- * not group-local (capf, cw-grpo, e-grpo and pure report metrics over the whole batch) runs on
+ * not group-local (methods that report metrics over the whole batch) runs on
  * the whole batch at once.
  *
  * @module

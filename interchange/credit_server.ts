@@ -4,7 +4,7 @@
  * {@link creditRecords} computes them (the same as `deno task credit` and our trainer).
  *
  *     GET  /health            {"status":"ok","format":"creditlab.trajectory","version":1,"methods":[...]}
- *     POST /credit[?method=]  {"method":"cw-grpo","config":{...},"records":[...]}   (application/json)
+ *     POST /credit[?method=]  {"method":"<name>","config":{...},"records":[...]}   (application/json)
  *       200 {"format","version","method","metrics":{...},"outputs":[{trajectory_id, uid, reward,
  *            advantages, loss_weights, method_record}, ...]}   (outputs in the order of records)
  *     POST /credit?method=NAME[&config=JSON]   an Arrow IPC stream of records
@@ -25,7 +25,7 @@
  * Arrow body decoded a few rows at a time; records are validated one by one; the credit is
  * computed in slices (credit.ts: per record, the batch in chunks of rows, and on slices of whole
  * groups the calls a method declares group-local — grpo's step, every method's rewards; the
- * steps of capf, cw-grpo, e-grpo and pure report metrics over the whole batch and run on it at
+ * steps of methods that report metrics over the whole batch and run on it at
  * once); the JSON answer is written output by output and encoded in chunks (`JsonChunks`), an
  * Arrow answer in record batches of 128 rows. The advantages are the same bit for bit.
  *

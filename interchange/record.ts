@@ -83,7 +83,7 @@ export interface EntityMatch {
 export interface Extras {
   /**
    * The round judge's scores of rounds 1..K-1, in order. With them, methods that ask for a round
-   * judge (cw-grpo, pure) run offline: the judge answers from the record.
+   * judge run offline: the judge answers from the record.
    */
   judge_scores?: JudgeScore[] | null;
   /** Entity matches an engine computed (carried; E-GRPO recomputes its own from the text). */

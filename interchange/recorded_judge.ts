@@ -1,7 +1,7 @@
 /**
  * A round judge that answers from the records: the `extras.judge_scores` a record carries are
  * the judge's scores of that trajectory's rounds 1..K-1, so methods that ask for a round judge
- * (cw-grpo, pure) compute their credit offline. A trajectory the method judges whose record has
+ * compute their credit offline. A trajectory the method judges whose record has
  * no scores goes to the fallback judge (an LLM endpoint), or fails naming the record.
  *
  * @module

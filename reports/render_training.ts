@@ -119,7 +119,7 @@ export function trainingBlocks(d: ExperimentData): Block[] {
       cls: "note",
       inline: {
         text:
-          "Outcome-only RL learns nothing from a group in which every rollout failed (all advantages are 0); this is the regime CAPF, E-GRPO and CW-GRPO target. The table averages over every logged step; the regime measure (Verdict, above) over the first steps only.",
+          "Outcome-only RL learns nothing from a group in which every rollout failed (all advantages are 0); this is the regime that methods adding a signal to failed groups (privileged feedback, partial rewards) target. The table averages over every logged step; the regime measure (Verdict, above) over the first steps only.",
       },
     },
     { kind: "h", text: "Training reward: first vs last steps" },

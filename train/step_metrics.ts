@@ -21,7 +21,7 @@ export function batchGroupMetrics(batch: RolloutBatch): Record<string, number> {
   };
 }
 
-/** Share of groups in which no trajectory has outcome 1 (the regime CAPF targets). */
+/** Share of groups in which no trajectory has outcome 1 (no outcome-only signal: sparse success). */
 export function noSuccessShare(trajs: Trajectory[]): number {
   const groups = new Map<number, boolean>();
   for (const t of trajs) {

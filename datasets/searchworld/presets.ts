@@ -20,7 +20,7 @@
  *
  * `default` mixes hop counts on purpose: a tiny SFT-warm-started policy solves most 1-hop and
  * many 2-hop questions but few 3-4-hop ones, so GRPO groups on the long questions are often
- * all-zero (the regime CAPF, E-GRPO and CW-GRPO target). All presets share `nameWords`
+ * all-zero (the regime that methods adding a signal to failed groups target). All presets share `nameWords`
  * (160) and `nameLength` (2), hence one vocabulary; `oodConfig` gives the out-of-domain twin.
  *
  * @example
