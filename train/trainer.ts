@@ -217,27 +217,18 @@ export async function trainRl<C, R extends MethodRecord = MethodRecord>(
         () => opts.questions[rng.int(opts.questions.length)]!,
       );
       let t0 = performance.now();
+      const sampling = {
+        model,
+        tokenizer,
+        search: opts.resources.search,
+        config: config.rollout,
+        rng,
+        groupIdBase: step * 1_000_000 + r * config.questionsPerStep,
+        ...(opts.anonymizer ? { anonymizer: opts.anonymizer } : {}),
+      };
       const got = strategy.kind === "tree"
-        ? await treeRollout(qs, {
-          model,
-          tokenizer,
-          search: opts.resources.search,
-          config: config.rollout,
-          rng,
-          groupIdBase: step * 1_000_000 + r * config.questionsPerStep,
-          ...(opts.anonymizer ? { anonymizer: opts.anonymizer } : {}),
-          shape: strategy,
-        })
-        : await rollout(qs, {
-          model,
-          tokenizer,
-          search: opts.resources.search,
-          config: config.rollout,
-          rng,
-          groupIdBase: step * 1_000_000 + r * config.questionsPerStep,
-          ...(feedback ? { feedback } : {}),
-          ...(opts.anonymizer ? { anonymizer: opts.anonymizer } : {}),
-        });
+        ? await treeRollout(qs, { ...sampling, shape: strategy })
+        : await rollout(qs, { ...sampling, ...(feedback ? { feedback } : {}) });
       rolloutMs += performance.now() - t0;
       t0 = performance.now();
       const scored = scoreTrajectories(got, { questions: byId, method, ctx });
