@@ -17,7 +17,7 @@
  * @module
  */
 import { HELP_OPTION, parseArgsOrHelp, stringOptions } from "@creditlab/core/cli";
-import { getMethod, methodNames, type ResourceKind } from "@creditlab/train";
+import { asksFor, getMethod, methodNames, type ResourceKind } from "@creditlab/train";
 import {
   creditRecords,
   fileFormat,
@@ -37,7 +37,7 @@ import { judgedRounds } from "../methods/round_judge.ts";
 export function methodsAsking(kind: ResourceKind): string[] {
   return methodNames().filter((n) => {
     const m = getMethod(n);
-    return (m.resources?.(m.defaults) ?? []).some((r) => r.kind === kind);
+    return asksFor(m, m.defaults, kind);
   });
 }
 

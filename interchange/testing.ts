@@ -16,6 +16,7 @@ import { smallPolicy } from "@creditlab/experiments/testing";
 import { initBackend, Rng } from "@creditlab/kernels";
 import { buildBatch, encodeTurn, expertTrajectory, parseAction, rollout } from "@creditlab/agent";
 import {
+  asksFor,
   checkStepResult,
   feedbackHook,
   grantResources,
@@ -38,7 +39,7 @@ import type { TrajectoryRecord } from "./record.ts";
  * `serve-credit` expect that refusal from it instead of the trainer's credit.
  */
 export function asksForPolicyScorer(method: Method<unknown>): boolean {
-  return (method.resources?.(method.defaults) ?? []).some((r) => r.kind === "policy-scorer");
+  return asksFor(method, method.defaults, "policy-scorer");
 }
 
 /** The message credit fails with for method `name` that asks for the policy scorer. */

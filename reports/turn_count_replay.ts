@@ -23,7 +23,7 @@ import {
   type TrajectoryRecord,
 } from "@creditlab/interchange";
 import { recordsOfRows, type RunRecord, type TrajectoryRow } from "@creditlab/runstore";
-import type { Method } from "@creditlab/train";
+import { asksFor, type Method } from "@creditlab/train";
 import { judgedRounds } from "../methods/round_judge.ts";
 
 /** What a replay is given besides the records. */
@@ -83,8 +83,7 @@ export function runEnvironment(run: RunRecord): ReplayEnvironment {
  * ```
  */
 export function replayRefusal(method: Method<unknown>, config: unknown): string | null {
-  const asks = method.resources?.(config) ?? [];
-  if (!asks.some((r) => r.kind === "policy-scorer")) return null;
+  if (!asksFor(method, config, "policy-scorer")) return null;
   return `${method.name} asks for the policy scorer (log-probs of the policy being trained, ` +
     "at the weights of each step), which only the trainer has: its credit cannot be " +
     "recomputed from the store, so only the recorded credit is shown";

@@ -31,6 +31,27 @@ export function describeRequest(request: ResourceRequest): string {
 }
 
 /**
+ * Whether `method` under `config` asks for a training-only resource of `kind` (its
+ * `resources(config)`; none when it declares no `resources`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const m = { resources: () => [{ kind: "round-judge" as const }] };
+ * assert.equal(asksFor(m, null, "round-judge"), true);
+ * assert.equal(asksFor(m, null, "policy-scorer"), false);
+ * assert.equal(asksFor({}, null, "round-judge"), false);
+ * ```
+ */
+export function asksFor<C>(
+  method: Pick<Method<C>, "resources">,
+  config: C,
+  kind: ResourceKind,
+): boolean {
+  return (method.resources?.(config) ?? []).some((r) => r.kind === kind);
+}
+
+/**
  * A provider that serves the kinds `handlers` covers and throws a clear error, naming the
  * environment and what it does serve, for any other request. (The SearchWorld testbed's
  * serves `world.verifier({ detail })` and `world.roundJudge()`; experiments/testbed.ts.)
