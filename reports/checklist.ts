@@ -10,7 +10,7 @@ import { isMethodCallMetric, METRIC } from "@creditlab/core";
 import type { EvalRecord, StepRecord } from "@creditlab/runstore";
 import { perRunScores } from "./arm_tables.ts";
 import type { ArmSummary, ChecklistArm, StepSeconds } from "./experiment_data.ts";
-import { mean, sampleStd } from "./stats.ts";
+import { mean, median, sampleStd } from "./stats.ts";
 
 /**
  * Harness metrics that count extra (training-only) calls, for the checklist; a method's own
@@ -50,12 +50,6 @@ export function requestedResources(config: unknown): string[] {
     if (typeof kind !== "string") return [];
     return [typeof detail === "string" ? `${kind} (detail ${detail})` : kind];
   });
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /**

@@ -18,6 +18,14 @@ export function mean(xs: readonly number[]): number {
   return s / xs.length;
 }
 
+/** Median of the values (NaN for none; the mean of the two middle ones for an even count). */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 /** Sample standard deviation with n - 1 in the denominator (NaN for fewer than 2 values). */
 export function sampleStd(xs: readonly number[]): number {
   if (xs.length < 2) return NaN;

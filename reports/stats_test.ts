@@ -3,6 +3,7 @@ import { assertClose as close } from "@creditlab/core/testing";
 import {
   incompleteBeta,
   mean,
+  median,
   sampleStd,
   studentTCdf,
   tInterval,
@@ -66,4 +67,10 @@ Deno.test("stats: Welch interval equals pooled interval for equal sizes and vari
   close(w.halfWidth, 2.7764 * Math.sqrt(2 / 3), 1e-3);
   assert.ok(Number.isNaN(welchInterval([1], [1, 2]).halfWidth));
   assert.equal(welchInterval([1, 1], [2, 2]).halfWidth, 0);
+});
+
+Deno.test("median: middle value, mean of the two middle ones, NaN for none", () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.ok(Number.isNaN(median([])));
 });
