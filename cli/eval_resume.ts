@@ -12,6 +12,7 @@
  * @module
  */
 import { join } from "node:path";
+import { canonicalJson } from "@creditlab/core";
 import type { RunRecord, RunStore } from "@creditlab/runstore";
 
 /** The run fields that name `deno task eval`'s runs. */
@@ -59,19 +60,4 @@ export async function removeProgressDir(out: string, runId: string): Promise<voi
   const dir = join(out, "eval-progress", runId);
   await Deno.remove(dir).catch(() => {}); // absent, or holds a benchmark not recorded yet
   await Deno.remove(join(out, "eval-progress")).catch(() => {});
-}
-
-/** JSON with object keys sorted (a stored config may come back with its keys reordered). */
-function canonicalJson(v: unknown): string {
-  return JSON.stringify(
-    v,
-    (_k, x) =>
-      x !== null && typeof x === "object" && !Array.isArray(x)
-        ? Object.fromEntries(
-          Object.entries(x as Record<string, unknown>).sort(([a], [b]) =>
-            a < b ? -1 : a > b ? 1 : 0
-          ),
-        )
-        : x,
-  );
 }

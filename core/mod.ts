@@ -20,3 +20,4 @@ export * from "./loss.ts";
 export * from "./regime.ts";
 export * from "./record.ts";
 export * from "./metrics.ts";
+export * from "./canonical_json.ts";

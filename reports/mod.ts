@@ -32,6 +32,7 @@ export * from "./stats.ts";
 export * from "./config_split.ts";
 export * from "./sweep_lines.ts";
 export * from "./sweeps_section.ts";
+export * from "./sweep_configs.ts";
 export { sweepBlocks, sweepPlotSpecs, SWEEPS_FOLDER, sweepsJson } from "./render_sweeps.ts";
 export { collapsedColumnsNote } from "./render_scores.ts";
 export { roundAdvantages } from "./render_credit.ts";

@@ -12,9 +12,9 @@ import { pointsText } from "./format.ts";
 import type { SweepDesignJson, SweepEstimateJson, SweepsJson } from "./json_schema.ts";
 import { baseSpec, type VlSpec } from "./plots.ts";
 import { type Block, para, type RenderedPlot } from "./render_blocks.ts";
+import { canonicalJson } from "@creditlab/core";
+import { flattenConfig } from "./sweep_configs.ts";
 import {
-  canonicalJson,
-  flattenConfig,
   type SweepDesign,
   type SweepEstimate,
   type SweepRow,

@@ -3,13 +3,8 @@ import { assertClose as close } from "@creditlab/core/testing";
 import { mdBlocks } from "./render_blocks.ts";
 import { sweepBlocks, sweepPlotSpecs, sweepsJson } from "./render_sweeps.ts";
 import { parseSweepLines } from "./sweep_lines.ts";
-import {
-  differingFields,
-  singleNumericField,
-  type SweepEstimate,
-  type SweepRow,
-  sweepSection,
-} from "./sweeps_section.ts";
+import { differingFields, singleNumericField } from "./sweep_configs.ts";
+import { type SweepEstimate, type SweepRow, sweepSection } from "./sweeps_section.ts";
 import { goldenSweepLines, sweepLineText } from "./sweeps_testing.ts";
 
 /** t(0.975, 2): the 95% two-sided quantile of Student's t with 2 degrees of freedom. */

@@ -5,6 +5,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { canonicalJson } from "@creditlab/core";
 import { fail } from "./errors.ts";
 
 /** The metadata key of the checksum `saveTensors()` writes. */
@@ -18,17 +19,6 @@ export function bytesOf(data: Float32Array): Uint8Array {
 /** Hex SHA-256 of bytes or text. */
 export function sha256(bytes: Uint8Array | string): string {
   return createHash("sha256").update(bytes).digest("hex");
-}
-
-/** JSON with object keys sorted at every level: the same text for the same value. */
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(",")}}`;
-  }
-  return JSON.stringify(v);
 }
 
 /**
