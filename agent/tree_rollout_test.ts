@@ -43,140 +43,136 @@ async function grow(
   });
 }
 
-Deno.test({
-  name: "treeRollout: leaves copy their parent's prefix exactly and branch at turn boundaries",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await initBackend({ backend: "cpu" });
-    const model = smallPolicy(testbed, { preset, seed: 3 });
-    try {
-      const leaves = await grow(model, { seed: 5 });
-      // M (1 + L N) = 2 (1 + 4) = 10 leaves per prompt, prompt by prompt, tree by tree.
-      assert.equal(leaves.length, 2 * leavesPerPrompt(SHAPE));
-      assert.deepEqual(leaves.map((t) => t.groupId), [
-        ...Array(10).fill(40),
-        ...Array(10).fill(41),
-      ]);
-      assert.deepEqual(
-        leaves.slice(0, 10).map((t) => [t.tree!.tree, t.tree!.leaf, t.tree!.iteration]),
-        [0, 1].flatMap((m) => [[m, 0, 0], [m, 1, 1], [m, 2, 1], [m, 3, 2], [m, 4, 2]]),
-      );
-      let branched = 0;
-      for (let i = 0; i < leaves.length; i += 5) {
-        const tree = leaves.slice(i, i + 5);
-        tree.forEach((t, j) => {
-          const info = t.tree!;
-          assert.ok(info.parent === null || info.parent < j, "a parent was sampled earlier");
-          if (info.parent === null) {
-            assert.equal(info.branchRound, 0);
-            // sampled from the prompt: only when the tree had no turn boundary to draw
-            if (j > 0) assert.equal(treeNodes(tree.slice(0, j)).length, 0);
-            return;
-          }
-          branched++;
-          const parent = tree[info.parent]!;
-          const d = info.branchRound;
-          assert.ok(d >= 1);
-          // The branch point is a node of the tree as it was when the leaf was drawn.
-          const nodes = treeNodes(tree.filter((u) => u.tree!.iteration < info.iteration));
-          assert.ok(nodes.some((n) => n.leaf === info.parent && n.round === d));
-          // The prefix: the prompt, then rounds 1..d each a policy turn + its observation,
-          // identical to the parent's (tokens, text, recorded log-probs); then the leaf's own
-          // round d + 1 starts with a policy turn.
-          const prefix = t.turns.slice(0, 2 * d + 1);
-          assert.deepEqual(prefix, parent.turns.slice(0, 2 * d + 1));
-          assert.equal(prefix.at(-1)!.role === "policy", false);
-          assert.equal(prefix.at(-1)!.round, d);
-          assert.equal(t.turns[2 * d + 1]?.role, "policy");
-          assert.equal(t.turns[2 * d + 1]?.round, d + 1);
-          // copies, not aliases
-          assert.notEqual(t.turns[1]!.tokens, parent.turns[1]!.tokens);
-        });
+/**
+ * A test of `fn` on the smoke preset's small policy (seed `seed`) on the cpu backend, with
+ * Deno's resource and op sanitizers off; the model is disposed afterwards.
+ */
+function policyTest(name: string, seed: number, fn: (model: Transformer) => Promise<void>): void {
+  Deno.test({
+    name,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      await initBackend({ backend: "cpu" });
+      const model = smallPolicy(testbed, { preset, seed });
+      try {
+        await fn(model);
+      } finally {
+        model.dispose();
       }
-      assert.ok(branched >= 6, `${branched} leaves branched at a turn boundary`);
-      // What the trainer recomputes from each leaf's row is what was recorded when each token
-      // was sampled (the prefix's by its parent, the rest by the leaf): continuations see
-      // exactly their rows as context.
-      const batch = buildBatch(leaves);
-      const lp = tf.tidy(() =>
-        model.logProbs(tf.tensor2d(batch.tokens, [batch.n, batch.length], "int32"))
-      ).dataSync();
-      let compared = 0;
-      leaves.forEach((t, r) => {
-        const recorded = t.turns.filter((u) => u.role === "policy").flatMap((u) => [
-          ...u.sampledLogProbs!,
-        ]);
-        const trained: number[] = [];
-        for (let i = 0; i < batch.length; i++) {
-          if (batch.lossMask[r * batch.length + i] === 1) trained.push(lp[r * batch.length + i]!);
+    },
+  });
+}
+
+policyTest(
+  "treeRollout: leaves copy their parent's prefix exactly and branch at turn boundaries",
+  3,
+  async (model) => {
+    const leaves = await grow(model, { seed: 5 });
+    // M (1 + L N) = 2 (1 + 4) = 10 leaves per prompt, prompt by prompt, tree by tree.
+    assert.equal(leaves.length, 2 * leavesPerPrompt(SHAPE));
+    assert.deepEqual(leaves.map((t) => t.groupId), [
+      ...Array(10).fill(40),
+      ...Array(10).fill(41),
+    ]);
+    assert.deepEqual(
+      leaves.slice(0, 10).map((t) => [t.tree!.tree, t.tree!.leaf, t.tree!.iteration]),
+      [0, 1].flatMap((m) => [[m, 0, 0], [m, 1, 1], [m, 2, 1], [m, 3, 2], [m, 4, 2]]),
+    );
+    let branched = 0;
+    for (let i = 0; i < leaves.length; i += 5) {
+      const tree = leaves.slice(i, i + 5);
+      tree.forEach((t, j) => {
+        const info = t.tree!;
+        assert.ok(info.parent === null || info.parent < j, "a parent was sampled earlier");
+        if (info.parent === null) {
+          assert.equal(info.branchRound, 0);
+          // sampled from the prompt: only when the tree had no turn boundary to draw
+          if (j > 0) assert.equal(treeNodes(tree.slice(0, j)).length, 0);
+          return;
         }
-        assert.equal(trained.length, recorded.length);
-        recorded.forEach((x, i) => {
-          assert.ok(Math.abs(x - trained[i]!) < 1e-4, `row ${r} token ${i}: ${x} vs ${trained[i]}`);
-          compared++;
-        });
+        branched++;
+        const parent = tree[info.parent]!;
+        const d = info.branchRound;
+        assert.ok(d >= 1);
+        // The branch point is a node of the tree as it was when the leaf was drawn.
+        const nodes = treeNodes(tree.filter((u) => u.tree!.iteration < info.iteration));
+        assert.ok(nodes.some((n) => n.leaf === info.parent && n.round === d));
+        // The prefix: the prompt, then rounds 1..d each a policy turn + its observation,
+        // identical to the parent's (tokens, text, recorded log-probs); then the leaf's own
+        // round d + 1 starts with a policy turn.
+        const prefix = t.turns.slice(0, 2 * d + 1);
+        assert.deepEqual(prefix, parent.turns.slice(0, 2 * d + 1));
+        assert.equal(prefix.at(-1)!.role === "policy", false);
+        assert.equal(prefix.at(-1)!.round, d);
+        assert.equal(t.turns[2 * d + 1]?.role, "policy");
+        assert.equal(t.turns[2 * d + 1]?.round, d + 1);
+        // copies, not aliases
+        assert.notEqual(t.turns[1]!.tokens, parent.turns[1]!.tokens);
       });
-      assert.ok(compared > 200, `compared ${compared} tokens`);
-      // The batch carries the explicit tree ids.
-      assert.deepEqual([...batch.trees!.treeIds], [0, 1, 2, 3].flatMap((k) => Array(5).fill(k)));
-      assert.deepEqual(
-        [...batch.trees!.branchRounds],
-        leaves.map((t) => t.tree!.branchRound),
-      );
-    } finally {
-      model.dispose();
     }
-  },
-});
-
-Deno.test({
-  name: "treeRollout: sampled tokens count each shared prefix once",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await initBackend({ backend: "cpu" });
-    const model = smallPolicy(testbed, { preset, seed: 4 });
-    try {
-      const leaves = await grow(model, { seed: 8, questions: 1 });
-      const policyTokens = (t: Trajectory, from: number) =>
-        t.turns.filter((u) => u.role === "policy" && u.round > from)
-          .reduce((a, u) => a + u.tokens.length, 0);
-      let all = 0;
-      for (const t of leaves) {
-        assert.equal(sampledTokens(t), policyTokens(t, t.tree!.branchRound));
-        all += policyTokens(t, 0);
+    assert.ok(branched >= 6, `${branched} leaves branched at a turn boundary`);
+    // What the trainer recomputes from each leaf's row is what was recorded when each token
+    // was sampled (the prefix's by its parent, the rest by the leaf): continuations see
+    // exactly their rows as context.
+    const batch = buildBatch(leaves);
+    const lp = tf.tidy(() =>
+      model.logProbs(tf.tensor2d(batch.tokens, [batch.n, batch.length], "int32"))
+    ).dataSync();
+    let compared = 0;
+    leaves.forEach((t, r) => {
+      const recorded = t.turns.filter((u) => u.role === "policy").flatMap((u) => [
+        ...u.sampledLogProbs!,
+      ]);
+      const trained: number[] = [];
+      for (let i = 0; i < batch.length; i++) {
+        if (batch.lossMask[r * batch.length + i] === 1) trained.push(lp[r * batch.length + i]!);
       }
-      const sampled = leaves.reduce((a, t) => a + sampledTokens(t), 0);
-      const shared = leaves.reduce((a, t) => a + policyTokens(t, 0) - sampledTokens(t), 0);
-      assert.equal(sampled + shared, all);
-      assert.ok(shared > 0, "some prefix tokens are shared");
-    } finally {
-      model.dispose();
-    }
+      assert.equal(trained.length, recorded.length);
+      recorded.forEach((x, i) => {
+        assert.ok(Math.abs(x - trained[i]!) < 1e-4, `row ${r} token ${i}: ${x} vs ${trained[i]}`);
+        compared++;
+      });
+    });
+    assert.ok(compared > 200, `compared ${compared} tokens`);
+    // The batch carries the explicit tree ids.
+    assert.deepEqual([...batch.trees!.treeIds], [0, 1, 2, 3].flatMap((k) => Array(5).fill(k)));
+    assert.deepEqual(
+      [...batch.trees!.branchRounds],
+      leaves.map((t) => t.tree!.branchRound),
+    );
   },
+);
+
+policyTest("treeRollout: sampled tokens count each shared prefix once", 4, async (model) => {
+  const leaves = await grow(model, { seed: 8, questions: 1 });
+  const policyTokens = (t: Trajectory, from: number) =>
+    t.turns.filter((u) => u.role === "policy" && u.round > from)
+      .reduce((a, u) => a + u.tokens.length, 0);
+  let all = 0;
+  for (const t of leaves) {
+    assert.equal(sampledTokens(t), policyTokens(t, t.tree!.branchRound));
+    all += policyTokens(t, 0);
+  }
+  const sampled = leaves.reduce((a, t) => a + sampledTokens(t), 0);
+  const shared = leaves.reduce((a, t) => a + policyTokens(t, 0) - sampledTokens(t), 0);
+  assert.equal(sampled + shared, all);
+  assert.ok(shared > 0, "some prefix tokens are shared");
 });
 
-Deno.test({
-  name: "treeRollout: the same seed grows the same trees; another seed other trees",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await initBackend({ backend: "cpu" });
-    const model = smallPolicy(testbed, { preset, seed: 3 });
-    try {
-      const view = (ts: Trajectory[]) =>
-        ts.map((t) => ({ tree: t.tree, tokens: t.turns.map((u) => [...u.tokens]) }));
-      const a = view(await grow(model, { seed: 11 }));
-      const b = view(await grow(model, { seed: 11 }));
-      const c = view(await grow(model, { seed: 12 }));
-      assert.deepEqual(a, b);
-      assert.notDeepEqual(a, c);
-    } finally {
-      model.dispose();
-    }
+policyTest(
+  "treeRollout: the same seed grows the same trees; another seed other trees",
+  3,
+  async (model) => {
+    const view = (ts: Trajectory[]) =>
+      ts.map((t) => ({ tree: t.tree, tokens: t.turns.map((u) => [...u.tokens]) }));
+    const a = view(await grow(model, { seed: 11 }));
+    const b = view(await grow(model, { seed: 11 }));
+    const c = view(await grow(model, { seed: 12 }));
+    assert.deepEqual(a, b);
+    assert.notDeepEqual(a, c);
   },
-});
+);
 
 Deno.test("sampledTokens and treeNodes: hand-counted on a constructed tree", () => {
   const turn = (role: "policy" | "observation", round: number, n: number): Turn => ({

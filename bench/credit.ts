@@ -40,6 +40,7 @@ import {
   writeRecords,
 } from "@creditlab/interchange";
 import { judgedRounds } from "../methods/round_judge.ts";
+import { median } from "../reports/stats.ts";
 import "../methods/mod.ts";
 import { BASELINE } from "../methods/mod.ts";
 import { benchCommit } from "./commit.ts";
@@ -150,14 +151,25 @@ export function syntheticRecords(opts: SyntheticOptions): TrajectoryRecord[] {
   return out;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-/** `serve-credit` on a free port of 127.0.0.1 with every registered method, until `signal`. */
-export function serveRegisteredCredit(signal: AbortSignal): ReturnType<typeof serveCredit> {
-  return serveCredit({ method: getMethod, methodNames, judgedRounds, port: 0, signal });
+/**
+ * Run `fn` on the URL of `serve-credit` on a free port of 127.0.0.1 with every registered
+ * method; the server is shut down (and has stopped) when it returns.
+ */
+export async function withRegisteredCredit<T>(fn: (url: string) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const { url, server } = serveCredit({
+    method: getMethod,
+    methodNames,
+    judgedRounds,
+    port: 0,
+    signal: ac.signal,
+  });
+  try {
+    return await fn(url);
+  } finally {
+    ac.abort();
+    await server.finished;
+  }
 }
 
 /** Wall-clock and CPU seconds (user + system, this process: the HTTP client and server both). */
@@ -197,75 +209,73 @@ export async function main(args: string[]): Promise<number> {
   const dir = await Deno.makeTempDir();
   const jsonl = `${dir}/in.jsonl`;
   await writeRecords(jsonl, records);
-  const ac = new AbortController();
-  const { url, server } = serveRegisteredCredit(ac.signal);
   const perMethod: Record<string, Record<string, number>> = {};
   try {
-    for (const name of names) {
-      const method = getMethod(name);
-      const compute: { wall: number; cpu: number }[] = [];
-      const http: { wall: number; cpu: number }[] = [];
-      const file: { wall: number; cpu: number }[] = [];
-      const arrow: { wall: number; cpu: number }[] = [];
-      let responseBytes = 0;
-      let arrowResponseBytes = 0;
-      for (let r = 0; r < repeats; r++) {
-        compute.push(await timed(() => creditRecords(records, method, { judgedRounds })));
-        http.push(
-          await timed(async () => {
-            const res = await fetch(`${url}/credit`, {
-              method: "POST",
-              headers: { "content-type": "application/json" },
-              body: body(name),
-            });
-            const text = await res.text();
-            if (res.status !== 200) throw new Error(`bench credit: ${res.status} ${text}`);
-            responseBytes = text.length;
-            JSON.parse(text);
-          }),
-        );
-        arrow.push(
-          await timed(async () => {
-            const res = await fetch(`${url}/credit?method=${name}`, {
-              method: "POST",
-              headers: { "content-type": ARROW_STREAM_TYPE },
-              body: recordsToArrow(records),
-            });
-            const bytes = new Uint8Array(await res.arrayBuffer());
-            if (res.status !== 200) {
-              throw new Error(`bench credit: ${res.status} ${new TextDecoder().decode(bytes)}`);
-            }
-            arrowResponseBytes = bytes.length;
-            outputsFromArrow(bytes);
-          }),
-        );
-        file.push(
-          await timed(async () => {
-            const recs = await readRecords(jsonl);
-            const out = await creditRecords(recs, method, { judgedRounds });
-            await writeRecords(`${dir}/out.jsonl`, out.records);
-          }),
-        );
+    await withRegisteredCredit(async (url) => {
+      for (const name of names) {
+        const method = getMethod(name);
+        const compute: { wall: number; cpu: number }[] = [];
+        const http: { wall: number; cpu: number }[] = [];
+        const file: { wall: number; cpu: number }[] = [];
+        const arrow: { wall: number; cpu: number }[] = [];
+        let responseBytes = 0;
+        let arrowResponseBytes = 0;
+        for (let r = 0; r < repeats; r++) {
+          compute.push(await timed(() => creditRecords(records, method, { judgedRounds })));
+          http.push(
+            await timed(async () => {
+              const res = await fetch(`${url}/credit`, {
+                method: "POST",
+                headers: { "content-type": "application/json" },
+                body: body(name),
+              });
+              const text = await res.text();
+              if (res.status !== 200) throw new Error(`bench credit: ${res.status} ${text}`);
+              responseBytes = text.length;
+              JSON.parse(text);
+            }),
+          );
+          arrow.push(
+            await timed(async () => {
+              const res = await fetch(`${url}/credit?method=${name}`, {
+                method: "POST",
+                headers: { "content-type": ARROW_STREAM_TYPE },
+                body: recordsToArrow(records),
+              });
+              const bytes = new Uint8Array(await res.arrayBuffer());
+              if (res.status !== 200) {
+                throw new Error(`bench credit: ${res.status} ${new TextDecoder().decode(bytes)}`);
+              }
+              arrowResponseBytes = bytes.length;
+              outputsFromArrow(bytes);
+            }),
+          );
+          file.push(
+            await timed(async () => {
+              const recs = await readRecords(jsonl);
+              const out = await creditRecords(recs, method, { judgedRounds });
+              await writeRecords(`${dir}/out.jsonl`, out.records);
+            }),
+          );
+        }
+        const m = (xs: { wall: number; cpu: number }[], k: "wall" | "cpu") =>
+          median(xs.map((x) => x[k]));
+        perMethod[name] = {
+          computeSeconds: m(compute, "wall"),
+          computeCpuSeconds: m(compute, "cpu"),
+          httpSeconds: m(http, "wall"),
+          httpCpuSeconds: m(http, "cpu"),
+          httpArrowSeconds: m(arrow, "wall"),
+          httpArrowCpuSeconds: m(arrow, "cpu"),
+          jsonlFileSeconds: m(file, "wall"),
+          jsonlFileCpuSeconds: m(file, "cpu"),
+          responseBytes,
+          arrowResponseBytes,
+        };
+        console.error(`${name}: ${JSON.stringify(perMethod[name])}`);
       }
-      const m = (xs: { wall: number; cpu: number }[], k: "wall" | "cpu") =>
-        median(xs.map((x) => x[k]));
-      perMethod[name] = {
-        computeSeconds: m(compute, "wall"),
-        computeCpuSeconds: m(compute, "cpu"),
-        httpSeconds: m(http, "wall"),
-        httpCpuSeconds: m(http, "cpu"),
-        httpArrowSeconds: m(arrow, "wall"),
-        httpArrowCpuSeconds: m(arrow, "cpu"),
-        jsonlFileSeconds: m(file, "wall"),
-        jsonlFileCpuSeconds: m(file, "cpu"),
-        responseBytes,
-        arrowResponseBytes,
-      };
-      console.error(`${name}: ${JSON.stringify(perMethod[name])}`);
-    }
+    });
   } finally {
-    ac.abort();
-    await server.finished;
     await Deno.remove(dir, { recursive: true });
   }
   const worst = (k: string) => Math.max(...Object.values(perMethod).map((m) => m[k]!));

@@ -14,6 +14,7 @@
 import { join } from "node:path";
 import process from "node:process";
 import { DEFAULT_QA_DIR, parseBenchmarkDir, writeBenchmarks } from "@creditlab/datasets";
+import { median } from "../reports/stats.ts";
 
 /** Result of {@link benchIngest}. */
 export interface IngestBenchResult {
@@ -38,12 +39,6 @@ export interface IngestBenchResult {
   rowsPerSecond: number;
   targetSeconds: 3;
   pass: boolean;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /**

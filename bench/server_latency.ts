@@ -54,6 +54,7 @@ import { startServer } from "@creditlab/serving";
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_WORK_LIMITS,
+  type EnvServer,
   serveEnv,
   worldSource,
 } from "@creditlab/interchange";
@@ -62,7 +63,7 @@ import { BASELINE } from "../methods/mod.ts";
 import { benchCommit } from "./commit.ts";
 import { JSON_HEADERS, type LatencySummary, measure, type SmallRequest } from "./latency_load.ts";
 export { type LatencySummary, summarizeLatencies } from "./latency_load.ts";
-import { serveRegisteredCredit, type SyntheticOptions, syntheticRecords } from "./credit.ts";
+import { type SyntheticOptions, syntheticRecords, withRegisteredCredit } from "./credit.ts";
 import { benchMachine, sharedMachineCaveat, writeBenchResult } from "./record.ts";
 
 async function measureServe(samples: number, trace: boolean) {
@@ -171,15 +172,13 @@ async function measureCredit(samples: number, trace: boolean) {
   if (large.length > DEFAULT_MAX_BODY_BYTES) {
     throw new Error(`bench server_latency: the large /credit body is over the server's limit`);
   }
-  const ac = new AbortController();
-  const { url, server } = serveRegisteredCredit(ac.signal);
-  const smallRequest: SmallRequest = (_c, i) =>
-    i % 2 === 0
-      ? fetch(`${url}/health`)
-      : fetch(`${url}/credit`, { method: "POST", headers: JSON_HEADERS, body: small });
   const shape = (o: Readonly<SyntheticOptions>) =>
     `${o.trajectories} trajectories (groups of ${o.group}) x ${o.tokens} response tokens`;
-  try {
+  return await withRegisteredCredit(async (url) => {
+    const smallRequest: SmallRequest = (_c, i) =>
+      i % 2 === 0
+        ? fetch(`${url}/health`)
+        : fetch(`${url}/credit`, { method: "POST", headers: JSON_HEADERS, body: small });
     return await measure(smallRequest, {
       large: { url: `${url}/credit`, body: large, units: "outputs", rate: "trajectoriesPerSecond" },
       setting: {
@@ -195,10 +194,7 @@ async function measureCredit(samples: number, trace: boolean) {
       samples,
       trace,
     });
-  } finally {
-    ac.abort();
-    await server.finished;
-  }
+  });
 }
 
 /** Passage text that pads an observation (no entity of the world, nothing to escape). */
@@ -240,6 +236,17 @@ export function agentResponse(q: Question, right: boolean, pad = 0): string {
 const ENV_PRESET = "default";
 
 /**
+ * serve-env on a free port with its default limits, serving the world of
+ * `serve-env --world searchworld:default`; and that world's training questions, which the
+ * requests name by id.
+ */
+export function serveBenchEnv(): { questions: Question[]; server: EnvServer } {
+  const world = generateWorld(worldPreset(ENV_PRESET), { seed: DEFAULT_WORLD_SEED });
+  const server = serveEnv({ sources: [worldSource(world, { preset: ENV_PRESET })], port: 0 });
+  return { questions: world.questions("train"), server };
+}
+
+/**
  * The largest `POST /reward` body serve-env's default limits accept: `maxItems` items (a
  * question by id and a response, a third of them right), responses padded so that the body
  * fills `maxBodyBytes` (less 1 KiB).
@@ -277,10 +284,8 @@ export function envLargeBody(
 }
 
 async function measureEnv(samples: number, trace: boolean) {
-  const world = generateWorld(worldPreset(ENV_PRESET), { seed: DEFAULT_WORLD_SEED });
-  const questions = world.questions("train");
+  const { questions, server } = serveBenchEnv();
   const large = envLargeBody(questions);
-  const server = serveEnv({ sources: [worldSource(world, { preset: ENV_PRESET })], port: 0 });
   const url = server.url;
   const smallRequest: SmallRequest = (c, i) => {
     if (i % 2 === 0) return fetch(`${url}/health`);

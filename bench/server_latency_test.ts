@@ -4,33 +4,30 @@
  * the size of its large batch; and `--servers` refuses an unknown name.
  */
 import assert from "node:assert/strict";
-import {
-  DEFAULT_HTTP_LIMITS,
-  DEFAULT_WORLD_SEED,
-  generateWorld,
-  worldPreset,
-} from "@creditlab/datasets";
-import {
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_WORK_LIMITS,
-  serveEnv,
-  worldSource,
-} from "@creditlab/interchange";
+import { DEFAULT_HTTP_LIMITS } from "@creditlab/datasets";
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_WORK_LIMITS } from "@creditlab/interchange";
 import { BASELINE } from "../methods/mod.ts";
-import { CREDIT_LARGE, CREDIT_SMALL, creditBody, envLargeBody, main } from "./server_latency.ts";
-import { serveRegisteredCredit } from "./credit.ts";
+import {
+  CREDIT_LARGE,
+  CREDIT_SMALL,
+  creditBody,
+  envLargeBody,
+  main,
+  serveBenchEnv,
+} from "./server_latency.ts";
+import { withRegisteredCredit } from "./credit.ts";
+import { JSON_HEADERS } from "./latency_load.ts";
 
 Deno.test("server_latency: serve-env's defaults accept the large /reward batch", async () => {
-  const world = generateWorld(worldPreset("default"), { seed: DEFAULT_WORLD_SEED });
-  const body = envLargeBody(world.questions("train"));
-  const bytes = new TextEncoder().encode(body).length;
-  assert.ok(bytes <= DEFAULT_HTTP_LIMITS.maxBodyBytes, `${bytes} bytes`);
-  assert.ok(bytes > DEFAULT_HTTP_LIMITS.maxBodyBytes - 64 * 1024, `${bytes} bytes`);
-  const server = serveEnv({ sources: [worldSource(world)], port: 0 });
+  const { questions, server } = serveBenchEnv();
   try {
+    const body = envLargeBody(questions);
+    const bytes = new TextEncoder().encode(body).length;
+    assert.ok(bytes <= DEFAULT_HTTP_LIMITS.maxBodyBytes, `${bytes} bytes`);
+    assert.ok(bytes > DEFAULT_HTTP_LIMITS.maxBodyBytes - 64 * 1024, `${bytes} bytes`);
     const res = await fetch(`${server.url}/reward`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: JSON_HEADERS,
       body,
     });
     const json = await res.json();
@@ -48,22 +45,17 @@ Deno.test("server_latency: serve-credit answers the small group; the large batch
   const large = creditBody(CREDIT_LARGE);
   assert.ok(large.length < DEFAULT_MAX_BODY_BYTES);
   assert.ok(CREDIT_LARGE.trajectories >= 1000);
-  const ac = new AbortController();
-  const { url, server } = serveRegisteredCredit(ac.signal);
-  try {
+  await withRegisteredCredit(async (url) => {
     const res = await fetch(`${url}/credit`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: JSON_HEADERS,
       body: creditBody({ ...CREDIT_SMALL, seed: 2 }),
     });
     const json = await res.json();
     assert.equal(res.status, 200, JSON.stringify(json));
     assert.equal(json.method, BASELINE.name);
     assert.equal(json.outputs.length, CREDIT_SMALL.trajectories);
-  } finally {
-    ac.abort();
-    await server.finished;
-  }
+  });
 });
 
 Deno.test("server_latency: --servers refuses an unknown server, naming the four", async () => {

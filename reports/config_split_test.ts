@@ -40,29 +40,23 @@ Deno.test("splitConfigs: a warm start, two baselines and two methods, by hand", 
     method: { clip: 0.2, kl: { coef: 0.001, estimator: "k3" } },
     rl: { steps: 120, rollout: { groupSize: 5 }, lrs: [3e-4, 1e-4] },
   });
+  // The differences of each arm, as `base` and `method` build them.
+  const checkpoint = (seed: number) => ({ path: "sftCheckpoint", value: `sft/seed-${seed}` });
+  const baseDiffs = (seed: number) => [checkpoint(seed), { path: "rl.rollout.topK", value: 3 }];
+  const methodDiffs = (seed: number, alpha: number) => [
+    checkpoint(seed),
+    // Present in 2 of 5 runs only: listed under those runs, leaf by leaf.
+    { path: "method.alpha", value: alpha },
+    { path: "method.feedback.enabled", value: true },
+    { path: "method.feedback.maxCalls", value: 1 },
+    { path: "rl.rollout.topK", value: 5 },
+  ];
   assert.deepEqual(s.differences, [
-    [
-      { path: "sftCheckpoint", value: "sft/seed-1" },
-      { path: "method", absent: true },
-      { path: "rl", absent: true },
-    ],
-    [{ path: "sftCheckpoint", value: "sft/seed-1" }, { path: "rl.rollout.topK", value: 3 }],
-    [
-      { path: "sftCheckpoint", value: "sft/seed-1" },
-      // Present in 2 of 5 runs only: listed under those runs, leaf by leaf.
-      { path: "method.alpha", value: 0.3 },
-      { path: "method.feedback.enabled", value: true },
-      { path: "method.feedback.maxCalls", value: 1 },
-      { path: "rl.rollout.topK", value: 5 },
-    ],
-    [{ path: "sftCheckpoint", value: "sft/seed-2" }, { path: "rl.rollout.topK", value: 3 }],
-    [
-      { path: "sftCheckpoint", value: "sft/seed-2" },
-      { path: "method.alpha", value: 0.1 },
-      { path: "method.feedback.enabled", value: true },
-      { path: "method.feedback.maxCalls", value: 1 },
-      { path: "rl.rollout.topK", value: 5 },
-    ],
+    [checkpoint(1), { path: "method", absent: true }, { path: "rl", absent: true }],
+    baseDiffs(1),
+    methodDiffs(1, 0.3),
+    baseDiffs(2),
+    methodDiffs(2, 0.1),
   ]);
   assert.deepEqual(s.differences[2]!.map(differenceText), [
     'sftCheckpoint: "sft/seed-1"',

@@ -28,14 +28,24 @@ function assertSameWeights(a: number[][], b: number[][]): void {
   );
 }
 
+/**
+ * `n` random trajectories (drawn from `new Rng(seed)`) and their batch, with random advantages
+ * on its policy tokens (drawn next from the same generator).
+ */
+function randomBatch(seed: number, n: number) {
+  const rng = new Rng(seed);
+  const trajs = randomTrajectories(rng, n);
+  const batch = buildBatch(trajs);
+  const adv = Float32Array.from(batch.lossMask, (m) => (m ? rng.normal() : 0));
+  return { trajs, batch, adv };
+}
+
 for (
   const aggregation of ["token-mean", "seq-mean-token-mean", "seq-mean-token-sum-norm"] as const
 ) {
   Deno.test(`gradientStep: micro-batches give the whole-batch update (${aggregation})`, async () => {
     await initBackend({ backend: "cpu" });
-    const rng = new Rng(5);
-    const batch = buildBatch(randomTrajectories(rng, 7));
-    const adv = Float32Array.from(batch.lossMask, (m) => (m ? rng.normal() : 0));
+    const { batch, adv } = randomBatch(5, 7);
     const loss = {
       ...LOSS_BASE,
       aggregation: aggregation as Aggregation,
@@ -105,10 +115,7 @@ Deno.test("on-policy loss with detached old log-probs has the REINFORCE gradient
 
 Deno.test("gradientStep on rows with fixed log-probs: the update of the sub-batch alone", async () => {
   await initBackend({ backend: "cpu" });
-  const rng = new Rng(11);
-  const trajs = randomTrajectories(rng, 8);
-  const batch = buildBatch(trajs);
-  const adv = Float32Array.from(batch.lossMask, (m) => (m ? rng.normal() : 0));
+  const { trajs, batch, adv } = randomBatch(11, 8);
   const loss = { ...LOSS_BASE, klCoef: 0.1, aggregation: "seq-mean-token-mean" as const };
   const rows = [5, 0, 4, 1];
   const ref = new Transformer(TINY_MODEL, { rng: new Rng(3) });
@@ -139,12 +146,15 @@ Deno.test("gradientStep on rows with fixed log-probs: the update of the sub-batc
   ref.dispose();
 });
 
-Deno.test("gradientStep: a second update on the same batch is off-policy and clipped", async () => {
-  await initBackend({ backend: "cpu" });
-  const rng = new Rng(12);
-  const batch = buildBatch(randomTrajectories(rng, 8));
-  const adv = Float32Array.from(batch.lossMask, (m) => (m ? rng.normal() : 0));
-  const loss = { ...LOSS_BASE, aggregation: "token-mean" as const };
+/**
+ * Two updates of a fresh model (seed 1, init std 0.3; AdamW at lr 0.05) on all rows of
+ * `batch`, both against the log-probs of before the first, so that the second is off-policy;
+ * `extra` adds clip scales or micro-batches. Returns each update's metrics and the weights.
+ */
+function twoUpdates(
+  { batch, adv }: ReturnType<typeof randomBatch>,
+  extra: Pick<StepArgs, "clipScale" | "microBatchRows">,
+) {
   const model = new Transformer(TINY_MODEL, { rng: new Rng(1), initStd: 0.3 });
   const opt = new AdamW(model.variables(), { ...TEST_ADAM, lr: 0.05 });
   const old = behaviourLogProbs(model, batch, { temperature: 1 });
@@ -156,55 +166,39 @@ Deno.test("gradientStep: a second update on the same batch is off-policy and cli
       batch,
       advantages: adv,
       weights: undefined,
-      loss,
+      ...extra,
+      loss: { ...LOSS_BASE, aggregation: "token-mean" },
       rows: [0, 1, 2, 3, 4, 5, 6, 7],
       oldLogProbs: old,
     });
-  assert.equal(step().metrics[METRIC.clipFraction], 0, "first update: ratio 1");
-  const second = step().metrics[METRIC.clipFraction]!;
-  assert.ok(second > 0, `second update: some ratios leave [0.8, 1.28] (clip fraction ${second})`);
+  const first = step().metrics;
+  const second = step().metrics;
+  const w = model.variables().map((v) => Array.from(v.dataSync()));
   opt.dispose();
   model.dispose();
+  return { first, second, w };
+}
+
+Deno.test("gradientStep: a second update on the same batch is off-policy and clipped", async () => {
+  await initBackend({ backend: "cpu" });
+  const { first, second } = twoUpdates(randomBatch(12, 8), {});
+  assert.equal(first[METRIC.clipFraction], 0, "first update: ratio 1");
+  const clipped = second[METRIC.clipFraction]!;
+  assert.ok(clipped > 0, `second update: some ratios leave [0.8, 1.28] (clip fraction ${clipped})`);
 });
 
 Deno.test("gradientStep: clip scales reach the loss (1 = no scale, bit for bit; wide = unclipped)", async () => {
   await initBackend({ backend: "cpu" });
-  const rng = new Rng(12);
-  const batch = buildBatch(randomTrajectories(rng, 8));
-  const adv = Float32Array.from(batch.lossMask, (m) => (m ? rng.normal() : 0));
-  const loss = { ...LOSS_BASE, aggregation: "token-mean" as const };
-  /** Two updates on the batch (the second off-policy); the second's metrics and the weights. */
-  const twoUpdates = (clipScale: Float32Array | undefined) => {
-    const model = new Transformer(TINY_MODEL, { rng: new Rng(1), initStd: 0.3 });
-    const opt = new AdamW(model.variables(), { ...TEST_ADAM, lr: 0.05 });
-    const old = behaviourLogProbs(model, batch, { temperature: 1 });
-    const step = () =>
-      gradientStep({
-        model,
-        refModel: undefined,
-        optimizer: opt,
-        batch,
-        advantages: adv,
-        weights: undefined,
-        ...(clipScale ? { clipScale } : {}),
-        loss,
-        rows: [0, 1, 2, 3, 4, 5, 6, 7],
-        oldLogProbs: old,
-        microBatchRows: 3,
-      });
-    step();
-    const second = step().metrics;
-    const w = model.variables().map((v) => Array.from(v.dataSync()));
-    opt.dispose();
-    model.dispose();
-    return { second, w };
-  };
-  const none = twoUpdates(undefined);
-  const ones = twoUpdates(new Float32Array(batch.n * batch.length).fill(1));
+  const fixture = randomBatch(12, 8);
+  const { batch } = fixture;
+  const run = (clipScale: Float32Array | undefined) =>
+    twoUpdates(fixture, { ...(clipScale ? { clipScale } : {}), microBatchRows: 3 });
+  const none = run(undefined);
+  const ones = run(new Float32Array(batch.n * batch.length).fill(1));
   assert.deepEqual(ones, none);
   assert.ok(none.second[METRIC.clipFraction]! > 0, "the unscaled second update clips");
   // A range 1000 times wider: nothing is clipped, and the update differs.
-  const wide = twoUpdates(new Float32Array(batch.n * batch.length).fill(1000));
+  const wide = run(new Float32Array(batch.n * batch.length).fill(1000));
   assert.equal(wide.second[METRIC.clipFraction], 0, `${none.second[METRIC.clipFraction]}`);
   assert.notDeepEqual(wide.w, none.w);
 });

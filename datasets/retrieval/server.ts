@@ -46,7 +46,7 @@
 import type { Passage } from "@creditlab/core";
 import { toContents } from "../corpus/contents.ts";
 import {
-  type GuardedServer,
+  type GuardedService,
   guardedService,
   type HttpLimits,
   readBody,
@@ -77,11 +77,8 @@ export interface RetrieverServerOptions extends HttpLimits {
   maxResults?: number;
 }
 
-/** A running server: the guarded server's port, `shutdown` and `finished`, and its URL. */
-export interface RetrieverServer extends Pick<GuardedServer, "port" | "shutdown" | "finished"> {
-  /** Base URL, e.g. `http://127.0.0.1:8000` (POST `${url}/retrieve`). */
-  url: string;
-}
+/** A running server: its base URL (POST `${url}/retrieve`), port, `shutdown` and `finished`. */
+export type RetrieverServer = GuardedService;
 
 function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), {

@@ -34,6 +34,42 @@ function randomValue(rng: Rng, depth: number): unknown {
   }
 }
 
+/** JSON.parse's value or error message for `text` (bytes: decoded as a body is). */
+function native(text: string | Uint8Array): { value: unknown } | { error: string } {
+  try {
+    return { value: JSON.parse(typeof text === "string" ? text : new TextDecoder().decode(text)) };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+async function sliced(
+  text: string | Uint8Array,
+  pieceChars: number,
+): Promise<{ value: unknown } | { error: string }> {
+  try {
+    return { value: await parseJsonSliced(text, { pieceChars }) };
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
+    return { error: e.message };
+  }
+}
+
+/**
+ * Parse `text` with a `TimeSlicer` of `sliceMs` while a 0 ms interval timer counts the turns the
+ * event loop gets meanwhile; the value and the count.
+ */
+async function parseCountingYields(text: string | Uint8Array, sliceMs: number) {
+  const slicer = new TimeSlicer({ sliceMs, busySliceMs: sliceMs });
+  let yields = 0;
+  const timer = setInterval(() => yields++, 0);
+  try {
+    return { value: await parseJsonSliced(text, { slicer }), yields };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 Deno.test("parseJsonSliced: equals JSON.parse on random documents split into tiny pieces", async () => {
   const rng = new Rng(7);
   for (let t = 0; t < 300; t++) {
@@ -104,19 +140,7 @@ Deno.test("parseJsonSliced: mutated documents give JSON.parse's value or JSON.pa
     const mutated = rng.int(2) === 0
       ? text.slice(0, at) + text.slice(at + 1)
       : text.slice(0, at) + noise[rng.int(noise.length)] + text.slice(at);
-    let want: { value: unknown } | { error: string };
-    try {
-      want = { value: JSON.parse(mutated) };
-    } catch (e) {
-      want = { error: (e as Error).message };
-    }
-    let got: { value: unknown } | { error: string };
-    try {
-      got = { value: await parseJsonSliced(mutated, { pieceChars: 3 }) };
-    } catch (e) {
-      got = { error: (e as Error).message };
-    }
-    assert.deepEqual(got, want, mutated);
+    assert.deepEqual(await sliced(mutated, 3), native(mutated), mutated);
   }
 });
 
@@ -127,37 +151,10 @@ Deno.test("parseJsonSliced: a 4 MB body of 100,000 queries is parsed in pieces w
   );
   const text = JSON.stringify({ queries, topk: 3, return_scores: true });
   assert.ok(text.length > 4_000_000);
-  const slicer = new TimeSlicer({ sliceMs: 1, busySliceMs: 1 });
-  let yields = 0;
-  const timer = setInterval(() => yields++, 0);
-  try {
-    assert.deepEqual(await parseJsonSliced(text, { slicer }), JSON.parse(text));
-  } finally {
-    clearInterval(timer);
-  }
+  const { value, yields } = await parseCountingYields(text, 1);
+  assert.deepEqual(value, JSON.parse(text));
   assert.ok(yields > 2, `the parse yielded to the event loop ${yields} times`);
 });
-
-/** JSON.parse's value or error message for `text` (bytes: decoded as a body is). */
-function native(text: string | Uint8Array): { value: unknown } | { error: string } {
-  try {
-    return { value: JSON.parse(typeof text === "string" ? text : new TextDecoder().decode(text)) };
-  } catch (e) {
-    return { error: (e as Error).message };
-  }
-}
-
-async function sliced(
-  text: string | Uint8Array,
-  pieceChars: number,
-): Promise<{ value: unknown } | { error: string }> {
-  try {
-    return { value: await parseJsonSliced(text, { pieceChars }) };
-  } catch (e) {
-    if (!(e instanceof SyntaxError)) throw e;
-    return { error: e.message };
-  }
-}
 
 Deno.test("parseJsonSliced on UTF-8 bytes and text: JSON.parse's value or error, mutated documents", async () => {
   const rng = new Rng(13);
@@ -207,14 +204,8 @@ Deno.test("parseJsonSliced: a 25 MB body of bytes is parsed as JSON.parse does, 
   });
   const bytes = new TextEncoder().encode(text);
   assert.ok(bytes.length > 20_000_000, `${bytes.length} bytes`);
-  const slicer = new TimeSlicer({ sliceMs: 5, busySliceMs: 5 });
-  let yields = 0;
-  const timer = setInterval(() => yields++, 0);
-  try {
-    assert.deepEqual(await parseJsonSliced(bytes, { slicer }), JSON.parse(text));
-  } finally {
-    clearInterval(timer);
-  }
+  const { value, yields } = await parseCountingYields(bytes, 5);
+  assert.deepEqual(value, JSON.parse(text));
   assert.ok(yields > 10, `the parse yielded to the event loop ${yields} times`);
 });
 

@@ -29,7 +29,7 @@
 import type { FeedbackDetail } from "@creditlab/core";
 import {
   ENTITY_MATCH_DEFAULTS,
-  type GuardedServer,
+  type GuardedService,
   guardedService,
   type HttpLimits,
   readBody,
@@ -214,11 +214,8 @@ export interface ServeEnvOptions extends EnvServiceOptions {
   port?: number;
 }
 
-/** A running environment service. */
-export interface EnvServer extends Pick<GuardedServer, "port" | "shutdown" | "finished"> {
-  /** Base URL, e.g. `http://127.0.0.1:8092`. */
-  url: string;
-}
+/** A running environment service: its base URL, port, `shutdown` and `finished`. */
+export type EnvServer = GuardedService;
 
 /**
  * Serve the environment service behind the bounded-HTTP guard until `shutdown()`.

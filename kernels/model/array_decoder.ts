@@ -25,7 +25,7 @@
  */
 import { gemm } from "../blas.ts";
 import type { ModelConfig } from "./config.ts";
-import { checkDecoderSize, feedCounts } from "./feeds.ts";
+import { RowDecoder } from "./row_decoder.ts";
 
 /** A transformer's parameters as plain arrays (row-major, the checkpoint's shapes). */
 export interface ArrayWeights {
@@ -122,31 +122,20 @@ export function rmsNormRows(
  * dec.dispose();
  * ```
  */
-export class ArrayDecoder {
-  /** Number of rows. */
-  readonly batchSize: number;
-  /** Most tokens a row may hold. */
-  readonly capacity: number;
+export class ArrayDecoder extends RowDecoder {
   #w: ArrayWeights;
-  #len: Int32Array;
   /** keys[l][r], values[l][r]: `[cap, nKv, hd]` for row r in layer l. */
   #keys: Float32Array[][];
   #values: Float32Array[][];
-  #logits: Float32Array;
   /** RoPE inverse frequencies `theta^(-2j/hd)`. */
   #invFreq: Float64Array;
-  #disposed = false;
 
   /** Use `Transformer.decoder(batchSize, { engine: "arrays" })`. */
   constructor(weights: ArrayWeights, opts: { batchSize: number; capacity: number }) {
     const { batchSize, capacity } = opts;
-    checkDecoderSize(batchSize, capacity);
+    super({ batchSize, capacity, vocab: weights.config.vocabSize });
     const c = weights.config;
     this.#w = weights;
-    this.batchSize = batchSize;
-    this.capacity = capacity;
-    this.#len = new Int32Array(batchSize);
-    this.#logits = new Float32Array(batchSize * c.vocabSize);
     const hd = c.dModel / c.nHeads, width = c.nKvHeads * hd;
     const initial = Math.min(capacity, 64) * width;
     this.#keys = weights.layers.map(() =>
@@ -159,22 +148,11 @@ export class ArrayDecoder {
     for (let j = 0; j < hd / 2; j++) this.#invFreq[j] = Math.pow(c.ropeTheta, (-2 * j) / hd);
   }
 
-  /** Tokens held by each row (a copy). */
-  lengths(): Int32Array {
-    return this.#len.slice();
-  }
-
-  /**
-   * Append tokens to rows and return next-token logits `[B * V]` (a fresh array).
-   * `feeds[b]` = the tokens row b appends (null or empty = idle).
-   */
-  feed(feeds: readonly (Int32Array | null)[]): Float32Array {
-    if (this.#disposed) throw new Error("Decoder.feed: used after dispose()");
+  /** The fed tokens of all rows, packed, through the blocks (see the module doc). */
+  protected override append(feeds: readonly (Int32Array | null)[], counts: Int32Array): void {
     const w = this.#w, c = w.config, bsz = this.batchSize, vocab = c.vocabSize;
-    const counts = feedCounts(feeds, { vocab, held: this.#len, capacity: this.capacity });
     let n = 0;
     for (let r = 0; r < bsz; r++) n += counts[r]!;
-    if (n === 0) return this.#logits.slice();
 
     const d = c.dModel, nH = c.nHeads, nKv = c.nKvHeads, hd = d / nH, g = nH / nKv;
     const qw = nH * hd, kw = nKv * hd, ffn = c.ffnHidden;
@@ -188,15 +166,15 @@ export class ArrayDecoder {
     for (let r = 0; r < bsz; r++) {
       const f = feeds[r];
       if (!f || f.length === 0) continue;
-      segments.push({ row: r, start: i, n: f.length, pos0: this.#len[r]! });
+      segments.push({ row: r, start: i, n: f.length, pos0: this.len[r]! });
       for (let j = 0; j < f.length; j++, i++) {
         rowOf[i] = r;
-        posOf[i] = this.#len[r]! + j;
+        posOf[i] = this.len[r]! + j;
         x.set(w.embed.subarray(f[j]! * d, (f[j]! + 1) * d), i * d);
       }
       lastOf.push(i - 1);
       lastRows.push(r);
-      this.#ensure(r, this.#len[r]! + f.length);
+      this.#ensure(r, this.len[r]! + f.length);
     }
     // RoPE tables of the packed positions.
     const half = hd / 2;
@@ -301,15 +279,13 @@ export class ArrayDecoder {
     else gemm(hl, w.lmHead, z, { m: R, n: vocab, k: d });
     for (let j = 0; j < R; j++) {
       const r = lastRows[j]!;
-      this.#logits.set(z.subarray(j * vocab, (j + 1) * vocab), r * vocab);
-      this.#len[r] = this.#len[r]! + counts[r]!;
+      this.logits.set(z.subarray(j * vocab, (j + 1) * vocab), r * vocab);
+      this.len[r] = this.len[r]! + counts[r]!;
     }
-    return this.#logits.slice();
   }
 
   /** Release the caches. */
-  dispose(): void {
-    this.#disposed = true;
+  protected override release(): void {
     this.#keys = [];
     this.#values = [];
   }
@@ -323,7 +299,7 @@ export class ArrayDecoder {
         if (cur.length >= tokens * width) continue;
         const cap = Math.min(this.capacity, Math.max(tokens, (cur.length / width) * 2));
         const next = new Float32Array(cap * width);
-        next.set(cur.subarray(0, this.#len[r]! * width));
+        next.set(cur.subarray(0, this.len[r]! * width));
         layer[r] = next;
       }
     }

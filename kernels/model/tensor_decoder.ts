@@ -8,7 +8,7 @@ import { tf } from "../backend.ts";
 import type { Transformer } from "../model.ts";
 import type { BlockCtx } from "./block_ctx.ts";
 import { MASK_NEG, ropeTables } from "./layers.ts";
-import { checkDecoderSize, feedCounts } from "./feeds.ts";
+import { RowDecoder } from "./row_decoder.ts";
 
 /**
  * How a {@link Decoder} computes: `"arrays"` (default) = {@link ArrayDecoder}, plain typed arrays
@@ -54,11 +54,7 @@ export interface Decoder {
  * The decoder snapshots the output projection when it is created: create a new decoder after
  * changing the model's weights.
  */
-export class TensorDecoder implements Decoder {
-  /** Number of rows. */
-  readonly batchSize: number;
-  /** Most tokens a row may hold. */
-  readonly capacity: number;
+export class TensorDecoder extends RowDecoder {
   #model: Transformer;
   #ks: tf.Tensor[] = [];
   #vs: tf.Tensor[] = [];
@@ -66,40 +62,22 @@ export class TensorDecoder implements Decoder {
   #slots = 0;
   /** valid[b][s] = 1 when slot s holds one of row b's tokens. */
   #valid: Uint8Array[];
-  #len: Int32Array;
-  #logits: Float32Array;
   /** Output projection snapshot taken at creation (weights are fixed while decoding). */
   #headW: tf.Tensor2D;
-  #disposed = false;
 
   /** Use `Transformer.decoder(batchSize, { engine: "tensors" })`. */
   constructor(model: Transformer, batchSize: number, capacity: number) {
-    checkDecoderSize(batchSize, capacity);
+    super({ batchSize, capacity, vocab: model.config.vocabSize });
     this.#model = model;
-    this.batchSize = batchSize;
-    this.capacity = capacity;
     this.#valid = Array.from({ length: batchSize }, () => new Uint8Array(64));
-    this.#len = new Int32Array(batchSize);
-    this.#logits = new Float32Array(batchSize * model.config.vocabSize);
     this.#headW = tf.keep(model.headWeight());
   }
 
-  /** Tokens held by each row (a copy). */
-  lengths(): Int32Array {
-    return this.#len.slice();
-  }
-
-  /**
-   * Append tokens to rows and return next-token logits `[B * V]` (a fresh array).
-   * `feeds[b]` = the tokens row b appends (null or empty = idle).
-   */
-  feed(feeds: readonly (Int32Array | null)[]): Float32Array {
-    if (this.#disposed) throw new Error("Decoder.feed: used after dispose()");
+  /** One batched step of `t` slots (the longest feed), each row's tokens in its first ones. */
+  protected override append(feeds: readonly (Int32Array | null)[], counts: Int32Array): void {
     const m = this.#model, c = m.config, bsz = this.batchSize, vocab = c.vocabSize;
-    const counts = feedCounts(feeds, { vocab, held: this.#len, capacity: this.capacity });
     const t = Math.max(...counts);
-    if (t === 0) return this.#logits.slice();
-    if (this.#slots + t > this.capacity && this.#slots > Math.max(...this.#len)) this.#compact();
+    if (this.#slots + t > this.capacity && this.#slots > Math.max(...this.len)) this.#compact();
 
     const hd = m.headDim, nKv = c.nKvHeads, g = c.nHeads / nKv, s0 = this.#slots, s1 = s0 + t;
     const ids = new Int32Array(bsz * t), pos = new Int32Array(bsz * t);
@@ -107,7 +85,7 @@ export class TensorDecoder implements Decoder {
       const f = feeds[r];
       for (let i = 0; i < t; i++) {
         ids[r * t + i] = f && i < f.length ? f[i]! : 0;
-        pos[r * t + i] = this.#len[r]! + i;
+        pos[r * t + i] = this.len[r]! + i;
       }
     }
     // mask [B, 1, g*t, s1]: old slots by validity, new slots causal within the row's own feed
@@ -157,17 +135,14 @@ export class TensorDecoder implements Decoder {
       const n = counts[r]!;
       this.#ensureSlots(r, s1);
       for (let j = 0; j < t; j++) this.#valid[r]![s0 + j] = j < n ? 1 : 0;
-      if (n > 0) this.#logits.set(logits.subarray(r * vocab, (r + 1) * vocab), r * vocab);
-      this.#len[r] = this.#len[r]! + n;
+      if (n > 0) this.logits.set(logits.subarray(r * vocab, (r + 1) * vocab), r * vocab);
+      this.len[r] = this.len[r]! + n;
     }
     this.#slots = s1;
-    return this.#logits.slice();
   }
 
   /** Free the cache tensors. */
-  dispose(): void {
-    if (this.#disposed) return;
-    this.#disposed = true;
+  protected override release(): void {
     for (const k of this.#ks) k.dispose();
     for (const v of this.#vs) v.dispose();
     this.#ks = [];
@@ -186,7 +161,7 @@ export class TensorDecoder implements Decoder {
   /** Gather each row's filled slots to the front of the cache. */
   #compact(): void {
     const c = this.#model.config, bsz = this.batchSize, nKv = c.nKvHeads, hd = this.#model.headDim;
-    const s = this.#slots, keep = Math.max(...this.#len);
+    const s = this.#slots, keep = Math.max(...this.len);
     const idx = new Int32Array(bsz * nKv * keep);
     const newValid: Uint8Array[] = [];
     for (let r = 0; r < bsz; r++) {

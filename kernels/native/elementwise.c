@@ -197,6 +197,26 @@ static int64_t nblocks(int64_t n, int64_t block) { return (n + block - 1) / bloc
 /* exp in double                                                                               */
 /* ------------------------------------------------------------------------------------------ */
 
+/* 1/k! for k = 0..11: the coefficients of the Taylor series of e^r. */
+static const double INV_FACTORIAL[12] = {
+  1.0, 1.0, 0.5, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0, 1.0 / 5040.0, 1.0 / 40320.0,
+  1.0 / 362880.0, 1.0 / 3628800.0, 1.0 / 39916800.0,
+};
+
+/* The Taylor polynomial of e^r of the given degree (<= 11), by Horner's rule in double. */
+static inline double exp_taylor(double r, int degree) {
+  double p = INV_FACTORIAL[degree];
+  for (int k = degree - 1; k >= 0; k--) p = p * r + INV_FACTORIAL[k];
+  return p;
+}
+
+/* The same in float, on the coefficients rounded to float (each 1/k! rounded once). */
+static inline float expf_taylor(float r, int degree) {
+  float p = (float)INV_FACTORIAL[degree];
+  for (int k = degree - 1; k >= 0; k--) p = p * r + (float)INV_FACTORIAL[k];
+  return p;
+}
+
 /* e^x for x in [-110, 110] (callers clamp), relative error < 1e-14. */
 static inline double exp_core(double x) {
   const double shifter = 0x1.8p52;
@@ -208,18 +228,7 @@ static inline double exp_core(double x) {
   memcpy(&ki, &kd, sizeof ki);
   kd -= shifter;
   const double r = (x - kd * ln2_hi) - kd * ln2_lo;
-  double p = 1.0 / 39916800.0;
-  p = p * r + 1.0 / 3628800.0;
-  p = p * r + 1.0 / 362880.0;
-  p = p * r + 1.0 / 40320.0;
-  p = p * r + 1.0 / 5040.0;
-  p = p * r + 1.0 / 720.0;
-  p = p * r + 1.0 / 120.0;
-  p = p * r + 1.0 / 24.0;
-  p = p * r + 1.0 / 6.0;
-  p = p * r + 0.5;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
+  const double p = exp_taylor(r, 11);
   const uint64_t sbits = (uint64_t)(ki + 1023) << 52;
   double scale;
   memcpy(&scale, &sbits, sizeof scale);
@@ -253,14 +262,7 @@ static inline float expf_fast(float x) {
   kf -= shifter;
   float r = xc - kf * 0x1.62e400p-1f;
   r = r - kf * 0x1.7f7d1cp-20f;
-  float p = 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
+  const float p = expf_taylor(r, 7);
   const int32_t n = ki - 0x4B400000;
   const int32_t n1 = n >> 1, n2 = n - n1;
   const int32_t b1 = (n1 + 127) << 23, b2 = (n2 + 127) << 23;

@@ -57,43 +57,74 @@ Deno.test("clippedSurrogate: golden values (clip high, clip low, dual clip)", ()
   assert.equal(r.metrics.clipFraction, 0);
 });
 
+/** The aggregation-carrying clip config of the random comparisons. */
+type RandomConfig = ClipOptions & { aggregation: (typeof AGGREGATION_MODES)[number] };
+
+/** A random [B, T] batch and clip config of the comparisons with the plain loop. */
+interface RandomCase {
+  shape: [number, number];
+  logProbs: Float32Array;
+  oldLogProbs: Float32Array;
+  advantages: Float32Array;
+  mask: Float32Array;
+  clipScale?: Float32Array;
+  cfg: RandomConfig;
+}
+
+/**
+ * Draw a {@link RandomCase} from `rng`, in a fixed order (shape, old log-probs, log-probs off
+ * them by `noise`, advantages, mask, clip scales when `clipScales`, config), so that a seed
+ * always gives the same case.
+ */
+function randomCase(rng: Rng, seed: number, opts: { noise: number; clipScales: boolean }) {
+  const B = 1 + rng.int(4), T = 1 + rng.int(8);
+  const oldLogProbs = randn(rng, B * T, 1);
+  const logProbs = oldLogProbs.map((v) => v + opts.noise * rng.normal());
+  const advantages = randn(rng, B * T);
+  const mask = randomMask(rng, B, T);
+  const clipScale = opts.clipScales
+    ? Float32Array.from({ length: B * T }, () => 0.2 + 2 * rng.next())
+    : undefined;
+  const cfg: RandomConfig = {
+    clipLow: 0.1 + 0.2 * rng.next(),
+    clipHigh: 0.1 + 0.3 * rng.next(),
+    dualClip: seed % 2 === 0 ? null : 1.5 + 2 * rng.next(),
+    aggregation: AGGREGATION_MODES[seed % 3]!,
+  };
+  const c: RandomCase = { shape: [B, T], logProbs, oldLogProbs, advantages, mask, cfg };
+  return clipScale ? { ...c, clipScale } : c;
+}
+
+/** The plain loop's inputs of `c` (its clip scales too, when it has them and `scaled`). */
+function refArgs(c: RandomCase, scaled = true) {
+  const { logProbs, oldLogProbs, advantages, mask, clipScale } = c;
+  const args = { logProbs, oldLogProbs, advantages, mask, rowLength: c.shape[1] };
+  return clipScale && scaled ? { ...args, clipScale } : args;
+}
+
+/** Assert that the tf kernel equals the plain loop on `c`; returns the plain loop's result. */
+function assertTfEqualsRef(c: RandomCase, seed: number) {
+  const t = (v: Float32Array) => tf.tensor2d(v, c.shape);
+  const got = clippedSurrogate({
+    logProbs: t(c.logProbs),
+    oldLogProbs: t(c.oldLogProbs),
+    advantages: t(c.advantages),
+    mask: t(c.mask),
+    ...(c.clipScale ? { clipScale: t(c.clipScale) } : {}),
+  }, c.cfg);
+  const want = clippedSurrogateRef(refArgs(c), c.cfg);
+  const tol = { rtol: 1e-4, atol: 1e-5 };
+  close(got.loss.dataSync()[0]!, want.loss, { ...tol, what: `loss seed ${seed}` });
+  allclose(got.perToken.dataSync(), want.perToken, { ...tol, what: "perToken" });
+  for (const k of Object.keys(want.metrics) as (keyof typeof want.metrics)[]) {
+    close(got.metrics[k], want.metrics[k], { ...tol, what: `${k} seed ${seed}` });
+  }
+  return want;
+}
+
 Deno.test("clippedSurrogate: tf equals the plain loop (random shapes, seeds, configs)", () => {
   for (let seed = 0; seed < 12; seed++) {
-    const rng = new Rng(seed);
-    const B = 1 + rng.int(4), T = 1 + rng.int(8);
-    const old = randn(rng, B * T, 1);
-    const lp = old.map((v) => v + 0.4 * rng.normal());
-    const adv = randn(rng, B * T);
-    const mask = randomMask(rng, B, T);
-    const cfg: ClipOptions & { aggregation: (typeof AGGREGATION_MODES)[number] } = {
-      clipLow: 0.1 + 0.2 * rng.next(),
-      clipHigh: 0.1 + 0.3 * rng.next(),
-      dualClip: seed % 2 === 0 ? null : 1.5 + 2 * rng.next(),
-      aggregation: AGGREGATION_MODES[seed % 3]!,
-    };
-    const s = [B, T] as [number, number];
-    const got = clippedSurrogate({
-      logProbs: tf.tensor2d(lp, s),
-      oldLogProbs: tf.tensor2d(old, s),
-      advantages: tf.tensor2d(adv, s),
-      mask: tf.tensor2d(mask, s),
-    }, cfg);
-    const want = clippedSurrogateRef({
-      logProbs: lp,
-      oldLogProbs: old,
-      advantages: adv,
-      mask,
-      rowLength: T,
-    }, cfg);
-    close(got.loss.dataSync()[0]!, want.loss, {
-      rtol: 1e-4,
-      atol: 1e-5,
-      what: `loss seed ${seed}`,
-    });
-    allclose(got.perToken.dataSync(), want.perToken, { rtol: 1e-4, atol: 1e-5, what: "perToken" });
-    for (const k of Object.keys(want.metrics) as (keyof typeof want.metrics)[]) {
-      close(got.metrics[k], want.metrics[k], { rtol: 1e-4, atol: 1e-5, what: `${k} seed ${seed}` });
-    }
+    assertTfEqualsRef(randomCase(new Rng(seed), seed, { noise: 0.4, clipScales: false }), seed);
   }
 });
 
@@ -178,47 +209,9 @@ Deno.test("clippedSurrogate: clip scale 1 everywhere is bit for bit no clip scal
 Deno.test("clippedSurrogate: with clip scales, tf equals the plain loop (seeds, configs)", () => {
   let changed = 0;
   for (let seed = 0; seed < 12; seed++) {
-    const rng = new Rng(200 + seed);
-    const B = 1 + rng.int(4), T = 1 + rng.int(8);
-    const old = randn(rng, B * T, 1);
-    const lp = old.map((v) => v + 0.5 * rng.normal());
-    const adv = randn(rng, B * T);
-    const mask = randomMask(rng, B, T);
-    const scale = Float32Array.from({ length: B * T }, () => 0.2 + 2 * rng.next());
-    const cfg: ClipOptions & { aggregation: (typeof AGGREGATION_MODES)[number] } = {
-      clipLow: 0.1 + 0.2 * rng.next(),
-      clipHigh: 0.1 + 0.3 * rng.next(),
-      dualClip: seed % 2 === 0 ? null : 1.5 + 2 * rng.next(),
-      aggregation: AGGREGATION_MODES[seed % 3]!,
-    };
-    const s = [B, T] as [number, number];
-    const got = clippedSurrogate({
-      logProbs: tf.tensor2d(lp, s),
-      oldLogProbs: tf.tensor2d(old, s),
-      advantages: tf.tensor2d(adv, s),
-      mask: tf.tensor2d(mask, s),
-      clipScale: tf.tensor2d(scale, s),
-    }, cfg);
-    const want = clippedSurrogateRef({
-      logProbs: lp,
-      oldLogProbs: old,
-      advantages: adv,
-      mask,
-      clipScale: scale,
-      rowLength: T,
-    }, cfg);
-    const plain = clippedSurrogateRef({
-      logProbs: lp,
-      oldLogProbs: old,
-      advantages: adv,
-      mask,
-      rowLength: T,
-    }, cfg);
-    close(got.loss.dataSync()[0]!, want.loss, { rtol: 1e-4, atol: 1e-5, what: `loss ${seed}` });
-    allclose(got.perToken.dataSync(), want.perToken, { rtol: 1e-4, atol: 1e-5, what: "perToken" });
-    for (const k of Object.keys(want.metrics) as (keyof typeof want.metrics)[]) {
-      close(got.metrics[k], want.metrics[k], { rtol: 1e-4, atol: 1e-5, what: `${k} seed ${seed}` });
-    }
+    const c = randomCase(new Rng(200 + seed), seed, { noise: 0.5, clipScales: true });
+    const want = assertTfEqualsRef(c, seed);
+    const plain = clippedSurrogateRef(refArgs(c, false), c.cfg);
     if (want.perToken.some((v, i) => Math.abs(v - plain.perToken[i]!) > 1e-6)) changed++;
   }
   // The scales matter: in most cases some token's term differs from the unscaled reference.
