@@ -25,9 +25,9 @@ import { stringDefaults } from "@creditlab/core/cli";
 import process from "node:process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { readCpuModel, Rng } from "@creditlab/kernels";
 import { parseCorpusFile } from "../datasets/corpus/parse.ts";
+import { withDuckDb } from "../datasets/duckdb.ts";
 import { DEFAULT_CORPUS_DIR, ingestCorpora, listCorpusFiles } from "../datasets/corpus/store.ts";
 import { Bm25Index } from "../datasets/retrieval/bm25.ts";
 import { loadIndex, saveIndex } from "../datasets/retrieval/persist.ts";
@@ -130,9 +130,7 @@ async function shippedCorpora(nQueries: number, tmp: string) {
   ];
   const ours = await qps(index, queries, 3, passageQueries(docs, 500, new Rng(7)));
   // The same BM25 in SQL over DuckDB (postings exported to tables), on a subset of queries.
-  const inst = await DuckDBInstance.create(":memory:");
-  const conn = await inst.connect();
-  try {
+  return await withDuckDb(":memory:", async (conn) => {
     const exp = await timed(() => exportPostings(conn, index));
     const sub = queries.slice(0, 100);
     let agree = 0;
@@ -160,10 +158,7 @@ async function shippedCorpora(nQueries: number, tmp: string) {
       ratioOursToDuckdbSqlBm25: ours.qpsWall / sqlQps,
       target: { qps: 2000, pass: ours.qpsWall >= 2000, passCpu: ours.qpsCpu >= 2000 },
     };
-  } finally {
-    conn.closeSync();
-    inst.closeSync();
-  }
+  });
 }
 
 async function synthetic(numDocs: number, nQueries: number, tmp: string) {
@@ -189,9 +184,7 @@ async function synthetic(numDocs: number, nQueries: number, tmp: string) {
   );
   await Deno.remove(path);
   // DuckDB raw scan of the same passages: one ILIKE scan per query (its first word).
-  const inst = await DuckDBInstance.create(":memory:");
-  const conn = await inst.connect();
-  try {
+  return await withDuckDb(":memory:", async (conn) => {
     const load2 = await timed(async () => {
       await conn.run("CREATE TABLE passages (id VARCHAR, title VARCHAR, text VARCHAR)");
       const app = await conn.createAppender("passages");
@@ -247,10 +240,7 @@ async function synthetic(numDocs: number, nQueries: number, tmp: string) {
         passQpsCpu: ours.qpsCpu >= 500,
       },
     };
-  } finally {
-    conn.closeSync();
-    inst.closeSync();
-  }
+  });
 }
 
 /** Run the data benchmarks and write bench/results/data.json. */

@@ -9,7 +9,7 @@
 
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { withDuckDb } from "./duckdb.ts";
 import { IngestCommittedError, IngestError } from "./benchmarks/errors.ts";
 import { ingestBenchmarks } from "./benchmarks/ingest.ts";
 import { writeCards } from "./benchmarks/card.ts";
@@ -102,16 +102,11 @@ async function card(args: string[]): Promise<number> {
     allowPositionals: false,
   });
   const db = values.db ? resolve(values.db) : DEFAULT_DB;
-  const inst = await DuckDBInstance.create(db, { access_mode: "READ_ONLY" });
-  const conn = await inst.connect();
-  try {
+  return await withDuckDb(db, async (conn) => {
     const paths = await writeCards(conn, values.out ? resolve(values.out) : DEFAULT_CARDS_DIR);
     for (const p of paths) console.log(p);
     return 0;
-  } finally {
-    conn.closeSync();
-    inst.closeSync();
-  }
+  }, { config: { access_mode: "READ_ONLY" } });
 }
 
 function formats(): Promise<number> {

@@ -4,6 +4,7 @@
  * @module
  */
 export {};
+export * from "./duckdb.ts";
 export * from "./metrics.ts";
 export * from "./entities.ts";
 export * as searchworld from "./searchworld/mod.ts";

@@ -5,7 +5,10 @@
  *
  * @module
  */
-import { DuckDBInstance } from "@duckdb/node-api";
+import type { DuckDBInstance } from "@duckdb/node-api";
+// The file itself, not @creditlab/datasets's mod.ts: the format stays core and DuckDB only (the
+// package's mod.ts would load all of datasets, TensorFlow included, into the run store).
+import { withDuckDb } from "@creditlab/datasets/duckdb";
 import { withoutNullFields } from "./checker.ts";
 import { InterchangeError } from "./errors.ts";
 import type { TrajectoryRecord } from "./record.ts";
@@ -59,18 +62,6 @@ const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 /** A DuckDB connection (of any instance: an in-memory one, or a run store's inside its transaction). */
 export type DuckDbConnection = Awaited<ReturnType<DuckDBInstance["connect"]>>;
 
-/** Run `fn` on a fresh in-memory DuckDB connection. */
-async function withDuckDb<T>(fn: (c: DuckDbConnection) => Promise<T>): Promise<T> {
-  const db = await DuckDBInstance.create(":memory:");
-  const c = await db.connect();
-  try {
-    return await fn(c);
-  } finally {
-    c.closeSync();
-    db.closeSync();
-  }
-}
-
 /**
  * Write `records` as a Parquet file (zstd) at exactly `path` through the DuckDB connection `c`,
  * with no temporary name: the caller renames (the run store writes its trajectory files so,
@@ -80,13 +71,9 @@ async function withDuckDb<T>(fn: (c: DuckDbConnection) => Promise<T>): Promise<T
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { DuckDBInstance } from "@duckdb/node-api";
+ * import { withDuckDb } from "@creditlab/datasets";
  * const path = await Deno.makeTempFile({ suffix: ".parquet" });
- * const db = await DuckDBInstance.create(":memory:");
- * const c = await db.connect();
- * await copyRecordsToParquet(c, { records: [], path });
- * c.closeSync();
- * db.closeSync();
+ * await withDuckDb(":memory:", (c) => copyRecordsToParquet(c, { records: [], path }));
  * assert.deepEqual(await readParquet(path), []);
  * await Deno.remove(path);
  * ```
@@ -135,7 +122,7 @@ export async function writeParquet(
 ): Promise<void> {
   const tmp = `${path}.tmp-${Deno.pid}`;
   try {
-    await withDuckDb((c) => copyRecordsToParquet(c, { records, path: tmp }));
+    await withDuckDb(":memory:", (c) => copyRecordsToParquet(c, { records, path: tmp }));
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
@@ -180,7 +167,7 @@ function rowRecord(row: Record<string, unknown>): Record<string, unknown> {
  * field. A file missing a required column fails on that field of row 1.
  */
 export async function readParquet(path: string): Promise<TrajectoryRecord[]> {
-  const rows = await withDuckDb(async (c) => {
+  const rows = await withDuckDb(":memory:", async (c) => {
     try {
       const r = await c.runAndReadAll(`SELECT * FROM read_parquet(${sqlString(path)})`);
       return r.getRowObjectsJS() as Record<string, unknown>[];

@@ -16,7 +16,7 @@
  */
 import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { withDuckDb } from "../duckdb.ts";
 import type { SkippedFile } from "./discover.ts";
 import { IngestCommittedError } from "./errors.ts";
 import { DEFAULT_CARDS_DIR, DEFAULT_DB, DEFAULT_PARQUET_DIR, DEFAULT_QA_DIR } from "./paths.ts";
@@ -90,9 +90,7 @@ export async function writeBenchmarks(
     final: join(parquetDir, `${b}.parquet`),
     benchmark: b,
   }));
-  const inst = await DuckDBInstance.create(db);
-  const conn = await inst.connect();
-  try {
+  return await withDuckDb(db, async (conn) => {
     await conn.run(
       `CREATE TEMP TABLE staging_files (file_idx INTEGER, benchmark VARCHAR, split VARCHAR,
          variant VARCHAR, source_file VARCHAR, format VARCHAR, container VARCHAR, rows INTEGER,
@@ -231,10 +229,7 @@ export async function writeBenchmarks(
       parquetFiles: temps.map((t) => t.final),
       cards,
     };
-  } finally {
-    conn.closeSync();
-    inst.closeSync();
-  }
+  });
 }
 
 /**

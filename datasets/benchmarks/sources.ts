@@ -7,7 +7,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { withDuckDb } from "../duckdb.ts";
 import { IngestError } from "./errors.ts";
 
 /** One raw record of a source file. */
@@ -210,18 +210,15 @@ function plain(v: unknown): unknown {
 
 /** Read all rows of a Parquet file as plain objects (through an in-memory DuckDB). */
 async function readParquet(path: string, file: string): Promise<RawRecord[]> {
-  const inst = await DuckDBInstance.create(":memory:");
-  const conn = await inst.connect();
-  try {
-    const reader = await conn.runAndReadAll("SELECT * FROM read_parquet($1)", [path]);
-    return reader.getRowObjectsJS().map((row, i) => ({ value: plain(row), line: i + 1 }));
-  } catch (e) {
-    throw new IngestError(
-      { file },
-      `unreadable Parquet: ${e instanceof Error ? e.message : String(e)}`,
-    );
-  } finally {
-    conn.closeSync();
-    inst.closeSync();
-  }
+  return await withDuckDb(":memory:", async (conn) => {
+    try {
+      const reader = await conn.runAndReadAll("SELECT * FROM read_parquet($1)", [path]);
+      return reader.getRowObjectsJS().map((row, i) => ({ value: plain(row), line: i + 1 }));
+    } catch (e) {
+      throw new IngestError(
+        { file },
+        `unreadable Parquet: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+  });
 }

@@ -16,9 +16,10 @@
  * @module
  */
 
-import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import type { DuckDBConnection } from "@duckdb/node-api";
 import { Field, Int32, List, Table, Utf8, vectorFromArray } from "apache-arrow";
 import type { Question } from "@creditlab/core";
+import { withDuckDb } from "../duckdb.ts";
 import { BENCHMARKS, canonicalQuestion, type StoredQuestion } from "./schema.ts";
 
 /** DDL of the store. Idempotent. */
@@ -105,22 +106,6 @@ export async function ensureSchema(
 /** A store to read from: an open connection, or the path of a DuckDB file (opened read-only). */
 export type StoreSource = DuckDBConnection | string;
 
-/** Run `f` on a connection to DuckDB database `db` (a file, or ":memory:"), closed afterwards. */
-async function withDuckDb<T>(
-  db: string,
-  config: Record<string, string>,
-  f: (c: DuckDBConnection) => Promise<T>,
-): Promise<T> {
-  const inst = await DuckDBInstance.create(db, config);
-  const conn = await inst.connect();
-  try {
-    return await f(conn);
-  } finally {
-    conn.closeSync();
-    inst.closeSync();
-  }
-}
-
 /** Run `f` on the store `src`: its open connection, or its file opened read-only. */
 async function withConnection<T>(
   src: StoreSource,
@@ -132,7 +117,7 @@ async function withConnection<T>(
   } catch {
     throw new Error(`no benchmark store at ${src} (run \`deno task data ingest\`)`);
   }
-  return await withDuckDb(src, { access_mode: "READ_ONLY" }, f);
+  return await withDuckDb(src, f, { config: { access_mode: "READ_ONLY" } });
 }
 
 /** Which rows to read. */
@@ -309,7 +294,7 @@ export async function loadBenchmarkArrow(src: StoreSource, q: QuestionQuery): Pr
  * ```
  */
 export async function loadParquetArrow(path: string): Promise<Table> {
-  return await withDuckDb(":memory:", {}, async (conn) => {
+  return await withDuckDb(":memory:", async (conn) => {
     const reader = await conn.runAndReadAll(
       `SELECT ${SELECT_COLS} FROM read_parquet($1) ORDER BY split, variant, source_file, row_number`,
       [path],

@@ -19,10 +19,11 @@
  * @module
  */
 
-import { DuckDBInstance, listValue } from "@duckdb/node-api";
+import { listValue } from "@duckdb/node-api";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Doc } from "@creditlab/core";
+import { withDuckDb } from "../duckdb.ts";
 import { CorpusError, type CorpusFormat, parseCorpusFile, type ParsedCorpus } from "./parse.ts";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -99,9 +100,7 @@ export async function ingestCorpora(opts: IngestCorporaOptions = {}): Promise<Co
     parsed.push(p);
   }
   await Deno.mkdir(dirname(resolve(db)), { recursive: true });
-  const instance = await DuckDBInstance.create(db);
-  const conn = await instance.connect();
-  try {
+  await withDuckDb(db, async (conn) => {
     await conn.run(CREATE);
     await conn.run("BEGIN TRANSACTION");
     try {
@@ -127,10 +126,7 @@ export async function ingestCorpora(opts: IngestCorporaOptions = {}): Promise<Co
       await conn.run("ROLLBACK");
       throw e;
     }
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
+  });
   return parsed.map((p) => ({
     corpus: p.corpus,
     format: p.format,
@@ -152,9 +148,7 @@ export async function loadPassages(db: string, opts: { corpora?: string[] } = {}
       `loadPassages: DuckDB file ${db} does not exist (run \`deno task data corpus\` first)`,
     );
   }
-  const instance = await DuckDBInstance.create(db, { access_mode: "READ_ONLY" });
-  const conn = await instance.connect();
-  try {
+  return await withDuckDb(db, async (conn) => {
     const tables = await conn.runAndReadAll(
       "SELECT count(*)::INTEGER AS n FROM information_schema.tables WHERE table_name = 'passages'",
     );
@@ -198,8 +192,5 @@ export async function loadPassages(db: string, opts: { corpora?: string[] } = {}
       }
     }
     return out;
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
+  }, { config: { access_mode: "READ_ONLY" } });
 }

@@ -29,7 +29,7 @@
  *
  * @module
  */
-import { DuckDBInstance } from "@duckdb/node-api";
+import { withDuckDb } from "../duckdb.ts";
 import { pyStrip } from "../metrics.ts";
 
 /** Search-R1's `ability` value. */
@@ -206,31 +206,30 @@ export async function writeSearchR1Parquet(
   opts: { tmp?: string; rename?: boolean } = {},
 ): Promise<void> {
   const tmp = opts.tmp ?? `${path}.tmp-${Deno.pid}`;
-  const inst = await DuckDBInstance.create(":memory:");
-  const conn = await inst.connect();
-  try {
-    const cols = Object.entries(SEARCH_R1_COLUMNS);
-    await conn.run(
-      `CREATE TABLE rows (${cols.map(([k, t]) => `"${k}" ${t}`).join(", ")})`,
-    );
-    // Chunks keep each JSON parameter small; row order is kept by the ORDER BY below.
-    const chunk = 2000;
-    for (let i = 0; i < rows.length; i += chunk) {
+  await withDuckDb(":memory:", async (conn) => {
+    try {
+      const cols = Object.entries(SEARCH_R1_COLUMNS);
       await conn.run(
-        `INSERT INTO rows SELECT ${cols.map(([k]) => `r."${k}"`).join(", ")}
-         FROM (SELECT unnest(from_json($1::JSON, ${sqlString(JSON_STRUCTURE)})) AS r)`,
-        [JSON.stringify(rows.slice(i, i + chunk))],
+        `CREATE TABLE rows (${cols.map(([k, t]) => `"${k}" ${t}`).join(", ")})`,
       );
+      // Chunks keep each JSON parameter small; row order is kept by the ORDER BY below.
+      const chunk = 2000;
+      for (let i = 0; i < rows.length; i += chunk) {
+        await conn.run(
+          `INSERT INTO rows SELECT ${cols.map(([k]) => `r."${k}"`).join(", ")}
+           FROM (SELECT unnest(from_json($1::JSON, ${sqlString(JSON_STRUCTURE)})) AS r)`,
+          [JSON.stringify(rows.slice(i, i + chunk))],
+        );
+      }
+      await conn.run(
+        `COPY (SELECT * FROM rows ORDER BY extra_info."index") TO ${
+          sqlString(tmp)
+        } (FORMAT parquet)`,
+      );
+      if (opts.rename !== false) await Deno.rename(tmp, path);
+    } catch (e) {
+      await Deno.remove(tmp).catch(() => undefined);
+      throw e;
     }
-    await conn.run(
-      `COPY (SELECT * FROM rows ORDER BY extra_info."index") TO ${sqlString(tmp)} (FORMAT parquet)`,
-    );
-    if (opts.rename !== false) await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => undefined);
-    throw e;
-  } finally {
-    conn.closeSync();
-    inst.closeSync();
-  }
+  });
 }
