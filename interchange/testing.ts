@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { Question, Trajectory } from "@creditlab/core";
+import type { Question, Role, Trajectory } from "@creditlab/core";
 import { buildTestbed, getPreset, type Testbed } from "@creditlab/experiments";
 import { smallPolicy } from "@creditlab/experiments/testing";
 import { initBackend, Rng } from "@creditlab/kernels";
@@ -32,6 +32,57 @@ import { judgedRounds } from "../methods/round_judge.ts";
 import { recordFromTrajectory } from "./convert.ts";
 import { POLICY_SCORER_REFUSAL } from "./credit.ts";
 import type { TrajectoryRecord } from "./record.ts";
+
+/** One turn of a hand-written record: who produced it, its round, its text and token ids. */
+export interface HandTurn {
+  role: Role;
+  round: number;
+  text: string;
+  ids: number[];
+}
+
+/**
+ * A hand-written record, trajectory `id` of group "g" on question q1 (source "nq", gold answer
+ * "ann", prompt [1] "question : who ?"), answering `answer`. Its response is `opts.turns` in
+ * order: their ids one after the other, mask 1 on policy tokens and 0 on the others, each turn
+ * the span of its ids. Without turns: one answer turn `<answer> {answer} </answer>` of ids [7, 8].
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const rec = handRecord("a", "ann");
+ * assert.deepEqual([rec.response_ids, rec.response_mask], [[7, 8], [1, 1]]);
+ * assert.deepEqual([rec.turns[0]!.start, rec.turns[0]!.end], [0, 2]);
+ * ```
+ */
+export function handRecord(
+  id: string,
+  answer: string,
+  opts: { turns?: readonly HandTurn[] } = {},
+): TrajectoryRecord {
+  const turns = opts.turns ??
+    [{ role: "policy", round: 1, text: `<answer> ${answer} </answer>`, ids: [7, 8] }];
+  const responseIds: number[] = [];
+  const spans = turns.map(({ role, round, text, ids }) => {
+    const start = responseIds.length;
+    responseIds.push(...ids);
+    return { role, round, start, end: responseIds.length, text };
+  });
+  return {
+    version: 1,
+    uid: "g",
+    trajectory_id: id,
+    data_source: "nq",
+    question_id: "q1",
+    ground_truth: { target: ["ann"] },
+    prompt_ids: [1],
+    prompt_text: "question : who ?",
+    response_ids: responseIds,
+    response_mask: turns.flatMap((t) => t.ids.map(() => (t.role === "policy" ? 1 : 0))),
+    answer,
+    turns: spans,
+  };
+}
 
 /**
  * Whether `method` asks, at its defaults, for the policy scorer (`{ kind: "policy-scorer" }`):

@@ -1,10 +1,12 @@
 /**
  * Scoring with the policy, for the methods that ask for the `policy-scorer` resource (igpo, pbsd,
  * a2tgpo): the gold answer's log-probability after each round ({@link scoreGoldAfterRounds},
- * IGPO's and A²TGPO's information gain), what scoring cost a step: the growth of the scorer's counters over the step
- * ({@link scorerCost}) and the metrics every such method reports of it
- * ({@link scorerStepMetrics}), so reports list the scorer's forward passes as the method's extra
- * model calls (`<method>/calls/scorer_forward_passes`) under one name.
+ * IGPO's and A²TGPO's information gain), the granted scorer's use with what it cost the step
+ * ({@link withPolicyScorer}: the growth of the scorer's counters, {@link scorerCost}), the
+ * metrics every such method reports of that cost ({@link scorerStepMetrics}), so reports list
+ * the scorer's forward passes as the method's extra model calls
+ * (`<method>/calls/scorer_forward_passes`) under one name, and {@link ScoredRecord}, the part
+ * of their per-trajectory records the reports read.
  *
  * @module
  */
@@ -19,6 +21,24 @@ import {
   type Trajectory,
   type Turn,
 } from "@creditlab/core";
+import type { MethodContext } from "@creditlab/train";
+import type { RoundsRecord } from "./records.ts";
+
+/**
+ * What a scoring method keeps of a scored trajectory (the run store's `method_record`), as its
+ * record type extends it: a per-round series labelled `L` and its scoring requests.
+ */
+export interface ScoredRecord<L extends string> extends RoundsRecord<L> {
+  /** Scoring requests made for the trajectory. */
+  calls: { scorer: number };
+}
+
+/** The cost of a step that did not use the scorer. */
+export const NO_SCORER_COST: Readonly<ScorerStats> = Object.freeze({
+  requests: 0,
+  forwardPasses: 0,
+  tokens: 0,
+});
 
 /**
  * The counters' growth from `before` to `after`: requests, forward passes and tokens.
@@ -42,6 +62,40 @@ export function scorerCost(
     forwardPasses: after.forwardPasses - before.forwardPasses,
     tokens: after.tokens - before.tokens,
   };
+}
+
+/**
+ * Run `score` with the context's granted policy scorer, and measure what it cost: the growth
+ * of the scorer's counters during the call ({@link scorerCost}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { PolicyScorer } from "@creditlab/core";
+ * import { contextOf } from "./testing.ts";
+ * const stats = { requests: 4, forwardPasses: 1, tokens: 10 };
+ * const scorer: PolicyScorer = {
+ *   stats,
+ *   encode: () => new Int32Array(0),
+ *   logProbs(rs) {
+ *     stats.requests += rs.length;
+ *     return Promise.resolve(rs.map(() => new Float32Array(0)));
+ *   },
+ * };
+ * const ctx = contextOf({}, { resources: { "policy-scorer": scorer } });
+ * const got = await withPolicyScorer(ctx, (s) => s.logProbs([{ context: Int32Array.of(1), target: Int32Array.of(2) }]));
+ * assert.equal(got.result.length, 1);
+ * assert.deepEqual(got.cost, { requests: 1, forwardPasses: 0, tokens: 0 });
+ * ```
+ */
+export async function withPolicyScorer<T>(
+  ctx: Pick<MethodContext<unknown>, "resources">,
+  score: (scorer: PolicyScorer) => Promise<T>,
+): Promise<{ result: T; cost: ScorerStats }> {
+  const scorer = ctx.resources.get("policy-scorer");
+  const before = { ...scorer.stats };
+  const result = await score(scorer);
+  return { result, cost: scorerCost(before, scorer.stats) };
 }
 
 /**

@@ -1,11 +1,12 @@
 /**
  * Training-time round-judge plumbing shared by the methods that ask for a `round-judge`
- * resource (CW-GRPO, PURE): what a judge sees of a trajectory ({@link judgedRounds}: its
- * non-final rounds, each with the policy's text, the parsed action and the observation that
+ * resource (CW-GRPO, PURE, MT-GRPO): what a judge sees of a trajectory ({@link judgedRounds}:
+ * its non-final rounds, each with the policy's text, the parsed action and the observation that
  * answered it), {@link judgeRows}, which scores chosen rows of a batch with the granted judge
- * and counts what it judged and the judge's model calls during the step,
- * {@link judgeStepMetrics}, the metrics of those counts every such method reports, and
- * {@link JudgedRecord}, the part of their per-trajectory records the reports read.
+ * and counts what it judged and the judge's model calls during the step, {@link judgeMethod},
+ * such a method around its own credit, {@link judgeStepMetrics}, the metrics of
+ * those counts every such method reports, and {@link JudgedRecord}, the part of their
+ * per-trajectory records the reports read.
  *
  * @module
  */
@@ -20,7 +21,13 @@ import {
   type RoundScore,
   type Trajectory,
 } from "@creditlab/core";
-import type { MethodContext } from "@creditlab/train";
+import type { Method, MethodContext, StepResult } from "@creditlab/train";
+// The GRPO family's parts, not grpo/mod.ts: importing this module registers no method.
+import type { GrpoConfig } from "./grpo/config.ts";
+import { grpoRowAdvantages } from "./grpo/advantages.ts";
+import { type ConfigSpec, grpoFamily, type MethodCard } from "./grpo/family.ts";
+import { methodMetrics } from "./metrics.ts";
+import type { RoundsRecord } from "./records.ts";
 
 /**
  * Check that a judge's score of round `k` (0-based) is binary in both fields, as the judge
@@ -105,9 +112,7 @@ function judgeCounters(judge: RoundJudge): JudgeStats {
  * What a round-judge method keeps of a judged trajectory (the run store's `method_record`), as
  * its record type extends it: a per-round series labelled `L` and the judge's calls.
  */
-export interface JudgedRecord<L extends string> extends MethodRecord {
-  /** The method's value of each non-final round k = 1..K-1 (reports summarise it by round). */
-  rounds: { label: L; values: number[] };
+export interface JudgedRecord<L extends string> extends RoundsRecord<L> {
   /** Rounds scored by the judge (K - 1). */
   calls: { judge: number };
 }
@@ -125,16 +130,33 @@ export interface JudgeCounts {
   llm: JudgeStats;
 }
 
+/** What {@link judgeRows} made of a batch. */
+export interface JudgedRows<T> {
+  /** Per row, what `use` made of its scores; null for a row not judged. */
+  byRow: (T | null)[];
+  counts: JudgeCounts;
+}
+
+/** Options of {@link judgeRows}. */
+export interface JudgeRowsOptions<T> {
+  /** The method's name, for error messages. */
+  method: string;
+  /** Whether row `row` is judged. */
+  judged(row: number): boolean;
+  /** What the method makes of a judged row's scores of its {@link judgedRounds} `rounds`. */
+  use(scores: RoundScore[], at: { row: number; rounds: JudgedRound[] }): T;
+}
+
 /**
- * Score the {@link judgedRounds} of the rows of `batch` that `judged` selects with the
- * context's granted round judge (all of them concurrently), and hand each row's scores to `use`
- * (called as soon as that row is scored). `byRow` holds, aligned with the batch's rows, what
- * `use` made of each judged row's scores and null for the other rows. `counts` says how many
- * trajectories and rounds were judged and counts the judge's model calls, cache hits and parse
- * failures made meanwhile. With no row selected the judge is not asked for.
+ * Score the {@link judgedRounds} of the rows of `batch` that `opts.judged` selects with the
+ * context's granted round judge (all of them concurrently), and hand each row's scores to
+ * `opts.use` (called as soon as that row is scored). `byRow` holds, aligned with the batch's
+ * rows, what `use` made of each judged row's scores and null for the other rows. `counts` says
+ * how many trajectories and rounds were judged and counts the judge's model calls, cache hits
+ * and parse failures made meanwhile. With no row selected the judge is not asked for.
  *
- * Throws, prefixed with `method`, when a row's question is not in the context or the judge
- * returns a score count other than the number of rounds.
+ * Throws, prefixed with `opts.method`, when a row's question is not in the context or the
+ * judge returns a score count other than the number of rounds.
  *
  * @example
  * ```ts
@@ -153,7 +175,11 @@ export interface JudgeCounts {
  *   }],
  * })]);
  * const ctx = contextOf({}, { questions: [question("q")], resources: { "round-judge": judge } });
- * const { byRow, counts } = await judgeRows("demo", batch, ctx, (r) => r === 0, (s) => s.length);
+ * const { byRow, counts } = await judgeRows(batch, ctx, {
+ *   method: "demo",
+ *   judged: (r) => r === 0,
+ *   use: (s) => s.length,
+ * });
  * assert.deepEqual(byRow, [1]);
  * assert.deepEqual(counts, {
  *   judgedTrajectories: 1,
@@ -163,14 +189,13 @@ export interface JudgeCounts {
  * ```
  */
 export async function judgeRows<T>(
-  method: string,
   batch: RolloutBatch,
   ctx: Pick<MethodContext<unknown>, "questions" | "resources">,
-  judged: (row: number) => boolean,
-  use: (scores: RoundScore[], row: number) => T,
-): Promise<{ byRow: (T | null)[]; counts: JudgeCounts }> {
+  opts: JudgeRowsOptions<T>,
+): Promise<JudgedRows<T>> {
+  const { method } = opts;
   const rows: number[] = [];
-  for (let r = 0; r < batch.n; r++) if (judged(r)) rows.push(r);
+  for (let r = 0; r < batch.n; r++) if (opts.judged(r)) rows.push(r);
   const byRow: (T | null)[] = new Array(batch.n).fill(null);
   const counts: JudgeCounts = {
     judgedTrajectories: rows.length,
@@ -194,7 +219,7 @@ export async function judgeRows<T>(
       );
     }
     counts.judgedRounds += rounds.length;
-    byRow[r] = use(scores, r);
+    byRow[r] = opts.use(scores, { row: r, rounds });
   }));
   const after = judgeCounters(judge);
   counts.llm = {
@@ -205,16 +230,106 @@ export async function judgeRows<T>(
   return { byRow, counts };
 }
 
+/** What the parts of a {@link judgeMethod} see of the step. */
+export interface JudgeStepView<C> {
+  batch: RolloutBatch;
+  config: C;
+  /** GRPO's outcome advantage of each row (`grpoRowAdvantages`). */
+  rowAdv: Float32Array;
+}
+
+/** What a round-judge method's credit sees: the step, and what the judge made of its rows. */
+export interface JudgedStep<C, T> extends JudgeStepView<C>, JudgedRows<T> {}
+
+/** What a round-judge method's credit returns: a step result with its own metrics. */
+export interface JudgeCredit<R> extends Omit<StepResult<R>, "metrics"> {
+  /**
+   * The method's own metrics, named without the `<method>/` prefix ({@link judgeMethod} names
+   * them and adds the judge's, {@link judgeStepMetrics}).
+   */
+  own: Record<string, number>;
+}
+
+/** What a round-judge method writes itself besides its card; {@link judgeMethod} does the rest. */
+export interface JudgeMethodParts<C extends GrpoConfig, T, R extends MethodRecord> {
+  config: ConfigSpec<C>;
+  /** Whether row `row` is sent to the judge. Default: a row with a non-final round (K > 1). */
+  judged?(row: number, step: JudgeStepView<C>): boolean;
+  /** What the method makes of a judged row's scores (`JudgeRowsOptions.use`). */
+  use(scores: RoundScore[], at: JudgeStepView<C> & { row: number; rounds: JudgedRound[] }): T;
+  /** The method's credit assignment from what was judged. */
+  credit(step: JudgedStep<C, T>): JudgeCredit<R>;
+}
+
+/**
+ * A round-judge method: a GRPO-family method ({@link grpoFamily}) that asks for the
+ * training-only round judge (`resources`: `{ kind: "round-judge" }`) and whose step computes
+ * GRPO's row advantages of the batch, judges the rows `parts.judged` selects
+ * ({@link judgeRows}), and hands what was judged to `parts.credit`; its metrics are the
+ * judge's counts around the credit's own ({@link judgeStepMetrics}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { RoundJudge } from "@creditlab/core";
+ * import { GRPO_DEFAULTS, grpoTokenAdvantages, validateGrpoConfig } from "./grpo/mod.ts";
+ * import { batchOf, contextOf, groupOf, question } from "./testing.ts";
+ * const judge: RoundJudge = {
+ *   score: (_q, rounds) => Promise.resolve(rounds.map(() => ({ retrieval: 1, thinking: 1 }))),
+ * };
+ * const demo = judgeMethod({ name: "demo", summary: "GRPO, judged" }, {
+ *   config: { defaults: GRPO_DEFAULTS, validate: (c) => validateGrpoConfig(c) },
+ *   use: (scores) => scores.length,
+ *   credit: ({ batch, config, byRow }) => ({
+ *     advantages: grpoTokenAdvantages(batch, config),
+ *     own: { judged_round_sum: byRow.reduce<number>((s, k) => s + (k ?? 0), 0) },
+ *   }),
+ * });
+ * assert.deepEqual(demo.resources!(GRPO_DEFAULTS), [{ kind: "round-judge" }]);
+ * const batch = batchOf(groupOf(0, [
+ *   { reward: 1, rounds: [{ policy: "<search> a </search>", obs: "x" }, { policy: "<answer> a </answer>" }] },
+ *   { reward: 0, rounds: [{ policy: "<answer> b </answer>" }] },
+ * ]));
+ * const ctx = contextOf(GRPO_DEFAULTS, { questions: [question("q0")], resources: { "round-judge": judge } });
+ * const res = await demo.step(batch, ctx);
+ * assert.equal(res.metrics["demo/judged_trajectories"], 1); // the row with K = 2
+ * assert.equal(res.metrics["demo/judged_round_sum"], 1);
+ * ```
+ */
+export function judgeMethod<C extends GrpoConfig, T, R extends MethodRecord>(
+  card: MethodCard,
+  parts: JudgeMethodParts<C, T, R>,
+): Method<C, R> {
+  const method = card.name;
+  return grpoFamily<C, R>(card, {
+    config: parts.config,
+    resources: () => [{ kind: "round-judge" }],
+    async step(batch, ctx) {
+      const { config } = ctx;
+      const view: JudgeStepView<C> = { batch, config, rowAdv: grpoRowAdvantages(batch, config) };
+      const isJudged = parts.judged ?? ((row) => batch.numRounds[row]! > 1);
+      const judged = await judgeRows(batch, ctx, {
+        method,
+        judged: (row) => isJudged(row, view),
+        use: (scores, at) => parts.use(scores, { ...view, ...at }),
+      });
+      const { own, ...result } = parts.credit({ ...view, ...judged });
+      return { ...result, metrics: judgeStepMetrics(method, judged.counts, own) };
+    },
+  });
+}
+
 /**
  * The step metrics of a round-judge method, in this order: `<method>/judged_trajectories`,
- * `<method>/calls/judged_rounds`, the method's `own` metrics, then the judge's model calls
- * (`<method>/calls/judge_llm`), cache hits (`<method>/judge_llm_cache_hits`) and parse failures
- * (`<method>/judge_parse_failures`) during the step.
+ * `<method>/calls/judged_rounds`, the method's `own` metrics (named `<method>/<name>`), then
+ * the judge's model calls (`<method>/calls/judge_llm`), cache hits
+ * (`<method>/judge_llm_cache_hits`) and parse failures (`<method>/judge_parse_failures`) during
+ * the step.
  *
  * @example
  * ```ts
  * const counts = { judgedTrajectories: 2, judgedRounds: 5, llm: { calls: 5, cacheHits: 0, parseFailures: 1 } };
- * judgeStepMetrics("demo", counts, { "demo/score_mean": 0.4 });
+ * judgeStepMetrics("demo", counts, { score_mean: 0.4 });
  * // { "demo/judged_trajectories": 2, "demo/calls/judged_rounds": 5, "demo/score_mean": 0.4,
  * //   "demo/calls/judge_llm": 5, "demo/judge_llm_cache_hits": 0, "demo/judge_parse_failures": 1 }
  * ```
@@ -222,12 +337,12 @@ export async function judgeRows<T>(
 export function judgeStepMetrics(
   method: string,
   counts: JudgeCounts,
-  own: Record<string, number>,
+  own: Readonly<Record<string, number>>,
 ): Record<string, number> {
   return {
     [methodMetric(method, "judged_trajectories")]: counts.judgedTrajectories,
     [methodCallMetric(method, "judged_rounds")]: counts.judgedRounds,
-    ...own,
+    ...methodMetrics(method, own),
     [methodCallMetric(method, "judge_llm")]: counts.llm.calls,
     [methodMetric(method, "judge_llm_cache_hits")]: counts.llm.cacheHits,
     [methodMetric(method, "judge_parse_failures")]: counts.llm.parseFailures,

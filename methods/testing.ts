@@ -38,12 +38,15 @@ import {
   type Turn,
 } from "@creditlab/core";
 import type {
+  CheckpointStore,
   Method,
   MethodBatch,
   MethodContext,
   ResourceKind,
   ResourceOf,
   Rewards,
+  StepMetrics,
+  TrainSink,
 } from "@creditlab/train";
 import { Rng } from "@creditlab/kernels";
 
@@ -92,6 +95,24 @@ export function actionOf(text: string): Action {
   const query = between(text, "search");
   if (query !== null) return { kind: "search", query };
   return { kind: "invalid", reason: "no tag" };
+}
+
+/**
+ * A search round: `<search> query </search>`, answered by the observation
+ * `<information> info </information>`.
+ *
+ * @example
+ * ```ts
+ * const t = trajectory({ groupId: 0, reward: 1, rounds: [searchRound("a b"), answerRound("b")] });
+ * ```
+ */
+export function searchRound(query: string, info = "doc"): RoundSpec {
+  return { policy: `<search> ${query} </search>`, obs: `<information> ${info} </information>` };
+}
+
+/** An answer round: `<answer> text </answer>` (the trajectory's last round). */
+export function answerRound(text: string): RoundSpec {
+  return { policy: `<answer> ${text} </answer>` };
 }
 
 /** Build a trajectory from rounds. */
@@ -215,6 +236,88 @@ export function assertPerToken(
 }
 
 /**
+ * Check row `row` of the per-token values `got` of `batch` round by round: `want(k)` within
+ * `tol` (default 1e-5) on every trainable token of round k, exactly 0 on every other token
+ * (padding included). Failure messages name the row, token and round, after `label` if given.
+ *
+ * @example
+ * ```ts
+ * const batch = batchOf(groupOf(0, [{ reward: 1, rounds: [searchRound("a"), answerRound("b")] }]));
+ * const got = Float32Array.from(batch.lossMask, (m, i) => m * batch.roundIds[i]!);
+ * assertRowRounds(got, batch, { row: 0, want: (k) => k });
+ * ```
+ */
+export function assertRowRounds(
+  got: Float32Array,
+  batch: RolloutBatch,
+  opts: { row: number; want: (round: number) => number; tol?: number; label?: string },
+): void {
+  const { row } = opts;
+  const tol = opts.tol ?? 1e-5;
+  const label = opts.label === undefined ? "" : `${opts.label} `;
+  for (let t = 0; t < batch.length; t++) {
+    const i = row * batch.length + t;
+    const k = batch.roundIds[i]!;
+    const trained = batch.lossMask[i] !== 0;
+    const want = trained ? opts.want(k) : 0;
+    assert.ok(
+      trained ? Math.abs(got[i]! - want) < tol : got[i] === 0,
+      `${label}row ${row} token ${t} (round ${k}): ${got[i]} vs ${want}`,
+    );
+  }
+}
+
+/**
+ * Check every row of the per-token values `got` of `batch` against hand-worked values per
+ * round: `want[r][k - 1]` on the trainable tokens of round k of row r, within `tol`, and exactly
+ * 0 elsewhere ({@link assertRowRounds}); `want` has one list per row.
+ *
+ * @example
+ * ```ts
+ * const batch = batchOf(groupOf(0, [
+ *   { reward: 1, rounds: [searchRound("a"), answerRound("b")] },
+ *   { reward: 0, rounds: [answerRound("c")] },
+ * ]));
+ * const got = Float32Array.from(batch.lossMask, (m, i) => m * batch.roundIds[i]!);
+ * assertRounds(got, batch, { want: [[1, 2], [1]] });
+ * ```
+ */
+export function assertRounds(
+  got: Float32Array,
+  batch: RolloutBatch,
+  opts: { want: readonly (readonly number[])[]; tol?: number; label?: string },
+): void {
+  const { want, ...rest } = opts;
+  const label = opts.label ?? "rounds";
+  assert.equal(got.length, batch.n * batch.length, `${label}: one value per token of the batch`);
+  assert.equal(want.length, batch.n, `${label}: one list of rounds per row`);
+  want.forEach((rounds, row) =>
+    assertRowRounds(got, batch, { ...rest, row, want: (k) => rounds[k - 1]! })
+  );
+}
+
+/**
+ * A check of one row against hand-worked values, as a method's golden tests write it:
+ * `check(batch, adv, row, a, perRound)` asserts `want(a, perRound, k)` on every trainable token
+ * of round k of row `row` of `adv` (the trajectory's value `a` combined with round k's
+ * `perRound` value) and exactly 0 on every other token ({@link assertRowRounds}).
+ *
+ * @example
+ * ```ts
+ * const expectRow = rowCheck((a, step, k) => a + step[k - 1]!);
+ * const batch = batchOf(groupOf(0, [{ reward: 1, rounds: [searchRound("a"), answerRound("b")] }]));
+ * const adv = Float32Array.from(batch.lossMask, (m, i) => m * (1 + batch.roundIds[i]!));
+ * expectRow(batch, adv, 0, 1, [1, 2]); // 1 + 1 on round 1, 1 + 2 on round 2
+ * ```
+ */
+export function rowCheck(
+  want: (a: number, perRound: readonly number[], round: number) => number,
+): (batch: RolloutBatch, adv: Float32Array, row: number, a: number, perRound: number[]) => void {
+  return (batch, adv, row, a, perRound) =>
+    assertRowRounds(adv, batch, { row, want: (k) => want(a, perRound, k) });
+}
+
+/**
  * Flatten trajectories into a padded batch (rewards from `traj.reward`), with the rows' reward
  * records (default: none), as a method's `step` sees it.
  */
@@ -291,6 +394,20 @@ export class ListSearch implements SearchTool {
 }
 
 /**
+ * A method's config builder for tests: `cfg(patch)` is a deep copy of `defaults` with the
+ * top-level fields of `patch` over it (the defaults are frozen; the copy is the test's own).
+ *
+ * @example
+ * ```ts
+ * const cfg = configWith({ coef: 1, eps: 1e-6 });
+ * cfg({ coef: 0 }); // { coef: 0, eps: 1e-6 }
+ * ```
+ */
+export function configWith<C extends object>(defaults: Readonly<C>): (patch?: Partial<C>) => C {
+  return (patch = {}) => ({ ...structuredClone(defaults) as C, ...patch });
+}
+
+/**
  * A method context for tests. `resources` are the granted training-only resources by kind
  * (e.g. `{ "round-judge": judge }`); asking for another kind throws like the trainer's grant.
  */
@@ -321,6 +438,11 @@ export function contextOf<C>(
     rng: new Rng(opts.seed ?? 0),
     step: opts.step ?? 0,
   };
+}
+
+/** The values rounded to 4 decimals, the precision of most hand-worked golden values. */
+export function r4(xs: ArrayLike<number>): number[] {
+  return Array.from(xs, (v) => Number(v.toFixed(4)));
 }
 
 /** Rows of a per-token array, cut to each row's real length (for readable assertions). */
@@ -421,6 +543,23 @@ export function rewardsOf<C, R extends MethodRecord>(
     groupIds: Int32Array.from(trajectories, (t) => t.groupId),
   };
   return method.rewards ? method.rewards(input, ctx) : { rewards: input.outcomes };
+}
+
+/** A checkpoint store that keeps nothing (wiring tests train a few steps from scratch). */
+export const noCheckpoints: CheckpointStore = {
+  latest: () => Promise.resolve(null),
+  save: () => Promise.resolve(),
+  restore: () => Promise.reject(new Error("no checkpoints in this test")),
+};
+
+/** A training sink that appends a copy of each step's metrics to `into`. */
+export function metricsSink(into: StepMetrics[]): TrainSink {
+  return {
+    logStep: (_step, m) => {
+      into.push({ ...m });
+      return Promise.resolve();
+    },
+  };
 }
 
 /**

@@ -14,12 +14,7 @@ import { baseSpec, type VlSpec } from "./plots.ts";
 import { type Block, para, type RenderedPlot } from "./render_blocks.ts";
 import { canonicalJson } from "@creditlab/core";
 import { flattenConfig } from "./sweep_configs.ts";
-import {
-  type SweepDesign,
-  type SweepEstimate,
-  type SweepRow,
-  type SweepSection,
-} from "./sweeps_section.ts";
+import type { SweepDesign, SweepEstimate, SweepRow, SweepSection } from "./sweeps_section.ts";
 
 /** The folder of the sweep lines, relative to the output folder. */
 export const SWEEPS_FOLDER = "sweeps";

@@ -19,7 +19,7 @@ import type {
   Trajectory,
   Turn,
 } from "@creditlab/core";
-import { inertMethod, TINY_MODEL } from "./_test_utils.ts";
+import { inertMethod, TEST_ADAM, TINY_MODEL } from "./_test_utils.ts";
 import { behaviourLogProbs } from "./gradient_step.ts";
 import { TransformerPolicyScorer, withPolicyScorer } from "./policy_scorer.ts";
 import { resourceProvider } from "./resources.ts";
@@ -76,11 +76,27 @@ function assertClose(a: Float32Array[], b: Float32Array[], tol: number, what: st
   });
 }
 
-Deno.test("policy scorer: the log-probs the trainer recomputes for the same tokens, several seeds", async () => {
+/**
+ * Run `fn` with a tiny model on the cpu backend, initialised from `seed` (with `initStd`, the
+ * model's default when absent), and dispose of it after.
+ */
+async function withTinyModel(
+  opts: { seed: number; initStd?: number },
+  fn: (model: Transformer) => Promise<void>,
+): Promise<void> {
   await initBackend({ backend: "cpu" });
+  const init = opts.initStd === undefined ? {} : { initStd: opts.initStd };
+  const model = new Transformer(TINY_MODEL, { rng: new Rng(opts.seed), ...init });
+  try {
+    await fn(model);
+  } finally {
+    model.dispose();
+  }
+}
+
+Deno.test("policy scorer: the log-probs the trainer recomputes for the same tokens, several seeds", async () => {
   for (const seed of [1, 2, 3]) {
-    const model = new Transformer(TINY_MODEL, { rng: new Rng(seed), initStd: 0.5 });
-    try {
+    await withTinyModel({ seed, initStd: 0.5 }, async (model) => {
       const requests = randomRequests(new Rng(100 + seed), 6, TINY_MODEL.vocabSize)
         .filter((r) => r.target.length > 0);
       const scorer = new TransformerPolicyScorer(model, TOKENIZER);
@@ -104,16 +120,12 @@ Deno.test("policy scorer: the log-probs the trainer recomputes for the same toke
       logits.dispose();
       const want = Float32Array.from(r0.target, (tok, j) => lsm[r0.context.length - 1 + j]![tok]!);
       assertClose([got[0]!], [want], 1e-5, `seed ${seed}: log softmax of the logits`);
-    } finally {
-      model.dispose();
-    }
+    });
   }
 });
 
 Deno.test("policy scorer: several requests of different lengths in one pass equal one at a time", async () => {
-  await initBackend({ backend: "cpu" });
-  const model = new Transformer(TINY_MODEL, { rng: new Rng(7), initStd: 0.5 });
-  try {
+  await withTinyModel({ seed: 7, initStd: 0.5 }, async (model) => {
     const requests = randomRequests(new Rng(8), 11, TINY_MODEL.vocabSize);
     assert.ok(new Set(requests.map((r) => r.context.length + r.target.length)).size > 4);
     const one = new TransformerPolicyScorer(model, TOKENIZER, { rowsPerPass: 1 });
@@ -131,15 +143,11 @@ Deno.test("policy scorer: several requests of different lengths in one pass equa
     assert.deepEqual(a.length, 11);
     assert.deepEqual(one.stats, batched.stats);
     assert.deepEqual(whole.stats, batched.stats);
-  } finally {
-    model.dispose();
-  }
+  });
 });
 
 Deno.test("policy scorer: stats count requests, sequences run and their tokens; no tensor leaks", async () => {
-  await initBackend({ backend: "cpu" });
-  const model = new Transformer(TINY_MODEL, { rng: new Rng(4) });
-  try {
+  await withTinyModel({ seed: 4 }, async (model) => {
     const scorer = new TransformerPolicyScorer(model, TOKENIZER, { rowsPerPass: 2 });
     assert.deepEqual(scorer.stats, { requests: 0, forwardPasses: 0, tokens: 0 });
     const req = (c: number, t: number): ScoreRequest => ({
@@ -160,15 +168,11 @@ Deno.test("policy scorer: stats count requests, sequences run and their tokens; 
     assert.deepEqual(snapshot, { requests: 4, forwardPasses: 3, tokens: 14 }, "a snapshot");
     assert.deepEqual(await scorer.logProbs([]), []);
     assert.equal(scorer.stats.requests, 8);
-  } finally {
-    model.dispose();
-  }
+  });
 });
 
 Deno.test("policy scorer: over the sequence length, empty contexts and bad ids are clear errors", async () => {
-  await initBackend({ backend: "cpu" });
-  const model = new Transformer(TINY_MODEL, { rng: new Rng(4) });
-  try {
+  await withTinyModel({ seed: 4 }, async (model) => {
     const scorer = new TransformerPolicyScorer(model, TOKENIZER);
     const ok = { context: Int32Array.of(1, 2), target: Int32Array.of(3) };
     const long = { context: new Int32Array(20).fill(1), target: new Int32Array(13).fill(2) };
@@ -193,9 +197,7 @@ Deno.test("policy scorer: over the sequence length, empty contexts and bad ids a
     );
     // A refused call counts nothing.
     assert.deepEqual(scorer.stats, { requests: 1, forwardPasses: 1, tokens: 32 });
-  } finally {
-    model.dispose();
-  }
+  });
 });
 
 Deno.test("policy scorer: encode is the rollout's encoding of an observation", () => {
@@ -358,14 +360,7 @@ Deno.test({
           steps: 2,
           questionsPerStep: 2,
           rollout,
-          optimizer: {
-            lr: 0.05,
-            beta1: 0.9,
-            beta2: 0.99,
-            eps: 1e-8,
-            weightDecay: 0,
-            maxGradNorm: null,
-          },
+          optimizer: { ...TEST_ADAM, lr: 0.05 },
           checkpointEvery: 10,
           maxBadSteps: 2,
         },

@@ -14,7 +14,12 @@
  *
  * @module
  */
-import { addRoundTerms, raggedGroupAdvantages, type RoundLayout } from "../grpo/mod.ts";
+import {
+  addRoundTerms,
+  checkGroupIds,
+  groupRoundAdvantages,
+  type RoundLayout,
+} from "../grpo/mod.ts";
 import type { Rescale, TurnNormalization } from "./config.ts";
 
 /**
@@ -45,19 +50,9 @@ export function normalizeGains(
   groupIds: Int32Array,
   opts: { normalization: TurnNormalization; normalizeStd: boolean; eps: number },
 ): (Float32Array | null)[] {
-  if (groupIds.length !== gains.length) {
-    throw new RangeError(
-      `normalizeGains: ${gains.length} rows of gains but ${groupIds.length} group ids`,
-    );
-  }
-  const key = opts.normalization === "per-turn-index"
-    ? (r: number, k: number) => `${groupIds[r]!}:${k}`
-    : (r: number) => groupIds[r]!;
-  return raggedGroupAdvantages(gains, key, {
-    normalizeStd: opts.normalizeStd,
-    eps: opts.eps,
-    singleton: "zero",
-  });
+  checkGroupIds(groupIds, gains, { op: "normalizeGains", of: "gains" });
+  const pooling = opts.normalization === "per-turn-index" ? "group-and-round" : "group";
+  return groupRoundAdvantages(gains, groupIds, { ...opts, pooling, singleton: "zero" });
 }
 
 /**

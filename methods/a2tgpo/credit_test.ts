@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { RoundScore, Trajectory } from "@creditlab/core";
 import { Rng } from "@creditlab/kernels";
 import { grpoTokenAdvantages } from "../grpo/mod.ts";
-import { assertPerToken, batchOf, groupOf, randomTrajectories } from "../testing.ts";
+import { assertPerToken, batchOf, groupOf, r4, randomTrajectories } from "../testing.ts";
 import {
   a2tgpoTokenAdvantages,
   normalizeGains,
@@ -11,7 +11,6 @@ import {
   turnTerms,
 } from "./mod.ts";
 
-const r4 = (xs: ArrayLike<number>) => Array.from(xs, (v) => Number(v.toFixed(4)));
 const std = { normalizeStd: true, eps: 0 };
 
 // One prompt group whose trajectories took 2, 3 and 4 rounds: gains of their 1, 2, 3 non-final

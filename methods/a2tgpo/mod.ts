@@ -21,16 +21,17 @@
  * ```
  * @module
  */
-import { scorerCost, scorerStepMetrics } from "../policy_scoring.ts";
-import { methodMetric, type MethodRecord } from "@creditlab/core";
 import {
-  type Method,
-  type MethodBatch,
-  type MethodContext,
-  registerMethod,
-  type StepResult,
-} from "@creditlab/train";
+  NO_SCORER_COST,
+  type ScoredRecord,
+  scorerStepMetrics,
+  withPolicyScorer,
+} from "../policy_scoring.ts";
+import type { RolloutBatch, ScorerStats } from "@creditlab/core";
+import { type Method, type MethodContext, registerMethod, type StepResult } from "@creditlab/train";
 import { grpoFamily, grpoRowAdvantages } from "../grpo/mod.ts";
+import { methodMetrics, ratio } from "../metrics.ts";
+import { rowRecords, withRounds } from "../records.ts";
 import { A2TGPO_CARD } from "./paper.ts";
 import { A2TGPO_CONFIG, type A2tgpoConfig } from "./config.ts";
 import {
@@ -40,7 +41,7 @@ import {
   turnClipScale,
   turnTerms,
 } from "./credit.ts";
-import { informationGains, scoreGold } from "./scoring.ts";
+import { type GoldScores, informationGains, scoreGold } from "./scoring.ts";
 
 export * from "./config.ts";
 export * from "./credit.ts";
@@ -56,13 +57,11 @@ const NAME = A2TGPO_CARD.name;
  * z_k, term T_k and clip scale s_k, the gold answer's probability p_t after t = 0..K−1 turns,
  * and its scorer requests.
  */
-export interface A2tgpoRecord extends MethodRecord {
-  rounds: { label: "information gain"; values: number[] };
+export interface A2tgpoRecord extends ScoredRecord<"information gain"> {
   normalized: number[];
   terms: number[];
   clipScales: number[];
   goldProbs: number[];
-  calls: { scorer: number };
 }
 
 /** What one step's credit assignment did (its metrics). */
@@ -75,43 +74,33 @@ export interface A2tgpoStepStats {
   clipScaleMin: number;
   clipScaleMax: number;
   /** Growth of the scorer's counters during the step. */
-  scorer: { requests: number; forwardPasses: number; tokens: number };
+  scorer: Readonly<ScorerStats>;
+}
+
+/** The scores of a batch of `n` rows none of which is scored. */
+function unscored(n: number): GoldScores {
+  return { values: new Array<null>(n).fill(null), requests: new Int32Array(n) };
 }
 
 /**
  * A²TGPO's step: GRPO's row advantages plus λ times each non-final turn's accumulated
  * normalised gain on its tokens, and (β > 0) the per-token clip scales of those turns; rows
  * with one round, or none of their question's golden answers with tokens, are exactly GRPO's.
+ * With λ = β = 0 nothing is scored (the scorer is not asked for; `resources` is empty too):
+ * exactly GRPO.
  */
 export async function a2tgpoStep(
-  batch: MethodBatch<A2tgpoRecord>,
+  batch: RolloutBatch,
   ctx: MethodContext<A2tgpoConfig>,
 ): Promise<StepResult<A2tgpoRecord>> {
   const cfg = ctx.config;
-  const rowAdv = grpoRowAdvantages(batch, cfg);
-  const stats: A2tgpoStepStats = {
-    scoredTrajectories: 0,
-    scoredTurns: 0,
-    gainSum: 0,
-    clipScaleSum: 0,
-    clipScaleMin: Infinity,
-    clipScaleMax: -Infinity,
-    scorer: { requests: 0, forwardPasses: 0, tokens: 0 },
-  };
-  const records: (A2tgpoRecord | undefined)[] = new Array(batch.n).fill(undefined);
-  if (cfg.gainCoef === 0 && cfg.clipBeta === 0) {
-    // Nothing to score: exactly GRPO (the scorer is not asked for; `resources` is empty too).
-    const none = new Array<null>(batch.n).fill(null);
-    return {
-      advantages: a2tgpoTokenAdvantages(rowAdv, none, batch, 0),
-      metrics: a2tgpoStepMetrics(stats),
-      records,
-    };
-  }
-  const scorer = ctx.resources.get("policy-scorer");
-  const before = { ...scorer.stats };
-  const scores = await scoreGold(batch, { ...cfg, questions: ctx.questions, scorer });
-  stats.scorer = scorerCost(before, scorer.stats);
+  // λ = β = 0: nothing to score (the scorer is not asked for; `resources` is empty too).
+  const { result: scores, cost } = cfg.gainCoef === 0 && cfg.clipBeta === 0
+    ? { result: unscored(batch.n), cost: NO_SCORER_COST }
+    : await withPolicyScorer(
+      ctx,
+      (scorer) => scoreGold(batch, { ...cfg, questions: ctx.questions, scorer }),
+    );
   const gains = scores.values.map((v) => (v === null ? null : informationGains(v, cfg.infoGain)));
   const z = normalizeGains(gains, batch.groupIds, {
     normalization: cfg.turnNormalization,
@@ -122,6 +111,15 @@ export async function a2tgpoStep(
   const scales = z.map((
     x,
   ) => (x === null ? null : Float64Array.from(x, (v) => turnClipScale(v, cfg.clipBeta))));
+  const stats: A2tgpoStepStats = {
+    scoredTrajectories: 0,
+    scoredTurns: 0,
+    gainSum: 0,
+    clipScaleSum: 0,
+    clipScaleMin: Infinity,
+    clipScaleMax: -Infinity,
+    scorer: cost,
+  };
   gains.forEach((g, r) => {
     if (g === null) return;
     const s = scales[r]!;
@@ -133,17 +131,17 @@ export async function a2tgpoStep(
       stats.clipScaleMin = Math.min(stats.clipScaleMin, s[k]!);
       stats.clipScaleMax = Math.max(stats.clipScaleMax, s[k]!);
     }
-    records[r] = {
-      rounds: { label: "information gain", values: Array.from(g) },
+  });
+  const records = rowRecords(gains, (g, r): A2tgpoRecord =>
+    withRounds("information gain", g, {
       normalized: Array.from(z[r]!),
       terms: Array.from(terms[r]!),
-      clipScales: Array.from(s),
+      clipScales: Array.from(scales[r]!),
       goldProbs: Array.from(scores.values[r]!, Math.exp),
       calls: { scorer: scores.requests[r]! },
-    };
-  });
+    }));
   return {
-    advantages: a2tgpoTokenAdvantages(rowAdv, terms, batch, cfg.gainCoef),
+    advantages: a2tgpoTokenAdvantages(grpoRowAdvantages(batch, cfg), terms, batch, cfg.gainCoef),
     ...(cfg.clipBeta > 0 ? { clipScale: tokenClipScales(scales, batch) } : {}),
     metrics: a2tgpoStepMetrics(stats),
     records,
@@ -159,12 +157,14 @@ export async function a2tgpoStep(
 export function a2tgpoStepMetrics(s: A2tgpoStepStats): Record<string, number> {
   const none = s.scoredTurns === 0;
   return {
-    [methodMetric(NAME, "scored_trajectories")]: s.scoredTrajectories,
-    [methodMetric(NAME, "scored_turns")]: s.scoredTurns,
-    [methodMetric(NAME, "gain_mean")]: none ? 0 : s.gainSum / s.scoredTurns,
-    [methodMetric(NAME, "clip_scale_mean")]: none ? 1 : s.clipScaleSum / s.scoredTurns,
-    [methodMetric(NAME, "clip_scale_min")]: none ? 1 : s.clipScaleMin,
-    [methodMetric(NAME, "clip_scale_max")]: none ? 1 : s.clipScaleMax,
+    ...methodMetrics(NAME, {
+      scored_trajectories: s.scoredTrajectories,
+      scored_turns: s.scoredTurns,
+      gain_mean: ratio(s.gainSum, s.scoredTurns),
+      clip_scale_mean: none ? 1 : s.clipScaleSum / s.scoredTurns,
+      clip_scale_min: none ? 1 : s.clipScaleMin,
+      clip_scale_max: none ? 1 : s.clipScaleMax,
+    }),
     ...scorerStepMetrics(NAME, s.scorer),
   };
 }

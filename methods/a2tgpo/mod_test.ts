@@ -8,6 +8,7 @@ import {
   batchOf,
   contextOf,
   question,
+  r4,
   randomTrajectories,
   referenceAdvantage,
   rowsOf,
@@ -16,7 +17,6 @@ import { a2tgpo, A2TGPO_DEFAULTS, A2TGPO_PAPER, type A2tgpoConfig } from "./mod.
 import { TableScorer, wordIds } from "./test_scorer.ts";
 import { cfg, ladder, pair } from "./test_fixtures.ts";
 
-const r4 = (xs: ArrayLike<number>) => Array.from(xs, (v) => Number(v.toFixed(4)));
 const ctxOf = (c: A2tgpoConfig, scorer: TableScorer, golden = ["paris"]) =>
   contextOf(c, {
     questions: [question("q0", { goldenAnswers: golden })],

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { batchOf, groupOf, question } from "../testing.ts";
+import { answerRound, batchOf, groupOf, question, searchRound } from "../testing.ts";
 import { pair } from "./test_fixtures.ts";
 import { contextsAfterRounds, type GoldOptions, informationGains, scoreGold } from "./mod.ts";
 import { TableScorer, wordIds } from "./test_scorer.ts";
@@ -82,11 +82,7 @@ Deno.test("a2tgpo scoring: the gold's entity slots come from the scored prefix o
   const trajs = groupOf(0, [{
     reward: 1,
     prompt: "Question: rome ?",
-    rounds: [
-      { policy: "<search> a </search>", obs: "<information> berlin </information>" },
-      { policy: "<search> b </search>", obs: "<information> paris </information>" },
-      { policy: "<answer> paris </answer>" },
-    ],
+    rounds: [searchRound("a", "berlin"), searchRound("b", "paris"), answerRound("paris")],
   }]);
   const names = ["rome", "berlin", "paris"];
   const ids = async (goldEpisode: "prefix" | "full") => {

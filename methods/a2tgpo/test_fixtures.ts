@@ -5,13 +5,11 @@
  * @module
  */
 import type { Trajectory } from "@creditlab/core";
-import { groupOf } from "../testing.ts";
+import { answerRound, configWith, groupOf, searchRound } from "../testing.ts";
 import { A2TGPO_DEFAULTS, type A2tgpoConfig } from "./config.ts";
 
 /** The defaults with `patch` applied (a fresh copy). */
-export function cfg(patch: Partial<A2tgpoConfig> = {}): A2tgpoConfig {
-  return { ...structuredClone(A2TGPO_DEFAULTS), ...patch };
-}
+export const cfg: (patch?: Partial<A2tgpoConfig>) => A2tgpoConfig = configWith(A2TGPO_DEFAULTS);
 
 /**
  * One group of two 2-round trajectories: A searches, reads "paris" (the gold) and answers it
@@ -20,20 +18,8 @@ export function cfg(patch: Partial<A2tgpoConfig> = {}): A2tgpoConfig {
  */
 export function pair(groupId = 0): Trajectory[] {
   return groupOf(groupId, [
-    {
-      reward: 1,
-      rounds: [
-        { policy: "<search> a </search>", obs: "<information> paris </information>" },
-        { policy: "<answer> paris </answer>" },
-      ],
-    },
-    {
-      reward: 0,
-      rounds: [
-        { policy: "<search> b </search>", obs: "<information> x </information>" },
-        { policy: "<answer> x </answer>" },
-      ],
-    },
+    { reward: 1, rounds: [searchRound("a", "paris"), answerRound("paris")] },
+    { reward: 0, rounds: [searchRound("b", "x"), answerRound("x")] },
   ]);
 }
 
@@ -42,23 +28,19 @@ export function pair(groupId = 0): Trajectory[] {
  * different search results, so the gains differ by trajectory and turn. Rewards 1, 0, 1.
  */
 export function ladder(groupId = 0): Trajectory[] {
-  const search = (q: string, doc: string) => ({
-    policy: `<search> ${q} </search>`,
-    obs: `<information> ${doc} </information>`,
-  });
   return groupOf(groupId, [
-    { reward: 1, rounds: [search("a", "paris"), { policy: "<answer> paris </answer>" }] },
+    { reward: 1, rounds: [searchRound("a", "paris"), answerRound("paris")] },
     {
       reward: 0,
-      rounds: [search("b", "cat"), search("c", "paris dog"), { policy: "<answer> x </answer>" }],
+      rounds: [searchRound("b", "cat"), searchRound("c", "paris dog"), answerRound("x")],
     },
     {
       reward: 1,
       rounds: [
-        search("d", "paris paris"),
-        search("e", "the"),
-        search("f", "paris river"),
-        { policy: "<answer> paris </answer>" },
+        searchRound("d", "paris paris"),
+        searchRound("e", "the"),
+        searchRound("f", "paris river"),
+        answerRound("paris"),
       ],
     },
   ]);

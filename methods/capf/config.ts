@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { GRPO_DEFAULTS, type GrpoConfig, grpoConfigChecks } from "../grpo/mod.ts";
-import type { ConfigSpec } from "../grpo/family.ts";
+import type { GrpoConfig } from "../grpo/mod.ts";
+import { field, type FieldValues, grpoExtension, variant } from "../grpo/options.ts";
 import type { FeedbackDetail } from "../llm.ts";
 
 export type { FeedbackDetail } from "../llm.ts";
@@ -53,6 +53,9 @@ export type AttenuationReach =
   | { kind: "all-before-feedback" }
   | { kind: "last-n-rounds"; n: number };
 
+/** Every {@link AttenuationWhen}. */
+const ATTENUATION_WHENS = ["every-call", "not-correct"] as const;
+
 /**
  * Which answered feedback calls anchor an attenuation:
  * - `every-call`: every answered call, including a "correct" confirmation of the draft.
@@ -60,7 +63,7 @@ export type AttenuationReach =
  *   so its rounds keep full credit). A feedback turn without a recorded verdict counts as not
  *   correct.
  */
-export type AttenuationWhen = "every-call" | "not-correct";
+export type AttenuationWhen = (typeof ATTENUATION_WHENS)[number];
 
 /** Credit attenuation of the feedback call and the actions before it. */
 export interface AttenuationConfig {
@@ -80,72 +83,83 @@ export interface AttenuationConfig {
   when: AttenuationWhen;
 }
 
-/** CAPF config: GRPO plus feedback and attenuation. */
-export interface CapfConfig extends GrpoConfig {
-  feedback: FeedbackConfig;
-  attenuation: AttenuationConfig;
-}
+/** The check of {@link AttenuationReach} (default `all-before-feedback`, the paper's wording). */
+const ATTENUATION_REACH = variant<AttenuationReach>({ kind: "all-before-feedback" }, {
+  expected:
+    '{ kind: "feedback-call-only" | "all-before-feedback" } or { kind: "last-n-rounds", n }',
+  kinds: {
+    "feedback-call-only": null,
+    "all-before-feedback": null,
+    "last-n-rounds": (reach, { check, name }) => check.integer(`${name}.n`, reach.n, { min: 1 }),
+  },
+});
 
-/**
- * Defaults: Search-R1-style GRPO, one error-type feedback call offered to half of each group,
- * full reward for a repair, lambda 0 up to every answered call.
- */
-export const CAPF_DEFAULTS: Readonly<CapfConfig> = Object.freeze({
-  ...GRPO_DEFAULTS,
-  feedback: Object.freeze({
+/** The detail levels of the privileged verifier (the {@link FeedbackDetail} union of core). */
+const FEEDBACK_DETAILS: readonly FeedbackDetail[] = ["correctness", "error-type", "hint"];
+
+/** CAPF config: the GRPO baseline plus the fields of {@link CAPF_FIELDS} (below). */
+export interface CapfConfig extends GrpoConfig, FieldValues<typeof CAPF_FIELDS> {}
+
+/** The fields CAPF adds to the GRPO baseline: each one's doc, allowed values and default. */
+export const CAPF_FIELDS = {
+  /**
+   * The privileged feedback call. Default: one error-type call offered to half of each group,
+   * full reward for a repair.
+   */
+  feedback: field<FeedbackConfig>({
     enabled: true,
     maxCallsPerRollout: 1,
     detail: "error-type",
     offerShare: 0.5,
     repairReward: 1,
-  }) as FeedbackConfig,
-  attenuation: Object.freeze({
+  }, (fb: FeedbackConfig | undefined, { check, name }) => {
+    if (!fb || typeof fb.enabled !== "boolean") {
+      return check.fail(
+        `${name}.enabled`,
+        "a boolean",
+        (fb as { enabled?: unknown } | undefined)?.enabled,
+      );
+    }
+    if (fb.enabled) {
+      check.integer(`${name}.maxCallsPerRollout`, fb.maxCallsPerRollout, { min: 1 });
+      check.oneOf(`${name}.detail`, fb.detail, FEEDBACK_DETAILS);
+      check.number(`${name}.offerShare`, fb.offerShare, { above: 0, max: 1 });
+      check.number(`${name}.repairReward`, fb.repairReward, { min: 0, max: 1 });
+    }
+  }),
+  /** Credit attenuation. Default: lambda 0.5 on every round up to every answered call. */
+  attenuation: field<AttenuationConfig>({
     factor: 0.5,
-    reach: Object.freeze({ kind: "all-before-feedback" }) as AttenuationReach,
+    reach: ATTENUATION_REACH.default,
     when: "every-call",
-  }) as AttenuationConfig,
-});
+  }, (at: AttenuationConfig | undefined, ctx) => {
+    const { check, name } = ctx;
+    if (!at) return check.fail(name, "an object", at);
+    check.number(`${name}.factor`, at.factor, { min: 0, max: 1 });
+    if ("target" in at) {
+      check.fail(
+        `${name}.target`,
+        'absent: the attenuation scales the advantage ("loss-weight" computed the same update, ' +
+          '"reward" did not attenuate failed attempts; see methods/capf/README.md)',
+        (at as { target?: unknown }).target,
+      );
+    }
+    check.oneOf(`${name}.when`, at.when, ATTENUATION_WHENS);
+    ATTENUATION_REACH.check(at.reach, { ...ctx, name: `${name}.reach` });
+  }),
+};
+
+/** The config's defaults and its check (what `grpoFamily` needs of it). */
+export const CAPF_CONFIG = grpoExtension<CapfConfig>("capf config", CAPF_FIELDS);
+
+/**
+ * Defaults: Search-R1-style GRPO, one error-type feedback call offered to half of each group,
+ * full reward for a repair, lambda 0.5 up to every answered call.
+ */
+export const CAPF_DEFAULTS: Readonly<CapfConfig> = CAPF_CONFIG.defaults;
 
 /** Check a CAPF config; throws naming the field. */
-export function validateCapfConfig(cfg: CapfConfig): void {
-  const check = grpoConfigChecks(cfg, "capf config");
-  const fb = cfg.feedback as FeedbackConfig | undefined;
-  if (!fb || typeof fb.enabled !== "boolean") {
-    return check.fail(
-      "feedback.enabled",
-      "a boolean",
-      (fb as { enabled?: unknown } | undefined)?.enabled,
-    );
-  }
-  if (fb.enabled) {
-    check.integer("feedback.maxCallsPerRollout", fb.maxCallsPerRollout, { min: 1 });
-    check.oneOf("feedback.detail", fb.detail, ["correctness", "error-type", "hint"]);
-    check.number("feedback.offerShare", fb.offerShare, { above: 0, max: 1 });
-    check.number("feedback.repairReward", fb.repairReward, { min: 0, max: 1 });
-  }
-  const at = cfg.attenuation as AttenuationConfig | undefined;
-  if (!at) return check.fail("attenuation", "an object", at);
-  check.number("attenuation.factor", at.factor, { min: 0, max: 1 });
-  if ("target" in at) {
-    check.fail(
-      "attenuation.target",
-      'absent: the attenuation scales the advantage ("loss-weight" computed the same update, ' +
-        '"reward" did not attenuate failed attempts; see methods/capf/README.md)',
-      (at as { target?: unknown }).target,
-    );
-  }
-  check.oneOf("attenuation.when", at.when, ["every-call", "not-correct"]);
-  const reach = at.reach as AttenuationReach | undefined;
-  if (reach?.kind === "last-n-rounds") {
-    check.integer("attenuation.reach.n", reach.n, { min: 1 });
-  } else if (reach?.kind !== "feedback-call-only" && reach?.kind !== "all-before-feedback") {
-    check.fail(
-      "attenuation.reach",
-      '{ kind: "feedback-call-only" | "all-before-feedback" } or { kind: "last-n-rounds", n }',
-      reach,
-    );
-  }
-}
+export const validateCapfConfig: (cfg: CapfConfig) => void = CAPF_CONFIG.validate;
 
 /**
  * The detail level CAPF asks its privileged verifier at (`capf.resources(config)`; the
@@ -155,9 +169,3 @@ export function validateCapfConfig(cfg: CapfConfig): void {
 export function capfVerifierDetail(config: CapfConfig): FeedbackDetail | null {
   return config.feedback.enabled ? config.feedback.detail : null;
 }
-
-/** The config's defaults and its check (what `grpoFamily` needs of it). */
-export const CAPF_CONFIG: ConfigSpec<CapfConfig> = {
-  defaults: CAPF_DEFAULTS,
-  validate: validateCapfConfig,
-};

@@ -29,6 +29,7 @@ import {
 import { type Method, registerMethod, type RewardInput } from "@creditlab/train";
 import { applyBaseline, groupBaselines } from "@creditlab/kernels";
 import { grpoFamily, outcomeRewards } from "../grpo/mod.ts";
+import { ratio } from "../metrics.ts";
 import {
   anchorRounds,
   attenuatedRounds,
@@ -134,10 +135,10 @@ export function capfStepMetrics(batch: RolloutBatch, config: CapfConfig): Record
     if (batch.lossMask[i] !== 0) trainable++;
   }
   return {
-    [methodMetric(NAME, "feedback_traj_share")]: batch.n === 0 ? 0 : withFeedback / batch.n,
+    [methodMetric(NAME, "feedback_traj_share")]: ratio(withFeedback, batch.n),
     [methodCallMetric(NAME, "feedback")]: calls,
-    [methodMetric(NAME, "repair_success_share")]: withFeedback === 0 ? 0 : repaired / withFeedback,
-    [methodMetric(NAME, "attenuated_token_share")]: trainable === 0 ? 0 : att / trainable,
+    [methodMetric(NAME, "repair_success_share")]: ratio(repaired, withFeedback),
+    [methodMetric(NAME, "attenuated_token_share")]: ratio(att, trainable),
   };
 }
 

@@ -10,7 +10,6 @@ import { isTimingMetric, type Question } from "@creditlab/core";
 import { buildTestbed, getPreset } from "@creditlab/experiments";
 import { smallPolicy } from "@creditlab/experiments/testing";
 import {
-  type CheckpointStore,
   feedbackHook,
   grantResources,
   type ResourceRequest,
@@ -20,6 +19,7 @@ import {
 import { initBackend, Rng } from "@creditlab/kernels";
 import { rollout } from "@creditlab/agent";
 import { grpo } from "../grpo/mod.ts";
+import { metricsSink, noCheckpoints } from "../testing.ts";
 import { capf, CAPF_DEFAULTS, type CapfConfig } from "./mod.ts";
 
 const preset = getPreset("smoke");
@@ -48,12 +48,6 @@ function wrongDraft(): { q: Question; draft: string } {
   const q = testbed.rlTrain.find((x) => (x.goldChain?.length ?? 0) === 2)!;
   return { q, draft: q.goldChain![0]!.entity };
 }
-
-const noCheckpoints: CheckpointStore = {
-  latest: () => Promise.resolve(null),
-  save: () => Promise.resolve(),
-  restore: () => Promise.reject(new Error("no checkpoints in this test")),
-};
 
 Deno.test("capf wiring: a hint-level config trains with the hint-level verifier", async () => {
   const cfg = withDetail("hint");
@@ -120,12 +114,7 @@ async function trainSmall(
         updates: { groupsPerUpdate: 2, epochs: 1 },
       },
       seed: 1,
-      sink: {
-        logStep: (_step, m) => {
-          metrics.push({ ...m });
-          return Promise.resolve();
-        },
-      },
+      sink: metricsSink(metrics),
       checkpoints: noCheckpoints,
       log: () => {},
     });

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { GRPO_DEFAULTS, type GrpoConfig, grpoConfigChecks } from "../grpo/mod.ts";
-import type { ConfigSpec } from "../grpo/family.ts";
+import type { GrpoConfig } from "../grpo/mod.ts";
+import { type FieldValues, grpoExtension, oneOf, variant } from "../grpo/options.ts";
 
 /**
  * How contribution scores c_k of the K-1 non-final rounds become weights w_k.
@@ -15,47 +15,39 @@ export type ContributionWeighting =
   | { kind: "normalize" }
   | { kind: "softmax"; gamma: number };
 
-/**
- * What a successful trajectory whose non-final rounds all score c_k = 0 gets (only reachable
- * with `normalize`; softmax gives uniform weights then).
- * - `"zero-non-final"`: w_k = 0, so its non-final rounds get advantage 0 and only the answer
- *   round is credited — what the released code (zsxmwjz/CW-GRPO) does.
- * - `"fall-back-to-grpo"`: w_k = 1 / (K-1), i.e. the plain GRPO advantage on every round.
- */
-export type AllZeroContributions = "zero-non-final" | "fall-back-to-grpo";
+/** CW-GRPO config: the GRPO baseline plus the fields of {@link CW_GRPO_FIELDS} (below). */
+export interface CwGrpoConfig extends GrpoConfig, FieldValues<typeof CW_GRPO_FIELDS> {}
 
-/** CW-GRPO config. */
-export interface CwGrpoConfig extends GrpoConfig {
+/** What a success whose non-final rounds all score 0 gets (`CW_GRPO_FIELDS` says more). */
+export type AllZeroContributions = CwGrpoConfig["allZeroContributions"];
+
+/** The fields CW-GRPO adds to the GRPO baseline: each one's doc, allowed values and default. */
+export const CW_GRPO_FIELDS = {
   /** Default `{ kind: "normalize" }`, the released setting. */
-  weighting: ContributionWeighting;
-  /** Default `"zero-non-final"`, the released behaviour. */
-  allZeroContributions: AllZeroContributions;
-}
-
-/** Defaults: the GRPO baseline's settings (CW-GRPO trains with KL 0.001, k3) + released weighting. */
-export const CW_GRPO_DEFAULTS: Readonly<CwGrpoConfig> = Object.freeze({
-  ...GRPO_DEFAULTS,
-  weighting: Object.freeze({ kind: "normalize" }) as ContributionWeighting,
-  allZeroContributions: "zero-non-final",
-});
-
-/** Check a CW-GRPO config; throws naming the field. */
-export function validateCwGrpoConfig(cfg: CwGrpoConfig): void {
-  const check = grpoConfigChecks(cfg, "cw-grpo config");
-  const w = cfg.weighting as ContributionWeighting | undefined;
-  if (w?.kind === "softmax") {
-    check.number("weighting.gamma", w.gamma, { above: 0 });
-  } else if (w?.kind !== "normalize") {
-    check.fail("weighting", '{ kind: "normalize" } or { kind: "softmax", gamma }', w);
-  }
-  check.oneOf("allZeroContributions", cfg.allZeroContributions, [
-    "zero-non-final",
-    "fall-back-to-grpo",
-  ]);
-}
+  weighting: variant<ContributionWeighting>({ kind: "normalize" }, {
+    expected: '{ kind: "normalize" } or { kind: "softmax", gamma }',
+    kinds: {
+      normalize: null,
+      softmax: (w, { check, name }) => check.number(`${name}.gamma`, w.gamma, { above: 0 }),
+    },
+  }),
+  /**
+   * What a successful trajectory whose non-final rounds all score c_k = 0 gets (only reachable
+   * with `normalize`; softmax gives uniform weights then).
+   * - `"zero-non-final"`: w_k = 0, so its non-final rounds get advantage 0 and only the answer
+   *   round is credited — what the released code (zsxmwjz/CW-GRPO) does.
+   * - `"fall-back-to-grpo"`: w_k = 1 / (K-1), i.e. the plain GRPO advantage on every round.
+   *
+   * Default `"zero-non-final"`, the released behaviour.
+   */
+  allZeroContributions: oneOf(["zero-non-final", "fall-back-to-grpo"], "zero-non-final"),
+};
 
 /** The config's defaults and its check (what `grpoFamily` needs of it). */
-export const CW_GRPO_CONFIG: ConfigSpec<CwGrpoConfig> = {
-  defaults: CW_GRPO_DEFAULTS,
-  validate: validateCwGrpoConfig,
-};
+export const CW_GRPO_CONFIG = grpoExtension<CwGrpoConfig>("cw-grpo config", CW_GRPO_FIELDS);
+
+/** Defaults: the GRPO baseline's settings (CW-GRPO trains with KL 0.001, k3) + released weighting. */
+export const CW_GRPO_DEFAULTS: Readonly<CwGrpoConfig> = CW_GRPO_CONFIG.defaults;
+
+/** Check a CW-GRPO config; throws naming the field. */
+export const validateCwGrpoConfig: (cfg: CwGrpoConfig) => void = CW_GRPO_CONFIG.validate;

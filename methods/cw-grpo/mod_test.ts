@@ -8,6 +8,7 @@ import {
   advantagesOf,
   assertPerToken,
   batchOf,
+  configWith,
   contextOf,
   groupOf,
   question,
@@ -55,10 +56,7 @@ function group(): Trajectory[] {
   ]);
 }
 
-const cfg = (patch: Partial<CwGrpoConfig> = {}): CwGrpoConfig => ({
-  ...structuredClone(CW_GRPO_DEFAULTS),
-  ...patch,
-});
+const cfg = configWith(CW_GRPO_DEFAULTS);
 const A = 0.5 / (Math.sqrt(1 / 3) + 1e-6);
 const r5 = (xs: number[]) => xs.map((v) => Number(v.toFixed(5)));
 

@@ -18,7 +18,7 @@
  * ```
  * @module
  */
-import { methodMetric, type MethodRecord, type RolloutBatch } from "@creditlab/core";
+import type { MethodRecord, RolloutBatch } from "@creditlab/core";
 import {
   type Method,
   type MethodBatch,
@@ -29,6 +29,7 @@ import {
   type StepResult,
 } from "@creditlab/train";
 import { checkOutcome, grpoFamily, grpoTokenAdvantages } from "../grpo/mod.ts";
+import { methodMetrics, ratio } from "../metrics.ts";
 import { E_GRPO_CARD } from "./paper.ts";
 import { E_GRPO_CONFIG, type EGrpoConfig, validateEGrpoConfig } from "./config.ts";
 import { agentText, entityMatchRate } from "@creditlab/datasets";
@@ -135,14 +136,13 @@ export function eGrpoStepMetrics(
       if (rewards[r]! > 0) credited++;
     }
   });
-  const n = batch.n || 1;
-  return {
-    [methodMetric(NAME, "gamma_mean")]: gSum / n,
-    [methodMetric(NAME, "gamma_mean_incorrect")]: wrong === 0 ? 0 : gWrongSum / wrong,
-    [methodMetric(NAME, "near_miss_credited_share")]: wrong === 0 ? 0 : credited / wrong,
-    [methodMetric(NAME, "no_entities_share")]: noEntities / n,
-    [methodMetric(NAME, "shaped_reward_mean")]: rSum / n,
-  };
+  return methodMetrics(NAME, {
+    gamma_mean: ratio(gSum, batch.n),
+    gamma_mean_incorrect: ratio(gWrongSum, wrong),
+    near_miss_credited_share: ratio(credited, wrong),
+    no_entities_share: ratio(noEntities, batch.n),
+    shaped_reward_mean: ratio(rSum, batch.n),
+  });
 }
 
 /** E-GRPO's step: GRPO on the entity-aware rewards, and the method's metrics. */

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { groupMax } from "../grpo/mod.ts";
 import type { GammaNormalization } from "./config.ts";
 
 /**
@@ -24,23 +25,9 @@ export function normalizeGamma(
   groupIds: Int32Array,
   normalization: GammaNormalization,
 ): Float32Array {
-  if (gamma.length !== groupIds.length) {
-    throw new RangeError(
-      `normalizeGamma: gamma has ${gamma.length} entries, groupIds ${groupIds.length}`,
-    );
-  }
+  const max = groupMax(gamma, groupIds, { op: "normalizeGamma", of: "gamma" });
   if (normalization === "none") return Float32Array.from(gamma);
-  const max = new Map<number, number>();
-  for (let i = 0; i < gamma.length; i++) {
-    const g = groupIds[i]!;
-    max.set(g, Math.max(max.get(g) ?? 0, gamma[i]!));
-  }
-  const out = new Float32Array(gamma.length);
-  for (let i = 0; i < gamma.length; i++) {
-    const m = max.get(groupIds[i]!)!;
-    out[i] = m > 0 ? gamma[i]! / m : 0;
-  }
-  return out;
+  return Float32Array.from(gamma, (g, i) => (max[i]! > 0 ? g / max[i]! : 0));
 }
 
 /**

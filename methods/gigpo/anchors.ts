@@ -12,6 +12,7 @@
  * @module
  */
 import type { Trajectory } from "@creditlab/core";
+import { checkGroupIds } from "../grpo/mod.ts";
 import type { AnchorKeyKind } from "./config.ts";
 
 const INFORMATION = /<information>([\s\S]*?)<\/information>/g;
@@ -160,11 +161,7 @@ export function anchorGroups(
   keys: readonly (readonly string[])[],
   groupIds: Int32Array,
 ): AnchorGroups {
-  if (keys.length !== groupIds.length) {
-    throw new RangeError(
-      `anchorGroups: ${keys.length} rows of keys but ${groupIds.length} group ids`,
-    );
-  }
+  checkGroupIds(groupIds, keys, { op: "anchorGroups", of: "keys" });
   const offsets = new Int32Array(keys.length + 1);
   keys.forEach((k, r) => (offsets[r + 1] = offsets[r]! + k.length));
   const total = offsets[keys.length]!;

@@ -3,7 +3,15 @@ import type { Trajectory } from "@creditlab/core";
 import { Rng } from "@creditlab/kernels";
 import { getMethod } from "@creditlab/train";
 import "../grpo/mod.ts";
-import { assertPerToken, batchOf, contextOf, referenceAdvantage, trajectory } from "../testing.ts";
+import {
+  assertPerToken,
+  batchOf,
+  configWith,
+  contextOf,
+  r4,
+  referenceAdvantage,
+  trajectory,
+} from "../testing.ts";
 import {
   type AnchorKeyKind,
   discountedReturns,
@@ -18,11 +26,7 @@ import {
   type StepNormalization,
 } from "./mod.ts";
 
-const r4 = (xs: ArrayLike<number>) => Array.from(xs, (v) => Number(v.toFixed(4)));
-const cfg = (patch: Partial<GigpoConfig> = {}): GigpoConfig => ({
-  ...structuredClone(GIGPO_DEFAULTS),
-  ...patch,
-});
+const cfg = configWith(GIGPO_DEFAULTS);
 
 Deno.test("gigpo credit: golden returns, episode and step advantages, token kernel", () => {
   // eq. 5 backwards: r = [0.5, 0, 1], gamma 0.9: G_3 = 1, G_2 = 0.9, G_1 = 0.5 + 0.81 = 1.31

@@ -28,9 +28,11 @@
  * ```
  * @module
  */
-import { methodMetric, type MethodRecord, type RolloutBatch } from "@creditlab/core";
+import type { RolloutBatch } from "@creditlab/core";
 import { type Method, type MethodContext, registerMethod, type StepResult } from "@creditlab/train";
 import { grpoFamily } from "../grpo/mod.ts";
+import { methodMetrics, ratio } from "../metrics.ts";
+import { type RoundsRecord, withRounds } from "../records.ts";
 import { type AnchorGroups, anchorGroups, anchorKeys } from "./anchors.ts";
 import { GIGPO_CARD } from "./paper.ts";
 import { GIGPO_CONFIG, type GigpoConfig, validateGigpoConfig } from "./config.ts";
@@ -54,8 +56,7 @@ const NAME = GIGPO_CARD.name;
  * per round k = 1..K (index k - 1), its step advantage A^S (before omega) as the per-round
  * series, its anchor group's size and its step return.
  */
-export interface GigpoRecord extends MethodRecord {
-  rounds: { label: "step advantage"; values: number[] };
+export interface GigpoRecord extends RoundsRecord<"step advantage"> {
   /** Size of round k's anchor group (1: its state occurs in no other round of the prompt group). */
   anchorGroupSizes: number[];
   /** Step return G_k = gamma^(K-k) R. */
@@ -127,16 +128,14 @@ export function gigpoStepMetrics(c: GigpoCredit): Record<string, number> {
       }
     }
   }
-  const mean = (sum: number, m: number) => (m === 0 ? 0 : sum / m);
-  const metric = (name: string) => methodMetric(NAME, name);
-  return {
-    [metric("repeated_round_share")]: mean(repeated, rounds),
-    [metric("repeated_share_later_rounds")]: mean(laterRepeated, later),
-    [metric("anchor_group_size_mean")]: mean(rounds, count),
-    [metric("anchor_groups")]: count,
-    [metric("step_advantage_abs_mean")]: mean(stepAbs, rounds),
-    [metric("episode_advantage_abs_mean")]: mean(episodeAbs, rows),
-  };
+  return methodMetrics(NAME, {
+    repeated_round_share: ratio(repeated, rounds),
+    repeated_share_later_rounds: ratio(laterRepeated, later),
+    anchor_group_size_mean: ratio(rounds, count),
+    anchor_groups: count,
+    step_advantage_abs_mean: ratio(stepAbs, rounds),
+    episode_advantage_abs_mean: ratio(episodeAbs, rows),
+  });
 }
 
 /** The record of each row (undefined for a row without a policy round). */
@@ -145,11 +144,10 @@ export function gigpoRecords(c: GigpoCredit): (GigpoRecord | undefined)[] {
   return Array.from({ length: offsets.length - 1 }, (_, r) => {
     const start = offsets[r]!, end = offsets[r + 1]!;
     if (end === start) return undefined;
-    return {
-      rounds: { label: "step advantage", values: Array.from(c.step.subarray(start, end)) },
+    return withRounds("step advantage", c.step.subarray(start, end), {
       anchorGroupSizes: Array.from(sizes.subarray(start, end)),
       stepReturns: Array.from(c.returns.subarray(start, end)),
-    };
+    });
   });
 }
 

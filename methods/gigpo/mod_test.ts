@@ -3,7 +3,7 @@ import { formatPassages } from "@creditlab/agent";
 import { Bm25Index, generateWorld, worldPreset } from "@creditlab/datasets";
 import { getMethod } from "@creditlab/train";
 import { grpoLoss } from "../grpo/mod.ts";
-import { batchOf, contextOf, groupOf } from "../testing.ts";
+import { batchOf, configWith, contextOf, groupOf, rowCheck } from "../testing.ts";
 import {
   gigpo,
   GIGPO_DEFAULTS,
@@ -14,10 +14,7 @@ import {
   validateGigpoConfig,
 } from "./mod.ts";
 
-const cfg = (patch: Partial<GigpoConfig> = {}): GigpoConfig => ({
-  ...structuredClone(GIGPO_DEFAULTS),
-  ...patch,
-});
+const cfg = configWith(GIGPO_DEFAULTS);
 
 const doc = (title: string) => `Doc 1(Title: ${title}) ${title} is a fact .`;
 const info = (...titles: string[]) =>
@@ -31,19 +28,7 @@ const search = (q: string, ...titles: string[]) => ({
 const answer = (a: string) => ({ policy: `<answer> ${a} </answer>` });
 
 /** Expect `a + step[k - 1]` on every policy token of round k of `row` (0 elsewhere). */
-function expectRow(
-  batch: ReturnType<typeof batchOf>,
-  adv: Float32Array,
-  row: number,
-  a: number,
-  step: number[],
-): void {
-  for (let t = 0; t < batch.length; t++) {
-    const i = row * batch.length + t;
-    const want = batch.lossMask[i] === 0 ? 0 : a + step[batch.roundIds[i]! - 1]!;
-    assert.ok(Math.abs(adv[i]! - want) < 1e-5, `row ${row} token ${t}: ${adv[i]} vs ${want}`);
-  }
-}
+const expectRow = rowCheck((a, step, k) => a + step[k - 1]!);
 
 Deno.test("gigpo: registered; regime, no resources, GRPO loss; config validation names the field", () => {
   assert.equal(getMethod("gigpo"), gigpo);

@@ -10,6 +10,7 @@
  */
 import { broadcastToTokens, type GroupAdvantageOptions, groupAdvantages } from "@creditlab/kernels";
 import type { GrpoConfig } from "./config.ts";
+import { checkGroupIds } from "./groups.ts";
 
 /** The part of a batch GRPO's advantages read. */
 export interface GrpoBatchView {
@@ -156,36 +157,48 @@ export function tokenAdvantagesByRound(
 }
 
 /**
- * Per-round values of each row (null: none) normalised as one set of entries per key:
- * `keyOf(r, k)` names the set of round k (0-based) of row r (e.g. its group, or its group and
- * k), and every entry becomes (v − mean) / (std + eps) over its set ({@link groupAdvantages}
- * with `opts`); returned in the input's shape. The ragged-array step of the methods that
- * normalise per-round rewards or returns over a prompt group (pure, matchtir, ...).
+ * Which per-round values of a prompt group are normalised as one set: all of them (`"group"`),
+ * or those of the same round index k (`"group-and-round"`: the k-th values of the group's rows
+ * that have one).
+ */
+export type RoundPooling = "group" | "group-and-round";
+
+/**
+ * Per-round values of each row (null: none) normalised within the row's prompt group
+ * (`groupIds[r]`, one per row, {@link checkGroupIds}), pooled as `opts.pooling` says: every
+ * value becomes (v − mean) / (std + eps) over its set ({@link groupAdvantages} with `opts`),
+ * returned in the input's shape. The ragged step of the methods that normalise per-round
+ * rewards, gains or returns over a prompt group (pure, stepsearch, a2tgpo, matchtir).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const z = raggedGroupAdvantages([Float64Array.of(1, 3), null, Float64Array.of(2)], () => 0, {
- *   normalizeStd: false, eps: 0, singleton: "zero",
- * });
- * assert.deepEqual(z.map((x) => x && Array.from(x)), [[-1, 1], null, [0]]); // mean 2
+ * const values = [Float64Array.of(1, 3), null, Float64Array.of(2)];
+ * const z = (pooling: RoundPooling) =>
+ *   groupRoundAdvantages(values, Int32Array.of(0, 0, 0), {
+ *     pooling, normalizeStd: false, eps: 0, singleton: "zero",
+ *   }).map((x) => x && Array.from(x));
+ * assert.deepEqual(z("group"), [[-1, 1], null, [0]]); // mean 2
+ * assert.deepEqual(z("group-and-round"), [[-0.5, 0], null, [0.5]]); // round 1: {1, 2}; round 2: {3}
  * ```
  */
-export function raggedGroupAdvantages(
+export function groupRoundAdvantages(
   values: readonly (ArrayLike<number> | null)[],
-  keyOf: (r: number, k: number) => string | number,
-  opts: GroupAdvantageOptions,
+  groupIds: Int32Array,
+  opts: GroupAdvantageOptions & { pooling: RoundPooling },
 ): (Float32Array | null)[] {
+  checkGroupIds(groupIds, values, { op: "groupRoundAdvantages", of: "values" });
+  const byRound = opts.pooling === "group-and-round";
   let total = 0;
   for (const v of values) total += v?.length ?? 0;
   const flat = new Float32Array(total);
   const keys = new Int32Array(total);
-  const ids = new Map<string | number, number>();
+  const ids = new Map<string, number>();
   let at = 0;
   values.forEach((v, r) => {
     if (v === null) return;
     for (let k = 0; k < v.length; k++, at++) {
-      const key = keyOf(r, k);
+      const key = byRound ? `${groupIds[r]}:${k}` : `${groupIds[r]}`;
       let id = ids.get(key);
       if (id === undefined) ids.set(key, id = ids.size);
       flat[at] = v[k]!;

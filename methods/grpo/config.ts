@@ -1,8 +1,8 @@
 /**
  * The GRPO family's config (GRPO, Dr. GRPO, DAPO options), its defaults and validation, and
  * the checks every method's validation is written with ({@link configChecks}). Methods that
- * extend the baseline (capf, cw-grpo, e-grpo, pure) extend {@link GrpoConfig} and validate it
- * with {@link grpoConfigChecks}.
+ * extend the baseline (capf, cw-grpo, e-grpo, pure, ...) extend {@link GrpoConfig} and validate
+ * it with {@link grpoConfigChecks}; they declare their own fields in a field table (options.ts).
  *
  * @module
  */
@@ -102,6 +102,9 @@ const AGGREGATIONS: readonly Aggregation[] = [
   "seq-mean-token-sum-norm",
 ];
 const KL_ESTIMATORS: readonly KlEstimator[] = ["k1", "k2", "k3"];
+
+/** Every {@link SingletonGroupRule}, for the configs that choose one. */
+export const SINGLETON_GROUP_RULES: readonly SingletonGroupRule[] = ["verl", "zero"];
 
 /**
  * Bounds of a numeric config field: `min` and `max` are inclusive, `above` and `below`
@@ -205,7 +208,7 @@ export function validateGrpoConfig(cfg: GrpoConfig, where = "grpo config"): void
     check.fail("normalizeStd", "a boolean", cfg.normalizeStd);
   }
   check.number("eps", cfg.eps, { min: 0 });
-  check.oneOf("singletonGroup", cfg.singletonGroup, ["verl", "zero"]);
+  check.oneOf("singletonGroup", cfg.singletonGroup, SINGLETON_GROUP_RULES);
   check.number("clipLow", cfg.clipLow, { min: 0, below: 1 });
   check.number("clipHigh", cfg.clipHigh, { min: 0 });
   if (cfg.dualClip !== null && !(cfg.dualClip > 1 && Number.isFinite(cfg.dualClip))) {

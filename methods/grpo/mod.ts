@@ -24,6 +24,7 @@ import { GRPO_CARD } from "./paper.ts";
 
 export * from "./config.ts";
 export * from "./advantages.ts";
+export * from "./groups.ts";
 export * from "./family.ts";
 export { GRPO_PAPERS, SEARCH_R1_BENCHMARKS } from "./paper.ts";
 export type { PaperClaim, PaperRecord } from "./paper.ts";

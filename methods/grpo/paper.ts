@@ -39,6 +39,38 @@ export interface PaperRecord {
  */
 export const SEARCH_R1_BENCHMARKS: readonly SearchR1Key[] = SEARCH_R1_COLUMNS.map((b) => b.key);
 
+/**
+ * The claims of one column of a results table: one `metric` from one `source`, a value per
+ * setting, in the order `values` lists the settings (setting names are never integer-like, so
+ * the object keeps their order).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const claims = tableClaims(
+ *   { metric: "average EM", source: "Table 2" },
+ *   { "7B, PPO": 0.431, "7B, GRPO": 0.35 },
+ * );
+ * assert.deepEqual(claims[1], {
+ *   metric: "average EM",
+ *   setting: "7B, GRPO",
+ *   value: 0.35,
+ *   source: "Table 2",
+ * });
+ * ```
+ */
+export function tableClaims(
+  column: { metric: string; source: string },
+  values: Readonly<Record<string, number>>,
+): PaperClaim[] {
+  return Object.entries(values).map(([setting, value]) => ({
+    metric: column.metric,
+    setting,
+    value,
+    source: column.source,
+  }));
+}
+
 function perBenchmark(setting: string, values: number[], source: string): PaperClaim[] {
   return SEARCH_R1_BENCHMARKS.map((b, i) => ({
     metric: `EM ${b}`,
@@ -49,6 +81,7 @@ function perBenchmark(setting: string, values: number[], source: string): PaperC
 }
 
 const SEARCH_R1_TABLE = "Search-R1 main results table (EM; as transcribed in ../shared/METHODS.md)";
+const SEARCH_R1_AVERAGE = { metric: "average EM, 7 QA benchmarks", source: SEARCH_R1_TABLE };
 
 /** DeepSeekMath (GRPO), Search-R1 (the search-agent recipe), Dr. GRPO and DAPO (options). */
 export const GRPO_PAPERS: Readonly<
@@ -113,47 +146,24 @@ export const GRPO_PAPERS: Readonly<
         [0.480, 0.638, 0.457, 0.433, 0.382, 0.196, 0.432],
         SEARCH_R1_TABLE,
       ),
-      {
-        metric: "average EM, 7 QA benchmarks",
-        setting: "Qwen2.5-7B base, PPO",
-        value: 0.431,
-        source: SEARCH_R1_TABLE,
-      },
+      ...tableClaims(SEARCH_R1_AVERAGE, { "Qwen2.5-7B base, PPO": 0.431 }),
       ...perBenchmark(
         "Qwen2.5-7B base, GRPO",
         [0.395, 0.560, 0.388, 0.326, 0.297, 0.125, 0.360],
         SEARCH_R1_TABLE,
       ),
-      {
-        metric: "average EM, 7 QA benchmarks",
-        setting: "Qwen2.5-7B base, GRPO",
-        value: 0.350,
-        source: SEARCH_R1_TABLE,
-      },
-      {
-        metric: "average EM, 7 QA benchmarks",
-        setting: "Qwen2.5-3B base, GRPO",
-        value: 0.312,
-        source: SEARCH_R1_TABLE,
-      },
-      {
-        metric: "average EM, 7 QA benchmarks",
-        setting: "Qwen2.5-7B, RAG baseline",
-        value: 0.304,
-        source: SEARCH_R1_TABLE,
-      },
-      {
-        metric: "average EM, 7 QA benchmarks",
-        setting: "retrieved-token loss masking on",
-        value: 0.431,
+      ...tableClaims(SEARCH_R1_AVERAGE, {
+        "Qwen2.5-7B base, GRPO": 0.350,
+        "Qwen2.5-3B base, GRPO": 0.312,
+        "Qwen2.5-7B, RAG baseline": 0.304,
+      }),
+      ...tableClaims({
+        metric: SEARCH_R1_AVERAGE.metric,
         source: "Search-R1 retrieved-token masking ablation (METHODS.md)",
-      },
-      {
-        metric: "average EM, 7 QA benchmarks",
-        setting: "retrieved-token loss masking off",
-        value: 0.343,
-        source: "Search-R1 retrieved-token masking ablation (METHODS.md)",
-      },
+      }, {
+        "retrieved-token loss masking on": 0.431,
+        "retrieved-token loss masking off": 0.343,
+      }),
     ],
   },
   drGrpo: {

@@ -7,76 +7,81 @@
  *
  * @module
  */
-import { GRPO_DEFAULTS, type GrpoConfig, grpoConfigChecks } from "../grpo/mod.ts";
-import type { ConfigSpec } from "../grpo/family.ts";
+import type { GrpoConfig } from "../grpo/mod.ts";
+import { field, type FieldValues, finite, grpoExtension, oneOf } from "../grpo/options.ts";
 
-/**
- * The information gain of turn t from the gold answer's mean log-probability v_t = (1/L) sum_j
- * log pi(a_j | context after turn t, a_<j):
- * - `"prob-diff"` (the paper's equation and the released `GenerationConfig.info_gain_type`
- *   default, scrl/llm_agent/generation.py): r_t = exp(v_t) - exp(v_{t-1}) = p_t - p_{t-1};
- * - `"log-prob-diff"` (the released `train.sh`: `+algorithm.info_gain_type=log_prob_diff`):
- *   r_t = v_t - v_{t-1}.
- */
-export type InfoGainKind = "prob-diff" | "log-prob-diff";
+/** IGPO config: the GRPO baseline plus the fields of {@link IGPO_FIELDS} (below). */
+export interface IgpoConfig extends GrpoConfig, FieldValues<typeof IGPO_FIELDS> {}
 
-/**
- * Which turn rewards share z-score statistics within a prompt group
- * (verl/trainer/ppo/core_algos.py `compute_grpo_outcome_advantage`, `info_gain_norm_mode`):
- * - `"joint"` (the paper's, and the function's default): every turn reward of every trajectory
- *   of the group (information gains and final outcomes) in one set;
- * - `"separate"` (the released `train.sh`): the outcomes in one set, the information gains in
- *   another.
- * Never per turn index, so a trajectory that stops early is not compared only with the others
- * that stopped early.
- */
-export type TurnNormalization = "joint" | "separate";
+/** The information gain of a turn (`IGPO_FIELDS.infoGain` says what each value is). */
+export type InfoGainKind = IgpoConfig["infoGain"];
+/** Which turn rewards share z-score statistics (`IGPO_FIELDS.normalization`). */
+export type TurnNormalization = IgpoConfig["normalization"];
+/** The standard deviation of a set of turn rewards (`IGPO_FIELDS.std`). */
+export type StdEstimator = IgpoConfig["std"];
+/** Which golden answer is scored (`IGPO_FIELDS.gold`). */
+export type GoldChoice = IgpoConfig["gold"];
 
-/**
- * The standard deviation of a set of turn rewards:
- * - `"population"` (released `compute_group_stats`: sum of squares / count): sigma of the set;
- * - `"unbiased"` (sum of squares / (count - 1), as GRPO's `torch.std` in this repository's
- *   baseline; with `"separate"` and constant probabilities IGPO is then exactly GRPO).
- */
-export type StdEstimator = "population" | "unbiased";
-
-/**
- * The final turn's reward (the paper: "F1 score between the predicted answer and the ground
- * truth"; released verl/utils/reward_score/info_gain.py `compute_f1`):
- * - `"f1"`: token F1 of the trajectory's answer against the golden answers, max over golds
- *   (FlashRAG's, datasets/metrics.ts `tokenF1`), 0 without an answer;
- * - `"em"`: the harness's exact match (`RewardInput.outcomes`), the reward every other method
- *   here trains on.
- */
-export type OutcomeReward = "f1" | "em";
-
-/**
- * Which golden answer the policy's probability is taken of:
- * - `"first"` (released generation.py: the ground truth is cut at `<|answer_split|>` and its
- *   first part kept): `goldenAnswers[0]`;
- * - `"max"` (ours): p_t = max over the golden answers of their p_t (one scoring request per
- *   answer and turn).
- */
-export type GoldChoice = "first" | "max";
-
-/** IGPO config. */
-export interface IgpoConfig extends GrpoConfig {
-  /** Default `"prob-diff"`. */
-  infoGain: InfoGainKind;
-  /** Default `"joint"`. */
-  normalization: TurnNormalization;
-  /** Default `"population"`. */
-  std: StdEstimator;
+/** The fields IGPO adds to the GRPO baseline: each one's doc, allowed values and default. */
+export const IGPO_FIELDS = {
+  /**
+   * The information gain of turn t from the gold answer's mean log-probability v_t = (1/L)
+   * sum_j log pi(a_j | context after turn t, a_<j):
+   * - `"prob-diff"` (the paper's equation and the released `GenerationConfig.info_gain_type`
+   *   default, scrl/llm_agent/generation.py): r_t = exp(v_t) - exp(v_{t-1}) = p_t - p_{t-1};
+   * - `"log-prob-diff"` (the released `train.sh`: `+algorithm.info_gain_type=log_prob_diff`):
+   *   r_t = v_t - v_{t-1}.
+   *
+   * Default `"prob-diff"`.
+   */
+  infoGain: oneOf(["prob-diff", "log-prob-diff"], "prob-diff"),
+  /**
+   * Which turn rewards share z-score statistics within a prompt group
+   * (verl/trainer/ppo/core_algos.py `compute_grpo_outcome_advantage`, `info_gain_norm_mode`):
+   * - `"joint"` (the paper's, and the function's default): every turn reward of every trajectory
+   *   of the group (information gains and final outcomes) in one set;
+   * - `"separate"` (the released `train.sh`): the outcomes in one set, the information gains in
+   *   another.
+   * Never per turn index, so a trajectory that stops early is not compared only with the others
+   * that stopped early. Default `"joint"`.
+   */
+  normalization: oneOf(["joint", "separate"], "joint"),
+  /**
+   * The standard deviation of a set of turn rewards:
+   * - `"population"` (released `compute_group_stats`: sum of squares / count): sigma of the set;
+   * - `"unbiased"` (sum of squares / (count - 1), as GRPO's `torch.std` in this repository's
+   *   baseline; with `"separate"` and constant probabilities IGPO is then exactly GRPO).
+   *
+   * Default `"population"`.
+   */
+  std: oneOf(["population", "unbiased"], "population"),
   /**
    * gamma in [0, 1]: a turn's advantage is sum_{j >= k} gamma^(j-k) of the normalised turn
    * rewards from it on (released `_compute_turn_level_advantage`). Default 1 (paper; released
    * `train.sh`: `algorithm.gamma=1.0`).
    */
-  gamma: number;
-  /** Default `"f1"`. */
-  outcome: OutcomeReward;
-  /** Default `"first"`. */
-  gold: GoldChoice;
+  gamma: finite({ min: 0, max: 1 }, 1),
+  /**
+   * The final turn's reward (the paper: "F1 score between the predicted answer and the ground
+   * truth"; released verl/utils/reward_score/info_gain.py `compute_f1`):
+   * - `"f1"`: token F1 of the trajectory's answer against the golden answers, max over golds
+   *   (FlashRAG's, datasets/metrics.ts `tokenF1`), 0 without an answer;
+   * - `"em"`: the harness's exact match (`RewardInput.outcomes`), the reward every other method
+   *   here trains on.
+   *
+   * Default `"f1"`.
+   */
+  outcome: oneOf(["f1", "em"], "f1"),
+  /**
+   * Which golden answer the policy's probability is taken of:
+   * - `"first"` (released generation.py: the ground truth is cut at `<|answer_split|>` and its
+   *   first part kept): `goldenAnswers[0]`;
+   * - `"max"` (ours): p_t = max over the golden answers of their p_t (one scoring request per
+   *   answer and turn).
+   *
+   * Default `"first"`.
+   */
+  gold: oneOf(["first", "max"], "first"),
   /**
    * Text placed between the context and the gold answer in each scoring request; its tokens are
    * conditioned on but not averaged. Default `"<answer>"` (open choice: the policy's own
@@ -86,25 +91,22 @@ export interface IgpoConfig extends GrpoConfig {
    * its closing "</answer><|im_end|>" comes after the answer, cannot change the answer's causal
    * log-probabilities and is left out).
    */
-  answerPrefix: string;
-}
+  answerPrefix: field("<answer>", (value, { check, name }) => {
+    if (typeof value !== "string") check.fail(name, "a string (may be empty)", value);
+  }),
+};
 
 /**
- * Defaults: the GRPO baseline's settings with the paper's IGPO choices. `singletonGroup` is
- * `"zero"`: a set of one turn reward normalises to 0, as in the released `compute_group_stats`
- * (count <= 1: std 1 and the mean is the value itself).
+ * The config's defaults and its check (what `grpoFamily` needs of it). `singletonGroup` defaults
+ * to `"zero"`: a set of one turn reward normalises to 0, as in the released
+ * `compute_group_stats` (count <= 1: std 1 and the mean is the value itself).
  */
-export const IGPO_DEFAULTS: Readonly<IgpoConfig> = Object.freeze({
-  ...GRPO_DEFAULTS,
-  singletonGroup: "zero",
-  infoGain: "prob-diff",
-  normalization: "joint",
-  std: "population",
-  gamma: 1,
-  outcome: "f1",
-  gold: "first",
-  answerPrefix: "<answer>",
+export const IGPO_CONFIG = grpoExtension<IgpoConfig>("igpo config", IGPO_FIELDS, {
+  grpo: { singletonGroup: "zero" },
 });
+
+/** Defaults: the GRPO baseline's settings with the paper's IGPO choices. */
+export const IGPO_DEFAULTS: Readonly<IgpoConfig> = IGPO_CONFIG.defaults;
 
 /**
  * Check an IGPO config; throws a RangeError naming the field.
@@ -119,21 +121,4 @@ export const IGPO_DEFAULTS: Readonly<IgpoConfig> = Object.freeze({
  * );
  * ```
  */
-export function validateIgpoConfig(cfg: IgpoConfig): void {
-  const check = grpoConfigChecks(cfg, "igpo config");
-  check.oneOf("infoGain", cfg.infoGain, ["prob-diff", "log-prob-diff"]);
-  check.oneOf("normalization", cfg.normalization, ["joint", "separate"]);
-  check.oneOf("std", cfg.std, ["population", "unbiased"]);
-  check.number("gamma", cfg.gamma, { min: 0, max: 1 });
-  check.oneOf("outcome", cfg.outcome, ["f1", "em"]);
-  check.oneOf("gold", cfg.gold, ["first", "max"]);
-  if (typeof cfg.answerPrefix !== "string") {
-    check.fail("answerPrefix", "a string (may be empty)", cfg.answerPrefix);
-  }
-}
-
-/** The config's defaults and its check (what `grpoFamily` needs of it). */
-export const IGPO_CONFIG: ConfigSpec<IgpoConfig> = {
-  defaults: IGPO_DEFAULTS,
-  validate: validateIgpoConfig,
-};
+export const validateIgpoConfig: (cfg: IgpoConfig) => void = IGPO_CONFIG.validate;

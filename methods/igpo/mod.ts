@@ -25,13 +25,8 @@
  * ```
  * @module
  */
-import { scorerCost, scorerStepMetrics } from "../policy_scoring.ts";
-import {
-  methodMetric,
-  type MethodRecord,
-  type RolloutBatch,
-  type ScorerStats,
-} from "@creditlab/core";
+import { type ScoredRecord, scorerStepMetrics, withPolicyScorer } from "../policy_scoring.ts";
+import type { RolloutBatch, ScorerStats } from "@creditlab/core";
 import { tokenF1 } from "@creditlab/datasets";
 import {
   type Method,
@@ -42,6 +37,8 @@ import {
   type StepResult,
 } from "@creditlab/train";
 import { checkOutcome, grpoFamily, outcomeRewards } from "../grpo/mod.ts";
+import { methodMetrics, ratio } from "../metrics.ts";
+import { withRounds } from "../records.ts";
 import { IGPO_CARD } from "./paper.ts";
 import { IGPO_CONFIG, type IgpoConfig } from "./config.ts";
 import {
@@ -69,15 +66,13 @@ const NAME = IGPO_CARD.name;
  * series, the gold answer's probabilities p_0..p_{K-1}, the turn advantages A_1..A_K, where the
  * scored answer ids came from, and its scoring requests.
  */
-export interface IgpoRecord extends MethodRecord {
-  rounds: { label: "turn reward"; values: number[] };
+export interface IgpoRecord extends ScoredRecord<"turn reward"> {
   /** p_t after round t = 0..K-1 (t = 0: the prompt); empty when not scored (K = 1). */
   goldProbs: number[];
   /** A_k of round k = 1..K (index k - 1), the value on the round's tokens. */
   advantages: number[];
   /** Where the answer's ids came from (target.ts); "none" when not scored. */
   target: TargetSource | "none";
-  calls: { scorer: number };
 }
 
 /**
@@ -127,16 +122,16 @@ export function igpoStepMetrics(
       if (g > 0) positive += 1;
     }
   });
-  const mean = (s: number, m: number) => (m === 0 ? 0 : s / m);
-  const metric = (name: string) => methodMetric(NAME, name);
   return {
     ...scorerStepMetrics(NAME, cost),
-    [metric("info_gain_mean")]: mean(gainSum, turns),
-    [metric("positive_gain_share")]: mean(positive, turns),
-    [metric("gold_prob_initial_mean")]: mean(p0, rows),
-    [metric("gold_prob_final_mean")]: mean(pLast, rows),
-    [metric("scored_trajectories")]: rows,
-    [metric("episode_slot_share")]: mean(slots, rows),
+    ...methodMetrics(NAME, {
+      info_gain_mean: ratio(gainSum, turns),
+      positive_gain_share: ratio(positive, turns),
+      gold_prob_initial_mean: ratio(p0, rows),
+      gold_prob_final_mean: ratio(pLast, rows),
+      scored_trajectories: rows,
+      episode_slot_share: ratio(slots, rows),
+    }),
   };
 }
 
@@ -151,15 +146,13 @@ export async function igpoStep(
   ctx: MethodContext<IgpoConfig>,
 ): Promise<StepResult<IgpoRecord>> {
   const cfg = ctx.config;
-  const scorer = ctx.resources.get("policy-scorer");
-  const before = { ...scorer.stats };
-  const scores = await scoreGoldAnswers(batch, {
-    questions: ctx.questions,
-    scorer,
-    gold: cfg.gold,
-    answerPrefix: cfg.answerPrefix,
-  });
-  const cost = scorerCost(before, scorer.stats);
+  const { result: scores, cost } = await withPolicyScorer(ctx, (scorer) =>
+    scoreGoldAnswers(batch, {
+      questions: ctx.questions,
+      scorer,
+      gold: cfg.gold,
+      answerPrefix: cfg.answerPrefix,
+    }));
   const gains = scores.values.map((v) => (v === null ? null : informationGains(v, cfg.infoGain)));
   const turns = turnRewards(gains, batch.rewards, batch.numRounds);
   const z = normalizeTurnRewards(turns, batch.groupIds, {
@@ -178,13 +171,12 @@ export async function igpoStep(
       const start = offsets[r]!, end = offsets[r + 1]!;
       if (end === start) return undefined;
       const v = scores.values[r] ?? null;
-      return {
-        rounds: { label: "turn reward", values: Array.from(turns.rewards.subarray(start, end)) },
+      return withRounds("turn reward", turns.rewards.subarray(start, end), {
         goldProbs: v === null ? [] : Array.from(v, Math.exp),
         advantages: Array.from(adv.subarray(start, end)),
-        target: scores.sources[r] ?? "none",
+        target: scores.sources[r] ?? ("none" as const),
         calls: { scorer: scores.requests[r]! },
-      };
+      });
     }),
   };
 }

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { PaperRecord } from "../grpo/paper.ts";
+import { type PaperRecord, tableClaims } from "../grpo/paper.ts";
 import type { MethodCard } from "../grpo/family.ts";
 
 const TABLE = "GuoqingWang1/IGPO README, images/Exp.png (Overall Performance table)";
@@ -56,27 +56,16 @@ export const IGPO_PAPER: Readonly<PaperRecord> = {
     "policy (train.sh)": "Qwen/Qwen2.5-7B-Instruct, web search tool (tools_server)",
   },
   claims: [
-    { metric: AVG, setting: "Qwen2.5-7B-Instruct, IGPO", value: 0.602, source: TABLE },
-    {
-      metric: AVG,
-      setting: "DeepResearcher (best outcome-reward RL baseline of the table)",
-      value: 0.539,
-      source: TABLE,
-    },
-    { metric: AVG, setting: "GiGPO (step-reward RL baseline)", value: 0.472, source: TABLE },
-    { metric: AVG, setting: "Search-R1 (base)", value: 0.492, source: TABLE },
-    {
-      metric: "2Wiki F1 (multi-hop, in domain)",
-      setting: "Qwen2.5-7B-Instruct, IGPO",
-      value: 0.721,
-      source: TABLE,
-    },
-    {
-      metric: "2Wiki F1 (multi-hop, in domain)",
-      setting: "DeepResearcher",
-      value: 0.597,
-      source: TABLE,
-    },
+    ...tableClaims({ metric: AVG, source: TABLE }, {
+      "Qwen2.5-7B-Instruct, IGPO": 0.602,
+      "DeepResearcher (best outcome-reward RL baseline of the table)": 0.539,
+      "GiGPO (step-reward RL baseline)": 0.472,
+      "Search-R1 (base)": 0.492,
+    }),
+    ...tableClaims({ metric: "2Wiki F1 (multi-hop, in domain)", source: TABLE }, {
+      "Qwen2.5-7B-Instruct, IGPO": 0.721,
+      "DeepResearcher": 0.597,
+    }),
   ],
 };
 

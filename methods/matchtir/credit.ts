@@ -14,7 +14,12 @@
  * @module
  */
 import type { SingletonGroupRule } from "@creditlab/kernels";
-import { raggedGroupAdvantages, type RoundLayout, tokenAdvantagesByRound } from "../grpo/mod.ts";
+import {
+  checkGroupIds,
+  groupRoundAdvantages,
+  type RoundLayout,
+  tokenAdvantagesByRound,
+} from "../grpo/mod.ts";
 import type { Matching, TurnNormalization } from "./config.ts";
 import { greedyMatching, hungarian, type Matrix, sinkhorn } from "./matching.ts";
 
@@ -173,17 +178,9 @@ export function turnAdvantages(
     singleton: SingletonGroupRule;
   },
 ): (Float32Array | null)[] {
-  if (groupIds.length !== returns.length) {
-    throw new RangeError(
-      `turnAdvantages: ${returns.length} rows of returns but ${groupIds.length} group ids`,
-    );
-  }
-  const perTurnIndex = opts.normalization === "per-turn-index";
-  return raggedGroupAdvantages(
-    returns,
-    (r, k) => (perTurnIndex ? `${groupIds[r]}:${k}` : `${groupIds[r]}`),
-    { normalizeStd: opts.normalizeStd, eps: opts.eps, singleton: opts.singleton },
-  );
+  checkGroupIds(groupIds, returns, { op: "turnAdvantages", of: "returns" });
+  const pooling = opts.normalization === "per-turn-index" ? "group-and-round" : "group";
+  return groupRoundAdvantages(returns, groupIds, { ...opts, pooling });
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Rng } from "@creditlab/kernels";
-import { assertPerToken, batchOf, groupOf } from "../testing.ts";
+import { assertPerToken, batchOf, groupOf, r4 } from "../testing.ts";
 import {
   callRewards,
   discountedReturns,
@@ -11,8 +11,6 @@ import {
   turnAdvantages,
   turnRewards,
 } from "./mod.ts";
-
-const r4 = (xs: ArrayLike<number>) => Array.from(xs, (v) => Number(v.toFixed(4)));
 
 Deno.test("matchtir credit: call rewards of hard and soft matchings (hand-worked)", () => {
   // gold g0 = "a b c d", g1 = "a b x y"; predicted p0 = "a b c", p1 = "c d"

@@ -118,23 +118,19 @@ Deno.test("greedyMatching: the released rule (descending, row-major ties, simila
 function referenceSinkhorn(cost: Matrix, reg: number, iters: number): Float64Array {
   const { rows: n, cols: m } = cost;
   const K = cost.values.map((c) => Math.exp(-c / reg));
+  // One half-iteration: the scaling of one side (`size` entries against a uniform marginal)
+  // from the other's, x_a = (1 / size) / sum_b k(a, b) y_b.
+  const scale = (size: number, k: (a: number, b: number) => number, y: Float64Array) =>
+    Float64Array.from({ length: size }, (_, a) => {
+      let s = 0;
+      for (let b = 0; b < y.length; b++) s += k(a, b) * y[b]!;
+      return 1 / size / s;
+    });
   let u = new Float64Array(n).fill(1 / n);
   let v = new Float64Array(m).fill(1 / m);
   for (let it = 0; it < iters; it++) {
-    const nv = new Float64Array(m);
-    for (let j = 0; j < m; j++) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += K[i * m + j]! * u[i]!;
-      nv[j] = 1 / m / s;
-    }
-    v = nv;
-    const nu = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = 0; j < m; j++) s += K[i * m + j]! * v[j]!;
-      nu[i] = 1 / n / s;
-    }
-    u = nu;
+    v = scale(m, (j, i) => K[i * m + j]!, u);
+    u = scale(n, (i, j) => K[i * m + j]!, v);
   }
   return K.map((k, idx) => u[Math.floor(idx / m)]! * k * v[idx % m]!);
 }

@@ -20,14 +20,11 @@
  * ```
  * @module
  */
-import {
-  methodMetric,
-  type MethodRecord,
-  type RolloutBatch,
-  type RoundSeries,
-} from "@creditlab/core";
+import type { RolloutBatch } from "@creditlab/core";
 import { type Method, type MethodContext, registerMethod, type StepResult } from "@creditlab/train";
 import { grpoFamily, grpoRowAdvantages } from "../grpo/mod.ts";
+import { methodMetrics, ratio } from "../metrics.ts";
+import { type RoundsRecord, rowRecords, withRounds } from "../records.ts";
 import { MATCHTIR_CARD } from "./paper.ts";
 import { MATCHTIR_CONFIG, type MatchtirConfig, validateMatchtirConfig } from "./config.ts";
 import {
@@ -53,11 +50,10 @@ const NAME = MATCHTIR_CARD.name;
 
 /**
  * What MatchTIR keeps of a trajectory whose question has a gold chain (the run store's
- * `method_record`; rows without one get no record).
+ * `method_record`; rows without one get no record): its turn rewards r_1..r_K as the per-round
+ * series the reports read, and:
  */
-export interface MatchtirRecord extends MethodRecord {
-  /** Turn rewards r_1..r_K ("turn reward"), the per-round series the reports read. */
-  rounds: RoundSeries;
+export interface MatchtirRecord extends RoundsRecord<"turn reward"> {
   /** Discounted returns R_1..R_K before normalisation. */
   returns: number[];
   /** Turn-level advantages A^l_1..A^l_K. */
@@ -180,15 +176,13 @@ export function matchtirStep(
   return {
     advantages: matchtirTokenAdvantages(trajAdv, turnAdv, batch, cfg.turnWeight),
     metrics: matchtirStepMetrics(s),
-    records: rewards.map((rk, r): MatchtirRecord | undefined =>
-      rk === null ? undefined : {
-        rounds: { label: "turn reward", values: Array.from(rk) },
+    records: rowRecords(rewards, (rk, r) =>
+      withRounds("turn reward", rk, {
         returns: Array.from(returns[r]!),
         turnAdvantages: Array.from(turnAdv[r]!),
         trajectoryReward: trajRewards[r]!,
         matchedHop: hops[r]!,
-      }
-    ),
+      })),
   };
 }
 
@@ -200,18 +194,16 @@ export function matchtirStep(
  * chain), `sinkhorn_iterations_mean` and `sinkhorn_unconverged` (0 with a hard matching).
  */
 export function matchtirStepMetrics(s: MatchtirStepStats): Record<string, number> {
-  const mean = (sum: number, n: number) => (n === 0 ? 0 : sum / n);
-  const m = (name: string) => methodMetric(NAME, name);
-  return {
-    [m("matched_similarity_mean")]: mean(s.matchedSimilaritySum, s.matchedPairs),
-    [m("gold_matched_share")]: mean(s.goldFound, s.goldCalls),
-    [m("turns_per_trajectory")]: mean(s.rounds, s.rows),
-    [m("searches_per_trajectory")]: mean(s.searches, s.rows),
-    [m("turn_reward_mean")]: mean(s.turnRewardSum, s.chainRounds),
-    [m("chain_share")]: mean(s.chainRows, s.rows),
-    [m("sinkhorn_iterations_mean")]: mean(s.sinkhornIterations, s.sinkhornRuns),
-    [m("sinkhorn_unconverged")]: s.sinkhornUnconverged,
-  };
+  return methodMetrics(NAME, {
+    matched_similarity_mean: ratio(s.matchedSimilaritySum, s.matchedPairs),
+    gold_matched_share: ratio(s.goldFound, s.goldCalls),
+    turns_per_trajectory: ratio(s.rounds, s.rows),
+    searches_per_trajectory: ratio(s.searches, s.rows),
+    turn_reward_mean: ratio(s.turnRewardSum, s.chainRounds),
+    chain_share: ratio(s.chainRows, s.rows),
+    sinkhorn_iterations_mean: ratio(s.sinkhornIterations, s.sinkhornRuns),
+    sinkhorn_unconverged: s.sinkhornUnconverged,
+  });
 }
 
 /** The MatchTIR method. */

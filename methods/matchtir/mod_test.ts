@@ -2,7 +2,16 @@ import assert from "node:assert/strict";
 import { getMethod } from "@creditlab/train";
 import { generateWorld, worldPreset } from "@creditlab/datasets";
 import { grpo, grpoLoss } from "../grpo/mod.ts";
-import { assertPerToken, batchOf, contextOf, groupOf, question } from "../testing.ts";
+import {
+  answerRound,
+  assertRounds,
+  batchOf,
+  configWith,
+  contextOf,
+  groupOf,
+  question,
+  searchRound,
+} from "../testing.ts";
 import {
   matchtir,
   MATCHTIR_DEFAULTS,
@@ -13,22 +22,13 @@ import {
   validateMatchtirConfig,
 } from "./mod.ts";
 
-const cfg = (patch: Partial<MatchtirConfig> = {}): MatchtirConfig => ({
-  ...structuredClone(MATCHTIR_DEFAULTS),
-  ...patch,
-});
+const cfg = configWith(MATCHTIR_DEFAULTS);
 
 const CHAIN = [
   { query: "alpha founder", entity: "bob" },
   { query: "bob birthplace", entity: "paris" },
 ];
 const Q = question("q0", { goldChain: CHAIN });
-
-const search = (q: string) => ({
-  policy: `<search> ${q} </search>`,
-  obs: "<information> doc </information>",
-});
-const answer = (a: string) => ({ policy: `<answer> ${a} </answer>` });
 
 /**
  * One group on a 2-hop question, three rows of 3, 2 and 4 rounds:
@@ -42,35 +42,21 @@ function fixture(groupId = 0, questionId = "q0") {
     {
       questionId,
       reward: 1,
-      rounds: [search("alpha founder"), search("bob birthplace"), answer("paris")],
+      rounds: [searchRound("alpha founder"), searchRound("bob birthplace"), answerRound("paris")],
     },
-    { questionId, reward: 0, rounds: [search("alpha founder"), answer("rome")] },
+    { questionId, reward: 0, rounds: [searchRound("alpha founder"), answerRound("rome")] },
     {
       questionId,
       reward: 0,
       rounds: [
-        search("weather today"),
-        search("founder of alpha"),
-        search("bob birthplace"),
-        answer("rome"),
+        searchRound("weather today"),
+        searchRound("founder of alpha"),
+        searchRound("bob birthplace"),
+        answerRound("rome"),
       ],
     },
   ]);
   return { trajs, batch: batchOf<MatchtirRecord>(trajs, { padTo: 60 }) };
-}
-
-/** Check a step's advantages against expected values per (row, round). */
-function expectRounds(
-  adv: Float32Array,
-  trajs: ReturnType<typeof fixture>["trajs"],
-  length: number,
-  want: number[][],
-  label: string,
-): void {
-  assertPerToken(adv, trajs, length, (_t, r) => (turn) => want[r]![turn.round - 1]!, {
-    tol: 1e-5,
-    label,
-  });
 }
 
 Deno.test("matchtir: registered; regime, loss, no resources; config validation names the field", () => {
@@ -121,9 +107,9 @@ const A_L = [[1.100514, 0.670478, 0], [-0.852994, -1.14939], [-0.24752, 0.478913
 const mix = (w: number) => A_L.map((row, r) => row.map((l) => (1 - w) * A_G[r]! + w * l));
 
 Deno.test("matchtir: end to end, default config (hand-worked), records and metrics", async () => {
-  const { trajs, batch } = fixture();
+  const { batch } = fixture();
   const res = await matchtir.step(batch, contextOf(cfg(), { questions: [Q] }));
-  expectRounds(res.advantages, trajs, batch.length, mix(0.5), "default");
+  assertRounds(res.advantages, batch, { want: mix(0.5), label: "default" });
   const rec = res.records!;
   assert.deepEqual(rec[0]!.rounds, { label: "turn reward", values: [1, 1, 1] });
   assert.deepEqual(rec[2]!.rounds.values.map((x) => +x.toFixed(6)), [0, 0.8, 1, 0]);
@@ -173,7 +159,7 @@ Deno.test("matchtir: without a gold chain it is exactly GRPO (alone and next to 
 });
 
 Deno.test("matchtir: per-turn-index and group-joint normalisation differ on variable turn counts", async () => {
-  const { trajs, batch } = fixture();
+  const { batch } = fixture();
   const joint = await matchtir.step(
     batch,
     contextOf(cfg({ turnNormalization: "group-joint" }), { questions: [Q] }),
@@ -189,7 +175,7 @@ Deno.test("matchtir: per-turn-index and group-joint normalisation differ on vari
     -1.376077,
   ]];
   const want = L.map((row, r) => row.map((l) => (A_G[r]! + l) / 2));
-  expectRounds(joint.advantages, trajs, batch.length, want, "group-joint");
+  assertRounds(joint.advantages, batch, { want, label: "group-joint" });
   // and the default (per turn index) gives other values on the same group
   const per = await matchtir.step(batch, contextOf(cfg(), { questions: [Q] }));
   assert.notDeepEqual(Array.from(per.advantages), Array.from(joint.advantages));
@@ -228,7 +214,11 @@ Deno.test("matchtir: every option is wired (each changes the output as expected)
     goldChain: [{ query: "a b c d", entity: "x" }, { query: "a b x y", entity: "y" }],
   });
   const g2 = batchOf<MatchtirRecord>(groupOf(0, [
-    { questionId: "q2", reward: 0, rounds: [search("a b c"), search("c d"), answer("z")] },
+    {
+      questionId: "q2",
+      reward: 0,
+      rounds: [searchRound("a b c"), searchRound("c d"), answerRound("z")],
+    },
   ]));
   const values = async (matching: MatchtirConfig["matching"]) =>
     (await matchtir.step(g2, contextOf(cfg({ matching }), { questions: [q2] }))).records![0]!
@@ -247,9 +237,8 @@ Deno.test("matchtir: every option is wired (each changes the output as expected)
   assert.ok(Math.abs(out.advantages[batch.lossMask.indexOf(1)]! - 1.154699) < 1e-5);
   assert.equal(out.records![0]!.trajectoryReward, 1);
   // turnWeight 1: only A^l (row 1 round 1: -0.852994)
-  const { trajs } = fixture();
   const w1 = await run({ turnWeight: 1 });
-  expectRounds(w1.advantages, trajs, batch.length, mix(1), "turnWeight 1");
+  assertRounds(w1.advantages, batch, { want: mix(1), label: "turnWeight 1" });
   // matchThreshold 0.9: row 2's hop 0 (found at 0.8) no longer counts: 4 / 6
   const strict = await run({ matchThreshold: 0.9 });
   assert.ok(Math.abs(strict.metrics["matchtir/gold_matched_share"]! - 4 / 6) < 1e-9);
@@ -261,8 +250,11 @@ Deno.test("matchtir: every option is wired (each changes the output as expected)
 Deno.test("matchtir: singleton rule on a turn index only one trajectory reached", async () => {
   // row 0 reaches round 3 alone with return 1 (its answer, outcome 1); row 1 answers at round 2
   const trajs = groupOf(0, [
-    { reward: 1, rounds: [search("alpha founder"), search("bob birthplace"), answer("paris")] },
-    { reward: 0, rounds: [search("alpha founder"), answer("rome")] },
+    {
+      reward: 1,
+      rounds: [searchRound("alpha founder"), searchRound("bob birthplace"), answerRound("paris")],
+    },
+    { reward: 0, rounds: [searchRound("alpha founder"), answerRound("rome")] },
   ]);
   const batch = batchOf<MatchtirRecord>(trajs);
   const verl = await matchtir.step(batch, contextOf(cfg(), { questions: [Q] }));
@@ -283,9 +275,9 @@ Deno.test("matchtir: on SearchWorld, searching the gold hop queries earns the fu
     {
       questionId: q.id,
       reward: 1,
-      rounds: [...hops.map((h) => search(h.query)), answer(hops.at(-1)!.entity)],
+      rounds: [...hops.map((h) => searchRound(h.query)), answerRound(hops.at(-1)!.entity)],
     },
-    { questionId: q.id, reward: 0, rounds: [search(hops[0]!.query), answer("nobody")] },
+    { questionId: q.id, reward: 0, rounds: [searchRound(hops[0]!.query), answerRound("nobody")] },
   ]);
   const res = await matchtir.step(batchOf(trajs), contextOf(cfg(), { questions: [q] }));
   const r0 = res.records![0]!;

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { PaperRecord } from "../grpo/paper.ts";
+import { type PaperRecord, tableClaims } from "../grpo/paper.ts";
 import type { MethodCard } from "../grpo/family.ts";
 
 const TABLE = "main results table (quchangle1/MatchTIR README, images/experiments.png)";
@@ -35,26 +35,22 @@ export const MATCHTIR_PAPER: Readonly<PaperRecord> = {
     "advantage (core_algos.py)": "(A^g + A^l) / 2, A^l z-scored per (prompt, turn index)",
   },
   claims: [
-    { metric: AVG, setting: "Qwen3-4B, GRPO", value: 0.3132, source: TABLE },
-    { metric: AVG, setting: "Qwen3-4B, MatchTIR (OT)", value: 0.3445, source: TABLE },
-    { metric: AVG, setting: "Qwen3-4B, MatchTIR (KM)", value: 0.3607, source: TABLE },
-    { metric: AVG, setting: "Qwen3-8B, GRPO", value: 0.3492, source: TABLE },
-    { metric: AVG, setting: "Qwen3-8B, MatchTIR (OT)", value: 0.3854, source: TABLE },
-    { metric: AVG, setting: "Qwen3-8B, MatchTIR (KM)", value: 0.3992, source: TABLE },
-    {
-      metric: "ToolHop answer correctness (multi-hop tool use)",
-      setting: "Qwen3-4B, GRPO",
-      value: 0.3725,
-      source: TABLE,
-    },
-    {
-      metric: "ToolHop answer correctness (multi-hop tool use)",
-      setting: "Qwen3-4B, MatchTIR (KM)",
-      value: 0.4255,
-      source: TABLE,
-    },
-    { metric: "FTRL solve-F1", setting: "Qwen3-4B, GRPO", value: 0.3067, source: TABLE },
-    { metric: "FTRL solve-F1", setting: "Qwen3-4B, MatchTIR (KM)", value: 0.3421, source: TABLE },
+    ...tableClaims({ metric: AVG, source: TABLE }, {
+      "Qwen3-4B, GRPO": 0.3132,
+      "Qwen3-4B, MatchTIR (OT)": 0.3445,
+      "Qwen3-4B, MatchTIR (KM)": 0.3607,
+      "Qwen3-8B, GRPO": 0.3492,
+      "Qwen3-8B, MatchTIR (OT)": 0.3854,
+      "Qwen3-8B, MatchTIR (KM)": 0.3992,
+    }),
+    ...tableClaims({ metric: "ToolHop answer correctness (multi-hop tool use)", source: TABLE }, {
+      "Qwen3-4B, GRPO": 0.3725,
+      "Qwen3-4B, MatchTIR (KM)": 0.4255,
+    }),
+    ...tableClaims({ metric: "FTRL solve-F1", source: TABLE }, {
+      "Qwen3-4B, GRPO": 0.3067,
+      "Qwen3-4B, MatchTIR (KM)": 0.3421,
+    }),
   ],
 };
 

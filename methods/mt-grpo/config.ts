@@ -8,46 +8,8 @@
  *
  * @module
  */
-import {
-  type ConfigChecks,
-  GRPO_DEFAULTS,
-  type GrpoConfig,
-  grpoConfigChecks,
-} from "../grpo/mod.ts";
-import type { ConfigSpec } from "../grpo/family.ts";
-
-/**
- * Which search rounds carry a turn advantage. A trajectory's policy tokens are cut at its tool
- * results: segment s holds the rounds after the (s-1)-th search result up to and including the
- * round of the s-th search (k_{s-1} < k <= k_s); the stop segment S+1 holds the rounds after the
- * last search result (the answer round, and every round of a trajectory that never searched).
- *
- * - `"first-search-round"` (the paper's): only segment 1 — exactly the released indicator
- *   1[token before the first tool result] (`_find_result_positions`, `_assign_advantages`); it is
- *   round 1 whenever round 1 searches (the paper's one-search episode), and also covers invalid
- *   rounds before the first search.
- * - `"every-search-round"` (ours, the generalisation to up to 4 searches): segment s of every
- *   search s = 1..S gets the advantage of search s's own turn reward.
- */
-export type TurnScope = "first-search-round" | "every-search-round";
-
-/**
- * Which entries the baseline (mean, and std with `normalizeStd`) of turn index s comes from,
- * within the prompt group:
- *
- * - `"group"` (the released code's): every trajectory of the group, a trajectory with no entry
- *   at index s counting turn reward 0 (`_compute_normalized_advantages(turn_rewards)`: a
- *   trajectory without a tool call scores 0 and is in its group's mean and std); only
- *   trajectories with an entry receive the advantage.
- * - `"reached"`: per turn index, over the trajectories with an entry at s only (the natural
- *   per-turn-index normalisation; verl-project/verl issue 7244).
- * - `"pooled"`: jointly over every entry of the group, all indices together (one baseline per
- *   group, as pure and matchtir's "group-joint" do). With `"first-search-round"` it equals
- *   `"reached"` (one index).
- *
- * None of these is by itself unbiased when the policy chooses when to stop: see `creditStop`.
- */
-export type TurnBaseline = "group" | "reached" | "pooled";
+import type { GrpoConfig } from "../grpo/mod.ts";
+import { field, type FieldValues, finite, flag, grpoExtension, oneOf } from "../grpo/options.ts";
 
 /**
  * Weights of the verifiable checks whose weighted sum is a search round's turn reward
@@ -75,18 +37,57 @@ export const RELEASED_TURN_REWARD: Readonly<TurnRewardWeights> = Object.freeze({
   executed: 0.2,
 });
 
-/** MT-GRPO config. */
-export interface MtGrpoConfig extends GrpoConfig {
+/** MT-GRPO config: the GRPO baseline plus the fields of {@link MT_GRPO_FIELDS} (below). */
+export interface MtGrpoConfig extends GrpoConfig, FieldValues<typeof MT_GRPO_FIELDS> {}
+
+/** Which search rounds carry a turn advantage (`MT_GRPO_FIELDS.turnScope` says what each is). */
+export type TurnScope = MtGrpoConfig["turnScope"];
+/** Which entries a turn index's baseline comes from (`MT_GRPO_FIELDS.turnBaseline`). */
+export type TurnBaseline = MtGrpoConfig["turnBaseline"];
+
+/** The fields MT-GRPO adds to the GRPO baseline: each one's doc, allowed values and default. */
+export const MT_GRPO_FIELDS = {
   /**
    * lambda >= 0 in A_token = A_outcome + lambda * A_turn on the tokens of credited segments.
    * Default 1: the released `turn_advantage_coef: float = 1.0` (MTGRPOEnvTrainer) and
    * scripts/run_mt_grpo.sh `TURN_ADV_COEF=1`. 0 is exactly GRPO (tested).
    */
-  turnCoef: number;
-  /** Default `"first-search-round"` (the paper's episode has one search; see {@link TurnScope}). */
-  turnScope: TurnScope;
-  /** Default `"group"` (the released normalisation; see {@link TurnBaseline}). */
-  turnBaseline: TurnBaseline;
+  turnCoef: finite({ min: 0 }, 1),
+  /**
+   * Which search rounds carry a turn advantage. A trajectory's policy tokens are cut at its tool
+   * results: segment s holds the rounds after the (s-1)-th search result up to and including
+   * the round of the s-th search (k_{s-1} < k <= k_s); the stop segment S+1 holds the rounds
+   * after the last search result (the answer round, and every round of a trajectory that never
+   * searched).
+   *
+   * - `"first-search-round"` (the paper's): only segment 1 — exactly the released indicator
+   *   1[token before the first tool result] (`_find_result_positions`, `_assign_advantages`); it
+   *   is round 1 whenever round 1 searches (the paper's one-search episode), and also covers
+   *   invalid rounds before the first search.
+   * - `"every-search-round"` (ours, the generalisation to up to 4 searches): segment s of every
+   *   search s = 1..S gets the advantage of search s's own turn reward.
+   *
+   * Default `"first-search-round"` (the paper's episode has one search).
+   */
+  turnScope: oneOf(["first-search-round", "every-search-round"], "first-search-round"),
+  /**
+   * Which entries the baseline (mean, and std with `normalizeStd`) of turn index s comes from,
+   * within the prompt group:
+   *
+   * - `"group"` (the released code's): every trajectory of the group, a trajectory with no entry
+   *   at index s counting turn reward 0 (`_compute_normalized_advantages(turn_rewards)`: a
+   *   trajectory without a tool call scores 0 and is in its group's mean and std); only
+   *   trajectories with an entry receive the advantage.
+   * - `"reached"`: per turn index, over the trajectories with an entry at s only (the natural
+   *   per-turn-index normalisation; verl-project/verl issue 7244).
+   * - `"pooled"`: jointly over every entry of the group, all indices together (one baseline per
+   *   group, as pure and matchtir's "group-joint" do). With `"first-search-round"` it equals
+   *   `"reached"` (one index).
+   *
+   * None of these is by itself unbiased when the policy chooses when to stop: see `creditStop`.
+   * Default `"group"` (the released normalisation).
+   */
+  turnBaseline: oneOf(["group", "reached", "pooled"], "group"),
   /**
    * Whether the stop decision is a turn too: the stop segment (tokens after the last search
    * result; every token of a trajectory that never searched) enters its index's statistics with
@@ -97,23 +98,32 @@ export interface MtGrpoConfig extends GrpoConfig {
    * against the same baseline, so the turn term no longer hides a penalty of one baseline per
    * search taken (verl issue 7244; README "Bias").
    */
-  creditStop: boolean;
+  creditStop: flag(false),
   /**
    * Default `{ retrieval: 1, thinking: 0, executed: 0 }` (ours: "a correct search" is one that
    * brought a new gold-chain fact); {@link RELEASED_TURN_REWARD} for the released weights.
    */
-  turnReward: TurnRewardWeights;
-}
+  turnReward: field<TurnRewardWeights>(
+    { retrieval: 1, thinking: 0, executed: 0 },
+    (w: TurnRewardWeights | undefined, { check, name }) => {
+      if (typeof w !== "object" || w === null) {
+        return check.fail(name, "{ retrieval, thinking, executed } (weights >= 0)", w);
+      }
+      for (const k of ["retrieval", "thinking", "executed"] as const) {
+        check.number(`${name}.${k}`, w[k], { min: 0 });
+      }
+      if (w.retrieval + w.thinking + w.executed <= 0) {
+        check.fail(name, "weights with a positive sum (use turnCoef 0 for no turn credit)", w);
+      }
+    },
+  ),
+};
+
+/** The config's defaults and its check (what `grpoFamily` needs of it). */
+export const MT_GRPO_CONFIG = grpoExtension<MtGrpoConfig>("mt-grpo config", MT_GRPO_FIELDS);
 
 /** Defaults: the GRPO baseline's settings + the released lambda and turn scope. */
-export const MT_GRPO_DEFAULTS: Readonly<MtGrpoConfig> = Object.freeze({
-  ...GRPO_DEFAULTS,
-  turnCoef: 1,
-  turnScope: "first-search-round",
-  turnBaseline: "group",
-  creditStop: false,
-  turnReward: Object.freeze({ retrieval: 1, thinking: 0, executed: 0 }) as TurnRewardWeights,
-});
+export const MT_GRPO_DEFAULTS: Readonly<MtGrpoConfig> = MT_GRPO_CONFIG.defaults;
 
 /**
  * Check an MT-GRPO config; throws a RangeError naming the field.
@@ -128,30 +138,4 @@ export const MT_GRPO_DEFAULTS: Readonly<MtGrpoConfig> = Object.freeze({
  * );
  * ```
  */
-export function validateMtGrpoConfig(cfg: MtGrpoConfig): void {
-  const check: ConfigChecks = grpoConfigChecks(cfg, "mt-grpo config");
-  check.number("turnCoef", cfg.turnCoef, { min: 0 });
-  check.oneOf("turnScope", cfg.turnScope, ["first-search-round", "every-search-round"]);
-  check.oneOf("turnBaseline", cfg.turnBaseline, ["group", "reached", "pooled"]);
-  if (typeof cfg.creditStop !== "boolean") check.fail("creditStop", "a boolean", cfg.creditStop);
-  const w = cfg.turnReward as TurnRewardWeights | undefined;
-  if (typeof w !== "object" || w === null) {
-    check.fail("turnReward", "{ retrieval, thinking, executed } (weights >= 0)", w);
-  }
-  for (const k of ["retrieval", "thinking", "executed"] as const) {
-    check.number(`turnReward.${k}`, w[k], { min: 0 });
-  }
-  if (w.retrieval + w.thinking + w.executed <= 0) {
-    check.fail(
-      "turnReward",
-      "weights with a positive sum (use turnCoef 0 for no turn credit)",
-      w,
-    );
-  }
-}
-
-/** The config's defaults and its check (what `grpoFamily` needs of it). */
-export const MT_GRPO_CONFIG: ConfigSpec<MtGrpoConfig> = {
-  defaults: MT_GRPO_DEFAULTS,
-  validate: validateMtGrpoConfig,
-};
+export const validateMtGrpoConfig: (cfg: MtGrpoConfig) => void = MT_GRPO_CONFIG.validate;

@@ -15,7 +15,7 @@
  * @module
  */
 import { groupAdvantages } from "@creditlab/kernels";
-import { addRoundTerms, type RoundLayout } from "../grpo/mod.ts";
+import { addRoundTerms, checkGroupIds, groupMax, type RoundLayout } from "../grpo/mod.ts";
 import type { TurnBaseline, TurnScope } from "./config.ts";
 import { segmentOfRound } from "./turns.ts";
 
@@ -64,11 +64,7 @@ export function turnAdvantages(
   groupIds: Int32Array,
   opts: TurnAdvantageOptions,
 ): Float32Array[] {
-  if (groupIds.length !== searchRewards.length) {
-    throw new RangeError(
-      `turnAdvantages: ${searchRewards.length} rows of turn rewards but ${groupIds.length} group ids`,
-    );
-  }
+  checkGroupIds(groupIds, searchRewards, { op: "turnAdvantages", of: "turn rewards" });
   const cap = opts.scope === "first-search-round" ? 1 : Infinity;
   const rows: number[] = [];
   const index: number[] = [];
@@ -83,9 +79,8 @@ export function turnAdvantages(
     values.push(v);
     receives.push(rec);
   };
-  // the last index each row has an entry at, and each group's largest
+  // the last index each row has an entry at
   const last = new Int32Array(searchRewards.length);
-  const groupMax = new Map<number, number>();
   searchRewards.forEach((rs, r) => {
     const S = rs.length;
     for (let s = 1; s <= Math.min(S, cap); s++) push(r, s, rs[s - 1]!, true);
@@ -94,13 +89,12 @@ export function turnAdvantages(
       push(r, S + 1, 0, true);
       last[r] = S + 1;
     }
-    const g = groupIds[r]!;
-    groupMax.set(g, Math.max(groupMax.get(g) ?? 0, last[r]!));
   });
   if (opts.baseline === "group") {
+    // zeros up to the group's largest index
+    const max = groupMax(last, groupIds, { op: "turnAdvantages", of: "last indices" });
     searchRewards.forEach((_, r) => {
-      const m = groupMax.get(groupIds[r]!)!;
-      for (let s = last[r]! + 1; s <= m; s++) push(r, s, 0, false);
+      for (let s = last[r]! + 1; s <= max[r]!; s++) push(r, s, 0, false);
     });
   }
   const keyIds = new Map<string, number>();

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { JudgedRound, RoundScore } from "@creditlab/core";
+import { r4 } from "../testing.ts";
 import {
   hasPassages,
   mtGrpoTokenAdvantages,
@@ -12,7 +13,6 @@ import {
   type TurnScope,
 } from "./mod.ts";
 
-const r4 = (xs: ArrayLike<number>) => Array.from(xs, (v) => Number(v.toFixed(4)));
 const rows4 = (a: Float32Array[]) => a.map(r4);
 const opts = (
   scope: TurnScope,

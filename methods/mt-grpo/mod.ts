@@ -19,18 +19,12 @@
  * ```
  * @module
  */
-import { methodMetric, type RolloutBatch } from "@creditlab/core";
-import { type Method, type MethodContext, registerMethod, type StepResult } from "@creditlab/train";
-import { grpoFamily, grpoRowAdvantages } from "../grpo/mod.ts";
-import {
-  type JudgeCounts,
-  type JudgedRecord,
-  judgedRounds,
-  judgeRows,
-  judgeStepMetrics,
-} from "../round_judge.ts";
+import { type Method, registerMethod } from "@creditlab/train";
+import { type JudgedRecord, judgeMethod } from "../round_judge.ts";
+import { ratio } from "../metrics.ts";
+import { withRounds } from "../records.ts";
 import { MT_GRPO_CARD } from "./paper.ts";
-import { MT_GRPO_CONFIG, type MtGrpoConfig, validateMtGrpoConfig } from "./config.ts";
+import { MT_GRPO_CONFIG, type MtGrpoConfig } from "./config.ts";
 import { mtGrpoTokenAdvantages, roundTurnAdvantages, turnAdvantages } from "./credit.ts";
 import { NO_TURNS, type RowTurns, rowTurns } from "./turns.ts";
 
@@ -38,9 +32,6 @@ export * from "./config.ts";
 export * from "./credit.ts";
 export * from "./turns.ts";
 export { MT_GRPO_PAPER } from "./paper.ts";
-
-/** The method's registry name (the prefix of its metrics). */
-const NAME = MT_GRPO_CARD.name;
 
 /**
  * What MT-GRPO keeps of a trajectory (the run store's `method_record`): the turn reward of each
@@ -56,109 +47,68 @@ export interface MtGrpoRecord extends JudgedRecord<"turn reward"> {
   turnAdvantages: number[];
 }
 
-/** What one step's credit assignment did (its metrics). */
-export interface MtGrpoStepStats extends JudgeCounts {
-  /** Search rounds within the turn scope (their turn rewards enter the advantages). */
-  turns: number;
-  /** Sum of their turn rewards. */
-  turnRewardSum: number;
-  /** Of them, those whose turn reward is the maximum (every weighted check passed). */
-  fullTurns: number;
-  /** Segments that receive a turn advantage (credit.ts), and the sum of |A^T| over them. */
-  creditedSegments: number;
-  turnAdvAbsSum: number;
-}
-
 /**
- * MT-GRPO's step. Calls the granted round judge for every trajectory with K > 1
+ * The MT-GRPO method. Its step calls the granted round judge for every trajectory with K > 1
  * (concurrently), then computes the turn advantages over whole prompt groups (trajectories
  * with K = 1 have no search: they take part as configured by `turnBaseline` and `creditStop`).
- * Returns the per-token advantages, the metrics ({@link mtGrpoStepMetrics}) and every row's
- * record.
+ * It returns the per-token advantages, every row's record and its metrics: judged trajectories
+ * and rounds (`mt-grpo/calls/judged_rounds`); the search rounds within the turn scope
+ * (`mt-grpo/turns`, whose turn rewards enter the advantages), their mean turn reward
+ * (`mt-grpo/turn_reward_mean`) and the share whose turn reward is the maximum
+ * (`mt-grpo/turn_success_share`: every weighted check passed; with the default weights, turn
+ * reward 1, a search that brought a new gold-chain fact); the mean |A^T| over the segments that
+ * receive one (`mt-grpo/turn_adv_abs_mean`, before lambda); and the judge's model calls
+ * (`mt-grpo/calls/judge_llm`), cache hits and parse failures during the step. Not group-local
+ * (Method.groupLocal): the metrics are over the batch.
  */
-export async function mtGrpoStep(
-  batch: RolloutBatch,
-  ctx: MethodContext<MtGrpoConfig>,
-): Promise<StepResult<MtGrpoRecord>> {
-  const cfg = ctx.config;
-  validateMtGrpoConfig(cfg);
-  const rowAdv = grpoRowAdvantages(batch, cfg);
-  const { byRow, counts } = await judgeRows(
-    NAME,
-    batch,
-    ctx,
-    (r) => batch.numRounds[r]! > 1,
-    (scores, r) => rowTurns(judgedRounds(batch.trajectories[r]!), scores, cfg.turnReward),
-  );
-  const turns: Readonly<RowTurns>[] = byRow.map((t) => t ?? NO_TURNS);
-  const segAdv = turnAdvantages(turns.map((t) => t.searchRewards), batch.groupIds, {
-    scope: cfg.turnScope,
-    baseline: cfg.turnBaseline,
-    creditStop: cfg.creditStop,
-    normalizeStd: cfg.normalizeStd,
-    eps: cfg.eps,
-  });
-  const roundAdv = turns.map((t, r) =>
-    roundTurnAdvantages(segAdv[r]!, t.searchRounds, batch.numRounds[r]!)
-  );
-  const w = cfg.turnReward;
-  const maxReward = w.retrieval + w.thinking + w.executed;
-  const cap = cfg.turnScope === "first-search-round" ? 1 : Infinity;
-  const stats: MtGrpoStepStats = {
-    ...counts,
-    turns: 0,
-    turnRewardSum: 0,
-    fullTurns: 0,
-    creditedSegments: 0,
-    turnAdvAbsSum: 0,
-  };
-  turns.forEach((t, r) => {
-    const S = t.searchRewards.length;
-    t.searchRewards.slice(0, Math.min(S, cap)).forEach((v) => {
-      stats.turns++;
-      stats.turnRewardSum += v;
-      if (v >= maxReward) stats.fullTurns++;
-    });
-    // the segments that receive A^T (credit.ts): searches within the scope, and the stop
-    // segment with creditStop; the others hold 0
-    stats.creditedSegments += Math.min(S, cap) + (cfg.creditStop && S + 1 <= cap ? 1 : 0);
-    for (const a of segAdv[r]!) stats.turnAdvAbsSum += Math.abs(a);
-  });
-  return {
-    advantages: mtGrpoTokenAdvantages(rowAdv, roundAdv, batch, cfg.turnCoef),
-    metrics: mtGrpoStepMetrics(stats),
-    records: turns.map((t, r): MtGrpoRecord => ({
-      rounds: { label: "turn reward", values: [...t.roundRewards] },
-      searchRounds: [...t.searchRounds],
-      turnAdvantages: Array.from(roundAdv[r]!.subarray(1)),
-      calls: { judge: t.roundRewards.length },
-    })),
-  };
-}
-
-/**
- * MT-GRPO step metrics: judged trajectories and rounds (`mt-grpo/calls/judged_rounds`); the
- * turns in scope (`mt-grpo/turns`), their mean turn reward (`mt-grpo/turn_reward_mean`) and the
- * share whose turn reward is the maximum (`mt-grpo/turn_success_share`: with the default weights,
- * turn reward 1, a search that brought a new gold-chain fact); the mean |A^T| over the segments
- * that receive one (`mt-grpo/turn_adv_abs_mean`, before lambda); and the judge's
- * model calls (`mt-grpo/calls/judge_llm`), cache hits and parse failures during the step.
- */
-export function mtGrpoStepMetrics(s: MtGrpoStepStats): Record<string, number> {
-  const mean = (sum: number, n: number) => (n === 0 ? 0 : sum / n);
-  return judgeStepMetrics(NAME, s, {
-    [methodMetric(NAME, "turns")]: s.turns,
-    [methodMetric(NAME, "turn_reward_mean")]: mean(s.turnRewardSum, s.turns),
-    [methodMetric(NAME, "turn_success_share")]: mean(s.fullTurns, s.turns),
-    [methodMetric(NAME, "turn_adv_abs_mean")]: mean(s.turnAdvAbsSum, s.creditedSegments),
-  });
-}
-
-/** The MT-GRPO method. */
-export const mtGrpo: Method<MtGrpoConfig, MtGrpoRecord> = registerMethod(grpoFamily(MT_GRPO_CARD, {
-  config: MT_GRPO_CONFIG,
-  resources: () => [{ kind: "round-judge" }],
-  // Not group-local (Method.groupLocal): the step's metrics are over the batch (turn rewards,
-  // turn advantages, the judge's model calls during the step).
-  step: mtGrpoStep,
-}));
+export const mtGrpo: Method<MtGrpoConfig, MtGrpoRecord> = registerMethod(
+  judgeMethod<MtGrpoConfig, RowTurns, MtGrpoRecord>(MT_GRPO_CARD, {
+    config: MT_GRPO_CONFIG,
+    use: (scores, { rounds, config: cfg }) => rowTurns(rounds, scores, cfg.turnReward),
+    credit({ batch, config: cfg, rowAdv, byRow }) {
+      const turns: Readonly<RowTurns>[] = byRow.map((t) => t ?? NO_TURNS);
+      const segAdv = turnAdvantages(turns.map((t) => t.searchRewards), batch.groupIds, {
+        scope: cfg.turnScope,
+        baseline: cfg.turnBaseline,
+        creditStop: cfg.creditStop,
+        normalizeStd: cfg.normalizeStd,
+        eps: cfg.eps,
+      });
+      const roundAdv = turns.map((t, r) =>
+        roundTurnAdvantages(segAdv[r]!, t.searchRounds, batch.numRounds[r]!)
+      );
+      const w = cfg.turnReward;
+      const maxReward = w.retrieval + w.thinking + w.executed;
+      const cap = cfg.turnScope === "first-search-round" ? 1 : Infinity;
+      let inScope = 0, turnRewardSum = 0, fullTurns = 0, creditedSegments = 0, turnAdvAbsSum = 0;
+      turns.forEach((t, r) => {
+        const S = t.searchRewards.length;
+        t.searchRewards.slice(0, Math.min(S, cap)).forEach((v) => {
+          inScope++;
+          turnRewardSum += v;
+          if (v >= maxReward) fullTurns++;
+        });
+        // the segments that receive A^T (credit.ts): searches within the scope, and the stop
+        // segment with creditStop; the others hold 0
+        creditedSegments += Math.min(S, cap) + (cfg.creditStop && S + 1 <= cap ? 1 : 0);
+        for (const a of segAdv[r]!) turnAdvAbsSum += Math.abs(a);
+      });
+      return {
+        advantages: mtGrpoTokenAdvantages(rowAdv, roundAdv, batch, cfg.turnCoef),
+        own: {
+          turns: inScope,
+          turn_reward_mean: ratio(turnRewardSum, inScope),
+          turn_success_share: ratio(fullTurns, inScope),
+          turn_adv_abs_mean: ratio(turnAdvAbsSum, creditedSegments),
+        },
+        records: turns.map((t, r): MtGrpoRecord =>
+          withRounds("turn reward", t.roundRewards, {
+            searchRounds: [...t.searchRounds],
+            turnAdvantages: Array.from(roundAdv[r]!.subarray(1)),
+            calls: { judge: t.roundRewards.length },
+          })
+        ),
+      };
+    },
+  }),
+);

@@ -4,7 +4,7 @@ import { getMethod } from "@creditlab/train";
 import { generateWorld, searchworld, worldPreset } from "@creditlab/datasets";
 import { grpoLoss } from "../grpo/mod.ts";
 import { LlmRoundJudge } from "../llm_judge.ts";
-import { batchOf, contextOf, groupOf, ScriptedChat, TableJudge } from "../testing.ts";
+import { batchOf, contextOf, groupOf, rowCheck, ScriptedChat, TableJudge } from "../testing.ts";
 import {
   MT_GRPO_PAPER,
   mtGrpo,
@@ -15,20 +15,7 @@ import {
 import { EMPTY, FULL, mtCfg } from "./test_fixtures.ts";
 
 /** Check row `row` of `adv`: `a` on its policy tokens plus `turn[k - 1]` on those of round k. */
-function expectRow(
-  batch: ReturnType<typeof batchOf>,
-  adv: Float32Array,
-  row: number,
-  a: number,
-  turn: number[],
-): void {
-  for (let t = 0; t < batch.length; t++) {
-    const i = row * batch.length + t;
-    const k = batch.roundIds[i]!;
-    const want = batch.lossMask[i] === 0 ? 0 : a + (turn[k - 1] ?? 0);
-    assert.ok(Math.abs(adv[i]! - want) < 1e-5, `row ${row} token ${t}: ${adv[i]} vs ${want}`);
-  }
-}
+const expectRow = rowCheck((a, turn, k) => a + (turn[k - 1] ?? 0));
 
 Deno.test("mt-grpo: registered; regime, resources, loss; config validation names the field", () => {
   assert.equal(getMethod("mt-grpo"), mtGrpo);

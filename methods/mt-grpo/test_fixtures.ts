@@ -14,13 +14,13 @@
  */
 import type { RoundScore, Trajectory } from "@creditlab/core";
 import type { Rng } from "@creditlab/kernels";
-import { type RoundSpec, trajectory } from "../testing.ts";
+import { configWith, type RoundSpec, trajectory } from "../testing.ts";
 import { MT_GRPO_DEFAULTS, type MtGrpoConfig } from "./config.ts";
 
 /** The default config with `patch` applied (a fresh copy). */
-export function mtCfg(patch: Partial<MtGrpoConfig> = {}): MtGrpoConfig {
-  return { ...structuredClone(MT_GRPO_DEFAULTS) as MtGrpoConfig, ...patch };
-}
+export const mtCfg: (patch?: Partial<MtGrpoConfig>) => MtGrpoConfig = configWith(
+  MT_GRPO_DEFAULTS,
+);
 
 /** A full search result (one passage) and an empty one. */
 export const FULL = "<information> Doc 1(Title: t) some text . </information>";

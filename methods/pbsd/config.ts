@@ -8,8 +8,13 @@
  *
  * @module
  */
-import { GRPO_DEFAULTS, type GrpoConfig, grpoConfigChecks } from "../grpo/mod.ts";
-import type { ConfigSpec } from "../grpo/family.ts";
+import type { GrpoConfig } from "../grpo/mod.ts";
+import { field, type FieldValues, finite, grpoExtension, oneOf } from "../grpo/options.ts";
+
+/** Where the gold-answer line goes (`placement` of {@link GoldContext}). */
+const GOLD_PLACEMENTS = ["after-prompt", "before-prompt"] as const;
+/** Which golden answers fill it (`answers` of {@link GoldContext}). */
+const GOLD_ANSWERS = ["first", "all"] as const;
 
 /** How the gold answer is written into the teacher's context. */
 export interface GoldContext {
@@ -26,64 +31,14 @@ export interface GoldContext {
    * and the student's context is the teacher's minus the line. `"before-prompt"`: the line,
    * then the prompt (the hint far from the actions).
    */
-  placement: "after-prompt" | "before-prompt";
+  placement: (typeof GOLD_PLACEMENTS)[number];
   /**
    * Which of the question's `goldenAnswers` fill `{answer}`. `"first"` (default, open choice:
    * the canonical answer, one string as the paper's single verified answer y*); `"all"`: every
    * alias joined by `" or "`.
    */
-  answers: "first" | "all";
+  answers: (typeof GOLD_ANSWERS)[number];
 }
-
-/**
- * Where the student's log-probabilities log pi(y_t | q, prefix) come from.
- * - `"recompute"` (default): scored by the policy scorer on the trajectory's own context, at
- *   temperature 1 like the teacher. Open choice, taken for symmetry: both sides of the ratio
- *   are then the same function of the same weights and differ only by the gold line, so the
- *   credit is exactly 0 when the gold line changes nothing (the Bayes identity needs one model).
- * - `"sampled"`: `Turn.sampledLogProbs` of the rollout (one scorer request per trajectory
- *   instead of two). They are at the rollout temperature T; for T != 1 the ratio then mixes
- *   log softmax(z) with log softmax(z / T) and is not 0 even when the gold line is ignored.
- */
-export type StudentLogProbs = "recompute" | "sampled";
-
-/**
- * The unit the credit reweights.
- * - `"turn"` (default, the paper's "turn-level signals"): every token of turn k gets weight w_k
- *   from the turn credit c_k.
- * - `"token"`: every scored token t gets its own weight from its log-ratio delta_t (the
- *   autoregressive decomposition one level finer), normalised over the trajectory's scored
- *   tokens.
- */
-export type Granularity = "turn" | "token";
-
-/**
- * Which policy rounds are scored and reweighted.
- * - `"non-final"` (default, open choice): rounds 1..K-1; round K (the answer) keeps the outcome
- *   advantage. Its log-ratio is mostly whether it names the gold answer the teacher is reading
- *   (the outcome again, the largest term by far), and it would take most of the weight; the
- *   paper's claim is about "each intermediate turn".
- * - `"all"`: rounds 1..K.
- */
-export type ScoredRounds = "non-final" | "all";
-
-/**
- * A turn's credit from its tokens' log-ratios.
- * - `"sum"` (default, the paper's decomposition: the log of the product of per-token ratios,
- *   so the turns' credits add up to the trajectory's evidence score).
- * - `"mean"`: divided by the turn's token count (length-neutral; open choice for ablation).
- */
-export type TurnCredit = "sum" | "mean";
-
-/**
- * How a negative outcome advantage is reweighted.
- * - `"mirror"` (default, open choice read from the abstract: "failed trajectories may contain
- *   valuable evidence-gathering steps"): the weights use -c, so a failed trajectory's turns
- *   that support the gold answer take less of the penalty, those that undermine it more.
- * - `"uniform"`: A <= 0 keeps GRPO's uniform advantage (CW-GRPO's rule; no scorer calls for
- *   failed trajectories).
- */
-export type NegativeAdvantage = "mirror" | "uniform";
 
 /** Bounds each weight is clipped to after normalisation, min in [0, 1], max >= 1. */
 export interface WeightClip {
@@ -91,51 +46,111 @@ export interface WeightClip {
   max: number;
 }
 
-/** PBSD config. */
-export interface PbsdConfig extends GrpoConfig {
+/** PBSD config: the GRPO baseline plus the fields of {@link PBSD_FIELDS} (below). */
+export interface PbsdConfig extends GrpoConfig, FieldValues<typeof PBSD_FIELDS> {}
+
+/** Where the student's log-probabilities come from (`PBSD_FIELDS.studentLogProbs` says more). */
+export type StudentLogProbs = PbsdConfig["studentLogProbs"];
+/** The unit the credit reweights (`PBSD_FIELDS.granularity`). */
+export type Granularity = PbsdConfig["granularity"];
+/** Which policy rounds are scored and reweighted (`PBSD_FIELDS.scoredRounds`). */
+export type ScoredRounds = PbsdConfig["scoredRounds"];
+/** A turn's credit from its tokens' log-ratios (`PBSD_FIELDS.turnCredit`). */
+export type TurnCredit = PbsdConfig["turnCredit"];
+
+/** The fields PBSD adds to the GRPO baseline: each one's doc, allowed values and default. */
+export const PBSD_FIELDS = {
   /** Default `{ template: "gold answer : {answer}", placement: "after-prompt", answers: "first" }`. */
-  goldContext: GoldContext;
-  /** Default `"recompute"`. */
-  studentLogProbs: StudentLogProbs;
-  /** Default `"turn"`. */
-  granularity: Granularity;
-  /** Default `"non-final"`. */
-  scoredRounds: ScoredRounds;
-  /** Default `"sum"`. */
-  turnCredit: TurnCredit;
+  goldContext: field<GoldContext>(
+    { template: "gold answer : {answer}", placement: "after-prompt", answers: "first" },
+    (g: GoldContext | undefined, { check, name }) => {
+      if (g === null || typeof g !== "object") {
+        return check.fail(name, "{ template, placement, answers }", g);
+      }
+      if (typeof g.template !== "string" || !g.template.includes("{answer}")) {
+        check.fail(`${name}.template`, 'a string containing "{answer}"', g.template);
+      }
+      check.oneOf(`${name}.placement`, g.placement, GOLD_PLACEMENTS);
+      check.oneOf(`${name}.answers`, g.answers, GOLD_ANSWERS);
+    },
+  ),
+  /**
+   * Where the student's log-probabilities log pi(y_t | q, prefix) come from.
+   * - `"recompute"` (default): scored by the policy scorer on the trajectory's own context, at
+   *   temperature 1 like the teacher. Open choice, taken for symmetry: both sides of the ratio
+   *   are then the same function of the same weights and differ only by the gold line, so the
+   *   credit is exactly 0 when the gold line changes nothing (the Bayes identity needs one
+   *   model).
+   * - `"sampled"`: `Turn.sampledLogProbs` of the rollout (one scorer request per trajectory
+   *   instead of two). They are at the rollout temperature T; for T != 1 the ratio then mixes
+   *   log softmax(z) with log softmax(z / T) and is not 0 even when the gold line is ignored.
+   */
+  studentLogProbs: oneOf(["recompute", "sampled"], "recompute"),
+  /**
+   * The unit the credit reweights.
+   * - `"turn"` (default, the paper's "turn-level signals"): every token of turn k gets weight
+   *   w_k from the turn credit c_k.
+   * - `"token"`: every scored token t gets its own weight from its log-ratio delta_t (the
+   *   autoregressive decomposition one level finer), normalised over the trajectory's scored
+   *   tokens.
+   */
+  granularity: oneOf(["turn", "token"], "turn"),
+  /**
+   * Which policy rounds are scored and reweighted.
+   * - `"non-final"` (default, open choice): rounds 1..K-1; round K (the answer) keeps the
+   *   outcome advantage. Its log-ratio is mostly whether it names the gold answer the teacher is
+   *   reading (the outcome again, the largest term by far), and it would take most of the
+   *   weight; the paper's claim is about "each intermediate turn".
+   * - `"all"`: rounds 1..K.
+   */
+  scoredRounds: oneOf(["non-final", "all"], "non-final"),
+  /**
+   * A turn's credit from its tokens' log-ratios.
+   * - `"sum"` (default, the paper's decomposition: the log of the product of per-token ratios,
+   *   so the turns' credits add up to the trajectory's evidence score).
+   * - `"mean"`: divided by the turn's token count (length-neutral; open choice for ablation).
+   */
+  turnCredit: oneOf(["sum", "mean"], "sum"),
   /**
    * beta >= 0 in w_k = m * softmax_k(beta * s * c_k) over the trajectory's m scored units.
    * Default 1 (open choice): weights proportional to each turn's likelihood ratio
    * pi(a_k | h, y*) / pi(a_k | h), the Bayes factor the turn contributes to the verified
    * answer's posterior — our reading of "Bayes-calibrated". 0 is exactly GRPO (no scorer).
    */
-  creditCoef: number;
-  /** Default `"mirror"`. */
-  negativeAdvantage: NegativeAdvantage;
+  creditCoef: finite({ min: 0 }, 1),
+  /**
+   * How a negative outcome advantage is reweighted.
+   * - `"mirror"` (default, open choice read from the abstract: "failed trajectories may contain
+   *   valuable evidence-gathering steps"): the weights use -c, so a failed trajectory's turns
+   *   that support the gold answer take less of the penalty, those that undermine it more.
+   * - `"uniform"`: A <= 0 keeps GRPO's uniform advantage (CW-GRPO's rule; no scorer calls for
+   *   failed trajectories).
+   */
+  negativeAdvantage: oneOf(["mirror", "uniform"], "mirror"),
   /**
    * Default null (open choice: softmax weights are already bounded by (0, m)). Clipping is
    * applied after normalisation without renormalising; since min <= 1 <= max, uniform weights
    * (the GRPO reductions) are never clipped.
    */
-  weightClip: WeightClip | null;
-}
+  weightClip: field<WeightClip | null>(
+    null,
+    (clip: WeightClip | null | undefined, { check, name }) => {
+      if (clip !== null) {
+        if (clip === undefined || typeof clip !== "object") {
+          return check.fail(name, "null or { min, max }", clip);
+        }
+        check.number(`${name}.min`, clip.min, { min: 0, max: 1 });
+        check.number(`${name}.max`, clip.max, { min: 1 });
+      }
+    },
+  ),
+};
+
+/** The config's defaults and its check (what `grpoFamily` needs of it). */
+export const PBSD_CONFIG = grpoExtension<PbsdConfig>("pbsd config", PBSD_FIELDS);
 
 /** Defaults: the GRPO baseline's settings + PBSD's turn credit at beta = 1. */
-export const PBSD_DEFAULTS: Readonly<PbsdConfig> = Object.freeze({
-  ...GRPO_DEFAULTS,
-  goldContext: Object.freeze({
-    template: "gold answer : {answer}",
-    placement: "after-prompt",
-    answers: "first",
-  }) as GoldContext,
-  studentLogProbs: "recompute",
-  granularity: "turn",
-  scoredRounds: "non-final",
-  turnCredit: "sum",
-  creditCoef: 1,
-  negativeAdvantage: "mirror",
-  weightClip: null,
-});
+export const PBSD_DEFAULTS: Readonly<PbsdConfig> = PBSD_CONFIG.defaults;
 
 /**
  * Check a PBSD config; throws a RangeError naming the field.
@@ -150,35 +165,4 @@ export const PBSD_DEFAULTS: Readonly<PbsdConfig> = Object.freeze({
  * );
  * ```
  */
-export function validatePbsdConfig(cfg: PbsdConfig): void {
-  const check = grpoConfigChecks(cfg, "pbsd config");
-  const g = cfg.goldContext as GoldContext | undefined;
-  if (g === null || typeof g !== "object") {
-    return check.fail("goldContext", "{ template, placement, answers }", g);
-  }
-  if (typeof g.template !== "string" || !g.template.includes("{answer}")) {
-    check.fail("goldContext.template", 'a string containing "{answer}"', g.template);
-  }
-  check.oneOf("goldContext.placement", g.placement, ["after-prompt", "before-prompt"]);
-  check.oneOf("goldContext.answers", g.answers, ["first", "all"]);
-  check.oneOf("studentLogProbs", cfg.studentLogProbs, ["recompute", "sampled"]);
-  check.oneOf("granularity", cfg.granularity, ["turn", "token"]);
-  check.oneOf("scoredRounds", cfg.scoredRounds, ["non-final", "all"]);
-  check.oneOf("turnCredit", cfg.turnCredit, ["sum", "mean"]);
-  check.number("creditCoef", cfg.creditCoef, { min: 0 });
-  check.oneOf("negativeAdvantage", cfg.negativeAdvantage, ["mirror", "uniform"]);
-  const clip = cfg.weightClip as WeightClip | null | undefined;
-  if (clip !== null) {
-    if (clip === undefined || typeof clip !== "object") {
-      return check.fail("weightClip", "null or { min, max }", clip);
-    }
-    check.number("weightClip.min", clip.min, { min: 0, max: 1 });
-    check.number("weightClip.max", clip.max, { min: 1 });
-  }
-}
-
-/** The config's defaults and its check (what `grpoFamily` needs of it). */
-export const PBSD_CONFIG: ConfigSpec<PbsdConfig> = {
-  defaults: PBSD_DEFAULTS,
-  validate: validatePbsdConfig,
-};
+export const validatePbsdConfig: (cfg: PbsdConfig) => void = PBSD_CONFIG.validate;

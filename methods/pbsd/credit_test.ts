@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { batchOf, question, trajectory } from "../testing.ts";
+import { answerRound, batchOf, question, searchRound, trajectory } from "../testing.ts";
 import {
   creditWeights,
   goldText,
@@ -46,26 +46,16 @@ Deno.test("turnCredits and rowWeights: turn sums or means; token weights; empty 
   assert.deepEqual(Array.from(sum.tokens), [2, 0, 1]);
   close(turnCredits(s, 3, "mean").credit, [0.25, 0, 2]);
   assert.throws(() => turnCredits(s, 2, "sum"), /scored token 2 is in round 3; expected 1..2/);
+  // rowWeights at both granularities, of turn sums, coef 1, sign 1, no clip:
+  const sumOf = { turnCredit: "sum", coef: 1, sign: 1, clip: null } as const;
   // turn: softmax over the live turns 1 and 3: credits [0.5, 2], e^(c - 2) = [e^-1.5, 1];
   // w_1 = 2 e^-1.5 / (1 + e^-1.5) = 2 * 0.223130 / 1.223130 = 0.364851, w_3 = 1.635149
-  const t = rowWeights(s, 3, {
-    granularity: "turn",
-    turnCredit: "sum",
-    coef: 1,
-    sign: 1,
-    clip: null,
-  });
+  const t = rowWeights(s, 3, { ...sumOf, granularity: "turn" });
   close(t.turnWeights, [0.364851, 1, 1.635149]);
   close(t.tokenWeights, [0.364851, 0.364851, 1.635149]);
   // token: softmax over the 3 deltas [1, -0.5, 2]: e^(d - 2) = [e^-1, e^-2.5, 1] =
   // [0.367879, 0.082085, 1], sum 1.449964; w = 3 * those / sum = [0.761149, 0.169835, 2.069016]
-  const k = rowWeights(s, 3, {
-    granularity: "token",
-    turnCredit: "sum",
-    coef: 1,
-    sign: 1,
-    clip: null,
-  });
+  const k = rowWeights(s, 3, { ...sumOf, granularity: "token" });
   close(k.tokenWeights, [0.761149, 0.169835, 2.069016]);
   // turn 1's weight is the mean of its tokens' weights: (0.761149 + 0.169835) / 2 = 0.465492
   close(k.turnWeights, [0.465492, 1, 2.069016]);
@@ -92,11 +82,7 @@ Deno.test("rowCut: prompt end, scored policy tokens of non-final or all rounds",
     groupId: 0,
     reward: 1,
     prompt: "a b",
-    rounds: [
-      { policy: "<search> x y </search>", obs: "<information> d </information>" },
-      { policy: "<search> z </search>", obs: "<information> e </information>" },
-      { policy: "<answer> w </answer>" },
-    ],
+    rounds: [searchRound("x y", "d"), searchRound("z", "e"), answerRound("w")],
   });
   const batch = batchOf([
     t,

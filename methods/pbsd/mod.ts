@@ -20,16 +20,17 @@
  * ```
  * @module
  */
-import { scorerCost, scorerStepMetrics } from "../policy_scoring.ts";
-import { methodMetric, type MethodRecord, type Question } from "@creditlab/core";
 import {
-  type Method,
-  type MethodBatch,
-  type MethodContext,
-  registerMethod,
-  type StepResult,
-} from "@creditlab/train";
+  NO_SCORER_COST,
+  type ScoredRecord,
+  scorerStepMetrics,
+  withPolicyScorer,
+} from "../policy_scoring.ts";
+import type { Question, RolloutBatch, ScorerStats } from "@creditlab/core";
+import { type Method, type MethodContext, registerMethod, type StepResult } from "@creditlab/train";
 import { grpoFamily, grpoRowAdvantages } from "../grpo/mod.ts";
+import { methodMetrics, ratio } from "../metrics.ts";
+import { withRounds } from "../records.ts";
 import { PBSD_CARD } from "./paper.ts";
 import { PBSD_CONFIG, type PbsdConfig } from "./config.ts";
 import { pbsdTokenAdvantages, rowWeights } from "./credit.ts";
@@ -48,11 +49,9 @@ const NAME = PBSD_CARD.name;
  * each scored round k = 1..m (m = K-1 with `"non-final"`, K with `"all"`; 0 for a round without
  * tokens) as its per-round series, the weights the rounds got, and its scorer requests.
  */
-export interface PbsdRecord extends MethodRecord {
-  rounds: { label: "turn credit"; values: number[] };
+export interface PbsdRecord extends ScoredRecord<"turn credit"> {
   /** Weight of each scored round (the mean of its tokens' weights with `"token"`). */
   weights: number[];
-  calls: { scorer: number };
 }
 
 /** What one step's credit assignment did (its metrics). */
@@ -65,12 +64,12 @@ export interface PbsdStepStats {
   /** Sum over scored trajectories of their largest turn weight. */
   weightMaxSum: number;
   /** Growth of the scorer's counters during the step. */
-  scorer: { requests: number; forwardPasses: number; tokens: number };
+  scorer: Readonly<ScorerStats>;
 }
 
 /** The rows to score: nonzero advantage (positive only with `"uniform"`) and a scored token. */
 function rowsToScore(
-  batch: MethodBatch<PbsdRecord>,
+  batch: RolloutBatch,
   rowAdv: Float32Array,
   ctx: MethodContext<PbsdConfig>,
 ) {
@@ -94,14 +93,20 @@ function rowsToScore(
 
 /**
  * PBSD's step: GRPO's row advantages, reweighted on the scored turns of each row to score by
- * the teacher-minus-student credit (one scorer call for the batch); other tokens keep A.
+ * the teacher-minus-student credit (one scorer call for the batch, made only when a row is to be
+ * scored); other tokens keep A.
  */
 export async function pbsdStep(
-  batch: MethodBatch<PbsdRecord>,
+  batch: RolloutBatch,
   ctx: MethodContext<PbsdConfig>,
 ): Promise<StepResult<PbsdRecord>> {
   const cfg = ctx.config;
   const rowAdv = grpoRowAdvantages(batch, cfg);
+  const rows = rowsToScore(batch, rowAdv, ctx);
+  const { result: scored, cost } = rows.length === 0
+    ? { result: [], cost: NO_SCORER_COST }
+    : await withPolicyScorer(ctx, (scorer) =>
+      scoreRows(batch, rows, { scorer, gold: cfg.goldContext, student: cfg.studentLogProbs }));
   const tokenWeights = new Float32Array(batch.n * batch.length).fill(1);
   const records: (PbsdRecord | undefined)[] = new Array(batch.n).fill(undefined);
   const stats: PbsdStepStats = {
@@ -110,47 +115,35 @@ export async function pbsdStep(
     creditSum: 0,
     positiveTurns: 0,
     weightMaxSum: 0,
-    scorer: { requests: 0, forwardPasses: 0, tokens: 0 },
+    scorer: cost,
   };
-  const rows = rowsToScore(batch, rowAdv, ctx);
-  if (rows.length > 0) {
-    const scorer = ctx.resources.get("policy-scorer");
-    const before = { ...scorer.stats };
-    const scored = await scoreRows(batch, rows, {
-      scorer,
-      gold: cfg.goldContext,
-      student: cfg.studentLogProbs,
+  rows.forEach(({ row, cut }, j) => {
+    const K = batch.numRounds[row]!;
+    const m = cfg.scoredRounds === "all" ? K : K - 1;
+    const w = rowWeights(scored[j]!.scored, m, {
+      granularity: cfg.granularity,
+      turnCredit: cfg.turnCredit,
+      coef: cfg.creditCoef,
+      sign: rowAdv[row]! > 0 ? 1 : -1,
+      clip: cfg.weightClip,
     });
-    stats.scorer = scorerCost(before, scorer.stats);
-    rows.forEach(({ row, cut }, j) => {
-      const K = batch.numRounds[row]!;
-      const m = cfg.scoredRounds === "all" ? K : K - 1;
-      const w = rowWeights(scored[j]!.scored, m, {
-        granularity: cfg.granularity,
-        turnCredit: cfg.turnCredit,
-        coef: cfg.creditCoef,
-        sign: rowAdv[row]! > 0 ? 1 : -1,
-        clip: cfg.weightClip,
-      });
-      const base = row * batch.length;
-      cut.positions.forEach((t, i) => tokenWeights[base + t] = w.tokenWeights[i]!);
-      stats.scoredTrajectories++;
-      let wMax = -Infinity;
-      for (let k = 0; k < m; k++) {
-        if (w.tokens[k] === 0) continue;
-        stats.scoredTurns++;
-        stats.creditSum += w.credit[k]!;
-        if (w.credit[k]! > 0) stats.positiveTurns++;
-        wMax = Math.max(wMax, w.turnWeights[k]!);
-      }
-      stats.weightMaxSum += wMax;
-      records[row] = {
-        rounds: { label: "turn credit", values: Array.from(w.credit) },
-        weights: Array.from(w.turnWeights),
-        calls: { scorer: scored[j]!.requests },
-      };
+    const base = row * batch.length;
+    cut.positions.forEach((t, i) => tokenWeights[base + t] = w.tokenWeights[i]!);
+    stats.scoredTrajectories++;
+    let wMax = -Infinity;
+    for (let k = 0; k < m; k++) {
+      if (w.tokens[k] === 0) continue;
+      stats.scoredTurns++;
+      stats.creditSum += w.credit[k]!;
+      if (w.credit[k]! > 0) stats.positiveTurns++;
+      wMax = Math.max(wMax, w.turnWeights[k]!);
+    }
+    stats.weightMaxSum += wMax;
+    records[row] = withRounds("turn credit", w.credit, {
+      weights: Array.from(w.turnWeights),
+      calls: { scorer: scored[j]!.requests },
     });
-  }
+  });
   return {
     advantages: pbsdTokenAdvantages(rowAdv, tokenWeights, batch),
     metrics: pbsdStepMetrics(stats),
@@ -166,13 +159,14 @@ export async function pbsdStep(
  * `pbsd/scorer_tokens`).
  */
 export function pbsdStepMetrics(s: PbsdStepStats): Record<string, number> {
-  const mean = (sum: number, n: number) => (n === 0 ? 0 : sum / n);
   return {
-    [methodMetric(NAME, "scored_trajectories")]: s.scoredTrajectories,
-    [methodMetric(NAME, "scored_turns")]: s.scoredTurns,
-    [methodMetric(NAME, "credit_mean")]: mean(s.creditSum, s.scoredTurns),
-    [methodMetric(NAME, "positive_credit_share")]: mean(s.positiveTurns, s.scoredTurns),
-    [methodMetric(NAME, "weight_max_mean")]: mean(s.weightMaxSum, s.scoredTrajectories),
+    ...methodMetrics(NAME, {
+      scored_trajectories: s.scoredTrajectories,
+      scored_turns: s.scoredTurns,
+      credit_mean: ratio(s.creditSum, s.scoredTurns),
+      positive_credit_share: ratio(s.positiveTurns, s.scoredTurns),
+      weight_max_mean: ratio(s.weightMaxSum, s.scoredTrajectories),
+    }),
     ...scorerStepMetrics(NAME, s.scorer),
   };
 }

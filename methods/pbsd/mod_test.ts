@@ -3,6 +3,7 @@ import type { PolicyScorer } from "@creditlab/core";
 import { Rng } from "@creditlab/kernels";
 import { getMethod } from "@creditlab/train";
 import { creditRecords } from "../../interchange/credit.ts";
+import { handRecord } from "../../interchange/testing.ts";
 import { grpoLoss } from "../grpo/mod.ts";
 import { judgedRounds } from "../round_judge.ts";
 import { batchOf, contextOf, question, randomTrajectories } from "../testing.ts";
@@ -179,30 +180,14 @@ Deno.test("pbsd: missing scorer, question, golden answer or sampled log-probs, a
 });
 
 Deno.test("pbsd: the credit service refuses it (no policy weights) unless creditCoef is 0", async () => {
-  const rec = (id: string, answer: string) => ({
-    version: 1 as const,
-    uid: "g",
-    trajectory_id: id,
-    data_source: "nq",
-    question_id: "q1",
-    ground_truth: { target: ["ann"] },
-    prompt_ids: [1],
-    prompt_text: "question : who ?",
-    response_ids: [7, 8, 9, 10],
-    response_mask: [1, 1, 0, 1],
-    answer,
-    turns: [
-      { role: "policy" as const, round: 1, start: 0, end: 2, text: "<search> ann </search>" },
-      {
-        role: "observation" as const,
-        round: 1,
-        start: 2,
-        end: 3,
-        text: "<information> d </information>",
-      },
-      { role: "policy" as const, round: 2, start: 3, end: 4, text: `<answer> ${answer} </answer>` },
-    ],
-  });
+  const rec = (id: string, answer: string) =>
+    handRecord(id, answer, {
+      turns: [
+        { role: "policy", round: 1, text: "<search> ann </search>", ids: [7, 8] },
+        { role: "observation", round: 1, text: "<information> d </information>", ids: [9] },
+        { role: "policy", round: 2, text: `<answer> ${answer} </answer>`, ids: [10] },
+      ],
+    });
   const records = [rec("a", "ann"), rec("b", "bob")];
   const method = pbsd as unknown as Parameters<typeof creditRecords>[1];
   await assert.rejects(

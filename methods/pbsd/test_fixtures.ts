@@ -19,22 +19,27 @@
  *
  * @module
  */
-import assert from "node:assert/strict";
-import type { PolicyScorer, RolloutBatch, Trajectory } from "@creditlab/core";
+import type { PolicyScorer, Trajectory } from "@creditlab/core";
 import type { MethodBatch } from "@creditlab/train";
-import { contextOf, groupOf, question } from "../testing.ts";
+import {
+  answerRound,
+  configWith,
+  contextOf,
+  groupOf,
+  question,
+  rowCheck,
+  searchRound,
+} from "../testing.ts";
 import { pbsd, PBSD_DEFAULTS, type PbsdConfig, type PbsdRecord } from "./mod.ts";
 import { CopyScorer } from "./test_scorer.ts";
 
 /** A PBSD config: the defaults with `patch` applied. */
-export function cfg(patch: Partial<PbsdConfig> = {}): PbsdConfig {
-  return { ...structuredClone(PBSD_DEFAULTS), ...patch };
-}
+export const cfg: (patch?: Partial<PbsdConfig>) => PbsdConfig = configWith(PBSD_DEFAULTS);
 
-const S1 = { policy: "<search> paris </search>", obs: "<information> abc </information>" };
-const S2 = { policy: "<search> xy </search>", obs: "<information> abc </information>" };
-const WIN = { policy: "<answer> paris </answer>" };
-const LOSE = { policy: "<answer> nairobi </answer>" };
+const S1 = searchRound("paris", "abc");
+const S2 = searchRound("xy", "abc");
+const WIN = answerRound("paris");
+const LOSE = answerRound("nairobi");
 
 /** The hand-worked group (module doc). */
 export function goldenGroup(): Trajectory[] {
@@ -54,22 +59,9 @@ export const A_GOLDEN = 0.5 / (Math.sqrt(1 / 3) + 1e-6);
 
 /**
  * Check row `row` of `adv`: `a * w[k - 1]` on the policy tokens of round k (w[k - 1] = 1 when
- * absent), 0 on every other token.
+ * absent), exactly 0 on every other token.
  */
-export function expectRow(
-  batch: RolloutBatch,
-  adv: Float32Array,
-  row: number,
-  a: number,
-  w: number[],
-): void {
-  for (let t = 0; t < batch.length; t++) {
-    const i = row * batch.length + t;
-    const k = batch.roundIds[i]!;
-    const want = batch.lossMask[i] === 0 ? 0 : a * (w[k - 1] ?? 1);
-    assert.ok(Math.abs(adv[i]! - want) < 1e-5, `row ${row} token ${t}: ${adv[i]} vs ${want}`);
-  }
-}
+export const expectRow: ReturnType<typeof rowCheck> = rowCheck((a, w, k) => a * (w[k - 1] ?? 1));
 
 /** Run PBSD's step on `batch` with `scorer` granted. */
 export function run(

@@ -6,8 +6,11 @@
  *
  * @module
  */
-import { GRPO_DEFAULTS, type GrpoConfig, grpoConfigChecks } from "../grpo/mod.ts";
-import type { ConfigSpec } from "../grpo/family.ts";
+import type { GrpoConfig } from "../grpo/mod.ts";
+import { type FieldValues, finite, grpoExtension, oneOf, variant } from "../grpo/options.ts";
+
+/** The rounds soft-min weights are normalised over (`over` of {@link CreditForm}). */
+const SOFT_MIN_OVER = ["trajectory", "suffix"] as const;
 
 /**
  * How the per-round process rewards r_1..r_{K-1} become returns G_1..G_{K-1} (credit.ts).
@@ -22,62 +25,80 @@ import type { ConfigSpec } from "../grpo/family.ts";
  *   collapsing baseline; the released "gamma-decay"), for ablations.
  */
 export type CreditForm =
-  | { kind: "soft-min"; temperature: number; over: "trajectory" | "suffix" }
+  | { kind: "soft-min"; temperature: number; over: (typeof SOFT_MIN_OVER)[number] }
   | { kind: "min" }
   | { kind: "sum" };
 
-/**
- * How the judge's two binary scores of a round make its score c_k in [0, 1].
- * - `"product"`: c_k = retrieval_k * thinking_k (CW-GRPO's contribution: the round counts only
- *   if it retrieved something relevant and new AND its reasoning/action was sound).
- * - `"mean"`: c_k = (retrieval_k + thinking_k) / 2 (half credit for one of the two).
- */
-export type ProcessScore = "product" | "mean";
+/** PURE config: the GRPO baseline plus the fields of {@link PURE_FIELDS} (below). */
+export interface PureConfig extends GrpoConfig, FieldValues<typeof PURE_FIELDS> {}
 
-/**
- * The range of the process reward r_k made from c_k.
- * - `"signed"`: r_k = 2 c_k - 1 in [-1, 1], the range of the paper's PRM reward
- *   p(correct) - p(incorrect), so the temperature keeps its meaning.
- * - `"unit"`: r_k = c_k in [0, 1].
- */
-export type ProcessRange = "signed" | "unit";
+/** How a round's judge scores make its score (`PURE_FIELDS.processScore` says what each is). */
+export type ProcessScore = PureConfig["processScore"];
+/** The range of the process reward (`PURE_FIELDS.processRange`). */
+export type ProcessRange = PureConfig["processRange"];
+/** What is done to the returns (`PURE_FIELDS.processNormalization`). */
+export type ProcessNormalization = PureConfig["processNormalization"];
 
-/**
- * What is done to the returns before they join the outcome advantage.
- * - `"group"`: z-scored jointly over every non-final round of every trajectory of the prompt
- *   group (with the config's `normalizeStd` and `eps`, like the outcome; a group with a single
- *   judged round gets 0).
- * - `"none"`: the raw returns (no baseline).
- */
-export type ProcessNormalization = "group" | "none";
-
-/** PURE config. */
-export interface PureConfig extends GrpoConfig {
+/** The fields PURE adds to the GRPO baseline: each one's doc, allowed values and default. */
+export const PURE_FIELDS = {
   /** Default `{ kind: "soft-min", temperature: 0.1, over: "trajectory" }` (the paper's, T = 0.1). */
-  credit: CreditForm;
-  /** Default `"product"`. */
-  processScore: ProcessScore;
-  /** Default `"signed"`. */
-  processRange: ProcessRange;
-  /** Default `"group"`. */
-  processNormalization: ProcessNormalization;
+  credit: variant<CreditForm>({ kind: "soft-min", temperature: 0.1, over: "trajectory" }, {
+    expected: '{ kind: "soft-min", temperature, over } | { kind: "min" } | { kind: "sum" }',
+    kinds: {
+      "soft-min": (c, { check, name }) => {
+        check.number(
+          `${name}.temperature`,
+          c.temperature,
+          { above: 0 },
+          'use { kind: "min" } for T -> 0',
+        );
+        check.oneOf(`${name}.over`, c.over, SOFT_MIN_OVER);
+      },
+      min: null,
+      sum: null,
+    },
+  }),
+  /**
+   * How the judge's two binary scores of a round make its score c_k in [0, 1].
+   * - `"product"`: c_k = retrieval_k * thinking_k (CW-GRPO's contribution: the round counts only
+   *   if it retrieved something relevant and new AND its reasoning/action was sound).
+   * - `"mean"`: c_k = (retrieval_k + thinking_k) / 2 (half credit for one of the two).
+   *
+   * Default `"product"`.
+   */
+  processScore: oneOf(["product", "mean"], "product"),
+  /**
+   * The range of the process reward r_k made from c_k.
+   * - `"signed"`: r_k = 2 c_k - 1 in [-1, 1], the range of the paper's PRM reward
+   *   p(correct) - p(incorrect), so the temperature keeps its meaning.
+   * - `"unit"`: r_k = c_k in [0, 1].
+   *
+   * Default `"signed"`.
+   */
+  processRange: oneOf(["signed", "unit"], "signed"),
+  /**
+   * What is done to the returns before they join the outcome advantage.
+   * - `"group"`: z-scored jointly over every non-final round of every trajectory of the prompt
+   *   group (with the config's `normalizeStd` and `eps`, like the outcome; a group with a single
+   *   judged round gets 0).
+   * - `"none"`: the raw returns (no baseline).
+   *
+   * Default `"group"`.
+   */
+  processNormalization: oneOf(["group", "none"], "group"),
   /**
    * lambda >= 0: A_{i,t} = A_i + lambda * A^proc_{i,k(t)} on the tokens of non-final rounds.
    * Default 1 (the released `verifiable_reward_coef: 1.0`: outcome and process at equal
    * weight). 0 is exactly GRPO.
    */
-  processCoef: number;
-}
+  processCoef: finite({ min: 0 }, 1),
+};
+
+/** The config's defaults and its check (what `grpoFamily` needs of it). */
+export const PURE_CONFIG = grpoExtension<PureConfig>("pure config", PURE_FIELDS);
 
 /** Defaults: the GRPO baseline's settings + the paper's soft-min transform at T = 0.1. */
-export const PURE_DEFAULTS: Readonly<PureConfig> = Object.freeze({
-  ...GRPO_DEFAULTS,
-  credit: Object.freeze({ kind: "soft-min", temperature: 0.1, over: "trajectory" }) as CreditForm,
-  processScore: "product",
-  processRange: "signed",
-  processNormalization: "group",
-  processCoef: 1,
-});
+export const PURE_DEFAULTS: Readonly<PureConfig> = PURE_CONFIG.defaults;
 
 /**
  * Check a PURE config; throws a RangeError naming the field.
@@ -92,32 +113,4 @@ export const PURE_DEFAULTS: Readonly<PureConfig> = Object.freeze({
  * );
  * ```
  */
-export function validatePureConfig(cfg: PureConfig): void {
-  const check = grpoConfigChecks(cfg, "pure config");
-  const c = cfg.credit as CreditForm | undefined;
-  if (c?.kind === "soft-min") {
-    check.number(
-      "credit.temperature",
-      c.temperature,
-      { above: 0 },
-      'use { kind: "min" } for T -> 0',
-    );
-    check.oneOf("credit.over", c.over, ["trajectory", "suffix"]);
-  } else if (c?.kind !== "min" && c?.kind !== "sum") {
-    check.fail(
-      "credit",
-      '{ kind: "soft-min", temperature, over } | { kind: "min" } | { kind: "sum" }',
-      c,
-    );
-  }
-  check.oneOf("processScore", cfg.processScore, ["product", "mean"]);
-  check.oneOf("processRange", cfg.processRange, ["signed", "unit"]);
-  check.oneOf("processNormalization", cfg.processNormalization, ["group", "none"]);
-  check.number("processCoef", cfg.processCoef, { min: 0 });
-}
-
-/** The config's defaults and its check (what `grpoFamily` needs of it). */
-export const PURE_CONFIG: ConfigSpec<PureConfig> = {
-  defaults: PURE_DEFAULTS,
-  validate: validatePureConfig,
-};
+export const validatePureConfig: (cfg: PureConfig) => void = PURE_CONFIG.validate;

@@ -15,7 +15,12 @@
  */
 import type { RoundScore } from "@creditlab/core";
 import { checkRoundScore } from "../round_judge.ts";
-import { addRoundTerms, raggedGroupAdvantages, type RoundLayout } from "../grpo/mod.ts";
+import {
+  addRoundTerms,
+  checkGroupIds,
+  groupRoundAdvantages,
+  type RoundLayout,
+} from "../grpo/mod.ts";
 import type { CreditForm, ProcessNormalization, ProcessRange, ProcessScore } from "./config.ts";
 
 /**
@@ -182,17 +187,9 @@ export function processAdvantages(
   groupIds: Int32Array,
   opts: { normalization: ProcessNormalization; normalizeStd: boolean; eps: number },
 ): (Float32Array | null)[] {
-  if (groupIds.length !== returns.length) {
-    throw new RangeError(
-      `processAdvantages: ${returns.length} rows of returns but ${groupIds.length} group ids`,
-    );
-  }
+  checkGroupIds(groupIds, returns, { op: "processAdvantages", of: "returns" });
   if (opts.normalization === "none") return returns.map((g) => g && Float32Array.from(g));
-  return raggedGroupAdvantages(returns, (r) => groupIds[r]!, {
-    normalizeStd: opts.normalizeStd,
-    eps: opts.eps,
-    singleton: "zero",
-  });
+  return groupRoundAdvantages(returns, groupIds, { ...opts, pooling: "group", singleton: "zero" });
 }
 
 /**

@@ -5,7 +5,9 @@ import { grpoTokenAdvantages } from "../grpo/mod.ts";
 import {
   assertPerToken,
   batchOf,
+  configWith,
   contextOf,
+  r4,
   randomTrajectories,
   referenceAdvantage,
   TableJudge,
@@ -22,11 +24,7 @@ import {
   softMinWeights,
 } from "./mod.ts";
 
-const r4 = (xs: ArrayLike<number>) => Array.from(xs, (v) => Number(v.toFixed(4)));
-const cfg = (patch: Partial<PureConfig> = {}): PureConfig => ({
-  ...structuredClone(PURE_DEFAULTS),
-  ...patch,
-});
+const cfg = configWith(PURE_DEFAULTS);
 
 Deno.test("pure credit: golden soft-min weights and returns, K - 1 = 3 rounds, T = 0.1", () => {
   // r = [0.5, 0.3, 0.4]; -r / T = [-5, -3, -4]; exp = 0.006738, 0.049787, 0.018316;

@@ -20,17 +20,12 @@
  * ```
  * @module
  */
-import { methodMetric, type RolloutBatch } from "@creditlab/core";
-import { type Method, type MethodContext, registerMethod, type StepResult } from "@creditlab/train";
-import { grpoFamily, grpoRowAdvantages } from "../grpo/mod.ts";
-import {
-  type JudgeCounts,
-  type JudgedRecord,
-  judgeRows,
-  judgeStepMetrics,
-} from "../round_judge.ts";
+import { type Method, registerMethod } from "@creditlab/train";
+import { type JudgedRecord, judgeMethod } from "../round_judge.ts";
+import { ratio } from "../metrics.ts";
+import { rowRecords, withRounds } from "../records.ts";
 import { PURE_CARD } from "./paper.ts";
-import { PURE_CONFIG, type PureConfig, validatePureConfig } from "./config.ts";
+import { PURE_CONFIG, type PureConfig } from "./config.ts";
 import {
   minFormReturns,
   processAdvantages,
@@ -42,9 +37,6 @@ export * from "./config.ts";
 export * from "./credit.ts";
 export { PURE_PAPER } from "./paper.ts";
 
-/** The method's registry name (the prefix of its metrics). */
-const NAME = PURE_CARD.name;
-
 /**
  * What PURE keeps of a judged trajectory (the run store's `method_record`): the process rewards
  * r_k of its non-final rounds k = 1..K-1 as its per-round series, and their min-form returns.
@@ -54,76 +46,45 @@ export interface PureRecord extends JudgedRecord<"process reward"> {
   returns: number[];
 }
 
-/** What one step's credit assignment did (its metrics). */
-export interface PureStepStats extends JudgeCounts {
-  /** Sum of r_k over judged rounds. */
-  processRewardSum: number;
-  /** Sum of G_1 (each judged trajectory's min-form value) over judged trajectories. */
-  valueSum: number;
-}
-
 /**
- * PURE's step. Calls the granted round judge for every trajectory with K > 1 (concurrently);
- * trajectories with one round keep the GRPO advantage. Returns the per-token advantages, the
- * metrics of what the step did ({@link pureStepMetrics}) and the record of each judged row.
+ * The PURE method. Its step calls the granted round judge for every trajectory with K > 1
+ * (concurrently); trajectories with one round keep the GRPO advantage. It returns the
+ * per-token advantages, the record of each judged row and its metrics: judged trajectories and
+ * rounds (`pure/calls/judged_rounds`), the mean process reward over judged rounds and the mean
+ * min-form value G_1 over judged trajectories, and the judge's model calls
+ * (`pure/calls/judge_llm`), cache hits and parse failures during the step. Not group-local
+ * (Method.groupLocal): the metrics are over the batch.
  */
-export async function pureStep(
-  batch: RolloutBatch,
-  ctx: MethodContext<PureConfig>,
-): Promise<StepResult<PureRecord>> {
-  const cfg = ctx.config;
-  validatePureConfig(cfg);
-  const rowAdv = grpoRowAdvantages(batch, cfg);
-  const { byRow: rewards, counts } = await judgeRows(
-    NAME,
-    batch,
-    ctx,
-    (r) => batch.numRounds[r]! > 1,
-    (scores) => processRewards(scores, { score: cfg.processScore, range: cfg.processRange }),
-  );
-  const returns = rewards.map((p) => (p === null ? null : minFormReturns(p, cfg.credit)));
-  const stats: PureStepStats = { ...counts, processRewardSum: 0, valueSum: 0 };
-  rewards.forEach((p, r) => {
-    if (p === null) return;
-    for (const v of p) stats.processRewardSum += v;
-    stats.valueSum += returns[r]![0] ?? 0;
-  });
-  const roundAdv = processAdvantages(returns, batch.groupIds, {
-    normalization: cfg.processNormalization,
-    normalizeStd: cfg.normalizeStd,
-    eps: cfg.eps,
-  });
-  return {
-    advantages: pureTokenAdvantages(rowAdv, roundAdv, batch, cfg.processCoef),
-    metrics: pureStepMetrics(stats),
-    records: rewards.map((p, r): PureRecord | undefined =>
-      p === null ? undefined : {
-        rounds: { label: "process reward", values: Array.from(p) },
-        returns: Array.from(returns[r]!),
-        calls: { judge: p.length },
-      }
-    ),
-  };
-}
-
-/**
- * PURE step metrics: judged trajectories and rounds (`pure/calls/judged_rounds`), the mean
- * process reward and mean min-form value G_1, and the judge's model calls
- * (`pure/calls/judge_llm`), cache hits and parse failures during the step.
- */
-export function pureStepMetrics(s: PureStepStats): Record<string, number> {
-  const mean = (sum: number, n: number) => (n === 0 ? 0 : sum / n);
-  return judgeStepMetrics(NAME, s, {
-    [methodMetric(NAME, "process_reward_mean")]: mean(s.processRewardSum, s.judgedRounds),
-    [methodMetric(NAME, "value_mean")]: mean(s.valueSum, s.judgedTrajectories),
-  });
-}
-
-/** The PURE method. */
-export const pure: Method<PureConfig, PureRecord> = registerMethod(grpoFamily(PURE_CARD, {
-  config: PURE_CONFIG,
-  resources: () => [{ kind: "round-judge" }],
-  // Not group-local (Method.groupLocal): the step's metrics are over the batch (mean process
-  // reward and value, the judge's model calls during the step).
-  step: pureStep,
-}));
+export const pure: Method<PureConfig, PureRecord> = registerMethod(
+  judgeMethod<PureConfig, Float64Array, PureRecord>(PURE_CARD, {
+    config: PURE_CONFIG,
+    use: (scores, { config: cfg }) =>
+      processRewards(scores, { score: cfg.processScore, range: cfg.processRange }),
+    credit({ batch, config: cfg, rowAdv, byRow: rewards, counts }) {
+      const returns = rewards.map((p) => (p === null ? null : minFormReturns(p, cfg.credit)));
+      let processRewardSum = 0, valueSum = 0;
+      rewards.forEach((p, r) => {
+        if (p === null) return;
+        for (const v of p) processRewardSum += v;
+        valueSum += returns[r]![0] ?? 0;
+      });
+      const roundAdv = processAdvantages(returns, batch.groupIds, {
+        normalization: cfg.processNormalization,
+        normalizeStd: cfg.normalizeStd,
+        eps: cfg.eps,
+      });
+      return {
+        advantages: pureTokenAdvantages(rowAdv, roundAdv, batch, cfg.processCoef),
+        own: {
+          process_reward_mean: ratio(processRewardSum, counts.judgedRounds),
+          value_mean: ratio(valueSum, counts.judgedTrajectories),
+        },
+        records: rowRecords(rewards, (p, r) =>
+          withRounds("process reward", p, {
+            returns: Array.from(returns[r]!),
+            calls: { judge: p.length },
+          })),
+      };
+    },
+  }),
+);

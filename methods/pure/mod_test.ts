@@ -5,32 +5,27 @@ import { generateWorld, searchworld, worldPreset } from "@creditlab/datasets";
 import { grpoLoss } from "../grpo/mod.ts";
 import { judgedRounds } from "../round_judge.ts";
 import { LlmRoundJudge } from "../llm_judge.ts";
-import { batchOf, contextOf, groupOf, question, ScriptedChat, trajectory } from "../testing.ts";
+import {
+  answerRound,
+  batchOf,
+  configWith,
+  contextOf,
+  groupOf,
+  question,
+  rowCheck,
+  ScriptedChat,
+  searchRound,
+  trajectory,
+} from "../testing.ts";
 import { pure, PURE_DEFAULTS, PURE_PAPER, type PureConfig, validatePureConfig } from "./mod.ts";
 
-const cfg = (patch: Partial<PureConfig> = {}): PureConfig => ({
-  ...structuredClone(PURE_DEFAULTS),
-  ...patch,
-});
+const cfg = configWith(PURE_DEFAULTS);
 
 /**
  * Expected advantages of a row from hand-worked values: `a` on every policy token, plus
  * `proc[k - 1]` on the tokens of judged round k.
  */
-function expectRow(
-  batch: ReturnType<typeof batchOf>,
-  adv: Float32Array,
-  row: number,
-  a: number,
-  proc: number[],
-): void {
-  for (let t = 0; t < batch.length; t++) {
-    const i = row * batch.length + t;
-    const k = batch.roundIds[i]!;
-    const want = batch.lossMask[i] === 0 ? 0 : a + (k >= 1 && k <= proc.length ? proc[k - 1]! : 0);
-    assert.ok(Math.abs(adv[i]! - want) < 1e-5, `row ${row} token ${t}: ${adv[i]} vs ${want}`);
-  }
-}
+const expectRow = rowCheck((a, proc, k) => a + (k >= 1 && k <= proc.length ? proc[k - 1]! : 0));
 
 Deno.test("pure: registered; regime, resources, loss; config validation names the field", () => {
   assert.equal(getMethod("pure"), pure);
@@ -229,20 +224,8 @@ Deno.test("pure: an LLM judge's calls, parse failures and cache hits are counted
   const chat = new ScriptedChat(() => (i++ === 0 ? '{"retrieval": 1, "thinking": 1}' : "no idea"));
   const judge = new LlmRoundJudge(chat);
   const batch = batchOf(groupOf(0, [
-    {
-      reward: 1,
-      rounds: [
-        { policy: "<search> alpha </search>", obs: "<information> doc </information>" },
-        { policy: "<answer> x </answer>" },
-      ],
-    },
-    {
-      reward: 0,
-      rounds: [
-        { policy: "<search> beta </search>", obs: "<information> doc </information>" },
-        { policy: "<answer> y </answer>" },
-      ],
-    },
+    { reward: 1, rounds: [searchRound("alpha"), answerRound("x")] },
+    { reward: 0, rounds: [searchRound("beta"), answerRound("y")] },
   ]));
   const ctx = contextOf(cfg(), { resources: { "round-judge": judge } });
   const res = await pure.step(batch, ctx);

@@ -8,35 +8,8 @@
  *
  * @module
  */
-import { GRPO_DEFAULTS, type GrpoConfig, grpoConfigChecks } from "../grpo/mod.ts";
-import type { ConfigSpec } from "../grpo/family.ts";
-
-/**
- * Which tokens a step reward s_t (of scored search round k_t) reaches, next to the GRPO outcome
- * advantage A_i that every policy token keeps.
- * - `"return"`: the return-to-go of step rewards, A_i + scale * sum_{t : k_t >= k} s^_t on the
- *   tokens of round k. The code places s_t on the last token of the search call
- *   (`_compute_step_reward_tensor`) and trains with GAE at gamma = lambda = 1
- *   (ppo_trainer.yaml), whose advantage of a token is the sum of the rewards at or after it
- *   minus a critic's value; here the group normalisation (`stepNormalization`) stands in for
- *   the critic, as in DeepSeekMath's process-supervised GRPO (arXiv 2402.03300 section 4.1.3).
- * - `"round"`: A_i + scale * s^_t on the tokens of round k_t only (each search call credited
- *   with its own step reward, not the later ones).
- * - `"trajectory"`: the code's own critic-free path: with `adv_estimator=grpo` its
- *   `compute_grpo_outcome_advantage` sums the token rewards, so A_i is the GRPO advantage of
- *   r_i + scale * sum_t s_t on every token (`stepNormalization` does not apply).
- */
-export type StepCredit = "return" | "round" | "trajectory";
-
-/**
- * What is done to the step rewards s_t before they are accumulated (`"return"`, `"round"`).
- * - `"group"`: s^ = (s - mean) / (std + eps), jointly over every scored round of every
- *   trajectory of the prompt group (unbiased std; without `normalizeStd`, s - mean; a group
- *   with a single scored round gets 0). Joint, not per round index, so it is not biased by the
- *   policy choosing how many rounds to take (verl issue 7244).
- * - `"none"`: s^ = s, the raw step reward (no baseline).
- */
-export type StepNormalization = "group" | "none";
+import type { GrpoConfig } from "../grpo/mod.ts";
+import { type FieldValues, finite, grpoExtension, oneOf, variant } from "../grpo/options.ts";
 
 /**
  * How a gold-chain hop's document is found with the training search tool (SearchWorld; gold.ts).
@@ -46,43 +19,77 @@ export type StepNormalization = "group" | "none";
  */
 export type GoldDocRule = { kind: "fact"; searchK: number } | { kind: "top" };
 
-/** StepSearch config. */
-export interface StepSearchConfig extends GrpoConfig {
+/** StepSearch config: the GRPO baseline plus the fields of {@link STEPSEARCH_FIELDS} (below). */
+export interface StepSearchConfig extends GrpoConfig, FieldValues<typeof STEPSEARCH_FIELDS> {}
+
+/** What is done to the step rewards before they are accumulated (`STEPSEARCH_FIELDS`). */
+export type StepNormalization = StepSearchConfig["stepNormalization"];
+
+/** The fields StepSearch adds to the GRPO baseline: each one's doc, allowed values and default. */
+export const STEPSEARCH_FIELDS = {
   /**
    * Scale of the step rewards. Default 0.6: `RewardManager(step_reward_scale=0.6)` in the
    * released verl/trainer/main_ppo.py. 0 is exactly GRPO.
    */
-  stepScale: number;
+  stepScale: finite({ min: 0 }, 0.6),
   /**
    * w >= 0 in s_t = g_t - w p_t. Default 1: qa_step.py subtracts the penalty unweighted
    * (`trainer.redundancy_penalty=true` in train.sh).
    */
-  redundancyWeight: number;
-  /** Default `"return"` (the closest critic-free reading of GAE with gamma = lambda = 1). */
-  credit: StepCredit;
+  redundancyWeight: finite({ min: 0 }, 1),
   /**
+   * Which tokens a step reward s_t (of scored search round k_t) reaches, next to the GRPO
+   * outcome advantage A_i that every policy token keeps.
+   * - `"return"`: the return-to-go of step rewards, A_i + scale * sum_{t : k_t >= k} s^_t on the
+   *   tokens of round k. The code places s_t on the last token of the search call
+   *   (`_compute_step_reward_tensor`) and trains with GAE at gamma = lambda = 1
+   *   (ppo_trainer.yaml), whose advantage of a token is the sum of the rewards at or after it
+   *   minus a critic's value; here the group normalisation (`stepNormalization`) stands in for
+   *   the critic, as in DeepSeekMath's process-supervised GRPO (arXiv 2402.03300 section 4.1.3).
+   * - `"round"`: A_i + scale * s^_t on the tokens of round k_t only (each search call credited
+   *   with its own step reward, not the later ones).
+   * - `"trajectory"`: the code's own critic-free path: with `adv_estimator=grpo` its
+   *   `compute_grpo_outcome_advantage` sums the token rewards, so A_i is the GRPO advantage of
+   *   r_i + scale * sum_t s_t on every token (`stepNormalization` does not apply).
+   *
+   * Default `"return"` (the closest critic-free reading of GAE with gamma = lambda = 1).
+   */
+  credit: oneOf(["return", "round", "trajectory"], "return"),
+  /**
+   * What is done to the step rewards s_t before they are accumulated (`"return"`, `"round"`).
+   * - `"group"`: s^ = (s - mean) / (std + eps), jointly over every scored round of every
+   *   trajectory of the prompt group (unbiased std; without `normalizeStd`, s - mean; a group
+   *   with a single scored round gets 0). Joint, not per round index, so it is not biased by the
+   *   policy choosing how many rounds to take (verl issue 7244).
+   * - `"none"`: s^ = s, the raw step reward (no baseline).
+   *
    * Default `"group"` (open choice: GRPO's own way to give step rewards a baseline, DeepSeekMath
    * section 4.1.3; PPO's critic has no counterpart here). `"none"`: raw scaled rewards.
    */
-  stepNormalization: StepNormalization;
+  stepNormalization: oneOf(["group", "none"], "group"),
   /**
    * Default `{ kind: "fact", searchK: 10 }` (open choice: the code's gold documents are the
    * supporting paragraph of each sub-question; in SearchWorld that is the passage stating the
    * hop's fact, which the hop's gold query retrieves; 10 leaves room for near-twin distractors).
    * Metadata gold documents of open-domain questions are used as given whatever the rule.
    */
-  goldDocs: GoldDocRule;
-}
+  goldDocs: variant<GoldDocRule>({ kind: "fact", searchK: 10 }, {
+    expected: '{ kind: "fact", searchK } | { kind: "top" }',
+    kinds: {
+      fact: (g, { check, name }) => check.integer(`${name}.searchK`, g.searchK, { min: 1 }),
+      top: null,
+    },
+  }),
+};
+
+/** The config's defaults and its check (what `grpoFamily` needs of it). */
+export const STEPSEARCH_CONFIG = grpoExtension<StepSearchConfig>(
+  "stepsearch config",
+  STEPSEARCH_FIELDS,
+);
 
 /** Defaults: the GRPO baseline's settings + the released code's step reward (scale 0.6, w = 1). */
-export const STEPSEARCH_DEFAULTS: Readonly<StepSearchConfig> = Object.freeze({
-  ...GRPO_DEFAULTS,
-  stepScale: 0.6,
-  redundancyWeight: 1,
-  credit: "return",
-  stepNormalization: "group",
-  goldDocs: Object.freeze({ kind: "fact", searchK: 10 }) as GoldDocRule,
-});
+export const STEPSEARCH_DEFAULTS: Readonly<StepSearchConfig> = STEPSEARCH_CONFIG.defaults;
 
 /**
  * Check a StepSearch config; throws a RangeError naming the field.
@@ -97,21 +104,4 @@ export const STEPSEARCH_DEFAULTS: Readonly<StepSearchConfig> = Object.freeze({
  * );
  * ```
  */
-export function validateStepSearchConfig(cfg: StepSearchConfig): void {
-  const check = grpoConfigChecks(cfg, "stepsearch config");
-  check.number("stepScale", cfg.stepScale, { min: 0 });
-  check.number("redundancyWeight", cfg.redundancyWeight, { min: 0 });
-  check.oneOf("credit", cfg.credit, ["return", "round", "trajectory"]);
-  check.oneOf("stepNormalization", cfg.stepNormalization, ["group", "none"]);
-  const g = cfg.goldDocs as GoldDocRule | undefined;
-  if (g?.kind === "fact") check.integer("goldDocs.searchK", g.searchK, { min: 1 });
-  else if (g?.kind !== "top") {
-    check.fail("goldDocs", '{ kind: "fact", searchK } | { kind: "top" }', g);
-  }
-}
-
-/** The config's defaults and its check (what `grpoFamily` needs of it). */
-export const STEPSEARCH_CONFIG: ConfigSpec<StepSearchConfig> = {
-  defaults: STEPSEARCH_DEFAULTS,
-  validate: validateStepSearchConfig,
-};
+export const validateStepSearchConfig: (cfg: StepSearchConfig) => void = STEPSEARCH_CONFIG.validate;

@@ -13,7 +13,12 @@
  *
  * @module
  */
-import { addRoundTerms, raggedGroupAdvantages, type RoundLayout } from "../grpo/mod.ts";
+import {
+  addRoundTerms,
+  checkGroupIds,
+  groupRoundAdvantages,
+  type RoundLayout,
+} from "../grpo/mod.ts";
 import type { StepNormalization } from "./config.ts";
 
 /** A trajectory's scored rounds (1-based, increasing) and their step rewards s_t. */
@@ -49,17 +54,15 @@ export function normalizeSteps(
   groupIds: Int32Array,
   opts: { normalization: StepNormalization; normalizeStd: boolean; eps: number },
 ): (Float64Array | null)[] {
-  if (groupIds.length !== steps.length) {
-    throw new RangeError(
-      `normalizeSteps: ${steps.length} rows of step rewards but ${groupIds.length} group ids`,
-    );
-  }
+  checkGroupIds(groupIds, steps, { op: "normalizeSteps", of: "step rewards" });
   if (opts.normalization === "none") return steps.map((s) => s && Float64Array.from(s.rewards));
-  return raggedGroupAdvantages(steps.map((s) => s && s.rewards), (r) => groupIds[r]!, {
-    normalizeStd: opts.normalizeStd,
-    eps: opts.eps,
+  const rewards = steps.map((s) => s && s.rewards);
+  const z = groupRoundAdvantages(rewards, groupIds, {
+    ...opts,
+    pooling: "group",
     singleton: "zero",
-  }).map((z) => z && Float64Array.from(z));
+  });
+  return z.map((x) => x && Float64Array.from(x));
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   batchOf,
   contextOf,
   question,
+  r4,
   referenceAdvantage,
   type RoundSpec,
   trajectory,
@@ -22,8 +23,6 @@ import {
   tfidfCosines,
   tfidfReferences,
 } from "./mod.ts";
-
-const r4 = (xs: ArrayLike<number>) => Array.from(xs, (v) => Number(v.toFixed(4)));
 
 Deno.test("credit: golden normalisation and round credit, variable round counts", () => {
   // group 0: rows with 2, 3 and 0 scored rounds; group 1: a single scored round.

@@ -26,20 +26,11 @@
  * ```
  * @module
  */
-import {
-  methodCallMetric,
-  methodMetric,
-  type MethodRecord,
-  type RoundSeries,
-} from "@creditlab/core";
-import {
-  type Method,
-  type MethodBatch,
-  type MethodContext,
-  registerMethod,
-  type StepResult,
-} from "@creditlab/train";
+import { methodCallMetric, type RolloutBatch } from "@creditlab/core";
+import { type Method, type MethodContext, registerMethod, type StepResult } from "@creditlab/train";
 import { grpoFamily, grpoRowAdvantages, grpoTokenAdvantages } from "../grpo/mod.ts";
+import { methodMetrics, ratio } from "../metrics.ts";
+import { type RoundsRecord, withRounds } from "../records.ts";
 import { STEPSEARCH_CARD } from "./paper.ts";
 import { STEPSEARCH_CONFIG, type StepSearchConfig } from "./config.ts";
 import {
@@ -64,10 +55,11 @@ export { STEPSEARCH_PAPER } from "./paper.ts";
 /** The method's registry name (the prefix of its metrics). */
 const NAME = STEPSEARCH_CARD.name;
 
-/** What StepSearch keeps of a trajectory whose question has gold documents. */
-export interface StepSearchRecord extends MethodRecord {
-  /** Information gain g_t per policy round (`values[k - 1]`; 0 for rounds not scored). */
-  rounds: RoundSeries;
+/**
+ * What StepSearch keeps of a trajectory whose question has gold documents: the information gain
+ * g_t of each policy round as its per-round series (0 for rounds not scored), and:
+ */
+export interface StepSearchRecord extends RoundsRecord<"information gain"> {
   /** Redundancy penalty p_t per policy round (0 for rounds not scored). */
   redundancy: number[];
   /** The scored search rounds (1-based). */
@@ -94,7 +86,7 @@ export interface StepSearchStats {
 }
 
 async function goldByQuestion(
-  batch: MethodBatch<StepSearchRecord>,
+  batch: RolloutBatch,
   ctx: MethodContext<StepSearchConfig>,
 ): Promise<Map<string, GoldDocs>> {
   const ids = [...new Set(batch.trajectories.map((t) => t.questionId))];
@@ -113,7 +105,7 @@ async function goldByQuestion(
  * the advantages of the configured credit (see the module doc).
  */
 export async function stepsearchStep(
-  batch: MethodBatch<StepSearchRecord>,
+  batch: RolloutBatch,
   ctx: MethodContext<StepSearchConfig>,
 ): Promise<StepResult<StepSearchRecord>> {
   const cfg = ctx.config;
@@ -164,12 +156,11 @@ export async function stepsearchStep(
       stats.repeatedPassages += scores.repeated[i]!;
       stats.retrievedPassages += scores.retrieved[i]!;
     });
-    records.push({
-      rounds: { label: "information gain", values: gains },
+    records.push(withRounds("information gain", gains, {
       redundancy,
       searchRounds: sr.map((x) => x.round),
       goldDocs: docs.length,
-    });
+    }));
     return { rounds: Int32Array.from(sr, (x) => x.round), rewards };
   });
   let advantages: Float32Array;
@@ -199,17 +190,17 @@ export async function stepsearchStep(
  * the search calls made for gold documents (`stepsearch/calls/gold_search`).
  */
 export function stepsearchMetrics(s: StepSearchStats): Record<string, number> {
-  const mean = (sum: number, n: number) => (n === 0 ? 0 : sum / n);
-  const m = (name: string) => methodMetric(NAME, name);
   return {
-    [m("step_reward_mean")]: mean(s.stepRewardSum, s.scoredRounds),
-    [m("gain_mean")]: mean(s.gainSum, s.scoredRounds),
-    [m("positive_gain_share")]: mean(s.positiveGainRounds, s.scoredRounds),
-    [m("redundancy_rate")]: mean(s.repeatedPassages, s.retrievedPassages),
-    [m("scored_rounds")]: s.scoredRounds,
-    [m("no_gold_share")]: mean(s.rowsWithoutGold, s.rows),
-    [m("gold_docs_mean")]: mean(s.goldDocs, s.goldQuestions),
-    [m("gold_missing")]: s.goldMissing,
+    ...methodMetrics(NAME, {
+      step_reward_mean: ratio(s.stepRewardSum, s.scoredRounds),
+      gain_mean: ratio(s.gainSum, s.scoredRounds),
+      positive_gain_share: ratio(s.positiveGainRounds, s.scoredRounds),
+      redundancy_rate: ratio(s.repeatedPassages, s.retrievedPassages),
+      scored_rounds: s.scoredRounds,
+      no_gold_share: ratio(s.rowsWithoutGold, s.rows),
+      gold_docs_mean: ratio(s.goldDocs, s.goldQuestions),
+      gold_missing: s.goldMissing,
+    }),
     [methodCallMetric(NAME, "gold_search")]: s.goldSearches,
   };
 }

@@ -4,7 +4,16 @@ import { getMethod } from "@creditlab/train";
 import { formatPassages } from "@creditlab/agent";
 import { Bm25Index, bm25SearchTool, generateWorld, worldPreset } from "@creditlab/datasets";
 import { grpo, grpoLoss } from "../grpo/mod.ts";
-import { batchOf, contextOf, groupOf, ListSearch, question, rowsOf } from "../testing.ts";
+import {
+  assertRounds,
+  batchOf,
+  configWith,
+  contextOf,
+  groupOf,
+  ListSearch,
+  question,
+  rowsOf,
+} from "../testing.ts";
 import {
   stepsearch,
   STEPSEARCH_DEFAULTS,
@@ -13,10 +22,7 @@ import {
   validateStepSearchConfig,
 } from "./mod.ts";
 
-const cfg = (patch: Partial<StepSearchConfig> = {}): StepSearchConfig => ({
-  ...structuredClone(STEPSEARCH_DEFAULTS),
-  ...patch,
-});
+const cfg = configWith(STEPSEARCH_DEFAULTS);
 
 /** A context whose questions are `qs` and whose training search tool is `search`. */
 function ctxOf(c: StepSearchConfig, qs: Question[], search?: SearchTool) {
@@ -88,24 +94,6 @@ const HAND_RETURN = [
   [-0.0723, -0.499999],
 ];
 
-/** Check each row's per-round advantage on its policy tokens (0 elsewhere). */
-function expectRounds(
-  batch: ReturnType<typeof batchOf>,
-  adv: Float32Array,
-  want: number[][],
-  label: string,
-): void {
-  const rows = rowsOf(adv, batch);
-  rows.forEach((row, r) =>
-    row.forEach((v, t) => {
-      const i = r * batch.length + t;
-      const k = batch.roundIds[i]!;
-      const w = batch.lossMask[i] === 0 ? 0 : want[r]![k - 1]!;
-      assert.ok(Math.abs(v - w) < 2e-5, `${label} row ${r} token ${t} (round ${k}): ${v} vs ${w}`);
-    })
-  );
-}
-
 Deno.test("stepsearch: registered; regime, loss, paper; config validation names the field", () => {
   assert.equal(getMethod("stepsearch"), stepsearch);
   assert.equal(stepsearch.regime, "long-chains");
@@ -137,7 +125,7 @@ Deno.test("stepsearch: registered; regime, loss, paper; config validation names 
 Deno.test("stepsearch: hand-worked group, default credit (group-normalised return-to-go)", async () => {
   const { batch } = handGroup();
   const res = await stepsearch.step(batch, ctxOf(cfg(), [Q0]));
-  expectRounds(batch, res.advantages, HAND_RETURN, "return");
+  assertRounds(res.advantages, batch, { want: HAND_RETURN, tol: 2e-5, label: "return" });
   const r9 = (xs: readonly number[]) => xs.map((v) => Number(v.toFixed(9)));
   const rec0 = res.records![0]!;
   assert.deepEqual({ ...rec0, rounds: { ...rec0.rounds, values: r9(rec0.rounds.values) } }, {
@@ -175,23 +163,35 @@ Deno.test("stepsearch: every option is wired (hand-worked values)", async () => 
     (await stepsearch.step(batch, ctxOf(cfg(patch), [Q0]))).advantages;
   // credit "round": V = s^ on its own round only
   // row 0: [0.712831, -0.142566, 0]; row 1: [-0.142566, -1.853361, 0.712831, 0]
-  expectRounds(batch, await run({ credit: "round" }), [
-    [1.927696, 1.414457, 1.499997],
-    [-0.585539, -1.612016, -0.0723, -0.499999],
-    [-0.499999],
-    [-0.0723, -0.499999],
-  ], "round");
+  assertRounds(await run({ credit: "round" }), batch, {
+    tol: 2e-5,
+    label: "round",
+    want: [
+      [1.927696, 1.414457, 1.499997],
+      [-0.585539, -1.612016, -0.0723, -0.499999],
+      [-0.499999],
+      [-0.0723, -0.499999],
+    ],
+  });
   // stepNormalization "none": raw returns; row 0 V = [0.5, 0, 0]; row 1 V = [-0.5, -0.5, 0.5, 0]
-  expectRounds(batch, await run({ stepNormalization: "none" }), [
-    [1.799997, 1.499997, 1.499997],
-    [-0.799999, -0.799999, -0.199999, -0.499999],
-    [-0.499999],
-    [-0.199999, -0.499999],
-  ], "none");
+  assertRounds(await run({ stepNormalization: "none" }), batch, {
+    tol: 2e-5,
+    label: "none",
+    want: [
+      [1.799997, 1.499997, 1.499997],
+      [-0.799999, -0.799999, -0.199999, -0.499999],
+      [-0.499999],
+      [-0.199999, -0.499999],
+    ],
+  });
   // credit "trajectory": rewards r + 0.6 sum s = [1.3, -0.3, 0, 0.3]; mean 0.325; deviations
   // 0.975, -0.625, -0.325, -0.025; squares sum 1.4475; var 0.4825, std 0.694622
   const T = [1.403639, -0.899768, -0.46788, -0.035991];
-  expectRounds(batch, await run({ credit: "trajectory" }), T.map((a) => [a, a, a, a]), "traj");
+  assertRounds(await run({ credit: "trajectory" }), batch, {
+    want: T.map((a) => [a, a, a, a]),
+    tol: 2e-5,
+    label: "traj",
+  });
   // redundancyWeight 0: s = [0.5, 0.5 | 0, 0, 0.5 | 0.5]: mean 1/3, std 0.258199;
   // s^ = 0.645495 (0.5), -1.290989 (0); row 0 V_1 = 1.290990: 1.499997 + 0.774594
   const w0 = rowsOf(await run({ redundancyWeight: 0 }), batch);

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { methodMetric, type RolloutBatch } from "@creditlab/core";
+import type { RolloutBatch } from "@creditlab/core";
+import { methodMetrics, ratio } from "../metrics.ts";
 import { rowTreeIds, sampledTokensPerRow } from "./credit.ts";
 
 /** The budget of a batch of tree rollouts (flat rows: one-leaf trees). */
@@ -90,19 +91,16 @@ export function treeBudget(
  * `branch_round_mean` (mean branch round of the leaves that branched).
  */
 export function budgetMetrics(name: string, b: TreeBudget): Record<string, number> {
-  const ratio = (x: number, y: number) => (y === 0 ? 0 : x / y);
   const perPrompt = ratio(b.sampledTokens, b.prompts);
   const chain = ratio(b.chainTokens, b.chains);
-  return {
-    [methodMetric(name, "sampled_tokens")]: perPrompt,
-    [methodMetric(name, "leaves_per_prompt")]: ratio(b.leaves, b.prompts),
-    [methodMetric(name, "trees_per_prompt")]: ratio(b.trees, b.prompts),
-    [methodMetric(name, "tokens_per_leaf")]: ratio(b.leafTokens, b.leaves),
-    [methodMetric(name, "chain_tokens")]: chain,
-    [methodMetric(name, "chain_equivalents")]: ratio(perPrompt, chain),
-    [methodMetric(name, "shared_token_share")]: b.leafTokens === 0
-      ? 0
-      : 1 - b.sampledTokens / b.leafTokens,
-    [methodMetric(name, "branch_round_mean")]: ratio(b.branchRoundSum, b.branches),
-  };
+  return methodMetrics(name, {
+    sampled_tokens: perPrompt,
+    leaves_per_prompt: ratio(b.leaves, b.prompts),
+    trees_per_prompt: ratio(b.trees, b.prompts),
+    tokens_per_leaf: ratio(b.leafTokens, b.leaves),
+    chain_tokens: chain,
+    chain_equivalents: ratio(perPrompt, chain),
+    shared_token_share: b.leafTokens === 0 ? 0 : 1 - b.sampledTokens / b.leafTokens,
+    branch_round_mean: ratio(b.branchRoundSum, b.branches),
+  });
 }

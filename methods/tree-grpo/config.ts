@@ -6,11 +6,18 @@
  *
  * @module
  */
-import type { SingletonGroupRule } from "@creditlab/kernels";
 import { equalBudgetBranches, type RolloutConfig, type TreeShape } from "@creditlab/agent";
 import type { RolloutStrategy } from "@creditlab/train";
-import { GRPO_DEFAULTS, type GrpoConfig, grpoConfigChecks } from "../grpo/mod.ts";
-import type { ConfigSpec } from "../grpo/family.ts";
+import { type GrpoConfig, SINGLETON_GROUP_RULES } from "../grpo/mod.ts";
+import {
+  type FieldContext,
+  type FieldValues,
+  finite,
+  flag,
+  grpoExtension,
+  oneOf,
+  variant,
+} from "../grpo/options.ts";
 
 /**
  * The size of a prompt's trees.
@@ -24,14 +31,33 @@ export type TreeSize =
   | { kind: "equal-budget"; trees: number; expansions: number }
   | { kind: "fixed"; trees: number; expansions: number; branches: number };
 
-/** Tree-GRPO config. */
-export interface TreeGrpoConfig extends GrpoConfig {
+/** The checks both kinds of {@link TreeSize} share. */
+function checkTreeSize(t: TreeSize, { check, name }: FieldContext): void {
+  check.integer(`${name}.trees`, t.trees, { min: 1 });
+  check.integer(`${name}.expansions`, t.expansions, { min: 0 });
+}
+
+/** Tree-GRPO config: the GRPO baseline plus the fields of {@link TREE_GRPO_FIELDS} (below). */
+export interface TreeGrpoConfig extends GrpoConfig, FieldValues<typeof TREE_GRPO_FIELDS> {}
+
+/** The fields Tree-GRPO adds to the GRPO baseline: each one's doc, allowed values and default. */
+export const TREE_GRPO_FIELDS = {
   /**
    * Default `{ kind: "equal-budget", trees: 2, expansions: 1 }`: M = 2 and L = 1 are the
    * released scripts' (`train_*_tree_search.sh`: ts_m=2, ts_l=1); N follows from the budget
    * (the scripts' ts_n=2 at G = 4).
    */
-  tree: TreeSize;
+  tree: variant<TreeSize>({ kind: "equal-budget", trees: 2, expansions: 1 }, {
+    expected:
+      '{ kind: "equal-budget", trees, expansions } | { kind: "fixed", trees, expansions, branches }',
+    kinds: {
+      "equal-budget": checkTreeSize,
+      fixed: (t, ctx) => {
+        checkTreeSize(t, ctx);
+        ctx.check.integer(`${ctx.name}.branches`, t.branches, { min: 0 });
+      },
+    },
+  }),
   /**
    * Whether the root (the prompt alone) is drawn as a node at every expansion. Default false
    * (ours: trees branch at turn boundaries, so a continuation re-samples half a chain in
@@ -39,18 +65,18 @@ export interface TreeGrpoConfig extends GrpoConfig {
    * boundary). true: the released `TreeNode.get_expand_node`, whose candidates are the root and
    * every non-leaf node.
    */
-  expandRoot: boolean;
+  expandRoot: flag(false),
   /**
    * Weight of the inter-tree term norm(R | all leaves of the prompt). Default 1: the released
    * `adv_estimator=tree` adds the two terms unweighted (ray_trainer_ts.py `compute_advantage`).
    * 0 = intra-tree only (the released `tree_inner`).
    */
-  interCoef: number;
+  interCoef: finite({ min: 0 }, 1),
   /**
    * Weight of the intra-tree term norm(R | leaves of the same tree). Default 1 (released `tree`).
    * 0 = GRPO over all leaves of the prompt (the released `grpo` estimator on tree rollouts).
    */
-  intraCoef: number;
+  intraCoef: finite({ min: 0 }, 1),
   /**
    * What the intra-tree term of a tree with one leaf is. Default `"zero"` (ours): no baseline,
    * no signal, so a batch without tree structure (one leaf per tree, e.g. a file without tree
@@ -58,18 +84,14 @@ export interface TreeGrpoConfig extends GrpoConfig {
    * `compute_grpo_outcome_advantage` rule (mean 0, std 1: A = r / (1 + eps)); its scripts never
    * make such a tree (every tree keeps 1 + L·N = 3 leaves).
    */
-  intraSingleton: SingletonGroupRule;
-}
+  intraSingleton: oneOf(SINGLETON_GROUP_RULES, "zero"),
+};
+
+/** The config's defaults and its check (what `grpoFamily` needs of it). */
+export const TREE_GRPO_CONFIG = grpoExtension<TreeGrpoConfig>("tree-grpo config", TREE_GRPO_FIELDS);
 
 /** Defaults: the GRPO baseline's settings + the released tree search at an equal token budget. */
-export const TREE_GRPO_DEFAULTS: Readonly<TreeGrpoConfig> = Object.freeze({
-  ...GRPO_DEFAULTS,
-  tree: Object.freeze({ kind: "equal-budget", trees: 2, expansions: 1 }) as TreeSize,
-  expandRoot: false,
-  interCoef: 1,
-  intraCoef: 1,
-  intraSingleton: "zero",
-});
+export const TREE_GRPO_DEFAULTS: Readonly<TreeGrpoConfig> = TREE_GRPO_CONFIG.defaults;
 
 /**
  * Check a Tree-GRPO config; throws a RangeError naming the field.
@@ -84,25 +106,7 @@ export const TREE_GRPO_DEFAULTS: Readonly<TreeGrpoConfig> = Object.freeze({
  * );
  * ```
  */
-export function validateTreeGrpoConfig(cfg: TreeGrpoConfig): void {
-  const check = grpoConfigChecks(cfg, "tree-grpo config");
-  const t = cfg.tree as TreeSize | undefined;
-  if (t?.kind === "equal-budget" || t?.kind === "fixed") {
-    check.integer("tree.trees", t.trees, { min: 1 });
-    check.integer("tree.expansions", t.expansions, { min: 0 });
-    if (t.kind === "fixed") check.integer("tree.branches", t.branches, { min: 0 });
-  } else {
-    check.fail(
-      "tree",
-      '{ kind: "equal-budget", trees, expansions } | { kind: "fixed", trees, expansions, branches }',
-      t,
-    );
-  }
-  if (typeof cfg.expandRoot !== "boolean") check.fail("expandRoot", "a boolean", cfg.expandRoot);
-  check.number("interCoef", cfg.interCoef, { min: 0 });
-  check.number("intraCoef", cfg.intraCoef, { min: 0 });
-  check.oneOf("intraSingleton", cfg.intraSingleton, ["verl", "zero"]);
-}
+export const validateTreeGrpoConfig: (cfg: TreeGrpoConfig) => void = TREE_GRPO_CONFIG.validate;
 
 /**
  * The tree shape of a config for a run whose flat groups have `rollout.groupSize` chains.
@@ -124,9 +128,3 @@ export function treeShapeOf(cfg: TreeGrpoConfig, rollout: RolloutConfig): TreeSh
 export function treeGrpoStrategy(cfg: TreeGrpoConfig, rollout: RolloutConfig): RolloutStrategy {
   return { kind: "tree", ...treeShapeOf(cfg, rollout) };
 }
-
-/** The config's defaults and its check (what `grpoFamily` needs of it). */
-export const TREE_GRPO_CONFIG: ConfigSpec<TreeGrpoConfig> = {
-  defaults: TREE_GRPO_DEFAULTS,
-  validate: validateTreeGrpoConfig,
-};

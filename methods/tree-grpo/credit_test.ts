@@ -3,14 +3,18 @@ import { Rng } from "@creditlab/kernels";
 import { batchTrees } from "@creditlab/agent";
 import type { Trajectory } from "@creditlab/core";
 import { getMethod, type MethodBatch } from "@creditlab/train";
-import { assertPerToken, batchOf, contextOf, type RoundSpec, trajectory } from "../testing.ts";
+import {
+  assertPerToken,
+  batchOf,
+  configWith,
+  contextOf,
+  type RoundSpec,
+  trajectory,
+} from "../testing.ts";
 import { grpo } from "../grpo/mod.ts";
 import { TREE_GRPO_DEFAULTS, treeGrpo, type TreeGrpoConfig, treeGrpoStep } from "./mod.ts";
 
-const cfg = (patch: Partial<TreeGrpoConfig> = {}): TreeGrpoConfig => ({
-  ...structuredClone(TREE_GRPO_DEFAULTS),
-  ...patch,
-});
+const cfg = configWith(TREE_GRPO_DEFAULTS);
 
 const search = (q: string): RoundSpec => ({
   policy: `<search> ${q} </search>`,

@@ -23,8 +23,8 @@
  */
 import type { MethodRecord, RolloutBatch } from "@creditlab/core";
 import { type Method, type MethodContext, registerMethod, type StepResult } from "@creditlab/train";
-import { methodMetric } from "@creditlab/core";
 import { grpoFamily } from "../grpo/mod.ts";
+import { methodMetrics, ratio } from "../metrics.ts";
 import { TREE_GRPO_CARD } from "./paper.ts";
 import { TREE_GRPO_CONFIG, type TreeGrpoConfig, treeGrpoStrategy } from "./config.ts";
 import { rowTreeIds, sampledTokensPerRow, treeTokenAdvantages } from "./credit.ts";
@@ -72,7 +72,7 @@ export function treeGrpoStep(
     advantages: tokens,
     metrics: {
       ...budgetMetrics(NAME, treeBudget(batch)),
-      [methodMetric(NAME, "intra_signal_share")]: batch.n === 0 ? 0 : signal / batch.n,
+      ...methodMetrics(NAME, { intra_signal_share: ratio(signal, batch.n) }),
     },
     records: Array.from({ length: batch.n }, (_, r): TreeGrpoRecord => ({
       tree: trees[r]!,

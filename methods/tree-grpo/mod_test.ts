@@ -2,10 +2,12 @@ import assert from "node:assert/strict";
 import { batchTrees, type RolloutConfig } from "@creditlab/agent";
 import type { Trajectory } from "@creditlab/core";
 import { getMethod, rolloutStrategyOf } from "@creditlab/train";
+import { getPreset } from "@creditlab/experiments";
 import { creditRecords } from "@creditlab/interchange";
+import { handRecord } from "../../interchange/testing.ts";
 import { grpoLoss } from "../grpo/mod.ts";
 import { judgedRounds } from "../round_judge.ts";
-import { batchOf, contextOf, trajectory } from "../testing.ts";
+import { batchOf, configWith, contextOf, trajectory } from "../testing.ts";
 import {
   TREE_GRPO_DEFAULTS,
   TREE_GRPO_PAPER,
@@ -15,20 +17,10 @@ import {
   validateTreeGrpoConfig,
 } from "./mod.ts";
 
-const cfg = (patch: Partial<TreeGrpoConfig> = {}): TreeGrpoConfig => ({
-  ...structuredClone(TREE_GRPO_DEFAULTS),
-  ...patch,
-});
+const cfg = configWith(TREE_GRPO_DEFAULTS);
 
-const ROLLOUT: RolloutConfig = {
-  groupSize: 5,
-  maxSearchTurns: 4,
-  topK: 3,
-  maxTurnTokens: 24,
-  maxTotalTokens: 480,
-  temperature: 1,
-  topP: 1,
-};
+/** The default preset's training rollouts (groups of 5). */
+const ROLLOUT: RolloutConfig = getPreset("default").rl.rollout;
 
 Deno.test("tree-grpo: registered; regime, loss, no resources; config validation names the field", () => {
   assert.equal(getMethod("tree-grpo"), treeGrpo);
@@ -120,14 +112,14 @@ function leaf(
   };
 }
 
-Deno.test("tree-grpo budget metrics: hand-counted sampled tokens, leaves and chain equivalents", () => {
-  // One prompt, 2 trees (the default shape at G = 4: 6 leaves).
+Deno.test("tree-grpo budget metrics: hand-counted, with tree information and without (flat rollouts, interchange files: GRPO)", () => {
+  // With trees: one prompt, 2 trees (the default shape at G = 4: 6 leaves).
   // tree 0: chain rounds (3, 4, 2) = 9; leaf 1 after round 1: copies 3, samples (5, 1) = 6;
   //         leaf 2 after round 2: copies 3 + 4, samples (2) = 2.
   // tree 1: chain (6) = 6, answered at once; leaves 1, 2 from the prompt: (2, 2) = 4, (5) = 5.
   // Sampled 9 + 6 + 2 + 6 + 4 + 5 = 32; leaves hold 9 + 9 + 9 + 6 + 4 + 5 = 42.
   // Chains from the prompt: 9, 6, 4, 5 -> 24 / 4 = 6 per chain; 32 / 6 = 5.333 chain equivalents.
-  const trajs = [
+  const trees = [
     leaf([0, 0, null, 0], 1, [3, 4, 2]),
     leaf([0, 1, 0, 1], 0, [3, 5, 1]),
     leaf([0, 2, 0, 2], 1, [3, 4, 2]),
@@ -135,63 +127,46 @@ Deno.test("tree-grpo budget metrics: hand-counted sampled tokens, leaves and cha
     leaf([1, 1, null, 0], 0, [2, 2]),
     leaf([1, 2, null, 0], 0, [5]),
   ];
-  const batch = { ...batchOf(trajs, { padTo: 30 }), trees: batchTrees(trajs)! };
-  const res = treeGrpoStep(batch, contextOf(cfg()));
-  const m = res.metrics;
-  assert.equal(m["tree-grpo/sampled_tokens"], 32);
-  assert.equal(m["tree-grpo/leaves_per_prompt"], 6);
-  assert.equal(m["tree-grpo/trees_per_prompt"], 2);
-  assert.equal(m["tree-grpo/tokens_per_leaf"], 7);
-  assert.equal(m["tree-grpo/chain_tokens"], 6);
-  assert.ok(Math.abs(m["tree-grpo/chain_equivalents"]! - 32 / 6) < 1e-12);
-  assert.ok(Math.abs(m["tree-grpo/shared_token_share"]! - (1 - 32 / 42)) < 1e-12);
-  assert.equal(m["tree-grpo/branch_round_mean"], 1.5);
-  // Intra-tree signal: tree 0 has mixed rewards (3 leaves), tree 1 is uniform.
-  assert.equal(m["tree-grpo/intra_signal_share"], 0.5);
-  assert.deepEqual(res.records!.map((r) => r!.sampledTokens), [9, 6, 2, 6, 4, 5]);
-  for (const k of Object.keys(m)) assert.ok(k.startsWith("tree-grpo/"), k);
-});
-
-Deno.test("tree-grpo without tree information (flat rollouts, interchange files): GRPO, flat budget", () => {
-  const trajs = [leaf([0, 0, null, 0], 1, [3, 4]), leaf([0, 1, null, 0], 0, [5])].map((
+  // Without tree information (flat): every leaf its own tree, every token sampled. Leaves of
+  // (3, 4) = 7 and (5) = 5 tokens: 12 sampled, 2 chains of 12 / 2 = 6, so 2 chain
+  // equivalents; nothing shared, no branch.
+  const flat = [leaf([0, 0, null, 0], 1, [3, 4]), leaf([0, 1, null, 0], 0, [5])].map((
     { tree: _t, ...t },
   ) => t);
-  const res = treeGrpoStep(batchOf(trajs), contextOf(cfg()));
-  const m = res.metrics;
-  // every leaf its own tree, every token sampled
-  assert.equal(m["tree-grpo/sampled_tokens"], 12);
-  assert.equal(m["tree-grpo/trees_per_prompt"], 2);
-  assert.equal(m["tree-grpo/chain_equivalents"], 2);
-  assert.equal(m["tree-grpo/shared_token_share"], 0);
-  assert.equal(m["tree-grpo/intra_signal_share"], 0);
-  assert.deepEqual(res.records!.map((r) => [r!.tree, r!.parent, r!.intra]), [
+  const withTrees = treeGrpoStep(
+    { ...batchOf(trees, { padTo: 30 }), trees: batchTrees(trees)! },
+    contextOf(cfg()),
+  );
+  const without = treeGrpoStep(batchOf(flat), contextOf(cfg()));
+  // metric: [with trees, flat]
+  const budget: [string, number, number][] = [
+    ["sampled_tokens", 32, 12],
+    ["leaves_per_prompt", 6, 2],
+    ["trees_per_prompt", 2, 2],
+    ["tokens_per_leaf", 7, 6],
+    ["chain_tokens", 6, 6],
+    ["chain_equivalents", 32 / 6, 2],
+    ["shared_token_share", 1 - 32 / 42, 0],
+    ["branch_round_mean", 1.5, 0],
+    // Intra-tree signal: tree 0 has mixed rewards (3 leaves), tree 1 is uniform.
+    ["intra_signal_share", 0.5, 0],
+  ];
+  for (const [metric, tree, noTree] of budget) {
+    assert.equal(withTrees.metrics[`tree-grpo/${metric}`], tree, `${metric} with trees`);
+    assert.equal(without.metrics[`tree-grpo/${metric}`], noTree, `${metric} without`);
+  }
+  assert.deepEqual(withTrees.records!.map((r) => r!.sampledTokens), [9, 6, 2, 6, 4, 5]);
+  assert.deepEqual(without.records!.map((r) => [r!.tree, r!.parent, r!.intra]), [
     [0, -1, 0],
     [1, -1, 0],
   ]);
+  for (const res of [withTrees, without]) {
+    for (const k of Object.keys(res.metrics)) assert.ok(k.startsWith("tree-grpo/"), k);
+  }
 });
 
 Deno.test("tree-grpo through the credit service (interchange records carry no trees): grpo's advantages", async () => {
-  const rec = (id: string, answer: string) => ({
-    version: 1 as const,
-    uid: "g",
-    trajectory_id: id,
-    data_source: "nq",
-    question_id: "q1",
-    ground_truth: { target: ["ann"] },
-    prompt_ids: [1],
-    prompt_text: "question : who ?",
-    response_ids: [7, 8],
-    response_mask: [1, 1],
-    answer,
-    turns: [{
-      role: "policy" as const,
-      round: 1,
-      start: 0,
-      end: 2,
-      text: `<answer> ${answer} </answer>`,
-    }],
-  });
-  const records = [rec("a", "ann"), rec("b", "bob"), rec("c", "bob")];
+  const records = [handRecord("a", "ann"), handRecord("b", "bob"), handRecord("c", "bob")];
   const tree = await creditRecords(records, getMethod("tree-grpo"), { judgedRounds });
   const flat = await creditRecords(records, getMethod("grpo"), { judgedRounds });
   assert.deepEqual(

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { PaperRecord } from "../grpo/paper.ts";
+import { type PaperRecord, tableClaims } from "../grpo/paper.ts";
 import type { MethodCard } from "../grpo/family.ts";
 
 const README_TABLE = "AMAP-ML/Tree-GRPO README, preliminary results table (EM)";
@@ -44,42 +44,18 @@ export const TREE_GRPO_PAPER: Readonly<PaperRecord> = {
     "format reward (scripts)": "structure_format_score 0.2, final_format_score 0.1",
   },
   claims: [
-    {
-      metric: MULTI_HOP,
-      setting: "Qwen2.5-3B, GRPO (chains, 4 per prompt)",
-      value: 0.318,
-      source: README_TABLE,
-    },
-    {
-      metric: MULTI_HOP,
-      setting: "Qwen2.5-3B, Tree-GRPO (M=2, N=2, L=1)",
-      value: 0.368,
-      source: README_TABLE,
-    },
-    {
-      metric: SINGLE_HOP,
-      setting: "Qwen2.5-3B, GRPO (chains, 4 per prompt)",
-      value: 0.481,
-      source: README_TABLE,
-    },
-    {
-      metric: SINGLE_HOP,
-      setting: "Qwen2.5-3B, Tree-GRPO (M=2, N=2, L=1)",
-      value: 0.5,
-      source: README_TABLE,
-    },
-    {
-      metric: MULTI_HOP,
-      setting: "Qwen2.5-1.5B, GRPO",
-      value: 0.113,
-      source: README_TABLE,
-    },
-    {
-      metric: MULTI_HOP,
-      setting: "Qwen2.5-1.5B, Tree-GRPO",
-      value: 0.191,
-      source: README_TABLE,
-    },
+    ...tableClaims({ metric: MULTI_HOP, source: README_TABLE }, {
+      "Qwen2.5-3B, GRPO (chains, 4 per prompt)": 0.318,
+      "Qwen2.5-3B, Tree-GRPO (M=2, N=2, L=1)": 0.368,
+    }),
+    ...tableClaims({ metric: SINGLE_HOP, source: README_TABLE }, {
+      "Qwen2.5-3B, GRPO (chains, 4 per prompt)": 0.481,
+      "Qwen2.5-3B, Tree-GRPO (M=2, N=2, L=1)": 0.5,
+    }),
+    ...tableClaims({ metric: MULTI_HOP, source: README_TABLE }, {
+      "Qwen2.5-1.5B, GRPO": 0.113,
+      "Qwen2.5-1.5B, Tree-GRPO": 0.191,
+    }),
     {
       metric: "share of the chain-based rollout budget at which Tree-GRPO still beats it",
       setting: "Qwen2.5-3B",

@@ -7,18 +7,13 @@ import assert from "node:assert/strict";
 import { METRIC, type RolloutBatch } from "@creditlab/core";
 import { buildTestbed, getPreset } from "@creditlab/experiments";
 import { smallPolicy } from "@creditlab/experiments/testing";
-import { type CheckpointStore, type Method, rolloutStrategyOf, trainRl } from "@creditlab/train";
+import { type Method, rolloutStrategyOf, trainRl } from "@creditlab/train";
 import { initBackend } from "@creditlab/kernels";
+import { metricsSink, noCheckpoints } from "../testing.ts";
 import { TREE_GRPO_DEFAULTS, treeGrpo, type TreeGrpoConfig, type TreeGrpoRecord } from "./mod.ts";
 
 const preset = getPreset("smoke");
 const testbed = buildTestbed(preset);
-
-const noCheckpoints: CheckpointStore = {
-  latest: () => Promise.resolve(null),
-  save: () => Promise.resolve(),
-  restore: () => Promise.reject(new Error("no checkpoints in this test")),
-};
 
 interface Run {
   before: Float32Array[];
@@ -74,10 +69,7 @@ async function trainSmall(
       },
       seed: 1,
       sink: {
-        logStep: (_step, m) => {
-          run.metrics.push({ ...m });
-          return Promise.resolve();
-        },
+        ...metricsSink(run.metrics),
         logTrajectories: (_step, batch) => {
           run.batches.push(batch);
           return Promise.resolve();
