@@ -16,6 +16,7 @@
  */
 import type { GrpoConfig } from "../grpo/mod.ts";
 import { field, type FieldValues, finite, grpoExtension, oneOf } from "../grpo/options.ts";
+import { INFO_GAIN_KINDS } from "../information_gain.ts";
 
 /** A²TGPO config: the GRPO baseline plus the fields of {@link A2TGPO_FIELDS} (below). */
 export interface A2tgpoConfig extends GrpoConfig, FieldValues<typeof A2TGPO_FIELDS> {}
@@ -42,7 +43,7 @@ export const A2TGPO_FIELDS = {
    *
    * Default `"prob-diff"`.
    */
-  infoGain: oneOf(["prob-diff", "log-prob-diff"], "prob-diff"),
+  infoGain: oneOf(INFO_GAIN_KINDS, "prob-diff"),
   /**
    * Over which gains the z-score of a turn's gain is taken, within its prompt group:
    * - `"per-turn-index"` (the paper's turn-group normalisation, abstract (i): "normalizes IG

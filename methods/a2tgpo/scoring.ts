@@ -15,12 +15,12 @@
  * @module
  */
 import type { PolicyScorer, Question, RolloutBatch } from "@creditlab/core";
-import { contextsAfterRounds, informationGains } from "../igpo/mod.ts";
-import { scoreGoldAfterRounds } from "../policy_scoring.ts";
+import { informationGains } from "../information_gain.ts";
+import { contextsAfterRounds, scoreGoldAfterRounds } from "../policy_scoring.ts";
 import type { AnswerSpan, GoldChoice, GoldEpisode } from "./config.ts";
 
 // The contexts after each round and the gains p_k - p_{k-1} (or of log-probabilities) are
-// IGPO's, which A²TGPO builds on.
+// IGPO's, which A²TGPO builds on (shared in methods/, not imported from IGPO).
 export { contextsAfterRounds, informationGains };
 
 /** What the scorer said about a batch's gold answers. */

@@ -9,6 +9,7 @@
  */
 import type { GrpoConfig } from "../grpo/mod.ts";
 import { field, type FieldValues, finite, grpoExtension, oneOf } from "../grpo/options.ts";
+import { INFO_GAIN_KINDS } from "../information_gain.ts";
 
 /** IGPO config: the GRPO baseline plus the fields of {@link IGPO_FIELDS} (below). */
 export interface IgpoConfig extends GrpoConfig, FieldValues<typeof IGPO_FIELDS> {}
@@ -34,7 +35,7 @@ export const IGPO_FIELDS = {
    *
    * Default `"prob-diff"`.
    */
-  infoGain: oneOf(["prob-diff", "log-prob-diff"], "prob-diff"),
+  infoGain: oneOf(INFO_GAIN_KINDS, "prob-diff"),
   /**
    * Which turn rewards share z-score statistics within a prompt group
    * (verl/trainer/ppo/core_algos.py `compute_grpo_outcome_advantage`, `info_gain_norm_mode`):
