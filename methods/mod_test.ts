@@ -137,3 +137,19 @@ Deno.test("every method reduces to GRPO in its neutral setting, on random batche
     );
   }
 });
+
+Deno.test("a declared turnCountVariant changes fields of the defaults into a valid config", () => {
+  const declaring = methodNames().map(getMethod).filter((m) => m.turnCountVariant !== undefined);
+  assert.ok(declaring.length >= 3, declaring.map((m) => m.name).join(", "));
+  for (const m of declaring) {
+    const defaults = m.defaults as Record<string, unknown>;
+    const variant = m.turnCountVariant as Record<string, unknown>;
+    assert.ok(Object.keys(variant).length > 0, m.name);
+    for (const [k, v] of Object.entries(variant)) {
+      assert.ok(k in defaults, `${m.name}: "${k}" is a config field`);
+      assert.notDeepEqual(v, defaults[k], `${m.name}: "${k}" differs from its default`);
+    }
+    // loss() validates the config (grpoFamily): the merged config is accepted.
+    assert.doesNotThrow(() => m.loss({ ...defaults, ...variant }), m.name);
+  }
+});

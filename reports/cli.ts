@@ -13,7 +13,8 @@ const USAGE =
 
   --variant JSON  an override of the method arm's recorded config (e.g. its unbiased variant):
                   adds "Credit by turn count" to the named experiments' reports (the method's
-                  credit as recorded and replayed under the variant, and the baseline's)`;
+                  credit as recorded and replayed under the variant, and the baseline's). Without
+                  it, a method that declares a turnCountVariant gets the section with that one`;
 
 /**
  * Run the report verb; returns the exit code.

@@ -14,10 +14,11 @@
  * just read), so regenerating from a store that holds one experiment keeps the others' rows.
  * Same store and folder in, same files out, byte for byte.
  *
- * With `variant` (an override of the method arm's recorded config, `--variant JSON`), each named
- * experiment's report also gets the "Credit by turn count" section (turn_count_section.ts): the
- * method's credit as recorded and replayed under the variant, and the baseline's, on every stored
- * step. Its replay machinery (the methods, the testbed) is loaded only then.
+ * An experiment whose method declares a `turnCountVariant` (the config change that removes a bias
+ * of its credit in the number of turns), or every named experiment when `variant` is given (an
+ * override of the method arm's recorded config, `--variant JSON`), also gets the "Credit by turn
+ * count" section (turn_count_section.ts): the method's credit as recorded and replayed under the
+ * variant, and the baseline's, on every stored step.
  *
  * @module
  */
@@ -79,8 +80,9 @@ export interface GenerateOptions {
   /** Also write PNGs of every plot (default true). */
   png?: boolean;
   /**
-   * An override of the method arm's recorded config (its unbiased variant): adds the "Credit by
-   * turn count" section. Needs the experiments named (`methods` not "all").
+   * An override of the method arm's recorded config (e.g. its unbiased variant), in place of the
+   * one the method declares: adds the "Credit by turn count" section. Needs the experiments named
+   * (`methods` not "all").
    */
   variant?: Record<string, unknown>;
 }
@@ -237,9 +239,10 @@ export async function generateReport(opts: GenerateOptions = {}): Promise<Genera
         data = emptyExperiment(name, `no run store at ${storeName}`);
       } else data = await collectExperiment(store, name);
       let turnCount: TurnCountSection | null = null;
-      if (opts.variant !== undefined && store !== null) {
-        const { turnCountSection } = await import("./turn_count_section.ts");
-        turnCount = await turnCountSection(store, data, { variant: opts.variant });
+      if (store !== null) {
+        const { declaredVariant, turnCountSection } = await import("./turn_count_section.ts");
+        const variant = opts.variant ?? declaredVariant(data);
+        if (variant !== undefined) turnCount = await turnCountSection(store, data, { variant });
       }
       const methodArm = data.arms.find((a) => a.arm !== "baseline") ?? data.arms[0];
       const cardMethod = methodArm?.method.split("+")[0] ?? name;

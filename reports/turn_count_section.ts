@@ -14,9 +14,9 @@
  */
 
 import type { RunStoreReader } from "@creditlab/runstore";
-import { getMethod, type Method } from "@creditlab/train";
+import { getMethod, type Method, methodNames } from "@creditlab/train";
 import "../methods/mod.ts";
-import { type ArmSummary, baselineArm, methodArm } from "./experiment_data.ts";
+import { type ArmSummary, baselineArm, type ExperimentData, methodArm } from "./experiment_data.ts";
 import { mean, tInterval } from "./stats.ts";
 import { type GroupMoments, groupMoments, pooledSlope, turnCountProfile } from "./turn_count.ts";
 import { bootstrapSlope, stratumSlopes } from "./turn_count_bootstrap.ts";
@@ -123,6 +123,19 @@ function row(
     measure: null,
     ...rest,
   };
+}
+
+/**
+ * The variant the experiment's method declares (`Method.turnCountVariant`), as a config override;
+ * undefined without a method arm, for a method not registered here, or one that declares none.
+ */
+export function declaredVariant(data: ExperimentData): Record<string, unknown> | undefined {
+  const meth = methodArm(data);
+  if (meth === undefined || meth === baselineArm(data)) return undefined;
+  const name = meth.runs[0]?.method ?? meth.method;
+  if (!methodNames().includes(name)) return undefined;
+  const variant = getMethod(name).turnCountVariant;
+  return variant === undefined ? undefined : { ...(variant as Record<string, unknown>) };
 }
 
 /**

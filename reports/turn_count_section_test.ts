@@ -2,12 +2,19 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { assertClose as close } from "@creditlab/core/testing";
 import { RunStore } from "@creditlab/runstore";
-import { getMethod } from "@creditlab/train";
+import { getMethod, methodNames } from "@creditlab/train";
 import { reportCli } from "./cli.ts";
 import { collectExperiment } from "./collect.ts";
 import { turnCountBlocks } from "./render_turn_count.ts";
-import { turnCountSection } from "./turn_count_section.ts";
-import { credited, GOLD, record, type Spec, writeTurnCountStore } from "./turn_count_testing.ts";
+import { declaredVariant, turnCountSection } from "./turn_count_section.ts";
+import {
+  credited,
+  type FixtureRun,
+  GOLD,
+  record,
+  type Spec,
+  writeTurnCountStore,
+} from "./turn_count_testing.ts";
 
 /** Groups "0".."2" of five, K from 1 to 4, mixed outcomes; a different draw per (seed, step). */
 function specs(seed: number, step: number): Spec[] {
@@ -164,4 +171,38 @@ Deno.test("turn count section: `report --variant` writes it into the md, html an
     }
   });
   assert.deepEqual(turnCountBlocks(null), []);
+});
+
+Deno.test("turn count section: a method's declared variant gives the section without --variant", async () => {
+  // Any registered method that declares one (found by its field, not by name).
+  const declaring = methodNames().map(getMethod).filter((m) => m.turnCountVariant !== undefined);
+  assert.ok(declaring.length > 0, "some registered method declares a turnCountVariant");
+  const m = declaring[0]!;
+  const steps = [await credited(specs(1, 0), "grpo")];
+  const runs: FixtureRun[] = [
+    { arm: "baseline", method: "grpo", seed: 1, config: GRPO(), steps },
+    { arm: "method", method: m.name, seed: 1, config: m.defaults, steps },
+  ];
+  await withStore(
+    (path) => writeTurnCountStore(path, "declared", runs),
+    async (store, path, dir) => {
+      const d = await collectExperiment(store, "declared");
+      assert.deepEqual(declaredVariant(d), m.turnCountVariant);
+      const out = join(dir, "out");
+      const quiet = console.log;
+      console.log = () => {};
+      try {
+        assert.equal(await reportCli(["all", "--store", path, "--out", out, "--no-png"]), 0);
+      } finally {
+        console.log = quiet;
+      }
+      assert.match(await Deno.readTextFile(join(out, "declared.md")), /## Credit by turn count/);
+      const json = JSON.parse(await Deno.readTextFile(join(out, "declared.json")));
+      assert.deepEqual(json.turnCount.variant, m.turnCountVariant);
+    },
+  );
+  // A method arm that declares none (grpo): no variant, so `report` leaves the section out.
+  await withStore(grpoStore, async (store) => {
+    assert.equal(declaredVariant(await collectExperiment(store, "tc")), undefined);
+  });
 });

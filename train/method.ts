@@ -228,6 +228,13 @@ export interface Method<C = unknown, R extends MethodRecord = MethodRecord> {
    */
   rolloutStrategy?(config: C, rollout: RolloutConfig): RolloutStrategy;
   /**
+   * The config change that removes a bias of this method's credit in how many turns a trajectory
+   * took (e.g. a baseline per turn index compares turn k only with the trajectories still going
+   * at k: verl-project/verl issue 7244). Reports replay the stored credit under it and show the
+   * difference ("Credit by turn count"). Absent: the method's credit has no such choice.
+   */
+  turnCountVariant?: Partial<C>;
+  /**
    * Rewards of the trajectories of one sampling round (whole groups, so shaping may be
    * group-aware). Default: the exact-match outcome.
    */

@@ -170,11 +170,15 @@ export function a2tgpoStepMetrics(s: A2tgpoStepStats): Record<string, number> {
 }
 
 /** The A²TGPO method. */
-export const a2tgpo: Method<A2tgpoConfig, A2tgpoRecord> = registerMethod(grpoFamily(A2TGPO_CARD, {
-  config: A2TGPO_CONFIG,
-  resources: (config) =>
-    config.gainCoef > 0 || config.clipBeta > 0 ? [{ kind: "policy-scorer" }] : [],
-  // Not group-local (Method.groupLocal): the step's metrics are over the batch (mean gain and
-  // clip scale, the scorer's growth during the step).
-  step: a2tgpoStep,
-}));
+export const a2tgpo: Method<A2tgpoConfig, A2tgpoRecord> = registerMethod({
+  ...grpoFamily(A2TGPO_CARD, {
+    config: A2TGPO_CONFIG,
+    resources: (config) =>
+      config.gainCoef > 0 || config.clipBeta > 0 ? [{ kind: "policy-scorer" }] : [],
+    // Not group-local (Method.groupLocal): the step's metrics are over the batch (mean gain and
+    // clip scale, the scorer's growth during the step).
+    step: a2tgpoStep,
+  }),
+  // The paper's per-(prompt, turn-index) z-score of the gains is biased in the number of turns.
+  turnCountVariant: { turnNormalization: "group-joint" },
+});

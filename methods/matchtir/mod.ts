@@ -207,10 +207,12 @@ export function matchtirStepMetrics(s: MatchtirStepStats): Record<string, number
 }
 
 /** The MatchTIR method. */
-export const matchtir: Method<MatchtirConfig, MatchtirRecord> = registerMethod(
-  grpoFamily(MATCHTIR_CARD, {
+export const matchtir: Method<MatchtirConfig, MatchtirRecord> = registerMethod({
+  ...grpoFamily(MATCHTIR_CARD, {
     config: MATCHTIR_CONFIG,
     // Not group-local (Method.groupLocal): the step's metrics are over the batch.
     step: matchtirStep,
   }),
-);
+  // The paper's per-turn-index z-score is biased in the number of rounds (config.ts).
+  turnCountVariant: { turnNormalization: "group-joint" },
+});

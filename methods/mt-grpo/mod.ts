@@ -61,8 +61,8 @@ export interface MtGrpoRecord extends JudgedRecord<"turn reward"> {
  * (`mt-grpo/calls/judge_llm`), cache hits and parse failures during the step. Not group-local
  * (Method.groupLocal): the metrics are over the batch.
  */
-export const mtGrpo: Method<MtGrpoConfig, MtGrpoRecord> = registerMethod(
-  judgeMethod<MtGrpoConfig, RowTurns, MtGrpoRecord>(MT_GRPO_CARD, {
+export const mtGrpo: Method<MtGrpoConfig, MtGrpoRecord> = registerMethod({
+  ...judgeMethod<MtGrpoConfig, RowTurns, MtGrpoRecord>(MT_GRPO_CARD, {
     config: MT_GRPO_CONFIG,
     use: (scores, { rounds, config: cfg }) => rowTurns(rounds, scores, cfg.turnReward),
     credit({ batch, config: cfg, rowAdv, byRow }) {
@@ -111,4 +111,6 @@ export const mtGrpo: Method<MtGrpoConfig, MtGrpoRecord> = registerMethod(
       };
     },
   }),
-);
+  // Without the stop decision as a turn, the turn term penalises each search taken (config.ts).
+  turnCountVariant: { creditStop: true },
+});
