@@ -63,10 +63,12 @@ export const STEPSEARCH_FIELDS = {
    *   policy choosing how many rounds to take (verl issue 7244).
    * - `"none"`: s^ = s, the raw step reward (no baseline).
    *
-   * Default `"group"` (open choice: GRPO's own way to give step rewards a baseline, DeepSeekMath
-   * section 4.1.3; PPO's critic has no counterpart here). `"none"`: raw scaled rewards.
+   * Default `"none"` (open choice: the closest to the paper, which adds the raw step rewards under
+   * a PPO critic; chosen by a 4-seed sweep, reports/sweeps/stepsearch.jsonl, in which no seed
+   * collapsed, where `"group"` (GRPO's own way to give step rewards a baseline, DeepSeekMath
+   * section 4.1.3) collapsed every seed of `reproduce stepsearch`; README.md "Collapse").
    */
-  stepNormalization: oneOf(["group", "none"], "group"),
+  stepNormalization: oneOf(["group", "none"], "none"),
   /**
    * Default `{ kind: "fact", searchK: 10 }` (open choice: the code's gold documents are the
    * supporting paragraph of each sub-question; in SearchWorld that is the passage stating the

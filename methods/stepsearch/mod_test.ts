@@ -22,7 +22,9 @@ import {
   validateStepSearchConfig,
 } from "./mod.ts";
 
-const cfg = configWith(STEPSEARCH_DEFAULTS);
+// The hand-worked values below are of the z-scored step rewards ("group"); "none" (the default)
+// has its own.
+const cfg = configWith<StepSearchConfig>({ ...STEPSEARCH_DEFAULTS, stepNormalization: "group" });
 
 /** A context whose questions are `qs` and whose training search tool is `search`. */
 function ctxOf(c: StepSearchConfig, qs: Question[], search?: SearchTool) {
