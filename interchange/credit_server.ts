@@ -14,7 +14,8 @@
  * Errors are JSON `{"error", "field"?, "at"?}`: 400 for a bad body, record, method name or config
  * (the field named), 404 / 405 for other paths and verbs (405 with `Allow`), 408 for a body
  * slower than `bodyTimeoutMs`, 413 for a body over `maxBodyBytes` (checked on `Content-Length`
- * and while reading), 415 for a body neither JSON nor Arrow, 500 otherwise.
+ * and while reading), 415 for a body neither JSON nor Arrow, 500 otherwise. A request is read
+ * and validated by credit_request.ts; this file routes it, computes the credit and answers.
  *
  * Bounded like the other servers (datasets/retrieval/http_guard.ts `serveGuarded`): a request
  * head must arrive within `headerTimeoutMs` (10 s; else 408 and the connection closed), a body
@@ -36,19 +37,16 @@ import {
   type GuardedService,
   guardedService,
   JsonChunks,
-  parseJsonSliced,
   resolveLimits,
   serveGuarded,
   TimeSlicer,
 } from "@creditlab/datasets";
 import type { Method } from "@creditlab/train";
-import { mergeConfig } from "./config.ts";
 import { creditRecords } from "./credit.ts";
-import { ARROW_STREAM_TYPE, outputsToArrowSliced, recordsFromArrowSliced } from "./arrow.ts";
+import { ARROW_STREAM_TYPE, outputsToArrowSliced } from "./arrow.ts";
+import { HttpError, type Limits, readCreditRequest, recordWhere } from "./credit_request.ts";
 import { InterchangeError } from "./errors.ts";
-import { FORMAT_NAME, FORMAT_VERSION, type TrajectoryRecord } from "./record.ts";
-import { validateRecord } from "./validate.ts";
-import { BatchChecker } from "./validate_batch.ts";
+import { FORMAT_NAME, FORMAT_VERSION } from "./record.ts";
 
 /** Default body limit: 512 MiB (a 512 x 4,096-token batch with log-probs is about 60 MB). */
 export const DEFAULT_MAX_BODY_BYTES = 512 * 1024 * 1024;
@@ -74,242 +72,25 @@ export interface CreditServiceOptions {
   bodyTimeoutMs?: number;
 }
 
-/** A 4xx answer with the field at fault (and headers, e.g. `Allow`). */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly extra: Record<string, string> = {},
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json", ...headers },
-  });
-}
-
-/** The server's resolved limits. */
-interface Limits {
-  maxBodyBytes: number;
-  bodyTimeoutMs: number;
-}
-
-/**
- * The body's bytes, refusing more than `maxBodyBytes` (413) whatever the declared length, and
- * a body that has not arrived within `bodyTimeoutMs` (408). The chunks are joined with
- * `pause()` between copies.
- */
-async function readBody(
-  req: Request,
-  limits: Limits,
-  pause: () => Promise<void>,
-): Promise<Uint8Array> {
-  const max = limits.maxBodyBytes;
-  const declared = req.headers.get("content-length");
-  if (declared !== null && Number(declared) > max) {
-    await req.body?.cancel().catch(() => {});
-    throw new HttpError(413, `body of ${declared} bytes is over the limit of ${max} bytes`);
-  }
-  if (req.body === null) throw new HttpError(400, "expected a JSON body", { field: "body" });
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = req.body.getReader();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), limits.bodyTimeoutMs);
-  });
-  try {
-    for (;;) {
-      const r = await Promise.race([reader.read(), timeout]);
-      if (r === "timeout") {
-        await reader.cancel().catch(() => {});
-        throw new HttpError(
-          408,
-          `the request body did not arrive within ${limits.bodyTimeoutMs} ms`,
-          { field: "body" },
-        );
-      }
-      if (r.done) break;
-      size += r.value.length;
-      if (size > max) {
-        await reader.cancel().catch(() => {});
-        throw new HttpError(413, `body is over the limit of ${max} bytes`);
-      }
-      chunks.push(r.value);
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    await pause();
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
-}
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-const BODY_FIELDS = new Set(["method", "config", "records", "seed", "step"]);
-
-/** A request's inputs, from a JSON or an Arrow body. */
-interface CreditRequest {
-  method: unknown;
-  config: unknown;
-  records: unknown;
-  seed: unknown;
-  step: unknown;
-}
-
-async function jsonRequest(bytes: Uint8Array, slicer: TimeSlicer): Promise<CreditRequest> {
-  let body: unknown;
-  try {
-    body = await parseJsonSliced(bytes, { slicer }); // JSON.parse's value or error, in pieces
-  } catch (e) {
-    throw new HttpError(400, `body is not valid JSON (${(e as Error).message})`, { field: "body" });
-  }
-  if (!isObj(body)) {
-    throw new HttpError(400, "expected a JSON object {method, config?, records}", {
-      field: "body",
-    });
-  }
-  for (const k of Object.keys(body)) {
-    if (!BODY_FIELDS.has(k)) {
-      throw new HttpError(
-        400,
-        `unknown field ${JSON.stringify(k)} (fields: ${[...BODY_FIELDS].join(", ")})`,
-        { field: k },
-      );
-    }
-  }
-  return {
-    method: body.method,
-    config: body.config,
-    records: body.records,
-    seed: body.seed,
-    step: body.step,
-  };
-}
-
-/** An Arrow body: the records; method, config, seed and step from the query string. */
-async function arrowRequest(
-  bytes: Uint8Array,
-  url: URL,
-  pause: () => Promise<void>,
-): Promise<CreditRequest> {
-  const q = url.searchParams;
-  const num = (k: string): unknown => {
-    const v = q.get(k);
-    return v === null ? undefined : Number(v);
-  };
-  let config: unknown;
-  const c = q.get("config");
-  if (c !== null) {
-    try {
-      config = JSON.parse(c);
-    } catch (e) {
-      throw new HttpError(400, `config is not valid JSON (${(e as Error).message})`, {
-        field: "config",
-      });
-    }
-  }
-  return {
-    method: q.get("method") ?? undefined,
-    config,
-    records: await recordsFromArrowSliced(bytes, "request body", pause),
-    seed: num("seed"),
-    step: num("step"),
-  };
-}
-
 async function credit(
   req: Request,
   url: URL,
   opts: CreditServiceOptions,
   limits: Limits,
 ): Promise<Response> {
-  const type = (req.headers.get("content-type") ?? "").toLowerCase();
-  const arrow = type.startsWith(ARROW_STREAM_TYPE);
-  if (!arrow && !/^application\/json\b/.test(type)) {
-    throw new HttpError(
-      415,
-      `expected Content-Type application/json or ${ARROW_STREAM_TYPE}, got ${JSON.stringify(type)}`,
-    );
-  }
-  // Every long loop below pauses here: it yields to the event loop once its slice is used up.
+  // Every long loop of the request (reading, validating, crediting, answering) pauses here: it
+  // yields to the event loop once its slice is used up.
   const slicer = new TimeSlicer();
   const pause = () => slicer.pause();
-  const bytes = await readBody(req, limits, pause);
-  const body = arrow ? await arrowRequest(bytes, url, pause) : await jsonRequest(bytes, slicer);
-  const name = url.searchParams.get("method") ?? body.method;
-  if (typeof name !== "string") {
-    throw new HttpError(400, 'expected the method\'s name in "method" (or ?method=)', {
-      field: "method",
-    });
-  }
-  let method: Method<unknown>;
-  try {
-    method = opts.method(name);
-  } catch (e) {
-    throw new HttpError(400, (e as Error).message, { field: "method" });
-  }
-  if (body.config !== undefined && !isObj(body.config)) {
-    throw new HttpError(
-      400,
-      "expected config to be an object (merged over the method's defaults)",
-      {
-        field: "config",
-      },
-    );
-  }
-  const config = mergeConfig(method.defaults, body.config ?? {});
-  try {
-    method.loss(config); // runs the method's config validation
-  } catch (e) {
-    throw new HttpError(400, `config: ${(e as Error).message}`, { field: "config" });
-  }
-  const intField = (k: "seed" | "step"): number | undefined => {
-    const v = body[k];
-    if (v === undefined) return undefined;
-    if (typeof v !== "number" || !Number.isInteger(v)) {
-      throw new HttpError(400, `expected ${k} to be an integer`, { field: k });
-    }
-    return v;
-  };
-  const seed = intField("seed");
-  const step = intField("step");
-  if (!Array.isArray(body.records) || body.records.length === 0) {
-    throw new HttpError(400, "expected records: a non-empty array of trajectory records", {
-      field: "records",
-    });
-  }
-  const whereOf = (i: number) => ({ source: "request body", at: `records[${i}]` });
-  // validate.ts validateRecord of every record, then validate_batch.ts's checks, one by one
-  const raw = body.records;
-  const records: TrajectoryRecord[] = new Array(raw.length);
-  for (let i = 0; i < raw.length; i++) {
-    await pause();
-    records[i] = validateRecord(raw[i], whereOf(i));
-  }
-  const batch = new BatchChecker(records, whereOf);
-  for (let i = 0; i < records.length; i++) {
-    await pause();
-    batch.check(i);
-  }
+  const { arrow, method, config, seed, step, records } = await readCreditRequest(req, url, {
+    method: opts.method,
+    limits,
+    slicer,
+  });
   const out = await creditRecords(records, method, {
     config,
     judgedRounds: opts.judgedRounds,
-    whereOf,
+    whereOf: recordWhere,
     pause,
     ...(opts.judge ? { judge: opts.judge } : {}),
     ...(opts.search ? { search: opts.search } : {}),
@@ -378,7 +159,7 @@ export function creditHandler(opts: CreditServiceOptions): (req: Request) => Pro
     try {
       if (url.pathname === "/health") {
         if (req.method !== "GET") throw new HttpError(405, "use GET /health", {}, { allow: "GET" });
-        return json(200, {
+        return Response.json({
           status: "ok",
           format: FORMAT_NAME,
           version: FORMAT_VERSION,
@@ -395,12 +176,15 @@ export function creditHandler(opts: CreditServiceOptions): (req: Request) => Pro
       throw new HttpError(404, `no route ${url.pathname} (routes: GET /health, POST /credit)`);
     } catch (e) {
       if (e instanceof HttpError) {
-        return json(e.status, { error: e.message, ...e.extra }, e.headers);
+        return Response.json({ error: e.message, ...e.extra }, {
+          status: e.status,
+          headers: e.headers,
+        });
       }
       if (e instanceof InterchangeError) {
-        return json(400, { error: e.message, field: e.field, at: e.at });
+        return Response.json({ error: e.message, field: e.field, at: e.at }, { status: 400 });
       }
-      return json(500, { error: (e as Error).message });
+      return Response.json({ error: (e as Error).message }, { status: 500 });
     }
   };
 }
