@@ -15,8 +15,9 @@
  * - credit.ts, credit_slices.ts, recorded_judge.ts, config.ts: a registered method's credit for
  *   records, exactly as our trainer computes it in-process (`deno task credit`), at once or in
  *   slices that yield between them;
- * - credit_server.ts, credit_request.ts, arrow.ts: the same over HTTP on 127.0.0.1 (`deno task serve-credit`), with
- *   JSON or Arrow IPC bodies, bounded and time-sliced like the other servers;
+ * - credit_server.ts, credit_request.ts, arrow.ts: the same over HTTP on 127.0.0.1
+ *   (`deno task serve-credit`), with JSON or Arrow IPC bodies, bounded and time-sliced like the
+ *   other servers;
  * - import.ts: records with their advantages as a run of the run store (`deno task runs import`),
  *   so that `deno task report` shows external rollouts;
  * - env/: the environment as services (`deno task serve-env`): the privileged verifier, the
