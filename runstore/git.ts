@@ -4,14 +4,16 @@
  *
  * @module
  */
+import { isAbsolute, relative, resolve } from "node:path";
 
 /** Options of {@link gitCommit}. */
 export interface GitCommitOptions {
   /** Folder inside the repository (default: the current directory). */
   cwd?: string;
   /**
-   * Paths (relative to `cwd`) left out of the dirty check: results files that runs append to
-   * or rewrite, so that one run's output does not mark the next run dirty.
+   * Paths (relative to `cwd`, or absolute) left out of the dirty check: results files that runs
+   * append to or rewrite, so that one run's output does not mark the next run dirty. A path
+   * outside the checkout is ignored (it cannot make the checkout dirty).
    */
   exclude?: readonly string[];
   /** `"short"`: 12 hex digits (default); `"full"`: 40. */
@@ -57,12 +59,21 @@ export async function gitCommit(opts: GitCommitOptions = {}): Promise<string> {
     if (!head.success) return "unknown";
     const hash = new TextDecoder().decode(head.stdout).trim();
     if (hash === "") return "unknown";
+    const top = await git(["rev-parse", "--show-toplevel"]);
+    if (!top.success) return "unknown";
+    const root = new TextDecoder().decode(top.stdout).trim();
+    const here = resolve(opts.cwd ?? ".");
+    // A path outside the checkout cannot make it dirty, and git refuses it as a pathspec.
+    const inside = (opts.exclude ?? []).filter((p) => {
+      const rel = relative(root, resolve(here, p));
+      return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+    });
     const st = await git([
       "status",
       "--porcelain",
       "--",
       ".",
-      ...(opts.exclude ?? []).map((p) => `:(exclude)${p}`),
+      ...inside.map((p) => `:(exclude)${relative(here, resolve(here, p))}`),
     ]);
     if (!st.success) return "unknown";
     const dirty = new TextDecoder().decode(st.stdout).trim().length > 0;

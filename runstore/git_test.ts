@@ -17,6 +17,11 @@ Deno.test("gitCommit: short and full hashes, +dirty for changes outside exclude"
     assert.equal(await gitCommit({ cwd: dir }), `${short}+dirty`);
     const exclude = ["reports/lines.jsonl"];
     assert.equal(await gitCommit({ cwd: dir, exclude }), short);
+    assert.equal(await gitCommit({ cwd: dir, exclude: [join(dir, "reports/lines.jsonl")] }), short);
+    // A results file outside the checkout (e.g. `sweep --results /elsewhere/x.jsonl`) is no
+    // pathspec git accepts; it is ignored, and the commit is still known.
+    const outside = [...exclude, join(dir, "..", "elsewhere.jsonl")];
+    assert.equal(await gitCommit({ cwd: dir, exclude: outside }), short);
     // Changed code, or a new untracked file, is dirty whatever is excluded.
     await Deno.writeTextFile(join(dir, "b.ts"), "export const b = 1;\n");
     assert.equal(await gitCommit({ cwd: dir, exclude }), `${short}+dirty`);
