@@ -1,6 +1,7 @@
 /**
  * Canonical JSON: the same text for the same value, whatever the order its object keys were
- * written in (a config read back from a store, a checkpoint header parsed from disk).
+ * written in (a config read back from a store, a checkpoint header parsed from disk); and the
+ * test for a JSON object that every reader of parsed JSON needs.
  *
  * @module
  */
@@ -32,4 +33,20 @@ export function canonicalJson(v: unknown): string {
 /** Whether JSON writes a value at all (`undefined` and functions it leaves out). */
 function written(x: unknown): boolean {
   return x !== undefined && typeof x !== "function";
+}
+
+/** A JSON object. */
+export type JsonObject = Record<string, unknown>;
+
+/**
+ * Whether `v` is a JSON object (not null, not an array).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([{}, [], null, "x"].map(isJsonObject), [true, false, false, false]);
+ * ```
+ */
+export function isJsonObject(v: unknown): v is JsonObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { isJsonObject, type JsonObject } from "@creditlab/core";
 import { InterchangeError, shown, type Where } from "./errors.ts";
 
 const FEEDBACK_KINDS = new Set([
@@ -22,14 +23,6 @@ const ACTION_FIELD: Record<string, string> = {
   feedback: "draft",
   invalid: "reason",
 };
-
-/** A JSON object. */
-export type Obj = Record<string, unknown>;
-
-/** Whether `v` is a JSON object (not null, not an array). */
-export function isObj(v: unknown): v is Obj {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /**
  * A struct value (or a list of them) as a record holds it: its null fields left out, as absent
@@ -48,8 +41,8 @@ export function isObj(v: unknown): v is Obj {
  */
 export function withoutNullFields(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withoutNullFields);
-  if (!isObj(v)) return v;
-  const o: Obj = {};
+  if (!isJsonObject(v)) return v;
+  const o: JsonObject = {};
   for (const [k, x] of Object.entries(v)) {
     if (x !== null && x !== undefined) o[k] = withoutNullFields(x);
   }
@@ -146,7 +139,7 @@ export class Checker {
   }
 
   action(v: unknown, field: string): void {
-    if (!isObj(v)) this.fail(field, `an action object {kind, ...}`, v);
+    if (!isJsonObject(v)) this.fail(field, `an action object {kind, ...}`, v);
     const key = typeof v.kind === "string" ? ACTION_FIELD[v.kind] : undefined;
     if (key === undefined) {
       this.fail(`${field}.kind`, `one of ${Object.keys(ACTION_FIELD).join(", ")}`, v.kind);
@@ -155,7 +148,7 @@ export class Checker {
   }
 
   verdict(v: unknown, field: string): void {
-    if (!isObj(v)) this.fail(field, "a verdict {correct, kind}", v);
+    if (!isJsonObject(v)) this.fail(field, "a verdict {correct, kind}", v);
     if (typeof v.correct !== "boolean") this.fail(`${field}.correct`, "true or false", v.correct);
     if (typeof v.kind !== "string" || !FEEDBACK_KINDS.has(v.kind)) {
       this.fail(`${field}.kind`, `one of ${[...FEEDBACK_KINDS].join(", ")}`, v.kind);

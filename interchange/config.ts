@@ -5,10 +5,7 @@
  *
  * @module
  */
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
+import { isJsonObject } from "@creditlab/core";
 
 /**
  * `defaults` with `override` merged in (neither is changed). An object whose `kind` differs from
@@ -25,8 +22,8 @@ function isObj(v: unknown): v is Record<string, unknown> {
  * ```
  */
 export function mergeConfig<T>(defaults: T, override: unknown): T {
-  if (!isObj(override)) return structuredClone(override) as T;
-  if (!isObj(defaults)) return structuredClone(override) as T;
+  if (!isJsonObject(override)) return structuredClone(override) as T;
+  if (!isJsonObject(defaults)) return structuredClone(override) as T;
   if ("kind" in override && override.kind !== defaults.kind) {
     return structuredClone(override) as T;
   }
@@ -48,6 +45,8 @@ export function parseConfigOverride(text: string, what: string): Record<string, 
   } catch (e) {
     throw new Error(`${what}: expected a JSON object, got invalid JSON (${(e as Error).message})`);
   }
-  if (!isObj(v)) throw new Error(`${what}: expected a JSON object, got ${JSON.stringify(v)}`);
+  if (!isJsonObject(v)) {
+    throw new Error(`${what}: expected a JSON object, got ${JSON.stringify(v)}`);
+  }
   return v;
 }

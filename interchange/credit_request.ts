@@ -28,6 +28,7 @@
  * ```
  * @module
  */
+import { isJsonObject } from "@creditlab/core";
 import { parseJsonSliced, type TimeSlicer } from "@creditlab/datasets";
 import type { Method } from "@creditlab/train";
 import { ARROW_STREAM_TYPE, recordsFromArrowSliced } from "./arrow.ts";
@@ -112,10 +113,6 @@ async function readBody(
   return out;
 }
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 const BODY_FIELDS = new Set(["method", "config", "records", "seed", "step"]);
 
 /** A request's inputs, from a JSON or an Arrow body. */
@@ -134,7 +131,7 @@ async function jsonRequest(bytes: Uint8Array, slicer: TimeSlicer): Promise<Credi
   } catch (e) {
     throw new HttpError(400, `body is not valid JSON (${(e as Error).message})`, { field: "body" });
   }
-  if (!isObj(body)) {
+  if (!isJsonObject(body)) {
     throw new HttpError(400, "expected a JSON object {method, config?, records}", {
       field: "body",
     });
@@ -242,7 +239,7 @@ export async function readCreditRequest(
   } catch (e) {
     throw new HttpError(400, (e as Error).message, { field: "method" });
   }
-  if (body.config !== undefined && !isObj(body.config)) {
+  if (body.config !== undefined && !isJsonObject(body.config)) {
     throw new HttpError(
       400,
       "expected config to be an object (merged over the method's defaults)",

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { Checker, isObj } from "./checker.ts";
+import { isJsonObject } from "@creditlab/core";
+import { Checker } from "./checker.ts";
 import type { Where } from "./errors.ts";
 import { FORMAT_VERSION, type TrajectoryRecord } from "./record.ts";
 
@@ -80,7 +81,7 @@ export function lastPolicyRound(rec: Pick<TrajectoryRecord, "turns">): number {
  */
 export function validateRecord(value: unknown, where: Where): TrajectoryRecord {
   const c: Checker = new Checker(where);
-  if (!isObj(value)) c.fail("", "a JSON object (one trajectory)", value);
+  if (!isJsonObject(value)) c.fail("", "a JSON object (one trajectory)", value);
   const v = value;
   for (const k of Object.keys(v)) {
     if (!FIELDS.has(k)) {
@@ -108,7 +109,7 @@ export function validateRecord(value: unknown, where: Where): TrajectoryRecord {
   if (v.extras !== undefined && v.extras !== null) {
     checkExtras(c, v.extras, lastPolicyRound(v as unknown as TrajectoryRecord));
   }
-  if (v.meta !== undefined && v.meta !== null && !isObj(v.meta)) {
+  if (v.meta !== undefined && v.meta !== null && !isJsonObject(v.meta)) {
     c.fail("meta", "an object (free-form JSON)", v.meta);
   }
   c.optFinite(v.reward, "reward");
@@ -124,7 +125,7 @@ export function validateRecord(value: unknown, where: Where): TrajectoryRecord {
 
 /** `ground_truth`: its target (empty only when `scored`), entities and chain, nothing else. */
 function checkGroundTruth(c: Checker, gt: unknown, opts: { scored: boolean }): void {
-  if (!isObj(gt)) {
+  if (!isJsonObject(gt)) {
     c.fail(
       "ground_truth",
       "an object {target: string[], entities?: string[], chain?: {query, entity, relation?}[]}",
@@ -156,7 +157,9 @@ function checkChain(c: Checker, chain: unknown, field = "ground_truth.chain"): v
   }
   chain.forEach((h: unknown, i: number) => {
     const f = `${field}[${i}]`;
-    if (!isObj(h)) c.fail(f, "a gold hop {query: string, entity: string, relation?: string}", h);
+    if (!isJsonObject(h)) {
+      c.fail(f, "a gold hop {query: string, entity: string, relation?: string}", h);
+    }
     for (const k of Object.keys(h)) {
       if (!HOP_FIELDS.has(k)) c.fail(`${f}.${k}`, `a hop field (${[...HOP_FIELDS].join(", ")})`, k);
     }
@@ -177,7 +180,7 @@ function checkTurns(c: Checker, turns: unknown, mask: readonly number[]): void {
   let pos = 0;
   turns.forEach((t: unknown, i: number) => {
     const f = `turns[${i}]`;
-    if (!isObj(t)) c.fail(f, "a turn span {role, round, start, end, text}", t);
+    if (!isJsonObject(t)) c.fail(f, "a turn span {role, round, start, end, text}", t);
     for (const k of Object.keys(t)) {
       if (!TURN_FIELDS.has(k)) {
         c.fail(`${f}.${k}`, `a turn field (${[...TURN_FIELDS].join(", ")})`, k);
@@ -225,7 +228,7 @@ function checkTurns(c: Checker, turns: unknown, mask: readonly number[]): void {
 
 /** `extras`: judge scores of rounds 1..K-1 (`K` the last policy round), entity matches. */
 function checkExtras(c: Checker, x: unknown, K: number): void {
-  if (!isObj(x)) c.fail("extras", "an object {judge_scores?, entity_matches?}", x);
+  if (!isJsonObject(x)) c.fail("extras", "an object {judge_scores?, entity_matches?}", x);
   for (const k of Object.keys(x)) {
     if (k !== "judge_scores" && k !== "entity_matches") {
       c.fail(`extras.${k}`, "judge_scores or entity_matches", k);
@@ -245,7 +248,7 @@ function checkExtras(c: Checker, x: unknown, K: number): void {
     }
     js.forEach((s: unknown, i: number) => {
       const f = `extras.judge_scores[${i}]`;
-      if (!isObj(s)) c.fail(f, "{round, retrieval, thinking}", s);
+      if (!isJsonObject(s)) c.fail(f, "{round, retrieval, thinking}", s);
       if (s.round !== i + 1) c.fail(`${f}.round`, String(i + 1), s.round);
       for (const k of ["retrieval", "thinking"]) {
         if (s[k] !== 0 && s[k] !== 1) c.fail(`${f}.${k}`, "0 or 1", s[k]);
@@ -257,7 +260,7 @@ function checkExtras(c: Checker, x: unknown, K: number): void {
     if (!Array.isArray(em)) c.fail("extras.entity_matches", "an array of {entity, matched}", em);
     em.forEach((m: unknown, i: number) => {
       const f = `extras.entity_matches[${i}]`;
-      if (!isObj(m)) c.fail(f, "{entity, matched}", m);
+      if (!isJsonObject(m)) c.fail(f, "{entity, matched}", m);
       c.str(m.entity, `${f}.entity`);
       if (typeof m.matched !== "boolean") c.fail(`${f}.matched`, "true or false", m.matched);
     });
@@ -266,16 +269,16 @@ function checkExtras(c: Checker, x: unknown, K: number): void {
 
 /** `method_record`: an object whose `rounds` is a labelled series and `calls` counts. */
 function checkMethodRecord(c: Checker, r: unknown): void {
-  if (!isObj(r)) c.fail("method_record", "an object (the method's record)", r);
+  if (!isJsonObject(r)) c.fail("method_record", "an object (the method's record)", r);
   if (r.rounds !== undefined) {
     const s = r.rounds;
     if (
-      !isObj(s) || typeof s.label !== "string" || !Array.isArray(s.values) ||
+      !isJsonObject(s) || typeof s.label !== "string" || !Array.isArray(s.values) ||
       !s.values.every((x) => typeof x === "number")
     ) c.fail("method_record.rounds", "{label: string, values: number[]}", s);
   }
   if (r.calls !== undefined) {
-    if (!isObj(r.calls)) c.fail("method_record.calls", "an object of counts", r.calls);
+    if (!isJsonObject(r.calls)) c.fail("method_record.calls", "an object of counts", r.calls);
     for (const [k, x] of Object.entries(r.calls)) {
       if (typeof x !== "number" || !Number.isInteger(x) || x < 0) {
         c.fail(`method_record.calls.${k}`, "an integer >= 0", x);

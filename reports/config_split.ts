@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isJsonObject } from "@creditlab/core";
 
 /**
  * One field where a config differs from the shared part: its dotted path (`rl.rollout.topK`;
@@ -32,10 +33,6 @@ const MISSING = Symbol("missing");
 /** A config that lacks the node's parent, already said there: never said again. */
 const COVERED = Symbol("covered");
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function lacks(v: unknown): boolean {
   return v === MISSING || v === COVERED;
 }
@@ -47,7 +44,7 @@ function same(a: unknown, b: unknown): boolean {
     return Array.isArray(a) && Array.isArray(b) && a.length === b.length &&
       a.every((x, i) => same(x, b[i]));
   }
-  if (!isObject(a) || !isObject(b)) return false;
+  if (!isJsonObject(a) || !isJsonObject(b)) return false;
   const ka = Object.keys(a);
   return ka.length === Object.keys(b).length &&
     ka.every((k) => Object.hasOwn(b, k) && same(a[k], b[k]));
@@ -80,7 +77,7 @@ export function configFields(config: unknown): { path: string; value: unknown }[
 }
 
 function leaves(v: unknown, path: string[], out: ConfigDifference[]): void {
-  const keys = isObject(v) ? Object.keys(v) : [];
+  const keys = isJsonObject(v) ? Object.keys(v) : [];
   if (keys.length === 0) out.push({ path: dotted(path), value: v });
   else for (const k of keys) leaves((v as Record<string, unknown>)[k], [...path, k], out);
 }
@@ -92,7 +89,7 @@ function leaves(v: unknown, path: string[], out: ConfigDifference[]): void {
 function walk(slots: readonly unknown[], path: string[], diffs: ConfigDifference[][]): unknown {
   const held = slots.flatMap((v, i) => (lacks(v) ? [] : [i]));
   const majority = held.length * 2 > slots.length;
-  const objects = held.every((i) => isObject(slots[i]));
+  const objects = held.every((i) => isJsonObject(slots[i]));
   const first = slots[held[0]!];
   const shared = majority && (objects || held.every((i) => same(slots[i], first)));
   if (!shared) {

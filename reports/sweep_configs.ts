@@ -5,16 +5,9 @@
  * @module
  */
 
-import { canonicalJson } from "@creditlab/core";
+import { canonicalJson, isJsonObject } from "@creditlab/core";
 
 /** A JSON object (not an array, not null). */
-export type Obj = Record<string, unknown>;
-
-/** Whether a value is a JSON object. */
-export function isObj(v: unknown): v is Obj {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /**
  * The leaves of a config by dotted path, in key order (arrays and empty objects are leaves).
  *
@@ -28,7 +21,7 @@ export function isObj(v: unknown): v is Obj {
 export function flattenConfig(config: unknown, prefix = ""): Map<string, unknown> {
   const out = new Map<string, unknown>();
   const walk = (v: unknown, path: string) => {
-    if (isObj(v) && Object.keys(v).length > 0) {
+    if (isJsonObject(v) && Object.keys(v).length > 0) {
       for (const k of Object.keys(v)) walk(v[k], path ? `${path}.${k}` : k);
     } else out.set(path, v);
   };

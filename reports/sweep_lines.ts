@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { isJsonObject, type JsonObject } from "@creditlab/core";
 
 /** One world of a sweep line: held-out EM of the warm start (`before`) and after RL. */
 export interface SweepWorld {
@@ -48,12 +49,6 @@ export interface SweepLine {
   worlds: { in: SweepWorld; ood: SweepWorld };
 }
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function shown(v: unknown): string {
   const s = v === undefined ? "nothing" : JSON.stringify(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
@@ -65,27 +60,27 @@ class Fields {
   fail(field: string, expected: string, got: unknown): never {
     throw new Error(`${this.where}: ${field}: expected ${expected}, got ${shown(got)}`);
   }
-  obj(o: Obj, key: string, path: string): Obj {
+  obj(o: JsonObject, key: string, path: string): JsonObject {
     const v = o[key];
-    return isObj(v) ? v : this.fail(path, "an object", v);
+    return isJsonObject(v) ? v : this.fail(path, "an object", v);
   }
-  str(o: Obj, key: string, path: string): string {
+  str(o: JsonObject, key: string, path: string): string {
     const v = o[key];
     return typeof v === "string" ? v : this.fail(path, "a string", v);
   }
-  posInt(o: Obj, key: string, path: string): number {
+  posInt(o: JsonObject, key: string, path: string): number {
     const v = o[key];
     return Number.isInteger(v) && (v as number) > 0
       ? v as number
       : this.fail(path, "a positive integer", v);
   }
-  fraction(o: Obj, key: string, path: string): number {
+  fraction(o: JsonObject, key: string, path: string): number {
     const v = o[key];
     return typeof v === "number" && v >= 0 && v <= 1 ? v : this.fail(path, "a number in [0, 1]", v);
   }
 }
 
-function world(f: Fields, worlds: Obj, key: "in" | "ood"): SweepWorld {
+function world(f: Fields, worlds: JsonObject, key: "in" | "ood"): SweepWorld {
   const w = f.obj(worlds, key, `worlds.${key}`);
   return {
     before: f.fraction(w, "before", `worlds.${key}.before`),
@@ -110,7 +105,7 @@ function parseLine(text: string, where: string): Omit<SweepLine, "file" | "line"
   } catch (e) {
     throw new Error(`${where}: not JSON (${(e as Error).message})`);
   }
-  if (!isObj(raw)) return f.fail("(line)", "a JSON object", raw);
+  if (!isJsonObject(raw)) return f.fail("(line)", "a JSON object", raw);
   const s = f.obj(raw, "settings", "settings");
   const label = raw["label"];
   if (label !== undefined && label !== null && typeof label !== "string") {

@@ -16,15 +16,9 @@
  * @module
  */
 
-import { canonicalJson } from "@creditlab/core";
+import { canonicalJson, isJsonObject, type JsonObject } from "@creditlab/core";
 import { tInterval } from "./stats.ts";
-import {
-  differingFields,
-  doseResponseSubset,
-  flattenConfig,
-  isObj,
-  type Obj,
-} from "./sweep_configs.ts";
+import { differingFields, doseResponseSubset, flattenConfig } from "./sweep_configs.ts";
 import type { SweepLine, SweepLineSettings } from "./sweep_lines.ts";
 
 /** A mean over seeds with its 95% t-interval (fractions; NaN half-width below 2 seeds). */
@@ -111,7 +105,7 @@ function designKey(s: SweepLineSettings): string {
   return canonicalJson([s.preset, s.regime, s.n, s.sftSeed, s.sft, s.rl]);
 }
 
-function configLabel(method: string, config: Obj, defaults: Obj | undefined): string {
+function configLabel(method: string, config: JsonObject, defaults: JsonObject | undefined): string {
   if (!defaults) return `${method} (no label)`;
   const d = flattenConfig(defaults);
   const c = flattenConfig(config);
@@ -320,9 +314,9 @@ export function recordedMethodConfigs(
 ): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   for (const a of arms) {
-    const cfgs = a.runs.map((r) => (isObj(r.config) ? r.config["method"] : undefined));
+    const cfgs = a.runs.map((r) => (isJsonObject(r.config) ? r.config["method"] : undefined));
     const first = cfgs[0];
-    if (!isObj(first)) continue;
+    if (!isJsonObject(first)) continue;
     if (cfgs.every((c) => canonicalJson(c) === canonicalJson(first))) out[a.method] = first;
   }
   return out;

@@ -14,7 +14,13 @@
  * @module
  */
 
-import { getRegime, type Question, type RoundJudge, type SearchTool } from "@creditlab/core";
+import {
+  getRegime,
+  isJsonObject,
+  type Question,
+  type RoundJudge,
+  type SearchTool,
+} from "@creditlab/core";
 import { buildTestbed, getPreset } from "@creditlab/experiments";
 import {
   creditRecords,
@@ -36,16 +42,12 @@ export interface ReplayEnvironment {
   judge?: RoundJudge;
 }
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /**
  * The environment a run trained in: the SearchWorld testbed of its recorded preset and regime
  * (`config.regime`), rebuilt; else the records alone, saying why.
  */
 export function runEnvironment(run: RunRecord): ReplayEnvironment {
-  const regime = isObj(run.config) ? run.config["regime"] : undefined;
+  const regime = isJsonObject(run.config) ? run.config["regime"] : undefined;
   try {
     const tb = buildTestbed(
       getPreset(run.preset),
@@ -90,7 +92,7 @@ export function replayRefusal(method: Method<unknown>, config: unknown): string 
 }
 
 function checkFields(recorded: unknown, variant: unknown, path: string): void {
-  if (!isObj(variant) || !isObj(recorded)) return;
+  if (!isJsonObject(variant) || !isJsonObject(recorded)) return;
   if ("kind" in variant && variant["kind"] !== recorded["kind"]) return; // a new union member
   for (const [k, v] of Object.entries(variant)) {
     const p = path === "" ? k : `${path}.${k}`;

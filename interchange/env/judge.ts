@@ -28,7 +28,8 @@ import type { Action, JudgedRound, Question, RoundJudge, RoundScore } from "@cre
 import { formatPassages, parseAction } from "@creditlab/agent";
 import { fromContents } from "@creditlab/datasets";
 import { type ItemOptions, requireLlm } from "./context.ts";
-import { FieldReader, isObject, typeName } from "./request.ts";
+import { isJsonObject } from "@creditlab/core";
+import { FieldReader, typeName } from "./request.ts";
 import { QUESTION_FIELDS, questionLabel, resolveQuestion } from "./sources.ts";
 
 /** Fields of a `/judge` item. */
@@ -65,8 +66,8 @@ export interface JudgeJob {
 /** A passage of a `passages` list as title and text (see the module doc for the forms). */
 function passageOf(v: unknown, reader: FieldReader, name: string): { title: string; text: string } {
   if (typeof v === "string") return fromContents(v);
-  if (isObject(v)) {
-    const doc = isObject(v.document) ? v.document : v;
+  if (isJsonObject(v)) {
+    const doc = isJsonObject(v.document) ? v.document : v;
     if (typeof doc.contents === "string") return fromContents(doc.contents);
     if (typeof doc.text === "string") {
       return { title: typeof doc.title === "string" ? doc.title : "", text: doc.text };

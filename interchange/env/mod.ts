@@ -30,7 +30,6 @@
 export {
   EnvRequestError,
   FieldReader,
-  type JsonObject,
   parseJsonBody,
   type RequestItems,
   requestItems,

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { isJsonObject, type JsonObject } from "@creditlab/core";
 
 /** A refused request: the HTTP status, the message and the field at fault (`items[2].draft`). */
 export class EnvRequestError extends Error {
@@ -20,14 +21,6 @@ export class EnvRequestError extends Error {
     this.status = status;
     this.field = opts.field;
   }
-}
-
-/** A JSON object. */
-export type JsonObject = Record<string, unknown>;
-
-/** Whether `v` is a JSON object (not null, not an array). */
-export function isObject(v: unknown): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /** The JSON type of `v`, for messages. */
@@ -81,7 +74,7 @@ export class FieldReader {
    */
   static of(value: unknown, opts: { at: string; allowed: readonly string[] }): FieldReader {
     const where = opts.at === "" ? "body" : opts.at;
-    if (!isObject(value)) {
+    if (!isJsonObject(value)) {
       throw new EnvRequestError(400, `${where}: expected an object, got ${typeName(value)}`, {
         field: where,
       });
@@ -212,7 +205,7 @@ export interface RequestItems {
  * ```
  */
 export function requestItems(body: unknown, opts: { maxItems: number }): RequestItems {
-  if (!isObject(body)) {
+  if (!isJsonObject(body)) {
     throw new EnvRequestError(
       400,
       `body: expected an object (one item, or {"items": [...]}), got ${typeName(body)}`,
